@@ -1,0 +1,149 @@
+/* ipcbox server models, written once.
+ *
+ * A TCP protocol is a non-blocking state machine (struct ibx_proto) that is
+ * handed each accepted connection on some worker's loop. The model decides
+ * only which loop, in which process or thread, owns a connection:
+ *
+ *   iterative   one loop; the next client is accepted only after the
+ *               current one has closed
+ *   fork        the main process accepts; each connection gets a child
+ *               process with a fresh loop
+ *   thread      the main thread accepts; each connection gets a thread with
+ *               a private loop
+ *   prefork     N child processes, each a loop on the shared listener
+ *               (EPOLLEXCLUSIVE); dead children are replaced
+ *   threadpool  N threads, each a loop on the shared listener
+ *   epoll       one loop for every listener and connection (default)
+ *   reuseport   N threads, each a loop with its own SO_REUSEPORT listener
+ *
+ * Shutdown: SIGINT or SIGTERM stops accepting and asks every connection to
+ * drain (finish in-flight work, then close); connections still open after
+ * the grace period are aborted; ibx_server_run() then returns 0. A second
+ * signal aborts everything at once. Children are reaped and threads joined
+ * before ibx_server_run() returns.
+ *
+ * A connection embeds a struct ibx_conn and registers it with its worker;
+ * it must call ibx_conn_done() once closed (usually from a deferred free).
+ * Units (ibx_server_add_unit) let non-TCP services such as UDP servers run
+ * on the main loop and be drained alongside. */
+#ifndef IPCBOX_SERVER_H
+#define IPCBOX_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "ipcbox/log.h"
+#include "ipcbox/loop.h"
+#include "ipcbox/net.h"
+
+/* Which loop owns each connection (see above). */
+enum ibx_model {
+    IBX_MODEL_ITERATIVE,
+    IBX_MODEL_FORK,
+    IBX_MODEL_THREAD,
+    IBX_MODEL_PREFORK,
+    IBX_MODEL_THREADPOOL,
+    IBX_MODEL_EPOLL,
+    IBX_MODEL_REUSEPORT,
+};
+/* Number of models. */
+#define IBX_MODEL_COUNT 7
+
+/* Parse a model name. Returns 0 or -EINVAL. */
+int ibx_model_parse(const char *s, enum ibx_model *out);
+/* Name of a model ("epoll" ...). */
+const char *ibx_model_name(enum ibx_model m);
+
+typedef struct ibx_server ibx_server;
+typedef struct ibx_worker ibx_worker;
+typedef struct ibx_conn ibx_conn;
+
+/* How a worker asks a connection to finish. */
+struct ibx_conn_ops {
+    /* Graceful: stop taking new work, finish what is in flight, close. */
+    void (*drain)(ibx_conn *c);
+    /* Now: close at once (still via the usual deferred free). */
+    void (*abort)(ibx_conn *c);
+};
+
+/* Embedded in each protocol connection or unit; owned by its worker. */
+struct ibx_conn {
+    ibx_conn *prev, *next;
+    const struct ibx_conn_ops *ops;
+    ibx_worker *worker;
+    bool is_unit;
+};
+
+/* A TCP protocol. */
+struct ibx_proto {
+    const char *name;
+    /* Take ownership of connected non-blocking socket fd on worker w: set
+     * up watchers on ibx_worker_loop(w) and ibx_conn_add() the connection.
+     * On failure close fd and return -errno. ctx is the pointer given to
+     * ibx_server_listen (shared by every worker: treat it as read-only, or
+     * synchronise). */
+    int (*open)(ibx_worker *w, int fd, const struct sockaddr *peer,
+                socklen_t peerlen, void *ctx);
+};
+
+/* Server configuration. */
+struct ibx_server_config {
+    enum ibx_model model;
+    unsigned workers;     /* prefork/threadpool/reuseport; 0 = CPU count */
+    unsigned grace_ms;    /* drain time before aborting; 0 = abort at once */
+    unsigned max_conns;   /* 0 = unlimited; at the cap accepting pauses */
+    int backlog;          /* listen backlog; 0 = 1024 */
+    const ibx_log *log;   /* may be NULL */
+    const char *ident;    /* name for log lines, e.g. "echo" */
+};
+
+/* Create a server (no sockets yet). Returns 0 or -errno. */
+int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg);
+/* Free the server, closing its listeners. */
+void ibx_server_free(ibx_server *srv);
+
+/* Bind a TCP listener at addr for proto (ctx passed to proto->open).
+ * Port 0 binds an ephemeral port (shared by every reuseport listener).
+ * Logs "NAME: listening on ADDR (tcp, model M)". Returns 0 or -errno. */
+int ibx_server_listen(ibx_server *srv, const ibx_addr *addr,
+                      const struct ibx_proto *proto, void *ctx);
+/* Like ibx_server_listen for an already listening fd (socket activation).
+ * The server takes ownership of fd. Returns 0 or -errno. */
+int ibx_server_adopt(ibx_server *srv, int fd, const struct ibx_proto *proto,
+                     void *ctx);
+/* Local address of the i-th listener (for port 0). Returns 0 or -ENOENT. */
+int ibx_server_listener_addr(const ibx_server *srv, size_t i, ibx_addr *out);
+
+/* A non-TCP service started on the main loop just before it runs (a UDP
+ * server, say). start() sets up watchers and may ibx_conn_add() units that
+ * are drained at shutdown like connections. Returns 0 or -errno. */
+typedef int (*ibx_unit_start_fn)(ibx_worker *w, void *arg);
+/* Register a unit starter. Returns 0 or -errno. */
+int ibx_server_add_unit(ibx_server *srv, ibx_unit_start_fn start, void *arg);
+
+/* Run until shut down. Returns 0 after a clean shutdown, a positive
+ * IBX_SERVER_CHILD in a fork/prefork child whose work is done (the caller
+ * frees what it owns and exits 0 without further output), or -errno. */
+int ibx_server_run(ibx_server *srv);
+/* ibx_server_run() result in a finished child process. */
+#define IBX_SERVER_CHILD 1
+
+/* Ask a running server to shut down, as SIGTERM would (from its own loop's
+ * thread, or any thread: it only wakes the main loop). */
+void ibx_server_shutdown(ibx_server *srv);
+
+/* The loop of worker w. */
+ibx_loop *ibx_worker_loop(ibx_worker *w);
+/* The server's logger (may be NULL). */
+const ibx_log *ibx_worker_log(const ibx_worker *w);
+/* True once the worker drains (new work should be refused politely). */
+bool ibx_worker_draining(const ibx_worker *w);
+/* Register a connection (or, with is_unit, a unit) with its worker. */
+void ibx_conn_add(ibx_worker *w, ibx_conn *c, const struct ibx_conn_ops *ops,
+                  bool is_unit);
+/* Unregister a closed connection; may end the worker (fork/thread child,
+ * shutdown) or resume accepting (iterative, max_conns). */
+void ibx_conn_done(ibx_conn *c);
+
+#endif
