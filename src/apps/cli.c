@@ -1,0 +1,240 @@
+/* Shared command-line handling: common flags, one-line usage errors,
+ * running a server with socket activation, --daemon and --pidfile. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char ibx_cli_basic_help[] =
+    "  --quiet               log errors only\n"
+    "  --log-level LEVEL     error, warn, info (default) or debug\n"
+    "  --help                this help\n";
+
+const char ibx_cli_server_help[] =
+    "  --listen ADDR         HOST:PORT, [V6]:PORT or PORT (host defaults to\n"
+    "                        127.0.0.1; [::] is every address, dual-stack)\n"
+    "  --model MODEL         iterative, fork, thread, prefork, threadpool,\n"
+    "                        epoll (default) or reuseport\n"
+    "  --workers N           loops for prefork/threadpool/reuseport\n"
+    "                        (default: number of CPUs)\n"
+    "  --grace SECONDS       on SIGINT/SIGTERM let work finish this long\n"
+    "                        (default 10); a second signal stops at once\n"
+    "  --max-conns N         pause accepting at N open connections\n"
+    "  --daemon              detach (classic daemon); logs go to /dev/null\n"
+    "  --pidfile FILE        write the server's pid to FILE\n"
+    "  --quiet               log errors only\n"
+    "  --log-level LEVEL     error, warn, info (default) or debug\n"
+    "  --help                this help\n"
+    "Socket activation: with LISTEN_FDS/LISTEN_PID set (systemd), the\n"
+    "inherited listener is used instead of --listen.\n";
+
+void ibx_cli_init(struct ibx_cli *cli, const char *applet)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->applet = applet;
+    cli->srv.model = IBX_MODEL_EPOLL;
+    cli->srv.grace_ms = 10000;
+    cli->srv.ident = applet;
+    ibx_log_init(&cli->log, applet);
+    cli->srv.log = &cli->log;
+}
+
+int ibx_cli_usage(const char *applet, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ipcbox %s: %s (see 'ipcbox %s --help')\n", applet, msg,
+            applet);
+    return IBX_EXIT_USAGE;
+}
+
+int ibx_cli_bad_option(const char *applet, char **argv)
+{
+    if (optopt > ' ' && optopt < 127)
+        return ibx_cli_usage(applet, "option '-%c' is unknown or needs a value",
+                             optopt);
+    const char *bad = optind > 0 ? argv[optind - 1] : NULL;
+    return ibx_cli_usage(applet, "option '%s' is unknown or needs a value",
+                         bad ? bad : "?");
+}
+
+void ibx_cli_getopt_reset(void)
+{
+    optind = 0;   /* 0 also resets glibc's internal state */
+    opterr = 0;
+}
+
+int ibx_cli_uint(const char *s, unsigned long min, unsigned long max,
+                 unsigned long *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int ibx_cli_common(struct ibx_cli *cli, int opt, const char *arg)
+{
+    unsigned long v;
+    switch (opt) {
+    case IBX_OPT_LISTEN:
+        cli->listen = arg;
+        return 1;
+    case IBX_OPT_MODEL:
+        if (ibx_model_parse(arg, &cli->srv.model) < 0) {
+            ibx_cli_usage(cli->applet, "unknown model '%s' (iterative, fork, "
+                          "thread, prefork, threadpool, epoll, reuseport)", arg);
+            return -1;
+        }
+        return 1;
+    case IBX_OPT_WORKERS:
+        if (ibx_cli_uint(arg, 1, 1024, &v) < 0) {
+            ibx_cli_usage(cli->applet, "--workers wants 1..1024, not '%s'", arg);
+            return -1;
+        }
+        cli->srv.workers = (unsigned)v;
+        return 1;
+    case IBX_OPT_GRACE:
+        if (ibx_cli_uint(arg, 0, 86400, &v) < 0) {
+            ibx_cli_usage(cli->applet, "--grace wants seconds (0..86400), not '%s'", arg);
+            return -1;
+        }
+        cli->srv.grace_ms = (unsigned)v * 1000;
+        return 1;
+    case IBX_OPT_MAX_CONNS:
+        if (ibx_cli_uint(arg, 1, 10000000, &v) < 0) {
+            ibx_cli_usage(cli->applet, "--max-conns wants a positive count, not '%s'", arg);
+            return -1;
+        }
+        cli->srv.max_conns = (unsigned)v;
+        return 1;
+    case IBX_OPT_QUIET:
+        cli->log.level = IBX_LOG_ERROR;
+        return 1;
+    case IBX_OPT_LOG_LEVEL:
+        if (ibx_log_level_parse(arg, &cli->log.level) < 0) {
+            ibx_cli_usage(cli->applet, "--log-level wants error, warn, info or debug, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case IBX_OPT_DAEMON:
+        cli->daemon = true;
+        return 1;
+    case IBX_OPT_PIDFILE:
+        cli->pidfile = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int ibx_cli_listen_addr(const struct ibx_cli *cli, uint16_t default_port,
+                        ibx_addr *out)
+{
+    const char *text = cli->listen ? cli->listen : "";
+    if (ibx_addr_parse(text, "127.0.0.1", default_port, out) < 0) {
+        ibx_cli_usage(cli->applet, "bad --listen address '%s' (HOST:PORT, "
+                      "[V6]:PORT or PORT)", text);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+    char tmp[4096], line[32];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return -ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    if (write(fd, line, (size_t)n) != n || fsync(fd) < 0) {
+        int e = -errno;
+        close(fd);
+        unlink(tmp);
+        return e ? e : -EIO;
+    }
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        int e = -errno;
+        unlink(tmp);
+        return e;
+    }
+    return 0;
+}
+
+int ibx_daemonize(const char *pidfile)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid > 0)
+        return 1;
+    if (setsid() < 0)
+        return -errno;
+    pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid > 0)
+        _exit(0);   /* the session leader's only job was to fork */
+    umask(022);
+    if (chdir("/") < 0)
+        return -errno;
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    return pidfile ? write_pidfile(pidfile) : 0;
+}
+
+int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
+{
+    *child = false;
+    if (cli->daemon) {
+        int r = ibx_daemonize(cli->pidfile);
+        if (r > 0)
+            return 0;   /* the original process: the daemon runs on */
+        if (r < 0) {
+            ibx_err(&cli->log, "daemonize: %s", strerror(-r));
+            return 1;
+        }
+    } else if (cli->pidfile) {
+        int r = write_pidfile(cli->pidfile);
+        if (r < 0) {
+            ibx_err(&cli->log, "pidfile %s: %s", cli->pidfile, strerror(-r));
+            return 1;
+        }
+    }
+    int r = ibx_server_run(srv);
+    if (r == IBX_SERVER_CHILD) {
+        *child = true;
+        return 0;
+    }
+    if (cli->pidfile)
+        unlink(cli->pidfile);
+    if (r < 0) {
+        ibx_err(&cli->log, "server: %s", strerror(-r));
+        return 1;
+    }
+    return 0;
+}
