@@ -1,0 +1,463 @@
+/* The httpd connection state machine.
+ *
+ * Reading: with nothing buffered, a read goes into the worker's scratch
+ * buffer and requests are parsed straight from it; only an incomplete tail
+ * (or requests pipelined behind a blocked response) is copied into the
+ * connection's own buffer, so an idle keep-alive connection holds no
+ * buffers at all. Writing: the responses to one read are assembled in the
+ * worker's output buffer and sent with one write (pipelined responses stay
+ * in order); file bodies follow with sendfile(); only what the socket does
+ * not take is kept per connection, and then EPOLLOUT is armed and reading
+ * pauses. One timer per connection enforces, by state, the whole-header
+ * deadline (408), the keep-alive idle timeout and a send timeout; it is
+ * re-armed lazily (a deadline moved later costs nothing until it fires). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "httpd.h"
+
+/* Pending bytes above which pipelined requests wait for the socket. */
+#define OUT_HIGH (256 * 1024)
+/* Largest sendfile() call. */
+#define SENDFILE_CHUNK (1024 * 1024)
+
+static void conn_free(ibx_loop *loop, ibx_defer *d)
+{
+    struct hconn *c = d->data;
+    ibx_buf_free(&c->in);
+    ibx_buf_free(&c->out);
+    if (c->own_hw)
+        hworker_free(c->hw);
+    ibx_conn_done(&c->base);
+    free(c);
+}
+
+void conn_close(struct hconn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    if (c->cgi)
+        cgi_abort(c);
+    range_free(c);
+    ibx_buf_reset(&c->hw->out);   /* nothing of ours may reach another peer */
+    if (c->send.fd >= 0) {
+        close(c->send.fd);
+        c->send.fd = -1;
+    }
+    int fd = c->io.fd;
+    ibx_io_stop(loop, &c->io);
+    ibx_timer_stop(loop, &c->timer);
+    close(fd);
+    ibx_loop_defer(loop, &c->free_later, conn_free, c);
+}
+
+static bool busy(const struct hconn *c)
+{
+    return ibx_buf_used(&c->out) || c->send.fd >= 0 || c->multi || cgi_active(c);
+}
+
+enum { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR };
+
+/* Send buffered bytes, then the file segment, then further multipart
+ * parts. */
+static int conn_flush(struct hconn *c)
+{
+    ibx_buf *scratch = &c->hw->out;
+    for (;;) {
+        if (ibx_buf_used(scratch)) {
+            if (!ibx_buf_used(&c->out)) {
+                ssize_t n = send(c->io.fd, ibx_buf_head(scratch),
+                                 ibx_buf_used(scratch), MSG_NOSIGNAL);
+                if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    ibx_buf_reset(scratch);
+                    return FLUSH_ERROR;
+                }
+                if (n > 0)
+                    ibx_buf_consume(scratch, (size_t)n);
+            }
+            if (ibx_buf_used(scratch) &&
+                ibx_buf_append(&c->out, ibx_buf_head(scratch), ibx_buf_used(scratch)) < 0) {
+                ibx_buf_reset(scratch);
+                return FLUSH_ERROR;
+            }
+            ibx_buf_reset(scratch);
+        }
+        while (ibx_buf_used(&c->out)) {
+            ssize_t n = ibx_buf_write_fd(&c->out, c->io.fd);
+            if (n == -EAGAIN || n == -EINTR)
+                return FLUSH_AGAIN;
+            if (n < 0)
+                return FLUSH_ERROR;
+        }
+        ibx_buf_free(&c->out);
+        while (c->send.fd >= 0 && c->send.off < c->send.end) {
+            off_t left = c->send.end - c->send.off;
+            size_t n = left > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)left;
+            ssize_t w = sendfile(c->io.fd, c->send.fd, &c->send.off, n);
+            if (w < 0 && (errno == EAGAIN || errno == EINTR))
+                return FLUSH_AGAIN;
+            if (w <= 0)
+                return FLUSH_ERROR;   /* error, or the file shrank */
+        }
+        if (c->send.fd >= 0) {
+            close(c->send.fd);
+            c->send.fd = -1;
+        }
+        if (!c->multi || !range_next_part(c))
+            return FLUSH_DONE;
+    }
+}
+
+static void on_timer(ibx_loop *loop, ibx_timer *t);
+
+/* Choose the deadline for the connection's state and make sure the timer
+ * fires no later than it. */
+static void conn_arm(struct hconn *c)
+{
+    ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    uint64_t now = ibx_loop_now(loop);
+    const struct httpd_cfg *cfg = c->cfg;
+    if (cgi_active(c))
+        ;   /* the CGI code keeps c->deadline */
+    else if (busy(c))
+        c->deadline = now + cfg->send_timeout_ms;
+    else if (c->head_started)
+        c->deadline = c->head_started + cfg->header_timeout_ms;
+    else
+        c->deadline = now + cfg->idle_timeout_ms;
+    if (!ibx_timer_active(&c->timer) || c->timer.due > c->deadline) {
+        uint64_t ms = c->deadline > now ? c->deadline - now : 0;
+        ibx_timer_start(loop, &c->timer, ms, on_timer, c);
+    }
+}
+
+/* Dispatch one parsed request. Returns the body bytes it took from rest. */
+static size_t handle(struct hconn *c, const char *rest, size_t restlen)
+{
+    struct ibx_http_request *req = &c->hw->req;
+    const struct httpd_cfg *cfg = c->cfg;
+    c->minor = (uint8_t)req->minor;
+    c->head_req = req->meth == IBX_HTTP_HEAD;
+    if (!ibx_http_keep_alive(req))
+        c->close_after = true;
+    bool has_body = (req->flags & IBX_HTTP_F_CHUNKED) ||
+                    ((req->flags & IBX_HTTP_F_LENGTH) && req->content_length);
+    if (req->meth == IBX_HTTP_UNKNOWN) {
+        resp_error(c, 501);
+        return 0;
+    }
+    char path[HTTPD_PATH_MAX];
+    struct ibx_http_str query;
+    if (req->meth == IBX_HTTP_OPTIONS && req->target.n == 1 && req->target.p[0] == '*') {
+        path[0] = '\0';
+    } else {
+        int n = ibx_http_path_normalize(req->target.p, req->target.n, path,
+                                        sizeof path, &query);
+        if (n < 0) {
+            c->close_after |= has_body;
+            resp_error(c, n == -ENAMETOOLONG ? 414 : 400);
+            return 0;
+        }
+    }
+    if (path[0] && cgi_match(cfg, path)) {
+        size_t used = restlen;
+        cgi_start(c, path, query, rest, &used);
+        return used;
+    }
+    if (has_body)
+        c->close_after = true;   /* we do not read bodies we do not want */
+    switch (req->meth) {
+    case IBX_HTTP_GET:
+    case IBX_HTTP_HEAD: {
+        char q[1024];
+        size_t qn = query.p && query.n < sizeof q ? query.n : 0;
+        memcpy(q, query.p ? query.p : "", qn);
+        q[qn] = '\0';
+        static_serve(c, path, query.p ? q : NULL);
+        break;
+    }
+    case IBX_HTTP_OPTIONS: {
+        struct hresp r = {.status = 200, .body_len = 0};
+        resp_start(c, &r);
+        resp_field(c, "Allow", cfg->cgi_prefix ? "GET, HEAD, OPTIONS, POST"
+                                               : "GET, HEAD, OPTIONS");
+        resp_end(c, &r);
+        resp_log(c, 200, 0);
+        break;
+    }
+    default:
+        resp_error(c, 405);
+        break;
+    }
+    return 0;
+}
+
+/* Parse and answer requests in buf[0..len). Returns bytes consumed. */
+static size_t conn_process(struct hconn *c, const char *buf, size_t len)
+{
+    size_t off = 0;
+    struct hworker *hw = c->hw;
+    while (!c->closing && off < len) {
+        if (c->reading_body) {
+            off += cgi_feed(c, buf + off, len - off);
+            if (c->reading_body)
+                break;
+            continue;
+        }
+        if (busy(c) && (cgi_active(c) || c->send.fd >= 0 || c->multi ||
+                        ibx_buf_used(&c->out) > OUT_HIGH))
+            break;   /* responses stay in order: wait for this one */
+        if (c->close_after || c->draining)
+            break;
+        ssize_t r = ibx_http_parse_request(buf + off, len - off, 0, &hw->req);
+        if (r == IBX_HTTP_INCOMPLETE) {
+            if (!c->head_started)
+                c->head_started = ibx_loop_now(ibx_worker_loop(c->base.worker));
+            break;
+        }
+        c->head_started = 0;
+        if (r == IBX_HTTP_ERROR) {
+            c->minor = 1;
+            c->head_req = false;
+            resp_error(c, hw->req.status);
+            c->close_after = true;
+            off = len;
+            break;
+        }
+        off += (size_t)r;
+        off += handle(c, buf + off, len - off);
+        if (c->send.fd >= 0 || c->multi) {
+            int f = conn_flush(c);
+            if (f == FLUSH_ERROR) {
+                conn_close(c);
+                return len;
+            }
+        }
+    }
+    return off;
+}
+
+/* Read once and process; keep unprocessed bytes. */
+static void conn_read(struct hconn *c)
+{
+    struct hworker *hw = c->hw;
+    ssize_t n;
+    if (ibx_buf_used(&c->in)) {
+        n = ibx_buf_read_fd(&c->in, c->io.fd, 65536);
+        if (n == -EAGAIN || n == -EINTR)
+            return;
+        if (n <= 0) {
+            c->eof = true;
+            return;
+        }
+        size_t used = conn_process(c, ibx_buf_head(&c->in), ibx_buf_used(&c->in));
+        if (!c->closing)
+            ibx_buf_consume(&c->in, used);
+        if (!c->closing && !ibx_buf_used(&c->in))
+            ibx_buf_free(&c->in);
+        return;
+    }
+    n = recv(c->io.fd, hw->rin, hw->rin_cap, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            c->eof = true;
+        return;
+    }
+    if (n == 0) {
+        c->eof = true;
+        return;
+    }
+    size_t used = conn_process(c, hw->rin, (size_t)n);
+    if (!c->closing && used < (size_t)n &&
+        ibx_buf_append(&c->in, hw->rin + used, (size_t)n - used) < 0)
+        conn_close(c);
+}
+
+/* Decide what to wait for next, or close. */
+static void conn_update(struct hconn *c)
+{
+    if (c->closing)
+        return;
+    ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    if (ibx_buf_used(&c->hw->out) || (c->send.fd >= 0 && !ibx_buf_used(&c->out))) {
+        if (conn_flush(c) == FLUSH_ERROR) {
+            conn_close(c);
+            return;
+        }
+    }
+    bool pending = busy(c);
+    if (!pending && (c->close_after || c->eof || c->draining)) {
+        if (c->close_after && !c->eof) {
+            /* lingering close light: stop sending, let the peer see FIN
+             * after the response rather than an RST */
+            shutdown(c->io.fd, SHUT_WR);
+        }
+        conn_close(c);
+        return;
+    }
+    uint32_t ev = EPOLLRDHUP;
+    bool out_blocked = ibx_buf_used(&c->out) || c->send.fd >= 0;
+    if (out_blocked)
+        ev |= EPOLLOUT;
+    else if (!cgi_active(c) || c->reading_body)
+        ev |= EPOLLIN;
+    if (c->eof)
+        ev &= ~(uint32_t)(EPOLLRDHUP | EPOLLIN);
+    if (ibx_io_modify(loop, &c->io, ev) < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_arm(c);
+}
+
+void conn_kick(struct hconn *c)
+{
+    if (c->closing)
+        return;
+    if (busy(c) || ibx_buf_used(&c->hw->out)) {
+        int f = conn_flush(c);
+        if (f == FLUSH_ERROR) {
+            conn_close(c);
+            return;
+        }
+    }
+    /* pipelined requests waiting behind the finished response */
+    if (!busy(c) && ibx_buf_used(&c->in) && !c->close_after) {
+        size_t used = conn_process(c, ibx_buf_head(&c->in), ibx_buf_used(&c->in));
+        if (c->closing)
+            return;
+        ibx_buf_consume(&c->in, used);
+    }
+    conn_update(c);
+}
+
+static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
+{
+    struct hconn *c = io->data;
+    if (events & EPOLLERR) {
+        conn_close(c);
+        return;
+    }
+    if (events & EPOLLOUT) {
+        int f = conn_flush(c);
+        if (f == FLUSH_ERROR) {
+            conn_close(c);
+            return;
+        }
+        if (f == FLUSH_DONE && c->cgi)
+            cgi_resume(c);
+        if (f == FLUSH_DONE) {
+            conn_kick(c);
+            return;
+        }
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) {
+        if (cgi_active(c) && !c->reading_body) {
+            /* only a hang-up matters while a script answers */
+            if (events & (EPOLLHUP | EPOLLRDHUP)) {
+                conn_close(c);
+                return;
+            }
+        } else if (events & EPOLLIN) {
+            conn_read(c);
+            if (c->closing)
+                return;
+        } else {
+            c->eof = true;
+        }
+    }
+    conn_update(c);
+}
+
+static void on_timer(ibx_loop *loop, ibx_timer *t)
+{
+    struct hconn *c = t->data;
+    uint64_t now = ibx_loop_now(loop);
+    if (now < c->deadline) {
+        ibx_timer_start(loop, &c->timer, c->deadline - now, on_timer, c);
+        return;
+    }
+    if (cgi_active(c)) {
+        cgi_abort(c);   /* timeout: answers 504 if nothing was sent yet */
+        conn_kick(c);
+        return;
+    }
+    if (c->head_started && !busy(c)) {
+        memset(&c->hw->req, 0, offsetof(struct ibx_http_request, headers));
+        c->minor = 1;
+        c->head_req = false;
+        c->close_after = true;
+        resp_error(c, 408);
+        c->head_started = 0;
+        (void)conn_flush(c);
+    }
+    conn_close(c);
+}
+
+static void conn_drain(ibx_conn *base)
+{
+    struct hconn *c = (struct hconn *)base;
+    if (c->closing)
+        return;
+    c->draining = true;
+    if (!busy(c) && !c->reading_body)
+        conn_close(c);   /* idle or mid-head: nothing in flight to finish */
+}
+
+static void conn_abort(ibx_conn *base)
+{
+    conn_close((struct hconn *)base);
+}
+
+static const struct ibx_conn_ops conn_ops = {conn_drain, conn_abort};
+
+static int httpd_open(ibx_worker *w, int fd, const struct sockaddr *peer,
+                      socklen_t peerlen, void *ctx)
+{
+    struct httpd_cfg *cfg = ctx;
+    struct hconn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return -ENOMEM;
+    }
+    c->cfg = cfg;
+    c->send.fd = -1;
+    if (cfg->per_conn_worker) {
+        c->hw = hworker_new(cfg, w);
+        c->own_hw = true;
+    } else {
+        c->hw = hworker_get(cfg, w);
+    }
+    if (!c->hw) {
+        free(c);
+        close(fd);
+        return -ENOMEM;
+    }
+    if (peerlen > sizeof c->peer)
+        peerlen = sizeof c->peer;
+    memcpy(&c->peer, peer, peerlen);
+    c->peerlen = peerlen;
+    ibx_tcp_nodelay(fd, true);
+    ibx_loop *loop = ibx_worker_loop(w);
+    int r = ibx_io_start(loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_io, c);
+    if (r < 0) {
+        if (c->own_hw)
+            hworker_free(c->hw);
+        free(c);
+        close(fd);
+        return r;
+    }
+    c->head_started = ibx_loop_now(loop);
+    c->deadline = c->head_started + cfg->header_timeout_ms;
+    ibx_timer_start(loop, &c->timer, cfg->header_timeout_ms, on_timer, c);
+    ibx_conn_add(w, &c->base, &conn_ops, false);
+    return 0;
+}
+
+const struct ibx_proto httpd_proto = {"httpd", httpd_open};

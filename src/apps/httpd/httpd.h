@@ -1,0 +1,282 @@
+/* ipcbox httpd: the pieces of the static HTTP/1.1 server and what they
+ * share. One concept per file:
+ *   conn.c     connection state machine (read, parse, dispatch, write,
+ *              keep-alive, pipelining, timeouts, drain/abort)
+ *   respond.c  response heads, error pages, OPTIONS, redirects
+ *   static.c   static files: lookup, conditionals, gzip siblings, 200/304
+ *   range.c    206 single range and multipart/byteranges
+ *   listing.c  directory listings
+ *   cgi.c      CGI/1.1 (RFC 3875)
+ *   fs.c       confined path resolution under ROOT
+ *   cache.c    per-worker open-file/stat cache
+ *   mime.c     Content-Type from /etc/mime.types or a built-in table
+ *   alog.c     access log (combined format), reopened on SIGHUP
+ *   main.c     the applet, options and `serve` registration */
+#ifndef IPCBOX_HTTPD_H
+#define IPCBOX_HTTPD_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "ipcbox/buf.h"
+#include "ipcbox/http.h"
+#include "ipcbox/http_fields.h"
+#include "ipcbox/log.h"
+#include "ipcbox/loop.h"
+#include "ipcbox/server.h"
+
+#define HTTPD_PORT 8080
+#define HTTPD_SERVER_NAME "ipcbox/" IPCBOX_VERSION
+/* Files up to this size are kept in memory by the cache and written with
+ * the header in one write; larger ones go out with sendfile(). */
+#define HTTPD_SMALL_FILE (64 * 1024)
+/* Longest decoded path. */
+#define HTTPD_PATH_MAX 4096
+
+/* ---- mime.c ---------------------------------------------------------------- */
+
+/* Extension -> type table, read-only once loaded. */
+struct mime_table;
+/* Load /etc/mime.types (or path) on top of the built-in table. Returns
+ * NULL on allocation failure only. */
+struct mime_table *mime_load(const char *path);
+void mime_free(struct mime_table *t);
+/* Type for a file name (by its last extension); never NULL. */
+const char *mime_lookup(const struct mime_table *t, const char *name);
+
+/* ---- alog.c ---------------------------------------------------------------- */
+
+/* The access log: a file descriptor shared by every worker, written one
+ * line per write(). */
+struct alog {
+    int fd;              /* -1 = off */
+    const char *path;    /* NULL = stdout */
+};
+/* Open the log (path NULL: stdout). Returns 0 or -errno. */
+int alog_open(struct alog *a, const char *path);
+/* Reopen the file in place (dup2 over the same fd), for SIGHUP. */
+int alog_reopen(struct alog *a);
+void alog_close(struct alog *a);
+
+/* ---- configuration and per-worker state -------------------------------------- */
+
+/* Read-only after start-up; shared by every worker. */
+struct httpd_cfg {
+    const char *root;        /* as given */
+    char *root_real;         /* realpath of root */
+    int root_fd;             /* O_PATH|O_DIRECTORY */
+    bool listing, show_hidden, follow_symlinks;
+    const char *cgi_prefix;  /* "/cgi-bin/" or NULL */
+    size_t cgi_prefix_len;
+    unsigned cgi_timeout_ms;
+    size_t max_body;         /* CGI request bodies */
+    unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
+    size_t cache_entries;
+    struct mime_table *mime;
+    struct alog alog;
+    const ibx_log *log;
+    bool per_conn_worker;    /* thread/fork models: no shared worker state */
+    /* worker pointer -> state map */
+    pthread_mutex_t lock;
+    struct hworker **workers;
+    size_t nworkers, capworkers;
+};
+
+struct hcache;
+
+/* State of one worker loop (or, in the thread and fork models, of one
+ * connection): scratch buffers, the date cache, the file cache. */
+struct hworker {
+    ibx_worker *w;
+    const struct httpd_cfg *cfg;
+    struct hcache *cache;
+    struct ibx_http_request req;     /* the request being handled */
+    ibx_buf out;                     /* response bytes of this pass */
+    int64_t date_sec;
+    char date[IBX_HTTP_DATE_LEN + 1];
+    size_t rin_cap;
+    char *rin;                       /* read scratch */
+    uint64_t seq;                    /* multipart boundaries */
+    /* the representation chosen by static.c, for range.c */
+    const struct centry *range_orig;
+    bool range_gz, range_vary;
+};
+
+/* The per-worker state for w (created on first use). NULL on ENOMEM. */
+struct hworker *hworker_get(struct httpd_cfg *cfg, ibx_worker *w);
+/* A private state for one connection (thread/fork models). */
+struct hworker *hworker_new(const struct httpd_cfg *cfg, ibx_worker *w);
+void hworker_free(struct hworker *hw);
+/* Refresh and return the Date value. */
+const char *hworker_date(struct hworker *hw);
+
+/* ---- cache.c --------------------------------------------------------------- */
+
+enum centry_kind { CE_MISSING, CE_FILE, CE_DIR, CE_OTHER };
+
+/* A cached lookup of one decoded path (relative to ROOT). */
+struct centry {
+    struct centry *hnext;            /* hash chain */
+    struct centry *lprev, *lnext;    /* LRU list */
+    uint64_t hash;
+    char *path;                      /* key, "/a/b" */
+    enum centry_kind kind;
+    int err;                         /* errno of a failed lookup */
+    int fd;                          /* open file (CE_FILE), else -1 */
+    struct stat st;
+    int64_t checked;                 /* second of the last validation */
+    char *body;                      /* contents of small files */
+    const char *mime;
+    char etag[48];
+    size_t etag_len;
+    char lastmod[IBX_HTTP_DATE_LEN + 1];
+    char *fields;                    /* Content-Type, Last-Modified, ETag,
+                                        Accept-Ranges lines */
+    size_t fields_len;
+};
+
+struct hcache *cache_new(const struct httpd_cfg *cfg, size_t max_entries);
+void cache_free(struct hcache *c);
+/* Look up path, validating a cached entry at most once a second (a file
+ * replaced, grown or touched is noticed). Never NULL except on ENOMEM. */
+struct centry *cache_get(struct hcache *c, const char *path, int64_t now);
+
+/* ---- fs.c ------------------------------------------------------------------ */
+
+/* Open path (decoded, normalised, "/a/b") under the root with flags,
+ * refusing symlinks that leave the root unless follow_symlinks. Returns
+ * the fd or -errno (-EXDEV for an escape). */
+int fs_open(const struct httpd_cfg *cfg, const char *path, int flags);
+
+/* ---- the connection ---------------------------------------------------------- */
+
+struct cgi;
+
+/* A file segment to send after the buffered bytes. */
+struct hsend {
+    int fd;                   /* -1 = none */
+    off_t off, end;
+};
+
+/* Multipart/byteranges in progress. */
+struct hmulti {
+    int fd;
+    uint64_t size;
+    const char *mime;
+    unsigned n, next;
+    struct ibx_http_range r[IBX_HTTP_MAX_RANGES];
+    char boundary[24];
+};
+
+struct hconn {
+    ibx_conn base;            /* first */
+    ibx_io io;
+    ibx_timer timer;
+    ibx_defer free_later;
+    struct hworker *hw;
+    struct httpd_cfg *cfg;
+    ibx_buf in;               /* unparsed bytes kept between reads */
+    ibx_buf out;              /* unsent response bytes */
+    struct hsend send;
+    struct hmulti *multi;
+    struct cgi *cgi;
+    uint64_t deadline;        /* ms, loop clock */
+    uint64_t head_started;    /* ms when the current head began, 0 = none */
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } peer;
+    socklen_t peerlen;
+    bool closing, close_after, eof, draining, reading_body;
+    bool head_req;            /* the current request is HEAD */
+    uint8_t minor;            /* its HTTP/1.minor */
+    bool own_hw;              /* hw belongs to this connection */
+};
+
+/* ---- respond.c -------------------------------------------------------------- */
+
+/* A response head being built into hw->out. */
+struct hresp {
+    int status;
+    bool head_only;           /* HEAD: no body */
+    bool close;               /* send Connection: close and close after */
+    uint64_t body_len;        /* Content-Length; UINT64_MAX = none */
+};
+
+/* Append the status line, Date and Server, then Connection as needed.
+ * Field lines the caller adds follow; finish with resp_end(). */
+void resp_start(struct hconn *c, struct hresp *r);
+/* Append a header line "name: value". */
+void resp_field(struct hconn *c, const char *name, const char *value);
+/* Append Content-Length (when body_len is set) and the blank line. */
+void resp_end(struct hconn *c, const struct hresp *r);
+/* A complete error (or plain) response with a small HTML body. */
+void resp_error(struct hconn *c, int status);
+/* A redirect to location (already escaped). */
+void resp_redirect(struct hconn *c, int status, const char *location);
+/* Log the current request (c->hw->req) in the access log. */
+void resp_log(struct hconn *c, int status, uint64_t bytes);
+/* Log a request described by req (which may be a saved copy). */
+void resp_log_req(struct hconn *c, const struct ibx_http_request *req,
+                  int status, uint64_t bytes);
+/* The output buffer of c (its own when it holds unsent bytes, else the
+ * worker's scratch). */
+ibx_buf *conn_outbuf(struct hconn *c);
+
+/* ---- static.c, range.c, listing.c, cgi.c ------------------------------------- */
+
+/* Queue len bytes of e from off as the body (memory copy for cached small
+ * files, a dup'd fd for sendfile otherwise). */
+void static_send_body(struct hconn *c, const struct centry *e, uint64_t off,
+                      uint64_t len);
+/* Append Content-Type, Last-Modified, ETag, Accept-Ranges (and
+ * Content-Encoding, Vary) of the representation being served. */
+void static_rep_fields(struct hconn *c, const struct centry *e);
+/* Percent-encode src for a URL path (keeps '/' and unreserved bytes) into
+ * dst (cap bytes, NUL-terminated, truncated if needed). Returns length. */
+size_t url_escape(char *dst, size_t cap, const char *src);
+/* Escape &, <, >, ", ' for HTML. Returns length. */
+size_t html_escape(char *dst, size_t cap, const char *src);
+
+/* Serve GET/HEAD for a decoded path (the query already split off). */
+void static_serve(struct hconn *c, const char *path, const char *query);
+/* Serve ranges of a file entry (status 206 or 416). Returns false when
+ * the Range header is to be ignored (serve 200). */
+bool range_serve(struct hconn *c, struct centry *e, bool head);
+/* Continue a multipart response: queue the next part. Returns false when
+ * every part has been queued. */
+bool range_next_part(struct hconn *c);
+void range_free(struct hconn *c);
+/* Serve a listing of directory path (ends in '/'). */
+void listing_serve(struct hconn *c, const char *path, bool head);
+
+/* True if path is under the CGI prefix. */
+bool cgi_match(const struct httpd_cfg *cfg, const char *path);
+/* Start CGI for the current request; body bytes already received are
+ * taken from in[0..*avail) (*avail is updated to what was consumed). */
+void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
+               const char *in, size_t *avail);
+/* Feed more request-body bytes to a running CGI; returns bytes used. */
+size_t cgi_feed(struct hconn *c, const char *in, size_t len);
+/* The client side wrote its buffer out: let CGI output flow again. */
+void cgi_resume(struct hconn *c);
+/* Kill the script and release everything (connection closing). */
+void cgi_abort(struct hconn *c);
+/* True while the CGI response is still being produced. */
+bool cgi_active(const struct hconn *c);
+
+/* ---- conn.c ----------------------------------------------------------------- */
+
+extern const struct ibx_proto httpd_proto;
+/* Send what is buffered (and file segments) and continue the state
+ * machine; used by CGI when it produced output. */
+void conn_kick(struct hconn *c);
+/* Close now (deferred free). */
+void conn_close(struct hconn *c);
+
+#endif

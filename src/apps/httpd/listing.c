@@ -1,0 +1,193 @@
+/* Directory listings: an HTML page with a parent link, directories first
+ * then files, each sorted by name, with sizes and modification times.
+ * Names are percent-encoded in links and HTML-escaped in text; dotfiles
+ * are hidden unless --show-hidden. The page is built per request (bounded
+ * by LISTING_MAX entries) and never cached. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httpd.h"
+
+#define LISTING_MAX 10000
+
+struct lent {
+    char *name;
+    bool dir;
+    off_t size;
+    time_t mtime;
+};
+
+size_t url_escape(char *dst, size_t cap, const char *src)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *src && o + 4 < cap; src++) {
+        unsigned char ch = (unsigned char)*src;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+            (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+            ch == '~' || ch == '/') {
+            dst[o++] = (char)ch;
+        } else {
+            dst[o++] = '%';
+            dst[o++] = hex[ch >> 4];
+            dst[o++] = hex[ch & 15];
+        }
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+size_t html_escape(char *dst, size_t cap, const char *src)
+{
+    size_t o = 0;
+    for (; *src && o + 7 < cap; src++) {
+        const char *rep = NULL;
+        switch (*src) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: break;
+        }
+        if (rep) {
+            size_t n = strlen(rep);
+            memcpy(dst + o, rep, n);
+            o += n;
+        } else {
+            dst[o++] = *src;
+        }
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+static int lent_cmp(const void *a, const void *b)
+{
+    const struct lent *x = a, *y = b;
+    if (x->dir != y->dir)
+        return x->dir ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void human_size(char *buf, size_t cap, off_t size)
+{
+    static const char units[] = "KMGTP";
+    if (size < 1024) {
+        snprintf(buf, cap, "%lld", (long long)size);
+        return;
+    }
+    double v = (double)size;
+    int u = -1;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, cap, "%.1f%c", v, units[u]);
+}
+
+/* Read the directory; returns the count or -errno. */
+static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return -errno;
+    }
+    struct lent *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < LISTING_MAX) {
+        const char *name = de->d_name;
+        if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+            continue;
+        if (name[0] == '.' && !cfg->show_hidden)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), name, &st, 0) < 0 &&
+            fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct lent *nv = realloc(v, cap * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[n].name = strdup(name);
+        if (!v[n].name)
+            break;
+        v[n].dir = S_ISDIR(st.st_mode);
+        v[n].size = st.st_size;
+        v[n].mtime = st.st_mtim.tv_sec;
+        n++;
+    }
+    closedir(d);
+    qsort(v, n, sizeof *v, lent_cmp);
+    *out = v;
+    return (int)n;
+}
+
+void listing_serve(struct hconn *c, const char *path, bool head)
+{
+    int dfd = fs_open(c->cfg, path, O_RDONLY | O_DIRECTORY);
+    if (dfd < 0) {
+        resp_error(c, dfd == -ENOENT || dfd == -ENOTDIR ? 404 : 403);
+        return;
+    }
+    struct lent *ents = NULL;
+    int n = read_entries(c->cfg, dfd, &ents);
+    if (n < 0) {
+        resp_error(c, 403);
+        return;
+    }
+    ibx_buf page = {0};
+    char title[HTTPD_PATH_MAX * 6 + 1];
+    html_escape(title, sizeof title, path);
+    ibx_buf_printf(&page,
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        "<title>Index of %s</title>\n<style>body{font-family:sans-serif}"
+        "td{padding:0 1em}td.s{text-align:right}</style></head>\n"
+        "<body><h1>Index of %s</h1>\n<table>\n"
+        "<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n", title, title);
+    if (strcmp(path, "/") != 0)
+        ibx_buf_printf(&page, "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
+    for (int i = 0; i < n; i++) {
+        char href[NAME_MAX * 3 + 8], text[NAME_MAX * 6 + 8], size[32], when[32];
+        size_t hn = url_escape(href, sizeof href - 2, ents[i].name);
+        html_escape(text, sizeof text - 2, ents[i].name);
+        if (ents[i].dir) {
+            href[hn] = '/';
+            href[hn + 1] = '\0';
+            strcat(text, "/");
+            snprintf(size, sizeof size, "-");
+        } else {
+            human_size(size, sizeof size, ents[i].size);
+        }
+        struct tm tm;
+        gmtime_r(&ents[i].mtime, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        ibx_buf_printf(&page,
+                       "<tr><td><a href=\"%s\">%s</a></td><td class=\"s\">%s</td>"
+                       "<td>%s</td></tr>\n", href, text, size, when);
+        free(ents[i].name);
+    }
+    free(ents);
+    ibx_buf_printf(&page, "</table>\n<hr><address>" HTTPD_SERVER_NAME
+                   "</address></body></html>\n");
+    struct hresp r = {.status = 200, .head_only = head, .body_len = ibx_buf_used(&page)};
+    resp_start(c, &r);
+    resp_field(c, "Content-Type", "text/html; charset=utf-8");
+    resp_field(c, "Cache-Control", "no-cache");
+    resp_end(c, &r);
+    if (!head)
+        ibx_buf_append(conn_outbuf(c), ibx_buf_head(&page), ibx_buf_used(&page));
+    resp_log(c, 200, head ? 0 : ibx_buf_used(&page));
+    ibx_buf_free(&page);
+}
