@@ -20,7 +20,9 @@ ok() { echo "ok: $*"; }
 
 # check NAME ACTUAL EXPECTED
 check() {
-    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi
+    if [ "$2" = "$3" ]; then ok "$1"; else
+        fail "$1: got '$(printf '%s' "$2" | head -c 300)', want '$(printf '%s' "$3" | head -c 300)'"
+    fi
 }
 # check_has NAME HAYSTACK NEEDLE
 check_has() {
