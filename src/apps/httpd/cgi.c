@@ -260,6 +260,7 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
 {
     struct hconn *c = g->c;
     int status = 200;
+    char reason[40] = "";
     bool have_type = false, have_loc = false, have_status = false;
     ibx_buf extra = {0};
     const char *p = h, *end = h + n;
@@ -285,12 +286,20 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
                 return false;
             }
         if (ibx_http_str_eq(name, "status")) {
-            if (val.n < 3 || val.p[0] < '1' || val.p[0] > '5') {
+            if (val.n < 3 || val.p[0] < '1' || val.p[0] > '5' || val.p[1] < '0' ||
+                val.p[1] > '9' || val.p[2] < '0' || val.p[2] > '9' ||
+                (val.n > 3 && val.p[3] != ' ')) {
                 ibx_buf_free(&extra);
                 return false;
             }
             status = (val.p[0] - '0') * 100 + (val.p[1] - '0') * 10 + (val.p[2] - '0');
             have_status = true;
+            /* keep the script's reason phrase if it is plain text */
+            size_t k = 0;
+            for (size_t i = 4; i < val.n && k + 1 < sizeof reason; i++)
+                if (val.p[i] >= 0x20 && val.p[i] < 0x7f)
+                    reason[k++] = val.p[i];
+            reason[k] = '\0';
         } else if (ibx_http_str_eq(name, "connection") ||
                    ibx_http_str_eq(name, "transfer-encoding") ||
                    ibx_http_str_eq(name, "content-length") ||
@@ -316,7 +325,8 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
     g->status = status;
     g->chunked_out = c->minor >= 1 && !c->head_req && status != 204 && status != 304;
     struct hresp r = {.status = status, .head_only = c->head_req,
-                      .body_len = UINT64_MAX, .close = c->minor == 0};
+                      .body_len = UINT64_MAX, .close = c->minor == 0,
+                      .reason = reason[0] ? reason : NULL};
     resp_start(c, &r);
     ibx_buf_append(conn_outbuf(c), ibx_buf_head(&extra), ibx_buf_used(&extra));
     ibx_buf_free(&extra);

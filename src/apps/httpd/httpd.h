@@ -206,6 +206,7 @@ struct hresp {
     bool head_only;           /* HEAD: no body */
     bool close;               /* send Connection: close and close after */
     uint64_t body_len;        /* Content-Length; UINT64_MAX = none */
+    const char *reason;       /* reason phrase; NULL = the standard one */
 };
 
 /* Append the status line, Date and Server, then Connection as needed.

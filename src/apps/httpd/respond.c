@@ -39,12 +39,12 @@ void resp_start(struct hconn *c, struct hresp *r)
         r->close = true;
     if (r->close)
         c->close_after = true;
-    if (r->status == 200) {
+    if (r->status == 200 && !r->reason) {
         PUTS(b, "HTTP/1.1 200 OK\r\nServer: " HTTPD_SERVER_NAME "\r\nDate: ");
     } else {
         char line[64];
         int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", r->status,
-                         ibx_http_reason(r->status));
+                         r->reason ? r->reason : ibx_http_reason(r->status));
         put(b, line, (size_t)n);
         PUTS(b, "Server: " HTTPD_SERVER_NAME "\r\nDate: ");
     }
