@@ -1,8 +1,11 @@
 /* Directory listings: an HTML page with a parent link, directories first
  * then files, each sorted by name, with sizes and modification times.
  * Names are percent-encoded in links and HTML-escaped in text; dotfiles
- * are hidden unless --show-hidden. The page is built per request (bounded
+ * are hidden unless --show-hidden, and so are names no URL can reach
+ * (backslashes, control bytes, "%XX" that would read as double
+ * encoding). The page is built per request (bounded
  * by LISTING_MAX entries) and never cached. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +71,19 @@ size_t html_escape(char *dst, size_t cap, const char *src)
     return o;
 }
 
+/* True if a request could name this file: the path decoder refuses
+ * backslashes, control bytes and anything that looks double-encoded. */
+static bool reachable(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == '\\' || *p < 0x20 || *p == 0x7f)
+            return false;
+        if (*p == '%' && isxdigit(p[1]) && isxdigit(p[2]))
+            return false;
+    }
+    return true;
+}
+
 static int lent_cmp(const void *a, const void *b)
 {
     const struct lent *x = a, *y = b;
@@ -107,7 +123,7 @@ static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out)
         const char *name = de->d_name;
         if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
             continue;
-        if (name[0] == '.' && !cfg->show_hidden)
+        if ((name[0] == '.' && !cfg->show_hidden) || !reachable(name))
             continue;
         struct stat st;
         if (fstatat(dirfd(d), name, &st, 0) < 0 &&
