@@ -9,8 +9,10 @@
  * Content-Type and Location; its body is relayed with chunked encoding to
  * HTTP/1.1 clients (connection kept) or until close for HTTP/1.0. Reading
  * from the script pauses while the client is slow. The group is killed
- * when the client leaves, on --cgi-timeout, or at abort; the child is
- * reaped through a pidfd, so no SIGCHLD handler and no zombies. */
+ * when the client leaves, on --cgi-timeout, or at abort, and reaped at
+ * once; a script that ends normally is reaped when its pidfd becomes
+ * readable (the connection waits for that before its next request), so
+ * there is no SIGCHLD handler and there are no zombies in any model. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -62,7 +64,7 @@ bool cgi_match(const struct httpd_cfg *cfg, const char *path)
 
 bool cgi_active(const struct hconn *c)
 {
-    return c->cgi && !c->cgi->finished;
+    return c->cgi != NULL;
 }
 
 static void cgi_free(ibx_loop *loop, ibx_defer *d)
@@ -90,35 +92,48 @@ static void close_io(struct cgi *g, ibx_io *io)
     io->cb = NULL;
 }
 
-/* Free when detached from the connection and reaped. */
-static void maybe_free(struct cgi *g)
+/* Kill the script's process group and reap it now. SIGKILL cannot be
+ * caught, so the wait is short; it keeps every model (including a thread
+ * or child whose loop ends with its connection) free of zombies. */
+static void reap_now(struct cgi *g)
 {
-    if (!g->c && (g->exited || !g->spawned))
-        ibx_loop_defer(g->loop, &g->free_later, cgi_free, g);
+    if (!g->spawned || g->exited)
+        return;
+    kill(-g->pid, SIGKILL);
+    while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    g->exited = true;
 }
 
+/* Release everything; the script has exited (or never started). */
 static void detach(struct cgi *g)
 {
+    reap_now(g);
     if (g->c) {
         g->c->cgi = NULL;
         g->c = NULL;
     }
     close_io(g, &g->out_io);
     close_io(g, &g->in_io);
-    maybe_free(g);
+    close_io(g, &g->pio);
+    ibx_loop_defer(g->loop, &g->free_later, cgi_free, g);
 }
 
+/* The pidfd is readable: the script exited. Once its output has ended as
+ * well the connection goes on with the next request. */
 static void on_exit_ready(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct cgi *g = io->data;
-    int st;
-    pid_t r = waitpid(g->pid, &st, WNOHANG);
+    pid_t r = waitpid(g->pid, NULL, WNOHANG);
     if (r == 0)
         return;   /* spurious */
-    g->exited = true;   /* reaped, or already reaped by someone (ECHILD) */
+    g->exited = true;   /* reaped (or ECHILD: reaped by someone else) */
     close_io(g, &g->pio);
-    if (!g->c)
-        maybe_free(g);
+    if (g->finished) {
+        struct hconn *c = g->c;
+        detach(g);
+        conn_kick(c);
+    }
 }
 
 /* ---- environment --------------------------------------------------------------- */
@@ -342,8 +357,7 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
 static void fail(struct cgi *g, int status)
 {
     struct hconn *c = g->c;
-    if (g->pid > 0)
-        kill(-g->pid, SIGKILL);
+    reap_now(g);
     g->finished = true;
     if (!g->head_sent) {
         g->status = status;
@@ -434,7 +448,14 @@ static void finish(struct cgi *g)
         ibx_buf_append(conn_outbuf(c), "0\r\n\r\n", 5);
     g->finished = true;
     resp_log_req(c, &g->logreq, g->status, g->sent);
-    detach(g);
+    close_io(g, &g->out_io);
+    close_io(g, &g->in_io);
+    if (!g->exited && g->pio.fd < 0)
+        reap_now(g);   /* no pidfd to wait on (old kernel) */
+    if (g->exited)
+        detach(g);
+    /* else the connection waits (its response already flows) until the
+     * pidfd says the script exited, or the CGI timeout kills it */
 }
 
 /* ---- the request body ------------------------------------------------------------ */
@@ -510,10 +531,11 @@ static int spawn(struct cgi *g)
     ibx_fd_nonblock(in[1], true);
     ibx_fd_nonblock(out[0], true);
     int pfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
-    if (pfd >= 0)
-        ibx_io_start(g->loop, &g->pio, pfd, EPOLLIN, on_exit_ready, g);
-    else
-        g->exited = true;   /* cannot watch: the worker's reaping is best effort */
+    if (pfd < 0 || ibx_io_start(g->loop, &g->pio, pfd, EPOLLIN, on_exit_ready, g) < 0) {
+        if (pfd >= 0)
+            close(pfd);
+        g->pio.fd = -1;
+    }
     ibx_io_start(g->loop, &g->out_io, out[0], EPOLLIN, on_out, g);
     ibx_io_start(g->loop, &g->in_io, in[1], 0, on_in, g);
     pump_body(g);
@@ -698,9 +720,8 @@ void cgi_abort(struct hconn *c)
     if (!g)
         return;
     c->reading_body = false;
-    if (g->spawned && !g->exited)
-        kill(-g->pid, SIGKILL);
-    if (c->closing) {
+    if (c->closing || g->finished) {
+        /* the client left, or a finished script would not exit */
         g->finished = true;
         detach(g);
         return;

@@ -145,7 +145,8 @@ static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out)
         n++;
     }
     closedir(d);
-    qsort(v, n, sizeof *v, lent_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof *v, lent_cmp);
     *out = v;
     return (int)n;
 }
