@@ -309,7 +309,7 @@ int ibx_signals_block(void)
 {
     sigset_t set;
     sigemptyset(&set);
-    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2};
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&set, sigs[i]);
     int r = pthread_sigmask(SIG_BLOCK, &set, NULL);

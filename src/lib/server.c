@@ -380,6 +380,49 @@ int ibx_server_add_unit(ibx_server *srv, ibx_unit_start_fn start, void *arg)
     return 0;
 }
 
+int ibx_server_on_signal(ibx_server *srv, int signo, ibx_signal_cb cb,
+                         void *data)
+{
+    if (signo == SIGINT || signo == SIGTERM || signo == SIGCHLD)
+        return -EINVAL;   /* the server's own */
+    if (srv->nhooks == sizeof srv->hooks / sizeof srv->hooks[0])
+        return -ENOSPC;
+    srv->hooks[srv->nhooks++] = (struct sig_hook){signo, cb, data};
+    return 0;
+}
+
+static void on_hook_signal(ibx_loop *loop, int signo, void *data)
+{
+    ibx_server *srv = data;
+    for (size_t i = 0; i < srv->nhooks; i++)
+        if (srv->hooks[i].signo == signo)
+            srv->hooks[i].cb(loop, signo, srv->hooks[i].data);
+}
+
+static void on_hook_forward(ibx_loop *loop, int signo, void *data)
+{
+    on_hook_signal(loop, signo, data);
+    kids_signal(data, signo);
+}
+
+/* Deliver the registered hooks on loop; the main loop of a process model
+ * also forwards them to the children. */
+int hooks_register(ibx_server *srv, ibx_loop *loop, bool forward)
+{
+    for (size_t i = 0; i < srv->nhooks; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i; k++)
+            seen |= srv->hooks[k].signo == srv->hooks[i].signo;
+        if (seen)
+            continue;
+        int r = ibx_loop_signal(loop, srv->hooks[i].signo,
+                                forward ? on_hook_forward : on_hook_signal, srv);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Stop the main loop once everything it waits for has ended. */
 void server_check_done(ibx_server *srv)
 {
@@ -475,6 +518,8 @@ static int setup_main(ibx_server *srv, ibx_loop *loop)
         r = ibx_loop_signal(loop, sigs[i], on_signal, srv);
     if (!r)
         r = ibx_loop_set_wake(loop, on_main_wake, srv);
+    if (!r)
+        r = hooks_register(srv, loop, nsig == 3);
     return r;
 }
 
