@@ -146,18 +146,26 @@ check_has "request line" "$line" '"GET /hello.txt?q=1 HTTP/1.1" 200 12 "http://r
 check_has "escaped agent" "$line" 'Agent \x22quoted\x22'
 stop_httpd
 
-# --access-log FILE and SIGHUP reopening it
-start_httpd --access-log "$WORK/a.log" "$R"
-curl -sS -o /dev/null "$BASE/hello.txt"
-for _ in $(seq 1 50); do grep -q hello "$WORK/a.log" 2>/dev/null && break; sleep 0.05; done
-check "log file written" "$(grep -c 'GET /hello.txt' "$WORK/a.log")" "1"
-mv "$WORK/a.log" "$WORK/a.log.1"
-kill -HUP "$PID"
-for _ in $(seq 1 100); do grep -q 'reopened' "$ERRLOG" && break; sleep 0.05; done
-curl -sS -o /dev/null "$BASE/style.css"
-check "after SIGHUP: new file" "$(grep -c 'style.css' "$WORK/a.log" 2>/dev/null || echo 0)" "1"
-check "after SIGHUP: old file untouched" "$(grep -c 'style.css' "$WORK/a.log.1")" "0"
-stop_httpd
+# --access-log FILE and SIGHUP reopening it (prefork: in every child)
+for model in epoll:1 prefork:3; do
+    want=${model#*:}   # processes that reopen: the main loop (+ children)
+    model=${model%:*}
+    rm -f "$WORK/a.log" "$WORK/a.log.1"
+    start_httpd --model $model --workers 2 --access-log "$WORK/a.log" "$R"
+    curl -sS -o /dev/null "$BASE/hello.txt"
+    for _ in $(seq 1 50); do grep -q hello "$WORK/a.log" 2>/dev/null && break; sleep 0.05; done
+    check "$model: log file written" "$(grep -c 'GET /hello.txt' "$WORK/a.log")" "1"
+    mv "$WORK/a.log" "$WORK/a.log.1"
+    kill -HUP "$PID"
+    for _ in $(seq 1 100); do
+        [ "$(grep -c 'access log reopened' "$ERRLOG")" -ge "$want" ] && break
+        sleep 0.05
+    done
+    for i in 1 2 3 4 5 6; do curl -sS -o /dev/null "$BASE/style.css?$i"; done
+    check "$model: after SIGHUP: new file" "$(grep -c 'style.css' "$WORK/a.log" 2>/dev/null || echo 0)" "6"
+    check "$model: after SIGHUP: old file untouched" "$(grep -c 'style.css' "$WORK/a.log.1")" "0"
+    stop_httpd
+done
 
 # --- header deadline: a slow head gets 408 and the connection closes -----------------------
 start_httpd --header-timeout 1 "$R"

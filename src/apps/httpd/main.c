@@ -81,12 +81,6 @@ static void on_hup(ibx_loop *loop, int signo, void *data)
         ibx_info(cfg->log, "httpd: SIGHUP: access log reopened");
 }
 
-/* A unit on the main loop whose only job is SIGHUP. */
-static int hup_start(ibx_worker *w, void *arg)
-{
-    return ibx_loop_signal(ibx_worker_loop(w), SIGHUP, on_hup, arg);
-}
-
 /* ---- serve registration ------------------------------------------------------ */
 
 static int httpd_init(ibx_server *srv, const char *dir, const char *listen,
@@ -110,7 +104,7 @@ static int httpd_init(ibx_server *srv, const char *dir, const char *listen,
         ibx_err(log, "httpd: cannot listen on %s: %s", listen, strerror(-r));
         return r;
     }
-    return ibx_server_add_unit(srv, hup_start, cfg);
+    return ibx_server_on_signal(srv, SIGHUP, on_hup, cfg);
 }
 
 static void httpd_fini(void *state)
@@ -278,7 +272,7 @@ int httpd_main(int argc, char **argv)
         goto out;
     }
     rc = ibx_cli_bind(&cli, srv, HTTPD_PORT, &httpd_proto, &cfg);
-    if (!rc && ibx_server_add_unit(srv, hup_start, &cfg) < 0)
+    if (!rc && ibx_server_on_signal(srv, SIGHUP, on_hup, &cfg) < 0)
         rc = 1;
     bool child = false;
     if (!rc) {
