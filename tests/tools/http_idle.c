@@ -22,12 +22,13 @@ static int read_response(int fd)
     size_t have = 0;
     char *end = NULL;
     while (!end) {
-        if (have == sizeof buf)
+        if (have == sizeof buf - 1)
             return -1;
-        ssize_t n = recv(fd, buf + have, sizeof buf - have, 0);
+        ssize_t n = recv(fd, buf + have, sizeof buf - 1 - have, 0);
         if (n <= 0)
             return -1;
         have += (size_t)n;
+        buf[have] = '\0';   /* for strcasestr below */
         end = memmem(buf, have, "\r\n\r\n", 4);
     }
     size_t head = (size_t)(end - buf) + 4;
