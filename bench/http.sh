@@ -1,0 +1,271 @@
+#!/bin/bash
+# bench/http.sh: `make bench-http`. ipcbox httpd against nginx, lighttpd,
+# h2o, busybox httpd, python3 -m http.server and the canned syscall floor,
+# with wrk on loopback: every server pinned to CPU 0, wrk to CPU 1, one
+# run each, the same files. Prints markdown tables: req/s with ratios to
+# nginx and to the floor, RSS with 10,000 idle keep-alive connections, and
+# ipcbox under each of the seven server models.
+#
+# Environment: DUR (seconds per run, default 10), CONNS (default 50),
+# IPCBOX (default build/ipcbox), TOOLS (build dir with http_idle, default
+# build), CANNED (canned.c, default ../shared/bench/canned.c), PORT (first
+# port, default 28080), IDLE (idle connections, default 10000), SKIP
+# (space-separated server names to leave out). Every server runs from a
+# temporary config directory as a child of this script and is killed at
+# the end.
+set -u
+cd "$(dirname "$0")/.."
+DUR=${DUR:-10}
+CONNS=${CONNS:-50}
+IPCBOX=${IPCBOX:-build/ipcbox}
+TOOLS=${TOOLS:-build}
+CANNED=${CANNED:-../shared/bench/canned.c}
+[ -f "$CANNED" ] || CANNED=/work/shared/bench/canned.c
+PORT=${PORT:-28080}
+IDLE=${IDLE:-10000}
+SKIP=${SKIP:-}
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "bench-http: $1 not found (scripts/deps.sh bench)" >&2; exit 1; }; }
+need wrk
+need taskset
+[ -x "$IPCBOX" ] || { echo "bench-http: $IPCBOX missing (make build)" >&2; exit 1; }
+[ -x "$TOOLS/http_idle" ] || { echo "bench-http: $TOOLS/http_idle missing (build with tests on)" >&2; exit 1; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+T=$(mktemp -d /tmp/bench-http.XXXXXX)
+chmod 755 "$T"
+W="$T/www"
+mkdir -p "$W"
+head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 > "$W/1k.html"
+head -c 1048576 /dev/urandom > "$W/1m.bin"
+chmod 644 "$W"/*
+chmod 755 "$W"
+
+SPID=""
+cleanup() {
+    [ -n "$SPID" ] && stop_server
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server PORT CMD...: run CMD pinned to CPU 0, wait for the port
+start_server() {
+    local port=$1; shift
+    taskset -c 0 "$@" >"$T/server.out" 2>&1 &
+    SPID=$!
+    for _ in $(seq 1 200); do
+        if curl -s -o /dev/null -m 1 "http://127.0.0.1:$port/1k.html"; then return 0; fi
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "bench-http: server did not come up: $*" >&2
+    tail -n 5 "$T/server.out" >&2
+    stop_server
+    return 1
+}
+
+# every pid in the tree under $1
+tree() {
+    local p=$1
+    echo "$p"
+    for c in $(pgrep -P "$p" 2>/dev/null); do tree "$c"; done
+}
+
+stop_server() {
+    local pids
+    pids=$(tree "$SPID")
+    kill $pids 2>/dev/null
+    for _ in $(seq 1 100); do
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -9 $pids 2>/dev/null
+    wait "$SPID" 2>/dev/null
+    SPID=""
+}
+
+# rps URL [wrk args...]
+rps() {
+    local url=$1; shift
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" "$@" "$url" 2>&1 |
+        awk '/Requests\/sec/ {printf "%d", $2} END {}'
+}
+
+# rss_idle PORT: RSS (KiB) of the server tree holding $IDLE idle connections
+rss_idle() {
+    local port=$1 fifo="$T/idle.fifo" rss=0
+    rm -f "$fifo" "$T/idle.out"
+    mkfifo "$fifo"
+    taskset -c 1 "$TOOLS/http_idle" "127.0.0.1:$port" "$IDLE" /1k.html <"$fifo" >"$T/idle.out" 2>"$T/idle.err" &
+    local ipid=$!
+    exec 9>"$fifo"
+    for _ in $(seq 1 1200); do
+        grep -q ready "$T/idle.out" 2>/dev/null && break
+        kill -0 "$ipid" 2>/dev/null || break
+        sleep 0.1
+    done
+    local held
+    held=$(sed -n 's/ready //p' "$T/idle.out")
+    if [ "${held:-0}" = "$IDLE" ]; then
+        for p in $(tree "$SPID"); do
+            r=$(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null)
+            rss=$((rss + ${r:-0}))
+        done
+    else
+        rss=""
+    fi
+    exec 9>&-
+    wait "$ipid" 2>/dev/null
+    echo "$rss"
+}
+
+ratio() {   # ratio A B -> "1.23x" (or "-")
+    if [ -n "$1" ] && [ -n "$2" ] && [ "$2" != 0 ] && [ "$1" != 0 ]; then
+        awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'
+    else
+        echo "-"
+    fi
+}
+mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}' || echo "-"; }
+
+skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# ---- configurations -----------------------------------------------------------------
+mkdir -p "$T/nginx/logs" "$T/nginx/tmp"
+cat > "$T/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/logs/error.log;
+worker_rlimit_nofile 20000;
+events { worker_connections 19000; }
+http {
+    access_log off;
+    default_type application/octet-stream;
+    types { text/html html; }
+    open_file_cache max=10000;
+    keepalive_requests 1000000;
+    keepalive_timeout 300;
+    client_body_temp_path $T/nginx/tmp/body;
+    proxy_temp_path $T/nginx/tmp/proxy;
+    fastcgi_temp_path $T/nginx/tmp/fastcgi;
+    uwsgi_temp_path $T/nginx/tmp/uwsgi;
+    scgi_temp_path $T/nginx/tmp/scgi;
+    server {
+        listen 127.0.0.1:PORT reuseport;
+        root $W;
+        location = /1k.html { sendfile off; }
+        location = /1m.bin { sendfile on; }
+    }
+}
+EOF
+cat > "$T/lighttpd.conf" <<EOF
+server.document-root = "$W"
+server.bind = "127.0.0.1"
+server.port = PORT
+server.max-keep-alive-requests = 1000000
+server.max-keep-alive-idle = 300
+server.max-connections = 16000
+server.max-fds = 20000
+mimetype.assign = (".html" => "text/html", ".bin" => "application/octet-stream")
+EOF
+cat > "$T/h2o.conf" <<EOF
+user: nobody
+num-threads: 1
+max-connections: 19000
+http1-request-timeout: 300
+listen:
+  host: 127.0.0.1
+  port: PORT
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $W
+EOF
+gcc -O2 -o "$T/canned" "$CANNED" || { echo "bench-http: cannot build $CANNED" >&2; exit 1; }
+
+# start NAME PORT: start server NAME on PORT (ipcbox extra args in IPCBOX_ARGS)
+start() {
+    local name=$1 port=$2
+    case $name in
+        ipcbox) start_server "$port" "$IPCBOX" httpd --quiet --idle-timeout 300 \
+                    --listen "127.0.0.1:$port" ${IPCBOX_ARGS:-} "$W" ;;
+        nginx) sed "s/PORT/$port/" "$T/nginx/nginx.conf" > "$T/nginx/run.conf"
+               start_server "$port" nginx -p "$T/nginx" -c "$T/nginx/run.conf" ;;
+        lighttpd) sed "s/PORT/$port/" "$T/lighttpd.conf" > "$T/lighttpd.run.conf"
+                  start_server "$port" lighttpd -D -f "$T/lighttpd.run.conf" ;;
+        h2o) sed "s/PORT/$port/" "$T/h2o.conf" > "$T/h2o.run.conf"
+             start_server "$port" h2o -c "$T/h2o.run.conf" ;;
+        busybox) start_server "$port" busybox httpd -f -p "127.0.0.1:$port" -h "$W" ;;
+        python) start_server "$port" python3 -m http.server "$port" --bind 127.0.0.1 \
+                    --directory "$W" ;;
+        canned) start_server "$port" "$T/canned" "$port" ;;
+    esac
+}
+
+declare -A KA CL BIG RSS
+SERVERS="ipcbox nginx lighttpd h2o busybox python canned"
+port=$PORT
+echo "bench-http: $DUR s per run, $CONNS connections, server on CPU 0, wrk on CPU 1" >&2
+for s in $SERVERS; do
+    skip "$s" && continue
+    port=$((port + 1))
+    start "$s" "$port" || continue
+    echo "bench-http: $s" >&2
+    KA[$s]=$(rps "http://127.0.0.1:$port/1k.html")
+    if [ "$s" != canned ]; then   # canned ignores Connection: close and paths
+        CL[$s]=$(rps "http://127.0.0.1:$port/1k.html" -H "Connection: close")
+        BIG[$s]=$(CONNS=10 rps "http://127.0.0.1:$port/1m.bin")
+    fi
+    case $s in
+        busybox|python) RSS[$s]="closes" ;;   # no keep-alive to hold open
+        *) RSS[$s]=$(rss_idle "$port") ;;
+    esac
+    stop_server
+done
+
+echo
+echo "### Static files: req/s (one run, ${DUR} s each; ${CONNS} connections; 1 MiB with 10)"
+echo
+echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for s in $SERVERS; do
+    skip "$s" && continue
+    rss=${RSS[$s]:-}
+    [ "$rss" = closes ] && rss="n/a (closes)" || rss=$(mib "$rss")
+    name=$s
+    case $s in
+        canned) name="canned (syscall floor)" ;;
+        python) name="python3 -m http.server" ;;
+        busybox) name="busybox httpd" ;;
+        ipcbox) name="**ipcbox httpd**" ;;
+    esac
+    echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[nginx]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[nginx]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss |"
+done
+
+# ---- ipcbox under each server model ------------------------------------------------------
+declare -A MKA MCL MBIG
+MODELS="iterative fork thread prefork threadpool epoll reuseport"
+skip models && MODELS=""
+for m in $MODELS; do
+    port=$((port + 1))
+    IPCBOX_ARGS="--model $m --workers 1" start ipcbox "$port" || continue
+    echo "bench-http: ipcbox --model $m" >&2
+    MKA[$m]=$(rps "http://127.0.0.1:$port/1k.html")
+    MCL[$m]=$(rps "http://127.0.0.1:$port/1k.html" -H "Connection: close")
+    MBIG[$m]=$(CONNS=10 rps "http://127.0.0.1:$port/1m.bin")
+    stop_server
+done
+if [ -n "$MODELS" ]; then
+    echo
+    echo "### ipcbox httpd under each server model (--workers 1, one CPU)"
+    echo
+    echo "| model | 1 KiB keep-alive | 1 KiB close | 1 MiB |"
+    echo "|---|---:|---:|---:|"
+    for m in $MODELS; do
+        echo "| $m | ${MKA[$m]:--} | ${MCL[$m]:--} | ${MBIG[$m]:--} |"
+    done
+fi
