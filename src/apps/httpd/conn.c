@@ -6,7 +6,7 @@
  * connection's own buffer, so an idle keep-alive connection holds no
  * buffers at all. Writing: the responses to one read are assembled in the
  * worker's output buffer and sent with one write (pipelined responses stay
- * in order); file bodies follow with sendfile(); only what the socket does
+ * in order); file bodies follow (body.c); only what the socket does
  * not take is kept per connection, and then EPOLLOUT is armed and reading
  * pauses. One timer per connection enforces, by state, the whole-header
  * deadline (408), the keep-alive idle timeout and a send timeout; it is
@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,8 +21,6 @@
 
 /* Pending bytes above which pipelined requests wait for the socket. */
 #define OUT_HIGH (256 * 1024)
-/* Largest sendfile() call. */
-#define SENDFILE_CHUNK (1024 * 1024)
 
 static void conn_free(ibx_loop *loop, ibx_defer *d)
 {
@@ -46,10 +43,7 @@ void conn_close(struct hconn *c)
         cgi_abort(c);
     range_free(c);
     ibx_buf_reset(&c->hw->out);   /* nothing of ours may reach another peer */
-    if (c->send.fd >= 0) {
-        close(c->send.fd);
-        c->send.fd = -1;
-    }
+    body_end(c);
     int fd = c->io.fd;
     ibx_io_stop(loop, &c->io);
     ibx_timer_stop(loop, &c->timer);
@@ -62,7 +56,6 @@ static bool busy(const struct hconn *c)
     return ibx_buf_used(&c->out) || c->send.fd >= 0 || c->multi || cgi_active(c);
 }
 
-enum { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR };
 
 /* Send buffered bytes, then the file segment, then further multipart
  * parts. */
@@ -70,6 +63,8 @@ static int conn_flush(struct hconn *c)
 {
     ibx_buf *scratch = &c->hw->out;
     for (;;) {
+        if (c->send.fd >= 0)
+            body_coalesce(c);   /* a short head goes out with the body */
         if (ibx_buf_used(scratch)) {
             if (!ibx_buf_used(&c->out)) {
                 ssize_t n = send(c->io.fd, ibx_buf_head(scratch),
@@ -96,19 +91,9 @@ static int conn_flush(struct hconn *c)
                 return FLUSH_ERROR;
         }
         ibx_buf_free(&c->out);
-        while (c->send.fd >= 0 && c->send.off < c->send.end) {
-            off_t left = c->send.end - c->send.off;
-            size_t n = left > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)left;
-            ssize_t w = sendfile(c->io.fd, c->send.fd, &c->send.off, n);
-            if (w < 0 && (errno == EAGAIN || errno == EINTR))
-                return FLUSH_AGAIN;
-            if (w <= 0)
-                return FLUSH_ERROR;   /* error, or the file shrank */
-        }
-        if (c->send.fd >= 0) {
-            close(c->send.fd);
-            c->send.fd = -1;
-        }
+        int r = body_send(c);
+        if (r != FLUSH_DONE)
+            return r;
         if (!c->multi || !range_next_part(c))
             return FLUSH_DONE;
     }

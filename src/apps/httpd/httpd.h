@@ -34,6 +34,9 @@
 /* Files up to this size are kept in memory by the cache and written with
  * the header in one write; larger ones go out with sendfile(). */
 #define HTTPD_SMALL_FILE (64 * 1024)
+/* The per-connection buffer of a large file sent by pread+send, held only
+ * while the transfer runs. */
+#define HTTPD_FILE_BUF (64 * 1024)
 /* Longest decoded path. */
 #define HTTPD_PATH_MAX 4096
 
@@ -70,6 +73,7 @@ struct httpd_cfg {
     char *root_real;         /* realpath of root */
     int root_fd;             /* O_PATH|O_DIRECTORY */
     bool listing, show_hidden, follow_symlinks;
+    bool sendfile;           /* large files by sendfile() (else pread+send) */
     const char *cgi_prefix;  /* "/cgi-bin/" or NULL */
     size_t cgi_prefix_len;
     unsigned cgi_timeout_ms;
@@ -159,7 +163,10 @@ struct cgi;
 /* A file segment to send after the buffered bytes. */
 struct hsend {
     int fd;                   /* -1 = none */
-    off_t off, end;
+    off_t off, end;           /* next byte to read, end of the segment */
+    char *buf;                /* pread+send mode: HTTPD_FILE_BUF bytes */
+    uint32_t bpos, blen;      /* unsent bytes are buf[bpos..blen) */
+    bool fill;                /* buf holds a head: fill the rest first */
 };
 
 /* Multipart/byteranges in progress. */
@@ -270,6 +277,18 @@ void cgi_resume(struct hconn *c);
 void cgi_abort(struct hconn *c);
 /* True while the CGI response is still being produced. */
 bool cgi_active(const struct hconn *c);
+
+/* ---- body.c ----------------------------------------------------------------- */
+
+/* conn_flush() results. */
+enum { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR };
+/* Send the file segment: FLUSH_DONE when it is all out (the fd closed). */
+int body_send(struct hconn *c);
+/* Move a short pending head into the body buffer so both leave in one
+ * send (pread+send mode). */
+void body_coalesce(struct hconn *c);
+/* Drop the segment (closing). */
+void body_end(struct hconn *c);
 
 /* ---- conn.c ----------------------------------------------------------------- */
 

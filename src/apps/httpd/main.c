@@ -141,6 +141,9 @@ static void usage(void)
            "  --header-timeout SEC  whole request head deadline (default 10)\n"
            "  --idle-timeout SEC    keep-alive idle timeout (default 15)\n"
            "  --cache N             open-file cache entries per worker (default 1024)\n"
+           "  --sendfile            send large files with sendfile() instead of\n"
+           "                        pread+send (better with NIC offloads; slower\n"
+           "                        on loopback and in most VMs)\n"
            "  --mime-types FILE     MIME table (default /etc/mime.types)\n",
            HTTPD_PORT);
     fputs(ibx_cli_server_help, stdout);
@@ -150,7 +153,7 @@ static void usage(void)
 enum {
     OPT_NO_LISTING = IBX_OPT_APPLET_BASE, OPT_SHOW_HIDDEN, OPT_FOLLOW, OPT_CGI,
     OPT_CGI_TIMEOUT, OPT_MAX_BODY, OPT_ACCESS_LOG, OPT_HEADER_TIMEOUT,
-    OPT_IDLE_TIMEOUT, OPT_CACHE, OPT_MIME,
+    OPT_IDLE_TIMEOUT, OPT_CACHE, OPT_MIME, OPT_SENDFILE,
 };
 
 static int seconds(const char *opt, const char *arg, unsigned *ms)
@@ -177,6 +180,7 @@ int httpd_main(int argc, char **argv)
         {"idle-timeout", required_argument, 0, OPT_IDLE_TIMEOUT},
         {"cache", required_argument, 0, OPT_CACHE},
         {"mime-types", required_argument, 0, OPT_MIME},
+        {"sendfile", no_argument, 0, OPT_SENDFILE},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
@@ -203,6 +207,7 @@ int httpd_main(int argc, char **argv)
         case OPT_NO_LISTING: cfg.listing = false; break;
         case OPT_SHOW_HIDDEN: cfg.show_hidden = true; break;
         case OPT_FOLLOW: cfg.follow_symlinks = true; break;
+        case OPT_SENDFILE: cfg.sendfile = true; break;
         case OPT_CGI:
             if (optarg[0] != '/') {
                 rc = ibx_cli_usage("httpd", "--cgi wants a URL prefix like /cgi-bin/, not '%s'", optarg);

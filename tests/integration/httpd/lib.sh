@@ -58,8 +58,10 @@ start_httpd() {
 }
 
 stop_httpd() {
+    [ -n "${PID:-}" ] || return 0
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
+    PID=""
 }
 
 # raw BYTES [shutdown]: send BYTES (printf escapes) to ADDR, print the
