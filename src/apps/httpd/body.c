@@ -44,8 +44,10 @@ void body_coalesce(struct hconn *c)
         return;
     /* c->out holds the older bytes, the scratch the newer */
     size_t a = ibx_buf_used(&c->out);
-    memcpy(c->send.buf, ibx_buf_head(&c->out), a);
-    memcpy(c->send.buf + a, ibx_buf_head(scratch), ibx_buf_used(scratch));
+    if (a)
+        memcpy(c->send.buf, ibx_buf_head(&c->out), a);
+    if (ibx_buf_used(scratch))
+        memcpy(c->send.buf + a, ibx_buf_head(scratch), ibx_buf_used(scratch));
     ibx_buf_free(&c->out);
     ibx_buf_reset(scratch);
     c->send.bpos = 0;

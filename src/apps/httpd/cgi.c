@@ -343,7 +343,8 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
                       .body_len = UINT64_MAX, .close = c->minor == 0,
                       .reason = reason[0] ? reason : NULL};
     resp_start(c, &r);
-    ibx_buf_append(conn_outbuf(c), ibx_buf_head(&extra), ibx_buf_used(&extra));
+    if (ibx_buf_used(&extra))
+        ibx_buf_append(conn_outbuf(c), ibx_buf_head(&extra), ibx_buf_used(&extra));
     ibx_buf_free(&extra);
     if (g->chunked_out)
         resp_field(c, "Transfer-Encoding", "chunked");
