@@ -1,12 +1,18 @@
 #!/bin/bash
 # bench/http.sh: `make bench-http`. ipcbox httpd against nginx, lighttpd,
 # h2o, busybox httpd, python3 -m http.server and the canned syscall floor,
-# with wrk on loopback: every server pinned to CPU 0, wrk to CPU 1, one
-# run each, the same files. Prints markdown tables: req/s with ratios to
-# nginx and to the floor, RSS with 10,000 idle keep-alive connections, and
-# ipcbox under each of the seven server models.
+# with wrk on loopback: every server pinned to CPU 0, wrk to CPU 1, the
+# same files. Prints markdown tables: req/s with ratios to nginx and to the
+# floor, RSS with 10,000 idle keep-alive connections, and ipcbox under each
+# of the seven server models.
 #
-# Environment: DUR (seconds per run, default 10), CONNS (default 50),
+# The machine may be shared, so the servers of a table run side by side
+# (idle unless measured) and the runs are interleaved: ROUNDS rounds, each
+# measuring every server once per scenario, and the best run of each
+# server counts (interference only ever lowers a result).
+#
+# Environment: DUR (seconds per run, default 5), ROUNDS (default 3),
+# CONNS (default 50),
 # IPCBOX (default build/ipcbox), TOOLS (build dir with http_idle, default
 # build), CANNED (canned.c, default ../shared/bench/canned.c), PORT (first
 # port, default 28080), IDLE (idle connections, default 10000), SKIP
@@ -15,7 +21,8 @@
 # the end.
 set -u
 cd "$(dirname "$0")/.."
-DUR=${DUR:-10}
+DUR=${DUR:-5}
+ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-50}
 IPCBOX=${IPCBOX:-build/ipcbox}
 TOOLS=${TOOLS:-build}
@@ -42,8 +49,9 @@ chmod 644 "$W"/*
 chmod 755 "$W"
 
 SPID=""
+ALL=""   # every server pid started, for cleanup
 cleanup() {
-    [ -n "$SPID" ] && stop_server
+    for p in $ALL; do SPID=$p; stop_server; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -52,15 +60,16 @@ trap 'exit 130' INT TERM
 # start_server PORT CMD...: run CMD pinned to CPU 0, wait for the port
 start_server() {
     local port=$1; shift
-    taskset -c 0 "$@" >"$T/server.out" 2>&1 &
+    taskset -c 0 "$@" >"$T/server.$port.out" 2>&1 &
     SPID=$!
+    ALL="$ALL $SPID"
     for _ in $(seq 1 200); do
         if curl -s -o /dev/null -m 1 "http://127.0.0.1:$port/1k.html"; then return 0; fi
         kill -0 "$SPID" 2>/dev/null || break
         sleep 0.05
     done
     echo "bench-http: server did not come up: $*" >&2
-    tail -n 5 "$T/server.out" >&2
+    tail -n 5 "$T/server.$port.out" >&2
     stop_server
     return 1
 }
@@ -82,7 +91,15 @@ stop_server() {
     done
     kill -9 $pids 2>/dev/null
     wait "$SPID" 2>/dev/null
+    ALL=$(echo " $ALL " | sed "s/ $SPID / /")
     SPID=""
+}
+
+# best VAR_NAME VALUE: keep the larger
+best() {
+    local cur=${!1:-0}
+    [ -n "$2" ] && [ "$2" -gt "$cur" ] 2>/dev/null && printf -v "$1" '%s' "$2"
+    return 0
 }
 
 # rps URL [wrk args...]
@@ -206,29 +223,41 @@ start() {
     esac
 }
 
-declare -A KA CL BIG RSS
+declare -A KA CL BIG RSS PORTOF PIDOF
 SERVERS="ipcbox nginx lighttpd h2o busybox python canned"
 port=$PORT
-echo "bench-http: $DUR s per run, $CONNS connections, server on CPU 0, wrk on CPU 1" >&2
+echo "bench-http: $ROUNDS rounds of $DUR s, $CONNS connections, servers on CPU 0, wrk on CPU 1" >&2
+up=""
 for s in $SERVERS; do
     skip "$s" && continue
     port=$((port + 1))
     start "$s" "$port" || continue
-    echo "bench-http: $s" >&2
-    KA[$s]=$(rps "http://127.0.0.1:$port/1k.html")
-    if [ "$s" != canned ]; then   # canned ignores Connection: close and paths
-        CL[$s]=$(rps "http://127.0.0.1:$port/1k.html" -H "Connection: close")
-        BIG[$s]=$(CONNS=10 rps "http://127.0.0.1:$port/1m.bin")
-    fi
+    PORTOF[$s]=$port
+    PIDOF[$s]=$SPID
+    up="$up $s"
+done
+for r in $(seq 1 "$ROUNDS"); do
+    for s in $up; do
+        echo "bench-http: round $r: $s" >&2
+        u="http://127.0.0.1:${PORTOF[$s]}"
+        v=$(rps "$u/1k.html"); best "KA[$s]" "$v"
+        [ "$s" = canned ] && continue   # canned ignores Connection: close and paths
+        v=$(rps "$u/1k.html" -H "Connection: close"); best "CL[$s]" "$v"
+        v=$(CONNS=10 rps "$u/1m.bin"); best "BIG[$s]" "$v"
+    done
+done
+for s in $up; do
+    echo "bench-http: $IDLE idle connections: $s" >&2
+    SPID=${PIDOF[$s]}
     case $s in
         busybox|python) RSS[$s]="closes" ;;   # no keep-alive to hold open
-        *) RSS[$s]=$(rss_idle "$port") ;;
+        *) RSS[$s]=$(rss_idle "${PORTOF[$s]}") ;;
     esac
     stop_server
 done
 
 echo
-echo "### Static files: req/s (one run, ${DUR} s each; ${CONNS} connections; 1 MiB with 10)"
+echo "### Static files: req/s (best of $ROUNDS interleaved ${DUR} s runs; ${CONNS} connections; 1 MiB with 10)"
 echo
 echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -250,18 +279,26 @@ done
 declare -A MKA MCL MBIG
 MODELS="iterative fork thread prefork threadpool epoll reuseport"
 skip models && MODELS=""
+mup=""
 for m in $MODELS; do
     port=$((port + 1))
     IPCBOX_ARGS="--model $m --workers 1" start ipcbox "$port" || continue
-    echo "bench-http: ipcbox --model $m" >&2
-    MKA[$m]=$(rps "http://127.0.0.1:$port/1k.html")
-    MCL[$m]=$(rps "http://127.0.0.1:$port/1k.html" -H "Connection: close")
-    MBIG[$m]=$(CONNS=10 rps "http://127.0.0.1:$port/1m.bin")
-    stop_server
+    PORTOF[$m]=$port
+    mup="$mup $m"
 done
+for r in $(seq 1 "$ROUNDS"); do
+    for m in $mup; do
+        echo "bench-http: round $r: ipcbox --model $m" >&2
+        u="http://127.0.0.1:${PORTOF[$m]}"
+        v=$(rps "$u/1k.html"); best "MKA[$m]" "$v"
+        v=$(rps "$u/1k.html" -H "Connection: close"); best "MCL[$m]" "$v"
+        v=$(CONNS=10 rps "$u/1m.bin"); best "MBIG[$m]" "$v"
+    done
+done
+for p in $ALL; do SPID=$p; stop_server; done
 if [ -n "$MODELS" ]; then
     echo
-    echo "### ipcbox httpd under each server model (--workers 1, one CPU)"
+    echo "### ipcbox httpd under each server model (--workers 1, one CPU; best of $ROUNDS)"
     echo
     echo "| model | 1 KiB keep-alive | 1 KiB close | 1 MiB |"
     echo "|---|---:|---:|---:|"

@@ -167,6 +167,35 @@ for model in epoll:1 prefork:3; do
     stop_httpd
 done
 
+# --- graceful SIGTERM: a running download finishes ---------------------------------------
+start_httpd --grace 30 "$R"
+curl -sS --limit-rate 1500K -o "$WORK/slow" "$BASE/big.bin" &
+cpid=$!
+for _ in $(seq 1 200); do [ -s "$WORK/slow" ] && break; sleep 0.02; done
+kill -TERM "$PID"
+st=0
+wait "$cpid" || st=$?
+check "download running at SIGTERM completes" "$st:$(cmp -s "$WORK/slow" "$R/big.bin" && echo same)" "0:same"
+wait "$PID" 2>/dev/null || true
+PID=""
+
+# --- IPv6 -------------------------------------------------------------------------------------
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+    "$IPCBOX" httpd --listen '[::1]:0' "$R" >/dev/null 2>"$WORK/v6.err" &
+    v6=$!
+    PIDS="$PIDS $v6"
+    a6=""
+    for _ in $(seq 1 200); do
+        a6=$(sed -n 's/.*listening on \(\[::1\]:[0-9]*\).*/\1/p' "$WORK/v6.err" | head -n1)
+        [ -n "$a6" ] && break
+        sleep 0.05
+    done
+    check "IPv6" "$(curl -sS -g "http://$a6/hello.txt")" "hello world"
+    kill "$v6"
+else
+    echo "note: no IPv6 loopback here; IPv6 check left out"
+fi
+
 # --- header deadline: a slow head gets 408 and the connection closes -----------------------
 start_httpd --header-timeout 1 "$R"
 a=$(python3 - "$ADDR" <<'PY'

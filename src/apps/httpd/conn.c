@@ -150,7 +150,7 @@ static size_t handle(struct hconn *c, const char *rest, size_t restlen)
             return 0;
         }
     }
-    if (path[0] && cgi_match(cfg, path)) {
+    if (path[0] && req->meth != IBX_HTTP_OPTIONS && cgi_match(cfg, path)) {
         size_t used = restlen;
         cgi_start(c, path, query, rest, &used);
         return used;
