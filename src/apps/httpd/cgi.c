@@ -38,8 +38,7 @@ struct cgi {
     ibx_defer free_later;
     ibx_buf body;               /* request body not yet written to stdin */
     ibx_buf hdr;                /* script header block being collected */
-    char **env;                 /* NULL-terminated, one allocation each */
-    size_t nenv;
+    struct cgi_env env;         /* the meta-variables */
     char *script;               /* absolute path */
     char *dir;                  /* its directory */
     struct ibx_http_chunked ch;
@@ -70,9 +69,7 @@ bool cgi_active(const struct hconn *c)
 static void cgi_free(ibx_loop *loop, ibx_defer *d)
 {
     struct cgi *g = d->data;
-    for (size_t i = 0; i < g->nenv; i++)
-        free(g->env[i]);
-    free(g->env);
+    cgi_env_free(&g->env);
     free(g->script);
     free(g->dir);
     free(g->logstr);
@@ -134,123 +131,6 @@ static void on_exit_ready(ibx_loop *loop, ibx_io *io, uint32_t events)
         detach(g);
         conn_kick(c);
     }
-}
-
-/* ---- environment --------------------------------------------------------------- */
-
-static int env_add(struct cgi *g, size_t *cap, const char *name, const char *v,
-                   size_t vn)
-{
-    if (g->nenv + 2 > *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        char **e = realloc(g->env, nc * sizeof *e);
-        if (!e)
-            return -ENOMEM;
-        g->env = e;
-        *cap = nc;
-    }
-    size_t nn = strlen(name);
-    char *s = malloc(nn + vn + 2);
-    if (!s)
-        return -ENOMEM;
-    memcpy(s, name, nn);
-    s[nn] = '=';
-    memcpy(s + nn + 1, v, vn);
-    s[nn + 1 + vn] = '\0';
-    g->env[g->nenv++] = s;
-    g->env[g->nenv] = NULL;
-    return 0;
-}
-
-static int env_str(struct cgi *g, size_t *cap, const char *name, const char *v)
-{
-    return env_add(g, cap, name, v, strlen(v));
-}
-
-static int env_span(struct cgi *g, size_t *cap, const char *name, struct ibx_http_str v)
-{
-    return env_add(g, cap, name, v.p ? v.p : "", v.p ? v.n : 0);
-}
-
-static int build_env(struct cgi *g, struct hconn *c, const char *script_name,
-                     const char *path_info, struct ibx_http_str query)
-{
-    const struct httpd_cfg *cfg = c->cfg;
-    const struct ibx_http_request *req = &c->hw->req;
-    size_t cap = 0;
-    char buf[HTTPD_PATH_MAX + 512], host[IBX_ADDRSTRLEN];
-    int r = 0;
-    r |= env_str(g, &cap, "GATEWAY_INTERFACE", "CGI/1.1");
-    r |= env_str(g, &cap, "SERVER_SOFTWARE", HTTPD_SERVER_NAME);
-    r |= env_str(g, &cap, "SERVER_PROTOCOL", req->minor ? "HTTP/1.1" : "HTTP/1.0");
-    r |= env_span(g, &cap, "REQUEST_METHOD", req->method);
-    r |= env_span(g, &cap, "REQUEST_URI", req->target);
-    r |= env_span(g, &cap, "QUERY_STRING", query);
-    r |= env_str(g, &cap, "SCRIPT_NAME", script_name);
-    snprintf(buf, sizeof buf, "%s%s", cfg->root_real, script_name);
-    r |= env_str(g, &cap, "SCRIPT_FILENAME", buf);
-    if (*path_info) {
-        r |= env_str(g, &cap, "PATH_INFO", path_info);
-        snprintf(buf, sizeof buf, "%s%s", cfg->root_real, path_info);
-        r |= env_str(g, &cap, "PATH_TRANSLATED", buf);
-    }
-    r |= env_str(g, &cap, "DOCUMENT_ROOT", cfg->root_real);
-    r |= env_str(g, &cap, "PATH", "/usr/local/bin:/usr/bin:/bin");
-    r |= env_str(g, &cap, "REDIRECT_STATUS", "200");
-    ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
-    char *colon = strrchr(host, ':');
-    if (colon) {
-        r |= env_str(g, &cap, "REMOTE_PORT", colon + 1);
-        *colon = '\0';
-    }
-    char *h = host[0] == '[' ? host + 1 : host;
-    if (h != host && h[strlen(h) - 1] == ']')
-        h[strlen(h) - 1] = '\0';
-    r |= env_str(g, &cap, "REMOTE_ADDR", h);
-    ibx_addr local;
-    if (ibx_sock_local(c->io.fd, &local) == 0) {
-        snprintf(buf, sizeof buf, "%u", ibx_addr_port((struct sockaddr *)&local.ss));
-        r |= env_str(g, &cap, "SERVER_PORT", buf);
-        ibx_addr_format((struct sockaddr *)&local.ss, local.len, host, sizeof host);
-        if ((colon = strrchr(host, ':')))
-            *colon = '\0';
-        r |= env_str(g, &cap, "SERVER_ADDR", host);
-    }
-    struct ibx_http_str sn = req->host;
-    if (sn.p && sn.n) {
-        const char *end = sn.p + sn.n, *p = end;
-        while (p > sn.p && p[-1] >= '0' && p[-1] <= '9')
-            p--;
-        if (p > sn.p && p[-1] == ':' && p != end)
-            sn.n = (size_t)(p - 1 - sn.p);
-        r |= env_span(g, &cap, "SERVER_NAME", sn);
-    } else {
-        r |= env_str(g, &cap, "SERVER_NAME", host);
-    }
-    if (req->content_type.p)
-        r |= env_span(g, &cap, "CONTENT_TYPE", req->content_type);
-    if (req->flags & IBX_HTTP_F_LENGTH) {
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)req->content_length);
-        r |= env_str(g, &cap, "CONTENT_LENGTH", buf);
-    }
-    for (size_t i = 0; i < req->nheaders && !r; i++) {
-        struct ibx_http_str nm = req->headers[i].name;
-        if (ibx_http_str_eq(nm, "content-length") || ibx_http_str_eq(nm, "content-type") ||
-            ibx_http_str_eq(nm, "proxy") || nm.n > 200 || memchr(nm.p, '_', nm.n))
-            continue;   /* "Proxy" -> HTTP_PROXY would be httpoxy */
-        char name[256] = "HTTP_";
-        for (size_t k = 0; k < nm.n; k++) {
-            char ch = nm.p[k];
-            name[5 + k] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
-        }
-        name[5 + nm.n] = '\0';
-        bool dup = false;
-        for (size_t k = 0; k < g->nenv && !dup; k++)
-            dup = strncmp(g->env[k], name, 5 + nm.n) == 0 && g->env[k][5 + nm.n] == '=';
-        if (!dup)
-            r |= env_span(g, &cap, name, req->headers[i].value);
-    }
-    return r ? -ENOMEM : 0;
 }
 
 /* ---- the script's output ------------------------------------------------------ */
@@ -518,7 +398,7 @@ static int spawn(struct cgi *g)
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                       POSIX_SPAWN_SETPGROUP);
     char *argv[] = {g->script, NULL};
-    int r = posix_spawn(&g->pid, g->script, &fa, &at, argv, g->env);
+    int r = posix_spawn(&g->pid, g->script, &fa, &at, argv, g->env.v);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(in[0]);
@@ -578,6 +458,7 @@ size_t cgi_feed(struct hconn *c, const char *in, size_t len)
         ssize_t k = ibx_http_chunked_step(&g->ch, in + used, len - used, &data);
         if (k < 0) {
             c->reading_body = false;
+            c->linger = true;
             fail(g, 400);
             return len;
         }
@@ -585,6 +466,7 @@ size_t cgi_feed(struct hconn *c, const char *in, size_t len)
         g->body_total += data.n;
         if (g->body_total > c->cfg->max_body) {
             c->reading_body = false;
+            c->linger = true;
             fail(g, 413);
             return len;
         }
@@ -594,9 +476,8 @@ size_t cgi_feed(struct hconn *c, const char *in, size_t len)
         c->reading_body = false;
         g->in_done = true;
         char num[24];
-        size_t cap = g->nenv + 2;   /* env_add grows from here if needed */
-        snprintf(num, sizeof num, "%llu", (unsigned long long)g->body_total);
-        if (env_str(g, &cap, "CONTENT_LENGTH", num) < 0)
+        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)g->body_total);
+        if (cgi_env_add(&g->env, "CONTENT_LENGTH", num, (size_t)n) < 0)
             fail(g, 500);
         else
             start_or_fail(g);
@@ -614,6 +495,7 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     if (req->meth != IBX_HTTP_GET && req->meth != IBX_HTTP_HEAD &&
         req->meth != IBX_HTTP_POST) {
         c->close_after = true;
+        c->linger = true;
         resp_error(c, 405);
         return;
     }
@@ -621,6 +503,7 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
                 ((req->flags & IBX_HTTP_F_LENGTH) && req->content_length);
     if ((req->flags & IBX_HTTP_F_LENGTH) && req->content_length > cfg->max_body) {
         c->close_after = true;
+        c->linger = true;
         resp_error(c, 413);
         return;
     }
@@ -634,6 +517,7 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     script_name[sn] = '\0';
     if (!*name || *name == '/') {
         c->close_after |= body;
+        c->linger |= body;
         resp_error(c, 403);
         return;
     }
@@ -644,6 +528,7 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
         if (fd >= 0)
             close(fd);
         c->close_after |= body;
+        c->linger |= body;
         resp_error(c, status);
         return;
     }
@@ -666,7 +551,7 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     size_t ln = req->method.n + req->target.n + req->referer.n + req->user_agent.n;
     g->logstr = malloc(ln + 1);
     if (!g->script || !g->dir || !g->logstr ||
-        build_env(g, c, script_name, slash ? slash : "", query) < 0) {
+        cgi_env_build(&g->env, c, script_name, slash ? slash : "", query) < 0) {
         fail(g, 500);
         return;
     }
@@ -687,6 +572,7 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     }
     g->logreq.minor = req->minor;
     c->deadline = ibx_loop_now(g->loop) + cfg->cgi_timeout_ms;
+    conn_nodelay(c);   /* the response is streamed in pieces */
 
     if (body && (req->flags & IBX_HTTP_F_CONTINUE) && avail_in == 0 && c->minor >= 1)
         ibx_buf_append(conn_outbuf(c), "HTTP/1.1 100 Continue\r\n\r\n", 25);

@@ -19,6 +19,8 @@
 
 #include "httpd.h"
 
+/* How long a closing connection reads and discards after an error. */
+#define LINGER_MS 2000
 /* Pending bytes above which pipelined requests wait for the socket. */
 #define OUT_HIGH (256 * 1024)
 
@@ -100,6 +102,7 @@ static int conn_flush(struct hconn *c)
 }
 
 static void on_timer(ibx_loop *loop, ibx_timer *t);
+static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events);
 
 /* Choose the deadline for the connection's state and make sure the timer
  * fires no later than it. */
@@ -108,8 +111,8 @@ static void conn_arm(struct hconn *c)
     ibx_loop *loop = ibx_worker_loop(c->base.worker);
     uint64_t now = ibx_loop_now(loop);
     const struct httpd_cfg *cfg = c->cfg;
-    if (cgi_active(c))
-        ;   /* the CGI code keeps c->deadline */
+    if (cgi_active(c) || c->lingering)
+        ;   /* the CGI code (or the linger) keeps c->deadline */
     else if (busy(c))
         c->deadline = now + cfg->send_timeout_ms;
     else if (c->head_started)
@@ -146,6 +149,7 @@ static size_t handle(struct hconn *c, const char *rest, size_t restlen)
                                         sizeof path, &query);
         if (n < 0) {
             c->close_after |= has_body;
+            c->linger |= has_body;
             resp_error(c, n == -ENAMETOOLONG ? 414 : 400);
             return 0;
         }
@@ -155,8 +159,10 @@ static size_t handle(struct hconn *c, const char *rest, size_t restlen)
         cgi_start(c, path, query, rest, &used);
         return used;
     }
-    if (has_body)
+    if (has_body) {
         c->close_after = true;   /* we do not read bodies we do not want */
+        c->linger = true;
+    }
     switch (req->meth) {
     case IBX_HTTP_GET:
     case IBX_HTTP_HEAD: {
@@ -208,6 +214,7 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
         }
         c->head_started = 0;
         if (r == IBX_HTTP_ERROR) {
+            c->linger = true;
             c->minor = 1;
             c->head_req = false;
             resp_error(c, hw->req.status);
@@ -218,6 +225,7 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
         off += (size_t)r;
         off += handle(c, buf + off, len - off);
         if (c->send.fd >= 0 || c->multi) {
+            conn_nodelay(c);
             int f = conn_flush(c);
             if (f == FLUSH_ERROR) {
                 conn_close(c);
@@ -265,11 +273,46 @@ static void conn_read(struct hconn *c)
 }
 
 /* Decide what to wait for next, or close. */
+/* Watch the socket for ev, registering it on first use (a connection
+ * answered straight from accept never touches epoll). */
+static int conn_watch(struct hconn *c, uint32_t ev)
+{
+    ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    if (!c->io.active)
+        return ibx_io_start(loop, &c->io, c->io.fd, ev, on_io, c);
+    return ibx_io_modify(loop, &c->io, ev);
+}
+
+void conn_nodelay(struct hconn *c)
+{
+    if (!c->nodelay) {
+        ibx_tcp_nodelay(c->io.fd, true);
+        c->nodelay = true;
+    }
+}
+
+/* Close after an error with input possibly still arriving: send FIN,
+ * then read and discard for a moment so the kernel does not answer the
+ * unread bytes with an RST that could destroy our response in flight. */
+static void conn_linger(struct hconn *c)
+{
+    ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    shutdown(c->io.fd, SHUT_WR);
+    c->lingering = true;
+    ibx_buf_free(&c->in);
+    if (conn_watch(c, EPOLLIN | EPOLLRDHUP) < 0) {
+        conn_close(c);
+        return;
+    }
+    c->deadline = ibx_loop_now(loop) + LINGER_MS;
+    ibx_timer_start(loop, &c->timer, LINGER_MS, on_timer, c);
+}
+
+/* Decide what to wait for next, or close. */
 static void conn_update(struct hconn *c)
 {
-    if (c->closing)
+    if (c->closing || c->lingering)
         return;
-    ibx_loop *loop = ibx_worker_loop(c->base.worker);
     if (ibx_buf_used(&c->hw->out) || (c->send.fd >= 0 && !ibx_buf_used(&c->out))) {
         if (conn_flush(c) == FLUSH_ERROR) {
             conn_close(c);
@@ -278,14 +321,14 @@ static void conn_update(struct hconn *c)
     }
     bool pending = busy(c);
     if (!pending && (c->close_after || c->eof || c->draining)) {
-        if (c->close_after && !c->eof) {
-            /* lingering close light: stop sending, let the peer see FIN
-             * after the response rather than an RST */
-            shutdown(c->io.fd, SHUT_WR);
-        }
-        conn_close(c);
+        if (c->linger && !c->eof)
+            conn_linger(c);
+        else
+            conn_close(c);
         return;
     }
+    if (pending || !c->close_after)
+        conn_nodelay(c);   /* more responses may follow on this connection */
     uint32_t ev = EPOLLRDHUP;
     bool out_blocked = ibx_buf_used(&c->out) || c->send.fd >= 0;
     if (out_blocked)
@@ -294,7 +337,7 @@ static void conn_update(struct hconn *c)
         ev |= EPOLLIN;
     if (c->eof)
         ev &= ~(uint32_t)(EPOLLRDHUP | EPOLLIN);
-    if (ibx_io_modify(loop, &c->io, ev) < 0) {
+    if (conn_watch(c, ev) < 0) {
         conn_close(c);
         return;
     }
@@ -325,6 +368,17 @@ void conn_kick(struct hconn *c)
 static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct hconn *c = io->data;
+    if (c->lingering) {
+        for (int i = 0; i < 16; i++) {
+            ssize_t n = recv(c->io.fd, c->hw->rin, c->hw->rin_cap, 0);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+            if (n <= 0)
+                break;
+        }
+        conn_close(c);   /* EOF, error, or a peer that keeps sending */
+        return;
+    }
     if (events & EPOLLERR) {
         conn_close(c);
         return;
@@ -368,6 +422,10 @@ static void on_timer(ibx_loop *loop, ibx_timer *t)
         ibx_timer_start(loop, &c->timer, c->deadline - now, on_timer, c);
         return;
     }
+    if (c->lingering) {
+        conn_close(c);
+        return;
+    }
     if (cgi_active(c)) {
         cgi_abort(c);   /* timeout: answers 504 if nothing was sent yet */
         conn_kick(c);
@@ -391,7 +449,7 @@ static void conn_drain(ibx_conn *base)
     if (c->closing)
         return;
     c->draining = true;
-    if (!busy(c) && !c->reading_body)
+    if (c->lingering || (!busy(c) && !c->reading_body))
         conn_close(c);   /* idle or mid-head: nothing in flight to finish */
 }
 
@@ -428,20 +486,16 @@ static int httpd_open(ibx_worker *w, int fd, const struct sockaddr *peer,
         peerlen = sizeof c->peer;
     memcpy(&c->peer, peer, peerlen);
     c->peerlen = peerlen;
-    ibx_tcp_nodelay(fd, true);
     ibx_loop *loop = ibx_worker_loop(w);
-    int r = ibx_io_start(loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_io, c);
-    if (r < 0) {
-        if (c->own_hw)
-            hworker_free(c->hw);
-        free(c);
-        close(fd);
-        return r;
-    }
+    c->io.fd = fd;   /* not on epoll yet: see conn_watch */
     c->head_started = ibx_loop_now(loop);
-    c->deadline = c->head_started + cfg->header_timeout_ms;
-    ibx_timer_start(loop, &c->timer, cfg->header_timeout_ms, on_timer, c);
     ibx_conn_add(w, &c->base, &conn_ops, false);
+    /* Optimistic read: the request usually arrived with the handshake
+     * (it is there when accept returns), so answer it now and register
+     * with epoll only if the connection lives on. */
+    conn_read(c);
+    if (!c->closing)
+        conn_update(c);
     return 0;
 }
 

@@ -4,11 +4,14 @@
  *              keep-alive, pipelining, timeouts, drain/abort)
  *   respond.c  response heads, error pages, OPTIONS, redirects
  *   static.c   static files: lookup, conditionals, gzip siblings, 200/304
+ *   body.c     sending file bodies (pread+send, or sendfile)
  *   range.c    206 single range and multipart/byteranges
  *   listing.c  directory listings
- *   cgi.c      CGI/1.1 (RFC 3875)
+ *   cgi.c      CGI/1.1 (RFC 3875): spawn, pipes, output, reaping
+ *   cgi_env.c  the CGI meta-variables
  *   fs.c       confined path resolution under ROOT
  *   cache.c    per-worker open-file/stat cache
+ *   worker.c   per-worker state (scratch buffers, Date, cache)
  *   mime.c     Content-Type from /etc/mime.types or a built-in table
  *   alog.c     access log (combined format), reopened on SIGHUP
  *   main.c     the applet, options and `serve` registration */
@@ -201,6 +204,9 @@ struct hconn {
     socklen_t peerlen;
     bool closing, close_after, eof, draining, reading_body;
     bool head_req;            /* the current request is HEAD */
+    bool linger;              /* unread input may follow: linger on close */
+    bool lingering;           /* FIN sent, discarding input until EOF */
+    bool nodelay;             /* TCP_NODELAY set */
     uint8_t minor;            /* its HTTP/1.minor */
     bool own_hw;              /* hw belongs to this connection */
 };
@@ -263,6 +269,19 @@ void range_free(struct hconn *c);
 /* Serve a listing of directory path (ends in '/'). */
 void listing_serve(struct hconn *c, const char *path, bool head);
 
+/* A NULL-terminated environment under construction. */
+struct cgi_env {
+    char **v;
+    size_t n, cap;
+};
+/* Append NAME=value (vn bytes). Returns 0 or -ENOMEM. */
+int cgi_env_add(struct cgi_env *e, const char *name, const char *v, size_t vn);
+/* The meta-variables of the current request (c->hw->req) for the script
+ * script_name with path_info and query. Returns 0 or -ENOMEM. */
+int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
+                  const char *path_info, struct ibx_http_str query);
+void cgi_env_free(struct cgi_env *e);
+
 /* True if path is under the CGI prefix. */
 bool cgi_match(const struct httpd_cfg *cfg, const char *path);
 /* Start CGI for the current request; body bytes already received are
@@ -298,5 +317,7 @@ extern const struct ibx_proto httpd_proto;
 void conn_kick(struct hconn *c);
 /* Close now (deferred free). */
 void conn_close(struct hconn *c);
+/* Set TCP_NODELAY (once): before a second response or a streamed body. */
+void conn_nodelay(struct hconn *c);
 
 #endif
