@@ -74,7 +74,7 @@ struct row {
     double p50_ns, p99_ns, max_ns;
     uint64_t tput_count;        /* messages measured (after warm-up) */
     double mb_s, msg_s;         /* MB = 10^6 bytes */
-    char note[112];
+    char note[128];
 };
 
 /* Run parameters. */

@@ -114,7 +114,7 @@ static void print_markdown(const struct plan *pl, const struct row *rows, size_t
     printf("|---|---:|---:|---:|---:|---:|---:|:---:|---|\n");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
-        char sz[16], a[16], b[16], c[16], d[16], e[16];
+        char sz[32], a[32], b[32], c[32], d[32], e[32];
         printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->m->label,
                size_label(r->size, sz, sizeof sz),
                r->has_lat ? fmt_us(r->p50_ns, a, sizeof a) : "",

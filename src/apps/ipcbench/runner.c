@@ -29,13 +29,13 @@
 struct ctl {
     _Atomic int ready;
     _Atomic uint64_t total;     /* 0 until A decides the final count */
-    _Atomic int b_done;
+    _Atomic int done;           /* sides finished */
     uint64_t a_count, b_count;  /* messages received by A / B */
     uint64_t a_hash, b_hash;    /* XXH3 of those bytes, in order */
     int64_t t0, t1;             /* B's measured stream window */
     uint64_t warm;              /* warm-up messages / round trips */
     uint64_t measured;          /* latency samples written */
-    char why[2][96];            /* a side's failure */
+    char why[2][112];           /* a side's failure */
 };
 
 /* Message i in direction dir (0 A->B, 1 B->A): a window into a shared
@@ -256,11 +256,11 @@ static int child(const struct plan *pl, struct chan *c, struct ctl *ctl, int sid
     if (r < 0)
         snprintf(ctl->why[side], sizeof ctl->why[side], "%s: %s",
                  side ? "B" : "A", c->why[0] ? c->why : strerror(-r));
-    if (side == 1)
-        atomic_store(&ctl->b_done, 1);
-    else    /* keep our end open until B has everything */
-        while (r == 0 && !atomic_load(&ctl->b_done))
-            usleep(200);
+    /* Keep our end open until the other side has everything: libraries
+     * with I/O threads (ZeroMQ, nng) drop queued messages on close. */
+    atomic_fetch_add(&ctl->done, 1);
+    while (r == 0 && atomic_load(&ctl->done) < 2)
+        usleep(200);
     if (c->m->leave)
         c->m->leave(c);
     return r < 0 ? 1 : 0;
