@@ -162,6 +162,11 @@ int ibx_shmq_try_recv(ibx_shmq *q, void *buf, size_t cap, size_t *len);
  * In multi-producer mode the producer lock is held in between, so keep
  * the window short. */
 int ibx_shmq_reserve(ibx_shmq *q, size_t len, void **buf, int timeout_ms);
+/* Copy n bytes into a reserved message the way ibx_shmq_send does:
+ * memcpy for small messages, non-temporal stores (straight to memory) for
+ * large ones, so the consumer's core does not have to pull every line out
+ * of ours. Safe for any dst/src alignment. */
+void ibx_shmq_copy(void *dst, const void *src, size_t n);
 /* Publish the reserved message with its final length (<= reserved). */
 int ibx_shmq_commit(ibx_shmq *q, size_t len);
 

@@ -139,7 +139,7 @@ int ibx_shmq_send(ibx_shmq *q, const void *buf, size_t len, int timeout_ms)
     if (r < 0)
         return r;
     if (len)
-        memcpy(dst, buf, len);
+        ibx_shmq_copy(dst, buf, len);
     return ibx_shmq_commit(q, len);
 }
 

@@ -79,7 +79,7 @@ static size_t msg_size(const struct cfg *c, uint64_t seed, unsigned p, uint64_t 
     case 0:  return (size_t)((r >> 8) % (max + 1));
     case 1:
     case 2:  return (size_t)((r >> 8) % (max / 16 + 1));
-    default: return (size_t)((r >> 8) % 257);
+    default: return (size_t)((r >> 8) % ((max < 256 ? max : 256) + 1));
     }
 }
 
@@ -106,7 +106,7 @@ static int producer(const struct cfg *c, ibx_shmq *q, struct stats *st,
             return EX_ERR;
         struct hdr h = {p, (uint32_t)len, i, XXH3_64bits(src, len)};
         memcpy(w, &h, sizeof h);
-        memcpy((unsigned char *)w + sizeof h, src, len);
+        ibx_shmq_copy((unsigned char *)w + sizeof h, src, len);
         if (ibx_shmq_commit(q, sizeof h + len) < 0)
             return EX_ERR;
         atomic_store_explicit(&st->sent[p], i + 1, memory_order_relaxed);

@@ -283,12 +283,7 @@ static int shmq_side(struct chan *c, int side)
 static int shmq_send(struct chan *c, const void *buf)
 {
     struct shmq_priv *p = c->priv;
-    void *w;
-    int r = ibx_shmq_reserve(p->tx, c->size, &w, -1);
-    if (r < 0)
-        return r;
-    memcpy(w, buf, c->size);
-    return ibx_shmq_commit(p->tx, c->size);
+    return ibx_shmq_send(p->tx, buf, c->size, -1);
 }
 
 static int shmq_recv(struct chan *c, const void **data)
