@@ -212,6 +212,11 @@ int ipcbench_main(int argc, char **argv)
             if (sscanf(optarg, "%u,%u%c", &a, &b, &tail) != 2 || a >= CPU_SETSIZE ||
                 b >= CPU_SETSIZE)
                 return ibx_cli_usage("ipcbench", "--cpus wants two CPU numbers like 0,1");
+            cpu_set_t allowed;
+            if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 &&
+                (!CPU_ISSET(a, &allowed) || !CPU_ISSET(b, &allowed)))
+                return ibx_cli_usage("ipcbench", "--cpus %u,%u: not CPUs this process "
+                                     "may run on", a, b);
             pl.cpu_a = (int)a;
             pl.cpu_b = (int)b;
             break;

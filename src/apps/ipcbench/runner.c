@@ -427,8 +427,10 @@ static void run_spawn(const struct plan *pl, const struct mech *m, struct row *r
             snprintf(row->note, sizeof row->note, "%llu of %llu children did not exit 0",
                      (unsigned long long)s[1], (unsigned long long)n);
         } else {
-            snprintf(row->note, sizeof row->note, "start + exit + reap of %s",
-                     pl->true_path);
+            if (m == &mech_fork_only)
+                snprintf(row->note, sizeof row->note, "the child exits at once");
+            else
+                snprintf(row->note, sizeof row->note, "the child execs %s", pl->true_path);
         }
     }
     shared_free(s, (max + 2) * sizeof *s);
