@@ -254,6 +254,31 @@ static void test_open_rejects_garbage(void **state)
     assert_int_equal(ibx_shmq_from_fd(-1, &q), -EBADF);
 }
 
+/* The send-side copy: every size and alignment around the point where it
+ * switches to non-temporal stores copies exactly, and nothing beyond. */
+static void test_copy(void **state)
+{
+    size_t max = (256u << 10) + 200;
+    unsigned char *src = malloc(max + 64), *dst = malloc(max + 128);
+    fill(src, max + 64, 3);
+    const size_t sizes[] = {0, 1, 63, 64, 4096, (256u << 10) - 1, 256u << 10,
+                            (256u << 10) + 1, (256u << 10) + 77};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (size_t da = 0; da < 16; da += 5)
+            for (size_t sa = 0; sa < 16; sa += 7) {
+                size_t n = sizes[i];
+                memset(dst, 0xee, max + 128);
+                ibx_shmq_copy(dst + da, src + sa, n);
+                assert_memory_equal(dst + da, src + sa, n);
+                for (size_t k = 0; k < da; k++)
+                    assert_int_equal(dst[k], 0xee);
+                for (size_t k = da + n; k < da + n + 32; k++)
+                    assert_int_equal(dst[k], 0xee);
+            }
+    free(src);
+    free(dst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_consumer_closed),
         cmocka_unit_test(test_named),
         cmocka_unit_test(test_open_rejects_garbage),
+        cmocka_unit_test(test_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
