@@ -9,10 +9,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 
 static const char *const sock_names[] = {"sock"};
+
+/* A connects only once B's socket file exists: both libraries would
+ * otherwise retry on a ~100 ms reconnect timer. Bounded by the runner's
+ * alarm. */
+static void wait_for_listener(const struct chan *c)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/sock", c->tmpdir);
+    while (access(path, F_OK) != 0)
+        usleep(500);
+}
 
 /* ---- ZeroMQ ---- */
 
@@ -99,6 +111,8 @@ static int zmq_side(struct chan *c, int side)
     z->setsockopt(z->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     z->setsockopt(z->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     z->setsockopt(z->sock, ZMQ_LINGER, &zero, sizeof zero);
+    if (!side)
+        wait_for_listener(c);
     if ((side ? z->bind(z->sock, url) : z->connect(z->sock, url)) < 0)
         return zmq_fail(c, z, side ? "zmq_bind" : "zmq_connect");
     return 0;
@@ -225,6 +239,8 @@ static int nng_side(struct chan *c, int side)
     depth = depth < 2 ? 2 : depth > 1000 ? 1000 : depth;
     n->set_int(n->sock, "send-buffer", depth);
     n->set_int(n->sock, "recv-buffer", depth);
+    if (!side)
+        wait_for_listener(c);
     e = side ? n->listen(n->sock, url, NULL, 0)
              : n->dial(n->sock, url, NULL, NNG_FLAG_NONBLOCK);   /* retries */
     return e ? nng_fail(c, n, side ? "nng_listen" : "nng_dial", e) : 0;
