@@ -91,6 +91,10 @@ int ibx_shmq_reserve(ibx_shmq *q, size_t len, void **buf, int timeout_ms)
         q->head_local = atomic_load_explicit(&q->sh->head, memory_order_relaxed);
     }
     uint64_t pos = q->head_local;
+    if (pos & 7) {      /* only a corrupt shared head is unaligned */
+        producer_unlock(q);
+        return -EPROTO;
+    }
     uint64_t need = shmq_rec_size(len);
     uint64_t off = pos & q->mask;
     uint64_t pad = off + need > q->cap ? q->cap - off : 0;
@@ -175,9 +179,9 @@ int ibx_shmq_peek(ibx_shmq *q, const void **buf, size_t *len, int timeout_ms)
         }
         uint64_t avail = q->cached_head - pos;
         uint64_t off = pos & q->mask;
+        if (avail > q->cap || avail < SHMQ_REC_HDR || (pos & 7))
+            return -EPROTO;     /* records are 8-aligned: a header never wraps */
         const struct shmq_rec *h = rec_at(q, pos);
-        if (avail > q->cap || avail < SHMQ_REC_HDR)
-            return -EPROTO;
         if (h->kind == SHMQ_REC_PAD) {
             if (avail < q->cap - off)
                 return -EPROTO;
