@@ -62,8 +62,9 @@
  *               than the caller's buffer (the message stays queued)
  *   -EPROTO     the shared header or a record is corrupt
  *
- * A handle is used by one thread at a time; it may be created before fork
- * and used, after attach, by the child. */
+ * A handle is used by one thread at a time. It may be created before fork
+ * and attached in the child; an attached handle must not be used by a
+ * forked child (map the queue afresh with ibx_shmq_from_fd instead). */
 #ifndef IPCBOX_SHMQ_H
 #define IPCBOX_SHMQ_H
 
