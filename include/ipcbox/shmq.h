@@ -37,10 +37,15 @@
  *  - Waiting (spin, then futex) uses an event count per direction: a waiter
  *    increments `waiters` (seq_cst RMW), loads `seq` (acquire), re-checks
  *    the index, then FUTEX_WAITs on `seq`. A publisher stores the index,
- *    issues a seq_cst fence, and only if `waiters` is non-zero bumps `seq`
- *    and FUTEX_WAKEs. The fence pair (Dekker) guarantees the publisher
- *    sees the waiter or the waiter sees the new index, so a wake is never
- *    lost and never issued when nobody sleeps.
+ *    fences, and only if `waiters` is non-zero bumps `seq` and FUTEX_WAKEs.
+ *    The two fences (Dekker) guarantee the publisher sees the waiter or the
+ *    waiter sees the new index, so a wake is never lost and never issued
+ *    when nobody sleeps. The fence is asymmetric where the kernel allows:
+ *    processes register with membarrier(2) at attach, the publisher's
+ *    fence is then only a compiler barrier and the waiter, just before it
+ *    sleeps, runs membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which puts
+ *    a full barrier into every running registered thread. The per-message
+ *    cost stays off the fast path; an unregistered process fences itself.
  *
  * Peer death. Each attached role holds a robust process-shared mutex for
  * as long as it is attached; the kernel releases it with FUTEX_OWNER_DIED

@@ -132,7 +132,7 @@ int ibx_shmq_commit(ibx_shmq *q, size_t len)
     q->head_local = end;
     q->reserved = false;
     producer_unlock(q);
-    shmq_notify(&q->sh->data_ev);
+    shmq_notify(q, &q->sh->data_ev);
     return 0;
 }
 
@@ -210,7 +210,7 @@ int ibx_shmq_release(ibx_shmq *q)
     q->tail_local = q->peek_end;
     /* release: our reads of the payload happen before its reuse */
     atomic_store_explicit(&q->sh->tail, q->peek_end, memory_order_release);
-    shmq_notify(&q->sh->space_ev);
+    shmq_notify(q, &q->sh->space_ev);
     return 0;
 }
 

@@ -76,6 +76,7 @@ struct ibx_shmq {
     unsigned nslots;
     unsigned spin;
     enum ibx_shmq_role role;    /* 0 until attached */
+    bool asym;                  /* registered for membarrier: see shmq_notify */
     struct shmq_slot *slot;     /* our slot once attached */
 
     /* producer side */
@@ -107,8 +108,10 @@ typedef bool (*shmq_ready_fn)(ibx_shmq *q, uint64_t arg);
  * peer's liveness before every sleep (shmq_wait.c). 0 or -errno. */
 int shmq_wait(ibx_shmq *q, struct shmq_event *ev, shmq_ready_fn ready,
               uint64_t arg, int timeout_ms);
-/* Wake sleepers on ev if any are flagged (after a seq_cst fence). */
-void shmq_notify(struct shmq_event *ev);
+/* Wake sleepers on ev if any are flagged (see shmq_wait.c for the fence). */
+void shmq_notify(ibx_shmq *q, struct shmq_event *ev);
+/* Register this process for the asymmetric fence; true on success. */
+bool shmq_asym_register(void);
 /* Wake every sleeper on ev unconditionally (detach, death). */
 void shmq_wake_all(struct shmq_event *ev);
 /* The peer's state as seen by q's role: 0 alive (or not yet attached),

@@ -244,6 +244,7 @@ int ibx_shmq_attach(ibx_shmq *q, enum ibx_shmq_role role)
         return -EBUSY;
     q->role = role;
     q->slot = s;
+    q->asym = shmq_asym_register();
     /* Start from the shared indices (another producer may have written). */
     q->head_local = atomic_load_explicit(&sh->head, memory_order_acquire);
     q->cached_tail = atomic_load_explicit(&sh->tail, memory_order_acquire);

@@ -2,7 +2,23 @@
  * another core and answers within microseconds), then sleep on a futex in
  * the shared mapping. While asleep the waiter wakes at least every
  * SLICE_MS to probe the peer's robust mutex, so a peer that died is noticed
- * even though a dead process never wakes anybody. */
+ * even though a dead process never wakes anybody.
+ *
+ * Publisher and sleeper need a store-load fence each (Dekker): the
+ * publisher between storing the index and reading `waiters`, the sleeper
+ * between raising `waiters` and re-reading the index. The publisher runs
+ * once per message, the sleeper only before a futex sleep, so the fence is
+ * made asymmetric: a process registered with membarrier(2) publishes with
+ * a compiler barrier only, and a sleeper issues
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which makes every running
+ * thread of every registered process execute a full barrier before it
+ * returns (a thread that is not running has passed one by being switched
+ * out). Either the publisher's index store is then visible to the
+ * sleeper's re-check, or the publisher's later load of `waiters` sees the
+ * sleeper. A process that could not register fences itself on every
+ * publish; a sleeper whose membarrier call fails falls back to its own
+ * fence and sleeps in 1 ms slices, bounding the delay a registered
+ * publisher's missed wake could cause. */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -14,6 +30,12 @@
 #include "shmq_internal.h"
 
 #define SLICE_MS 20
+#define SLICE_MS_NO_MEMBARRIER 1
+
+#ifndef MEMBARRIER_CMD_GLOBAL_EXPEDITED
+#define MEMBARRIER_CMD_GLOBAL_EXPEDITED (1 << 1)
+#define MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED (1 << 2)
+#endif
 
 static inline void cpu_relax(void)
 {
@@ -43,11 +65,33 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void shmq_notify(struct shmq_event *ev)
+bool shmq_asym_register(void)
 {
-    /* Pairs with the waiter's fetch_add on waiters: either we see the
-     * waiter, or the waiter's re-check sees what we published. */
-    atomic_thread_fence(memory_order_seq_cst);
+#ifdef SYS_membarrier
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+#else
+    return false;
+#endif
+}
+
+/* The sleeper's half of the asymmetric fence. True if it was issued. */
+static bool heavy_barrier(void)
+{
+#ifdef SYS_membarrier
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
+#else
+    return false;
+#endif
+}
+
+void shmq_notify(ibx_shmq *q, struct shmq_event *ev)
+{
+    /* Either we see the sleeper's flag, or its re-check sees what we
+     * published (see the top of this file). */
+    if (q->asym)
+        atomic_signal_fence(memory_order_seq_cst);
+    else
+        atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&ev->waiters, memory_order_relaxed) != 0) {
         atomic_fetch_add_explicit(&ev->seq, 1, memory_order_release);
         futex_wake(&ev->seq);
@@ -137,9 +181,11 @@ int shmq_wait(ibx_shmq *q, struct shmq_event *ev, shmq_ready_fn ready,
     for (;;) {
         /* Flag ourselves, then re-check: see shmq_notify. */
         atomic_fetch_add_explicit(&ev->waiters, 1, memory_order_seq_cst);
+        int64_t slice = (int64_t)SLICE_MS * 1000000;
+        if (!heavy_barrier())
+            slice = (int64_t)SLICE_MS_NO_MEMBARRIER * 1000000;
         uint32_t seq = atomic_load_explicit(&ev->seq, memory_order_acquire);
         int r = check_once(q, ready, arg);
-        int64_t slice = (int64_t)SLICE_MS * 1000000;
         if (r == -EAGAIN && timeout_ms > 0) {
             int64_t left = deadline - now_ns();
             if (left <= 0)
