@@ -239,7 +239,8 @@ int ipcbench_main(int argc, char **argv)
     pl.cap_s = cap_ms ? cap_ms / 1000.0 : pl.quick ? 0.02 : 1.0;
     pl.true_path = find_true();
     if (pl.cpu_a == pl.cpu_b)
-        ibx_warn(&log, "only one CPU available (%d): both sides share it", pl.cpu_a);
+        ibx_warn(&log, "sides A and B both on CPU %d: they share it (busy-wait rows suffer)",
+                 pl.cpu_a);
 
     static struct row rows[MAX_ROWS];
     size_t nrows = 0;

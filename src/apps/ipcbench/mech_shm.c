@@ -9,6 +9,7 @@
  * two cores. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/magic.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -49,6 +50,16 @@ struct ring_priv {
     bool efd_mode;
     struct ring_end tx, rx;
 };
+
+/* Busy-wait step: pause, and yield now and then so that two sides forced
+ * onto one CPU (--cpus 0,0, or a one-CPU machine) still make progress. */
+static void spin_step(unsigned *n)
+{
+    if ((++*n & 1023) == 0)
+        sched_yield();
+    else
+        cpu_relax();
+}
 
 static unsigned char *ring_dir(struct ring_priv *p, int d)
 {
@@ -127,6 +138,7 @@ static int ring_send(struct chan *c, const void *buf)
 {
     struct ring_priv *p = c->priv;
     struct ring_end *e = &p->tx;
+    unsigned spins = 0;
     while (e->pos - e->cached >= p->k) {
         e->cached = atomic_load_explicit(&e->h->tail, memory_order_acquire);
         if (e->pos - e->cached < p->k)
@@ -136,7 +148,7 @@ static int ring_send(struct chan *c, const void *buf)
             if (r < 0)
                 return r;
         } else {
-            cpu_relax();
+            spin_step(&spins);
         }
     }
     memcpy(e->slots + (e->pos % p->k) * p->stride, buf, c->size);
@@ -148,6 +160,7 @@ static int ring_recv(struct chan *c, const void **data)
 {
     struct ring_priv *p = c->priv;
     struct ring_end *e = &p->rx;
+    unsigned spins = 0;
     while (e->pos == e->cached) {
         e->cached = atomic_load_explicit(&e->h->head, memory_order_acquire);
         if (e->pos != e->cached)
@@ -157,7 +170,7 @@ static int ring_recv(struct chan *c, const void **data)
             if (r < 0)
                 return r;
         } else {
-            cpu_relax();
+            spin_step(&spins);
         }
     }
     *data = e->slots + (e->pos % p->k) * p->stride;
@@ -363,9 +376,10 @@ static int line_recv(struct chan *c, const void **data)
 {
     struct line_priv *p = c->priv;
     struct line *l = &p->l[!p->side];
+    unsigned spins = 0;
     p->seen++;
     while (atomic_load_explicit(&l->seq, memory_order_acquire) != p->seen)
-        cpu_relax();
+        spin_step(&spins);
     uint64_t v = atomic_load_explicit(&l->val, memory_order_relaxed);
     memcpy(c->rbuf, &v, sizeof v);
     *data = c->rbuf;
