@@ -105,8 +105,10 @@ void run_row(const struct plan *pl, const struct mech *m, size_t size, struct ro
 /* Helpers shared by mechanisms (mech_util.c). */
 int fd_write_all(int fd, const void *buf, size_t n);
 int fd_read_all(int fd, void *buf, size_t n);
-/* Make a private scratch directory for c (c->tmpdir). */
-int chan_tmpdir(struct chan *c);
+/* Make a private scratch directory for c (c->tmpdir) under base (NULL:
+ * $TMPDIR, else /tmp; a base longer than 32 bytes falls back to /tmp so
+ * socket paths stay short). */
+int chan_tmpdir(struct chan *c, const char *base);
 /* Remove c->tmpdir and the given file names inside it. */
 void chan_tmpdir_remove(struct chan *c, const char *const *names, size_t n);
 /* Allocate zeroed memory shared with children (MAP_SHARED). */

@@ -87,7 +87,7 @@ static int zmq_open_(struct chan *c)
         snprintf(c->why, sizeof c->why, "libzmq.so.5 lacks the 4.x API");
         return -ENOSYS;
     }
-    return chan_tmpdir(c);
+    return chan_tmpdir(c, NULL);
 }
 
 static int zmq_fail(struct chan *c, struct zmq_api *z, const char *what)
@@ -216,7 +216,7 @@ static int nng_open_(struct chan *c)
         snprintf(c->why, sizeof c->why, "libnng.so.1 lacks the 1.x API");
         return -ENOSYS;
     }
-    return chan_tmpdir(c);
+    return chan_tmpdir(c, NULL);
 }
 
 static int nng_fail(struct chan *c, struct nng_api *n, const char *what, int e)

@@ -217,16 +217,9 @@ static int spin_open(struct chan *c)
 static int mmap_file_open(struct chan *c)
 {
     const char *dir = getenv("IPCBENCH_DIR");
-    char saved[16] = "";
-    const char *tmp = getenv("TMPDIR");
-    if (tmp && strlen(tmp) < sizeof saved)
-        snprintf(saved, sizeof saved, "%s", tmp);
-    setenv("TMPDIR", dir && *dir ? dir : access("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp", 1);
-    int r = chan_tmpdir(c);
-    if (saved[0])
-        setenv("TMPDIR", saved, 1);
-    else
-        unsetenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = access("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp";
+    int r = chan_tmpdir(c, dir);
     if (r < 0)
         return r;
     char path[128];

@@ -80,7 +80,7 @@ const struct mech mech_pipe = {
 
 static int fifo_open(struct chan *c)
 {
-    int r = chan_tmpdir(c);
+    int r = chan_tmpdir(c, NULL);
     if (r < 0)
         return r;
     char path[128];

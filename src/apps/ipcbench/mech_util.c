@@ -43,9 +43,10 @@ int fd_read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
-int chan_tmpdir(struct chan *c)
+int chan_tmpdir(struct chan *c, const char *base)
 {
-    const char *base = getenv("TMPDIR");
+    if (!base)
+        base = getenv("TMPDIR");
     if (!base || !*base || strlen(base) > 32)
         base = "/tmp";
     snprintf(c->tmpdir, sizeof c->tmpdir, "%s/ipcbench.XXXXXX", base);

@@ -50,6 +50,14 @@ static const char *status_word(const struct row *r)
     return r->verified ? "yes" : "NO";
 }
 
+/* Machine-readable status: ok, n/a or fail. */
+static const char *status_code(const struct row *r)
+{
+    if (r->status == ROW_NA)
+        return "n/a";
+    return r->status == ROW_OK && r->verified ? "ok" : "fail";
+}
+
 static const struct row *find(const struct row *rows, size_t n, const char *name, size_t size)
 {
     for (size_t i = 0; i < n; i++)
@@ -174,7 +182,7 @@ static void print_csv(const struct row *rows, size_t n)
         const struct row *r = &rows[i];
         printf("%s,", r->m->name);
         csv_field(r->m->label);
-        printf(",%zu,%s,%s,", r->size, status_word(r),
+        printf(",%zu,%s,%s,", r->size, status_code(r),
                r->status == ROW_OK && r->verified ? "true" : "false");
         if (r->has_lat)
             printf("%llu,%.0f,%.0f,%.0f,", (unsigned long long)r->lat_count,
@@ -214,7 +222,7 @@ static void print_json(const struct plan *pl, const struct row *rows, size_t n)
         printf("  {\"mechanism\": \"%s\", \"label\": ", r->m->name);
         json_string(r->m->label);
         printf(", \"size\": %zu, \"status\": \"%s\", \"verified\": %s", r->size,
-               status_word(r), r->status == ROW_OK && r->verified ? "true" : "false");
+               status_code(r), r->status == ROW_OK && r->verified ? "true" : "false");
         if (r->has_lat)
             printf(", \"rtt_count\": %llu, \"rtt_p50_ns\": %.0f, \"rtt_p99_ns\": %.0f, "
                    "\"rtt_max_ns\": %.0f", (unsigned long long)r->lat_count,
