@@ -12,6 +12,9 @@ echo "seed $seed (set SHMQ_STRESS_SEED to replay)"
 set -e
 # 2 million messages, single producer, no kills
 "$stress" --count 1000000 --rounds 2 --seed "$seed" --timeout 120
+# no busy-wait: every wait sleeps, so every message depends on a wake-up
+"$stress" --count 200000 --rounds 2 --spin 0 --seed "$seed" --timeout 120
+"$stress" --count 200000 --rounds 1 --spin 0 --producers 3 --seed "$seed" --timeout 120
 # 1 million messages over 3 producers (multi-producer mode)
 "$stress" --count 1000000 --rounds 1 --producers 3 --seed "$seed" --timeout 120
 # kills: 12 rounds of 200k messages, victim and moment chosen from the seed

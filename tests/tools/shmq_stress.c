@@ -11,8 +11,9 @@
  *
  *   shmq_stress [--count N] [--rounds R] [--producers P] [--kill]
  *               [--capacity BYTES] [--max-size BYTES] [--seed S]
- *               [--timeout SEC]
- * Prints one line per round; exit 0 if every round passed, 1 if not,
+ *               [--timeout SEC] [--spin N]
+ * --spin sets the busy-wait before sleeping (0: every wait sleeps on the
+ * futex, which exercises the wake-up protocol). Prints one line per round; exit 0 if every round passed, 1 if not,
  * 2 on bad usage. */
 #include <errno.h>
 #include <getopt.h>
@@ -60,6 +61,7 @@ struct cfg {
     size_t max_size;
     uint64_t seed;
     unsigned timeout;
+    long spin;          /* -1: library default */
 };
 
 static uint64_t splitmix(uint64_t x)
@@ -93,6 +95,8 @@ static int producer(const struct cfg *c, ibx_shmq *q, struct stats *st,
 {
     if (ibx_shmq_attach(q, IBX_SHMQ_PRODUCER) < 0)
         return EX_ERR;
+    if (c->spin >= 0)
+        ibx_shmq_set_spin(q, (unsigned)c->spin);
     for (uint64_t i = 0; i < n; i++) {
         size_t len = msg_size(c, seed, p, i);
         const unsigned char *src = payload(pool, p, i);
@@ -120,6 +124,8 @@ static int consumer(const struct cfg *c, ibx_shmq *q, struct stats *st,
 {
     if (ibx_shmq_attach(q, IBX_SHMQ_CONSUMER) < 0)
         return EX_ERR;
+    if (c->spin >= 0)
+        ibx_shmq_set_spin(q, (unsigned)c->spin);
     uint64_t next[MAXP] = {0};
     for (;;) {
         const void *m;
@@ -297,7 +303,8 @@ static int round_run(const struct cfg *c, unsigned round, const unsigned char *p
 static int usage(FILE *f, int code)
 {
     fprintf(f, "usage: shmq_stress [--count N] [--rounds R] [--producers P] [--kill]\n"
-               "                   [--capacity BYTES] [--max-size BYTES] [--seed S] [--timeout SEC]\n");
+               "                   [--capacity BYTES] [--max-size BYTES] [--seed S] [--timeout SEC]\n"
+               "                   [--spin N]\n");
     return code;
 }
 
@@ -315,12 +322,14 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 int main(int argc, char **argv)
 {
     struct cfg c = {.count = 1000000, .rounds = 4, .producers = 1, .kill = 0,
-                    .capacity = 65536, .max_size = 8192, .seed = 1, .timeout = 60};
+                    .capacity = 65536, .max_size = 8192, .seed = 1, .timeout = 60,
+                    .spin = -1};
     static const struct option opts[] = {
         {"count", required_argument, 0, 'n'}, {"rounds", required_argument, 0, 'r'},
         {"producers", required_argument, 0, 'p'}, {"kill", no_argument, 0, 'k'},
         {"capacity", required_argument, 0, 'c'}, {"max-size", required_argument, 0, 'm'},
         {"seed", required_argument, 0, 's'}, {"timeout", required_argument, 0, 't'},
+        {"spin", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int o;
     uint64_t v;
@@ -335,6 +344,7 @@ int main(int argc, char **argv)
         case 'm': bad = parse_u64(optarg, 0, 1u << 20, &v); c.max_size = v; break;
         case 's': bad = parse_u64(optarg, 0, UINT64_MAX, &c.seed); break;
         case 't': bad = parse_u64(optarg, 1, 86400, &v); c.timeout = (unsigned)v; break;
+        case 'S': bad = parse_u64(optarg, 0, 1u << 30, &v); c.spin = (long)v; break;
         case 'h': return usage(stdout, 0);
         default: return usage(stderr, 2);
         }
