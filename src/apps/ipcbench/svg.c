@@ -177,7 +177,8 @@ int report_svg(const char *path, const struct row *rows, size_t n)
             fprintf(f, "</text>\n<rect x='%d' y='%d' width='%.1f' height='%d' fill='%s'/>\n",
                     W_LABEL, y, xpos(a, us) - W_LABEL + 1, bar,
                     lat[i]->m->kind == MECH_SPAWN ? "#9c755f" : "#4e79a7");
-            fprintf(f, "<text x='%.1f' y='%d' font-size='10'>%.3g</text>\n",
+            fprintf(f, us >= 1000 ? "<text x='%.1f' y='%d' font-size='10'>%.0f</text>\n"
+                                  : "<text x='%.1f' y='%d' font-size='10'>%.3g</text>\n",
                     xpos(a, us) + 4, y + bar - 3, us);
         }
     }
