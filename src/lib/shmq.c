@@ -17,6 +17,13 @@ static struct shmq_rec *rec_at(ibx_shmq *q, uint64_t pos)
 
 /* ---- producer ---------------------------------------------------------- */
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Room for a record ending at `end`? Refreshes the cached tail. */
 static bool room_ready(ibx_shmq *q, uint64_t end)
 {
@@ -84,9 +91,14 @@ int ibx_shmq_reserve(ibx_shmq *q, size_t len, void **buf, int timeout_ms)
         return r;
     bool mp = q->flags & IBX_SHMQ_MULTI_PRODUCER;
     if (mp) {
+        int64_t t0 = timeout_ms > 0 ? now_ms() : 0;
         r = producer_lock(q, timeout_ms);
         if (r < 0)
             return r;
+        if (timeout_ms > 0) {   /* the wait for room gets what is left */
+            int64_t left = timeout_ms - (now_ms() - t0);
+            timeout_ms = left > 0 ? (int)left : 1;
+        }
         /* the lock orders us after the previous holder's commit */
         q->head_local = atomic_load_explicit(&q->sh->head, memory_order_relaxed);
     }

@@ -283,6 +283,60 @@ static void test_multi_producer_dies_holding_lock(void **state)
     ibx_shmq_close(q);
 }
 
+/* Multi-producer: while one producer holds a reservation, another's try
+ * fails with -EAGAIN and a timed send with -ETIMEDOUT; once it commits,
+ * both messages arrive. */
+static void test_multi_producer_lock_timeouts(void **state)
+{
+    alarm(30);
+    ibx_shmq *q;
+    assert_int_equal(ibx_shmq_create(NULL, 4096, IBX_SHMQ_MULTI_PRODUCER, 0600, &q), 0);
+    int held[2], go[2];
+    assert_int_equal(pipe(held), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        void *w;
+        char c;
+        if (ibx_shmq_attach(q, IBX_SHMQ_PRODUCER) < 0 ||
+            ibx_shmq_reserve(q, 5, &w, -1) < 0)
+            _exit(1);
+        memcpy(w, "first", 5);
+        if (write(held[1], "h", 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(2);
+        if (ibx_shmq_commit(q, 5) < 0)
+            _exit(3);
+        ibx_shmq_close(q);
+        _exit(0);
+    }
+    char c;
+    assert_int_equal(read(held[0], &c, 1), 1);
+    ibx_shmq *p;
+    assert_int_equal(ibx_shmq_from_fd(ibx_shmq_fd(q), &p), 0);
+    assert_int_equal(ibx_shmq_attach(p, IBX_SHMQ_PRODUCER), 0);
+    assert_int_equal(ibx_shmq_attach(q, IBX_SHMQ_CONSUMER), 0);
+    assert_int_equal(ibx_shmq_try_send(p, "second", 6), -EAGAIN);
+    assert_int_equal(ibx_shmq_send(p, "second", 6, 50), -ETIMEDOUT);
+    assert_int_equal(write(go[1], "g", 1), 1);
+    assert_int_equal(ibx_shmq_send(p, "second", 6, 10000), 0);
+    char buf[16];
+    size_t n;
+    assert_int_equal(ibx_shmq_recv(q, buf, sizeof buf, &n, 10000), 0);
+    assert_int_equal(n, 5);
+    assert_memory_equal(buf, "first", 5);
+    assert_int_equal(ibx_shmq_recv(q, buf, sizeof buf, &n, 10000), 0);
+    assert_int_equal(n, 6);
+    assert_memory_equal(buf, "second", 6);
+    assert_int_equal(reap(pid), 0);
+    ibx_shmq_close(p);
+    assert_int_equal(ibx_shmq_recv(q, buf, sizeof buf, &n, -1), -EPIPE);
+    ibx_shmq_close(q);
+    for (int i = 0; i < 2; i++) {
+        close(held[i]);
+        close(go[i]);
+    }
+}
+
 /* Ping-pong with no spinning: every receive sleeps on the futex, so every
  * message depends on a wake-up being issued. */
 static void test_futex_pingpong(void **state)
@@ -335,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_consumer_killed),
         cmocka_unit_test(test_multi_producer),
         cmocka_unit_test(test_multi_producer_dies_holding_lock),
+        cmocka_unit_test(test_multi_producer_lock_timeouts),
         cmocka_unit_test(test_futex_pingpong),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
