@@ -77,7 +77,7 @@ static int parse_only(const char *s, bool *sel)
         size_t len = strcspn(s, ",");
         const struct mech *m = find_mech(s, len);
         if (!m)
-            return ibx_cli_usage("ipcbench", "unknown mechanism '%.*s' (see --list)",
+            return ibx_cli_usage("ipcbench", "unknown mechanism '%.*s'; --list shows them",
                                  (int)len, s);
         for (size_t i = 0; i < ipcbench_nmechs; i++)
             if (ipcbench_mechs[i] == m)
