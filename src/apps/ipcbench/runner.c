@@ -330,10 +330,14 @@ static void run_channel(const struct plan *pl, const struct mech *m, size_t size
     pid_t a = fork();
     if (a == 0)
         _exit(child(pl, c, ctl, 0, pool, samples, max));
-    pid_t b = fork();
+    pid_t b = a > 0 ? fork() : -1;
     if (b == 0)
         _exit(child(pl, c, ctl, 1, pool, samples, max));
     bool ok = a > 0 && b > 0 && reap_pair(a, b);
+    if (a > 0 && b < 0) {   /* A waits at the barrier for ever: stop it */
+        kill(a, SIGKILL);
+        waitpid(a, NULL, 0);
+    }
     if (m->destroy)
         m->destroy(c);
     if (!ok) {
