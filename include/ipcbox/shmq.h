@@ -142,8 +142,8 @@ size_t ibx_shmq_max_msg(const ibx_shmq *q);
 bool ibx_shmq_is_multi_producer(const ibx_shmq *q);
 
 /* Iterations of the busy-wait (with a CPU pause) before a blocking call
- * goes to sleep on the futex; 0 sleeps at once. Default 4096 (a few
- * microseconds). Process-local. */
+ * goes to sleep on the futex; 0 sleeps at once. Default 4096 (10 to 150
+ * microseconds, depending on the CPU's pause). Process-local. */
 void ibx_shmq_set_spin(ibx_shmq *q, unsigned iterations);
 
 /* Timeouts below are in milliseconds: -1 waits for ever (but still
