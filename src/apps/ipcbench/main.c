@@ -73,6 +73,8 @@ static const struct mech *find_mech(const char *name, size_t len)
 /* Parse "a,b,c" of mechanism names into sel[]. */
 static int parse_only(const char *s, bool *sel)
 {
+    if (!*s)
+        return ibx_cli_usage("ipcbench", "--only wants mechanism names; --list shows them");
     while (*s) {
         size_t len = strcspn(s, ",");
         const struct mech *m = find_mech(s, len);
