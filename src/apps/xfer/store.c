@@ -1,0 +1,443 @@
+/* The receiving side of one file: the path is confined to the root
+ * directory (openat2 RESOLVE_BENEATH), data goes into a locked hidden
+ * temporary file ".NAME.ibxpart" next to the target, which survives an
+ * interrupted transfer for a later resume, and nothing is committed until
+ * the content on disk hashes to what the sender announced. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "xfer.h"
+
+int xfer_exit_for_code(int code)
+{
+    switch (code) {
+    case IBX_XC_OK:
+    case IBX_XC_UNCHANGED:
+        return XFER_EXIT_OK;
+    case IBX_XC_MISMATCH:
+        return XFER_EXIT_MISMATCH;
+    case IBX_XC_IO:
+        return XFER_EXIT_IO;
+    case IBX_XC_PROTOCOL:
+    case IBX_XC_VERSION:
+    case IBX_XC_FRAME_SIZE:
+    case IBX_XC_HASH_ALGO:
+        return XFER_EXIT_PROTOCOL;
+    default:
+        return XFER_EXIT_REFUSED;
+    }
+}
+
+void xfer_whyf(char *why, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, XFER_WHY, fmt, ap);
+    va_end(ap);
+}
+
+static int openat2_beneath(int dirfd, const char *path, int flags)
+{
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    return r < 0 ? -errno : (int)r;
+}
+
+/* A refusal for an openat2 failure on a confined path. */
+static int path_error(int err, const char *path, char *why)
+{
+    if (err == -EXDEV || err == -ELOOP) {
+        xfer_whyf(why, "%s resolves outside the directory", path);
+        return IBX_XC_BAD_NAME;
+    }
+    if (err == -ENOENT) {
+        xfer_whyf(why, "%s: no such file", path);
+        return IBX_XC_NOT_FOUND;
+    }
+    if (err == -ENOTDIR) {
+        xfer_whyf(why, "%s: a parent is not a directory", path);
+        return IBX_XC_NOT_REGULAR;
+    }
+    xfer_whyf(why, "%s: %s", path, strerror(-err));
+    return IBX_XC_IO;
+}
+
+int xfer_open_beneath(int rootfd, const char *path, size_t len, char *why)
+{
+    char p[IBX_FRAME_PATH_MAX + 1];
+    if (ibx_xfer_path_check(path, len) < 0) {
+        xfer_whyf(why, "unsafe name refused");
+        return -IBX_XC_BAD_NAME;
+    }
+    memcpy(p, path, len);
+    p[len] = '\0';
+    /* O_NONBLOCK: a FIFO must not stall the server at open */
+    int fd = openat2_beneath(rootfd, p, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -path_error(fd, p, why);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        xfer_whyf(why, "%s is not a regular file", p);
+        return -IBX_XC_NOT_REGULAR;
+    }
+    return fd;
+}
+
+void xfer_rx_init(struct xfer_rx *rx)
+{
+    memset(rx, 0, sizeof *rx);
+    rx->dirfd = rx->fd = -1;
+    rx->pipe[0] = rx->pipe[1] = -1;
+}
+
+void xfer_rx_close(struct xfer_rx *rx)
+{
+    if (rx->fd >= 0)
+        close(rx->fd);   /* also drops the flock */
+    if (rx->dirfd >= 0)
+        close(rx->dirfd);
+    if (rx->pipe[0] >= 0) {
+        close(rx->pipe[0]);
+        close(rx->pipe[1]);
+    }
+    xfer_rx_init(rx);
+}
+
+/* Open (creating as needed) the parent directory of rx->path beneath
+ * rootfd into rx->dirfd and set rx->name. Returns 0 or a code. */
+static int open_parent(struct xfer_rx *rx, int rootfd, char *why)
+{
+    char *slash = strrchr(rx->path, '/');
+    const char *base = slash ? slash + 1 : rx->path;
+    size_t blen = strlen(base);   /* <= IBX_XFER_NAME_MAX: path checked */
+    memcpy(rx->name, base, blen + 1);
+    rx->tmpname[0] = '.';
+    memcpy(rx->tmpname + 1, base, blen);
+    memcpy(rx->tmpname + 1 + blen, ".ibxpart", sizeof ".ibxpart");
+    if (!slash) {
+        rx->dirfd = openat2_beneath(rootfd, ".", O_RDONLY | O_DIRECTORY);
+        return rx->dirfd < 0 ? path_error(rx->dirfd, ".", why) : 0;
+    }
+    /* walk the prefixes "a", "a/b", ... each resolved from the root, so
+     * that a symlink may point anywhere inside it but never out */
+    char prefix[IBX_FRAME_PATH_MAX + 1];
+    size_t dlen = (size_t)(slash - rx->path);
+    int parent = openat2_beneath(rootfd, ".", O_RDONLY | O_DIRECTORY);
+    if (parent < 0)
+        return path_error(parent, ".", why);
+    for (size_t i = 0; i <= dlen; i++) {
+        if (i < dlen && rx->path[i] != '/')
+            continue;
+        memcpy(prefix, rx->path, i);
+        prefix[i] = '\0';
+        int fd = openat2_beneath(rootfd, prefix, O_RDONLY | O_DIRECTORY);
+        if (fd == -ENOENT) {
+            const char *comp = strrchr(prefix, '/');
+            comp = comp ? comp + 1 : prefix;
+            if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) {
+                int e = -errno;
+                close(parent);
+                return path_error(e, prefix, why);
+            }
+            fd = openat2_beneath(rootfd, prefix, O_RDONLY | O_DIRECTORY);
+        }
+        close(parent);
+        if (fd < 0)
+            return path_error(fd, prefix, why);
+        parent = fd;
+    }
+    rx->dirfd = parent;
+    return 0;
+}
+
+/* Lock the temporary file and check what it is. Returns 0 or a code. */
+static int open_temp(struct xfer_rx *rx, char *why)
+{
+    rx->fd = openat(rx->dirfd, rx->tmpname,
+                    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (rx->fd < 0) {
+        xfer_whyf(why, "%s: temporary file: %s", rx->path, strerror(errno));
+        return errno == ELOOP ? IBX_XC_NOT_REGULAR : IBX_XC_IO;
+    }
+    struct stat st;
+    if (fstat(rx->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        xfer_whyf(why, "%s: temporary file is not a regular file", rx->path);
+        return IBX_XC_NOT_REGULAR;
+    }
+    if (flock(rx->fd, LOCK_EX | LOCK_NB) < 0) {
+        xfer_whyf(why, "%s is being received on another connection",
+                 rx->path);
+        return errno == EWOULDBLOCK ? IBX_XC_BUSY : IBX_XC_IO;
+    }
+    return 0;
+}
+
+/* Digest of bytes [0, n) of fd into out. Returns 0 or -errno. */
+static int hash_prefix(int algo, int fd, uint64_t n, uint8_t *out)
+{
+    ibx_hash *h;
+    int r = ibx_hash_new(&h, algo);
+    if (r < 0)
+        return r;
+    r = ibx_hash_file_range(h, fd, 0, n);
+    if (r == 0 && ibx_hash_digest(h, out) < 0)
+        r = -EIO;
+    ibx_hash_free(h);
+    return r;
+}
+
+int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
+                  const struct xfer_rx_opts *opts, struct ibx_msg_resume *reply,
+                  char *why)
+{
+    xfer_rx_close(rx);
+    memset(reply, 0, sizeof *reply);
+    if (ibx_xfer_path_check(o->path, o->path_len) < 0) {
+        /* never echo the raw name: it may hold control characters */
+        xfer_whyf(why, "unsafe name refused");
+        return IBX_XC_BAD_NAME;
+    }
+    memcpy(rx->path, o->path, o->path_len);
+    rx->path[o->path_len] = '\0';
+    if (!ibx_hash_algo_len(o->algo)) {
+        xfer_whyf(why, "%s: unsupported hash algorithm %u", rx->path, o->algo);
+        return IBX_XC_HASH_ALGO;
+    }
+    if (opts->max_size && o->size > opts->max_size) {
+        xfer_whyf(why, "%s: %llu bytes is above the limit of %llu",
+                 rx->path, (unsigned long long)o->size,
+                 (unsigned long long)opts->max_size);
+        return IBX_XC_TOO_BIG;
+    }
+    rx->size = o->size;
+    rx->mode = o->mode & 0777;   /* never setuid/setgid/sticky from a peer */
+    rx->mtime_sec = o->mtime_sec;
+    rx->mtime_nsec = o->mtime_nsec;
+    rx->algo = o->algo;
+    rx->overwrite = (o->flags & IBX_OFFER_OVERWRITE) && opts->allow_overwrite;
+
+    int code = open_parent(rx, rootfd, why);
+    if (!code)
+        code = open_temp(rx, why);
+    if (code)
+        return code;
+
+    reply->algo = (uint8_t)rx->algo;
+    struct stat st;
+    if (fstatat(rx->dirfd, rx->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            int fd = openat2_beneath(rx->dirfd, rx->name, O_PATH);
+            if (fd >= 0)
+                close(fd);
+            xfer_whyf(why, fd == -EXDEV || fd == -ELOOP
+                     ? "%s is a symlink that resolves outside the directory"
+                     : "%s is a symlink; refusing to replace it", rx->path);
+            return fd == -EXDEV || fd == -ELOOP ? IBX_XC_BAD_NAME : IBX_XC_NOT_REGULAR;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            xfer_whyf(why, "%s exists and is not a regular file", rx->path);
+            return IBX_XC_NOT_REGULAR;
+        }
+        if ((uint64_t)st.st_size == rx->size) {
+            int fd = openat(rx->dirfd, rx->name, O_RDONLY | O_NOFOLLOW |
+                            O_NONBLOCK | O_CLOEXEC);
+            int r = fd < 0 ? -errno : hash_prefix(rx->algo, fd, rx->size, rx->exist_hash);
+            if (fd >= 0)
+                close(fd);
+            if (r < 0) {
+                xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+                return IBX_XC_IO;
+            }
+            rx->existing = true;
+            rx->proposed = rx->size;
+            reply->offset = rx->size;
+            reply->flags = IBX_RESUME_EXISTING;
+            reply->hash_len = (uint8_t)ibx_hash_algo_len(rx->algo);
+            memcpy(reply->hash, rx->exist_hash, reply->hash_len);
+            return 0;
+        }
+        if (!rx->overwrite) {
+            xfer_whyf(why, "%s exists with different content "
+                     "(send with --overwrite to replace it)", rx->path);
+            return IBX_XC_EXISTS;
+        }
+    } else if (errno != ENOENT) {
+        xfer_whyf(why, "%s: %s", rx->path, strerror(errno));
+        return IBX_XC_IO;
+    }
+
+    /* a partial temporary file from an interrupted run: propose it */
+    if (fstat(rx->fd, &st) < 0) {
+        xfer_whyf(why, "%s: %s", rx->path, strerror(errno));
+        return IBX_XC_IO;
+    }
+    uint64_t have = (uint64_t)st.st_size;
+    if (have > rx->size) {
+        if (ftruncate(rx->fd, 0) < 0) {
+            xfer_whyf(why, "%s: %s", rx->path, strerror(errno));
+            return IBX_XC_IO;
+        }
+        have = 0;
+    }
+    if (have > 0) {
+        int r = hash_prefix(rx->algo, rx->fd, have, reply->hash);
+        if (r < 0) {
+            xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+            return IBX_XC_IO;
+        }
+        reply->hash_len = (uint8_t)ibx_hash_algo_len(rx->algo);
+    }
+    rx->proposed = have;
+    reply->offset = have;
+    return 0;
+}
+
+int xfer_rx_confirm(struct xfer_rx *rx, const struct ibx_msg_resume *c,
+                    char *why)
+{
+    if (rx->fd < 0 || rx->started ||
+        (c->offset != 0 && c->offset != rx->proposed)) {
+        xfer_whyf(why, "%s: bad resume offset %llu", rx->path,
+                 (unsigned long long)c->offset);
+        return IBX_XC_PROTOCOL;
+    }
+    rx->started = true;
+    if (rx->existing && c->offset == rx->size && rx->size == rx->proposed) {
+        rx->unchanged = true;   /* END must carry the same digest */
+        rx->pos = rx->size;
+        rx->resumed_from = rx->size;
+        return 0;
+    }
+    if (rx->existing && !rx->overwrite) {
+        xfer_whyf(why, "%s exists with different content "
+                 "(send with --overwrite to replace it)", rx->path);
+        return IBX_XC_EXISTS;
+    }
+    if (c->offset == 0 && ftruncate(rx->fd, 0) < 0) {
+        xfer_whyf(why, "%s: %s", rx->path, strerror(errno));
+        return IBX_XC_IO;
+    }
+    rx->pos = c->offset;
+    rx->resumed_from = c->offset;
+    return 0;
+}
+
+int xfer_rx_write(struct xfer_rx *rx, const void *p, size_t n, char *why)
+{
+    if (!rx->started || rx->unchanged || n > xfer_rx_left(rx)) {
+        xfer_whyf(why, "%s: more data than offered", rx->path);
+        return IBX_XC_PROTOCOL;
+    }
+    while (n > 0) {
+        ssize_t w = pwrite(rx->fd, p, n, (off_t)rx->pos);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            xfer_whyf(why, "%s: write: %s", rx->path,
+                     w < 0 ? strerror(errno) : "short write");
+            return IBX_XC_IO;
+        }
+        p = (const char *)p + w;
+        n -= (size_t)w;
+        rx->pos += (uint64_t)w;
+    }
+    return 0;
+}
+
+ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max)
+{
+    if (!rx->started || rx->unchanged)
+        return -EPROTO;
+    if (max > xfer_rx_left(rx))
+        max = (size_t)xfer_rx_left(rx);
+    if (max == 0)
+        return -EPROTO;
+    if (rx->pipe[0] < 0) {
+        if (pipe2(rx->pipe, O_CLOEXEC) < 0)
+            return -errno;
+        (void)fcntl(rx->pipe[1], F_SETPIPE_SZ, 1 << 20);
+    }
+    ssize_t got = splice(sock, NULL, rx->pipe[1], NULL, max, SPLICE_F_MOVE);
+    if (got < 0)
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    for (ssize_t left = got; left > 0;) {
+        loff_t off = (loff_t)rx->pos;
+        ssize_t w = splice(rx->pipe[0], NULL, rx->fd, &off, (size_t)left,
+                           SPLICE_F_MOVE);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? -errno : -EIO;
+        rx->pos += (uint64_t)w;
+        left -= w;
+    }
+    return got;
+}
+
+int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
+{
+    uint8_t got[IBX_FRAME_HASH_MAX];
+    char hw[2 * IBX_FRAME_HASH_MAX + 1], hg[2 * IBX_FRAME_HASH_MAX + 1];
+    size_t hl = ibx_hash_algo_len(rx->algo);
+    if (!rx->started || e->algo != rx->algo || e->hash_len != hl) {
+        xfer_whyf(why, "%s: unexpected END", rx->path);
+        return IBX_XC_PROTOCOL;
+    }
+    if (rx->unchanged) {
+        if (memcmp(e->hash, rx->exist_hash, hl) != 0) {
+            xfer_whyf(why, "%s: existing file differs from the "
+                     "sender's (hash mismatch)", rx->path);
+            return IBX_XC_MISMATCH;
+        }
+        /* a stale partial file of an older version is useless now */
+        unlinkat(rx->dirfd, rx->tmpname, 0);
+        xfer_whyf(why, "%s unchanged", rx->path);
+        return IBX_XC_UNCHANGED;
+    }
+    if (rx->pos != rx->size) {
+        xfer_whyf(why, "%s: END after %llu of %llu bytes", rx->path,
+                 (unsigned long long)rx->pos, (unsigned long long)rx->size);
+        return IBX_XC_PROTOCOL;
+    }
+    /* verify what is on disk, not what passed through memory */
+    int r = fsync(rx->fd) < 0 ? -errno : 0;
+    if (!r)
+        r = hash_prefix(rx->algo, rx->fd, rx->size, got);
+    if (r < 0) {
+        xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+        return IBX_XC_IO;
+    }
+    if (memcmp(got, e->hash, hl) != 0) {
+        unlinkat(rx->dirfd, rx->tmpname, 0);
+        xfer_whyf(why, "%s: hash mismatch (%s %s received, %s sent); "
+                 "nothing committed", rx->path, ibx_hash_algo_name(rx->algo),
+                 ibx_hash_hex(got, hl, hg), ibx_hash_hex(e->hash, hl, hw));
+        return IBX_XC_MISMATCH;
+    }
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {rx->mtime_sec, rx->mtime_nsec}};
+    if (fchmod(rx->fd, rx->mode) < 0 || futimens(rx->fd, ts) < 0 ||
+        renameat2(rx->dirfd, rx->tmpname, rx->dirfd, rx->name,
+                  rx->overwrite ? 0 : RENAME_NOREPLACE) < 0) {
+        int err = errno;
+        xfer_whyf(why, "%s: commit: %s", rx->path, strerror(err));
+        return err == EEXIST ? IBX_XC_EXISTS : IBX_XC_IO;
+    }
+    if (fsync(rx->dirfd) < 0) {
+        xfer_whyf(why, "%s: fsync directory: %s", rx->path, strerror(errno));
+        return IBX_XC_IO;
+    }
+    xfer_whyf(why, "stored %s", rx->path);
+    return IBX_XC_OK;
+}
