@@ -104,8 +104,14 @@ void xfer_rx_init(struct xfer_rx *rx)
 
 void xfer_rx_close(struct xfer_rx *rx)
 {
-    if (rx->fd >= 0)
+    struct stat st;
+    if (rx->fd >= 0) {
+        /* an empty temporary file holds nothing to resume: remove it
+         * while the lock is still ours */
+        if (!rx->tmp_gone && fstat(rx->fd, &st) == 0 && st.st_size == 0)
+            unlinkat(rx->dirfd, rx->tmpname, 0);
         close(rx->fd);   /* also drops the flock */
+    }
     if (rx->dirfd >= 0)
         close(rx->dirfd);
     if (rx->pipe[0] >= 0) {
@@ -229,53 +235,57 @@ int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
     rx->overwrite = (o->flags & IBX_OFFER_OVERWRITE) && opts->allow_overwrite;
 
     int code = open_parent(rx, rootfd, why);
-    if (!code)
-        code = open_temp(rx, why);
     if (code)
         return code;
 
+    /* the target first: refusals must not leave a temporary file */
     reply->algo = (uint8_t)rx->algo;
     struct stat st;
+    bool same_size = false;
     if (fstatat(rx->dirfd, rx->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISLNK(st.st_mode)) {
             int fd = openat2_beneath(rx->dirfd, rx->name, O_PATH);
             if (fd >= 0)
                 close(fd);
-            xfer_whyf(why, fd == -EXDEV || fd == -ELOOP
-                     ? "%s is a symlink that resolves outside the directory"
-                     : "%s is a symlink; refusing to replace it", rx->path);
-            return fd == -EXDEV || fd == -ELOOP ? IBX_XC_BAD_NAME : IBX_XC_NOT_REGULAR;
+            bool out = fd == -EXDEV || fd == -ELOOP;
+            xfer_whyf(why, out ? "%s is a symlink that resolves outside the directory"
+                               : "%s is a symlink; refusing to replace it", rx->path);
+            return out ? IBX_XC_BAD_NAME : IBX_XC_NOT_REGULAR;
         }
         if (!S_ISREG(st.st_mode)) {
             xfer_whyf(why, "%s exists and is not a regular file", rx->path);
             return IBX_XC_NOT_REGULAR;
         }
-        if ((uint64_t)st.st_size == rx->size) {
-            int fd = openat(rx->dirfd, rx->name, O_RDONLY | O_NOFOLLOW |
-                            O_NONBLOCK | O_CLOEXEC);
-            int r = fd < 0 ? -errno : hash_prefix(rx->algo, fd, rx->size, rx->exist_hash);
-            if (fd >= 0)
-                close(fd);
-            if (r < 0) {
-                xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
-                return IBX_XC_IO;
-            }
-            rx->existing = true;
-            rx->proposed = rx->size;
-            reply->offset = rx->size;
-            reply->flags = IBX_RESUME_EXISTING;
-            reply->hash_len = (uint8_t)ibx_hash_algo_len(rx->algo);
-            memcpy(reply->hash, rx->exist_hash, reply->hash_len);
-            return 0;
-        }
-        if (!rx->overwrite) {
+        same_size = (uint64_t)st.st_size == rx->size;
+        if (!same_size && !rx->overwrite) {
             xfer_whyf(why, "%s exists with different content "
-                     "(send with --overwrite to replace it)", rx->path);
+                      "(send with --overwrite to replace it)", rx->path);
             return IBX_XC_EXISTS;
         }
     } else if (errno != ENOENT) {
         xfer_whyf(why, "%s: %s", rx->path, strerror(errno));
         return IBX_XC_IO;
+    }
+    code = open_temp(rx, why);
+    if (code)
+        return code;
+    if (same_size) {
+        int fd = openat(rx->dirfd, rx->name, O_RDONLY | O_NOFOLLOW |
+                        O_NONBLOCK | O_CLOEXEC);
+        int r = fd < 0 ? -errno : hash_prefix(rx->algo, fd, rx->size, rx->exist_hash);
+        if (fd >= 0)
+            close(fd);
+        if (r < 0) {
+            xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+            return IBX_XC_IO;
+        }
+        rx->existing = true;
+        rx->proposed = rx->size;
+        reply->offset = rx->size;
+        reply->flags = IBX_RESUME_EXISTING;
+        reply->hash_len = (uint8_t)ibx_hash_algo_len(rx->algo);
+        memcpy(reply->hash, rx->exist_hash, reply->hash_len);
+        return 0;
     }
 
     /* a partial temporary file from an interrupted run: propose it */
@@ -403,6 +413,7 @@ int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
         }
         /* a stale partial file of an older version is useless now */
         unlinkat(rx->dirfd, rx->tmpname, 0);
+        rx->tmp_gone = true;
         xfer_whyf(why, "%s unchanged", rx->path);
         return IBX_XC_UNCHANGED;
     }
@@ -421,6 +432,7 @@ int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
     }
     if (memcmp(got, e->hash, hl) != 0) {
         unlinkat(rx->dirfd, rx->tmpname, 0);
+        rx->tmp_gone = true;
         xfer_whyf(why, "%s: hash mismatch (%s %s received, %s sent); "
                  "nothing committed", rx->path, ibx_hash_algo_name(rx->algo),
                  ibx_hash_hex(got, hl, hg), ibx_hash_hex(e->hash, hl, hw));
@@ -434,6 +446,7 @@ int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
         xfer_whyf(why, "%s: commit: %s", rx->path, strerror(err));
         return err == EEXIST ? IBX_XC_EXISTS : IBX_XC_IO;
     }
+    rx->tmp_gone = true;
     if (fsync(rx->dirfd) < 0) {
         xfer_whyf(why, "%s: fsync directory: %s", rx->path, strerror(errno));
         return IBX_XC_IO;

@@ -70,6 +70,7 @@ struct xfer_rx {
     bool existing;          /* target exists with the offered size */
     bool unchanged;         /* ... and the sender confirmed it is equal */
     bool started;           /* confirm received: DATA may follow */
+    bool tmp_gone;          /* temporary name renamed or removed */
     uint8_t exist_hash[IBX_FRAME_HASH_MAX];
 };
 
