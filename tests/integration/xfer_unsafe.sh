@@ -6,7 +6,7 @@
 # Oversized frames end the session with ERROR "frame size" (27).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/xfer_common.inc"
-command -v python3 >/dev/null || skip "python3 is needed to craft raw frames"
+PY=$(command -v /usr/bin/python3 || command -v python3) || skip "python3 is needed to craft raw frames"
 
 mkdir -p "$T/srv/sub" "$T/outside"
 echo secret >"$T/outside/secret.txt"
@@ -51,7 +51,7 @@ code = struct.unpack(">H", p[:2])[0] if t in (6, 9) else -1
 print(t, code, p[4:].decode(errors="replace") if t in (6, 9) else "")
 PY
 # raw MODE NAME [HEXSUFFIX] : the name is NAME's bytes + HEXSUFFIX
-raw() { python3 "$T/raw.py" "$1" "$RPORT" "$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')${3:-}"; }
+raw() { "$PY" "$T/raw.py" "$1" "$RPORT" "$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')${3:-}"; }
 
 check_refused() {   # MODE NAME HEXSUFFIX WANTCODE
     local out
