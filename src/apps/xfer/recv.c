@@ -26,6 +26,8 @@
 #define RECV_BUDGET (4u << 20)
 /* Output kept queued while serving a file or a listing. */
 #define RECV_OUT_HIGH (256u * 1024)
+/* DATA payload per frame when serving a GET (bounds per-client memory). */
+#define RECV_CHUNK (256u * 1024)
 
 enum recv_state {
     RS_HELLO,       /* waiting for the client's HELLO */
@@ -311,7 +313,7 @@ static void on_tx_ack(struct recv_conn *c, const uint8_t *p, size_t n)
 static int produce(struct recv_conn *c)
 {
     if (c->st == RS_TX_DATA) {
-        size_t chunk = XFER_CHUNK < c->peer_data_max ? XFER_CHUNK : c->peer_data_max;
+        size_t chunk = RECV_CHUNK < c->peer_data_max ? RECV_CHUNK : c->peer_data_max;
         if (c->tx.skip_data || c->tx.pos == c->tx.size) {
             struct ibx_msg_end e;
             uint8_t b[IBX_FRAME_HDR + 64];

@@ -20,8 +20,8 @@
 
 /* Default port of recv. */
 #define XFER_PORT 7070
-/* DATA payload per frame that the senders use (capped by the peer). */
-#define XFER_CHUNK (256u * 1024)
+/* DATA payload per frame that send uses (capped by the peer's HELLO). */
+#define XFER_CHUNK (1024u * 1024)
 /* Largest DATA payload a receiver announces in HELLO. */
 #define XFER_DATA_MAX (1u << 20)
 /* Room for a reason text. */
