@@ -15,7 +15,7 @@ int xfer_tx_open(struct xfer_tx *tx, int fd, const char *path, int algo,
                  uint8_t flags)
 {
     memset(tx, 0, sizeof *tx);
-    tx->fd = -1;
+    tx->fd = tx->job.fd = -1;
     size_t len = strlen(path);
     struct stat st;
     int r = 0;
@@ -48,6 +48,7 @@ int xfer_tx_open(struct xfer_tx *tx, int fd, const char *path, int algo,
 
 void xfer_tx_close(struct xfer_tx *tx)
 {
+    xfer_hjob_clear(&tx->job);
     if (tx->fd >= 0)
         close(tx->fd);
     ibx_hash_free(tx->hash);
@@ -55,8 +56,8 @@ void xfer_tx_close(struct xfer_tx *tx)
     tx->hash = NULL;
 }
 
-int xfer_tx_resume(struct xfer_tx *tx, const struct ibx_msg_resume *r,
-                   struct ibx_msg_resume *confirm, char *why)
+int xfer_tx_resume_start(struct xfer_tx *tx, const struct ibx_msg_resume *r,
+                         struct ibx_msg_resume *confirm, char *why)
 {
     memset(confirm, 0, sizeof *confirm);
     confirm->algo = tx->offer.algo;
@@ -70,17 +71,30 @@ int xfer_tx_resume(struct xfer_tx *tx, const struct ibx_msg_resume *r,
     tx->pos = 0;
     if (r->offset == 0 && !existing)
         return 0;
+    tx->proposal = *r;
+    xfer_hjob_start(&tx->job, tx->hash, false, tx->fd, false, 0, r->offset);
+    return XFER_PENDING;
+}
 
+int xfer_tx_step(struct xfer_tx *tx, uint64_t budget)
+{
+    return tx->job.active ? xfer_hjob_step(&tx->job, budget) : 1;
+}
+
+int xfer_tx_resume_finish(struct xfer_tx *tx, struct ibx_msg_resume *confirm,
+                          char *why)
+{
+    const struct ibx_msg_resume *r = &tx->proposal;
+    bool existing = r->flags & IBX_RESUME_EXISTING;
     uint8_t mine[IBX_FRAME_HASH_MAX];
-    int e = ibx_hash_file_range(tx->hash, tx->fd, 0, r->offset);
-    if (e == 0 && ibx_hash_digest(tx->hash, mine) < 0)
-        e = -EIO;
-    if (e < 0) {
-        xfer_whyf(why, "%s: %s", tx->path, strerror(-e));
+    memset(confirm, 0, sizeof *confirm);
+    confirm->algo = tx->offer.algo;
+    xfer_hjob_clear(&tx->job);
+    if (ibx_hash_digest(tx->hash, mine) < 0) {
+        xfer_whyf(why, "%s: hashing failed", tx->path);
         return IBX_XC_IO;
     }
-    bool same = memcmp(mine, r->hash, r->hash_len) == 0;
-    if (same) {
+    if (memcmp(mine, r->hash, r->hash_len) == 0) {
         /* keep the hash state: it already covers the prefix */
         tx->pos = r->offset;
         tx->resumed_from = r->offset;
@@ -92,11 +106,29 @@ int xfer_tx_resume(struct xfer_tx *tx, const struct ibx_msg_resume *r,
     }
     if (existing && !(tx->offer.flags & IBX_OFFER_OVERWRITE)) {
         xfer_whyf(why, "%s exists at the receiver with different "
-                 "content (use --overwrite to replace it)", tx->path);
+                  "content (use --overwrite to replace it)", tx->path);
         return IBX_XC_EXISTS;
     }
     ibx_hash_reset(tx->hash);   /* start over from byte 0 */
     return 0;
+}
+
+int xfer_tx_resume(struct xfer_tx *tx, const struct ibx_msg_resume *r,
+                   struct ibx_msg_resume *confirm, char *why)
+{
+    int code = xfer_tx_resume_start(tx, r, confirm, why);
+    if (code != XFER_PENDING)
+        return code;
+    for (;;) {
+        int s = xfer_tx_step(tx, UINT64_MAX);
+        if (s < 0) {
+            xfer_hjob_clear(&tx->job);
+            xfer_whyf(why, "%s: %s", tx->path, strerror(-s));
+            return IBX_XC_IO;
+        }
+        if (s > 0)
+            return xfer_tx_resume_finish(tx, confirm, why);
+    }
 }
 
 ssize_t xfer_tx_read(struct xfer_tx *tx, void *buf, size_t n)

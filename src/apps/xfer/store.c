@@ -98,13 +98,14 @@ int xfer_open_beneath(int rootfd, const char *path, size_t len, char *why)
 void xfer_rx_init(struct xfer_rx *rx)
 {
     memset(rx, 0, sizeof *rx);
-    rx->dirfd = rx->fd = -1;
+    rx->dirfd = rx->fd = rx->job.fd = -1;
     rx->pipe[0] = rx->pipe[1] = -1;
 }
 
 void xfer_rx_close(struct xfer_rx *rx)
 {
     struct stat st;
+    xfer_hjob_clear(&rx->job);
     if (rx->fd >= 0) {
         /* an empty temporary file holds nothing to resume: remove it
          * while the lock is still ours */
@@ -195,26 +196,84 @@ static int open_temp(struct xfer_rx *rx, char *why)
     return 0;
 }
 
-/* Digest of bytes [0, n) of fd into out. pread, not mmap: besides the
- * SIGBUS hazard, mapping fresh page-cache pages costs more than copying
- * them on virtual machines with shadow page tables (measured 2x on the
- * benchmark machine). Returns 0 or -errno. */
-static int hash_prefix(int algo, int fd, uint64_t n, uint8_t *out)
+/* ---- hashing a file in steps ------------------------------------------ */
+
+/* pread, not mmap: besides the SIGBUS hazard, mapping fresh page-cache
+ * pages costs more than copying them on virtual machines with shadow page
+ * tables (measured 2x on the benchmark machine). */
+
+void xfer_hjob_start(struct xfer_hjob *j, ibx_hash *h, bool own_h, int fd,
+                     bool own_fd, uint64_t from, uint64_t to)
 {
-    ibx_hash *h;
-    int r = ibx_hash_new(&h, algo);
-    if (r < 0)
-        return r;
-    r = ibx_hash_file_range(h, fd, 0, n);
-    if (r == 0 && ibx_hash_digest(h, out) < 0)
-        r = -EIO;
-    ibx_hash_free(h);
-    return r;
+    j->h = h;
+    j->own_h = own_h;
+    j->fd = fd;
+    j->own_fd = own_fd;
+    j->pos = from;
+    j->end = to;
+    j->active = true;
 }
 
-int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
-                  const struct xfer_rx_opts *opts, struct ibx_msg_resume *reply,
-                  char *why)
+int xfer_hjob_step(struct xfer_hjob *j, uint64_t budget)
+{
+    uint64_t to = j->end - j->pos > budget ? j->pos + budget : j->end;
+    int r = ibx_hash_file_range(j->h, j->fd, j->pos, to);
+    if (r < 0)
+        return r;
+    j->pos = to;
+    return j->pos == j->end;
+}
+
+void xfer_hjob_clear(struct xfer_hjob *j)
+{
+    if (j->active && j->own_fd && j->fd >= 0)
+        close(j->fd);
+    if (j->active && j->own_h)
+        ibx_hash_free(j->h);
+    memset(j, 0, sizeof *j);
+    j->fd = -1;
+}
+
+int xfer_rx_step(struct xfer_rx *rx, uint64_t budget)
+{
+    return rx->job.active ? xfer_hjob_step(&rx->job, budget) : 1;
+}
+
+/* Hash [0, n) of fd as rx's pending job (what for: rx->pending). */
+static int rx_job(struct xfer_rx *rx, int fd, bool own_fd, uint64_t n,
+                  int what, char *why)
+{
+    ibx_hash *h;
+    int r = ibx_hash_new(&h, rx->algo);
+    if (r < 0) {
+        if (own_fd)
+            close(fd);
+        xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+        return IBX_XC_IO;
+    }
+    xfer_hjob_start(&rx->job, h, true, fd, own_fd, 0, n);
+    rx->pending = what;
+    return XFER_PENDING;
+}
+
+/* Run rx's pending job to the end (blocking callers). */
+static int rx_job_run(struct xfer_rx *rx, char *why)
+{
+    for (;;) {
+        int r = xfer_rx_step(rx, UINT64_MAX);
+        if (r > 0)
+            return 0;
+        if (r < 0) {
+            xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+            return IBX_XC_IO;
+        }
+    }
+}
+
+int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
+                        const struct ibx_msg_offer *o,
+                        const struct xfer_rx_opts *opts,
+                        struct ibx_msg_resume *reply, char *why)
 {
     xfer_rx_close(rx);
     memset(reply, 0, sizeof *reply);
@@ -280,20 +339,15 @@ int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
     if (same_size) {
         int fd = openat(rx->dirfd, rx->name, O_RDONLY | O_NOFOLLOW |
                         O_NONBLOCK | O_CLOEXEC);
-        int r = fd < 0 ? -errno : hash_prefix(rx->algo, fd, rx->size, rx->exist_hash);
-        if (fd >= 0)
-            close(fd);
-        if (r < 0) {
-            xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+        if (fd < 0) {
+            xfer_whyf(why, "%s: %s", rx->path, strerror(errno));
             return IBX_XC_IO;
         }
         rx->existing = true;
         rx->proposed = rx->size;
         reply->offset = rx->size;
         reply->flags = IBX_RESUME_EXISTING;
-        reply->hash_len = (uint8_t)ibx_hash_algo_len(rx->algo);
-        memcpy(reply->hash, rx->exist_hash, reply->hash_len);
-        return 0;
+        return rx_job(rx, fd, true, rx->size, XFER_PEND_OFFER, why);
     }
 
     /* a partial temporary file from an interrupted run: propose it */
@@ -309,17 +363,41 @@ int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
         }
         have = 0;
     }
-    if (have > 0) {
-        int r = hash_prefix(rx->algo, rx->fd, have, reply->hash);
-        if (r < 0) {
-            xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
-            return IBX_XC_IO;
-        }
-        reply->hash_len = (uint8_t)ibx_hash_algo_len(rx->algo);
-    }
     rx->proposed = have;
     reply->offset = have;
+    if (have > 0)
+        return rx_job(rx, rx->fd, false, have, XFER_PEND_OFFER, why);
     return 0;
+}
+
+int xfer_rx_offer_finish(struct xfer_rx *rx, struct ibx_msg_resume *reply,
+                         char *why)
+{
+    uint8_t d[IBX_FRAME_HASH_MAX];
+    int n = rx->pending == XFER_PEND_OFFER ? ibx_hash_digest(rx->job.h, d) : -EINVAL;
+    xfer_hjob_clear(&rx->job);
+    rx->pending = 0;
+    if (n < 0) {
+        xfer_whyf(why, "%s: hashing failed", rx->path);
+        return IBX_XC_IO;
+    }
+    if (rx->existing)
+        memcpy(rx->exist_hash, d, (size_t)n);
+    reply->hash_len = (uint8_t)n;
+    memcpy(reply->hash, d, (size_t)n);
+    return 0;
+}
+
+int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
+                  const struct xfer_rx_opts *opts, struct ibx_msg_resume *reply,
+                  char *why)
+{
+    int code = xfer_rx_offer_start(rx, rootfd, o, opts, reply, why);
+    if (code == XFER_PENDING)
+        code = rx_job_run(rx, why);
+    if (code == 0 && rx->pending)
+        code = xfer_rx_offer_finish(rx, reply, why);
+    return code;
 }
 
 int xfer_rx_confirm(struct xfer_rx *rx, const struct ibx_msg_resume *c,
@@ -404,10 +482,8 @@ ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max)
     return got;
 }
 
-int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
+int xfer_rx_end_start(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
 {
-    uint8_t got[IBX_FRAME_HASH_MAX];
-    char hw[2 * IBX_FRAME_HASH_MAX + 1], hg[2 * IBX_FRAME_HASH_MAX + 1];
     size_t hl = ibx_hash_algo_len(rx->algo);
     if (!rx->started || e->algo != rx->algo || e->hash_len != hl) {
         xfer_whyf(why, "%s: unexpected END", rx->path);
@@ -431,19 +507,32 @@ int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
         return IBX_XC_PROTOCOL;
     }
     /* verify what is on disk, not what passed through memory */
-    int r = fsync(rx->fd) < 0 ? -errno : 0;
-    if (!r)
-        r = hash_prefix(rx->algo, rx->fd, rx->size, got);
-    if (r < 0) {
-        xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
+    if (fsync(rx->fd) < 0) {
+        xfer_whyf(why, "%s: fsync: %s", rx->path, strerror(errno));
         return IBX_XC_IO;
     }
-    if (memcmp(got, e->hash, hl) != 0) {
+    memcpy(rx->want_hash, e->hash, hl);
+    return rx_job(rx, rx->fd, false, rx->size, XFER_PEND_END, why);
+}
+
+int xfer_rx_end_finish(struct xfer_rx *rx, char *why)
+{
+    uint8_t got[IBX_FRAME_HASH_MAX];
+    char hw[2 * IBX_FRAME_HASH_MAX + 1], hg[2 * IBX_FRAME_HASH_MAX + 1];
+    size_t hl = ibx_hash_algo_len(rx->algo);
+    int n = rx->pending == XFER_PEND_END ? ibx_hash_digest(rx->job.h, got) : -EINVAL;
+    xfer_hjob_clear(&rx->job);
+    rx->pending = 0;
+    if (n < 0) {
+        xfer_whyf(why, "%s: hashing failed", rx->path);
+        return IBX_XC_IO;
+    }
+    if (memcmp(got, rx->want_hash, hl) != 0) {
         unlinkat(rx->dirfd, rx->tmpname, 0);
         rx->tmp_gone = true;
         xfer_whyf(why, "%s: hash mismatch (%s %s received, %s sent); "
-                 "nothing committed", rx->path, ibx_hash_algo_name(rx->algo),
-                 ibx_hash_hex(got, hl, hg), ibx_hash_hex(e->hash, hl, hw));
+                  "nothing committed", rx->path, ibx_hash_algo_name(rx->algo),
+                  ibx_hash_hex(got, hl, hg), ibx_hash_hex(rx->want_hash, hl, hw));
         return IBX_XC_MISMATCH;
     }
     struct timespec ts[2] = {{0, UTIME_OMIT}, {rx->mtime_sec, rx->mtime_nsec}};
@@ -461,4 +550,14 @@ int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
     }
     xfer_whyf(why, "stored %s", rx->path);
     return IBX_XC_OK;
+}
+
+int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
+{
+    int code = xfer_rx_end_start(rx, e, why);
+    if (code == XFER_PENDING)
+        code = rx_job_run(rx, why);
+    if (code == 0 && rx->pending)
+        code = xfer_rx_end_finish(rx, why);
+    return code;
 }

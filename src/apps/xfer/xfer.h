@@ -42,6 +42,30 @@ int xfer_exit_for_code(int code);
 void xfer_whyf(char *why, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* ---- hashing a file in steps ----------------------------------------- */
+
+/* Returned by the *_start functions when a file must be hashed first:
+ * call the matching *_step until it returns 1, then *_finish. The event
+ * loop does this a slice per pass so that a large file does not stall
+ * other clients; the blocking wrappers (xfer_rx_offer ...) do it all. */
+#define XFER_PENDING 1000
+
+/* A hash over bytes [pos, end) of a file, fed in slices. */
+struct xfer_hjob {
+    ibx_hash *h;
+    int fd;
+    bool own_h, own_fd, active;
+    uint64_t pos, end;
+};
+
+/* Start j over [from, to) of fd into h (owned if own_h / own_fd). */
+void xfer_hjob_start(struct xfer_hjob *j, ibx_hash *h, bool own_h, int fd,
+                     bool own_fd, uint64_t from, uint64_t to);
+/* Hash up to budget more bytes: 1 when done, 0 when more, or -errno. */
+int xfer_hjob_step(struct xfer_hjob *j, uint64_t budget);
+/* Release what j owns; j is inactive afterwards. */
+void xfer_hjob_clear(struct xfer_hjob *j);
+
 /* ---- receiving one file -------------------------------------------- */
 
 /* Receiver policy. */
@@ -72,15 +96,31 @@ struct xfer_rx {
     bool started;           /* confirm received: DATA may follow */
     bool tmp_gone;          /* temporary name renamed or removed */
     uint8_t exist_hash[IBX_FRAME_HASH_MAX];
+    uint8_t want_hash[IBX_FRAME_HASH_MAX];  /* from END */
+    struct xfer_hjob job;   /* pending hash (see XFER_PENDING) */
+    int pending;            /* XFER_PEND_* the job is for, 0 = none */
 };
+/* What a pending receiver job is for. */
+enum { XFER_PEND_OFFER = 1, XFER_PEND_END = 2 };
 
 /* Zero rx (no fds). */
 void xfer_rx_init(struct xfer_rx *rx);
 /* Handle OFFER against directory rootfd: check the path and the policy,
  * create missing parent directories (never through a symlink that leaves
  * rootfd), lock the temporary file and fill the RESUME to propose.
- * Returns 0 or a code (why set). Hashing a resume prefix or an existing
- * file reads it (blocking). */
+ * Returns 0, a code (why set), or XFER_PENDING when a resume prefix or an
+ * existing file must be hashed first (then xfer_rx_step and
+ * xfer_rx_offer_finish complete reply). */
+int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
+                        const struct ibx_msg_offer *o,
+                        const struct xfer_rx_opts *opts,
+                        struct ibx_msg_resume *reply, char *why);
+/* Fill reply's hash once the pending job is done. Returns 0 or a code. */
+int xfer_rx_offer_finish(struct xfer_rx *rx, struct ibx_msg_resume *reply,
+                         char *why);
+/* Hash up to budget bytes of the pending job: 1 done, 0 more, -errno. */
+int xfer_rx_step(struct xfer_rx *rx, uint64_t budget);
+/* xfer_rx_offer_start + the whole job + finish, blocking. */
 int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
                   const struct xfer_rx_opts *opts, struct ibx_msg_resume *reply,
                   char *why);
@@ -98,9 +138,16 @@ int xfer_rx_write(struct xfer_rx *rx, const void *p, size_t n, char *why);
  * splice (non-blocking if the socket is). Returns bytes moved, 0 at EOF,
  * -EAGAIN, or another -errno. */
 ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max);
-/* Handle END: fsync, hash the temporary file from disk, compare, commit
- * (mode, mtime, rename, directory fsync) or delete it on a mismatch.
- * Returns IBX_XC_OK, IBX_XC_UNCHANGED or an error code. */
+/* Handle END: check the length, fsync, then hash the temporary file as it
+ * is on disk (returns XFER_PENDING: step, then xfer_rx_end_finish), or
+ * IBX_XC_UNCHANGED / an error code at once. */
+int xfer_rx_end_start(struct xfer_rx *rx, const struct ibx_msg_end *e,
+                      char *why);
+/* Compare the digest and commit (mode, mtime, rename, directory fsync)
+ * or delete the temporary file on a mismatch. Returns IBX_XC_OK or an
+ * error code. */
+int xfer_rx_end_finish(struct xfer_rx *rx, char *why);
+/* xfer_rx_end_start + the whole job + finish, blocking. */
 int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why);
 /* Close the fds; the temporary file stays for a later resume. */
 void xfer_rx_close(struct xfer_rx *rx);
@@ -118,6 +165,8 @@ struct xfer_tx {
     uint64_t size, pos;
     uint64_t resumed_from;
     bool skip_data;         /* receiver has it already: END follows at once */
+    struct xfer_hjob job;   /* pending prefix hash */
+    struct ibx_msg_resume proposal; /* the receiver's RESUME being checked */
     struct ibx_msg_offer offer;
     char path[IBX_FRAME_PATH_MAX + 1];
 };
@@ -126,9 +175,18 @@ struct xfer_tx {
  * OFFER flags. Returns 0 or -errno (fd closed on failure). */
 int xfer_tx_open(struct xfer_tx *tx, int fd, const char *path, int algo,
                  uint8_t flags);
-/* Handle the receiver's RESUME: check the prefix, fill the confirm.
- * Returns 0 or a code (EXISTS when an existing file differs and the
- * offer had no OVERWRITE). */
+/* Handle the receiver's RESUME: 0 with confirm filled (offset 0), a code,
+ * or XFER_PENDING when our prefix must be hashed (xfer_tx_step, then
+ * xfer_tx_resume_finish). */
+int xfer_tx_resume_start(struct xfer_tx *tx, const struct ibx_msg_resume *r,
+                         struct ibx_msg_resume *confirm, char *why);
+/* Hash up to budget bytes of the prefix: 1 done, 0 more, -errno. */
+int xfer_tx_step(struct xfer_tx *tx, uint64_t budget);
+/* Compare prefixes and fill the confirm. Returns 0 or a code (EXISTS
+ * when an existing file differs and the offer had no OVERWRITE). */
+int xfer_tx_resume_finish(struct xfer_tx *tx, struct ibx_msg_resume *confirm,
+                          char *why);
+/* The three above, blocking. */
 int xfer_tx_resume(struct xfer_tx *tx, const struct ibx_msg_resume *r,
                    struct ibx_msg_resume *confirm, char *why);
 /* Read and hash the next up to n bytes. Returns bytes (0 when done) or
