@@ -54,15 +54,16 @@ static void recv_close(struct recv_conn *c)
         ibx_warn(recv_log(c), "recv: %s: %s interrupted at %llu of %llu bytes; "
                  "partial file kept for resume", c->peer, c->rx.path,
                  (unsigned long long)c->rx.pos, (unsigned long long)c->rx.size);
-        if (c->cfg->status < XFER_EXIT_IO)
-            c->cfg->status = XFER_EXIT_IO;
+        recv_worse(c, XFER_EXIT_IO);
     }
     ibx_loop_defer(loop, &c->free_later, recv_free, c);
 }
 
 void recv_worse(struct recv_conn *c, int exit_code)
 {
-    if (exit_code > c->cfg->status)
+    /* only --once reads it, and --once is single-threaded: other models
+     * share cfg between threads and must not write to it */
+    if (c->cfg->once && exit_code > c->cfg->status)
         c->cfg->status = exit_code;
 }
 
