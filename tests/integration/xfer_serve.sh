@@ -56,3 +56,17 @@ wait_exit $SERVE 20
 [ "$RC" = 0 ] || fail "serve exit $RC"
 no_sanitizer_report "$T/serve.log"
 pass "serve DIR hosts recv (send, list)"
+
+# every server model carries the same protocol
+for m in iterative fork thread prefork threadpool reuseport; do
+    mkdir -p "$T/m-$m" "$T/mo-$m"
+    start_recv "$T/m-$m" --model $m --workers 2
+    "$IPCBOX" send "$T/src/c2.bin" "$T/src/c3.bin" 127.0.0.1:"$RPORT" 2>"$T/m.err" \
+        || { cat "$T/m.err" "$RLOG"; fail "model $m: send"; }
+    "$IPCBOX" get 127.0.0.1:"$RPORT" c2.bin -o "$T/mo-$m" 2>"$T/m.err" \
+        || { cat "$T/m.err" "$RLOG"; fail "model $m: get"; }
+    cmp -s "$T/src/c3.bin" "$T/m-$m/c3.bin" && cmp -s "$T/src/c2.bin" "$T/mo-$m/c2.bin" \
+        || fail "model $m: content"
+    stop_recv
+done
+pass "recv under every server model (iterative, fork, thread, prefork, threadpool, reuseport)"
