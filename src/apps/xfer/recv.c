@@ -350,7 +350,15 @@ static void recv_drain(ibx_conn *base)
 
 static void recv_abort(ibx_conn *base)
 {
-    recv_close((struct recv_conn *)base);
+    struct recv_conn *c = (struct recv_conn *)base;
+    /* tell the peer why, if a whole frame fits in the socket right now
+     * (never after a partly written frame) */
+    uint8_t b[64];
+    ssize_t n = ibx_msg_status_encode(b, sizeof b, IBX_FT_ERROR, IBX_XC_SHUTDOWN,
+                                      "server shutting down");
+    if (!c->closing && n > 0 && !ibx_buf_used(&c->out))
+        (void)send(c->io.fd, b, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    recv_close(c);
 }
 
 static const struct ibx_conn_ops recv_ops = {recv_drain, recv_abort};

@@ -47,8 +47,13 @@ static void fail_file(struct send_ctx *s, const char *path, int exit_code,
 /* The session broke: report once, stop. */
 static void fail_session(struct send_ctx *s, const char *path, int err)
 {
-    char msg[XFER_WHY + 64];
-    if (err == -EPROTO || err == -EMSGSIZE) {
+    char msg[IBX_FRAME_TEXT_MAX + 128], reason[IBX_FRAME_TEXT_MAX + 32];
+    int code;
+    if ((err == -EPIPE || err == -ECONNRESET) &&
+        (code = xfer_wire_reason(&s->wire, reason, sizeof reason)) >= 0) {
+        snprintf(msg, sizeof msg, "receiver stopped the transfer: %s", reason);
+        worse(s, xfer_exit_for_code(code) ? xfer_exit_for_code(code) : XFER_EXIT_IO);
+    } else if (err == -EPROTO || err == -EMSGSIZE) {
         snprintf(msg, sizeof msg, "protocol error from receiver (%s)", strerror(-err));
         worse(s, XFER_EXIT_PROTOCOL);
     } else {

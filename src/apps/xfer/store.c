@@ -25,6 +25,7 @@ int xfer_exit_for_code(int code)
     case IBX_XC_MISMATCH:
         return XFER_EXIT_MISMATCH;
     case IBX_XC_IO:
+    case IBX_XC_SHUTDOWN:
         return XFER_EXIT_IO;
     case IBX_XC_PROTOCOL:
     case IBX_XC_VERSION:

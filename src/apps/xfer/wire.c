@@ -82,6 +82,20 @@ void xfer_wire_error(struct xfer_wire *w, int code, const char *text)
         (void)xfer_wire_send(w, b, (size_t)n);
 }
 
+int xfer_wire_reason(struct xfer_wire *w, char *out, size_t size)
+{
+    struct ibx_frame_ev ev;
+    struct ibx_msg_status st;
+    /* only whole frames: the decoder must sit between frames */
+    if (!ibx_frame_dec_idle(&w->dec) || xfer_wire_next(w, &ev) < 0 ||
+        (ev.type != IBX_FT_ERROR && ev.type != IBX_FT_ACK) ||
+        ibx_msg_status_decode(ev.data, ev.len, &st) < 0)
+        return -1;
+    snprintf(out, size, "%s: %.*s", ibx_xfer_code_name(st.code),
+             (int)st.text_len, st.text);
+    return st.code;
+}
+
 void xfer_wire_close(struct xfer_wire *w)
 {
     if (w->fd >= 0)

@@ -219,6 +219,9 @@ int xfer_wire_send(struct xfer_wire *w, const void *p, size_t n);
 int xfer_wire_next(struct xfer_wire *w, struct ibx_frame_ev *ev);
 /* Send ERROR code text (best effort). */
 void xfer_wire_error(struct xfer_wire *w, int code, const char *text);
+/* After a failed write: read the ERROR (or ACK) the peer may have sent
+ * before it closed, as "name: text" into out. Returns its code or -1. */
+int xfer_wire_reason(struct xfer_wire *w, char *out, size_t size);
 /* Close. */
 void xfer_wire_close(struct xfer_wire *w);
 
