@@ -70,3 +70,24 @@ for m in iterative fork thread prefork threadpool reuseport; do
     stop_recv
 done
 pass "recv under every server model (iterative, fork, thread, prefork, threadpool, reuseport)"
+
+# --grace 0: SIGTERM aborts a running transfer; the sender exits 1 and the
+# partial file is kept, so the next run resumes
+mkdir -p "$T/abort"
+start_recv "$T/abort" --grace 0
+"$IPCBOX" send --limit-rate 2m "$T/src/slow.bin" 127.0.0.1:"$RPORT" 2>"$T/ab.err" &
+SND=$!
+PIDS+=($SND)
+wait_size "$T/abort/.slow.bin.ibxpart" 100000 30
+kill -TERM "$RPID"
+wait_exit $SND 60
+[ "$RC" = 1 ] || { cat "$T/ab.err"; fail "sender after an aborting shutdown: exit $RC, want 1"; }
+grep -Eq "shutting down|connection lost" "$T/ab.err" || { cat "$T/ab.err"; fail "sender message"; }
+wait_exit "$RPID" 20
+[ "$RC" = 0 ] || fail "recv --grace 0 exit $RC"
+[ -s "$T/abort/.slow.bin.ibxpart" ] && [ ! -e "$T/abort/slow.bin" ] || fail "partial file not kept"
+start_recv "$T/abort"
+"$IPCBOX" send "$T/src/slow.bin" 127.0.0.1:"$RPORT" 2>"$T/ab.err" || fail "resume after abort"
+grep -q "1 resumed" "$T/ab.err" && cmp -s "$T/src/slow.bin" "$T/abort/slow.bin" || fail "resume after abort: content"
+stop_recv
+pass "SIGTERM with --grace 0 aborts (sender exit 1), the next run resumes"
