@@ -1,8 +1,9 @@
 /* Test tool: drives an echo server and verifies every byte.
  *
- *   echoload [-n CONNS] [-b BYTES] [-t SECONDS] [--hold] HOST:PORT
+ *   echoload [-n CONNS] [-b BYTES] [-r ROUNDS] [-t SECONDS] [--hold] HOST:PORT
  *       CONNS concurrent TCP connections (one epoll loop) each send BYTES of
- *       pseudo-random data and check the echo byte for byte. With --hold the
+ *       pseudo-random data and check the echo byte for byte; ROUNDS times
+ *       over with fresh connections (default 1). With --hold the
  *       connections stay open after the check: "ready N" is printed on
  *       stdout, and the tool then waits until the server closes every one
  *       (clean EOF, no reset, no stray bytes), printing "closed N".
@@ -80,40 +81,18 @@ static int udp_check(const ibx_addr *addr, size_t size, int timeout_s)
     return rc;
 }
 
-int main(int argc, char **argv)
+static int run_round(const ibx_addr *paddr, size_t nconns, size_t bytes,
+                     int timeout, int hold, int quiet)
 {
-    size_t nconns = 1, bytes = 65536, udp = 0;
-    int timeout = 30, hold = 0;
-    const char *target = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-n") && i + 1 < argc)
-            nconns = strtoul(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "-b") && i + 1 < argc)
-            bytes = strtoul(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "-t") && i + 1 < argc)
-            timeout = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--hold"))
-            hold = 1;
-        else if (!strcmp(argv[i], "--udp") && i + 1 < argc)
-            udp = strtoul(argv[++i], NULL, 10);
-        else
-            target = argv[i];
-    }
-    ibx_addr addr;
-    if (!target || ibx_addr_parse(target, "127.0.0.1", 7007, &addr) < 0) {
-        fprintf(stderr, "usage: echoload [-n CONNS] [-b BYTES] [-t S] [--hold] [--udp SIZE] HOST:PORT\n");
-        return 2;
-    }
-    if (udp)
-        return udp_check(&addr, udp, timeout);
-
+    const ibx_addr addr = *paddr;
+    int rc = 0;
     struct conn *c = calloc(nconns, sizeof *c);
     int ep = epoll_create1(0);
     for (size_t i = 0; i < nconns; i++) {
         c[i].fd = ibx_tcp_connect(&addr);
         if (c[i].fd < 0) {
             fprintf(stderr, "connect %zu: %s\n", i, strerror(-c[i].fd));
-            return 1;
+            goto fail;
         }
         c[i].seed = (unsigned)i + 1;
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u64 = i};
@@ -146,7 +125,7 @@ int main(int argc, char **argv)
                 ssize_t w = send(x->fd, buf, len, MSG_NOSIGNAL);
                 if (w < 0 && errno != EAGAIN) {
                     fprintf(stderr, "conn %lu: send: %s\n", (unsigned long)evs[k].data.u64, strerror(errno));
-                    return 1;
+                    goto fail;
                 }
                 if (w > 0)
                     x->sent += (size_t)w;
@@ -161,13 +140,13 @@ int main(int argc, char **argv)
                     continue;
                 if (r < 0) {
                     fprintf(stderr, "conn %lu: recv: %s\n", (unsigned long)evs[k].data.u64, strerror(errno));
-                    return 1;
+                    goto fail;
                 }
                 if (r == 0) {
                     if (x->state != 1) {
                         fprintf(stderr, "conn %lu: closed after %zu of %zu bytes\n",
                                 (unsigned long)evs[k].data.u64, x->recvd, bytes);
-                        return 1;
+                        goto fail;
                     }
                     x->state = 2;
                     closed++;
@@ -179,7 +158,7 @@ int main(int argc, char **argv)
                         buf[j] != byte_at(x->seed, x->recvd + (size_t)j)) {
                         fprintf(stderr, "conn %lu: wrong byte at %zu\n",
                                 (unsigned long)evs[k].data.u64, x->recvd + (size_t)j);
-                        return 1;
+                        goto fail;
                     }
                 x->recvd += (size_t)r;
                 if (x->recvd == bytes && x->state == 0) {
@@ -189,7 +168,6 @@ int main(int argc, char **argv)
             }
         }
     }
-    int rc = 0;
     if (verified != nconns) {
         fprintf(stderr, "timeout: %zu of %zu connections verified\n", verified, nconns);
         rc = 1;
@@ -198,12 +176,57 @@ int main(int argc, char **argv)
         rc = 1;
     } else if (hold) {
         printf("closed %zu\n", closed);
-    } else {
+    } else if (!quiet) {
         printf("verified %zu connections x %zu bytes\n", nconns, bytes);
     }
+    goto out;
+fail:
+    rc = 1;
+out:
     for (size_t i = 0; i < nconns; i++)
-        close(c[i].fd);
+        if (c[i].fd > 0)
+            close(c[i].fd);
     free(c);
     close(ep);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    size_t nconns = 1, bytes = 65536, udp = 0;
+    int timeout = 30, hold = 0, quiet = 0;
+    long rounds = 1;
+    const char *target = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-n") && i + 1 < argc)
+            nconns = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "-b") && i + 1 < argc)
+            bytes = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+            timeout = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-r") && i + 1 < argc)
+            rounds = atol(argv[++i]);
+        else if (!strcmp(argv[i], "-q"))
+            quiet = 1;
+        else if (!strcmp(argv[i], "--hold"))
+            hold = 1;
+        else if (!strcmp(argv[i], "--udp") && i + 1 < argc)
+            udp = strtoul(argv[++i], NULL, 10);
+        else
+            target = argv[i];
+    }
+    ibx_addr addr;
+    if (!target || ibx_addr_parse(target, "127.0.0.1", 7007, &addr) < 0) {
+        fprintf(stderr, "usage: echoload [-n CONNS] [-b BYTES] [-t S] [--hold] [--udp SIZE] HOST:PORT\n");
+        return 2;
+    }
+    if (udp)
+        return udp_check(&addr, udp, timeout);
+
+    for (long r = 0; r < rounds; r++)
+        if (run_round(&addr, nconns, bytes, timeout, hold, quiet || rounds > 1) != 0)
+            return 1;
+    if (rounds > 1)
+        printf("verified %ld rounds of %zu connections x %zu bytes\n", rounds, nconns, bytes);
+    return 0;
 }
