@@ -102,6 +102,10 @@ static int get_body(struct get_ctx *g, struct xfer_rx *rx, char *why)
                     return n == -EAGAIN ? -ETIMEDOUT : (int)n;
                 ibx_frame_dec_skip(&g->wire.dec, (uint32_t)n);
                 xfer_progress_add(&g->prog, (uint64_t)n);
+                /* read back what was just written (see xfer_rx_verify_step) */
+                if (xfer_rx_lease_check(rx) &&
+                    xfer_rx_verify_step(rx, 2 * (uint64_t)n) < 0)
+                    rx->leased = false;
                 left -= (size_t)n;
             }
             continue;

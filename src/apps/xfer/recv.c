@@ -48,6 +48,7 @@ static void recv_close(struct recv_conn *c)
     int fd = c->io.fd;
     ibx_io_stop(loop, &c->io);
     ibx_timer_stop(loop, &c->idle);
+    ibx_timer_stop(loop, &c->lease_watch);
     if (fd >= 0)
         close(fd);
     if (c->st == RS_RX_DATA || c->st == RS_RX_CONFIRM || c->st == RS_HASH_END) {
@@ -227,6 +228,10 @@ static bool recv_input(struct recv_conn *c)
             }
             ibx_frame_dec_skip(&c->dec, (uint32_t)n);
             budget -= (size_t)n < budget ? (size_t)n : budget;
+            /* read back what was just written, while it is in the cache */
+            if (xfer_rx_lease_check(&c->rx) &&
+                xfer_rx_verify_step(&c->rx, 2 * (uint64_t)n) < 0)
+                c->rx.leased = false;   /* END re-reads the whole file */
             continue;
         }
         /* exactly the rest of a header or of a control payload */

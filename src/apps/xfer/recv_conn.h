@@ -44,6 +44,7 @@ struct recv_conn {
     ibx_conn base;          /* first: ibx_conn* <-> recv_conn* */
     ibx_io io;
     ibx_timer idle;
+    ibx_timer lease_watch;  /* releases a broken lease while data stalls */
     ibx_defer free_later;
     ibx_defer work;         /* one hash slice per loop pass */
     struct recv_cfg *cfg;
@@ -90,6 +91,10 @@ void recv_on_tx_resume(struct recv_conn *c, const uint8_t *p, size_t n);
 void recv_on_tx_ack(struct recv_conn *c, const uint8_t *p, size_t n);
 /* Produce the next DATA/END frame of a GET or LIST entry. 0 or -errno. */
 int recv_produce(struct recv_conn *c);
+/* How often a receiving connection looks at its file lease: another
+ * process opening the temporary file waits at most this long. */
+#define RECV_LEASE_WATCH_MS 100
+
 /* Queue the next slice of the connection's hash job on the loop. */
 void recv_start_work(struct recv_conn *c);
 

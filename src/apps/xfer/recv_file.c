@@ -40,6 +40,20 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
     c->st = RS_RX_CONFIRM;
 }
 
+/* While a file is received, a process opening it must not wait for the
+ * next DATA: look at the lease now and then. */
+static void on_lease_watch(ibx_loop *loop, ibx_timer *t)
+{
+    struct recv_conn *c = t->data;
+    if (c->closing || c->st != RS_RX_DATA)
+        return;
+    if (xfer_rx_lease_check(&c->rx))
+        ibx_timer_start(loop, t, RECV_LEASE_WATCH_MS, on_lease_watch, c);
+    else
+        ibx_debug(recv_log(c), "recv: %s: %s was opened by another process; "
+                  "it will be re-read before commit", c->peer, c->rx.path);
+}
+
 void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
 {
     struct ibx_msg_resume cf;
@@ -61,6 +75,9 @@ void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
               c->rx.path, (unsigned long long)c->rx.size,
               (unsigned long long)c->rx.pos);
     c->st = RS_RX_DATA;
+    if (c->rx.leased)
+        ibx_timer_start(ibx_worker_loop(c->base.worker), &c->lease_watch,
+                        RECV_LEASE_WATCH_MS, on_lease_watch, c);
 }
 
 static void rx_ended(struct recv_conn *c, int code, const char *why);
@@ -89,10 +106,12 @@ static void rx_ended(struct recv_conn *c, int code, const char *why)
     uint64_t moved = c->rx.size - c->rx.resumed_from;
     if (code == IBX_XC_OK) {
         ibx_info(recv_log(c), "recv: %s: stored %s (%llu bytes, %llu received in "
-                 "%llu ms, %.1f MB/s, %s verified%s)", c->peer, c->rx.path,
+                 "%llu ms, %.1f MB/s, %s verified %s%s)", c->peer, c->rx.path,
                  (unsigned long long)c->rx.size, (unsigned long long)moved,
                  (unsigned long long)ms, recv_rate_mbs(moved, ms),
                  ibx_hash_algo_name(c->rx.algo),
+                 c->rx.verified_while_writing ? "on disk as written"
+                                              : "on disk after fsync",
                  c->rx.resumed_from ? ", resumed" : "");
     } else if (code == IBX_XC_UNCHANGED) {
         ibx_info(recv_log(c), "recv: %s: %s", c->peer, why);

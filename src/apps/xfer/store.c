@@ -4,6 +4,7 @@
  * interrupted transfer for a later resume, and nothing is committed until
  * the content on disk hashes to what the sender announced. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
@@ -107,6 +108,7 @@ void xfer_rx_close(struct xfer_rx *rx)
 {
     struct stat st;
     xfer_hjob_clear(&rx->job);
+    ibx_hash_free(rx->vh);
     if (rx->fd >= 0) {
         /* an empty temporary file holds nothing to resume: remove it
          * while the lock is still ours */
@@ -175,6 +177,11 @@ static int open_temp(struct xfer_rx *rx, char *why)
 {
     rx->fd = openat(rx->dirfd, rx->tmpname,
                     O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (rx->fd < 0 && errno == EWOULDBLOCK) {
+        /* leased by the connection receiving it (O_NONBLOCK: no wait) */
+        xfer_whyf(why, "%s is being received on another connection", rx->path);
+        return IBX_XC_BUSY;
+    }
     if (rx->fd < 0) {
         xfer_whyf(why, "%s: temporary file: %s", rx->path, strerror(errno));
         return errno == ELOOP ? IBX_XC_NOT_REGULAR : IBX_XC_IO;
@@ -194,6 +201,39 @@ static int open_temp(struct xfer_rx *rx, char *why)
                  rx->path);
         return errno == EWOULDBLOCK ? IBX_XC_BUSY : IBX_XC_IO;
     }
+    /* A write lease: any other open() of the file from now on breaks it,
+     * and that is how we know whether the bytes hashed while they were
+     * written can still be trusted at END. The break is signalled with
+     * SIGURG, which is ignored by default; without a lease (someone has
+     * the file open, or the file system has no leases) the whole file is
+     * re-read at END. */
+    rx->leased = fcntl(rx->fd, F_SETSIG, SIGURG) == 0 &&
+                 fcntl(rx->fd, F_SETLEASE, F_WRLCK) == 0;
+    return 0;
+}
+
+bool xfer_rx_lease_check(struct xfer_rx *rx)
+{
+    if (!rx->leased)
+        return false;
+    if (fcntl(rx->fd, F_GETLEASE) == F_WRLCK)
+        return true;
+    /* someone opened the file: let them go on, and trust nothing hashed
+     * so far (END re-reads the whole file) */
+    (void)fcntl(rx->fd, F_SETLEASE, F_UNLCK);
+    rx->leased = false;
+    return false;
+}
+
+int xfer_rx_verify_step(struct xfer_rx *rx, uint64_t budget)
+{
+    if (!rx->vh || rx->vpos >= rx->pos || !rx->leased)
+        return 0;
+    uint64_t to = rx->pos - rx->vpos > budget ? rx->vpos + budget : rx->pos;
+    int r = ibx_hash_file_range(rx->vh, rx->fd, rx->vpos, to);
+    if (r < 0)
+        return r;
+    rx->vpos = to;
     return 0;
 }
 
@@ -376,6 +416,12 @@ int xfer_rx_offer_finish(struct xfer_rx *rx, struct ibx_msg_resume *reply,
 {
     uint8_t d[IBX_FRAME_HASH_MAX];
     int n = rx->pending == XFER_PEND_OFFER ? ibx_hash_digest(rx->job.h, d) : -EINVAL;
+    if (n >= 0 && !rx->existing && rx->job.own_h) {
+        /* the prefix of our own file: the verification goes on from it */
+        rx->vh = rx->job.h;
+        rx->vpos = rx->job.end;
+        rx->job.own_h = false;
+    }
     xfer_hjob_clear(&rx->job);
     rx->pending = 0;
     if (n < 0) {
@@ -428,6 +474,14 @@ int xfer_rx_confirm(struct xfer_rx *rx, const struct ibx_msg_resume *c,
     }
     rx->pos = c->offset;
     rx->resumed_from = c->offset;
+    /* the verification hash follows the file from its first byte */
+    if (c->offset == 0 || !rx->vh || rx->vpos != c->offset) {
+        ibx_hash_free(rx->vh);
+        rx->vh = NULL;
+        rx->vpos = 0;
+        if (ibx_hash_new(&rx->vh, rx->algo) < 0)
+            rx->vh = NULL;   /* fine: END re-reads the whole file */
+    }
     return 0;
 }
 
@@ -513,6 +567,16 @@ int xfer_rx_end_start(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why
         return IBX_XC_IO;
     }
     memcpy(rx->want_hash, e->hash, hl);
+    if (rx->vh && xfer_rx_lease_check(rx)) {
+        /* nobody else opened the file since its bytes were hashed from
+         * disk as they were written: hash the rest and compare */
+        rx->verified_while_writing = true;
+        xfer_hjob_start(&rx->job, rx->vh, true, rx->fd, false, rx->vpos, rx->size);
+        rx->vh = NULL;
+        rx->pending = XFER_PEND_END;
+        return XFER_PENDING;
+    }
+    rx->verified_while_writing = false;
     return rx_job(rx, rx->fd, false, rx->size, XFER_PEND_END, why);
 }
 

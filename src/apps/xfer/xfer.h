@@ -99,6 +99,10 @@ struct xfer_rx {
     uint8_t want_hash[IBX_FRAME_HASH_MAX];  /* from END */
     struct xfer_hjob job;   /* pending hash (see XFER_PENDING) */
     int pending;            /* XFER_PEND_* the job is for, 0 = none */
+    ibx_hash *vh;           /* bytes [0, vpos) of the file, read back */
+    uint64_t vpos;
+    bool leased;            /* our write lease on the file is intact */
+    bool verified_while_writing; /* END used vh, not a full re-read */
 };
 /* What a pending receiver job is for. */
 enum { XFER_PEND_OFFER = 1, XFER_PEND_END = 2 };
@@ -132,6 +136,14 @@ static inline uint64_t xfer_rx_left(const struct xfer_rx *rx)
 {
     return rx->size - rx->pos;
 }
+/* Hash, from the file, up to budget bytes written since the last call
+ * (while they are still in the cache), as long as the write lease holds.
+ * Returns 0 or -errno. */
+int xfer_rx_verify_step(struct xfer_rx *rx, uint64_t budget);
+/* Check the write lease on the temporary file: true while nobody else
+ * has opened it; on a break the lease is released at once (the other
+ * opener goes on) and END will re-read the whole file instead. */
+bool xfer_rx_lease_check(struct xfer_rx *rx);
 /* Append bytes already in memory. Returns 0 or a code. */
 int xfer_rx_write(struct xfer_rx *rx, const void *p, size_t n, char *why);
 /* Move up to max payload bytes from socket sock into the file with
