@@ -12,13 +12,13 @@
 # and the median CPU seconds (user + sys) of each side.
 #
 # Env: BUILD (build dir, default build), SIZE_MB (default 1024), ROUNDS
-# (default 3), BENCH_DIR (default /dev/shm).
+# (default 5), BENCH_DIR (default /dev/shm).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 IPCBOX=${IPCBOX:-$BUILD/ipcbox}
 SIZE_MB=${SIZE_MB:-1024}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 BYTES=$((SIZE_MB * 1024 * 1024))
 
 for t in nc socat iperf3 taskset ss; do

@@ -86,6 +86,15 @@ cmp -s "$T/srv/one.bin" "$T/out/one.bin" || fail "get --overwrite content"
 [ $rc = 3 ] && grep -q "not found" "$T/err" || fail "get missing: exit $rc"
 pass "get, get --overwrite, get --list, not found (exit 3)"
 
+# symlinks inside a directory are not followed (a warning, not an error)
+mkdir -p "$T/src/withlink"
+echo data >"$T/src/withlink/real"
+ln -s /etc/passwd "$T/src/withlink/link"
+"$IPCBOX" send "$T/src/withlink" 127.0.0.1:"$RPORT" 2>"$T/err" || { cat "$T/err"; fail "send dir with symlink"; }
+grep -q "withlink/link: symlink, skipped" "$T/err" || { cat "$T/err"; fail "no symlink warning"; }
+[ -f "$T/srv/withlink/real" ] && [ ! -e "$T/srv/withlink/link" ] || fail "symlink followed"
+pass "symlinks in directories are skipped with a warning"
+
 # progress bar on a terminal (script gives the client a pty)
 mkrand "$T/src/p.bin" 4000000
 script -qec "$IPCBOX send --limit-rate 8m $T/src/p.bin 127.0.0.1:$RPORT" /dev/null >"$T/tty" 2>&1 \

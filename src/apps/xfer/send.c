@@ -222,9 +222,12 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
         int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
                         O_CLOEXEC | O_NOCTTY);
         struct stat st;
+        if (fd < 0 && errno == ELOOP) {
+            fprintf(stderr, "send: %s: symlink, skipped\n", rel);
+            continue;
+        }
         if (fd < 0 || fstat(fd, &st) < 0) {
-            fail_file(s, rel, XFER_EXIT_IO, errno == ELOOP ? "symlink skipped"
-                                                            : strerror(errno));
+            fail_file(s, rel, XFER_EXIT_IO, strerror(errno));
             if (fd >= 0)
                 close(fd);
             continue;
@@ -244,7 +247,7 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
             }
             send_one(s, fd, rel);
         } else {
-            fail_file(s, rel, XFER_EXIT_REFUSED, "not a regular file, skipped");
+            fprintf(stderr, "send: %s: not a regular file, skipped\n", rel);
             close(fd);
         }
     }
