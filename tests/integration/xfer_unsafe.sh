@@ -103,6 +103,19 @@ out=$(raw badhdr x); case "$out" in "9 24 "*) ;; *) fail "nonzero flags: '$out'"
 grep -q "frame too big" "$RLOG" || fail "recv log does not name the oversized frame"
 pass "oversized frames (ERROR 27) and bad headers (ERROR 24) end the session"
 
+# garbage: random bytes after a valid HELLO, and without one; the server
+# answers with an ERROR or closes, and keeps serving everybody else
+head -c 65536 /dev/urandom >"$T/junk"
+for i in 1 2 3; do
+    { printf '\x01\x00\x00\x00\x00\x00\x00\x0cIBXF\x00\x01\x00\x00\x00\x10\x00\x00'; cat "$T/junk"; } |
+        timeout 10 nc -q 1 127.0.0.1 "$RPORT" >/dev/null 2>&1
+    timeout 10 nc -q 1 127.0.0.1 "$RPORT" <"$T/junk" >/dev/null 2>&1
+done
+kill -0 "$RPID" || fail "recv died on garbage"
+echo fine >"$T/fine.txt"
+"$IPCBOX" send "$T/fine.txt" 127.0.0.1:"$RPORT" 2>"$T/err" || { cat "$T/err"; fail "send after garbage"; }
+pass "random bytes: refused, recv keeps serving"
+
 # the client side: get never writes outside -o DIR either
 "$IPCBOX" get 127.0.0.1:"$RPORT" ../x -o "$T/out" 2>"$T/err"; rc=$?
 [ $rc = 3 ] && grep -q "unsafe name" "$T/err" || fail "get ../x: exit $rc"
