@@ -27,6 +27,28 @@ static void mix(struct trace *t, const uint8_t *p, size_t n, uint64_t tag)
         t->h = (t->h ^ p[i]) * 0x100000001b3ull;
 }
 
+/* Oracle for the path check: whatever it accepts is relative, has no
+ * "." or ".." component, no empty component and no control byte. */
+static void check_path(const char *p, size_t n)
+{
+    if (ibx_xfer_path_check(p, n) != 0)
+        return;
+    if (n == 0 || p[0] == '/' || p[n - 1] == '/')
+        abort();
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && ((unsigned char)p[i] < 0x20 || p[i] == 0x7f))
+            abort();
+        if (i < n && p[i] != '/')
+            continue;
+        size_t len = i - start;
+        if (len == 0 || (len == 1 && p[start] == '.') ||
+            (len == 2 && p[start] == '.' && p[start + 1] == '.'))
+            abort();
+        start = i + 1;
+    }
+}
+
 static void check_roundtrip(uint8_t type, const uint8_t *p, size_t n)
 {
     uint8_t out[IBX_FRAME_HDR + IBX_FRAME_CTRL_MAX];
@@ -44,7 +66,7 @@ static void check_roundtrip(uint8_t type, const uint8_t *p, size_t n)
         if (n == 0 && type == IBX_FT_LIST)
             r = ibx_msg_list_req_encode(out, sizeof out);
         else if (ibx_msg_offer_decode(p, n, &m) == 0) {
-            (void)ibx_xfer_path_check(m.path, m.path_len);
+            check_path(m.path, m.path_len);
             r = ibx_msg_offer_encode(out, sizeof out, type, &m);
         }
         break;
@@ -77,8 +99,10 @@ static void check_roundtrip(uint8_t type, const uint8_t *p, size_t n)
     }
     case IBX_FT_GET: {
         struct ibx_msg_get m;
-        if (ibx_msg_get_decode(p, n, &m) == 0)
+        if (ibx_msg_get_decode(p, n, &m) == 0) {
+            check_path(m.path, m.path_len);
             r = ibx_msg_get_encode(out, sizeof out, &m);
+        }
         break;
     }
     default:
@@ -133,6 +157,7 @@ static void run(const uint8_t *data, size_t size, const size_t *cuts,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct trace whole, split;
+    check_path((const char *)data, size < IBX_FRAME_PATH_MAX ? size : IBX_FRAME_PATH_MAX);
     run(data, size, NULL, 0, &whole, 1);
     size_t cuts[8], ncuts = 0;
     /* cut positions from the first bytes, sorted by construction */
