@@ -11,6 +11,21 @@
 
 /* ---- receiving (OFFER from send) ------------------------------------- */
 
+/* While a file is being received, a process opening it must not wait
+ * for our next event: look at the lease now and then. */
+static void on_lease_watch(ibx_loop *loop, ibx_timer *t)
+{
+    struct recv_conn *c = t->data;
+    if (c->closing || (c->st != RS_HASH_OFFER && c->st != RS_RX_CONFIRM &&
+                       c->st != RS_RX_DATA && c->st != RS_HASH_END))
+        return;
+    if (xfer_rx_lease_check(&c->rx))
+        ibx_timer_start(loop, t, RECV_LEASE_WATCH_MS, on_lease_watch, c);
+    else
+        ibx_debug(recv_log(c), "recv: %s: %s was opened by another process; "
+                  "it will be re-read before commit", c->peer, c->rx.path);
+}
+
 void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
 {
     struct ibx_msg_offer o;
@@ -22,6 +37,9 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
         return;
     }
     int code = xfer_rx_offer_start(&c->rx, c->cfg->rootfd, &o, &c->cfg->opts, &rs, why);
+    if ((code == 0 || code == XFER_PENDING) && c->rx.leased)
+        ibx_timer_start(ibx_worker_loop(c->base.worker), &c->lease_watch,
+                        RECV_LEASE_WATCH_MS, on_lease_watch, c);
     if (code == XFER_PENDING) {
         c->reply = rs;
         c->st = RS_HASH_OFFER;
@@ -38,20 +56,6 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
     }
     recv_queue(c, b, ibx_msg_resume_encode(b, sizeof b, &rs));
     c->st = RS_RX_CONFIRM;
-}
-
-/* While a file is received, a process opening it must not wait for the
- * next DATA: look at the lease now and then. */
-static void on_lease_watch(ibx_loop *loop, ibx_timer *t)
-{
-    struct recv_conn *c = t->data;
-    if (c->closing || c->st != RS_RX_DATA)
-        return;
-    if (xfer_rx_lease_check(&c->rx))
-        ibx_timer_start(loop, t, RECV_LEASE_WATCH_MS, on_lease_watch, c);
-    else
-        ibx_debug(recv_log(c), "recv: %s: %s was opened by another process; "
-                  "it will be re-read before commit", c->peer, c->rx.path);
 }
 
 void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
@@ -75,9 +79,6 @@ void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
               c->rx.path, (unsigned long long)c->rx.size,
               (unsigned long long)c->rx.pos);
     c->st = RS_RX_DATA;
-    if (c->rx.leased)
-        ibx_timer_start(ibx_worker_loop(c->base.worker), &c->lease_watch,
-                        RECV_LEASE_WATCH_MS, on_lease_watch, c);
 }
 
 static void rx_ended(struct recv_conn *c, int code, const char *why);
@@ -310,6 +311,10 @@ static void on_work(ibx_loop *loop, ibx_defer *d)
         offer_hashed(c);
     } else if (c->st == RS_HASH_END) {
         int code = xfer_rx_end_finish(&c->rx, why);
+        if (code == XFER_PENDING) {   /* lease broke: a full re-read */
+            ibx_loop_defer(loop, &c->work, on_work, c);
+            return;
+        }
         rx_ended(c, code, why);
     } else {
         struct ibx_msg_resume cf;

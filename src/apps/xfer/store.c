@@ -585,6 +585,14 @@ int xfer_rx_end_finish(struct xfer_rx *rx, char *why)
     uint8_t got[IBX_FRAME_HASH_MAX];
     char hw[2 * IBX_FRAME_HASH_MAX + 1], hg[2 * IBX_FRAME_HASH_MAX + 1];
     size_t hl = ibx_hash_algo_len(rx->algo);
+    if (rx->pending == XFER_PEND_END && rx->verified_while_writing &&
+        !xfer_rx_lease_check(rx)) {
+        /* opened by someone while we finished: trust only a full re-read
+         * (an intact lease makes later openers wait until we commit) */
+        xfer_hjob_clear(&rx->job);
+        rx->verified_while_writing = false;
+        return rx_job(rx, rx->fd, false, rx->size, XFER_PEND_END, why);
+    }
     int n = rx->pending == XFER_PEND_END ? ibx_hash_digest(rx->job.h, got) : -EINVAL;
     xfer_hjob_clear(&rx->job);
     rx->pending = 0;
@@ -620,9 +628,10 @@ int xfer_rx_end_finish(struct xfer_rx *rx, char *why)
 int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
 {
     int code = xfer_rx_end_start(rx, e, why);
-    if (code == XFER_PENDING)
+    while (code == XFER_PENDING) {
         code = rx_job_run(rx, why);
-    if (code == 0 && rx->pending)
-        code = xfer_rx_end_finish(rx, why);
+        if (code == 0 && rx->pending)
+            code = xfer_rx_end_finish(rx, why);
+    }
     return code;
 }
