@@ -40,7 +40,7 @@ pass "same content again: unchanged no-op, file untouched"
 
 # different content, same size and different size: refused without --overwrite
 cp "$T/src/one.bin" "$T/keep.bin"
-printf 'X' | dd of="$T/src/one.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
+flip_byte "$T/src/one.bin" 1000
 "$IPCBOX" send "$T/src/one.bin" 127.0.0.1:"$RPORT" 2>"$T/err"; rc=$?
 [ $rc = 3 ] || { cat "$T/err"; fail "same-size different content: exit $rc, want 3"; }
 grep -q "overwrite" "$T/err" || fail "refusal does not mention --overwrite"
@@ -77,7 +77,7 @@ cmp -s "$T/srv/one.bin" "$T/out/one.bin" || fail "get one.bin"
 cmp -s "$T/srv/tree/deep/er/b.txt" "$T/out/tree/deep/er/b.txt" || fail "get nested"
 "$IPCBOX" get --hash sha256 127.0.0.1:"$RPORT" one.bin -o "$T/out" 2>"$T/err" || fail "get again"
 grep -q "1 unchanged" "$T/err" || fail "get again: not unchanged"
-printf 'Y' | dd of="$T/out/one.bin" bs=1 seek=5 conv=notrunc 2>/dev/null
+flip_byte "$T/out/one.bin" 5
 "$IPCBOX" get 127.0.0.1:"$RPORT" one.bin -o "$T/out" 2>"$T/err"; rc=$?
 [ $rc = 3 ] || fail "get over a different local file: exit $rc, want 3"
 "$IPCBOX" get --overwrite 127.0.0.1:"$RPORT" one.bin -o "$T/out" 2>"$T/err" || fail "get --overwrite"

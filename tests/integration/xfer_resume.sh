@@ -55,7 +55,7 @@ pass "kill -9 of the receiver: restart, same command resumes, identical file"
 #    the sender starts from 0, the result is still identical
 rm -f "$T/srv/f.bin"
 head -c 5000000 "$T/src/f.bin" >"$PART"
-printf 'Z' | dd of="$PART" bs=1 seek=4000 conv=notrunc 2>/dev/null
+flip_byte "$PART" 4000
 "$IPCBOX" send "$T/src/f.bin" 127.0.0.1:"$RPORT" 2>"$T/s5.err" || { cat "$T/s5.err"; fail "send over a corrupt prefix"; }
 grep -q "0 resumed" "$T/s5.err" || { cat "$T/s5.err"; fail "a corrupt prefix was resumed"; }
 cmp -s "$T/src/f.bin" "$T/srv/f.bin" || fail "file differs after a corrupt prefix"
