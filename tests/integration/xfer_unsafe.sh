@@ -131,3 +131,53 @@ ln -s "$T/outside" "$T/out2/escape2"
 [ "$(ls -A "$T/outside")" = secret.txt ] || fail "get wrote outside -o DIR"
 pass "get: unsafe names and local escaping symlinks refused (exit 3)"
 stop_recv
+
+# a hostile server: it names another path in its OFFER (get stores under
+# the name it asked for, nowhere else), or sends an oversized frame (get
+# stops with a protocol error, exit 5)
+cat >"$T/evil.py" <<'PY'
+import socket, struct, sys, hashlib
+mode = sys.argv[1]
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(1)
+print(ls.getsockname()[1], flush=True)
+c, _ = ls.accept(); c.settimeout(10)
+def frame(t, p): return struct.pack(">BBHI", t, 0, 0, len(p)) + p
+def read_exact(n):
+    b = b""
+    while len(b) < n:
+        x = c.recv(n - len(b))
+        if not x: raise SystemExit(0)
+        b += x
+    return b
+def read_frame():
+    t, f, r, n = struct.unpack(">BBHI", read_exact(8)); return t, read_exact(n)
+read_frame()
+c.sendall(frame(1, b"IBXF" + struct.pack(">HHI", 1, 0, 1 << 20)))
+read_frame()                                   # GET
+if mode == "big":
+    c.sendall(struct.pack(">BBHI", 2, 0, 0, 1 << 30)); c.close(); raise SystemExit(0)
+data = b"pwned\n"
+name = b"../../evil.txt"
+c.sendall(frame(2, struct.pack(">QIqIBBH", len(data), 0o644, 0, 0, 2, 0, len(name)) + name))
+read_frame()                                   # client's RESUME
+c.sendall(frame(3, struct.pack(">QBBB", 0, 0, 2, 0)))
+c.sendall(frame(4, data))
+c.sendall(frame(5, struct.pack(">BB", 2, 32) + hashlib.sha256(data).digest()))
+t, p = read_frame()
+print("ACK", struct.unpack(">H", p[:2])[0], flush=True)
+PY
+mkdir -p "$T/evilout"
+"$PY" "$T/evil.py" offer >"$T/evil.out" &
+PIDS+=($!)
+for i in $(seq 100); do [ -s "$T/evil.out" ] && break; sleep 0.05; done
+EP=$(head -1 "$T/evil.out")
+"$IPCBOX" get --hash sha256 127.0.0.1:"$EP" asked.txt -o "$T/evilout" 2>"$T/err" || { cat "$T/err"; fail "get from the hostile server"; }
+[ "$(cat "$T/evilout/asked.txt")" = pwned ] || fail "not stored under the asked name"
+[ ! -e "$T/evil.txt" ] && [ ! -e "$T/../evil.txt" ] || fail "stored where the server said"
+"$PY" "$T/evil.py" big >"$T/evil2.out" &
+PIDS+=($!)
+for i in $(seq 100); do [ -s "$T/evil2.out" ] && break; sleep 0.05; done
+EP=$(head -1 "$T/evil2.out")
+"$IPCBOX" get 127.0.0.1:"$EP" x -o "$T/evilout" 2>"$T/err"; rc=$?
+[ $rc = 5 ] && grep -q "protocol error" "$T/err" || { cat "$T/err"; fail "oversized frame from a server: exit $rc, want 5"; }
+pass "hostile server: its path is ignored, an oversized frame is a protocol error (exit 5)"
