@@ -25,7 +25,7 @@ enum {
 /* Largest trailer section accepted. */
 #define TRAILER_MAX 16384
 
-static int hexval(unsigned char c)
+static int chunk_hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -64,7 +64,7 @@ ssize_t ibx_http_chunked_step(struct ibx_http_chunked *d, const char *in,
             return (ssize_t)n;
         }
         case CH_SIZE0:
-            if ((h = hexval(c)) < 0)
+            if ((h = chunk_hexval(c)) < 0)
                 return IBX_HTTP_ERROR;
             d->remaining = (uint64_t)h;
             d->digits = 1;
@@ -72,7 +72,7 @@ ssize_t ibx_http_chunked_step(struct ibx_http_chunked *d, const char *in,
             d->state = CH_SIZE;
             break;
         case CH_SIZE:
-            if ((h = hexval(c)) >= 0) {
+            if ((h = chunk_hexval(c)) >= 0) {
                 if (++d->digits > 15)
                     return IBX_HTTP_ERROR;   /* >= 2^60: refuse */
                 d->remaining = d->remaining * 16 + (uint64_t)h;

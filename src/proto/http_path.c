@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int hexval(unsigned char c)
+static int path_hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -75,16 +75,16 @@ int ibx_http_path_normalize(const char *target, size_t len, char *out,
             if (c == '%') {
                 if (plen - i < 3)
                     return -EINVAL;
-                int h1 = hexval((unsigned char)target[i + 1]);
-                int h2 = hexval((unsigned char)target[i + 2]);
+                int h1 = path_hexval((unsigned char)target[i + 1]);
+                int h2 = path_hexval((unsigned char)target[i + 2]);
                 if (h1 < 0 || h2 < 0)
                     return -EINVAL;
                 c = (unsigned char)(h1 * 16 + h2);
                 if (c == '/' || c == 0)
                     return -EINVAL;
                 if (c == '%' && plen - i >= 5 &&
-                    hexval((unsigned char)target[i + 3]) >= 0 &&
-                    hexval((unsigned char)target[i + 4]) >= 0)
+                    path_hexval((unsigned char)target[i + 3]) >= 0 &&
+                    path_hexval((unsigned char)target[i + 4]) >= 0)
                     return -EINVAL;   /* %25XX: double encoding */
                 i += 2;
             }
