@@ -20,7 +20,8 @@ struct hworker *hworker_new(const struct httpd_cfg *cfg, ibx_worker *w)
     hw->cfg = cfg;
     hw->rin_cap = RIN_SIZE;
     hw->rin = malloc(hw->rin_cap);
-    hw->cache = cache_new(cfg, cfg->cache_entries);
+    /* a connection's private state (thread/fork models) needs few entries */
+    hw->cache = cache_new(cfg, cfg->per_conn_worker ? 16 : cfg->cache_entries);
     hw->date_sec = -1;
     if (!hw->rin || !hw->cache) {
         hworker_free(hw);
