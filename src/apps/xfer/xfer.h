@@ -95,6 +95,7 @@ struct xfer_rx {
     bool unchanged;         /* ... and the sender confirmed it is equal */
     bool started;           /* confirm received: DATA may follow */
     bool tmp_gone;          /* temporary name renamed or removed */
+    bool locked;            /* fd holds the flock: the name is ours */
     uint8_t exist_hash[IBX_FRAME_HASH_MAX];
     uint8_t want_hash[IBX_FRAME_HASH_MAX];  /* from END */
     struct xfer_hjob job;   /* pending hash (see XFER_PENDING) */
