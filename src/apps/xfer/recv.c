@@ -204,6 +204,14 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
     }
 }
 
+/* The peer made progress: a whole frame or header arrived, DATA moved or
+ * our output was taken. A byte here and there of a frame is not progress:
+ * otherwise a peer trickling a header defeats the idle timeout. */
+static void recv_active(struct recv_conn *c)
+{
+    c->last_active = ibx_loop_now(ibx_worker_loop(c->base.worker));
+}
+
 /* Read and handle input. Returns false when the connection must close. */
 static bool recv_input(struct recv_conn *c)
 {
@@ -227,6 +235,7 @@ static bool recv_input(struct recv_conn *c)
                 return true;
             }
             ibx_frame_dec_skip(&c->dec, (uint32_t)n);
+            recv_active(c);
             budget -= (size_t)n < budget ? (size_t)n : budget;
             /* read back what was just written, while it is in the cache */
             if (xfer_rx_lease_check(&c->rx) &&
@@ -250,6 +259,8 @@ static bool recv_input(struct recv_conn *c)
                                             : "malformed frame header");
             return true;
         }
+        if (ev.kind != IBX_FEV_NONE || ibx_frame_dec_data_left(&c->dec) > 0)
+            recv_active(c);
         if (ev.kind == IBX_FEV_FRAME) {
             on_frame(c, ev.type, ev.data, ev.len);
         } else if (ibx_frame_dec_data_left(&c->dec) > 0 || ev.kind == IBX_FEV_DATA_END) {
@@ -276,6 +287,8 @@ static bool recv_output(struct recv_conn *c, bool *more)
                 return true;
             if (n < 0)
                 return false;
+            if (n > 0)
+                recv_active(c);
             budget -= (size_t)n < budget ? (size_t)n : budget;
         }
         if (c->close_when_flushed)
@@ -315,7 +328,7 @@ void recv_update(struct recv_conn *c)
 static void on_recv_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct recv_conn *c = io->data;
-    c->last_active = ibx_loop_now(loop);
+    (void)loop;
     if (events & EPOLLERR) {
         recv_close(c);
         return;
