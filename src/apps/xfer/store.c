@@ -209,6 +209,12 @@ static int open_temp(struct xfer_rx *rx, char *why)
         xfer_whyf(why, "%s: temporary file is not a regular file", rx->path);
         return IBX_XC_NOT_REGULAR;
     }
+    /* a planted hard link would let us chmod, truncate and write a file
+     * elsewhere (even outside the directory) through this name */
+    if (st.st_nlink != 1) {
+        xfer_whyf(why, "%s: temporary file has other hard links", rx->path);
+        return IBX_XC_NOT_REGULAR;
+    }
     /* ours alone: nobody else may change what we verify */
     if (st.st_uid != geteuid() || ((st.st_mode & 077) && fchmod(rx->fd, 0600) < 0)) {
         xfer_whyf(why, "%s: temporary file belongs to someone else", rx->path);
