@@ -342,17 +342,30 @@ static void on_recv_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     recv_update(c);
 }
 
+/* Silence allowed: --idle, plus the time the peer may need to hash a
+ * file before it answers (the protocol has no keepalive). */
+static uint64_t recv_patience(const struct recv_conn *c)
+{
+    uint64_t bytes = 0;
+    if (c->st == RS_RX_CONFIRM)
+        bytes = c->rx.proposed;     /* sender checks its prefix */
+    else if (c->st == RS_TX_RESUME || c->st == RS_TX_ACK)
+        bytes = c->tx.size;         /* get hashes its copy, or verifies */
+    return c->cfg->idle_ms + bytes / XFER_SLOW_HASH_RATE;
+}
+
 static void on_idle(ibx_loop *loop, ibx_timer *t)
 {
     struct recv_conn *c = t->data;
     uint64_t quiet = ibx_loop_now(loop) - c->last_active;
-    if (quiet >= c->cfg->idle_ms) {
+    uint64_t patience = recv_patience(c);
+    if (quiet >= patience) {
         ibx_info(recv_log(c), "recv: %s: idle for %llu ms, closing", c->peer,
                  (unsigned long long)quiet);
         recv_close(c);
         return;
     }
-    ibx_timer_start(loop, t, c->cfg->idle_ms - quiet, on_idle, c);
+    ibx_timer_start(loop, t, patience - quiet, on_idle, c);
 }
 
 static void recv_drain(ibx_conn *base)
