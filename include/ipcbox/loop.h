@@ -62,6 +62,11 @@ int ibx_loop_new(ibx_loop **out);
  * are not closed). Pending deferred callbacks are run first. */
 void ibx_loop_free(ibx_loop *loop);
 
+/* Free a loop inherited across fork() in the child: closes this process's
+ * copies of its fds and frees memory, but never calls epoll_ctl (the epoll
+ * instance is shared with the parent) and runs no callback. */
+void ibx_loop_free_forked(ibx_loop *loop);
+
 /* Run until ibx_loop_stop() or until no counted watcher or timer remains.
  * Returns 0 or -errno from epoll_wait. */
 int ibx_loop_run(ibx_loop *loop);
@@ -89,8 +94,9 @@ void ibx_io_stop(ibx_loop *loop, ibx_io *io);
 /* Do not let this active watcher keep ibx_loop_run() alive. */
 void ibx_io_unref(ibx_loop *loop, ibx_io *io);
 
-/* Arm t to fire after ms milliseconds (re-arms if already armed). */
-void ibx_timer_start(ibx_loop *loop, ibx_timer *t, uint64_t ms,
+/* Arm t to fire after ms milliseconds (re-arms if already armed).
+ * Returns 0, or -ENOMEM when the heap cannot grow (t is then disarmed). */
+int ibx_timer_start(ibx_loop *loop, ibx_timer *t, uint64_t ms,
                      ibx_timer_cb cb, void *data);
 /* Disarm t; safe if not armed. */
 void ibx_timer_stop(ibx_loop *loop, ibx_timer *t);

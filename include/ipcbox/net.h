@@ -78,8 +78,8 @@ int ibx_spare_fd_open(void);
 /* systemd socket activation: when LISTEN_PID is this process, store up to
  * max inherited fds (from 3) in fds, made close-on-exec, and, if names is
  * not NULL, the matching LISTEN_FDNAMES entries (pointers into the
- * environment string, valid until the next setenv; NULL when absent).
- * Unsets the variables. Returns the count (0 when not activated) or
+ * environment string, ':'-terminated entries, NULL when absent). Unsets
+ * LISTEN_PID and LISTEN_FDS (LISTEN_FDNAMES stays, names point into it). Returns the count (0 when not activated) or
  * -errno. */
 int ibx_listen_fds(int *fds, const char **names, int max);
 /* True if fd is a listening SOCK_STREAM socket. */

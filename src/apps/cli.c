@@ -238,3 +238,35 @@ int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
     }
     return 0;
 }
+
+int ibx_cli_bind(struct ibx_cli *cli, ibx_server *srv, uint16_t default_port,
+                 const struct ibx_proto *proto, void *ctx)
+{
+    int fds[1];
+    int n = ibx_listen_fds(fds, NULL, 1);
+    if (n < 0) {
+        ibx_err(&cli->log, "socket activation: %s", strerror(-n));
+        return 1;
+    }
+    if (n == 1) {
+        int r = ibx_server_adopt(srv, fds[0], proto, ctx);
+        if (r < 0) {
+            ibx_err(&cli->log, "socket activation: fd %d: %s", fds[0], strerror(-r));
+            close(fds[0]);
+            return 1;
+        }
+        return 0;
+    }
+    ibx_addr addr;
+    if (ibx_cli_listen_addr(cli, default_port, &addr) < 0)
+        return IBX_EXIT_USAGE;
+    int r = ibx_server_listen(srv, &addr, proto, ctx);
+    if (r < 0) {
+        char a[IBX_ADDRSTRLEN];
+        ibx_err(&cli->log, "cannot listen on %s: %s",
+                ibx_addr_format((struct sockaddr *)&addr.ss, addr.len, a, sizeof a),
+                strerror(-r));
+        return 1;
+    }
+    return 0;
+}

@@ -18,6 +18,11 @@
 #include "ipcbox/net.h"
 #include "ipcbox/server.h"
 
+/* Every applet's entry point (generated from the //applet: lines). */
+#define IBX_APPLET(name, desc) int name##_main(int argc, char **argv);
+#include "applets.gen.h"
+#undef IBX_APPLET
+
 /* Exit status for bad usage. */
 #define IBX_EXIT_USAGE 2
 

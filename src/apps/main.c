@@ -6,10 +6,6 @@
 
 #include "cli.h"
 
-#define IBX_APPLET(name, desc) int name##_main(int argc, char **argv);
-#include "applets.gen.h"
-#undef IBX_APPLET
-
 struct applet {
     const char *name;
     const char *desc;

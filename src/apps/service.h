@@ -24,4 +24,9 @@ struct ibx_service_def {
     void (*fini)(void *state);
 };
 
+/* Every service definition (generated from the //service: lines). */
+#define IBX_SERVICE(name) extern const struct ibx_service_def name##_service;
+#include "services.gen.h"
+#undef IBX_SERVICE
+
 #endif

@@ -1,0 +1,401 @@
+/* echo: RFC 862 echo over TCP (every server model) and UDP.
+ *
+ * TCP: a connection reads into a stack buffer and writes straight back;
+ * only what the peer does not take at once is kept (bounded: reading
+ * pauses above ECHO_HIGH bytes pending), and EPOLLOUT is armed only then.
+ * Idle connections are closed after --idle seconds. UDP: each datagram
+ * (up to 65507 bytes) goes back to its sender, in bounded batches. */
+//applet: echo RFC 862 echo server over TCP and UDP
+//service: echo
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ipcbox/buf.h"
+#include "service.h"
+
+#define ECHO_PORT 7007
+#define ECHO_HIGH (256u * 1024)   /* pending bytes that pause reading */
+
+struct echo_cfg {
+    unsigned idle_ms;
+};
+
+struct echo_conn {
+    ibx_conn base;           /* first: ibx_conn* <-> echo_conn* */
+    ibx_io io;
+    ibx_timer idle;
+    ibx_defer free_later;
+    ibx_buf out;             /* bytes read but not yet written back */
+    const struct echo_cfg *cfg;
+    bool eof, closing;
+};
+
+static void echo_free(ibx_loop *loop, ibx_defer *d)
+{
+    struct echo_conn *c = d->data;
+    ibx_buf_free(&c->out);
+    ibx_conn_done(&c->base);
+    free(c);
+}
+
+static void echo_close(struct echo_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    int fd = c->io.fd;
+    ibx_io_stop(loop, &c->io);
+    ibx_timer_stop(loop, &c->idle);
+    close(fd);
+    ibx_loop_defer(loop, &c->free_later, echo_free, c);
+}
+
+/* Write pending bytes; returns false if the connection failed. */
+static bool echo_flush(struct echo_conn *c)
+{
+    while (ibx_buf_used(&c->out)) {
+        ssize_t n = ibx_buf_write_fd(&c->out, c->io.fd);
+        if (n == -EAGAIN)
+            return true;
+        if (n < 0)
+            return false;
+    }
+    ibx_buf_free(&c->out);   /* idle connections hold no buffer */
+    return true;
+}
+
+/* Read what is ready and echo it; returns false if the connection failed. */
+static bool echo_read(struct echo_conn *c)
+{
+    char tmp[16384];
+    while (!c->eof && ibx_buf_used(&c->out) < ECHO_HIGH) {
+        ssize_t n = recv(c->io.fd, tmp, sizeof tmp, 0);
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR;
+        if (n == 0) {
+            c->eof = true;
+            break;
+        }
+        size_t off = 0;
+        if (!ibx_buf_used(&c->out)) {   /* write first */
+            ssize_t w = send(c->io.fd, tmp, (size_t)n, MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN)
+                return false;
+            off = w > 0 ? (size_t)w : 0;
+        }
+        if (off < (size_t)n && ibx_buf_append(&c->out, tmp + off, (size_t)n - off) < 0)
+            return false;
+        if ((size_t)n < sizeof tmp)
+            break;   /* drained the socket for now */
+    }
+    return true;
+}
+
+static void echo_update(struct echo_conn *c)
+{
+    bool stop_reading = c->eof || ibx_worker_draining(c->base.worker);
+    if (stop_reading && !ibx_buf_used(&c->out)) {
+        echo_close(c);
+        return;
+    }
+    uint32_t ev = 0;
+    if (!stop_reading && ibx_buf_used(&c->out) < ECHO_HIGH)
+        ev |= EPOLLIN | EPOLLRDHUP;
+    if (ibx_buf_used(&c->out))
+        ev |= EPOLLOUT;
+    if (ibx_io_modify(ibx_worker_loop(c->base.worker), &c->io, ev) < 0)
+        echo_close(c);
+}
+
+static void on_idle(ibx_loop *loop, ibx_timer *t)
+{
+    echo_close(t->data);
+}
+
+static void on_echo_io(ibx_loop *loop, ibx_io *io, uint32_t events)
+{
+    struct echo_conn *c = io->data;
+    if ((events & EPOLLERR) || ((events & EPOLLOUT) && !echo_flush(c))) {
+        echo_close(c);
+        return;
+    }
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && !ibx_worker_draining(c->base.worker)) {
+        if (!echo_read(c)) {
+            echo_close(c);
+            return;
+        }
+        if (c->cfg->idle_ms)
+            ibx_timer_start(loop, &c->idle, c->cfg->idle_ms, on_idle, c);
+    }
+    echo_update(c);
+}
+
+static void echo_drain(ibx_conn *base)
+{
+    struct echo_conn *c = (struct echo_conn *)base;
+    if (!c->closing)
+        echo_update(c);   /* stops reading; closes once flushed */
+}
+
+static void echo_abort(ibx_conn *base)
+{
+    echo_close((struct echo_conn *)base);
+}
+
+static const struct ibx_conn_ops echo_ops = {echo_drain, echo_abort};
+
+static int echo_open(ibx_worker *w, int fd, const struct sockaddr *peer,
+                     socklen_t peerlen, void *ctx)
+{
+    struct echo_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return -ENOMEM;
+    }
+    c->cfg = ctx;
+    ibx_loop *loop = ibx_worker_loop(w);
+    int r = ibx_io_start(loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_echo_io, c);
+    if (r < 0) {
+        close(fd);
+        free(c);
+        return r;
+    }
+    if (c->cfg->idle_ms)
+        ibx_timer_start(loop, &c->idle, c->cfg->idle_ms, on_idle, c);
+    ibx_conn_add(w, &c->base, &echo_ops, false);
+    return 0;
+}
+
+static const struct ibx_proto echo_proto = {"echo", echo_open};
+
+/* ---- UDP ----------------------------------------------------------------- */
+
+struct echo_udp {
+    ibx_conn base;
+    ibx_io io;
+    ibx_defer free_later;
+    int fd;
+    const ibx_log *log;
+    char pkt[65536];
+};
+
+static void udp_free(ibx_loop *loop, ibx_defer *d)
+{
+    struct echo_udp *u = d->data;
+    ibx_conn_done(&u->base);
+    free(u);
+}
+
+static void udp_stop(ibx_conn *base)
+{
+    struct echo_udp *u = (struct echo_udp *)base;
+    if (u->fd < 0)
+        return;
+    ibx_loop *loop = ibx_worker_loop(u->base.worker);
+    ibx_io_stop(loop, &u->io);
+    close(u->fd);
+    u->fd = -1;
+    ibx_loop_defer(loop, &u->free_later, udp_free, u);
+}
+
+static const struct ibx_conn_ops udp_ops = {udp_stop, udp_stop};
+
+static void on_udp(ibx_loop *loop, ibx_io *io, uint32_t events)
+{
+    struct echo_udp *u = io->data;
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        ssize_t n = recvfrom(u->fd, u->pkt, sizeof u->pkt, MSG_TRUNC,
+                             (struct sockaddr *)&peer, &plen);
+        if (n < 0)
+            return;   /* EAGAIN, or an ICMP error from an earlier send */
+        if ((size_t)n > sizeof u->pkt)
+            continue; /* cannot happen for IPv4/IPv6 UDP; never echo a cut */
+        if (sendto(u->fd, u->pkt, (size_t)n, 0, (struct sockaddr *)&peer, plen) < 0 &&
+            errno != EAGAIN && errno != ECONNREFUSED)
+            ibx_debug(u->log, "echo: udp send: %s", strerror(errno));
+    }
+}
+
+struct udp_start {
+    ibx_addr addr;
+    int fd;   /* bound before run, so errors surface at start-up */
+};
+
+static int udp_unit_start(ibx_worker *w, void *arg)
+{
+    struct udp_start *s = arg;
+    struct echo_udp *u = malloc(sizeof *u);
+    if (!u)
+        return -ENOMEM;
+    memset(u, 0, offsetof(struct echo_udp, pkt));
+    u->fd = s->fd;
+    u->log = ibx_worker_log(w);
+    int r = ibx_io_start(ibx_worker_loop(w), &u->io, u->fd, EPOLLIN, on_udp, u);
+    if (r < 0) {
+        free(u);
+        return r;
+    }
+    s->fd = -1;   /* the unit owns it now */
+    ibx_conn_add(w, &u->base, &udp_ops, true);
+    return 0;
+}
+
+static int udp_prepare(struct udp_start *s, const ibx_log *log)
+{
+    s->fd = ibx_udp_bind(&s->addr, 0);
+    char a[IBX_ADDRSTRLEN];
+    ibx_addr bound;
+    if (s->fd < 0) {
+        ibx_err(log, "echo: cannot bind udp %s: %s",
+                ibx_addr_format((struct sockaddr *)&s->addr.ss, s->addr.len, a, sizeof a),
+                strerror(-s->fd));
+        return s->fd;
+    }
+    ibx_sock_local(s->fd, &bound);
+    ibx_info(log, "echo: listening on %s (udp)",
+             ibx_addr_format((struct sockaddr *)&bound.ss, bound.len, a, sizeof a));
+    return 0;
+}
+
+/* ---- serve registration ---------------------------------------------------- */
+
+struct echo_state {
+    struct echo_cfg cfg;
+    struct udp_start udp;
+};
+
+static void echo_fini(void *p)
+{
+    struct echo_state *st = p;
+    if (st && st->udp.fd >= 0)
+        close(st->udp.fd);
+    free(st);
+}
+
+static int echo_init(ibx_server *srv, const char *dir, const char *listen,
+                     const ibx_log *log, void **state)
+{
+    struct echo_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return -ENOMEM;
+    st->cfg.idle_ms = 300000;
+    st->udp.fd = -1;
+    *state = st;
+    if (ibx_addr_parse(listen, "127.0.0.1", ECHO_PORT, &st->udp.addr) < 0) {
+        ibx_err(log, "echo: bad address '%s'", listen);
+        return -EINVAL;
+    }
+    int r = ibx_server_listen(srv, &st->udp.addr, &echo_proto, &st->cfg);
+    if (r < 0) {
+        ibx_err(log, "echo: cannot listen on %s: %s", listen, strerror(-r));
+        return r;
+    }
+    /* UDP on the same port as TCP (the TCP port if 0 was asked for) */
+    ibx_addr tcp;
+    ibx_server_listener_addr(srv, 0, &tcp);
+    ibx_addr_set_port((struct sockaddr *)&st->udp.addr.ss,
+                      ibx_addr_port((struct sockaddr *)&tcp.ss));
+    r = udp_prepare(&st->udp, log);
+    if (!r)
+        r = ibx_server_add_unit(srv, udp_unit_start, &st->udp);
+    return r;
+}
+
+const struct ibx_service_def echo_service = {
+    .name = "echo",
+    .default_listen = "127.0.0.1:7007",
+    .summary = "RFC 862 echo over TCP and UDP",
+    .init = echo_init,
+    .fini = echo_fini,
+};
+
+/* ---- applet ---------------------------------------------------------------- */
+
+static void usage(void)
+{
+    printf("usage: ipcbox echo [--udp] [--listen ADDR] [--model MODEL] [options]\n\n"
+           "RFC 862 echo server: every byte received is sent back. TCP by\n"
+           "default (port %d, under any server model), UDP with --udp.\n\n"
+           "  --udp                 echo UDP datagrams instead of TCP\n"
+           "  --idle SECONDS        close TCP connections idle this long\n"
+           "                        (default 300, 0 = never)\n",
+           ECHO_PORT);
+    fputs(ibx_cli_server_help, stdout);
+}
+
+enum { OPT_UDP = IBX_OPT_APPLET_BASE, OPT_IDLE };
+
+int echo_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        IBX_CLI_SERVER_OPTIONS,
+        {"udp", no_argument, 0, OPT_UDP},
+        {"idle", required_argument, 0, OPT_IDLE},
+        {0, 0, 0, 0},
+    };
+    struct ibx_cli cli;
+    ibx_cli_init(&cli, "echo");
+    struct echo_cfg cfg = {.idle_ms = 300000};
+    bool udp = false;
+    unsigned long v;
+    int c;
+    ibx_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int k = ibx_cli_common(&cli, c, optarg);
+        if (k < 0)
+            return IBX_EXIT_USAGE;
+        if (k > 0)
+            continue;
+        switch (c) {
+        case IBX_OPT_HELP:
+            usage();
+            return 0;
+        case OPT_UDP:
+            udp = true;
+            break;
+        case OPT_IDLE:
+            if (ibx_cli_uint(optarg, 0, 86400, &v) < 0)
+                return ibx_cli_usage("echo", "--idle wants seconds, not '%s'", optarg);
+            cfg.idle_ms = (unsigned)v * 1000;
+            break;
+        default:
+            return ibx_cli_bad_option("echo", argv);
+        }
+    }
+    if (optind < argc)
+        return ibx_cli_usage("echo", "unexpected argument '%s'", argv[optind]);
+    if (ibx_signals_block() < 0)
+        return 1;
+
+    ibx_server *srv;
+    if (ibx_server_new(&srv, &cli.srv) < 0)
+        return 1;
+    int rc = 0;
+    struct udp_start us = {.fd = -1};
+    if (udp) {
+        if (ibx_cli_listen_addr(&cli, ECHO_PORT, &us.addr) < 0)
+            rc = IBX_EXIT_USAGE;
+        else if (udp_prepare(&us, &cli.log) < 0 ||
+                 ibx_server_add_unit(srv, udp_unit_start, &us) < 0)
+            rc = 1;
+    } else {
+        rc = ibx_cli_bind(&cli, srv, ECHO_PORT, &echo_proto, &cfg);
+    }
+    bool child = false;
+    if (!rc)
+        rc = ibx_cli_run_server(&cli, srv, &child);
+    if (us.fd >= 0)
+        close(us.fd);
+    ibx_server_free(srv);
+    if (!rc && !child)
+        ibx_info(&cli.log, "echo: stopped");
+    return rc;
+}

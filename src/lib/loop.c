@@ -1,0 +1,434 @@
+/* The event loop: epoll for fds, a binary min-heap for timers, signalfd for
+ * signals, an eventfd for cross-thread wakes, and a FIFO of deferred
+ * callbacks run after each pass's fd events. */
+#include "ipcbox/loop.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 256
+
+struct sigwatch {
+    int signo;
+    ibx_signal_cb cb;
+    void *data;
+};
+
+struct ibx_loop {
+    int epfd;
+    bool stop;
+    uint64_t now;
+    size_t counted;           /* counted active watchers */
+    /* timers */
+    ibx_timer **heap;
+    size_t nheap, capheap;
+    uint64_t seq;
+    /* deferred callbacks */
+    ibx_defer *dhead, *dtail;
+    /* signals */
+    int sigfd;
+    ibx_io sigio;
+    sigset_t sigmask;
+    struct sigwatch sigs[16];
+    size_t nsigs;
+    /* wake */
+    int wakefd;
+    ibx_io wakeio;
+    ibx_wake_cb wake_cb;
+    void *wake_data;
+    /* current pass */
+    struct epoll_event events[MAX_EVENTS];
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int ibx_loop_new(ibx_loop **out)
+{
+    ibx_loop *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        int e = -errno;
+        free(l);
+        return e;
+    }
+    l->sigfd = -1;
+    l->wakefd = -1;
+    sigemptyset(&l->sigmask);
+    l->now = mono_ms();
+    *out = l;
+    return 0;
+}
+
+static void run_deferred(ibx_loop *l)
+{
+    /* Only what was queued before this call runs now; callbacks that queue
+     * more are served on the next pass (bounded work per pass). */
+    ibx_defer *d = l->dhead, *last = l->dtail;
+    l->dhead = l->dtail = NULL;
+    while (d) {
+        ibx_defer *next = d->next;
+        bool end = d == last;
+        d->next = NULL;
+        d->queued = false;
+        d->cb(l, d);
+        if (end)
+            break;
+        d = next;
+    }
+}
+
+void ibx_loop_free(ibx_loop *l)
+{
+    if (!l)
+        return;
+    while (l->dhead)
+        run_deferred(l);
+    if (l->sigfd >= 0)
+        close(l->sigfd);
+    if (l->wakefd >= 0)
+        close(l->wakefd);
+    close(l->epfd);
+    free(l->heap);
+    free(l);
+}
+
+void ibx_loop_free_forked(ibx_loop *l)
+{
+    if (!l)
+        return;
+    if (l->sigfd >= 0)
+        close(l->sigfd);
+    if (l->wakefd >= 0)
+        close(l->wakefd);
+    close(l->epfd);
+    free(l->heap);
+    free(l);
+}
+
+uint64_t ibx_loop_now(const ibx_loop *l) { return l->now; }
+void ibx_loop_update_now(ibx_loop *l) { l->now = mono_ms(); }
+void ibx_loop_stop(ibx_loop *l) { l->stop = true; }
+
+/* ---- fd watchers --------------------------------------------------------- */
+
+int ibx_io_start(ibx_loop *l, ibx_io *io, int fd, uint32_t events,
+                 ibx_io_cb cb, void *data)
+{
+    if (io->active)
+        return -EBUSY;
+    struct epoll_event ev = {.events = events, .data.ptr = io};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    io->fd = fd;
+    io->events = events;
+    io->cb = cb;
+    io->data = data;
+    io->active = true;
+    io->counted = true;
+    l->counted++;
+    return 0;
+}
+
+int ibx_io_modify(ibx_loop *l, ibx_io *io, uint32_t events)
+{
+    if (!io->active)
+        return -EINVAL;
+    if (events == io->events)
+        return 0;
+    struct epoll_event ev = {.events = events, .data.ptr = io};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
+        return -errno;
+    io->events = events;
+    return 0;
+}
+
+void ibx_io_stop(ibx_loop *l, ibx_io *io)
+{
+    if (!io->active)
+        return;
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    /* Events of this pass that still point at io are skipped: dispatch
+     * checks io->active, and the owner frees io only in a deferred
+     * callback, after the pass. */
+    io->active = false;
+    io->fd = -1;
+    if (io->counted)
+        l->counted--;
+    io->counted = false;
+}
+
+void ibx_io_unref(ibx_loop *l, ibx_io *io)
+{
+    if (io->active && io->counted) {
+        io->counted = false;
+        l->counted--;
+    }
+}
+
+/* ---- timers: a binary min-heap keyed on (due, seq) ------------------------ */
+
+static bool timer_less(const ibx_timer *a, const ibx_timer *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void heap_set(ibx_loop *l, size_t i, ibx_timer *t)
+{
+    l->heap[i] = t;
+    t->slot = i + 1;
+}
+
+static void heap_up(ibx_loop *l, size_t i)
+{
+    ibx_timer *t = l->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!timer_less(t, l->heap[p]))
+            break;
+        heap_set(l, i, l->heap[p]);
+        i = p;
+    }
+    heap_set(l, i, t);
+}
+
+static void heap_down(ibx_loop *l, size_t i)
+{
+    ibx_timer *t = l->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= l->nheap)
+            break;
+        if (c + 1 < l->nheap && timer_less(l->heap[c + 1], l->heap[c]))
+            c++;
+        if (!timer_less(l->heap[c], t))
+            break;
+        heap_set(l, i, l->heap[c]);
+        i = c;
+    }
+    heap_set(l, i, t);
+}
+
+void ibx_timer_stop(ibx_loop *l, ibx_timer *t)
+{
+    if (!t->slot)
+        return;
+    size_t i = t->slot - 1;
+    t->slot = 0;
+    l->counted--;
+    l->nheap--;
+    if (i == l->nheap)
+        return;
+    l->heap[i] = l->heap[l->nheap];
+    l->heap[i]->slot = i + 1;
+    if (i > 0 && timer_less(l->heap[i], l->heap[(i - 1) / 2]))
+        heap_up(l, i);
+    else
+        heap_down(l, i);
+}
+
+int ibx_timer_start(ibx_loop *l, ibx_timer *t, uint64_t ms, ibx_timer_cb cb,
+                    void *data)
+{
+    ibx_timer_stop(l, t);
+    if (l->nheap == l->capheap) {
+        size_t cap = l->capheap ? l->capheap * 2 : 64;
+        ibx_timer **h = realloc(l->heap, cap * sizeof *h);
+        if (!h)
+            return -ENOMEM;
+        l->heap = h;
+        l->capheap = cap;
+    }
+    t->due = l->now + ms;
+    t->seq = l->seq++;
+    t->cb = cb;
+    t->data = data;
+    l->heap[l->nheap++] = t;
+    l->counted++;
+    heap_up(l, l->nheap - 1);
+    return 0;
+}
+
+static void run_timers(ibx_loop *l)
+{
+    while (l->nheap && l->heap[0]->due <= l->now) {
+        ibx_timer *t = l->heap[0];
+        ibx_timer_stop(l, t);
+        t->cb(l, t);
+    }
+}
+
+static int next_timeout(const ibx_loop *l, int timeout_ms)
+{
+    if (l->dhead)
+        return 0;
+    if (!l->nheap)
+        return timeout_ms;
+    uint64_t due = l->heap[0]->due;
+    uint64_t wait = due > l->now ? due - l->now : 0;
+    if (wait > INT32_MAX)
+        wait = INT32_MAX;
+    if (timeout_ms >= 0 && (uint64_t)timeout_ms < wait)
+        return timeout_ms;
+    return (int)wait;
+}
+
+/* ---- deferred ------------------------------------------------------------ */
+
+void ibx_loop_defer(ibx_loop *l, ibx_defer *d, ibx_defer_cb cb, void *data)
+{
+    if (d->queued)
+        return;
+    d->queued = true;
+    d->cb = cb;
+    d->data = data;
+    d->next = NULL;
+    if (l->dtail)
+        l->dtail->next = d;
+    else
+        l->dhead = d;
+    l->dtail = d;
+}
+
+/* ---- signals ------------------------------------------------------------- */
+
+int ibx_signals_block(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&set, sigs[i]);
+    int r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (r)
+        return -r;
+    struct sigaction sa = {.sa_handler = SIG_IGN};
+    if (sigaction(SIGPIPE, &sa, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+static void on_signalfd(ibx_loop *l, ibx_io *io, uint32_t events)
+{
+    struct signalfd_siginfo si[8];
+    ssize_t n;
+    while ((n = read(io->fd, si, sizeof si)) > 0) {
+        for (size_t k = 0; k < (size_t)n / sizeof si[0]; k++)
+            for (size_t i = 0; i < l->nsigs; i++)
+                if (l->sigs[i].signo == (int)si[k].ssi_signo)
+                    l->sigs[i].cb(l, l->sigs[i].signo, l->sigs[i].data);
+    }
+}
+
+int ibx_loop_signal(ibx_loop *l, int signo, ibx_signal_cb cb, void *data)
+{
+    if (l->nsigs == sizeof l->sigs / sizeof l->sigs[0])
+        return -ENOSPC;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, signo);
+    int r = pthread_sigmask(SIG_BLOCK, &one, NULL);
+    if (r)
+        return -r;
+    sigaddset(&l->sigmask, signo);
+    int fd = signalfd(l->sigfd, &l->sigmask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (l->sigfd < 0) {
+        l->sigfd = fd;
+        r = ibx_io_start(l, &l->sigio, fd, EPOLLIN, on_signalfd, NULL);
+        if (r < 0) {
+            close(fd);
+            l->sigfd = -1;
+            return r;
+        }
+        ibx_io_unref(l, &l->sigio);
+    }
+    l->sigs[l->nsigs++] = (struct sigwatch){signo, cb, data};
+    return 0;
+}
+
+/* ---- wake ---------------------------------------------------------------- */
+
+static void on_wakefd(ibx_loop *l, ibx_io *io, uint32_t events)
+{
+    uint64_t v;
+    while (read(io->fd, &v, sizeof v) > 0)
+        ;
+    if (l->wake_cb)
+        l->wake_cb(l, l->wake_data);
+}
+
+int ibx_loop_set_wake(ibx_loop *l, ibx_wake_cb cb, void *data)
+{
+    if (l->wakefd < 0) {
+        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        int r = ibx_io_start(l, &l->wakeio, fd, EPOLLIN, on_wakefd, NULL);
+        if (r < 0) {
+            close(fd);
+            return r;
+        }
+        ibx_io_unref(l, &l->wakeio);
+        l->wakefd = fd;
+    }
+    l->wake_cb = cb;
+    l->wake_data = data;
+    return 0;
+}
+
+void ibx_loop_wake(ibx_loop *l)
+{
+    uint64_t one = 1;
+    if (l->wakefd >= 0) {
+        ssize_t r = write(l->wakefd, &one, sizeof one);
+        (void)r;   /* a full counter already means "wake" */
+    }
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+int ibx_loop_run_once(ibx_loop *l, int timeout_ms)
+{
+    int n = epoll_wait(l->epfd, l->events, MAX_EVENTS, next_timeout(l, timeout_ms));
+    l->now = mono_ms();
+    if (n < 0) {
+        if (errno != EINTR)
+            return -errno;
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        ibx_io *io = l->events[i].data.ptr;
+        if (io->active)
+            io->cb(l, io, l->events[i].events);
+    }
+    run_timers(l);
+    run_deferred(l);
+    return n;
+}
+
+int ibx_loop_run(ibx_loop *l)
+{
+    l->stop = false;
+    l->now = mono_ms();
+    while (!l->stop && (l->counted > 0 || l->dhead)) {
+        int r = ibx_loop_run_once(l, -1);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

@@ -1,0 +1,538 @@
+/* Server models, the shared part: listeners, accepting, connection
+ * tracking, graceful shutdown. Which loop owns a connection is decided in
+ * on_accept(); the spawners for the thread and process models live in
+ * server_models.c. */
+#include "server_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *const model_names[IBX_MODEL_COUNT] = {
+    "iterative", "fork", "thread", "prefork", "threadpool", "epoll", "reuseport",
+};
+
+int ibx_model_parse(const char *s, enum ibx_model *out)
+{
+    for (int i = 0; i < IBX_MODEL_COUNT; i++)
+        if (strcmp(s, model_names[i]) == 0) {
+            *out = (enum ibx_model)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+const char *ibx_model_name(enum ibx_model m)
+{
+    return (unsigned)m < IBX_MODEL_COUNT ? model_names[m] : "?";
+}
+
+ibx_loop *ibx_worker_loop(ibx_worker *w) { return w->loop; }
+const ibx_log *ibx_worker_log(const ibx_worker *w) { return w->srv->cfg.log; }
+bool ibx_worker_draining(const ibx_worker *w) { return w->draining; }
+
+/* ---- workers ------------------------------------------------------------- */
+
+int worker_init(ibx_worker *w, ibx_server *srv, ibx_loop *loop)
+{
+    w->srv = srv;
+    w->loop = loop;
+    w->head.next = w->head.prev = &w->head;
+    w->spare = ibx_spare_fd_open();
+    w->conn_fd = -1;
+    if (srv->nls) {
+        w->lio = calloc(srv->nls, sizeof *w->lio);
+        w->lfd = calloc(srv->nls, sizeof *w->lfd);
+        if (!w->lio || !w->lfd) {
+            worker_fini(w);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < srv->nls; i++)
+            w->lfd[i] = srv->ls[i].fd;
+    }
+    return 0;
+}
+
+void worker_fini(ibx_worker *w)
+{
+    if (w->lfd && w->own_lfd)
+        for (size_t i = 0; i < w->srv->nls; i++)
+            if (w->lfd[i] >= 0)
+                close(w->lfd[i]);
+    free(w->lio);
+    free(w->lfd);
+    w->lio = NULL;
+    w->lfd = NULL;
+    if (w->spare >= 0)
+        close(w->spare);
+    w->spare = -1;
+}
+
+static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events);
+
+int worker_listen(ibx_worker *w)
+{
+    if (w->listening || w->draining)
+        return 0;
+    /* Several loops on one listener: wake only one of them per connection. */
+    uint32_t ev = EPOLLIN;
+    enum ibx_model m = w->srv->cfg.model;
+    if ((m == IBX_MODEL_THREADPOOL || m == IBX_MODEL_PREFORK) && !w->own_lfd)
+        ev |= EPOLLEXCLUSIVE;
+    for (size_t i = 0; i < w->srv->nls; i++) {
+        int r = ibx_io_start(w->loop, &w->lio[i], w->lfd[i], ev, on_accept, w);
+        if (r < 0) {
+            while (i--)
+                ibx_io_stop(w->loop, &w->lio[i]);
+            return r;
+        }
+    }
+    w->listening = true;
+    return 0;
+}
+
+void worker_unlisten(ibx_worker *w)
+{
+    if (!w->listening)
+        return;
+    for (size_t i = 0; i < w->srv->nls; i++)
+        ibx_io_stop(w->loop, &w->lio[i]);
+    w->listening = false;
+}
+
+/* Live connections that count against the cap: this worker's own, or for
+ * the thread and fork models the threads or children of the server. */
+static size_t load(const ibx_worker *w)
+{
+    enum ibx_model m = w->srv->cfg.model;
+    if (w == &w->srv->main && m == IBX_MODEL_THREAD)
+        return w->srv->nthreads;
+    if (w == &w->srv->main && m == IBX_MODEL_FORK)
+        return w->srv->nkids;
+    return w->nconns;
+}
+
+static bool at_cap(const ibx_worker *w)
+{
+    return w->cap && load(w) >= w->cap;
+}
+
+/* Resume accepting after the load dropped below the cap. */
+static void maybe_resume(ibx_worker *w)
+{
+    if (!w->listening && !w->draining && !w->single && w->lfd && !at_cap(w))
+        worker_listen(w);
+}
+
+static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
+{
+    ibx_worker *w = io->data;
+    ibx_server *srv = w->srv;
+    const struct listener *l = &srv->ls[io - w->lio];
+    int lfd = io->fd;
+    /* A bounded batch per wake keeps other connections served. */
+    for (int n = 0; n < 64; n++) {
+        if (at_cap(w)) {
+            worker_unlisten(w);
+            return;
+        }
+        struct sockaddr_storage peer;
+        socklen_t plen;
+        int fd = ibx_accept(lfd, &w->spare, &peer, &plen);
+        if (fd == -EAGAIN)
+            return;
+        if (fd < 0) {
+            ibx_warn(srv->cfg.log, "%s: accept: %s", l->proto->name, strerror(-fd));
+            return;
+        }
+        int r;
+        switch (srv->cfg.model) {
+        case IBX_MODEL_THREAD:
+            r = thread_spawn_conn(srv, fd, l, &peer, plen);
+            break;
+        case IBX_MODEL_FORK:
+            r = fork_conn(srv, fd, l, &peer, plen);
+            if (r == IBX_SERVER_CHILD) {
+                /* In the child, which has served its connection. */
+                ibx_loop_stop(loop);
+                return;
+            }
+            break;
+        default:
+            r = l->proto->open(w, fd, (struct sockaddr *)&peer, plen, l->ctx);
+            break;
+        }
+        if (r < 0)
+            ibx_warn(srv->cfg.log, "%s: cannot serve a connection: %s",
+                     l->proto->name, strerror(-r));
+        if (srv->is_child)
+            return;
+    }
+}
+
+/* ---- connections ----------------------------------------------------------- */
+
+void ibx_conn_add(ibx_worker *w, ibx_conn *c, const struct ibx_conn_ops *ops,
+                  bool is_unit)
+{
+    c->worker = w;
+    c->ops = ops;
+    c->is_unit = is_unit;
+    c->next = &w->head;
+    c->prev = w->head.prev;
+    w->head.prev->next = c;
+    w->head.prev = c;
+    if (is_unit)
+        w->nunits++;
+    else
+        w->nconns++;
+    if (w->draining && ops->drain)
+        ops->drain(c);   /* born during shutdown: finish at once */
+}
+
+static void worker_check_done(ibx_worker *w)
+{
+    if (w->nconns || w->nunits)
+        return;
+    if (w->single || (w->draining && w != &w->srv->main)) {
+        ibx_timer_stop(w->loop, &w->grace);
+        ibx_loop_stop(w->loop);
+    } else if (w == &w->srv->main) {
+        server_check_done(w->srv);
+    }
+}
+
+void ibx_conn_done(ibx_conn *c)
+{
+    ibx_worker *w = c->worker;
+    if (!w)
+        return;
+    c->prev->next = c->next;
+    c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+    c->worker = NULL;
+    if (c->is_unit)
+        w->nunits--;
+    else
+        w->nconns--;
+    maybe_resume(w);
+    worker_check_done(w);
+}
+
+/* Call drain or abort on every connection and unit. Each callback may
+ * unregister its own connection, so the successor is taken first. */
+static void for_each_conn(ibx_worker *w, bool abort)
+{
+    ibx_conn *c = w->head.next;
+    while (c != &w->head) {
+        ibx_conn *next = c->next;
+        void (*fn)(ibx_conn *) = abort ? c->ops->abort : c->ops->drain;
+        if (fn)
+            fn(c);
+        c = next;
+    }
+}
+
+static void on_worker_grace(ibx_loop *loop, ibx_timer *t)
+{
+    worker_abort(t->data);
+}
+
+void worker_drain(ibx_worker *w)
+{
+    if (w->draining)
+        return;
+    w->draining = true;
+    worker_unlisten(w);
+    if (w->own_lfd || w->srv->is_child) {
+        /* our own copies: close them so new clients are refused */
+        for (size_t i = 0; w->lfd && i < w->srv->nls; i++) {
+            if (w->lfd[i] >= 0 && (w->own_lfd || w->srv->is_child))
+                close(w->lfd[i]);
+            w->lfd[i] = -1;
+        }
+    }
+    if (w->srv->cfg.grace_ms == 0) {
+        worker_abort(w);
+        return;
+    }
+    ibx_timer_start(w->loop, &w->grace, w->srv->cfg.grace_ms, on_worker_grace, w);
+    for_each_conn(w, false);
+    worker_check_done(w);
+}
+
+void worker_abort(ibx_worker *w)
+{
+    w->draining = true;
+    worker_unlisten(w);
+    ibx_timer_stop(w->loop, &w->grace);
+    for_each_conn(w, true);
+    worker_check_done(w);
+}
+
+/* ---- server ---------------------------------------------------------------- */
+
+int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg)
+{
+    ibx_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return -ENOMEM;
+    srv->cfg = *cfg;
+    if (!srv->cfg.workers) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        srv->cfg.workers = n > 0 ? (unsigned)n : 1;
+    }
+    if (!srv->cfg.backlog)
+        srv->cfg.backlog = 1024;
+    if (!srv->cfg.ident)
+        srv->cfg.ident = "server";
+    srv->main.spare = -1;
+    *out = srv;
+    return 0;
+}
+
+void ibx_server_free(ibx_server *srv)
+{
+    if (!srv)
+        return;
+    for (size_t i = 0; i < srv->nls; i++)
+        if (srv->ls[i].fd >= 0)
+            close(srv->ls[i].fd);
+    free(srv->ls);
+    free(srv->units);
+    free(srv->kids);
+    free(srv);
+}
+
+static int add_listener(ibx_server *srv, int fd, const struct ibx_proto *proto,
+                        void *ctx)
+{
+    struct listener *ls = realloc(srv->ls, (srv->nls + 1) * sizeof *ls);
+    if (!ls)
+        return -ENOMEM;
+    srv->ls = ls;
+    struct listener *l = &ls[srv->nls];
+    l->fd = fd;
+    l->proto = proto;
+    l->ctx = ctx;
+    int r = ibx_sock_local(fd, &l->addr);
+    if (r < 0)
+        return r;
+    srv->nls++;
+    char a[IBX_ADDRSTRLEN];
+    ibx_addr_format((struct sockaddr *)&l->addr.ss, l->addr.len, a, sizeof a);
+    enum ibx_model m = srv->cfg.model;
+    if (m == IBX_MODEL_PREFORK || m == IBX_MODEL_THREADPOOL || m == IBX_MODEL_REUSEPORT)
+        ibx_info(srv->cfg.log, "%s: listening on %s (tcp, model %s, %u workers)",
+                 proto->name, a, ibx_model_name(m), srv->cfg.workers);
+    else
+        ibx_info(srv->cfg.log, "%s: listening on %s (tcp, model %s)", proto->name,
+                 a, ibx_model_name(m));
+    return 0;
+}
+
+int ibx_server_listen(ibx_server *srv, const ibx_addr *addr,
+                      const struct ibx_proto *proto, void *ctx)
+{
+    int flags = srv->cfg.model == IBX_MODEL_REUSEPORT ? IBX_LISTEN_REUSEPORT : 0;
+    int fd = ibx_tcp_listen(addr, srv->cfg.backlog, flags);
+    if (fd < 0)
+        return fd;
+    int r = add_listener(srv, fd, proto, ctx);
+    if (r < 0)
+        close(fd);
+    return r;
+}
+
+int ibx_server_adopt(ibx_server *srv, int fd, const struct ibx_proto *proto,
+                     void *ctx)
+{
+    if (!ibx_sock_is_listener(fd))
+        return -ENOTSOCK;
+    int r = ibx_fd_nonblock(fd, true);
+    if (r < 0)
+        return r;
+    if (srv->cfg.model == IBX_MODEL_REUSEPORT) {
+        int one = 1;   /* the other workers bind beside it */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    }
+    return add_listener(srv, fd, proto, ctx);
+}
+
+int ibx_server_listener_addr(const ibx_server *srv, size_t i, ibx_addr *out)
+{
+    if (i >= srv->nls)
+        return -ENOENT;
+    *out = srv->ls[i].addr;
+    return 0;
+}
+
+int ibx_server_add_unit(ibx_server *srv, ibx_unit_start_fn start, void *arg)
+{
+    struct unit_start *u = realloc(srv->units, (srv->nunits + 1) * sizeof *u);
+    if (!u)
+        return -ENOMEM;
+    srv->units = u;
+    u[srv->nunits++] = (struct unit_start){start, arg};
+    return 0;
+}
+
+/* Stop the main loop once everything it waits for has ended. */
+void server_check_done(ibx_server *srv)
+{
+    ibx_worker *m = &srv->main;
+    if (!srv->stopping || m->nconns || m->nunits || srv->nthreads || srv->nkids)
+        return;
+    srv->done = true;
+    ibx_loop_stop(m->loop);
+}
+
+static void on_kill_timer(ibx_loop *loop, ibx_timer *t)
+{
+    ibx_server *srv = t->data;
+    if (srv->nkids) {
+        ibx_warn(srv->cfg.log, "%s: %zu children outlived the grace period; killing",
+                 srv->cfg.ident, srv->nkids);
+        kids_signal(srv, SIGKILL);
+    }
+}
+
+static void begin_shutdown(ibx_server *srv, int signo)
+{
+    ibx_worker *m = &srv->main;
+    if (!srv->stopping) {
+        srv->stopping = true;
+        ibx_info(srv->cfg.log, "%s: shutting down (%s), grace %u s", srv->cfg.ident,
+                 signo ? strsignal(signo) : "requested", srv->cfg.grace_ms / 1000);
+        threads_command(srv, CMD_DRAIN);
+        kids_signal(srv, SIGTERM);
+        if (srv->nkids) /* children that outlive their own grace are killed */
+            ibx_timer_start(m->loop, &srv->kill_timer, srv->cfg.grace_ms + 2000,
+                            on_kill_timer, srv);
+        worker_drain(m);
+    } else if (!srv->aborting) {
+        srv->aborting = true;
+        ibx_info(srv->cfg.log, "%s: second signal, stopping now", srv->cfg.ident);
+        threads_command(srv, CMD_ABORT);
+        kids_signal(srv, SIGKILL);
+        worker_abort(m);
+    }
+    server_check_done(srv);
+}
+
+static void on_signal(ibx_loop *loop, int signo, void *data)
+{
+    ibx_server *srv = data;
+    if (signo == SIGCHLD) {
+        kids_reap(srv);
+        if (!srv->stopping && srv->cfg.model == IBX_MODEL_PREFORK &&
+            prefork_spawn(srv) == IBX_SERVER_CHILD) {
+            ibx_loop_stop(loop);   /* a replacement child, finished */
+            return;
+        }
+        maybe_resume(&srv->main);
+        server_check_done(srv);
+        return;
+    }
+    begin_shutdown(srv, signo);
+}
+
+static void on_main_wake(ibx_loop *loop, void *data)
+{
+    ibx_server *srv = data;
+    if (atomic_exchange(&srv->main.cmd, CMD_NONE) == CMD_DRAIN && !srv->stopping)
+        begin_shutdown(srv, 0);
+    threads_reap(srv, false);
+    maybe_resume(&srv->main);
+    server_check_done(srv);
+}
+
+void ibx_server_shutdown(ibx_server *srv)
+{
+    atomic_store(&srv->main.cmd, CMD_DRAIN);
+    if (srv->main.loop)
+        ibx_loop_wake(srv->main.loop);
+}
+
+static int setup_main(ibx_server *srv, ibx_loop *loop)
+{
+    ibx_worker *m = &srv->main;
+    int r = worker_init(m, srv, loop);
+    if (r < 0)
+        return r;
+    enum ibx_model model = srv->cfg.model;
+    if (model == IBX_MODEL_ITERATIVE)
+        m->cap = 1;
+    else if (model == IBX_MODEL_EPOLL || model == IBX_MODEL_THREAD ||
+             model == IBX_MODEL_FORK)
+        m->cap = srv->cfg.max_conns;
+    int sigs[] = {SIGINT, SIGTERM, SIGCHLD};
+    size_t nsig = (model == IBX_MODEL_FORK || model == IBX_MODEL_PREFORK) ? 3 : 2;
+    for (size_t i = 0; i < nsig && r == 0; i++)
+        r = ibx_loop_signal(loop, sigs[i], on_signal, srv);
+    if (!r)
+        r = ibx_loop_set_wake(loop, on_main_wake, srv);
+    return r;
+}
+
+int ibx_server_run(ibx_server *srv)
+{
+    ibx_loop *loop;
+    int r = ibx_loop_new(&loop);
+    if (r < 0)
+        return r;
+    r = setup_main(srv, loop);
+    enum ibx_model m = srv->cfg.model;
+    for (size_t i = 0; !r && i < srv->nunits; i++)
+        r = srv->units[i].fn(&srv->main, srv->units[i].arg);
+    if (!r) {
+        if (m == IBX_MODEL_THREADPOOL || m == IBX_MODEL_REUSEPORT)
+            r = threads_start_pool(srv);
+        else if (m == IBX_MODEL_PREFORK)
+            r = prefork_spawn(srv);
+        else if (srv->nls)
+            r = worker_listen(&srv->main);
+    }
+    int lr = 0;
+    if (r < 0) {
+        /* a start-up failure: stop whatever did start, then clean up */
+        srv->stopping = srv->aborting = true;
+        threads_command(srv, CMD_ABORT);
+        kids_signal(srv, SIGKILL);
+        worker_abort(&srv->main);
+    }
+    /* The main loop may hold no watcher of its own (pool models) yet must
+     * run until everything has ended, so it is driven pass by pass. */
+    while (!srv->done && !srv->is_child && lr >= 0)
+        lr = ibx_loop_run_once(loop, -1);
+    if (lr > 0)
+        lr = 0;
+    if (srv->is_child) {
+        /* A fork/prefork child whose work is done. The loop is the
+         * parent's copy: release it without touching the shared epoll. */
+        worker_fini(&srv->main);
+        ibx_loop_free_forked(loop);
+        srv->main.loop = NULL;
+        return IBX_SERVER_CHILD;
+    }
+    threads_command(srv, CMD_ABORT);
+    threads_reap(srv, true);
+    /* children still alive here are past every grace period */
+    kids_signal(srv, SIGKILL);
+    for (size_t i = 0; i < srv->nkids; i++)
+        while (waitpid(srv->kids[i], NULL, 0) < 0 && errno == EINTR)
+            ;
+    srv->nkids = 0;
+    worker_unlisten(&srv->main);
+    /* on the error path units may remain: abort them and let their
+     * deferred frees run */
+    for_each_conn(&srv->main, true);
+    ibx_loop_run_once(loop, 0);
+    worker_fini(&srv->main);
+    ibx_loop_free(loop);
+    srv->main.loop = NULL;
+    return r < 0 ? r : lr;
+}
