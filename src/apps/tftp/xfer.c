@@ -417,7 +417,8 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
         x->gap_acked = false;
         x->dup_last = 0;
         if (final) {
-            send_ack(x, x->got, now);
+            if (!x->hold_final)
+                send_ack(x, x->got, now);
             x->state = XFER_DONE;
             return;
         }
@@ -529,6 +530,11 @@ void xfer_timeout(struct xfer *x, uint64_t now)
     x->gap_acked = false;
     x->dup_last = 0;
     arm(x, now);
+}
+
+void xfer_ack_final(struct xfer *x, uint64_t now)
+{
+    send_ack(x, x->got, now);
 }
 
 void xfer_writable(struct xfer *x, uint64_t now)

@@ -56,6 +56,8 @@ struct xfer {
     bool rto_fixed;           /* a negotiated timeout: retransmit after it */
     uint32_t giveup;          /* ms without progress before giving up */
     uint64_t max_bytes;       /* receiver: refuse more (0 = no limit) */
+    bool hold_final;          /* receiver: the owner sends the final ACK
+                                 (xfer_ack_final) once the file is stored */
     struct xfer_scratch *scratch;
     /* a control packet resent until the peer answers it: an OACK (sender:
      * until ACK 0; receiver: until DATA 1), or ACK 0 of a receiver */
@@ -109,6 +111,8 @@ void xfer_flush(struct xfer *x, uint64_t now);
 void xfer_timeout(struct xfer *x, uint64_t now);
 /* The socket is writable again after want_write. */
 void xfer_writable(struct xfer *x, uint64_t now);
+/* Receiver with hold_final, after storing the file: send the final ACK. */
+void xfer_ack_final(struct xfer *x, uint64_t now);
 /* Send ERROR code/msg to the peer and fail the transfer with why = msg. */
 void xfer_abort(struct xfer *x, uint16_t code, const char *msg);
 /* Free what xfer_begin() allocated (not the socket or file). */
