@@ -255,8 +255,8 @@ static void transfer_sync(struct transfer *t)
             transfer_close(t);
             return;
         }
+        log_transfer(t);   /* first, so the line exists once the peer knows */
         xfer_ack_final(x, now);
-        log_transfer(t);
         /* stay a little to re-ACK a repeated last block (lost final ACK) */
         t->dally = true;
         uint32_t d = x->rto_max * 2 < DALLY_MAX_MS ? x->rto_max * 2 : DALLY_MAX_MS;
@@ -392,8 +392,9 @@ static int negotiate(struct tftpd *s, const struct ibx_tftp_pkt *p, uint64_t siz
             }
             g->have |= IBX_TFTP_OPT_TSIZE;
             g->tsize = o->tsize;
-        } else if (p->u.req.mode == IBX_TFTP_OCTET) {
-            /* netascii sizes are unknown until encoded: leave it out */
+        } else if (p->u.req.mode == IBX_TFTP_OCTET && size > 0) {
+            /* netascii sizes are unknown until encoded: leave it out;
+             * so is 0, which curl rejects as an invalid tsize */
             g->have |= IBX_TFTP_OPT_TSIZE;
             g->tsize = size;
         }
@@ -501,6 +502,7 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     x->mode = p->u.req.mode;
     x->giveup = cfg->giveup_ms > 3 * x->rto_max ? cfg->giveup_ms : 3 * x->rto_max;
     x->max_bytes = upload ? cfg->max_size : 0;
+    x->hold_final = upload;   /* ACK the last block once it is stored */
     x->hold_final = upload;
     x->scratch = &s->scratch;
     if (grant.have) {

@@ -14,6 +14,8 @@
  * below a millisecond; this keeps a loss from stalling a fast transfer
  * while a spurious retransmission costs only duplicate packets. */
 #define RTO_FLOOR 4
+/* Least time between two ACKs sent in answer to duplicate DATA, ms. */
+#define DUP_ACK_GAP 2
 /* Retransmit timeout before any round trip was measured, ms. */
 #define RTO_INITIAL 1000
 
@@ -109,8 +111,8 @@ static void arm(struct xfer *x, uint64_t now) { x->deadline = now + x->rto; }
 /* Fold a round-trip sample into the estimate (RFC 6298 arithmetic). */
 static void rtt_sample(struct xfer *x, uint64_t ms)
 {
-    if (x->rto_fixed)
-        return;
+    if (x->rto_fixed || !x->sending)
+        return;   /* a receiver re-ACKs only after the full timeout */
     uint32_t m = ms > 60000 ? 60000 : (uint32_t)ms;
     if (!x->srtt8) {
         x->srtt8 = m * 8;
@@ -390,8 +392,10 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
                     uint64_t now)
 {
     if (x->state == XFER_DONE) {
-        /* dallying: the final ACK may have been lost */
-        if (ibx_tftp_block_index(x->got, b) == x->got)
+        /* dallying: the final ACK may have been lost (but with
+         * hold_final, not before the owner has sent it) */
+        if (ibx_tftp_block_index(x->got, b) == x->got &&
+            (!x->hold_final || x->final_acked))
             send_ack(x, x->got, now);
         return;
     }
@@ -407,15 +411,12 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
             return;
         }
         x->ctl_len = 0;   /* the OACK / ACK 0 was answered */
-        if (x->got == x->ack_sent)
-            rtt_sample(x, now - x->ack_t);
         if (take(x, data, len, final, now) < 0)
             return;
         x->got++;
         x->bytes += len;
         x->progress = now;
         x->gap_acked = false;
-        x->dup_last = 0;
         if (final) {
             if (!x->hold_final)
                 send_ack(x, x->got, now);
@@ -425,10 +426,11 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
         if (x->got - x->ack_sent >= x->window)
             send_ack(x, x->got, now);
     } else if (idx <= x->got) {
-        /* a retransmitted round: answer its first packet once */
-        if (!x->dup_last || idx <= x->dup_last)
+        /* a retransmission: our ACK was lost or is late. Answer at most
+         * one duplicate per DUP_ACK_GAP ms: a sender that answers every
+         * duplicate ACK (Sorcerer's Apprentice) cannot start a storm. */
+        if (now - x->ack_t >= DUP_ACK_GAP)
             send_ack(x, x->got, now);
-        x->dup_last = idx;
     } else if (!x->gap_acked) {
         send_ack(x, x->got, now);   /* report the gap once */
         x->gap_acked = true;
@@ -442,7 +444,11 @@ int xfer_begin(struct xfer *x, uint64_t now)
 {
     x->state = XFER_RUNNING;
     x->start = x->progress = now;
-    x->rto = x->rto_fixed || x->rto_max < RTO_INITIAL ? x->rto_max : RTO_INITIAL;
+    /* A sender adapts its timeout to the measured round trip; a receiver
+     * waits the full timeout before it repeats an ACK, since the sender's
+     * own timer repairs losses and early ACKs feed careless senders. */
+    x->rto = x->rto_fixed || !x->sending || x->rto_max < RTO_INITIAL ? x->rto_max
+                                                                     : RTO_INITIAL;
     x->acked = x->got = x->ack_sent = 0;
     x->next = 1;
     x->high = 0;
@@ -528,12 +534,12 @@ void xfer_timeout(struct xfer *x, uint64_t now)
     }
     send_ack(x, x->got, now);
     x->gap_acked = false;
-    x->dup_last = 0;
     arm(x, now);
 }
 
 void xfer_ack_final(struct xfer *x, uint64_t now)
 {
+    x->final_acked = true;
     send_ack(x, x->got, now);
 }
 

@@ -11,8 +11,10 @@
  *  - A duplicate ACK never triggers a send (no Sorcerer's Apprentice); only
  *    an ACK that advances does, and then the next window starts right
  *    after the acknowledged block (restart after a loss inside a window).
- *  - A receiver acknowledges a gap once, and a run of duplicates once per
- *    retransmission round, so a lost ACK is repaired without a storm.
+ *  - A receiver acknowledges a gap once, and duplicates at most once per
+ *    couple of milliseconds, so a lost ACK is repaired without feeding a
+ *    sender that answers every ACK; it repeats an ACK on its own only
+ *    after the full timeout.
  *  - Packets from another address or port get ERROR 5 and change nothing. */
 #ifndef IPCBOX_APPS_TFTP_XFER_H
 #define IPCBOX_APPS_TFTP_XFER_H
@@ -58,6 +60,7 @@ struct xfer {
     uint64_t max_bytes;       /* receiver: refuse more (0 = no limit) */
     bool hold_final;          /* receiver: the owner sends the final ACK
                                  (xfer_ack_final) once the file is stored */
+    bool final_acked;         /* receiver: xfer_ack_final() was called */
     struct xfer_scratch *scratch;
     /* a control packet resent until the peer answers it: an OACK (sender:
      * until ACK 0; receiver: until DATA 1), or ACK 0 of a receiver */
@@ -89,7 +92,6 @@ struct xfer {
     uint64_t ack_sent;        /* highest block acknowledged */
     uint64_t ack_t;           /* when it was acknowledged */
     bool gap_acked;           /* a gap was reported for got + 1 */
-    uint64_t dup_last;        /* last duplicate seen since progress (0 = none) */
     struct ibx_netascii na;
     struct iovec pend[XFER_BATCH];  /* in-order payloads not yet written */
     unsigned npend;
