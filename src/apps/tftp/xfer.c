@@ -131,10 +131,13 @@ static void rtt_sample(struct xfer *x, uint64_t ms)
     x->rto = rto < x->rto_max ? rto : x->rto_max;
 }
 
+/* Double the timeout after a loss, up to four times the ceiling: a
+ * silence longer than the peer's own timeout lets a peer that stopped
+ * answering our retransmissions speak first. A new sample resets it. */
 static void backoff(struct xfer *x)
 {
-    uint32_t r = x->rto * 2;
-    x->rto = r < x->rto_max ? r : x->rto_max;
+    uint32_t r = x->rto * 2, cap = x->rto_max * 4;
+    x->rto = r < cap ? r : cap;
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -204,6 +207,13 @@ static int fill_netascii(struct xfer *x, uint64_t idx, uint8_t *s, size_t *len)
     return 0;
 }
 
+/* Errors that retransmitting cannot cure. */
+static bool send_fatal(int err)
+{
+    return err == EBADF || err == ENOTSOCK || err == EFAULT || err == EINVAL ||
+           err == EMSGSIZE || err == EAFNOSUPPORT || err == EDESTADDRREQ;
+}
+
 static void pump(struct xfer *x, uint64_t now)
 {
     struct mmsghdr msgs[XFER_BATCH];
@@ -252,11 +262,15 @@ static void pump(struct xfer *x, uint64_t now)
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 x->want_write = true;
-            } else if (errno != ENOBUFS && errno != EINTR) {
+                break;
+            }
+            if (send_fatal(errno)) {
                 failf(x, "send: %s", strerror(errno));
                 return;
             }
-            break;   /* ENOBUFS: treat as loss, the timer resends */
+            /* a firewall (EPERM), a full queue (ENOBUFS), an ICMP error:
+             * the packet is lost like on the wire; the timer repairs it */
+            n = 1;
         }
         for (int i = 0; i < n; i++)
             if (x->next + (uint64_t)i <= x->high) {

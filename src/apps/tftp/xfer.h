@@ -54,7 +54,7 @@ struct xfer {
     enum ibx_tftp_mode mode;
     uint32_t blksize;
     uint32_t window;
-    uint32_t rto_max;         /* ms: ceiling of the retransmit timeout */
+    uint32_t rto_max;         /* ms: retransmit timeout ceiling (x4 backoff) */
     bool rto_fixed;           /* a negotiated timeout: retransmit after it */
     uint32_t giveup;          /* ms without progress before giving up */
     uint64_t max_bytes;       /* receiver: refuse more (0 = no limit) */
