@@ -9,7 +9,7 @@ TEST_BUILD ?= build-test
 FUZZ_SECONDS ?= 10
 
 .PHONY: all build deps run test check fuzz install clean \
-        bench-http bench-transfer bench-tftp bench-ipc
+        bench-echo bench-http bench-transfer bench-tftp bench-ipc
 
 all: build
 
@@ -58,3 +58,5 @@ bench-tftp: build
 	@scripts/deps.sh bench && bench/tftp.sh
 bench-ipc: build
 	@scripts/deps.sh bench && bench/ipc.sh
+bench-echo: build
+	@bench/echo.sh

@@ -111,7 +111,7 @@ void ibx_loop_defer(ibx_loop *loop, ibx_defer *d, ibx_defer_cb cb, void *data);
  * thread (block it before creating threads so no other thread takes it:
  * see ibx_signals_block). Returns 0 or -errno. */
 int ibx_loop_signal(ibx_loop *loop, int signo, ibx_signal_cb cb, void *data);
-/* Block the usual process-control signals (INT, TERM, HUP, CHLD, QUIT,
+/* Block the usual process-control signals (INT, TERM, HUP, CHLD,
  * USR1, USR2) in the calling thread and ignore SIGPIPE; call first in
  * main() so that threads inherit the mask. Returns 0 or -errno. */
 int ibx_signals_block(void);

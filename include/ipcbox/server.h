@@ -122,6 +122,15 @@ typedef int (*ibx_unit_start_fn)(ibx_worker *w, void *arg);
 /* Register a unit starter. Returns 0 or -errno. */
 int ibx_server_add_unit(ibx_server *srv, ibx_unit_start_fn start, void *arg);
 
+/* Run cb on every loop that owns connections' process when signo (SIGHUP,
+ * SIGUSR1, SIGUSR2) arrives: on the main loop, and in each fork/prefork
+ * child (the parent forwards the signal). In thread models cb runs on the
+ * main thread while workers run: make it thread-safe (to reopen a log,
+ * open the new file and dup2() it over the old fd, which is atomic).
+ * Register before ibx_server_run(). Returns 0 or -errno. */
+int ibx_server_on_signal(ibx_server *srv, int signo, ibx_signal_cb cb,
+                         void *data);
+
 /* Run until shut down. Returns 0 after a clean shutdown, a positive
  * IBX_SERVER_CHILD in a fork/prefork child whose work is done (the caller
  * frees what it owns and exits 0 without further output), or -errno. */

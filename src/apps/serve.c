@@ -134,7 +134,7 @@ int serve_main(int argc, char **argv)
         rc = IBX_EXIT_USAGE;
     }
     if (!rc)
-        ibx_info(&cli.log, "serve: %zu services serving %s", started, dir);
+        ibx_info(&cli.log, "serve: %zu service(s) on one loop, serving %s", started, dir);
     bool child = false;
     if (!rc)
         rc = ibx_cli_run_server(&cli, srv, &child);

@@ -89,23 +89,32 @@ static int numeric(const char *host, uint16_t port, ibx_addr *out)
     return -EINVAL;
 }
 
+/* Host and port of text, with the defaults filled in. */
+static int split_defaults(const char *text, const char *default_host,
+                          uint16_t default_port, char *host, size_t hostsz,
+                          uint16_t *port)
+{
+    bool has_port;
+    *port = default_port;
+    if (split(text ? text : "", host, hostsz, port, &has_port) < 0)
+        return -EINVAL;
+    if (!has_port)
+        *port = default_port;
+    if (!host[0]) {
+        if (!default_host)
+            return -EINVAL;
+        snprintf(host, hostsz, "%s", default_host);
+    }
+    return 0;
+}
+
 int ibx_addr_parse(const char *text, const char *default_host,
                    uint16_t default_port, ibx_addr *out)
 {
     char host[256];
-    uint16_t port = default_port;
-    bool has_port;
-    if (!text)
-        text = "";
-    if (split(text, host, sizeof host, &port, &has_port) < 0)
+    uint16_t port;
+    if (split_defaults(text, default_host, default_port, host, sizeof host, &port) < 0)
         return -EINVAL;
-    if (!has_port)
-        port = default_port;
-    if (!host[0]) {
-        if (!default_host)
-            return -EINVAL;
-        snprintf(host, sizeof host, "%s", default_host);
-    }
     return numeric(host, port, out);
 }
 
@@ -113,19 +122,9 @@ int ibx_addr_resolve(const char *text, const char *default_host,
                      uint16_t default_port, int socktype, ibx_addr *out)
 {
     char host[256];
-    uint16_t port = default_port;
-    bool has_port;
-    if (!text)
-        text = "";
-    if (split(text, host, sizeof host, &port, &has_port) < 0)
+    uint16_t port;
+    if (split_defaults(text, default_host, default_port, host, sizeof host, &port) < 0)
         return -EINVAL;
-    if (!has_port)
-        port = default_port;
-    if (!host[0]) {
-        if (!default_host)
-            return -EINVAL;
-        snprintf(host, sizeof host, "%s", default_host);
-    }
     if (numeric(host, port, out) == 0)
         return 0;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = socktype};

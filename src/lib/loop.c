@@ -91,12 +91,9 @@ static void run_deferred(ibx_loop *l)
     }
 }
 
-void ibx_loop_free(ibx_loop *l)
+/* Close this process's fds of the loop and free its memory. */
+static void loop_release(ibx_loop *l)
 {
-    if (!l)
-        return;
-    while (l->dhead)
-        run_deferred(l);
     if (l->sigfd >= 0)
         close(l->sigfd);
     if (l->wakefd >= 0)
@@ -106,17 +103,19 @@ void ibx_loop_free(ibx_loop *l)
     free(l);
 }
 
-void ibx_loop_free_forked(ibx_loop *l)
+void ibx_loop_free(ibx_loop *l)
 {
     if (!l)
         return;
-    if (l->sigfd >= 0)
-        close(l->sigfd);
-    if (l->wakefd >= 0)
-        close(l->wakefd);
-    close(l->epfd);
-    free(l->heap);
-    free(l);
+    while (l->dhead)
+        run_deferred(l);
+    loop_release(l);
+}
+
+void ibx_loop_free_forked(ibx_loop *l)
+{
+    if (l)
+        loop_release(l);
 }
 
 uint64_t ibx_loop_now(const ibx_loop *l) { return l->now; }
@@ -309,7 +308,7 @@ int ibx_signals_block(void)
 {
     sigset_t set;
     sigemptyset(&set);
-    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2};
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&set, sigs[i]);
     int r = pthread_sigmask(SIG_BLOCK, &set, NULL);

@@ -275,6 +275,20 @@ void worker_abort(ibx_worker *w)
 
 /* ---- server ---------------------------------------------------------------- */
 
+static void begin_shutdown(ibx_server *srv, int signo);
+
+static void on_main_wake(ibx_loop *loop, void *data)
+{
+    ibx_server *srv = data;
+    if (atomic_exchange(&srv->main.cmd, CMD_NONE) == CMD_DRAIN && !srv->stopping)
+        begin_shutdown(srv, 0);
+    threads_reap(srv, false);
+    maybe_resume(&srv->main);
+    server_check_done(srv);
+}
+
+
+
 int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg)
 {
     ibx_server *srv = calloc(1, sizeof *srv);
@@ -290,6 +304,16 @@ int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg)
     if (!srv->cfg.ident)
         srv->cfg.ident = "server";
     srv->main.spare = -1;
+    /* The main loop exists from the start, so that ibx_server_shutdown()
+     * is safe from any thread at any time, even before ibx_server_run(). */
+    int r = ibx_loop_new(&srv->main.loop);
+    if (!r)
+        r = ibx_loop_set_wake(srv->main.loop, on_main_wake, srv);
+    if (r < 0) {
+        ibx_loop_free(srv->main.loop);
+        free(srv);
+        return r;
+    }
     *out = srv;
     return 0;
 }
@@ -304,6 +328,10 @@ void ibx_server_free(ibx_server *srv)
     free(srv->ls);
     free(srv->units);
     free(srv->kids);
+    if (srv->is_child)
+        ibx_loop_free_forked(srv->main.loop);   /* the parent's epoll */
+    else
+        ibx_loop_free(srv->main.loop);
     free(srv);
 }
 
@@ -380,6 +408,49 @@ int ibx_server_add_unit(ibx_server *srv, ibx_unit_start_fn start, void *arg)
     return 0;
 }
 
+int ibx_server_on_signal(ibx_server *srv, int signo, ibx_signal_cb cb,
+                         void *data)
+{
+    if (signo == SIGINT || signo == SIGTERM || signo == SIGCHLD)
+        return -EINVAL;   /* the server's own */
+    if (srv->nhooks == sizeof srv->hooks / sizeof srv->hooks[0])
+        return -ENOSPC;
+    srv->hooks[srv->nhooks++] = (struct sig_hook){signo, cb, data};
+    return 0;
+}
+
+static void on_hook_signal(ibx_loop *loop, int signo, void *data)
+{
+    ibx_server *srv = data;
+    for (size_t i = 0; i < srv->nhooks; i++)
+        if (srv->hooks[i].signo == signo)
+            srv->hooks[i].cb(loop, signo, srv->hooks[i].data);
+}
+
+static void on_hook_forward(ibx_loop *loop, int signo, void *data)
+{
+    on_hook_signal(loop, signo, data);
+    kids_signal(data, signo);
+}
+
+/* Deliver the registered hooks on loop; the main loop of a process model
+ * also forwards them to the children. */
+int hooks_register(ibx_server *srv, ibx_loop *loop, bool forward)
+{
+    for (size_t i = 0; i < srv->nhooks; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i; k++)
+            seen |= srv->hooks[k].signo == srv->hooks[i].signo;
+        if (seen)
+            continue;
+        int r = ibx_loop_signal(loop, srv->hooks[i].signo,
+                                forward ? on_hook_forward : on_hook_signal, srv);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Stop the main loop once everything it waits for has ended. */
 void server_check_done(ibx_server *srv)
 {
@@ -440,21 +511,10 @@ static void on_signal(ibx_loop *loop, int signo, void *data)
     begin_shutdown(srv, signo);
 }
 
-static void on_main_wake(ibx_loop *loop, void *data)
-{
-    ibx_server *srv = data;
-    if (atomic_exchange(&srv->main.cmd, CMD_NONE) == CMD_DRAIN && !srv->stopping)
-        begin_shutdown(srv, 0);
-    threads_reap(srv, false);
-    maybe_resume(&srv->main);
-    server_check_done(srv);
-}
-
 void ibx_server_shutdown(ibx_server *srv)
 {
     atomic_store(&srv->main.cmd, CMD_DRAIN);
-    if (srv->main.loop)
-        ibx_loop_wake(srv->main.loop);
+    ibx_loop_wake(srv->main.loop);
 }
 
 static int setup_main(ibx_server *srv, ibx_loop *loop)
@@ -474,17 +534,14 @@ static int setup_main(ibx_server *srv, ibx_loop *loop)
     for (size_t i = 0; i < nsig && r == 0; i++)
         r = ibx_loop_signal(loop, sigs[i], on_signal, srv);
     if (!r)
-        r = ibx_loop_set_wake(loop, on_main_wake, srv);
+        r = hooks_register(srv, loop, nsig == 3);
     return r;
 }
 
 int ibx_server_run(ibx_server *srv)
 {
-    ibx_loop *loop;
-    int r = ibx_loop_new(&loop);
-    if (r < 0)
-        return r;
-    r = setup_main(srv, loop);
+    ibx_loop *loop = srv->main.loop;
+    int r = setup_main(srv, loop);
     enum ibx_model m = srv->cfg.model;
     for (size_t i = 0; !r && i < srv->nunits; i++)
         r = srv->units[i].fn(&srv->main, srv->units[i].arg);
@@ -514,8 +571,6 @@ int ibx_server_run(ibx_server *srv)
         /* A fork/prefork child whose work is done. The loop is the
          * parent's copy: release it without touching the shared epoll. */
         worker_fini(&srv->main);
-        ibx_loop_free_forked(loop);
-        srv->main.loop = NULL;
         return IBX_SERVER_CHILD;
     }
     threads_command(srv, CMD_ABORT);
@@ -532,7 +587,5 @@ int ibx_server_run(ibx_server *srv)
     for_each_conn(&srv->main, true);
     ibx_loop_run_once(loop, 0);
     worker_fini(&srv->main);
-    ibx_loop_free(loop);
-    srv->main.loop = NULL;
     return r < 0 ? r : lr;
 }

@@ -15,6 +15,12 @@ struct listener {
     ibx_addr addr;       /* bound address (reuseport workers bind it again) */
 };
 
+struct sig_hook {
+    int signo;
+    ibx_signal_cb cb;
+    void *data;
+};
+
 struct unit_start {
     ibx_unit_start_fn fn;
     void *arg;
@@ -55,6 +61,8 @@ struct ibx_server {
     size_t nls;
     struct unit_start *units;
     size_t nunits;
+    struct sig_hook hooks[4];
+    size_t nhooks;
     ibx_worker main;
     bool stopping;        /* first signal seen */
     bool aborting;        /* second signal / grace over */
@@ -77,6 +85,7 @@ void worker_unlisten(ibx_worker *w);
 void worker_drain(ibx_worker *w);
 void worker_abort(ibx_worker *w);
 void server_check_done(ibx_server *srv);
+int hooks_register(ibx_server *srv, ibx_loop *loop, bool forward);
 
 /* server_models.c */
 int threads_start_pool(ibx_server *srv);

@@ -257,6 +257,8 @@ static void child_serve(ibx_server *srv, int fd, const struct listener *l,
         r = ibx_loop_signal(loop, SIGTERM, on_child_signal, &w);
     if (!r)
         r = ibx_loop_signal(loop, SIGINT, on_child_signal, &w);
+    if (!r)
+        r = hooks_register(srv, loop, false);
     if (!r && fd >= 0) {
         r = l->proto->open(&w, fd, (const struct sockaddr *)peer, plen, l->ctx);
         fd = -1;   /* open owns it now, even on failure */

@@ -1,0 +1,71 @@
+# Limits: --max-conns pauses accepting at the cap (and resumes), and a
+# server out of file descriptors sheds connections instead of spinning,
+# then serves again once descriptors are free.
+. "$(dirname "$0")/../lib.sh"
+
+# --max-conns 2: a third client waits until one of the first two leaves
+for m in epoll thread fork; do
+    start_server "$T/cap-$m.log" "$IPCBOX" echo --listen 127.0.0.1:0 --max-conns 2 --model $m
+    exec 3<>/dev/tcp/127.0.0.1/"$PORT"; printf 'a\n' >&3; read -r -t 10 x <&3
+    exec 4<>/dev/tcp/127.0.0.1/"$PORT"; printf 'b\n' >&4; read -r -t 10 y <&4
+    [ "$x$y" = ab ] || fail "$m: first two clients not served"
+    exec 5<>/dev/tcp/127.0.0.1/"$PORT"; printf 'c\n' >&5
+    read -r -t 1 z <&5 && fail "$m: third client served above --max-conns"
+    exec 3>&-
+    read -r -t 10 z <&5
+    [ "$z" = c ] || fail "$m: third client not served after one left"
+    exec 4>&- 5>&-
+    kill -TERM "$SPID"; wait_exit "$SPID" 10; [ "$RC" = 0 ] || fail "$m: exit"
+    no_sanitizer_report "$T/cap-$m.log"
+    pass "$m: --max-conns pauses and resumes accepting"
+done
+
+# EMFILE: with 40 descriptors the server cannot hold 60 clients; it sheds
+# the excess (they see a close) and keeps serving the rest, then serves new
+# clients normally.
+(
+    ulimit -n 40
+    exec "$IPCBOX" echo --listen 127.0.0.1:0
+) 2>"$T/emfile.log" &
+SPID=$!; PIDS+=("$SPID")
+for i in $(seq 200); do grep -q "listening on" "$T/emfile.log" && break; sleep 0.05; done
+PORT=$(grep -m1 -o "listening on [^ ]*" "$T/emfile.log" | sed 's/.*://')
+python3 - "$PORT" <<'PY' || fail "EMFILE: server did not shed and recover"
+import socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for i in range(60):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    socks.append(s)
+served = shed = 0
+for s in socks:
+    try:
+        s.sendall(b"x")
+        served += s.recv(1) == b"x"
+    except (socket.timeout, ConnectionResetError):
+        pass
+    except OSError:
+        pass
+for s in socks:
+    s.close()
+if served == 0 or served == 60:
+    sys.exit("served %d of 60: expected some served and some shed" % served)
+time.sleep(0.2)
+# fresh clients are served again
+for i in range(5):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"again")
+    data = b""
+    while len(data) < 5:
+        chunk = s.recv(5)
+        if not chunk: break
+        data += chunk
+    if data != b"again":
+        sys.exit("client %d after recovery got %r" % (i, data))
+    s.close()
+PY
+kill -0 "$SPID" || fail "EMFILE: server died"
+grep -q "accept" "$T/emfile.log" || fail "EMFILE: shedding not logged"
+kill -TERM "$SPID"; wait_exit "$SPID" 10; [ "$RC" = 0 ] || fail "EMFILE: exit"
+no_sanitizer_report "$T/emfile.log"
+pass "EMFILE: sheds, recovers"

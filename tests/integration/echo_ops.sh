@@ -1,0 +1,49 @@
+# Operations: --daemon with --pidfile, systemd socket activation, serve.
+. "$(dirname "$0")/../lib.sh"
+
+# --daemon --pidfile: detaches, writes the pid, removes it on exit
+"$IPCBOX" echo --listen 127.0.0.1:0 --daemon --pidfile "$T/echo.pid" 2>"$T/d.log" \
+    || fail "daemon start"
+for i in $(seq 100); do [ -s "$T/echo.pid" ] && break; sleep 0.05; done
+dpid=$(cat "$T/echo.pid"); PIDS+=("$dpid")
+kill -0 "$dpid" || fail "daemon not running"
+dport=$(ss -Htlnp 2>/dev/null | grep "pid=$dpid," | awk '{print $4}' | sed 's/.*://' | head -1)
+[ -n "$dport" ] || fail "daemon port not found"
+"$TOOLS/echoload" -n 2 -b 1000 127.0.0.1:"$dport" >/dev/null || fail "daemon echo"
+kill -TERM "$dpid"
+for i in $(seq 200); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$dpid" 2>/dev/null && fail "daemon did not stop"
+[ ! -e "$T/echo.pid" ] || fail "pidfile left behind"
+pass "--daemon --pidfile"
+
+# socket activation: the inherited fd is used, --listen is ignored
+"$TOOLS/activate" "$T/port" "$IPCBOX" echo 2>"$T/act.log" &
+apid=$!; PIDS+=("$apid")
+for i in $(seq 200); do grep -q "listening on" "$T/act.log" 2>/dev/null && break; sleep 0.05; done
+aport=$(cat "$T/port")
+grep -q "listening on 127.0.0.1:$aport" "$T/act.log" || { cat "$T/act.log"; fail "activation: wrong listener"; }
+"$TOOLS/echoload" -n 3 -b 1000 127.0.0.1:"$aport" >/dev/null || fail "activation echo"
+kill -TERM "$apid"; wait_exit "$apid" 10; [ "$RC" = 0 ] || fail "activation exit"
+pass "socket activation"
+
+# serve: every service on one loop; echo over TCP and UDP
+mkdir -p "$T/root"
+args=()
+for s in $("$IPCBOX" serve --help | awk '/^Runs every/{p=1;next} p&&/^  [a-z]/{print $1} /^$/{if(p)exit}'); do
+    args+=("--$s-listen" "127.0.0.1:0")
+done
+start_server "$T/serve.log" "$IPCBOX" serve "$T/root" "${args[@]}"
+eport=$(port_of "$T/serve.log" "echo: listening on .*(tcp")
+[ -n "$eport" ] || { cat "$T/serve.log"; fail "serve: no echo tcp line"; }
+out=$(printf 'hi serve\n' | timeout 10 nc -q1 127.0.0.1 "$eport")
+[ "$out" = "hi serve" ] || fail "serve echo tcp got '$out'"
+"$TOOLS/echoload" --udp 100 127.0.0.1:"$eport" || fail "serve echo udp"
+kill -TERM "$SPID"; wait_exit "$SPID" 15; [ "$RC" = 0 ] || fail "serve exit"
+no_sanitizer_report "$T/serve.log"
+"$IPCBOX" serve "$T/root" --no-echo "${args[@]}" 2>"$T/s2.log" &
+s2=$!; PIDS+=("$s2")
+sleep 0.3 2>/dev/null
+if kill -0 "$s2" 2>/dev/null; then kill -TERM "$s2"; wait "$s2"; fi
+grep -q "echo: listening" "$T/s2.log" && fail "--no-echo still started echo"
+"$IPCBOX" serve /nonexistent 2>/dev/null; [ $? = 2 ] || fail "serve missing dir exit"
+pass "serve"

@@ -1,0 +1,265 @@
+/* Unit tests for src/lib/loop.c: timer heap order and cancellation, deferred
+ * callbacks, fd watchers, signals and cross-thread wakes. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ipcbox/loop.h"
+
+/* Each timer records its deadline so order can be checked. */
+struct ttimer {
+    ibx_timer t;
+    uint64_t ms;
+    int id;
+    struct trec *rec;
+};
+struct trec {
+    uint64_t fired_ms[4096];
+    int fired_id[4096];
+    int n;
+};
+
+static void on_ttimer(ibx_loop *l, ibx_timer *t)
+{
+    struct ttimer *x = t->data;
+    x->rec->fired_ms[x->rec->n] = x->ms;
+    x->rec->fired_id[x->rec->n++] = x->id;
+}
+
+static void test_timers_fire_in_deadline_order(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(ibx_loop_new(&l), 0);
+    enum { N = 2000 };
+    struct ttimer *t = calloc(N, sizeof *t);
+    struct trec *rec = calloc(1, sizeof *rec);
+    srand(42);
+    for (int i = 0; i < N; i++) {
+        t[i].ms = (uint64_t)(rand() % 40);
+        t[i].id = i;
+        t[i].rec = rec;
+        assert_int_equal(ibx_timer_start(l, &t[i].t, t[i].ms, on_ttimer, &t[i]), 0);
+    }
+    /* cancel every third one, re-arm every fifth */
+    int expect = N;
+    for (int i = 0; i < N; i += 3) {
+        ibx_timer_stop(l, &t[i].t);
+        assert_false(ibx_timer_active(&t[i].t));
+        expect--;
+    }
+    for (int i = 1; i < N; i += 5)
+        if (i % 3) {
+            t[i].ms = 5;
+            ibx_timer_start(l, &t[i].t, 5, on_ttimer, &t[i]);
+        }
+    assert_int_equal(ibx_loop_run(l), 0);
+    assert_int_equal(rec->n, expect);
+    for (int i = 1; i < rec->n; i++)
+        assert_true(rec->fired_ms[i - 1] <= rec->fired_ms[i]);
+    for (int i = 0; i < rec->n; i++)
+        assert_int_not_equal(rec->fired_id[i] % 3, 0);
+    free(t);
+    free(rec);
+    ibx_loop_free(l);
+}
+
+static void test_equal_deadlines_are_fifo(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(ibx_loop_new(&l), 0);
+    struct ttimer t[50];
+    struct trec *rec = calloc(1, sizeof *rec);
+    for (int i = 0; i < 50; i++) {
+        t[i] = (struct ttimer){.ms = 1, .id = i, .rec = rec};
+        ibx_timer_start(l, &t[i].t, 1, on_ttimer, &t[i]);
+    }
+    ibx_loop_run(l);
+    assert_int_equal(rec->n, 50);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(rec->fired_id[i], i);
+    free(rec);
+    ibx_loop_free(l);
+}
+
+struct deferrer {
+    ibx_defer d[3];
+    int log[8];
+    int n;
+};
+
+static void on_defer(ibx_loop *l, ibx_defer *d)
+{
+    struct deferrer *x = d->data;
+    x->log[x->n++] = (int)(d - x->d);
+    if (d == &x->d[0])   /* queued from a deferred callback: next pass */
+        ibx_loop_defer(l, &x->d[2], on_defer, x);
+}
+
+static void test_defer_runs_in_order_and_once(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(ibx_loop_new(&l), 0);
+    struct deferrer x = {0};
+    ibx_loop_defer(l, &x.d[0], on_defer, &x);
+    ibx_loop_defer(l, &x.d[1], on_defer, &x);
+    ibx_loop_defer(l, &x.d[1], on_defer, &x);   /* idempotent while queued */
+    assert_int_equal(ibx_loop_run_once(l, 0), 0);
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.log[0], 0);
+    assert_int_equal(x.log[1], 1);
+    ibx_loop_run_once(l, 0);
+    assert_int_equal(x.n, 3);
+    assert_int_equal(x.log[2], 2);
+    ibx_loop_free(l);
+}
+
+struct piper {
+    ibx_io io;
+    char got[64];
+    size_t n;
+    ibx_loop *loop;
+};
+
+static void on_pipe(ibx_loop *l, ibx_io *io, uint32_t ev)
+{
+    struct piper *p = io->data;
+    ssize_t r = read(io->fd, p->got + p->n, sizeof p->got - p->n);
+    if (r > 0)
+        p->n += (size_t)r;
+    else
+        ibx_io_stop(l, io);   /* EOF: the loop ends with no watcher left */
+}
+
+static void test_io_reads_until_eof(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(ibx_loop_new(&l), 0);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    struct piper p = {0};
+    assert_int_equal(ibx_io_start(l, &p.io, fds[0], EPOLLIN, on_pipe, &p), 0);
+    assert_int_equal(ibx_io_start(l, &p.io, fds[0], EPOLLIN, on_pipe, &p), -EBUSY);
+    assert_int_equal(write(fds[1], "hello", 5), 5);
+    close(fds[1]);
+    assert_int_equal(ibx_loop_run(l), 0);
+    assert_int_equal(p.n, 5);
+    assert_memory_equal(p.got, "hello", 5);
+    assert_false(p.io.active);
+    close(fds[0]);
+    ibx_loop_free(l);
+}
+
+/* A watcher stopped by an earlier callback of the same pass must not see
+ * that pass's event. */
+struct pair {
+    ibx_io a, b;
+    int a_calls, b_calls;
+};
+
+static void on_pair(ibx_loop *l, ibx_io *io, uint32_t ev)
+{
+    struct pair *p = io->data;
+    if (io == &p->a) {
+        p->a_calls++;
+        ibx_io_stop(l, &p->b);
+        ibx_io_stop(l, &p->a);
+    } else {
+        p->b_calls++;
+        ibx_io_stop(l, &p->a);
+        ibx_io_stop(l, &p->b);
+    }
+}
+
+static void test_stopped_watcher_gets_no_stale_event(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(ibx_loop_new(&l), 0);
+    int p1[2], p2[2];
+    assert_int_equal(pipe(p1), 0);
+    assert_int_equal(pipe(p2), 0);
+    struct pair p = {0};
+    ibx_io_start(l, &p.a, p1[0], EPOLLIN, on_pair, &p);
+    ibx_io_start(l, &p.b, p2[0], EPOLLIN, on_pair, &p);
+    assert_int_equal(write(p1[1], "x", 1), 1);
+    assert_int_equal(write(p2[1], "x", 1), 1);
+    assert_int_equal(ibx_loop_run_once(l, 1000), 2);
+    assert_int_equal(p.a_calls + p.b_calls, 1);
+    close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
+    ibx_loop_free(l);
+}
+
+static void stop_loop(ibx_loop *l, ibx_timer *t)
+{
+    ibx_loop_stop(l);
+}
+
+static void on_sig(ibx_loop *l, int signo, void *data)
+{
+    *(int *)data = signo;
+    ibx_loop_stop(l);
+}
+
+static void test_signal_is_a_loop_event(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(ibx_loop_new(&l), 0);
+    int got = 0;
+    assert_int_equal(ibx_loop_signal(l, SIGUSR1, on_sig, &got), 0);
+    ibx_timer keep = {0};   /* keeps the loop alive while it waits */
+    ibx_timer_start(l, &keep, 10000, stop_loop, NULL);
+    kill(getpid(), SIGUSR1);
+    assert_int_equal(ibx_loop_run(l), 0);
+    assert_int_equal(got, SIGUSR1);
+    ibx_loop_free(l);
+}
+
+static void on_wake(ibx_loop *l, void *data)
+{
+    (*(int *)data)++;
+    ibx_loop_stop(l);
+}
+
+static void *waker(void *arg)
+{
+    ibx_loop_wake(arg);
+    return NULL;
+}
+
+static void test_wake_from_another_thread(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(ibx_loop_new(&l), 0);
+    int woken = 0;
+    assert_int_equal(ibx_loop_set_wake(l, on_wake, &woken), 0);
+    ibx_timer keep = {0};
+    ibx_timer_start(l, &keep, 10000, stop_loop, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, waker, l);
+    assert_int_equal(ibx_loop_run(l), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(woken, 1);
+    ibx_loop_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timers_fire_in_deadline_order),
+        cmocka_unit_test(test_equal_deadlines_are_fifo),
+        cmocka_unit_test(test_defer_runs_in_order_and_once),
+        cmocka_unit_test(test_io_reads_until_eof),
+        cmocka_unit_test(test_stopped_watcher_gets_no_stale_event),
+        cmocka_unit_test(test_signal_is_a_loop_event),
+        cmocka_unit_test(test_wake_from_another_thread),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
