@@ -25,15 +25,15 @@ chmod -R a+rwX "$WORK"
 start_tftpd "$WORK/tftpd.log" --create --allow-overwrite "$SRV"
 echo "our tftpd on 127.0.0.1:$PORT"
 n=0
-dl() { n=$((n + 1)); echo "$OUT/$n.$1"; }   # a fresh output name
+dl() { n=$((n + 1)); o="$OUT/$n.$1"; }   # a fresh output name in $o
 
 # ---- our server with tftp-hpa's client --------------------------------------
 for f in zero.bin exact512x8.bin random.bin wrap.bin; do
-    o=$(dl "$f")
+    dl "$f"
     check "ipcbox-tftpd <- tftp-hpa get $f octet" \
         bash -c "tftp 127.0.0.1 $PORT -m binary -c get $f $o && cmp $SRV/$f $o"
 done
-o=$(dl txt)
+dl txt
 check "ipcbox-tftpd <- tftp-hpa get text.txt netascii" \
     bash -c "tftp 127.0.0.1 $PORT -m ascii -c get text.txt $o && cmp $SRV/text.txt $o"
 cp "$SRV/random.bin" "$WORK/up-hpa.bin"
@@ -46,12 +46,12 @@ check "ipcbox-tftpd <- tftp-hpa put text.txt netascii" \
 # ---- our server with atftp (windowsize) -------------------------------------
 for f in zero.bin exact512x8.bin exact1468x3.bin random.bin wrap.bin; do
     for opt in "" "--option windowsize\ 16" "--option windowsize\ 8 --option blksize\ 1468"; do
-        o=$(dl "$f")
+        dl "$f"
         check "ipcbox-tftpd <- atftp get $f octet ${opt//\\/}" \
             bash -c "atftp $opt -g -r $f -l $o 127.0.0.1 $PORT && cmp $SRV/$f $o"
     done
 done
-o=$(dl txt)
+dl txt
 check "ipcbox-tftpd <- atftp get text.txt netascii" \
     bash -c "printf 'connect 127.0.0.1 $PORT\nmode netascii\nget text.txt $o\nquit\n' | atftp && cmp $SRV/text.txt $o"
 check "ipcbox-tftpd <- atftp put random.bin octet windowsize 4" \
@@ -60,12 +60,12 @@ check "ipcbox-tftpd <- atftp put random.bin octet windowsize 4" \
 # ---- our server with curl ---------------------------------------------------
 for f in zero.bin exact512x8.bin random.bin wrap.bin; do
     for bs in "" "--tftp-blksize 1468" "--tftp-blksize 8192"; do
-        o=$(dl "$f")
+        dl "$f"
         check "ipcbox-tftpd <- curl get $f octet $bs" \
             bash -c "curl -sS $bs -o $o tftp://127.0.0.1:$PORT/$f && cmp $SRV/$f $o"
     done
 done
-o=$(dl txt)
+dl txt
 check "ipcbox-tftpd <- curl get text.txt netascii (curl keeps the wire form)" \
     bash -c "curl -sS -o $o 'tftp://127.0.0.1:$PORT/text.txt;mode=netascii' && cmp $WORK/text.netascii $o"
 check "ipcbox-tftpd <- curl put exact512x8.bin octet blksize 1024" \
@@ -75,13 +75,13 @@ check "ipcbox-tftpd <- curl put exact512x8.bin octet blksize 1024" \
 for f in zero.bin exact512x8.bin random.bin wrap.bin; do
     for opt in "" "--windowsize 16" "--blksize 65464 --windowsize 16" "--blksize 8 --windowsize 64"; do
         [ "$f" = wrap.bin ] && [ "$opt" = "--blksize 8 --windowsize 64" ] && continue
-        o=$(dl "$f")
+        dl "$f"
         check "ipcbox-tftpd <- ipcbox-tftp get $f octet $opt" \
             bash -c "$IPCBOX tftp $opt 127.0.0.1:$PORT get $f $o && cmp $SRV/$f $o"
     done
 done
 for opt in "" "--windowsize 4 --blksize 100"; do
-    o=$(dl txt)
+    dl txt
     check "ipcbox-tftpd <- ipcbox-tftp get text.txt netascii $opt" \
         bash -c "$IPCBOX tftp --mode netascii $opt 127.0.0.1:$PORT get text.txt $o && cmp $SRV/text.txt $o"
     check "ipcbox-tftpd <- ipcbox-tftp put text.txt netascii $opt" \
@@ -119,12 +119,12 @@ done
 echo "atftpd on 127.0.0.1:$APORT"
 for f in zero.bin exact512x8.bin random.bin wrap.bin; do
     for opt in "" "--windowsize 16" "--blksize 1468 --windowsize 8"; do
-        o=$(dl "$f")
+        dl "$f"
         check "atftpd <- ipcbox-tftp get $f octet $opt" \
             bash -c "$IPCBOX tftp $opt 127.0.0.1:$APORT get $f $o && cmp $ATFTPD_ROOT/$f $o"
     done
 done
-o=$(dl txt)
+dl txt
 check "atftpd <- ipcbox-tftp get text.txt netascii" \
     bash -c "$IPCBOX tftp --mode netascii 127.0.0.1:$APORT get text.txt $o && cmp $ATFTPD_ROOT/text.txt $o"
 touch "$ATFTPD_ROOT/put-a.bin" "$ATFTPD_ROOT/put-b.txt" && chmod a+rw "$ATFTPD_ROOT"/put-*
