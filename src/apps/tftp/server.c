@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tftp/root.h"
@@ -18,6 +20,8 @@
 #define RX_SLOT (IBX_TFTP_PKT_MAX + 1)     /* one more byte shows a cut */
 #define RX_ROUNDS 4                        /* batches per wake-up (fairness) */
 #define DALLY_MAX_MS 3000                  /* re-ACK a repeated last block */
+#define SPIN_US 200                        /* busy-poll per wait (see below) */
+#define SPIN_BUDGET_US 20000               /* busy-poll per wake-up */
 
 struct tftpd;
 
@@ -291,6 +295,34 @@ static void transfer_feed(struct transfer *t, const uint8_t *pkt, size_t len,
     transfer_sync(t);
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Busy-poll for the peer's next packet instead of sleeping: where waking
+ * an idle CPU costs hundreds of microseconds (virtual machines), lock-step
+ * TFTP pays it on every round trip. Only while this is the only transfer,
+ * its round trip is under a millisecond, SPIN_US at a time and at most
+ * SPIN_BUDGET_US per wake-up, so timers and signals still run. */
+static bool should_spin(const struct transfer *t)
+{
+    const struct xfer *x = &t->x;
+    return t->srv->ntransfers == 1 && x->state == XFER_RUNNING && !x->want_write &&
+           x->srtt8 < 8 && !t->closing;
+}
+
+static bool spin_readable(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    for (uint64_t end = mono_us() + SPIN_US; mono_us() < end;)
+        if (poll(&p, 1, 0) > 0)
+            return true;
+    return false;
+}
+
 static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct transfer *t = io->data;
@@ -298,22 +330,29 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     struct mmsghdr m[XFER_BATCH];
     struct sockaddr_storage from[XFER_BATCH];
     struct iovec iov[XFER_BATCH];
-    uint64_t now = ibx_loop_now(loop);
+    uint64_t now = ibx_loop_now(loop), budget = mono_us() + SPIN_BUDGET_US;
     if (events & EPOLLOUT)
         xfer_writable(&t->x, now);
-    for (int round = 0; round < RX_ROUNDS && (events & (EPOLLIN | EPOLLERR)); round++) {
-        int n = rx_batch(s, t->x.sock, m, from, iov);
-        if (n <= 0)
-            break;
-        for (int i = 0; i < n; i++) {
-            if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
-                continue;
-            xfer_input(&t->x, iov[i].iov_base, m[i].msg_len,
-                       (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
+    for (;;) {
+        for (int round = 0; round < RX_ROUNDS && (events & (EPOLLIN | EPOLLERR)); round++) {
+            int n = rx_batch(s, t->x.sock, m, from, iov);
+            if (n <= 0)
+                break;
+            for (int i = 0; i < n; i++) {
+                if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
+                    continue;
+                xfer_input(&t->x, iov[i].iov_base, m[i].msg_len,
+                           (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
+            }
+            xfer_flush(&t->x, now);
+            if (n < XFER_BATCH || t->x.state != XFER_RUNNING)
+                break;
         }
-        xfer_flush(&t->x, now);
-        if (n < XFER_BATCH || t->x.state != XFER_RUNNING)
+        if (!should_spin(t) || mono_us() > budget || !spin_readable(t->x.sock))
             break;
+        ibx_loop_update_now(loop);
+        now = ibx_loop_now(loop);
+        events = EPOLLIN;
     }
     transfer_sync(t);
 }
