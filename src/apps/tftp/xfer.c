@@ -128,7 +128,7 @@ static void rtt_sample(struct xfer *x, uint64_t ms)
     uint32_t rto = (x->srtt8 >> 3) + x->rttvar4;
     if (rto < RTO_FLOOR)
         rto = RTO_FLOOR;
-    x->rto = rto < x->rto_max ? rto : x->rto_max;
+    x->rto = x->rto_base = rto < x->rto_max ? rto : x->rto_max;
 }
 
 /* Double the timeout after a loss, up to four times the ceiling: a
@@ -313,6 +313,8 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
         return;   /* duplicate or not yet sent: never answer it */
     if (!x->win_retx)
         rtt_sample(x, now - x->win_t0);
+    else if (x->rto_base)
+        x->rto = x->rto_base;   /* progress ends the backoff (Karn: no sample) */
     x->acked = idx;
     x->progress = now;
     if (x->acked == x->last) {

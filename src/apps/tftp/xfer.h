@@ -97,6 +97,7 @@ struct xfer {
     unsigned npend;
     /* round-trip estimate (ms, scaled by 8 like TCP) */
     uint32_t srtt8, rttvar4, rto;
+    uint32_t rto_base;        /* rto from the estimate, before backoff (0 = none) */
 };
 
 /* Start a configured transfer at time now: a sender sends its OACK or its
