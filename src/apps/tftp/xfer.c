@@ -304,11 +304,13 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
             return;
         x->ctl_wait = false;
         x->progress = now;
-        rtt_sample(x, now - x->win_t0);
+        if (!x->retransmits)
+            rtt_sample(x, now - x->win_t0);   /* Karn: not after a resend */
         pump(x, now);
         return;
     }
-    uint64_t idx = ibx_tftp_block_index(x->acked, b);
+    /* valid ACKs lie in [acked, high]: map the wire number near the middle */
+    uint64_t idx = ibx_tftp_block_index(x->acked + (x->high - x->acked) / 2, b);
     if (idx <= x->acked || idx > x->high)
         return;   /* duplicate or not yet sent: never answer it */
     if (!x->win_retx)
