@@ -1,0 +1,126 @@
+/* ipcbench internals: a mechanism is a duplex channel between two pinned
+ * processes, A and B. The runner (runner.c) owns timing, warm-up, process
+ * handling and verification; a mechanism only moves bytes. */
+#ifndef IPCBOX_IPCBENCH_H
+#define IPCBOX_IPCBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a mechanism measures. */
+enum mech_kind {
+    MECH_CHANNEL,   /* latency (ping-pong) and throughput (one-way stream) */
+    MECH_LATENCY,   /* channel, latency rows only (signals, cache line) */
+    MECH_SPAWN,     /* cost of starting a child */
+    MECH_MEMCPY,    /* single-core memcpy, throughput only (a reference) */
+};
+
+struct chan;
+
+/* A channel mechanism. All hooks return 0 or -errno. */
+struct mech {
+    const char *name;           /* --only name */
+    const char *label;          /* table label */
+    enum mech_kind kind;
+    size_t fixed_size;          /* non-zero: one row of this size only */
+    bool optional;              /* peer library rows (ZeroMQ, nng) */
+    /* Parent, before fork: create what both sides inherit. May set
+     * c->why and return -EMSGSIZE/-ENOSYS etc. for an n/a row. */
+    int (*open)(struct chan *c);
+    /* Child, after fork: become side 0 (A) or 1 (B). */
+    int (*side)(struct chan *c, int side);
+    /* Send one message of c->size bytes. */
+    int (*send)(struct chan *c, const void *buf);
+    /* Receive one message; *data points at its c->size bytes, valid until
+     * release (or the next recv when release is NULL). */
+    int (*recv)(struct chan *c, const void **data);
+    /* Optional: done with the data of the last recv. */
+    void (*release)(struct chan *c);
+    /* Child, at the end (optional). */
+    void (*leave)(struct chan *c);
+    /* Parent, after both children are gone (optional). */
+    void (*destroy)(struct chan *c);
+    /* MECH_SPAWN: start a child and wait for it; 0 if it ran and exited 0. */
+    int (*spawn)(const char *true_path);
+};
+
+/* Per-row channel state: created in the parent, each child works on its
+ * own (forked) copy; state both sides must see lives behind priv. */
+struct chan {
+    const struct mech *m;
+    size_t size;                /* message size in bytes */
+    bool stream;                /* throughput run: A sends, B receives */
+    int side;                   /* after side(): 0 A, 1 B */
+    int fd[8];                  /* generic descriptors, -1 if unused */
+    int rfd, wfd;               /* after side(): this side's descriptors */
+    void *priv;                 /* mechanism state (parent-allocated) */
+    unsigned char *rbuf;        /* receive buffer of size bytes */
+    char tmpdir[64];            /* per-row scratch directory, if needed */
+    char why[96];               /* why the row is n/a or failed */
+};
+
+/* Row status. */
+enum row_status { ROW_OK, ROW_NA, ROW_FAIL };
+
+/* One row of the result table. */
+struct row {
+    const struct mech *m;
+    size_t size;
+    enum row_status status;
+    bool verified;
+    bool has_lat, has_tput;
+    uint64_t lat_count;         /* round trips measured (after warm-up) */
+    double p50_ns, p99_ns, max_ns;
+    uint64_t tput_count;        /* messages measured (after warm-up) */
+    double mb_s, msg_s;         /* MB = 10^6 bytes */
+    char note[128];
+};
+
+/* Run parameters. */
+struct plan {
+    bool quick;
+    double cap_s;               /* time cap per measurement */
+    int cpu_a, cpu_b;           /* -1: not pinned */
+    const char *true_path;      /* binary for the spawn rows */
+};
+
+/* All mechanisms, in table order (mechs.c). */
+extern const struct mech *const ipcbench_mechs[];
+extern const size_t ipcbench_nmechs;
+
+/* Mechanism tables per family. */
+extern const struct mech mech_pipe, mech_fifo, mech_unix_stream, mech_tcp;
+extern const struct mech mech_unix_dgram, mech_udp, mech_posix_mq, mech_sysv_mq;
+extern const struct mech mech_eventfd_shm, mech_shm_spin, mech_mmap_file,
+                         mech_shmq, mech_cacheline;
+extern const struct mech mech_signal, mech_fork_exec, mech_vfork_exec,
+                         mech_posix_spawn, mech_fork_only, mech_memcpy;
+extern const struct mech mech_zmq, mech_nng;
+
+/* Runner (runner.c): fill row for mechanism m at size (channel kinds),
+ * or the spawn / memcpy rows. */
+void run_row(const struct plan *pl, const struct mech *m, size_t size, struct row *row);
+
+/* Helpers shared by mechanisms (mech_util.c). */
+int fd_write_all(int fd, const void *buf, size_t n);
+int fd_read_all(int fd, void *buf, size_t n);
+/* Make a private scratch directory for c (c->tmpdir) under base (NULL:
+ * $TMPDIR, else /tmp; a base longer than 32 bytes falls back to /tmp so
+ * socket paths stay short). */
+int chan_tmpdir(struct chan *c, const char *base);
+/* Remove c->tmpdir and the given file names inside it. */
+void chan_tmpdir_remove(struct chan *c, const char *const *names, size_t n);
+/* Allocate zeroed memory shared with children (MAP_SHARED). */
+void *shared_alloc(size_t n);
+void shared_free(void *p, size_t n);
+int64_t now_ns(void);
+void cpu_relax(void);
+
+/* Output (report.c). */
+enum out_format { OUT_MARKDOWN, OUT_CSV, OUT_JSON };
+void report_print(enum out_format f, const struct plan *pl, const struct row *rows,
+                  size_t n);
+int report_svg(const char *path, const struct row *rows, size_t n);
+
+#endif

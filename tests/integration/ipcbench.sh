@@ -1,0 +1,86 @@
+#!/bin/bash
+# ipcbox ipcbench --quick: every mechanism runs between two processes and
+# every row that ran verified its checksum; the mechanisms Linux always has
+# must not be n/a; the three output formats and the chart are well formed;
+# usage errors exit 2.
+set -u
+: "${IPCBOX:?IPCBOX must point at the ipcbox binary}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# --- the quick run, as CSV, with a chart ---
+timeout 300 "$IPCBOX" ipcbench --quick --format csv --svg "$work/chart.svg" \
+    >"$work/res.csv" 2>"$work/log"
+rc=$?
+cat "$work/res.csv"
+[ "$rc" -eq 0 ] || { cat "$work/log" >&2; fail "ipcbench --quick exited $rc"; }
+head -1 "$work/res.csv" | grep -q '^mechanism,label,size,status,verified,' \
+    || fail "CSV header missing"
+python3 - "$work/res.csv" <<'PY' || fail "rows check failed (see above)"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) >= 50, f"only {len(rows)} rows"
+# every row: verified, or n/a with a reason
+for r in rows:
+    ok = (r["status"] == "ok" and r["verified"] == "true") or \
+         (r["status"] == "n/a" and r["note"])
+    assert ok, f"row neither verified nor n/a: {r}"
+# mechanisms every Linux has: every row of theirs ran and verified
+for m in ("cacheline shmq shmspin mmapfile eventfd pipe fifo unix unixdgram "
+          "tcp signal memcpy forkexec vfork spawn fork").split():
+    mine = [r for r in rows if r["mechanism"] == m]
+    assert mine, f"{m}: no rows"
+    assert all(r["status"] == "ok" for r in mine), f"{m}: {mine}"
+# a channel mechanism has all four sizes, latency and throughput filled
+for size in ("64", "1024", "65536", "1048576"):
+    r = [r for r in rows if r["mechanism"] == "shmq" and r["size"] == size]
+    assert len(r) == 1, f"shmq {size}: {r}"
+    r = r[0]
+    p50, p99, mx = (float(r[k]) for k in ("rtt_p50_ns", "rtt_p99_ns", "rtt_max_ns"))
+    assert 0 < p50 <= p99 <= mx, r
+    assert float(r["mb_per_s"]) > 0 and float(r["msg_per_s"]) > 0, r
+    assert int(r["rtt_count"]) > 0 and int(r["stream_count"]) > 0, r
+# latency-only rows have no throughput; sizes a mechanism cannot carry say why
+sig = [r for r in rows if r["mechanism"] == "signal"]
+assert len(sig) == 1 and sig[0]["size"] == "8" and sig[0]["mb_per_s"] == "", sig
+udp = [r for r in rows if r["mechanism"] == "udp" and r["size"] == "65536"]
+assert udp and udp[0]["status"] == "n/a" and "datagram limit" in udp[0]["note"], udp
+print(f"{len(rows)} rows checked")
+PY
+
+# the chart is well-formed XML with bars in it
+python3 - "$work/chart.svg" <<'PY' || fail "chart is not valid SVG"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+rects = root.findall('.//{http://www.w3.org/2000/svg}rect')
+assert len(rects) > 20, len(rects)
+PY
+
+# --- markdown (default) and JSON for a subset ---
+"$IPCBOX" ipcbench --quick --only pipe,shmq --sizes 64,4096 >"$work/res.md" 2>/dev/null \
+    || fail "markdown run failed"
+grep -q '^| mechanism | size | rtt p50 µs' "$work/res.md" || fail "no markdown table"
+[ "$(grep -c '^| pipe |' "$work/res.md")" -eq 2 ] || fail "--sizes/--only not honoured"
+grep -q 'shmq 64 B stream = .* x pipe' "$work/res.md" || fail "no target summary"
+"$IPCBOX" ipcbench --quick --only cacheline,udp --format json >"$work/res.json" 2>/dev/null \
+    || fail "json run failed"
+python3 - "$work/res.json" <<'PY' || fail "JSON output invalid"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = d["rows"]
+assert {r["mechanism"] for r in rows} == {"cacheline", "udp"}, rows
+assert all(r["verified"] or r["status"] == "n/a" for r in rows), rows
+assert rows[0]["rtt_p50_ns"] > 0
+PY
+
+# --- usage ---
+"$IPCBOX" ipcbench --help | grep -q -- '--quick' || fail "--help"
+for args in "--bogus" "--format xml" "--only nosuch" "--sizes 3" "--cpus 0" \
+            "--cap-ms 0" "extra"; do
+    "$IPCBOX" ipcbench $args >/dev/null 2>"$work/err"
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "'ipcbench $args' exited $rc, want 2"
+    [ "$(wc -l <"$work/err")" -eq 1 ] || fail "'ipcbench $args' usage error is not one line"
+done
+echo "ok"
