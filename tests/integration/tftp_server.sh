@@ -287,6 +287,17 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
         bash -c "$IPCBOX tftp --quiet 127.0.0.1:$PORT get random.bin $OUT/u && cmp $ROOT/random.bin $OUT/u"
 fi
 
+# ---- inside `ipcbox serve` -------------------------------------------------
+"$IPCBOX" serve "$ROOT" --tftpd-listen 127.0.0.1:0 --no-echo >"$WORK/serve.log" 2>&1 &
+PIDS+=($!)
+if wait_for "$WORK/serve.log" "tftpd: listening on"; then
+    SP=$(sed -n 's/.*tftpd: listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/serve.log" | head -1)
+    check "serve: tftpd runs on the shared loop, read-only" \
+        bash -c "$IPCBOX tftp --quiet --windowsize 8 127.0.0.1:$SP get random.bin $OUT/sv && cmp $ROOT/random.bin $OUT/sv"
+else
+    check "serve: tftpd started" false
+fi
+
 # ---- usage errors -----------------------------------------------------------
 usage_is_2() { timeout 10 "$@" >/dev/null 2>&1; [ $? -eq 2 ]; }
 check "usage: tftpd --port-range 9:1 exits 2" usage_is_2 "$IPCBOX" tftpd --port-range 9:1
