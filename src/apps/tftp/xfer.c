@@ -16,6 +16,10 @@
 #define RTO_FLOOR 4
 /* Least time between two ACKs sent in answer to duplicate DATA, ms. */
 #define DUP_ACK_GAP 2
+/* A receiver holding blocks it has not acknowledged yet (the rest of the
+ * window was lost) acknowledges them after this quiet time, ms: the ACK
+ * is new information, so it cannot feed a Sorcerer's Apprentice. */
+#define PARTIAL_ACK_MS 3
 /* Retransmit timeout before any round trip was measured, ms. */
 #define RTO_INITIAL 1000
 
@@ -454,6 +458,8 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
         x->gap_acked = true;
     }
     arm(x, now);
+    if (x->got > x->ack_sent && x->window > 1)
+        x->deadline = now + PARTIAL_ACK_MS;
 }
 
 /* ---- common ------------------------------------------------------------ */
@@ -529,6 +535,11 @@ void xfer_timeout(struct xfer *x, uint64_t now)
 {
     if (x->state != XFER_RUNNING)
         return;
+    if (!x->sending && x->got > x->ack_sent) {
+        send_ack(x, x->got, now);   /* the tail of the window went missing */
+        arm(x, now);
+        return;
+    }
     if (now - x->progress >= x->giveup) {
         xfer_abort(x, IBX_TFTP_EUNDEF, "timed out");
         snprintf(x->why, sizeof x->why, "timed out after %llu ms without progress",
