@@ -168,6 +168,38 @@ elif check == "abandon-upload":
         s.sendto(struct.pack("!HH", 3, n) + want[(n - 1) * 512:n * 512], tid)
         p, _ = s.recvfrom(1000)
     print("sent 3 blocks of an upload, then went silent")
+elif check in ("old-server", "refusing-server"):
+    # a server without options: answers RRQ with DATA 1 at 512 bytes; the
+    # refusing one first answers a request with options with ERROR 8
+    lsock = sock()
+    lsock.bind(("127.0.0.1", 0))
+    open(sys.argv[4], "w").write(str(lsock.getsockname()[1]))
+    lsock.settimeout(20)
+    while True:
+        req, peer = lsock.recvfrom(2000)
+        parts = req[2:].split(b"\0")
+        if check == "refusing-server" and len(parts) > 3 and parts[2]:
+            lsock.sendto(b"\0\5\0\x08options refused\0", peer)
+            continue
+        break
+    s = sock()
+    n = 1
+    while True:
+        chunk = want[(n - 1) * 512:n * 512]
+        for _ in range(5):
+            s.sendto(struct.pack("!HH", 3, n & 0xFFFF) + chunk, peer)
+            try:
+                p, src = s.recvfrom(100)
+            except socket.timeout:
+                continue
+            if op(p) == 4 and blk(p) == (n & 0xFFFF):
+                break
+        else:
+            fail("client stopped answering at block %d" % n)
+        if len(chunk) < 512:
+            break
+        n += 1
+    print("served %d blocks without options" % n)
 else:
     fail("unknown check " + check)
 EOF
@@ -286,6 +318,18 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
     check "--user nobody: serves files" \
         bash -c "$IPCBOX tftp --quiet 127.0.0.1:$PORT get random.bin $OUT/u && cmp $ROOT/random.bin $OUT/u"
 fi
+
+# ---- our client falls back when a server ignores or refuses options --------
+for kind in old-server refusing-server; do
+    rm -f "$WORK/oldport"
+    peer "$kind" 0 "$ROOT/random.bin" "$WORK/oldport" >"$WORK/$kind.out" 2>&1 &
+    opid=$!
+    for _ in $(seq 50); do [ -s "$WORK/oldport" ] && break; sleep 0.1; done
+    check "client falls back to RFC 1350 defaults ($kind)" \
+        bash -c "$IPCBOX tftp --blksize 1468 --windowsize 16 127.0.0.1:$(cat "$WORK/oldport") get random.bin $OUT/$kind && cmp $ROOT/random.bin $OUT/$kind"
+    wait $opid
+    check "$kind peer saw a complete transfer" grep -q served "$WORK/$kind.out"
+done
 
 # ---- inside `ipcbox serve` -------------------------------------------------
 "$IPCBOX" serve "$ROOT" --tftpd-listen 127.0.0.1:0 --no-echo >"$WORK/serve.log" 2>&1 &
