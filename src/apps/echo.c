@@ -19,7 +19,7 @@
 #include "service.h"
 
 #define ECHO_PORT 7007
-#define ECHO_HIGH (256u * 1024)   /* pending bytes that pause reading */
+#define ECHO_HIGH ((size_t)256 * 1024)   /* pending bytes that pause reading */
 
 struct echo_cfg {
     unsigned idle_ms;

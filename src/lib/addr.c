@@ -54,9 +54,10 @@ static int split(const char *text, char *host, size_t hostsz, uint16_t *port,
             *has_port = true;
             return 0;
         }
-        if (strlen(text) >= hostsz)
+        size_t n = strlen(text);
+        if (n >= hostsz)
             return -EINVAL;
-        strcpy(host, text);
+        memcpy(host, text, n + 1);
         return 0;
     }
     if ((size_t)(colon - text) >= hostsz)

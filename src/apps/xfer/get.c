@@ -1,0 +1,357 @@
+/* get: fetch files from an `ipcbox recv` server into a local directory
+ * (same temporary-file, resume and verify-before-commit rules as the
+ * server applies to uploads), or list what it offers. */
+//applet: get fetch files from (or list) an ipcbox recv server, verified and resumable
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "xfer.h"
+
+struct get_ctx {
+    struct xfer_wire wire;
+    struct xfer_progress prog;
+    struct xfer_rx_opts opts;
+    int rootfd;
+    int algo;
+    uint8_t flags;
+    int exit_code;
+    bool fatal;
+};
+
+static void worse(struct get_ctx *g, int code)
+{
+    if (code > g->exit_code)
+        g->exit_code = code;
+}
+
+static void fail_file(struct get_ctx *g, const char *name, int exit_code,
+                      const char *what)
+{
+    fprintf(stderr, "get: %s: %s\n", name, what);
+    g->prog.failed++;
+    worse(g, exit_code);
+}
+
+static void fail_session(struct get_ctx *g, const char *name, int err)
+{
+    if (err == -EPROTO || err == -EMSGSIZE) {
+        fail_file(g, name, XFER_EXIT_PROTOCOL, "protocol error from server");
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "connection lost: %s",
+                 err == -ECONNRESET ? "server closed the connection" : strerror(-err));
+        fail_file(g, name, XFER_EXIT_IO, msg);
+    }
+    g->fatal = true;
+}
+
+static int send_frame(struct get_ctx *g, const uint8_t *b, ssize_t n)
+{
+    return n < 0 ? (int)n : xfer_wire_send(&g->wire, b, (size_t)n);
+}
+
+/* ACK or ERROR from the server where something else was expected. */
+static void refused(struct get_ctx *g, const char *name,
+                    const struct ibx_frame_ev *ev)
+{
+    struct ibx_msg_status st;
+    if ((ev->type == IBX_FT_ACK || ev->type == IBX_FT_ERROR) &&
+        ibx_msg_status_decode(ev->data, ev->len, &st) == 0) {
+        char msg[IBX_FRAME_TEXT_MAX + 64];
+        snprintf(msg, sizeof msg, "refused by server: %s (%.*s)",
+                 ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
+        int ec = xfer_exit_for_code(st.code);
+        fail_file(g, name, ec ? ec : XFER_EXIT_PROTOCOL, msg);
+        if (ev->type == IBX_FT_ERROR)
+            g->fatal = true;
+        return;
+    }
+    fail_file(g, name, XFER_EXIT_PROTOCOL, "unexpected frame from server");
+    g->fatal = true;
+}
+
+/* Receive DATA frames and END into rx; returns the result code to ACK
+ * (0 = ok) or -errno when the session broke. */
+static int get_body(struct get_ctx *g, struct xfer_rx *rx, char *why)
+{
+    struct ibx_frame_ev ev;
+    for (;;) {
+        int r = xfer_wire_next(&g->wire, &ev);
+        if (r < 0)
+            return r;
+        if (ev.kind == IBX_FEV_DATA_END)
+            continue;   /* empty DATA frame */
+        if (ev.kind == IBX_FEV_DATA) {
+            if (ev.len > xfer_rx_left(rx)) {
+                xfer_whyf(why, "server sent more data than offered");
+                return IBX_XC_PROTOCOL;
+            }
+            for (size_t left = ev.len; left > 0;) {
+                ssize_t n = xfer_rx_pump(rx, g->wire.fd, left);
+                if (n == 0)
+                    return -ECONNRESET;
+                if (n < 0)
+                    return n == -EAGAIN ? -ETIMEDOUT : (int)n;
+                ibx_frame_dec_skip(&g->wire.dec, (uint32_t)n);
+                xfer_progress_add(&g->prog, (uint64_t)n);
+                /* read back what was just written (see xfer_rx_verify_step) */
+                if (xfer_rx_lease_check(rx) &&
+                    xfer_rx_verify_step(rx, 2 * (uint64_t)n) < 0)
+                    rx->leased = false;
+                left -= (size_t)n;
+            }
+            continue;
+        }
+        struct ibx_msg_end end;
+        if (ev.type == IBX_FT_END && ibx_msg_end_decode(ev.data, ev.len, &end) == 0)
+            return xfer_rx_end(rx, &end, why);
+        if (ev.type == IBX_FT_ERROR || ev.type == IBX_FT_ACK) {
+            refused(g, rx->path, &ev);
+            return -ECANCELED;
+        }
+        xfer_whyf(why, "unexpected frame %u during data", ev.type);
+        return IBX_XC_PROTOCOL;
+    }
+}
+
+static void get_one(struct get_ctx *g, const char *name)
+{
+    uint8_t b[IBX_FRAME_HDR + IBX_FRAME_CTRL_MAX];
+    char why[XFER_WHY];
+    struct ibx_frame_ev ev;
+    size_t len = strlen(name);
+    if (ibx_xfer_path_check(name, len) < 0) {
+        fail_file(g, name, XFER_EXIT_REFUSED, "unsafe name refused");
+        return;
+    }
+    struct ibx_msg_get req = {g->flags, (uint8_t)g->algo, name, (uint16_t)len};
+    int r = send_frame(g, b, ibx_msg_get_encode(b, sizeof b, &req));
+    if (!r)
+        r = xfer_wire_next(&g->wire, &ev);
+    if (r < 0) {
+        fail_session(g, name, r);
+        return;
+    }
+    struct ibx_msg_offer o;
+    if (ev.type != IBX_FT_OFFER) {
+        refused(g, name, &ev);
+        return;
+    }
+    if (ibx_msg_offer_decode(ev.data, ev.len, &o) < 0 || o.algo != g->algo) {
+        fail_file(g, name, XFER_EXIT_PROTOCOL, "malformed OFFER from server");
+        g->fatal = true;
+        return;
+    }
+    /* store under the name we asked for, whatever the server calls it */
+    o.path = name;
+    o.path_len = (uint16_t)len;
+    o.flags = g->flags;
+
+    struct xfer_rx rx;
+    struct ibx_msg_resume rs;
+    xfer_rx_init(&rx);
+    int code = xfer_rx_offer(&rx, g->rootfd, &o, &g->opts, &rs, why);
+    if (code) {
+        fail_file(g, name, xfer_exit_for_code(code), why);
+        /* skip: an ACK in place of our RESUME */
+        if (send_frame(g, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
+                                                   (uint16_t)code, why)) < 0)
+            g->fatal = true;
+        goto out;
+    }
+    r = send_frame(g, b, ibx_msg_resume_encode(b, sizeof b, &rs));
+    if (!r)   /* the server hashes its prefix of rs.offset bytes first */
+        r = xfer_wire_next_after_hash(&g->wire, &ev, rs.offset);
+    if (r < 0) {
+        fail_session(g, name, r);
+        goto out;
+    }
+    struct ibx_msg_resume confirm;
+    if (ev.type != IBX_FT_RESUME) {
+        refused(g, name, &ev);   /* e.g. the server's EXISTS */
+        goto out;
+    }
+    if (ibx_msg_resume_decode(ev.data, ev.len, &confirm) < 0) {
+        fail_file(g, name, XFER_EXIT_PROTOCOL, "malformed RESUME from server");
+        g->fatal = true;
+        goto out;
+    }
+    code = xfer_rx_confirm(&rx, &confirm, why);
+    if (!code) {
+        xfer_progress_file(&g->prog, name, rx.size, rx.pos);
+        r = get_body(g, &rx, why);
+        if (r == -ECANCELED)
+            goto out;
+        if (r < 0) {
+            fail_session(g, name, r);
+            goto out;
+        }
+        code = r;
+    }
+    xfer_progress_done(&g->prog, code, rx.resumed_from);
+    if (code > IBX_XC_UNCHANGED)
+        fail_file(g, name, xfer_exit_for_code(code), why);
+    if (send_frame(g, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
+                                               (uint16_t)code, why)) < 0)
+        g->fatal = true;
+    if (code == IBX_XC_PROTOCOL)
+        g->fatal = true;
+out:
+    xfer_rx_close(&rx);
+}
+
+static int get_list(struct get_ctx *g)
+{
+    uint8_t b[64];
+    struct ibx_frame_ev ev;
+    int r = send_frame(g, b, ibx_msg_list_req_encode(b, sizeof b));
+    for (unsigned long n = 0; !r; n++) {
+        r = xfer_wire_next(&g->wire, &ev);
+        if (r < 0)
+            break;
+        struct ibx_msg_offer e;
+        if (ev.type == IBX_FT_LIST && ibx_msg_offer_decode(ev.data, ev.len, &e) == 0) {
+            char when[32];
+            time_t t = (time_t)e.mtime_sec;
+            struct tm tm;
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M", gmtime_r(&t, &tm));
+            /* names from a server are shown, never trusted: mask controls */
+            char path[IBX_FRAME_PATH_MAX + 1];
+            for (size_t i = 0; i < e.path_len; i++) {
+                unsigned char ch = (unsigned char)e.path[i];
+                path[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+            }
+            path[e.path_len] = '\0';
+            printf("%12" PRIu64 "  %04o  %s  %s\n", e.size, e.mode, when, path);
+            continue;
+        }
+        struct ibx_msg_status st;
+        if (ev.type == IBX_FT_ACK && ibx_msg_status_decode(ev.data, ev.len, &st) == 0 &&
+            st.code == IBX_XC_OK)
+            return fflush(stdout) == 0 ? 0 : XFER_EXIT_IO;
+        refused(g, "--list", &ev);
+        return g->exit_code;
+    }
+    fail_session(g, "--list", r);
+    return g->exit_code;
+}
+
+static void usage(void)
+{
+    printf("usage: ipcbox get [options] HOST[:PORT] NAME...\n"
+           "       ipcbox get [options] HOST[:PORT] --list\n\n"
+           "Fetch files by their relative NAME from an 'ipcbox recv' server\n"
+           "(default port %d) into DIR, or list the files it serves. Data goes\n"
+           "to a hidden temporary file that is verified, fsynced and renamed\n"
+           "into place; an interrupted fetch resumes when run again.\n\n"
+           "  -o, --output DIR      store files under DIR (default .)\n"
+           "  --list                list the server's files: size, mode, mtime, name\n"
+           "  --hash ALGO           xxh3 (XXH3-128, default) or sha256\n"
+           "  --overwrite           replace local files that differ\n"
+           "  --timeout SECONDS     give up on a silent server (default 30)\n"
+           "  --quiet               no progress or summary, errors only\n"
+           "  --help                this help\n\n"
+           "Exit: 0 all fetched (or already identical), 1 connection or I/O\n"
+           "error, 2 usage, 3 a file was refused or not found, 4 hash mismatch,\n"
+           "5 protocol error.\n",
+           XFER_PORT);
+}
+
+enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_TIMEOUT, OPT_LIST };
+
+int get_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, 0, IBX_OPT_HELP},
+        {"quiet", no_argument, 0, IBX_OPT_QUIET},
+        {"output", required_argument, 0, 'o'},
+        {"list", no_argument, 0, OPT_LIST},
+        {"hash", required_argument, 0, OPT_HASH},
+        {"overwrite", no_argument, 0, OPT_OVERWRITE},
+        {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {0, 0, 0, 0},
+    };
+    struct get_ctx g;
+    memset(&g, 0, sizeof g);
+    g.algo = IBX_HASH_XXH3;
+    const char *outdir = ".";
+    bool quiet = false, list = false;
+    unsigned long timeout = 30;
+    int c;
+    ibx_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case IBX_OPT_HELP:
+            usage();
+            return 0;
+        case IBX_OPT_QUIET:
+            quiet = true;
+            break;
+        case 'o':
+            outdir = optarg;
+            break;
+        case OPT_LIST:
+            list = true;
+            break;
+        case OPT_HASH:
+            g.algo = ibx_hash_algo_parse(optarg);
+            if (g.algo < 0)
+                return ibx_cli_usage("get", "--hash wants xxh3 or sha256, not '%s'", optarg);
+            break;
+        case OPT_OVERWRITE:
+            g.flags |= IBX_OFFER_OVERWRITE;
+            g.opts.allow_overwrite = true;
+            break;
+        case OPT_TIMEOUT:
+            if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)
+                return ibx_cli_usage("get", "--timeout wants seconds, not '%s'", optarg);
+            break;
+        default:
+            return ibx_cli_bad_option("get", argv);
+        }
+    }
+    if (optind >= argc)
+        return ibx_cli_usage("get", "need HOST[:PORT]");
+    if (!list && argc - optind < 2)
+        return ibx_cli_usage("get", "need NAME... (or --list)");
+    if (list && argc - optind > 1)
+        return ibx_cli_usage("get", "--list takes no NAME");
+    const char *host = argv[optind++];
+
+    g.rootfd = -1;
+    if (!list) {
+        if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "get: %s: %s\n", outdir, strerror(errno));
+            return XFER_EXIT_IO;
+        }
+        g.rootfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (g.rootfd < 0) {
+            fprintf(stderr, "get: %s: %s\n", outdir, strerror(errno));
+            return XFER_EXIT_IO;
+        }
+    }
+    int r = xfer_wire_connect(&g.wire, host, (int)timeout * 1000);
+    if (r) {
+        fprintf(stderr, "get: %s\n", g.wire.err);
+    } else if (list) {
+        r = get_list(&g);
+    } else {
+        xfer_progress_init(&g.prog, quiet);
+        for (int i = optind; i < argc && !g.fatal; i++)
+            get_one(&g, argv[i]);
+        xfer_progress_finish(&g.prog, "get");
+        r = g.exit_code;
+    }
+    xfer_wire_close(&g.wire);
+    if (g.rootfd >= 0)
+        close(g.rootfd);
+    return r;
+}

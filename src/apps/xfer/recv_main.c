@@ -1,0 +1,203 @@
+/* recv applet and its registration as a serve service. */
+//applet: recv receive files from ipcbox send; serve get and list (framed, verified)
+//service: recv
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "service.h"
+#include "xfer_recv.h"
+
+/* Default idle timeout of a connection. */
+#define RECV_IDLE_MS 120000u
+
+static int open_root(const char *dir, const ibx_log *log)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        ibx_err(log, "recv: %s: %s", dir, strerror(errno));
+    return fd;
+}
+
+/* ---- serve registration ---------------------------------------------- */
+
+static void recv_fini(void *p)
+{
+    struct recv_cfg *cfg = p;
+    if (cfg && cfg->rootfd >= 0)
+        close(cfg->rootfd);
+    free(cfg);
+}
+
+static int recv_init(ibx_server *srv, const char *dir, const char *listen,
+                     const ibx_log *log, void **state)
+{
+    struct recv_cfg *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return -ENOMEM;
+    *state = cfg;
+    cfg->log = log;
+    cfg->srv = srv;
+    cfg->idle_ms = RECV_IDLE_MS;
+    cfg->opts.allow_overwrite = true;
+    cfg->rootfd = open_root(dir, log);
+    if (cfg->rootfd < 0)
+        return -ENOENT;
+    ibx_addr addr;
+    if (ibx_addr_parse(listen, "127.0.0.1", XFER_PORT, &addr) < 0) {
+        ibx_err(log, "recv: bad address '%s'", listen);
+        return -EINVAL;
+    }
+    int r = ibx_server_listen(srv, &addr, &xfer_recv_proto, cfg);
+    if (r < 0)
+        ibx_err(log, "recv: cannot listen on %s: %s", listen, strerror(-r));
+    return r;
+}
+
+const struct ibx_service_def recv_service = {
+    .name = "recv",
+    .default_listen = "127.0.0.1:7070",
+    .summary = "file transfer: send/get/list",
+    .init = recv_init,
+    .fini = recv_fini,
+};
+
+/* ---- applet ---------------------------------------------------------- */
+
+static void usage(void)
+{
+    printf("usage: ipcbox recv [--dir DIR] [--listen ADDR] [options]\n\n"
+           "Receive files from 'ipcbox send' into DIR (default .), and answer\n"
+           "'ipcbox get' and 'ipcbox get --list' with the files under DIR.\n"
+           "Default address 127.0.0.1:%d. Every file lands in a hidden\n"
+           "temporary file, is verified against the sender's hash, fsynced and\n"
+           "renamed into place; interrupted transfers resume. Names with '..',\n"
+           "absolute paths, control characters, or that lead outside DIR\n"
+           "through symlinks are refused.\n\n"
+           "  --dir DIR             directory to receive into and serve\n"
+           "  --max-size BYTES      refuse files larger than this (suffix k, m, g)\n"
+           "  --no-overwrite        never replace a file, even with send --overwrite\n"
+           "  --idle SECONDS        close connections silent this long (default %u)\n"
+           "  --once                exit after the first connection; the exit\n"
+           "                        status says how it went (as for send)\n",
+           XFER_PORT, RECV_IDLE_MS / 1000);
+    fputs(ibx_cli_server_help, stdout);
+}
+
+/* "10m", "512k", "1g", "1000". Returns 0 or -EINVAL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -EINVAL;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end || v > (1ull << 50))
+        return -EINVAL;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+enum { OPT_DIR = IBX_OPT_APPLET_BASE, OPT_MAX_SIZE, OPT_NO_OVERWRITE,
+       OPT_IDLE, OPT_ONCE };
+
+int recv_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        IBX_CLI_SERVER_OPTIONS,
+        {"dir", required_argument, 0, OPT_DIR},
+        {"max-size", required_argument, 0, OPT_MAX_SIZE},
+        {"no-overwrite", no_argument, 0, OPT_NO_OVERWRITE},
+        {"idle", required_argument, 0, OPT_IDLE},
+        {"once", no_argument, 0, OPT_ONCE},
+        {0, 0, 0, 0},
+    };
+    struct ibx_cli cli;
+    ibx_cli_init(&cli, "recv");
+    struct recv_cfg cfg = {.idle_ms = RECV_IDLE_MS, .log = &cli.log,
+                           .opts.allow_overwrite = true};
+    const char *dir = ".";
+    unsigned long v;
+    int c;
+    ibx_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int k = ibx_cli_common(&cli, c, optarg);
+        if (k < 0)
+            return IBX_EXIT_USAGE;
+        if (k > 0)
+            continue;
+        switch (c) {
+        case IBX_OPT_HELP:
+            usage();
+            return 0;
+        case OPT_DIR:
+            dir = optarg;
+            break;
+        case OPT_MAX_SIZE:
+            if (parse_size(optarg, &cfg.opts.max_size) < 0)
+                return ibx_cli_usage("recv", "--max-size wants bytes (e.g. 100m), not '%s'",
+                                     optarg);
+            break;
+        case OPT_NO_OVERWRITE:
+            cfg.opts.allow_overwrite = false;
+            break;
+        case OPT_IDLE:
+            if (ibx_cli_uint(optarg, 1, 86400, &v) < 0)
+                return ibx_cli_usage("recv", "--idle wants seconds, not '%s'", optarg);
+            cfg.idle_ms = (unsigned)v * 1000;
+            break;
+        case OPT_ONCE:
+            cfg.once = true;
+            break;
+        default:
+            return ibx_cli_bad_option("recv", argv);
+        }
+    }
+    if (optind < argc)
+        return ibx_cli_usage("recv", "unexpected argument '%s'", argv[optind]);
+    if (cfg.once && cli.srv.model != IBX_MODEL_EPOLL &&
+        cli.srv.model != IBX_MODEL_ITERATIVE)
+        return ibx_cli_usage("recv", "--once needs --model epoll or iterative");
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return ibx_cli_usage("recv", "'%s' is not a directory", dir);
+    if (ibx_signals_block() < 0)
+        return 1;
+    cfg.rootfd = open_root(dir, &cli.log);
+    if (cfg.rootfd < 0)
+        return 1;
+
+    ibx_server *srv;
+    if (ibx_server_new(&srv, &cli.srv) < 0) {
+        close(cfg.rootfd);
+        return 1;
+    }
+    cfg.srv = srv;
+    int rc = ibx_cli_bind(&cli, srv, XFER_PORT, &xfer_recv_proto, &cfg);
+    bool child = false;
+    if (!rc) {
+        ibx_info(&cli.log, "recv: serving %s", dir);
+        rc = ibx_cli_run_server(&cli, srv, &child);
+    }
+    ibx_server_free(srv);
+    close(cfg.rootfd);
+    if (!rc && !child && cfg.once)
+        rc = cfg.status;
+    if (!rc && !child)
+        ibx_info(&cli.log, "recv: stopped");
+    return rc;
+}

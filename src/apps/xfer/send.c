@@ -1,0 +1,409 @@
+/* send: offer files and directories to an `ipcbox recv` server, resume
+ * what an interrupted run left, verify every file end to end. */
+//applet: send send files and directories to an ipcbox recv server (framed, verified, resumable)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "xfer.h"
+
+/* Deepest directory nesting followed. */
+#define SEND_DEPTH 64
+
+struct send_ctx {
+    struct xfer_wire wire;
+    struct xfer_progress prog;
+    int algo;
+    uint8_t flags;
+    uint64_t limit_rate;    /* bytes per second, 0 = unlimited */
+    int exit_code;          /* worst so far */
+    bool fatal;             /* the session is over */
+    uint8_t *buf;           /* header + one DATA chunk */
+    size_t chunk;
+};
+
+static void worse(struct send_ctx *s, int code)
+{
+    if (code > s->exit_code)
+        s->exit_code = code;
+}
+
+static void fail_file(struct send_ctx *s, const char *path, int exit_code,
+                      const char *what)
+{
+    fprintf(stderr, "send: %s: %s\n", path, what);
+    s->prog.failed++;
+    worse(s, exit_code);
+}
+
+/* The session broke: report once, stop. */
+static void fail_session(struct send_ctx *s, const char *path, int err)
+{
+    char msg[IBX_FRAME_TEXT_MAX + 128], reason[IBX_FRAME_TEXT_MAX + 32];
+    int code;
+    if ((err == -EPIPE || err == -ECONNRESET) &&
+        (code = xfer_wire_reason(&s->wire, reason, sizeof reason)) >= 0) {
+        snprintf(msg, sizeof msg, "receiver stopped the transfer: %s", reason);
+        worse(s, xfer_exit_for_code(code) ? xfer_exit_for_code(code) : XFER_EXIT_IO);
+    } else if (err == -EPROTO || err == -EMSGSIZE) {
+        snprintf(msg, sizeof msg, "protocol error from receiver (%s)", strerror(-err));
+        worse(s, XFER_EXIT_PROTOCOL);
+    } else {
+        snprintf(msg, sizeof msg, "connection lost: %s",
+                 err == -ECONNRESET ? "receiver closed the connection" : strerror(-err));
+        worse(s, XFER_EXIT_IO);
+    }
+    fprintf(stderr, "send: %s: %s\n", path, msg);
+    s->prog.failed++;
+    s->fatal = true;
+}
+
+/* Sleep as needed so that bytes sent since t0 stay under the rate. */
+static void throttle(const struct send_ctx *s, const struct timespec *t0,
+                     uint64_t bytes)
+{
+    if (!s->limit_rate)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double elapsed = (double)(now.tv_sec - t0->tv_sec) +
+                     (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+    double due = (double)bytes / (double)s->limit_rate;
+    if (due > elapsed) {
+        double d = due - elapsed;
+        struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Handle a frame that is not the one expected: ACK/ERROR from the
+ * receiver become a per-file or session failure. */
+static void unexpected(struct send_ctx *s, const char *path,
+                       const struct ibx_frame_ev *ev)
+{
+    struct ibx_msg_status st;
+    if ((ev->type == IBX_FT_ACK || ev->type == IBX_FT_ERROR) &&
+        ibx_msg_status_decode(ev->data, ev->len, &st) == 0) {
+        char msg[IBX_FRAME_TEXT_MAX + 64];
+        snprintf(msg, sizeof msg, "refused by receiver: %s (%.*s)",
+                 ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
+        int ec = xfer_exit_for_code(st.code);
+        fail_file(s, path, ec ? ec : XFER_EXIT_PROTOCOL, msg);
+        if (ev->type == IBX_FT_ERROR)
+            s->fatal = true;
+        return;
+    }
+    fail_file(s, path, XFER_EXIT_PROTOCOL, "unexpected frame from receiver");
+    s->fatal = true;
+}
+
+static int send_frame(struct send_ctx *s, const uint8_t *b, ssize_t n)
+{
+    if (n < 0)
+        return (int)n;
+    return xfer_wire_send(&s->wire, b, (size_t)n);
+}
+
+/* The whole exchange for one open file. */
+static void send_one(struct send_ctx *s, int fd, const char *relpath)
+{
+    struct xfer_tx tx;
+    uint8_t b[IBX_FRAME_HDR + IBX_FRAME_CTRL_MAX];
+    char why[XFER_WHY];
+    struct ibx_frame_ev ev;
+    int r = xfer_tx_open(&tx, fd, relpath, s->algo, s->flags);
+    if (r < 0) {
+        fail_file(s, relpath, XFER_EXIT_IO, strerror(-r));
+        return;
+    }
+    r = send_frame(s, b, ibx_msg_offer_encode(b, sizeof b, IBX_FT_OFFER, &tx.offer));
+    if (!r)   /* it may hash its partial or existing copy first */
+        r = xfer_wire_next_after_hash(&s->wire, &ev, tx.size);
+    if (r < 0) {
+        fail_session(s, relpath, r);
+        goto out;
+    }
+    struct ibx_msg_resume rs, confirm;
+    if (ev.type != IBX_FT_RESUME) {
+        unexpected(s, relpath, &ev);
+        goto out;
+    }
+    if (ibx_msg_resume_decode(ev.data, ev.len, &rs) < 0) {
+        fail_file(s, relpath, XFER_EXIT_PROTOCOL, "malformed RESUME from receiver");
+        s->fatal = true;
+        goto out;
+    }
+    int code = xfer_tx_resume(&tx, &rs, &confirm, why);
+    if (code) {
+        /* skip this file: an ACK in place of the confirming RESUME */
+        fail_file(s, relpath, xfer_exit_for_code(code), why);
+        if (send_frame(s, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
+                                                   (uint16_t)code, why)) < 0)
+            s->fatal = true;
+        goto out;
+    }
+    r = send_frame(s, b, ibx_msg_resume_encode(b, sizeof b, &confirm));
+    xfer_progress_file(&s->prog, relpath, tx.size, tx.pos);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t sent = 0;
+    while (!r && !tx.skip_data) {
+        ssize_t n = xfer_tx_read(&tx, s->buf + IBX_FRAME_HDR, s->chunk);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            fail_file(s, relpath, XFER_EXIT_IO, strerror((int)-n));
+            s->fatal = true;   /* the receiver waits for bytes we lack */
+            goto out;
+        }
+        ibx_frame_hdr_encode(s->buf, IBX_FT_DATA, (uint32_t)n);
+        r = xfer_wire_send(&s->wire, s->buf, IBX_FRAME_HDR + (size_t)n);
+        xfer_progress_add(&s->prog, (uint64_t)n);
+        sent += (uint64_t)n;
+        throttle(s, &t0, sent);
+    }
+    struct ibx_msg_end end;
+    if (!r && xfer_tx_end(&tx, &end) < 0)
+        r = -EIO;
+    if (!r)
+        r = send_frame(s, b, ibx_msg_end_encode(b, sizeof b, &end));
+    if (!r)   /* fsync, and maybe a full re-read, before the verdict */
+        r = xfer_wire_next_after_hash(&s->wire, &ev, tx.size);
+    if (r < 0) {
+        fail_session(s, relpath, r);
+        xfer_progress_done(&s->prog, IBX_XC_IO, 0);
+        goto out;
+    }
+    struct ibx_msg_status st;
+    if (ev.type != IBX_FT_ACK || ibx_msg_status_decode(ev.data, ev.len, &st) < 0) {
+        xfer_progress_done(&s->prog, IBX_XC_PROTOCOL, 0);
+        unexpected(s, relpath, &ev);
+        goto out;
+    }
+    xfer_progress_done(&s->prog, st.code, tx.resumed_from);
+    if (st.code > IBX_XC_UNCHANGED) {
+        char msg[IBX_FRAME_TEXT_MAX + 64];
+        snprintf(msg, sizeof msg, "%s: %.*s", ibx_xfer_code_name(st.code),
+                 (int)st.text_len, st.text);
+        fail_file(s, relpath, xfer_exit_for_code(st.code), msg);
+    }
+out:
+    xfer_tx_close(&tx);
+}
+
+/* Send directory dirfd recursively as prefix/... */
+static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        fail_file(s, prefix, XFER_EXIT_IO, strerror(errno));
+        close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while (!s->fatal && (de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char rel[IBX_FRAME_PATH_MAX + 2];
+        int n = snprintf(rel, sizeof rel, "%s%s%s", prefix, *prefix ? "/" : "",
+                         de->d_name);
+        if (n < 0 || (size_t)n > IBX_FRAME_PATH_MAX) {
+            fail_file(s, de->d_name, XFER_EXIT_REFUSED, "path too long");
+            continue;
+        }
+        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                        O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+        if (fd < 0 && errno == ELOOP) {
+            fprintf(stderr, "send: %s: symlink, skipped\n", rel);
+            continue;
+        }
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            fail_file(s, rel, XFER_EXIT_IO, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (depth >= SEND_DEPTH) {
+                fail_file(s, rel, XFER_EXIT_REFUSED, "directory nesting too deep");
+                close(fd);
+            } else {
+                send_dir(s, fd, rel, depth + 1);
+            }
+        } else if (S_ISREG(st.st_mode)) {
+            if (ibx_xfer_path_check(rel, (size_t)n) < 0) {
+                fail_file(s, rel, XFER_EXIT_REFUSED, "name cannot be sent safely");
+                close(fd);
+                continue;
+            }
+            send_one(s, fd, rel);
+        } else {
+            fprintf(stderr, "send: %s: not a regular file, skipped\n", rel);
+            close(fd);
+        }
+    }
+    closedir(d);
+}
+
+/* One command-line argument. */
+static void send_arg(struct send_ctx *s, const char *arg)
+{
+    int fd = open(arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fail_file(s, arg, XFER_EXIT_IO, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", arg);
+    size_t len = strlen(copy);
+    bool contents = len > 0 && copy[len - 1] == '/';
+    while (len > 1 && copy[len - 1] == '/')
+        copy[--len] = '\0';
+    const char *base = basename(copy);
+    if (!strcmp(base, ".") || !strcmp(base, "..") || !strcmp(base, "/"))
+        contents = true;
+    if (S_ISDIR(st.st_mode)) {
+        send_dir(s, fd, contents ? "" : base, 1);
+    } else if (S_ISREG(st.st_mode)) {
+        if (ibx_xfer_path_check(base, strlen(base)) < 0) {
+            fail_file(s, arg, XFER_EXIT_REFUSED, "name cannot be sent safely");
+            close(fd);
+            return;
+        }
+        send_one(s, fd, base);
+    } else {
+        fail_file(s, arg, XFER_EXIT_REFUSED, "not a regular file or directory");
+        close(fd);
+    }
+}
+
+static void usage(void)
+{
+    printf("usage: ipcbox send [options] PATH... HOST[:PORT]\n\n"
+           "Send files and directories (recursively, relative paths kept) to an\n"
+           "'ipcbox recv' server (default port %d). A directory DIR arrives as\n"
+           "DIR/...; write DIR/ to send its contents only. Every file is hashed\n"
+           "while it is sent and verified by the receiver before it is\n"
+           "committed; an interrupted transfer resumes where it stopped when\n"
+           "the same command runs again. Symlinks inside directories are not\n"
+           "followed.\n\n"
+           "  --hash ALGO           xxh3 (XXH3-128, default) or sha256\n"
+           "  --overwrite           replace files that exist with other content\n"
+           "  --limit-rate BYTES    at most BYTES per second (suffix k, m, g)\n"
+           "  --timeout SECONDS     give up on a silent receiver (default 30)\n"
+           "  --quiet               no progress or summary, errors only\n"
+           "  --help                this help\n\n"
+           "Progress: a bar on a terminal, else one summary line on stderr.\n"
+           "Exit: 0 all sent (or already identical), 1 connection or I/O error,\n"
+           "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error.\n",
+           XFER_PORT);
+}
+
+/* "10m", "512k", "1g", "1000". Returns 0 or -EINVAL. */
+static int parse_rate(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -EINVAL;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end || v == 0 || v > (1ull << 40))
+        return -EINVAL;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RATE, OPT_TIMEOUT };
+
+int send_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, 0, IBX_OPT_HELP},
+        {"quiet", no_argument, 0, IBX_OPT_QUIET},
+        {"hash", required_argument, 0, OPT_HASH},
+        {"overwrite", no_argument, 0, OPT_OVERWRITE},
+        {"limit-rate", required_argument, 0, OPT_RATE},
+        {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {0, 0, 0, 0},
+    };
+    struct send_ctx s;
+    memset(&s, 0, sizeof s);
+    s.algo = IBX_HASH_XXH3;
+    bool quiet = false;
+    unsigned long timeout = 30;
+    int c;
+    ibx_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case IBX_OPT_HELP:
+            usage();
+            return 0;
+        case IBX_OPT_QUIET:
+            quiet = true;
+            break;
+        case OPT_HASH:
+            s.algo = ibx_hash_algo_parse(optarg);
+            if (s.algo < 0)
+                return ibx_cli_usage("send", "--hash wants xxh3 or sha256, not '%s'", optarg);
+            break;
+        case OPT_OVERWRITE:
+            s.flags |= IBX_OFFER_OVERWRITE;
+            break;
+        case OPT_RATE:
+            if (parse_rate(optarg, &s.limit_rate) < 0)
+                return ibx_cli_usage("send", "--limit-rate wants bytes per second "
+                                     "(e.g. 10m), not '%s'", optarg);
+            break;
+        case OPT_TIMEOUT:
+            if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)
+                return ibx_cli_usage("send", "--timeout wants seconds, not '%s'", optarg);
+            break;
+        default:
+            return ibx_cli_bad_option("send", argv);
+        }
+    }
+    if (argc - optind < 2)
+        return ibx_cli_usage("send", "need PATH... HOST[:PORT]");
+    const char *dest = argv[argc - 1];
+
+    int r = xfer_wire_connect(&s.wire, dest, (int)timeout * 1000);
+    if (r) {
+        fprintf(stderr, "send: %s\n", s.wire.err);
+        xfer_wire_close(&s.wire);
+        return r;
+    }
+    s.chunk = XFER_CHUNK < s.wire.peer_data_max ? XFER_CHUNK : s.wire.peer_data_max;
+    s.buf = malloc(IBX_FRAME_HDR + s.chunk);
+    if (!s.buf) {
+        xfer_wire_close(&s.wire);
+        return XFER_EXIT_IO;
+    }
+    xfer_progress_init(&s.prog, quiet);
+    for (int i = optind; i < argc - 1 && !s.fatal; i++)
+        send_arg(&s, argv[i]);
+    xfer_progress_finish(&s.prog, "send");
+    xfer_wire_close(&s.wire);
+    free(s.buf);
+    return s.exit_code;
+}

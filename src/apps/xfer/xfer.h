@@ -1,0 +1,284 @@
+/* Shared parts of send, recv and get: the receiving side of one file
+ * (confined paths, resumable locked temporary file, verify-then-commit),
+ * the sending side of one file (offer, prefix check, hashed reads),
+ * blocking frame I/O for the clients, and progress output.
+ *
+ * The per-file logic does no socket I/O of its own (except moving DATA
+ * payload with splice), so the event-driven server and the blocking
+ * clients share it. Functions returning "a code" return 0 or one of
+ * enum ibx_xfer_code with a human reason in why[]. */
+#ifndef IPCBOX_APPS_XFER_H
+#define IPCBOX_APPS_XFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ipcbox/frame.h"
+#include "ipcbox/hash.h"
+
+/* Default port of recv. */
+#define XFER_PORT 7070
+/* DATA payload per frame that send uses (capped by the peer's HELLO). */
+#define XFER_CHUNK (1024u * 1024)
+/* Largest DATA payload a receiver announces in HELLO. */
+#define XFER_DATA_MAX (1u << 20)
+/* Bytes per millisecond a peer is assumed to hash at least (a slow disk,
+ * 50 MB/s): a side waiting while the other hashes a file of n bytes
+ * extends its timeout by n / XFER_SLOW_HASH_RATE ms, since the protocol
+ * has no keepalive. */
+#define XFER_SLOW_HASH_RATE 50000u
+/* Room for a reason text. */
+#define XFER_WHY 256
+
+/* Exit codes of the client applets (docs/frame-protocol.md). */
+enum {
+    XFER_EXIT_OK = 0,
+    XFER_EXIT_IO = 1,
+    XFER_EXIT_USAGE = 2,
+    XFER_EXIT_REFUSED = 3,
+    XFER_EXIT_MISMATCH = 4,
+    XFER_EXIT_PROTOCOL = 5,
+};
+/* Exit code for a result code (0 for the success codes). */
+int xfer_exit_for_code(int code);
+/* printf into a reason buffer of XFER_WHY bytes (cut if longer). */
+void xfer_whyf(char *why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- hashing a file in steps ----------------------------------------- */
+
+/* Returned by the *_start functions when a file must be hashed first:
+ * call the matching *_step until it returns 1, then *_finish. The event
+ * loop does this a slice per pass so that a large file does not stall
+ * other clients; the blocking wrappers (xfer_rx_offer ...) do it all. */
+#define XFER_PENDING 1000
+
+/* A hash over bytes [pos, end) of a file, fed in slices. */
+struct xfer_hjob {
+    ibx_hash *h;
+    int fd;
+    bool own_h, own_fd, active;
+    uint64_t pos, end;
+};
+
+/* Start j over [from, to) of fd into h (owned if own_h / own_fd). */
+void xfer_hjob_start(struct xfer_hjob *j, ibx_hash *h, bool own_h, int fd,
+                     bool own_fd, uint64_t from, uint64_t to);
+/* Hash up to budget more bytes: 1 when done, 0 when more, or -errno. */
+int xfer_hjob_step(struct xfer_hjob *j, uint64_t budget);
+/* Release what j owns; j is inactive afterwards. */
+void xfer_hjob_clear(struct xfer_hjob *j);
+
+/* ---- receiving one file -------------------------------------------- */
+
+/* Receiver policy. */
+struct xfer_rx_opts {
+    uint64_t max_size;      /* 0 = unlimited */
+    bool allow_overwrite;   /* honour the sender's OVERWRITE flag */
+};
+
+/* One file being received into a directory. */
+struct xfer_rx {
+    int dirfd;              /* parent directory of the target, or -1 */
+    int fd;                 /* locked temporary file, or -1 */
+    int pipe[2];            /* for splice: socket -> pipe -> file */
+    char name[IBX_XFER_NAME_MAX + 1];
+    char tmpname[IBX_XFER_NAME_MAX + 16];
+    char path[IBX_FRAME_PATH_MAX + 1];
+    uint64_t size;          /* offered size */
+    uint64_t pos;           /* bytes of the temporary file that are valid */
+    uint64_t proposed;      /* offset proposed in RESUME */
+    uint64_t resumed_from;  /* offset confirmed by the sender */
+    uint32_t mode;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    int algo;
+    bool overwrite;
+    bool existing;          /* target exists with the offered size */
+    bool unchanged;         /* ... and the sender confirmed it is equal */
+    bool started;           /* confirm received: DATA may follow */
+    bool tmp_gone;          /* temporary name renamed or removed */
+    bool locked;            /* fd holds the flock: the name is ours */
+    uint8_t exist_hash[IBX_FRAME_HASH_MAX];
+    uint8_t want_hash[IBX_FRAME_HASH_MAX];  /* from END */
+    struct xfer_hjob job;   /* pending hash (see XFER_PENDING) */
+    int pending;            /* XFER_PEND_* the job is for, 0 = none */
+    ibx_hash *vh;           /* bytes [0, vpos) of the file, read back */
+    uint64_t vpos;
+    bool leased;            /* our write lease on the file is intact */
+    bool verified_while_writing; /* END used vh, not a full re-read */
+};
+/* What a pending receiver job is for. */
+enum { XFER_PEND_OFFER = 1, XFER_PEND_END = 2 };
+
+/* Zero rx (no fds). */
+void xfer_rx_init(struct xfer_rx *rx);
+/* Handle OFFER against directory rootfd: check the path and the policy,
+ * create missing parent directories (never through a symlink that leaves
+ * rootfd), lock the temporary file and fill the RESUME to propose.
+ * Returns 0, a code (why set), or XFER_PENDING when a resume prefix or an
+ * existing file must be hashed first (then xfer_rx_step and
+ * xfer_rx_offer_finish complete reply). */
+int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
+                        const struct ibx_msg_offer *o,
+                        const struct xfer_rx_opts *opts,
+                        struct ibx_msg_resume *reply, char *why);
+/* Fill reply's hash once the pending job is done. Returns 0 or a code. */
+int xfer_rx_offer_finish(struct xfer_rx *rx, struct ibx_msg_resume *reply,
+                         char *why);
+/* Hash up to budget bytes of the pending job: 1 done, 0 more, -errno. */
+int xfer_rx_step(struct xfer_rx *rx, uint64_t budget);
+/* xfer_rx_offer_start + the whole job + finish, blocking. */
+int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
+                  const struct xfer_rx_opts *opts, struct ibx_msg_resume *reply,
+                  char *why);
+/* Handle the sender's confirming RESUME. Returns 0 or a code. */
+int xfer_rx_confirm(struct xfer_rx *rx, const struct ibx_msg_resume *c,
+                    char *why);
+/* DATA bytes the file still expects. */
+static inline uint64_t xfer_rx_left(const struct xfer_rx *rx)
+{
+    return rx->size - rx->pos;
+}
+/* Hash, from the file, up to budget bytes written since the last call
+ * (while they are still in the cache), as long as the write lease holds.
+ * Returns 0 or -errno. */
+int xfer_rx_verify_step(struct xfer_rx *rx, uint64_t budget);
+/* Check the write lease on the temporary file: true while nobody else
+ * has opened it; on a break the lease is released at once (the other
+ * opener goes on) and END will re-read the whole file instead. */
+bool xfer_rx_lease_check(struct xfer_rx *rx);
+/* Append bytes already in memory. Returns 0 or a code. */
+int xfer_rx_write(struct xfer_rx *rx, const void *p, size_t n, char *why);
+/* Move up to max payload bytes from socket sock into the file with
+ * splice (non-blocking if the socket is). Returns bytes moved, 0 at EOF,
+ * -EAGAIN, or another -errno. */
+ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max);
+/* Handle END: check the length, fsync, then hash the temporary file as it
+ * is on disk (returns XFER_PENDING: step, then xfer_rx_end_finish), or
+ * IBX_XC_UNCHANGED / an error code at once. */
+int xfer_rx_end_start(struct xfer_rx *rx, const struct ibx_msg_end *e,
+                      char *why);
+/* Compare the digest and commit (mode, mtime, rename, directory fsync)
+ * or delete the temporary file on a mismatch. Returns IBX_XC_OK or an
+ * error code. */
+int xfer_rx_end_finish(struct xfer_rx *rx, char *why);
+/* xfer_rx_end_start + the whole job + finish, blocking. */
+int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why);
+/* Close the fds; the temporary file stays for a later resume. */
+void xfer_rx_close(struct xfer_rx *rx);
+
+/* Open path under rootfd for reading, refusing escapes through symlinks
+ * and anything but a regular file. Returns the fd, or -code (why set). */
+int xfer_open_beneath(int rootfd, const char *path, size_t len, char *why);
+
+/* ---- sending one file ---------------------------------------------- */
+
+/* One file being sent. */
+struct xfer_tx {
+    int fd;                 /* owned */
+    ibx_hash *hash;
+    uint64_t size, pos;
+    uint64_t resumed_from;
+    bool skip_data;         /* receiver has it already: END follows at once */
+    struct xfer_hjob job;   /* pending prefix hash */
+    struct ibx_msg_resume proposal; /* the receiver's RESUME being checked */
+    struct ibx_msg_offer offer;
+    char path[IBX_FRAME_PATH_MAX + 1];
+};
+
+/* Take ownership of fd (a regular file) sent as path with algo and
+ * OFFER flags. Returns 0 or -errno (fd closed on failure). */
+int xfer_tx_open(struct xfer_tx *tx, int fd, const char *path, int algo,
+                 uint8_t flags);
+/* Handle the receiver's RESUME: 0 with confirm filled (offset 0), a code,
+ * or XFER_PENDING when our prefix must be hashed (xfer_tx_step, then
+ * xfer_tx_resume_finish). */
+int xfer_tx_resume_start(struct xfer_tx *tx, const struct ibx_msg_resume *r,
+                         struct ibx_msg_resume *confirm, char *why);
+/* Hash up to budget bytes of the prefix: 1 done, 0 more, -errno. */
+int xfer_tx_step(struct xfer_tx *tx, uint64_t budget);
+/* Compare prefixes and fill the confirm. Returns 0 or a code (EXISTS
+ * when an existing file differs and the offer had no OVERWRITE). */
+int xfer_tx_resume_finish(struct xfer_tx *tx, struct ibx_msg_resume *confirm,
+                          char *why);
+/* The three above, blocking. */
+int xfer_tx_resume(struct xfer_tx *tx, const struct ibx_msg_resume *r,
+                   struct ibx_msg_resume *confirm, char *why);
+/* Read and hash the next up to n bytes. Returns bytes (0 when done) or
+ * -errno (-EIO if the file shrank). */
+ssize_t xfer_tx_read(struct xfer_tx *tx, void *buf, size_t n);
+/* Fill END once everything was read. Returns 0 or -EIO. */
+int xfer_tx_end(struct xfer_tx *tx, struct ibx_msg_end *e);
+/* Close and free. */
+void xfer_tx_close(struct xfer_tx *tx);
+
+/* ---- blocking frame I/O (clients) ---------------------------------- */
+
+/* A blocking connection with SO_RCVTIMEO/SO_SNDTIMEO. */
+struct xfer_wire {
+    int fd;
+    int timeout_ms;             /* silence allowed (socket timeouts) */
+    uint32_t peer_data_max;     /* from the peer's HELLO */
+    struct ibx_frame_dec dec;
+    char err[XFER_WHY];         /* last failure, for the user */
+};
+
+/* Connect to text (HOST[:PORT]), set timeouts, exchange HELLO. Returns 0
+ * or an exit code (err set). */
+int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms);
+/* Write a whole buffer. Returns 0 or -errno. */
+int xfer_wire_send(struct xfer_wire *w, const void *p, size_t n);
+/* Read the next frame. For control frames *ev is IBX_FEV_FRAME with the
+ * payload; for DATA, ev->kind is IBX_FEV_DATA with ev->len = payload
+ * length and nothing read yet (take it with xfer_rx_pump and
+ * ibx_frame_dec_skip). Returns 0, -ECONNRESET at EOF, or -errno. */
+int xfer_wire_next(struct xfer_wire *w, struct ibx_frame_ev *ev);
+/* xfer_wire_next for an answer the peer may first have to hash up to
+ * `bytes` of a file for (a resume prefix, an existing file, the final
+ * verification): the wait for the frame is extended by the time that
+ * takes at XFER_SLOW_HASH_RATE. */
+int xfer_wire_next_after_hash(struct xfer_wire *w, struct ibx_frame_ev *ev,
+                              uint64_t bytes);
+/* Send ERROR code text (best effort). */
+void xfer_wire_error(struct xfer_wire *w, int code, const char *text);
+/* After a failed write: read the ERROR (or ACK) the peer may have sent
+ * before it closed, as "name: text" into out. Returns its code or -1. */
+int xfer_wire_reason(struct xfer_wire *w, char *out, size_t size);
+/* Close. */
+void xfer_wire_close(struct xfer_wire *w);
+
+/* ---- progress -------------------------------------------------------- */
+
+/* Progress of a whole run: a bar on a TTY, else one summary at the end. */
+struct xfer_progress {
+    bool tty;
+    bool quiet;
+    uint64_t t0_ns, last_ns, file_t0_ns;
+    uint64_t total;         /* bytes of every file, if known */
+    uint64_t done;          /* bytes moved or skipped so far */
+    uint64_t moved;         /* bytes that actually crossed the wire */
+    const char *name;       /* current file */
+    uint64_t file_size, file_done, file_skip;
+    uint64_t resumed_bytes; /* bytes not sent thanks to resume */
+    unsigned files, ok, unchanged, resumed, failed;
+};
+
+/* Start (tty: stderr is a terminal). */
+void xfer_progress_init(struct xfer_progress *p, bool quiet);
+/* A file starts. */
+void xfer_progress_file(struct xfer_progress *p, const char *name,
+                        uint64_t size, uint64_t skipped);
+/* n more bytes of the current file. */
+void xfer_progress_add(struct xfer_progress *p, uint64_t n);
+/* The current file ended with result code (and resume offset); failures
+ * are counted by the caller in ->failed. */
+void xfer_progress_done(struct xfer_progress *p, int code, uint64_t resumed);
+/* Print the summary line: "VERB: N files, SIZE in T s (RATE) ...". */
+void xfer_progress_finish(struct xfer_progress *p, const char *verb);
+/* "1.5 GiB" style. */
+char *xfer_fmt_bytes(double n, char *buf, size_t size);
+
+#endif
