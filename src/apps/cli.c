@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -207,9 +208,28 @@ int ibx_daemonize(const char *pidfile)
     return pidfile ? write_pidfile(pidfile) : 0;
 }
 
+/* Servers hold a descriptor per connection: raise the soft limit to the
+ * hard one (at most 65536, so loops over descriptors stay cheap). The
+ * EMFILE spare-fd trick still covers the limit when it is reached. */
+static void raise_nofile(const ibx_log *log)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        ibx_debug(log, "descriptor limit raised from %llu to %llu",
+                  (unsigned long long)old, (unsigned long long)want);
+}
+
 int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
 {
     *child = false;
+    raise_nofile(&cli->log);
     if (cli->daemon) {
         int r = ibx_daemonize(cli->pidfile);
         if (r > 0)

@@ -69,3 +69,17 @@ grep -q "accept" "$T/emfile.log" || fail "EMFILE: shedding not logged"
 kill -TERM "$SPID"; wait_exit "$SPID" 10; [ "$RC" = 0 ] || fail "EMFILE: exit"
 no_sanitizer_report "$T/emfile.log"
 pass "EMFILE: sheds, recovers"
+
+# A server raises its soft descriptor limit to the hard one (at most 65536)
+hard=$(ulimit -H -n)
+if [ "$hard" = unlimited ] || [ "$hard" -gt 256 ]; then
+    ( ulimit -S -n 256; exec "$IPCBOX" echo --listen 127.0.0.1:0 ) 2>"$T/nofile.log" &
+    SPID=$!; PIDS+=("$SPID")
+    for i in $(seq 200); do grep -q "listening on" "$T/nofile.log" && break; sleep 0.05; done
+    soft=$(awk '/Max open files/{print $4}' /proc/"$SPID"/limits)
+    [ "$soft" -gt 256 ] || fail "soft descriptor limit not raised: $soft"
+    kill -TERM "$SPID"; wait_exit "$SPID" 10
+    pass "soft descriptor limit raised to $soft"
+else
+    echo "note: hard descriptor limit is $hard; raise test not run"
+fi

@@ -168,8 +168,8 @@ static void get_one(struct get_ctx *g, const char *name)
         goto out;
     }
     r = send_frame(g, b, ibx_msg_resume_encode(b, sizeof b, &rs));
-    if (!r)
-        r = xfer_wire_next(&g->wire, &ev);
+    if (!r)   /* the server hashes its prefix of rs.offset bytes first */
+        r = xfer_wire_next_after_hash(&g->wire, &ev, rs.offset);
     if (r < 0) {
         fail_session(g, name, r);
         goto out;

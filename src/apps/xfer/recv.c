@@ -204,6 +204,14 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
     }
 }
 
+/* The peer made progress: a whole frame or header arrived, DATA moved or
+ * our output was taken. A byte here and there of a frame is not progress:
+ * otherwise a peer trickling a header defeats the idle timeout. */
+static void recv_active(struct recv_conn *c)
+{
+    c->last_active = ibx_loop_now(ibx_worker_loop(c->base.worker));
+}
+
 /* Read and handle input. Returns false when the connection must close. */
 static bool recv_input(struct recv_conn *c)
 {
@@ -227,6 +235,7 @@ static bool recv_input(struct recv_conn *c)
                 return true;
             }
             ibx_frame_dec_skip(&c->dec, (uint32_t)n);
+            recv_active(c);
             budget -= (size_t)n < budget ? (size_t)n : budget;
             /* read back what was just written, while it is in the cache */
             if (xfer_rx_lease_check(&c->rx) &&
@@ -250,6 +259,8 @@ static bool recv_input(struct recv_conn *c)
                                             : "malformed frame header");
             return true;
         }
+        if (ev.kind != IBX_FEV_NONE || ibx_frame_dec_data_left(&c->dec) > 0)
+            recv_active(c);
         if (ev.kind == IBX_FEV_FRAME) {
             on_frame(c, ev.type, ev.data, ev.len);
         } else if (ibx_frame_dec_data_left(&c->dec) > 0 || ev.kind == IBX_FEV_DATA_END) {
@@ -276,6 +287,8 @@ static bool recv_output(struct recv_conn *c, bool *more)
                 return true;
             if (n < 0)
                 return false;
+            if (n > 0)
+                recv_active(c);
             budget -= (size_t)n < budget ? (size_t)n : budget;
         }
         if (c->close_when_flushed)
@@ -315,7 +328,7 @@ void recv_update(struct recv_conn *c)
 static void on_recv_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct recv_conn *c = io->data;
-    c->last_active = ibx_loop_now(loop);
+    (void)loop;
     if (events & EPOLLERR) {
         recv_close(c);
         return;
@@ -329,17 +342,30 @@ static void on_recv_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     recv_update(c);
 }
 
+/* Silence allowed: --idle, plus the time the peer may need to hash a
+ * file before it answers (the protocol has no keepalive). */
+static uint64_t recv_patience(const struct recv_conn *c)
+{
+    uint64_t bytes = 0;
+    if (c->st == RS_RX_CONFIRM)
+        bytes = c->rx.proposed;     /* sender checks its prefix */
+    else if (c->st == RS_TX_RESUME || c->st == RS_TX_ACK)
+        bytes = c->tx.size;         /* get hashes its copy, or verifies */
+    return c->cfg->idle_ms + bytes / XFER_SLOW_HASH_RATE;
+}
+
 static void on_idle(ibx_loop *loop, ibx_timer *t)
 {
     struct recv_conn *c = t->data;
     uint64_t quiet = ibx_loop_now(loop) - c->last_active;
-    if (quiet >= c->cfg->idle_ms) {
+    uint64_t patience = recv_patience(c);
+    if (quiet >= patience) {
         ibx_info(recv_log(c), "recv: %s: idle for %llu ms, closing", c->peer,
                  (unsigned long long)quiet);
         recv_close(c);
         return;
     }
-    ibx_timer_start(loop, t, c->cfg->idle_ms - quiet, on_idle, c);
+    ibx_timer_start(loop, t, patience - quiet, on_idle, c);
 }
 
 static void recv_drain(ibx_conn *base)

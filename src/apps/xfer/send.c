@@ -125,8 +125,8 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         return;
     }
     r = send_frame(s, b, ibx_msg_offer_encode(b, sizeof b, IBX_FT_OFFER, &tx.offer));
-    if (!r)
-        r = xfer_wire_next(&s->wire, &ev);
+    if (!r)   /* it may hash its partial or existing copy first */
+        r = xfer_wire_next_after_hash(&s->wire, &ev, tx.size);
     if (r < 0) {
         fail_session(s, relpath, r);
         goto out;
@@ -175,8 +175,8 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         r = -EIO;
     if (!r)
         r = send_frame(s, b, ibx_msg_end_encode(b, sizeof b, &end));
-    if (!r)
-        r = xfer_wire_next(&s->wire, &ev);
+    if (!r)   /* fsync, and maybe a full re-read, before the verdict */
+        r = xfer_wire_next_after_hash(&s->wire, &ev, tx.size);
     if (r < 0) {
         fail_session(s, relpath, r);
         xfer_progress_done(&s->prog, IBX_XC_IO, 0);

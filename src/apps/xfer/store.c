@@ -104,6 +104,24 @@ void xfer_rx_init(struct xfer_rx *rx)
     rx->pipe[0] = rx->pipe[1] = -1;
 }
 
+/* True if rx->tmpname still names the file rx->fd is open on. */
+static bool tmp_is_ours(const struct xfer_rx *rx)
+{
+    struct stat a, b;
+    return fstat(rx->fd, &a) == 0 &&
+           fstatat(rx->dirfd, rx->tmpname, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Remove the temporary name, only while we hold its lock: a connection
+ * refused as busy must never remove the file of the one receiving it. */
+static void unlink_tmp(struct xfer_rx *rx)
+{
+    if (rx->locked && !rx->tmp_gone && tmp_is_ours(rx))
+        unlinkat(rx->dirfd, rx->tmpname, 0);
+    rx->tmp_gone = true;
+}
+
 void xfer_rx_close(struct xfer_rx *rx)
 {
     struct stat st;
@@ -112,8 +130,8 @@ void xfer_rx_close(struct xfer_rx *rx)
     if (rx->fd >= 0) {
         /* an empty temporary file holds nothing to resume: remove it
          * while the lock is still ours */
-        if (!rx->tmp_gone && fstat(rx->fd, &st) == 0 && st.st_size == 0)
-            unlinkat(rx->dirfd, rx->tmpname, 0);
+        if (fstat(rx->fd, &st) == 0 && st.st_size == 0)
+            unlink_tmp(rx);
         close(rx->fd);   /* also drops the flock */
     }
     if (rx->dirfd >= 0)
@@ -191,6 +209,12 @@ static int open_temp(struct xfer_rx *rx, char *why)
         xfer_whyf(why, "%s: temporary file is not a regular file", rx->path);
         return IBX_XC_NOT_REGULAR;
     }
+    /* a planted hard link would let us chmod, truncate and write a file
+     * elsewhere (even outside the directory) through this name */
+    if (st.st_nlink != 1) {
+        xfer_whyf(why, "%s: temporary file has other hard links", rx->path);
+        return IBX_XC_NOT_REGULAR;
+    }
     /* ours alone: nobody else may change what we verify */
     if (st.st_uid != geteuid() || ((st.st_mode & 077) && fchmod(rx->fd, 0600) < 0)) {
         xfer_whyf(why, "%s: temporary file belongs to someone else", rx->path);
@@ -201,6 +225,7 @@ static int open_temp(struct xfer_rx *rx, char *why)
                  rx->path);
         return errno == EWOULDBLOCK ? IBX_XC_BUSY : IBX_XC_IO;
     }
+    rx->locked = true;
     /* A write lease: any other open() of the file from now on breaks it,
      * and that is how we know whether the bytes hashed while they were
      * written can still be trusted at END. The break is signalled with
@@ -551,8 +576,7 @@ int xfer_rx_end_start(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why
             return IBX_XC_MISMATCH;
         }
         /* a stale partial file of an older version is useless now */
-        unlinkat(rx->dirfd, rx->tmpname, 0);
-        rx->tmp_gone = true;
+        unlink_tmp(rx);
         xfer_whyf(why, "%s unchanged", rx->path);
         return IBX_XC_UNCHANGED;
     }
@@ -601,12 +625,17 @@ int xfer_rx_end_finish(struct xfer_rx *rx, char *why)
         return IBX_XC_IO;
     }
     if (memcmp(got, rx->want_hash, hl) != 0) {
-        unlinkat(rx->dirfd, rx->tmpname, 0);
-        rx->tmp_gone = true;
+        unlink_tmp(rx);
         xfer_whyf(why, "%s: hash mismatch (%s %s received, %s sent); "
                   "nothing committed", rx->path, ibx_hash_algo_name(rx->algo),
                   ibx_hash_hex(got, hl, hg), ibx_hash_hex(rx->want_hash, hl, hw));
         return IBX_XC_MISMATCH;
+    }
+    /* the rename goes by name: commit only the file we verified */
+    if (!rx->locked || !tmp_is_ours(rx)) {
+        xfer_whyf(why, "%s: temporary file was removed or replaced; "
+                  "nothing committed", rx->path);
+        return IBX_XC_IO;
     }
     struct timespec ts[2] = {{0, UTIME_OMIT}, {rx->mtime_sec, rx->mtime_nsec}};
     if (fchmod(rx->fd, rx->mode) < 0 || futimens(rx->fd, ts) < 0 ||

@@ -3,11 +3,14 @@
  * payload; DATA payload is left in the socket for splice), write whole
  * buffers. Socket timeouts turn a stalled peer into an error. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipcbox/net.h"
@@ -43,6 +46,13 @@ int xfer_wire_send(struct xfer_wire *w, const void *p, size_t n)
     return 0;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int xfer_wire_next(struct xfer_wire *w, struct ibx_frame_ev *ev)
 {
     uint8_t hdr[IBX_FRAME_HDR];
@@ -72,6 +82,30 @@ int xfer_wire_next(struct xfer_wire *w, struct ibx_frame_ev *ev)
     if (used < 0)
         return (int)used;
     return ev->kind == IBX_FEV_FRAME ? 0 : -EPROTO;
+}
+
+int xfer_wire_next_after_hash(struct xfer_wire *w, struct ibx_frame_ev *ev,
+                              uint64_t bytes)
+{
+    if (ibx_frame_dec_idle(&w->dec)) {
+        /* wait for the first byte of the answer here, with the longer
+         * limit; the socket timeout covers the rest of the frame */
+        uint64_t ms = (uint64_t)w->timeout_ms + bytes / XFER_SLOW_HASH_RATE;
+        uint64_t deadline = now_ms() + ms;
+        for (;;) {
+            uint64_t now = now_ms();
+            if (now >= deadline)
+                return -ETIMEDOUT;
+            uint64_t left = deadline - now;
+            struct pollfd p = {w->fd, POLLIN, 0};
+            int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+            if (r > 0)
+                break;
+            if (r < 0 && errno != EINTR)
+                return -errno;
+        }
+    }
+    return xfer_wire_next(w, ev);
 }
 
 void xfer_wire_error(struct xfer_wire *w, int code, const char *text)
@@ -107,6 +141,7 @@ int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms)
 {
     ibx_addr addr;
     w->fd = -1;
+    w->timeout_ms = timeout_ms;
     w->err[0] = '\0';
     ibx_frame_dec_init(&w->dec, XFER_DATA_MAX);
     int r = ibx_addr_resolve(text, "127.0.0.1", XFER_PORT, SOCK_STREAM, &addr);

@@ -24,6 +24,11 @@
 #define XFER_CHUNK (1024u * 1024)
 /* Largest DATA payload a receiver announces in HELLO. */
 #define XFER_DATA_MAX (1u << 20)
+/* Bytes per millisecond a peer is assumed to hash at least (a slow disk,
+ * 50 MB/s): a side waiting while the other hashes a file of n bytes
+ * extends its timeout by n / XFER_SLOW_HASH_RATE ms, since the protocol
+ * has no keepalive. */
+#define XFER_SLOW_HASH_RATE 50000u
 /* Room for a reason text. */
 #define XFER_WHY 256
 
@@ -95,6 +100,7 @@ struct xfer_rx {
     bool unchanged;         /* ... and the sender confirmed it is equal */
     bool started;           /* confirm received: DATA may follow */
     bool tmp_gone;          /* temporary name renamed or removed */
+    bool locked;            /* fd holds the flock: the name is ours */
     uint8_t exist_hash[IBX_FRAME_HASH_MAX];
     uint8_t want_hash[IBX_FRAME_HASH_MAX];  /* from END */
     struct xfer_hjob job;   /* pending hash (see XFER_PENDING) */
@@ -214,6 +220,7 @@ void xfer_tx_close(struct xfer_tx *tx);
 /* A blocking connection with SO_RCVTIMEO/SO_SNDTIMEO. */
 struct xfer_wire {
     int fd;
+    int timeout_ms;             /* silence allowed (socket timeouts) */
     uint32_t peer_data_max;     /* from the peer's HELLO */
     struct ibx_frame_dec dec;
     char err[XFER_WHY];         /* last failure, for the user */
@@ -229,6 +236,12 @@ int xfer_wire_send(struct xfer_wire *w, const void *p, size_t n);
  * length and nothing read yet (take it with xfer_rx_pump and
  * ibx_frame_dec_skip). Returns 0, -ECONNRESET at EOF, or -errno. */
 int xfer_wire_next(struct xfer_wire *w, struct ibx_frame_ev *ev);
+/* xfer_wire_next for an answer the peer may first have to hash up to
+ * `bytes` of a file for (a resume prefix, an existing file, the final
+ * verification): the wait for the frame is extended by the time that
+ * takes at XFER_SLOW_HASH_RATE. */
+int xfer_wire_next_after_hash(struct xfer_wire *w, struct ibx_frame_ev *ev,
+                              uint64_t bytes);
 /* Send ERROR code text (best effort). */
 void xfer_wire_error(struct xfer_wire *w, int code, const char *text);
 /* After a failed write: read the ERROR (or ACK) the peer may have sent

@@ -1,0 +1,577 @@
+/* The TFTP server unit (see server.h): requests on the listener, options
+ * granted by policy, one engine (xfer.c) per transfer, one log line each. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tftp/policy.h"
+#include "tftp/root.h"
+#include "tftp/xfer.h"
+
+#define HASH_SIZE 1024                     /* single-port peer table */
+#define RX_SLOT (IBX_TFTP_PKT_MAX + 1)     /* one more byte shows a cut */
+#define RX_ROUNDS 4                        /* batches per wake-up (fairness) */
+#define DALLY_MAX_MS 3000                  /* re-ACK a repeated last block */
+#define SPIN_US 200                        /* busy-poll per wait (see below) */
+#define SPIN_BUDGET_US 20000               /* busy-poll per wake-up */
+
+struct tftpd;
+
+struct transfer {
+    ibx_conn base;             /* first: a unit of the worker */
+    struct tftpd *srv;
+    struct transfer *hnext;    /* single-port chain */
+    ibx_io io;
+    ibx_timer timer;
+    ibx_defer free_later;
+    struct xfer x;
+    struct root_upload up;
+    bool upload, closing, dally, logged;
+    char peer[IBX_ADDRSTRLEN];
+    char name[128];            /* printable copy for the log */
+};
+
+struct tftpd {
+    ibx_conn base;
+    ibx_io io;
+    ibx_defer free_later;
+    struct tftpd_cfg *cfg;
+    ibx_worker *w;
+    ibx_loop *loop;
+    const ibx_log *log;
+    int lfd;
+    ibx_addr local;            /* the listener's address (port 0 for transfers) */
+    struct xfer_scratch scratch;
+    uint8_t *rx;               /* XFER_BATCH slots of RX_SLOT */
+    unsigned ntransfers;
+    unsigned port_next;
+    bool draining, finished;
+    struct transfer *hash[HASH_SIZE];
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static unsigned peer_hash_mod(const struct sockaddr *sa)
+{
+    return peer_hash(sa) % HASH_SIZE;
+}
+
+
+static struct transfer *lookup(struct tftpd *s, const struct sockaddr *sa)
+{
+    for (struct transfer *t = s->hash[peer_hash_mod(sa)]; t; t = t->hnext)
+        if (xfer_same_addr(sa, (struct sockaddr *)&t->x.peer.ss))
+            return t;
+    return NULL;
+}
+
+static void unhash(struct tftpd *s, struct transfer *t)
+{
+    struct transfer **pp = &s->hash[peer_hash_mod((struct sockaddr *)&t->x.peer.ss)];
+    for (; *pp; pp = &(*pp)->hnext)
+        if (*pp == t) {
+            *pp = t->hnext;
+            return;
+        }
+}
+
+static int rx_batch(struct tftpd *s, int fd, struct mmsghdr *m,
+                    struct sockaddr_storage *from, struct iovec *iov)
+{
+    for (unsigned i = 0; i < XFER_BATCH; i++) {
+        iov[i].iov_base = s->rx + (size_t)i * RX_SLOT;
+        iov[i].iov_len = RX_SLOT;
+        memset(&m[i].msg_hdr, 0, sizeof m[i].msg_hdr);
+        m[i].msg_hdr.msg_name = &from[i];
+        m[i].msg_hdr.msg_namelen = sizeof from[i];
+        m[i].msg_hdr.msg_iov = &iov[i];
+        m[i].msg_hdr.msg_iovlen = 1;
+    }
+    return recvmmsg(fd, m, XFER_BATCH, MSG_DONTWAIT, NULL);
+}
+
+/* ---- transfers --------------------------------------------------------- */
+
+static void listener_finish(struct tftpd *s);
+
+static void transfer_free(ibx_loop *loop, ibx_defer *d)
+{
+    struct transfer *t = d->data;
+    ibx_conn_done(&t->base);
+    free(t);
+}
+
+static void log_transfer(struct transfer *t)
+{
+    if (t->logged)
+        return;
+    t->logged = true;
+    const struct xfer *x = &t->x;
+    uint64_t ms = ibx_loop_now(t->srv->loop) - x->start;
+    double secs = ms ? (double)ms / 1000 : 0.0005;
+    bool ok = x->state == XFER_DONE;
+    ibx_log_write(t->srv->log, ok ? IBX_LOG_INFO : IBX_LOG_WARN,
+                  "tftpd: %s %s file=\"%s\" mode=%s bytes=%llu blksize=%u "
+                  "windowsize=%u time=%.3fs rate=%.2fMB/s retransmits=%llu "
+                  "result=%s%s%s%s",
+                  t->upload ? "put" : "get", t->peer, t->name,
+                  ibx_tftp_mode_name(x->mode), (unsigned long long)x->bytes,
+                  x->blksize, x->window, secs, (double)x->bytes / secs / 1e6,
+                  (unsigned long long)x->retransmits, ok ? "ok" : "failed",
+                  ok ? "" : " (", ok ? "" : x->why, ok ? "" : ")");
+}
+
+static void transfer_close(struct transfer *t)
+{
+    struct tftpd *s = t->srv;
+    if (t->closing)
+        return;
+    t->closing = true;
+    log_transfer(t);
+    if (s->cfg->single_port) {
+        unhash(s, t);
+    } else {
+        ibx_io_stop(s->loop, &t->io);
+        close(t->x.sock);
+    }
+    ibx_timer_stop(s->loop, &t->timer);
+    if (t->upload)
+        root_upload_abort(&t->up);   /* a no-op once committed */
+    else if (t->x.file >= 0)
+        close(t->x.file);
+    xfer_release(&t->x);
+    s->ntransfers--;
+    ibx_loop_defer(s->loop, &t->free_later, transfer_free, t);
+    if (s->draining && !s->ntransfers)
+        listener_finish(s);
+}
+
+static void on_transfer_timer(ibx_loop *loop, ibx_timer *tm);
+
+/* Bring the watchers in line with the engine after every call into it. */
+static void transfer_sync(struct transfer *t)
+{
+    struct tftpd *s = t->srv;
+    struct xfer *x = &t->x;
+    uint64_t now = ibx_loop_now(s->loop);
+    if (t->closing)
+        return;
+    if (x->state == XFER_RUNNING) {
+        uint64_t wait = x->deadline > now ? x->deadline - now : 0;
+        if (x->want_write && s->cfg->single_port)
+            wait = wait > 1 ? 1 : wait;   /* shared socket: poll it by timer */
+        else if (!s->cfg->single_port)
+            ibx_io_modify(s->loop, &t->io, EPOLLIN | (x->want_write ? EPOLLOUT : 0));
+        ibx_timer_start(s->loop, &t->timer, wait, on_transfer_timer, t);
+        return;
+    }
+    if (x->state == XFER_DONE && t->upload && !t->dally) {
+        int r = root_upload_commit(&t->up);
+        if (r < 0) {
+            x->state = XFER_FAILED;
+            snprintf(x->why, sizeof x->why, "commit: %s", strerror(-r));
+            xfer_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
+                            IBX_TFTP_EUNDEF, "cannot store file");
+            transfer_close(t);
+            return;
+        }
+        log_transfer(t);   /* first, so the line exists once the peer knows */
+        xfer_ack_final(x, now);
+        /* stay a little to re-ACK a repeated last block (lost final ACK) */
+        t->dally = true;
+        uint32_t d = x->rto_max * 2 < DALLY_MAX_MS ? x->rto_max * 2 : DALLY_MAX_MS;
+        ibx_timer_start(s->loop, &t->timer, d, on_transfer_timer, t);
+        return;
+    }
+    if (!t->dally)
+        transfer_close(t);
+}
+
+static void on_transfer_timer(ibx_loop *loop, ibx_timer *tm)
+{
+    struct transfer *t = tm->data;
+    uint64_t now = ibx_loop_now(loop);
+    if (t->dally) {
+        transfer_close(t);
+        return;
+    }
+    if (now >= t->x.deadline)
+        xfer_timeout(&t->x, now);
+    else if (t->x.want_write)
+        xfer_writable(&t->x, now);
+    transfer_sync(t);
+}
+
+/* Feed one datagram (single-port path: flush at once, the slot is reused). */
+static void transfer_feed(struct transfer *t, const uint8_t *pkt, size_t len,
+                          const struct sockaddr *from, socklen_t flen, uint64_t now)
+{
+    xfer_input(&t->x, pkt, len, from, flen, now);
+    xfer_flush(&t->x, now);
+    transfer_sync(t);
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Busy-poll for the peer's next packet instead of sleeping: where waking
+ * an idle CPU costs hundreds of microseconds (virtual machines), lock-step
+ * TFTP pays it on every round trip. Only while this is the only transfer,
+ * its round trip is under a millisecond, SPIN_US at a time and at most
+ * SPIN_BUDGET_US per wake-up, so timers and signals still run. */
+static bool should_spin(const struct transfer *t)
+{
+    const struct xfer *x = &t->x;
+    return t->srv->ntransfers == 1 && x->state == XFER_RUNNING && !x->want_write &&
+           x->srtt8 < 8 && !t->closing;
+}
+
+static bool spin_readable(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    for (uint64_t end = mono_us() + SPIN_US; mono_us() < end;)
+        if (poll(&p, 1, 0) > 0)
+            return true;
+    return false;
+}
+
+static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
+{
+    struct transfer *t = io->data;
+    struct tftpd *s = t->srv;
+    struct mmsghdr m[XFER_BATCH];
+    struct sockaddr_storage from[XFER_BATCH];
+    struct iovec iov[XFER_BATCH];
+    uint64_t now = ibx_loop_now(loop), budget = mono_us() + SPIN_BUDGET_US;
+    if (events & EPOLLOUT)
+        xfer_writable(&t->x, now);
+    for (;;) {
+        for (int round = 0; round < RX_ROUNDS && (events & (EPOLLIN | EPOLLERR)); round++) {
+            int n = rx_batch(s, t->x.sock, m, from, iov);
+            if (n <= 0)
+                break;
+            for (int i = 0; i < n; i++) {
+                if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
+                    continue;
+                xfer_input(&t->x, iov[i].iov_base, m[i].msg_len,
+                           (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
+            }
+            xfer_flush(&t->x, now);
+            if (n < XFER_BATCH || t->x.state != XFER_RUNNING)
+                break;
+        }
+        if (!should_spin(t) || mono_us() > budget || !spin_readable(t->x.sock))
+            break;
+        ibx_loop_update_now(loop);
+        now = ibx_loop_now(loop);
+        events = EPOLLIN;
+    }
+    transfer_sync(t);
+}
+
+static void transfer_drain(ibx_conn *c)
+{
+    (void)c;   /* let it finish; the grace timer aborts stragglers */
+}
+
+static void transfer_abort(ibx_conn *c)
+{
+    struct transfer *t = (struct transfer *)c;
+    if (t->x.state == XFER_RUNNING)
+        xfer_abort(&t->x, IBX_TFTP_EUNDEF, "server shutting down");
+    transfer_close(t);
+}
+
+static const struct ibx_conn_ops transfer_ops = {transfer_drain, transfer_abort};
+
+/* A fresh socket for one transfer on the listener's address, from the
+ * port range when one is set. Returns the fd or -errno. */
+static int transfer_socket(struct tftpd *s)
+{
+    ibx_addr a = s->local;
+    int fd = socket(a.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    unsigned lo = s->cfg->port_lo, n = lo ? s->cfg->port_hi - lo + 1u : 1;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned port = lo ? lo + (s->port_next + i) % n : 0;
+        ibx_addr_set_port((struct sockaddr *)&a.ss, (uint16_t)port);
+        if (bind(fd, (struct sockaddr *)&a.ss, a.len) == 0) {
+            s->port_next = (s->port_next + i + 1) % n;
+            return fd;
+        }
+        if (errno != EADDRINUSE)
+            break;
+    }
+    int e = errno == EADDRINUSE ? -EADDRINUSE : -errno;
+    close(fd);
+    return e;
+}
+
+static void refuse(struct tftpd *s, const struct ibx_tftp_pkt *p, const char *peer,
+                   const struct sockaddr *from, socklen_t flen, uint16_t code,
+                   const char *msg)
+{
+    char name[128];
+    log_name(name, sizeof name, p->u.req.filename);
+    xfer_send_error(s->lfd, from, flen, code, msg);
+    ibx_warn(s->log, "tftpd: %s %s file=\"%s\" mode=%s result=refused (%s)",
+             p->op == IBX_TFTP_WRQ ? "put" : "get", peer, name,
+             ibx_tftp_mode_name(p->u.req.mode), msg);
+}
+
+/* Open the file of a request. Returns 0, or an ERROR code + 1 with msg. */
+static int open_file(struct tftpd *s, const struct ibx_tftp_pkt *p,
+                     struct transfer *t, uint64_t *size, const char **msg)
+{
+    const struct tftpd_cfg *cfg = s->cfg;
+    int r;
+    if (t->upload) {
+        r = root_upload_begin(&t->up, cfg->rootfd, p->u.req.filename, cfg->create,
+                              cfg->overwrite);
+        t->x.file = t->up.fd;
+    } else {
+        r = root_open_read(cfg->rootfd, p->u.req.filename, size);
+        t->x.file = r;
+    }
+    if (r >= 0)
+        return 0;
+    t->x.file = -1;
+    *msg = r == -ENOENT ? "file not found"
+         : r == -EEXIST ? "file already exists"
+         : r == -EACCES || r == -EPERM ? "access violation" : strerror(-r);
+    return 1 + (r == -ENOENT ? IBX_TFTP_ENOTFOUND
+              : r == -EEXIST ? IBX_TFTP_EEXISTS
+              : r == -EACCES || r == -EPERM ? IBX_TFTP_EACCESS : IBX_TFTP_EUNDEF);
+}
+
+/* Check, open, negotiate and start one request; refuse it on failure. */
+static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
+                           const struct sockaddr *from, socklen_t flen, uint64_t now)
+{
+    const struct tftpd_cfg *cfg = s->cfg;
+    bool upload = p->op == IBX_TFTP_WRQ;
+    char peer[IBX_ADDRSTRLEN];
+    struct ibx_tftp_opts grant;
+    const char *msg = NULL;
+    int code = 0, sock = -1;
+    uint64_t size = 0;
+    struct transfer *t = NULL;
+
+    ibx_addr_format(from, flen, peer, sizeof peer);
+    if (s->draining) {
+        code = 1 + IBX_TFTP_EUNDEF;
+        msg = "server shutting down";
+    } else if (cfg->max_transfers && s->ntransfers >= cfg->max_transfers) {
+        code = 1 + IBX_TFTP_EUNDEF;
+        msg = "server busy, try later";
+    } else if (upload && !cfg->create && !cfg->overwrite) {
+        code = 1 + IBX_TFTP_EACCESS;
+        msg = "server is read-only";
+    } else if (!(t = calloc(1, sizeof *t))) {
+        code = 1 + IBX_TFTP_EUNDEF;
+        msg = "out of memory";
+    }
+    if (t) {
+        t->srv = s;
+        t->upload = upload;
+        t->up.fd = t->up.dirfd = -1;
+        t->x.file = -1;
+        code = open_file(s, p, t, &size, &msg);
+    }
+    if (!code)
+        code = tftpd_negotiate(cfg, p, size, &grant, &t->x, &msg);
+    if (!code) {
+        sock = cfg->single_port ? s->lfd : transfer_socket(s);
+        if (sock < 0) {
+            code = 1 + IBX_TFTP_EUNDEF;
+            msg = "no transfer port free";
+        }
+    }
+    if (code) {
+        if (t && upload)
+            root_upload_abort(&t->up);
+        else if (t && t->x.file >= 0)
+            close(t->x.file);
+        free(t);
+        refuse(s, p, peer, from, flen, (uint16_t)(code - 1), msg);
+        return;
+    }
+
+    snprintf(t->peer, sizeof t->peer, "%s", peer);
+    log_name(t->name, sizeof t->name, p->u.req.filename);
+    struct xfer *x = &t->x;
+    x->sock = sock;
+    memcpy(&x->peer.ss, from, flen);
+    x->peer.len = flen;
+    x->sending = !upload;
+    x->mode = p->u.req.mode;
+    x->giveup = cfg->giveup_ms > 3 * x->rto_max ? cfg->giveup_ms : 3 * x->rto_max;
+    x->max_bytes = upload ? cfg->max_size : 0;
+    x->hold_final = upload;   /* ACK the last block once it is stored */
+    x->hold_final = upload;
+    x->scratch = &s->scratch;
+    if (grant.have) {
+        int n = ibx_tftp_build_oack(x->ctl, sizeof x->ctl, &grant);
+        x->ctl_len = n > 0 ? (size_t)n : 0;
+    } else if (upload) {
+        x->ctl_len = (size_t)ibx_tftp_build_ack(x->ctl, sizeof x->ctl, 0);
+    }
+    int r = 0;
+    if (!cfg->single_port) {
+        size_t need = (size_t)x->window * (x->blksize + 64) * 2;
+        if (need > 208 * 1024)
+            xfer_sock_buffers(sock, need > (4u << 20) ? 4 << 20 : (int)need);
+        r = ibx_io_start(s->loop, &t->io, sock, EPOLLIN, on_transfer_io, t);
+    } else {
+        unsigned h = peer_hash_mod(from);
+        t->hnext = s->hash[h];
+        s->hash[h] = t;
+    }
+    s->ntransfers++;
+    ibx_conn_add(s->w, &t->base, &transfer_ops, true);
+    if (!r)
+        r = xfer_begin(x, now);
+    if (r < 0) {
+        x->state = XFER_FAILED;
+        snprintf(x->why, sizeof x->why, "cannot start: %s", strerror(-r));
+        transfer_close(t);
+        return;
+    }
+    transfer_sync(t);
+}
+
+/* ---- listener ---------------------------------------------------------- */
+
+static void listener_free(ibx_loop *loop, ibx_defer *d)
+{
+    struct tftpd *s = d->data;
+    ibx_conn_done(&s->base);
+    xfer_scratch_free(&s->scratch);
+    free(s->rx);
+    free(s);
+}
+
+static void listener_finish(struct tftpd *s)
+{
+    if (s->finished)
+        return;
+    s->finished = true;
+    if (s->io.active)
+        ibx_io_stop(s->loop, &s->io);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    s->lfd = -1;
+    ibx_loop_defer(s->loop, &s->free_later, listener_free, s);
+}
+
+static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
+                        const struct sockaddr *from, socklen_t flen, uint64_t now)
+{
+    struct ibx_tftp_pkt p;
+    if (s->cfg->single_port) {
+        struct transfer *t = lookup(s, from);
+        if (t) {
+            int r = ibx_tftp_parse(pkt, len, &p);
+            bool request = r == 0 && (p.op == IBX_TFTP_RRQ || p.op == IBX_TFTP_WRQ);
+            if (!request || t->x.state == XFER_RUNNING) {
+                if (!request)
+                    transfer_feed(t, pkt, len, from, flen, now);
+                return;   /* a repeated request of a running transfer */
+            }
+            transfer_close(t);   /* a new request after the last one ended */
+        }
+    }
+    int r = ibx_tftp_parse(pkt, len, &p);
+    if (r == 0 && (p.op == IBX_TFTP_RRQ || p.op == IBX_TFTP_WRQ)) {
+        start_transfer(s, &p, from, flen, now);
+        return;
+    }
+    if (r == 0 && p.op == IBX_TFTP_ERROR)
+        return;   /* never answer an error */
+    if (r == 0)
+        xfer_send_error(s->lfd, from, flen, IBX_TFTP_EBADID, "unknown transfer ID");
+    else
+        xfer_send_error(s->lfd, from, flen, IBX_TFTP_EBADOP, "illegal TFTP operation");
+}
+
+static void on_listener(ibx_loop *loop, ibx_io *io, uint32_t events)
+{
+    struct tftpd *s = io->data;
+    struct mmsghdr m[XFER_BATCH];
+    struct sockaddr_storage from[XFER_BATCH];
+    struct iovec iov[XFER_BATCH];
+    for (int round = 0; round < RX_ROUNDS && s->lfd >= 0; round++) {
+        int n = rx_batch(s, s->lfd, m, from, iov);
+        if (n <= 0)
+            break;
+        uint64_t now = ibx_loop_now(loop);
+        for (int i = 0; i < n && s->lfd >= 0; i++) {
+            if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
+                continue;
+            on_datagram(s, iov[i].iov_base, m[i].msg_len, (struct sockaddr *)&from[i],
+                        m[i].msg_hdr.msg_namelen, now);
+        }
+        if (n < XFER_BATCH)
+            break;
+    }
+}
+
+/* Shutdown: stop taking requests; the unit ends with its last transfer
+ * (they use its buffers). In single-port mode the socket stays open for
+ * the running transfers and new requests are refused. */
+static void listener_drain(ibx_conn *c)
+{
+    struct tftpd *s = (struct tftpd *)c;
+    s->draining = true;
+    if (!s->cfg->single_port && s->io.active) {
+        ibx_io_stop(s->loop, &s->io);
+        close(s->lfd);
+        s->lfd = -1;
+    }
+    if (!s->ntransfers)
+        listener_finish(s);
+}
+
+static const struct ibx_conn_ops listener_ops = {listener_drain, listener_drain};
+
+int tftpd_unit_start(ibx_worker *w, void *arg)
+{
+    struct tftpd_cfg *cfg = arg;
+    struct tftpd *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->cfg = cfg;
+    s->w = w;
+    s->loop = ibx_worker_loop(w);
+    s->log = ibx_worker_log(w);
+    s->lfd = cfg->lfd;
+    s->rx = malloc((size_t)XFER_BATCH * RX_SLOT);
+    int r = s->rx ? xfer_scratch_init(&s->scratch) : -ENOMEM;
+    if (!r)
+        r = ibx_sock_local(s->lfd, &s->local);
+    if (!r)
+        r = ibx_io_start(s->loop, &s->io, s->lfd, EPOLLIN, on_listener, s);
+    if (r < 0) {
+        xfer_scratch_free(&s->scratch);
+        free(s->rx);
+        free(s);
+        return r;
+    }
+    cfg->lfd = -1;   /* the unit owns it now */
+    ibx_conn_add(w, &s->base, &listener_ops, true);
+    return 0;
+}

@@ -1,0 +1,585 @@
+/* The TFTP data phase shared by client and server (see xfer.h). */
+#include "xfer.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Smallest adaptive retransmit timeout, ms. Loopback round trips are far
+ * below a millisecond; this keeps a loss from stalling a fast transfer
+ * while a spurious retransmission costs only duplicate packets. */
+#define RTO_FLOOR 4
+/* Least time between two ACKs sent in answer to duplicate DATA, ms. */
+#define DUP_ACK_GAP 2
+/* A receiver holding blocks it has not acknowledged yet (the rest of the
+ * window was lost) acknowledges them after this quiet time, ms: the ACK
+ * is new information, so it cannot feed a Sorcerer's Apprentice. */
+#define PARTIAL_ACK_MS 3
+/* Retransmit timeout before any round trip was measured, ms. */
+#define RTO_INITIAL 1000
+
+static void failf(struct xfer *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void failf(struct xfer *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->why, sizeof x->why, fmt, ap);
+    va_end(ap);
+    x->state = XFER_FAILED;
+}
+
+static const struct sockaddr *peer_sa(const struct xfer *x)
+{
+    return (const struct sockaddr *)&x->peer.ss;
+}
+
+void xfer_send_to(int sock, const void *pkt, size_t len,
+                  const struct sockaddr *addr, socklen_t addrlen)
+{
+    /* a full socket drops it, as the network could have: the peer's
+     * retransmission or our timer repairs it */
+    (void)sendto(sock, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL, addr, addrlen);
+}
+
+void xfer_send_error(int sock, const struct sockaddr *addr, socklen_t addrlen,
+                     uint16_t code, const char *msg)
+{
+    uint8_t pkt[256];
+    int n = ibx_tftp_build_error(pkt, sizeof pkt, code, msg);
+    if (n > 0)
+        xfer_send_to(sock, pkt, (size_t)n, addr, addrlen);
+}
+
+bool xfer_same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return false;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port &&
+               x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+    return false;
+}
+
+void xfer_abort(struct xfer *x, uint16_t code, const char *msg)
+{
+    if (x->state == XFER_RUNNING)
+        xfer_send_error(x->sock, peer_sa(x), x->peer.len, code, msg);
+    failf(x, "%s", msg);
+}
+
+int xfer_scratch_init(struct xfer_scratch *s)
+{
+    s->tx_slot = (IBX_TFTP_PKT_MAX + 63) & ~(size_t)63;
+    s->tx = malloc(XFER_BATCH * s->tx_slot);
+    s->na = malloc(2 * IBX_TFTP_PKT_MAX);
+    if (!s->tx || !s->na) {
+        xfer_scratch_free(s);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void xfer_scratch_free(struct xfer_scratch *s)
+{
+    free(s->tx);
+    free(s->na);
+    s->tx = s->na = NULL;
+}
+
+void xfer_sock_buffers(int sock, int bytes)
+{
+    if (setsockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) < 0)
+        (void)setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    if (setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0)
+        (void)setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
+/* ---- timing ------------------------------------------------------------ */
+
+static void arm(struct xfer *x, uint64_t now) { x->deadline = now + x->rto; }
+
+/* Fold a round-trip sample into the estimate (RFC 6298 arithmetic). */
+static void rtt_sample(struct xfer *x, uint64_t ms)
+{
+    if (x->rto_fixed || !x->sending)
+        return;   /* a receiver re-ACKs only after the full timeout */
+    uint32_t m = ms > 60000 ? 60000 : (uint32_t)ms;
+    if (!x->srtt8) {
+        x->srtt8 = m * 8;
+        x->rttvar4 = m * 2;
+    } else {
+        int32_t err = (int32_t)m - (int32_t)(x->srtt8 >> 3);
+        x->srtt8 = (uint32_t)((int32_t)x->srtt8 + err);
+        if (err < 0)
+            err = -err;
+        x->rttvar4 = (uint32_t)((int32_t)x->rttvar4 + err -
+                                (int32_t)(x->rttvar4 >> 2));
+    }
+    uint32_t rto = (x->srtt8 >> 3) + x->rttvar4;
+    if (rto < RTO_FLOOR)
+        rto = RTO_FLOOR;
+    x->rto = x->rto_base = rto < x->rto_max ? rto : x->rto_max;
+}
+
+/* Double the timeout after a loss, up to four times the ceiling: a
+ * silence longer than the peer's own timeout lets a peer that stopped
+ * answering our retransmissions speak first. A new sample resets it. */
+static void backoff(struct xfer *x)
+{
+    uint32_t r = x->rto * 2, cap = x->rto_max * 4;
+    x->rto = r < cap ? r : cap;
+}
+
+/* ---- sender ------------------------------------------------------------ */
+
+static uint8_t *slot(const struct xfer *x, unsigned i)
+{
+    return x->scratch->tx + (size_t)i * x->scratch->tx_slot;
+}
+
+/* Read `count` octet blocks starting at block `first` into the tx slots
+ * with one preadv. Returns how many packets to send (fewer when the file
+ * ends inside the batch: that block is the last) or -errno. */
+static int fill_octet(struct xfer *x, uint64_t first, unsigned count,
+                      size_t *lens)
+{
+    struct iovec iov[XFER_BATCH];
+    for (unsigned i = 0; i < count; i++) {
+        ibx_tftp_put_data_hdr(slot(x, i), (uint16_t)(first + i));
+        iov[i].iov_base = slot(x, i) + IBX_TFTP_HDR;
+        iov[i].iov_len = x->blksize;
+    }
+    ssize_t n = preadv(x->file, iov, (int)count, (off_t)((first - 1) * x->blksize));
+    if (n < 0)
+        return -errno;
+    size_t left = (size_t)n;
+    for (unsigned i = 0; i < count; i++) {
+        lens[i] = left < x->blksize ? left : x->blksize;
+        left -= lens[i];
+        if (lens[i] < x->blksize) {
+            x->last = first + i;
+            x->last_len = lens[i];
+            return (int)i + 1;
+        }
+    }
+    return (int)count;
+}
+
+/* Encode netascii block idx into s starting from where the block begins
+ * (kept in marks, so a restart can re-encode any block of the window).
+ * Returns 0 or -errno. */
+static int fill_netascii(struct xfer *x, uint64_t idx, uint8_t *s, size_t *len)
+{
+    const struct na_mark *m = &x->marks[idx % (x->window + 1)];
+    uint64_t off = m->off;
+    struct ibx_netascii st = m->st;
+    uint8_t *out = s + IBX_TFTP_HDR, *in = x->scratch->na;
+    size_t o = 0;
+    ibx_tftp_put_data_hdr(s, (uint16_t)idx);
+    while (o < x->blksize) {
+        size_t used;
+        ssize_t n = pread(x->file, in, x->blksize - o, (off_t)off);
+        if (n < 0)
+            return -errno;
+        o += ibx_netascii_encode(&st, in, (size_t)n, &used, out + o, x->blksize - o);
+        off += used;
+        if (n == 0)
+            break;   /* end of file; a pending CR pair was flushed above */
+    }
+    struct na_mark *nx = &x->marks[(idx + 1) % (x->window + 1)];
+    nx->off = off;
+    nx->st = st;
+    *len = o;
+    if (o < x->blksize) {
+        x->last = idx;
+        x->last_len = o;
+    }
+    return 0;
+}
+
+/* Errors that retransmitting cannot cure. */
+static bool send_fatal(int err)
+{
+    return err == EBADF || err == ENOTSOCK || err == EFAULT || err == EINVAL ||
+           err == EMSGSIZE || err == EAFNOSUPPORT || err == EDESTADDRREQ;
+}
+
+static void pump(struct xfer *x, uint64_t now)
+{
+    struct mmsghdr msgs[XFER_BATCH];
+    struct iovec iov[XFER_BATCH];
+    size_t lens[XFER_BATCH];
+    bool sent = false;
+
+    if (x->state != XFER_RUNNING || x->want_write || x->ctl_wait)
+        return;
+    while (x->next <= x->acked + x->window && x->next <= x->last) {
+        if (x->next == x->acked + 1 && !sent) {
+            x->win_t0 = now;
+            x->win_retx = false;
+        }
+        uint64_t room = x->acked + x->window - x->next + 1;
+        if (x->last != UINT64_MAX && x->last - x->next + 1 < room)
+            room = x->last - x->next + 1;
+        unsigned count = room < XFER_BATCH ? (unsigned)room : XFER_BATCH;
+        int r = 0;
+        if (x->mode == IBX_TFTP_OCTET) {
+            r = fill_octet(x, x->next, count, lens);
+            if (r > 0)
+                count = (unsigned)r;
+        } else {
+            for (unsigned i = 0; i < count && r == 0; i++) {
+                r = fill_netascii(x, x->next + i, slot(x, i), &lens[i]);
+                if (r == 0 && x->last == x->next + i)
+                    count = i + 1;
+            }
+        }
+        if (r < 0) {
+            xfer_abort(x, IBX_TFTP_EUNDEF, "read error");
+            snprintf(x->why, sizeof x->why, "read: %s", strerror(-r));
+            return;
+        }
+        memset(msgs, 0, sizeof msgs[0] * count);
+        for (unsigned i = 0; i < count; i++) {
+            iov[i].iov_base = slot(x, i);
+            iov[i].iov_len = IBX_TFTP_HDR + lens[i];
+            msgs[i].msg_hdr.msg_name = &x->peer.ss;
+            msgs[i].msg_hdr.msg_namelen = x->peer.len;
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = sendmmsg(x->sock, msgs, count, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                x->want_write = true;
+                break;
+            }
+            if (send_fatal(errno)) {
+                failf(x, "send: %s", strerror(errno));
+                return;
+            }
+            /* a firewall (EPERM), a full queue (ENOBUFS), an ICMP error:
+             * the packet is lost like on the wire; the timer repairs it */
+            n = 1;
+        }
+        for (int i = 0; i < n; i++)
+            if (x->next + (uint64_t)i <= x->high) {
+                x->retransmits++;
+                x->win_retx = true;
+            }
+        x->next += (uint64_t)n;
+        if (x->next - 1 > x->high)
+            x->high = x->next - 1;
+        sent = true;
+        if ((unsigned)n < count) {
+            x->want_write = true;
+            break;
+        }
+    }
+    if (sent)
+        arm(x, now);
+}
+
+static uint64_t sent_bytes(const struct xfer *x)
+{
+    if (!x->acked)
+        return 0;
+    return (x->acked - 1) * x->blksize + (x->acked == x->last ? x->last_len : x->blksize);
+}
+
+static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
+{
+    if (x->ctl_wait) {
+        if (b != 0)
+            return;
+        x->ctl_wait = false;
+        x->progress = now;
+        if (!x->retransmits)
+            rtt_sample(x, now - x->win_t0);   /* Karn: not after a resend */
+        pump(x, now);
+        return;
+    }
+    /* valid ACKs lie in [acked, high]: map the wire number near the middle */
+    uint64_t idx = ibx_tftp_block_index(x->acked + (x->high - x->acked) / 2, b);
+    if (idx <= x->acked || idx > x->high)
+        return;   /* duplicate or not yet sent: never answer it */
+    if (!x->win_retx)
+        rtt_sample(x, now - x->win_t0);
+    else if (x->rto_base)
+        x->rto = x->rto_base;   /* progress ends the backoff (Karn: no sample) */
+    x->acked = idx;
+    x->progress = now;
+    if (x->acked == x->last) {
+        x->bytes = sent_bytes(x);
+        x->state = XFER_DONE;
+        return;
+    }
+    x->bytes = sent_bytes(x);
+    x->next = idx + 1;   /* a loss inside the window restarts from here */
+    pump(x, now);
+}
+
+/* ---- receiver ---------------------------------------------------------- */
+
+static void send_ack(struct xfer *x, uint64_t idx, uint64_t now)
+{
+    uint8_t pkt[IBX_TFTP_HDR];
+    ibx_tftp_build_ack(pkt, sizeof pkt, (uint16_t)idx);
+    xfer_send_to(x->sock, pkt, sizeof pkt, peer_sa(x), x->peer.len);
+    x->ack_sent = idx;
+    x->ack_t = now;
+}
+
+static int write_all(int fd, struct iovec *iov, unsigned n)
+{
+    while (n) {
+        ssize_t w = writev(fd, iov, (int)n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        size_t left = (size_t)w;
+        while (n && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+static void write_failed(struct xfer *x, int err)
+{
+    xfer_abort(x, err == -ENOSPC || err == -EDQUOT || err == -EFBIG
+                      ? IBX_TFTP_ENOSPACE : IBX_TFTP_EUNDEF,
+               "write error");
+    snprintf(x->why, sizeof x->why, "write: %s", strerror(-err));
+}
+
+void xfer_flush(struct xfer *x, uint64_t now)
+{
+    if (!x->npend)
+        return;
+    int r = write_all(x->file, x->pend, x->npend);
+    x->npend = 0;
+    if (r < 0)
+        write_failed(x, r);
+}
+
+/* Accept the payload of the next in-order block. Returns 0 or -errno. */
+static int take(struct xfer *x, const uint8_t *data, size_t len, bool final,
+                uint64_t now)
+{
+    if (x->mode == IBX_TFTP_OCTET) {
+        if (len) {
+            x->pend[x->npend].iov_base = (void *)data;
+            x->pend[x->npend].iov_len = len;
+            x->npend++;
+        }
+        if (x->npend == XFER_BATCH || final)
+            xfer_flush(x, now);
+        return x->state == XFER_RUNNING ? 0 : -EIO;
+    }
+    uint8_t *out = x->scratch->na;
+    size_t n = ibx_netascii_decode(&x->na, data, len, out);
+    if (final)
+        n += ibx_netascii_decode_end(&x->na, out + n);
+    struct iovec v = {out, n};
+    int r = n ? write_all(x->file, &v, 1) : 0;
+    if (r < 0)
+        write_failed(x, r);
+    return r;
+}
+
+static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
+                    uint64_t now)
+{
+    if (x->state == XFER_DONE) {
+        /* dallying: the final ACK may have been lost (but with
+         * hold_final, not before the owner has sent it) */
+        if (ibx_tftp_block_index(x->got, b) == x->got &&
+            (!x->hold_final || x->final_acked))
+            send_ack(x, x->got, now);
+        return;
+    }
+    if (len > x->blksize) {
+        xfer_abort(x, IBX_TFTP_EBADOP, "block larger than the negotiated blksize");
+        return;
+    }
+    uint64_t idx = ibx_tftp_block_index(x->got + 1, b);
+    if (idx == x->got + 1) {
+        bool final = len < x->blksize;
+        if (x->max_bytes && x->bytes + len > x->max_bytes) {
+            xfer_abort(x, IBX_TFTP_ENOSPACE, "file too large");
+            return;
+        }
+        x->ctl_len = 0;   /* the OACK / ACK 0 was answered */
+        if (take(x, data, len, final, now) < 0)
+            return;
+        x->got++;
+        x->bytes += len;
+        x->progress = now;
+        x->gap_acked = false;
+        if (final) {
+            if (!x->hold_final)
+                send_ack(x, x->got, now);
+            x->state = XFER_DONE;
+            return;
+        }
+        if (x->got - x->ack_sent >= x->window)
+            send_ack(x, x->got, now);
+    } else if (idx <= x->got) {
+        /* a retransmission: our ACK was lost or is late. Answer at most
+         * one duplicate per DUP_ACK_GAP ms: a sender that answers every
+         * duplicate ACK (Sorcerer's Apprentice) cannot start a storm. */
+        if (now - x->ack_t >= DUP_ACK_GAP)
+            send_ack(x, x->got, now);
+    } else if (!x->gap_acked) {
+        send_ack(x, x->got, now);   /* report the gap once */
+        x->gap_acked = true;
+    }
+    arm(x, now);
+    if (x->got > x->ack_sent && x->window > 1)
+        x->deadline = now + PARTIAL_ACK_MS;
+}
+
+/* ---- common ------------------------------------------------------------ */
+
+int xfer_begin(struct xfer *x, uint64_t now)
+{
+    x->state = XFER_RUNNING;
+    x->start = x->progress = now;
+    /* A sender adapts its timeout to the measured round trip; a receiver
+     * waits the full timeout before it repeats an ACK, since the sender's
+     * own timer repairs losses and early ACKs feed careless senders. */
+    x->rto = x->rto_fixed || !x->sending || x->rto_max < RTO_INITIAL ? x->rto_max
+                                                                     : RTO_INITIAL;
+    x->acked = x->got = x->ack_sent = 0;
+    x->next = 1;
+    x->high = 0;
+    x->last = UINT64_MAX;
+    if (x->sending && x->mode == IBX_TFTP_NETASCII) {
+        x->marks = calloc((size_t)x->window + 1, sizeof *x->marks);
+        if (!x->marks)
+            return -ENOMEM;
+    }
+    x->win_t0 = x->ack_t = now;
+    if (x->ctl_len) {
+        xfer_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
+        x->ctl_wait = x->sending;
+        arm(x, now);
+    }
+    if (x->sending)
+        pump(x, now);
+    else
+        arm(x, now);
+    return 0;
+}
+
+void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
+                const struct sockaddr *from, socklen_t fromlen, uint64_t now)
+{
+    struct ibx_tftp_pkt p;
+    if (!xfer_same_addr(from, peer_sa(x))) {
+        xfer_send_error(x->sock, from, fromlen, IBX_TFTP_EBADID,
+                        "unknown transfer ID");
+        return;
+    }
+    if (ibx_tftp_parse(pkt, len, &p) < 0)
+        return;   /* garbage from the peer's port: ignore it */
+    if (x->state == XFER_FAILED)
+        return;
+    switch (p.op) {
+    case IBX_TFTP_ACK:
+        if (x->sending && x->state == XFER_RUNNING)
+            on_ack(x, p.u.ack.block, now);
+        break;
+    case IBX_TFTP_DATA:
+        if (!x->sending)
+            on_data(x, p.u.data.block, p.u.data.data, p.u.data.len, now);
+        break;
+    case IBX_TFTP_ERROR:
+        if (x->state == XFER_RUNNING)
+            failf(x, "peer error %u: %.100s", p.u.error.code, p.u.error.msg);
+        break;
+    case IBX_TFTP_OACK:
+        /* our ACK 0 to the server's OACK was lost */
+        if (!x->sending && x->got == 0 && x->state == XFER_RUNNING)
+            send_ack(x, 0, now);
+        break;
+    default:
+        break;
+    }
+}
+
+void xfer_timeout(struct xfer *x, uint64_t now)
+{
+    if (x->state != XFER_RUNNING)
+        return;
+    if (!x->sending && x->got > x->ack_sent) {
+        send_ack(x, x->got, now);   /* the tail of the window went missing */
+        arm(x, now);
+        return;
+    }
+    if (now - x->progress >= x->giveup) {
+        xfer_abort(x, IBX_TFTP_EUNDEF, "timed out");
+        snprintf(x->why, sizeof x->why, "timed out after %llu ms without progress",
+                 (unsigned long long)(now - x->progress));
+        return;
+    }
+    backoff(x);
+    x->retransmits++;
+    if (x->ctl_len && (x->ctl_wait || (!x->sending && x->got == 0))) {
+        xfer_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
+        arm(x, now);
+        return;
+    }
+    if (x->sending) {
+        x->retransmits--;   /* pump counts each packet sent again */
+        x->next = x->acked + 1;
+        x->want_write = false;
+        x->deadline = now + x->rto;
+        pump(x, now);
+        return;
+    }
+    send_ack(x, x->got, now);
+    x->gap_acked = false;
+    arm(x, now);
+}
+
+void xfer_ack_final(struct xfer *x, uint64_t now)
+{
+    x->final_acked = true;
+    send_ack(x, x->got, now);
+}
+
+void xfer_writable(struct xfer *x, uint64_t now)
+{
+    x->want_write = false;
+    pump(x, now);
+}
+
+void xfer_release(struct xfer *x)
+{
+    free(x->marks);
+    x->marks = NULL;
+}

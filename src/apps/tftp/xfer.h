@@ -1,0 +1,139 @@
+/* The data phase of one TFTP transfer, shared by client and server: a
+ * sender (DATA out, ACK in) or a receiver (DATA in, ACK out) over one UDP
+ * socket, with RFC 7440 windows, 64-bit block counts that wrap on the wire,
+ * retransmission with exponential backoff and a give-up deadline.
+ *
+ * The engine does no waiting: the owner feeds it packets, calls it when
+ * x->deadline has passed and when the socket becomes writable again, and
+ * looks at x->state. Times are milliseconds on the owner's clock.
+ *
+ * Rules that keep it safe:
+ *  - A duplicate ACK never triggers a send (no Sorcerer's Apprentice); only
+ *    an ACK that advances does, and then the next window starts right
+ *    after the acknowledged block (restart after a loss inside a window).
+ *  - A receiver acknowledges a gap once, and duplicates at most once per
+ *    couple of milliseconds, so a lost ACK is repaired without feeding a
+ *    sender that answers every ACK; it repeats an ACK on its own only
+ *    after the full timeout.
+ *  - Packets from another address or port get ERROR 5 and change nothing. */
+#ifndef IPCBOX_APPS_TFTP_XFER_H
+#define IPCBOX_APPS_TFTP_XFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "ipcbox/net.h"
+#include "ipcbox/tftp.h"
+
+/* Transfer state. */
+enum xfer_state {
+    XFER_RUNNING,
+    XFER_DONE,      /* every byte delivered and acknowledged */
+    XFER_FAILED,    /* see x->why */
+};
+
+/* Most packets sent or received per system call. */
+#define XFER_BATCH 64
+
+/* Scratch memory an owner lends to its transfers (one per loop). */
+struct xfer_scratch {
+    uint8_t *tx;         /* XFER_BATCH slots of tx_slot bytes */
+    size_t tx_slot;      /* IBX_TFTP_PKT_MAX rounded up */
+    uint8_t *na;         /* netascii staging, 2 * IBX_TFTP_PKT_MAX bytes */
+};
+
+/* One transfer. Fill the configuration part, then xfer_begin(). */
+struct xfer {
+    /* configuration */
+    int sock;                 /* UDP socket, not connected */
+    ibx_addr peer;            /* the peer's transfer ID */
+    int file;                 /* read from (sender) or written to (receiver) */
+    bool sending;
+    enum ibx_tftp_mode mode;
+    uint32_t blksize;
+    uint32_t window;
+    uint32_t rto_max;         /* ms: retransmit timeout ceiling (x4 backoff) */
+    bool rto_fixed;           /* a negotiated timeout: retransmit after it */
+    uint32_t giveup;          /* ms without progress before giving up */
+    uint64_t max_bytes;       /* receiver: refuse more (0 = no limit) */
+    bool hold_final;          /* receiver: the owner sends the final ACK
+                                 (xfer_ack_final) once the file is stored */
+    bool final_acked;         /* receiver: xfer_ack_final() was called */
+    struct xfer_scratch *scratch;
+    /* a control packet resent until the peer answers it: an OACK (sender:
+     * until ACK 0; receiver: until DATA 1), or ACK 0 of a receiver */
+    uint8_t ctl[512];
+    size_t ctl_len;
+
+    /* state */
+    enum xfer_state state;
+    char why[160];            /* failure text for the log */
+    uint64_t deadline;        /* call xfer_timeout() at or after this */
+    bool want_write;          /* the socket was full: wait for POLLOUT */
+    uint64_t bytes;           /* payload bytes moved (file bytes for octet) */
+    uint64_t start, progress; /* clock at begin and at the last progress */
+    uint64_t retransmits;     /* packets sent again */
+
+    /* sender */
+    bool ctl_wait;            /* OACK sent, ACK 0 not yet seen */
+    uint64_t acked, next, last;  /* last = final block index, or UINT64_MAX */
+    uint64_t high;            /* highest block ever sent */
+    size_t last_len;          /* payload bytes of the final block */
+    uint64_t win_t0;          /* when the current window began */
+    bool win_retx;            /* the window holds retransmissions (Karn) */
+    struct na_mark {          /* netascii: where block i starts */
+        uint64_t off;
+        struct ibx_netascii st;
+    } *marks;                 /* window + 1 entries */
+    /* receiver */
+    uint64_t got;             /* highest block received in order */
+    uint64_t ack_sent;        /* highest block acknowledged */
+    uint64_t ack_t;           /* when it was acknowledged */
+    bool gap_acked;           /* a gap was reported for got + 1 */
+    struct ibx_netascii na;
+    struct iovec pend[XFER_BATCH];  /* in-order payloads not yet written */
+    unsigned npend;
+    /* round-trip estimate (ms, scaled by 8 like TCP) */
+    uint32_t srtt8, rttvar4, rto;
+    uint32_t rto_base;        /* rto from the estimate, before backoff (0 = none) */
+};
+
+/* Start a configured transfer at time now: a sender sends its OACK or its
+ * first window, a receiver its OACK or ACK 0 (when ctl_len is set). Returns
+ * 0 or -errno (-ENOMEM). */
+int xfer_begin(struct xfer *x, uint64_t now);
+/* Handle one datagram from `from`. Payload pointers of in-order DATA are
+ * kept until xfer_flush(): call it before reusing the packet memory. */
+void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
+                const struct sockaddr *from, socklen_t fromlen, uint64_t now);
+/* Write the payloads xfer_input() kept (after each receive batch). */
+void xfer_flush(struct xfer *x, uint64_t now);
+/* The deadline passed: retransmit with backoff, or give up. */
+void xfer_timeout(struct xfer *x, uint64_t now);
+/* The socket is writable again after want_write. */
+void xfer_writable(struct xfer *x, uint64_t now);
+/* Receiver with hold_final, after storing the file: send the final ACK. */
+void xfer_ack_final(struct xfer *x, uint64_t now);
+/* Send ERROR code/msg to the peer and fail the transfer with why = msg. */
+void xfer_abort(struct xfer *x, uint16_t code, const char *msg);
+/* Free what xfer_begin() allocated (not the socket or file). */
+void xfer_release(struct xfer *x);
+
+/* Send one small packet to addr, ignoring a full socket (the peer will
+ * retransmit). */
+void xfer_send_to(int sock, const void *pkt, size_t len,
+                  const struct sockaddr *addr, socklen_t addrlen);
+/* Send ERROR code/msg to addr. */
+void xfer_send_error(int sock, const struct sockaddr *addr, socklen_t addrlen,
+                     uint16_t code, const char *msg);
+/* True if two socket addresses are the same host and port. */
+bool xfer_same_addr(const struct sockaddr *a, const struct sockaddr *b);
+/* Allocate / free scratch memory. Returns 0 or -ENOMEM. */
+int xfer_scratch_init(struct xfer_scratch *s);
+void xfer_scratch_free(struct xfer_scratch *s);
+/* Grow the socket buffers toward bytes (SO_*BUFFORCE when privileged). */
+void xfer_sock_buffers(int sock, int bytes);
+
+#endif
