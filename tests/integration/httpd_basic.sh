@@ -160,7 +160,7 @@ for model in epoll:1 prefork:3; do
     check "$model: log file written" "$(grep -c 'GET /hello.txt' "$WORK/a.log")" "1"
     mv "$WORK/a.log" "$WORK/a.log.1"
     kill -HUP "$PID"
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 400); do
         [ "$(grep -c 'access log reopened' "$ERRLOG")" -ge "$want" ] && break
         sleep 0.05
     done
@@ -174,7 +174,7 @@ done
 start_httpd --grace 30 "$R"
 curl -sS --limit-rate 1500K -o "$WORK/slow" "$BASE/big.bin" &
 cpid=$!
-for _ in $(seq 1 200); do [ -s "$WORK/slow" ] && break; sleep 0.02; done
+for _ in $(seq 1 1000); do [ -s "$WORK/slow" ] && break; sleep 0.02; done
 kill -TERM "$PID"
 st=0
 wait "$cpid" || st=$?

@@ -19,8 +19,10 @@
 
 #include "httpd.h"
 
-/* How long a closing connection reads and discards after an error. */
+/* A closing connection reads and discards after an error until the peer
+ * is quiet for LINGER_MS, for at most LINGER_MAX_MS. */
 #define LINGER_MS 2000
+#define LINGER_MAX_MS 30000
 /* Pending bytes above which pipelined requests wait for the socket. */
 #define OUT_HIGH (256 * 1024)
 
@@ -304,7 +306,8 @@ static void conn_linger(struct hconn *c)
         conn_close(c);
         return;
     }
-    c->deadline = ibx_loop_now(loop) + LINGER_MS;
+    c->head_started = ibx_loop_now(loop);   /* when the linger began */
+    c->deadline = c->head_started + LINGER_MS;
     ibx_timer_start(loop, &c->timer, LINGER_MS, on_timer, c);
 }
 
@@ -369,14 +372,24 @@ static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct hconn *c = io->data;
     if (c->lingering) {
+        /* discard what the peer still sends; close at EOF, after
+         * LINGER_MS of quiet (the timer), or at LINGER_MAX_MS */
+        uint64_t now = ibx_loop_now(loop);
+        uint64_t cap = c->head_started + LINGER_MAX_MS;
         for (int i = 0; i < 16; i++) {
             ssize_t n = recv(c->io.fd, c->hw->rin, c->hw->rin_cap, 0);
             if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;
-            if (n <= 0)
                 break;
+            if (n <= 0) {
+                conn_close(c);
+                return;
+            }
         }
-        conn_close(c);   /* EOF, error, or a peer that keeps sending */
+        if (now >= cap) {
+            conn_close(c);
+            return;
+        }
+        c->deadline = now + LINGER_MS < cap ? now + LINGER_MS : cap;
         return;
     }
     if (events & EPOLLERR) {
