@@ -332,7 +332,10 @@ for kind in old-server refusing-server; do
 done
 
 # ---- inside `ipcbox serve` -------------------------------------------------
-"$IPCBOX" serve "$ROOT" --tftpd-listen 127.0.0.1:0 --no-echo >"$WORK/serve.log" 2>&1 &
+# every other service off, so that no default port needs to be free
+others=$("$IPCBOX" serve --help | awk '/^Runs every/{p=1;next} p&&/^  [a-z]/{print $1} /^$/{if(p)exit}' \
+         | grep -vx tftpd | sed 's/^/--no-/')
+"$IPCBOX" serve "$ROOT" --tftpd-listen 127.0.0.1:0 $others >"$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 if wait_for "$WORK/serve.log" "tftpd: listening on"; then
     SP=$(sed -n 's/.*tftpd: listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/serve.log" | head -1)
