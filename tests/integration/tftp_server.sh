@@ -345,6 +345,11 @@ else
     check "serve: tftpd started" false
 fi
 
+# ---- --no-busy-poll: the plain sleeping path moves a windowed file whole ----
+start_tftpd "$WORK/nospin.log" --no-busy-poll "$ROOT"
+check "--no-busy-poll: windowed transfer intact" \
+    bash -c "$IPCBOX tftp --quiet --blksize 8192 --windowsize 16 127.0.0.1:$PORT get random.bin $OUT/nospin && cmp $ROOT/random.bin $OUT/nospin"
+
 # ---- usage errors -----------------------------------------------------------
 usage_is_2() { timeout 10 "$@" >/dev/null 2>&1; [ $? -eq 2 ]; }
 check "usage: tftpd --port-range 9:1 exits 2" usage_is_2 "$IPCBOX" tftpd --port-range 9:1
