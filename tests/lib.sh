@@ -76,3 +76,19 @@ no_sanitizer_report() {
 zombies_of() {
     ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true
 }
+
+# serve_services : names of the services `ipcbox serve` hosts
+serve_services() {
+    "$IPCBOX" serve --help | awk '/^Runs every/{p=1;next} p&&/^  [a-z]/{print $1} /^$/{if(p)exit}'
+}
+
+# serve_only NAME... : serve flags that turn off every service but NAME...
+# (so a test never depends on the default ports being free)
+serve_only() {
+    local s keep
+    for s in $(serve_services); do
+        keep=0
+        for k in "$@"; do [ "$s" = "$k" ] && keep=1; done
+        [ $keep = 0 ] && printf -- '--no-%s\n' "$s"
+    done
+}

@@ -29,7 +29,7 @@ pass "socket activation"
 # serve: every service on one loop; echo over TCP and UDP
 mkdir -p "$T/root"
 args=()
-for s in $("$IPCBOX" serve --help | awk '/^Runs every/{p=1;next} p&&/^  [a-z]/{print $1} /^$/{if(p)exit}'); do
+for s in $(serve_services); do
     args+=("--$s-listen" "127.0.0.1:0")
 done
 start_server "$T/serve.log" "$IPCBOX" serve "$T/root" "${args[@]}"

@@ -44,7 +44,7 @@ pass "SIGTERM lets the running transfer finish, then recv exits 0"
 
 # the recv service of serve
 mkdir -p "$T/served"
-start_server "$T/serve.log" "$IPCBOX" serve "$T/served" --no-echo --recv-listen 127.0.0.1:0
+start_server "$T/serve.log" "$IPCBOX" serve "$T/served" $(serve_only recv) --recv-listen 127.0.0.1:0
 SERVE=$SPID
 P=$(port_of "$T/serve.log" "recv")
 [ -n "$P" ] || { cat "$T/serve.log"; fail "serve did not start recv"; }

@@ -15,6 +15,7 @@ void tftpd_cfg_init(struct tftpd_cfg *cfg)
     cfg->max_window = 256;
     cfg->timeout_ms = 1000;
     cfg->giveup_ms = 10000;
+    cfg->busy_poll = true;
     ibx_addr_parse("127.0.0.1:6969", NULL, 6969, &cfg->listen);
 }
 

@@ -231,11 +231,13 @@ static uint64_t mono_us(void)
  * an idle CPU costs hundreds of microseconds (virtual machines), lock-step
  * TFTP pays it on every round trip. Only while this is the only transfer,
  * its round trip is under a millisecond, SPIN_US at a time and at most
- * SPIN_BUDGET_US per wake-up, so timers and signals still run. */
+ * SPIN_BUDGET_US per wake-up, so timers and signals still run; and never
+ * in `serve`, where other services share the loop (cfg->busy_poll). */
 static bool should_spin(const struct transfer *t)
 {
     const struct xfer *x = &t->x;
-    return t->srv->ntransfers == 1 && x->state == XFER_RUNNING && !x->want_write &&
+    return t->srv->cfg->busy_poll && t->srv->ntransfers == 1 &&
+           x->state == XFER_RUNNING && !x->want_write &&
            x->srtt8 < 8 && !t->closing;
 }
 

@@ -29,6 +29,8 @@ struct tftpd_cfg {
     uint32_t giveup_ms;      /* abandon a transfer silent this long */
     uint64_t max_size;       /* largest upload, bytes (0 = unlimited) */
     unsigned max_transfers;  /* concurrent transfers (0 = unlimited) */
+    bool busy_poll;          /* spin briefly for the next packet of a lone
+                              * fast transfer; off where the loop is shared */
 };
 
 /* Fill in the defaults (read-only, 127.0.0.1:6969, blksize up to 65464,

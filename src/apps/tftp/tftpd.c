@@ -26,6 +26,7 @@ static int tftpd_init(ibx_server *srv, const char *dir, const char *listen,
     if (!cfg)
         return -ENOMEM;
     tftpd_cfg_init(cfg);
+    cfg->busy_poll = false;   /* the loop is shared with other services */
     *state = cfg;
     if (ibx_addr_parse(listen, "127.0.0.1", TFTPD_PORT, &cfg->listen) < 0) {
         ibx_err(log, "tftpd: bad address '%s'", listen);
@@ -77,6 +78,8 @@ static void usage(void)
            "                        (default 10)\n"
            "  --max-size BYTES      largest upload (default: unlimited)\n"
            "  --max-transfers N     concurrent transfers (default: unlimited)\n"
+           "  --no-busy-poll        never spin for the next packet (by default a\n"
+           "                        lone fast transfer polls up to 20 ms per wake-up)\n"
            "  --grace SECONDS       on SIGINT/SIGTERM let transfers finish this\n"
            "                        long (default 10)\n"
            "  --daemon              detach; logs go to /dev/null\n"
@@ -111,7 +114,7 @@ static int drop_privileges(const char *user, const ibx_log *log)
 enum {
     OPT_CREATE = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RANGE, OPT_SINGLE,
     OPT_USER, OPT_BLKSIZE, OPT_WINDOW, OPT_TIMEOUT, OPT_GIVEUP, OPT_MAXSIZE,
-    OPT_MAXXFER,
+    OPT_MAXXFER, OPT_NOSPIN,
 };
 
 static int parse_range(const char *s, struct tftpd_cfg *cfg)
@@ -176,6 +179,9 @@ static int parse_opt(struct tftpd_cfg *cfg, int o, const char *arg,
             return ibx_cli_usage("tftpd", "--max-transfers wants a positive count, not '%s'", arg);
         cfg->max_transfers = (unsigned)v;
         return 0;
+    case OPT_NOSPIN:
+        cfg->busy_poll = false;
+        return 0;
     default:
         return -1;
     }
@@ -200,6 +206,7 @@ int tftpd_main(int argc, char **argv)
         {"giveup", required_argument, 0, OPT_GIVEUP},
         {"max-size", required_argument, 0, OPT_MAXSIZE},
         {"max-transfers", required_argument, 0, OPT_MAXXFER},
+        {"no-busy-poll", no_argument, 0, OPT_NOSPIN},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
