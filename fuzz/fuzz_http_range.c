@@ -8,10 +8,6 @@
 
 #include "ipcbox/http_fields.h"
 
-/* The parsers are compiled into this harness (not taken from libipcbox)
- * so that they carry libFuzzer's coverage instrumentation. */
-#include "../src/proto/http_range.c"
-#include "../src/proto/http_date.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

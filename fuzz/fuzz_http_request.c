@@ -9,11 +9,6 @@
 #include "ipcbox/http.h"
 #include "ipcbox/http_fields.h"
 
-/* The parsers are compiled into this harness (not taken from libipcbox)
- * so that they carry libFuzzer's coverage instrumentation. */
-#include "../src/proto/http1_request.c"
-#include "../src/proto/http1_chunked.c"
-#include "../src/proto/http_path.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
