@@ -248,10 +248,14 @@ void worker_drain(ibx_worker *w)
     w->draining = true;
     worker_unlisten(w);
     if (w->own_lfd || w->srv->is_child) {
-        /* our own copies: close them so new clients are refused */
+        /* our own copies: close them so new clients are refused (in a
+         * prefork child they are the server's numbers: forget those too,
+         * so ibx_server_free does not close a reused descriptor) */
         for (size_t i = 0; w->lfd && i < w->srv->nls; i++) {
-            if (w->lfd[i] >= 0 && (w->own_lfd || w->srv->is_child))
+            if (w->lfd[i] >= 0)
                 close(w->lfd[i]);
+            if (!w->own_lfd)
+                w->srv->ls[i].fd = -1;
             w->lfd[i] = -1;
         }
     }
