@@ -44,6 +44,7 @@ flip_byte "$T/src/one.bin" 1000
 "$IPCBOX" send "$T/src/one.bin" 127.0.0.1:"$RPORT" 2>"$T/err"; rc=$?
 [ $rc = 3 ] || { cat "$T/err"; fail "same-size different content: exit $rc, want 3"; }
 grep -q "overwrite" "$T/err" || fail "refusal does not mention --overwrite"
+grep -q "^send: one.bin: one.bin exists at the receiver" "$T/err" || { cat "$T/err"; fail "refusal line"; }
 cmp -s "$T/keep.bin" "$T/srv/one.bin" || fail "file replaced without --overwrite"
 printf 'tail' >>"$T/src/tree/a.bin"
 "$IPCBOX" send "$T/src/tree" 127.0.0.1:"$RPORT" 2>"$T/err"; rc=$?
@@ -84,6 +85,7 @@ flip_byte "$T/out/one.bin" 5
 cmp -s "$T/srv/one.bin" "$T/out/one.bin" || fail "get --overwrite content"
 "$IPCBOX" get 127.0.0.1:"$RPORT" nosuch -o "$T/out" 2>"$T/err"; rc=$?
 [ $rc = 3 ] && grep -q "not found" "$T/err" || fail "get missing: exit $rc"
+grep -q "^get: nosuch: refused by server: " "$T/err" || { cat "$T/err"; fail "get refusal line"; }
 pass "get, get --overwrite, get --list, not found (exit 3)"
 
 # symlinks inside a directory are not followed (a warning, not an error)

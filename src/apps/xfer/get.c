@@ -16,66 +16,24 @@
 #include "xfer.h"
 
 struct get_ctx {
-    struct xfer_wire wire;
-    struct xfer_progress prog;
+    struct xfer_client c;   /* connection, progress, outcome */
     struct xfer_rx_opts opts;
     int rootfd;
     int algo;
     uint8_t flags;
-    int exit_code;
-    bool fatal;
 };
-
-static void worse(struct get_ctx *g, int code)
-{
-    if (code > g->exit_code)
-        g->exit_code = code;
-}
-
-static void fail_file(struct get_ctx *g, const char *name, int exit_code,
-                      const char *what)
-{
-    fprintf(stderr, "get: %s: %s\n", name, what);
-    g->prog.failed++;
-    worse(g, exit_code);
-}
 
 static void fail_session(struct get_ctx *g, const char *name, int err)
 {
     if (err == -EPROTO || err == -EMSGSIZE) {
-        fail_file(g, name, XFER_EXIT_PROTOCOL, "protocol error from server");
+        xfer_client_fail_file(&g->c, name, XFER_EXIT_PROTOCOL, "protocol error from server");
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "connection lost: %s",
                  err == -ECONNRESET ? "server closed the connection" : strerror(-err));
-        fail_file(g, name, XFER_EXIT_IO, msg);
+        xfer_client_fail_file(&g->c, name, XFER_EXIT_IO, msg);
     }
-    g->fatal = true;
-}
-
-static int send_frame(struct get_ctx *g, const uint8_t *b, ssize_t n)
-{
-    return n < 0 ? (int)n : xfer_wire_send(&g->wire, b, (size_t)n);
-}
-
-/* ACK or ERROR from the server where something else was expected. */
-static void refused(struct get_ctx *g, const char *name,
-                    const struct ibx_frame_ev *ev)
-{
-    struct ibx_msg_status st;
-    if ((ev->type == IBX_FT_ACK || ev->type == IBX_FT_ERROR) &&
-        ibx_msg_status_decode(ev->data, ev->len, &st) == 0) {
-        char msg[IBX_FRAME_TEXT_MAX + 64];
-        snprintf(msg, sizeof msg, "refused by server: %s (%.*s)",
-                 ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
-        int ec = xfer_exit_for_code(st.code);
-        fail_file(g, name, ec ? ec : XFER_EXIT_PROTOCOL, msg);
-        if (ev->type == IBX_FT_ERROR)
-            g->fatal = true;
-        return;
-    }
-    fail_file(g, name, XFER_EXIT_PROTOCOL, "unexpected frame from server");
-    g->fatal = true;
+    g->c.fatal = true;
 }
 
 /* Receive DATA frames and END into rx; returns the result code to ACK
@@ -84,7 +42,7 @@ static int get_body(struct get_ctx *g, struct xfer_rx *rx, char *why)
 {
     struct ibx_frame_ev ev;
     for (;;) {
-        int r = xfer_wire_next(&g->wire, &ev);
+        int r = xfer_wire_next(&g->c.wire, &ev);
         if (r < 0)
             return r;
         if (ev.kind == IBX_FEV_DATA_END)
@@ -95,13 +53,13 @@ static int get_body(struct get_ctx *g, struct xfer_rx *rx, char *why)
                 return IBX_XC_PROTOCOL;
             }
             for (size_t left = ev.len; left > 0;) {
-                ssize_t n = xfer_rx_pump(rx, g->wire.fd, left);
+                ssize_t n = xfer_rx_pump(rx, g->c.wire.fd, left);
                 if (n == 0)
                     return -ECONNRESET;
                 if (n < 0)
                     return n == -EAGAIN ? -ETIMEDOUT : (int)n;
-                ibx_frame_dec_skip(&g->wire.dec, (uint32_t)n);
-                xfer_progress_add(&g->prog, (uint64_t)n);
+                ibx_frame_dec_skip(&g->c.wire.dec, (uint32_t)n);
+                xfer_progress_add(&g->c.prog, (uint64_t)n);
                 /* read back what was just written (see xfer_rx_verify_step) */
                 if (xfer_rx_lease_check(rx) &&
                     xfer_rx_verify_step(rx, 2 * (uint64_t)n) < 0)
@@ -114,7 +72,7 @@ static int get_body(struct get_ctx *g, struct xfer_rx *rx, char *why)
         if (ev.type == IBX_FT_END && ibx_msg_end_decode(ev.data, ev.len, &end) == 0)
             return xfer_rx_end(rx, &end, why);
         if (ev.type == IBX_FT_ERROR || ev.type == IBX_FT_ACK) {
-            refused(g, rx->path, &ev);
+            xfer_client_unexpected(&g->c, rx->path, &ev);
             return -ECANCELED;
         }
         xfer_whyf(why, "unexpected frame %u during data", ev.type);
@@ -129,25 +87,25 @@ static void get_one(struct get_ctx *g, const char *name)
     struct ibx_frame_ev ev;
     size_t len = strlen(name);
     if (ibx_xfer_path_check(name, len) < 0) {
-        fail_file(g, name, XFER_EXIT_REFUSED, "unsafe name refused");
+        xfer_client_fail_file(&g->c, name, XFER_EXIT_REFUSED, "unsafe name refused");
         return;
     }
     struct ibx_msg_get req = {g->flags, (uint8_t)g->algo, name, (uint16_t)len};
-    int r = send_frame(g, b, ibx_msg_get_encode(b, sizeof b, &req));
+    int r = xfer_client_send(&g->c, b, ibx_msg_get_encode(b, sizeof b, &req));
     if (!r)
-        r = xfer_wire_next(&g->wire, &ev);
+        r = xfer_wire_next(&g->c.wire, &ev);
     if (r < 0) {
         fail_session(g, name, r);
         return;
     }
     struct ibx_msg_offer o;
     if (ev.type != IBX_FT_OFFER) {
-        refused(g, name, &ev);
+        xfer_client_unexpected(&g->c, name, &ev);
         return;
     }
     if (ibx_msg_offer_decode(ev.data, ev.len, &o) < 0 || o.algo != g->algo) {
-        fail_file(g, name, XFER_EXIT_PROTOCOL, "malformed OFFER from server");
-        g->fatal = true;
+        xfer_client_fail_file(&g->c, name, XFER_EXIT_PROTOCOL, "malformed OFFER from server");
+        g->c.fatal = true;
         return;
     }
     /* store under the name we asked for, whatever the server calls it */
@@ -160,33 +118,33 @@ static void get_one(struct get_ctx *g, const char *name)
     xfer_rx_init(&rx);
     int code = xfer_rx_offer(&rx, g->rootfd, &o, &g->opts, &rs, why);
     if (code) {
-        fail_file(g, name, xfer_exit_for_code(code), why);
+        xfer_client_fail_file(&g->c, name, xfer_exit_for_code(code), why);
         /* skip: an ACK in place of our RESUME */
-        if (send_frame(g, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
+        if (xfer_client_send(&g->c, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
                                                    (uint16_t)code, why)) < 0)
-            g->fatal = true;
+            g->c.fatal = true;
         goto out;
     }
-    r = send_frame(g, b, ibx_msg_resume_encode(b, sizeof b, &rs));
+    r = xfer_client_send(&g->c, b, ibx_msg_resume_encode(b, sizeof b, &rs));
     if (!r)   /* the server hashes its prefix of rs.offset bytes first */
-        r = xfer_wire_next_after_hash(&g->wire, &ev, rs.offset);
+        r = xfer_wire_next_after_hash(&g->c.wire, &ev, rs.offset);
     if (r < 0) {
         fail_session(g, name, r);
         goto out;
     }
     struct ibx_msg_resume confirm;
     if (ev.type != IBX_FT_RESUME) {
-        refused(g, name, &ev);   /* e.g. the server's EXISTS */
+        xfer_client_unexpected(&g->c, name, &ev);   /* e.g. the server's EXISTS */
         goto out;
     }
     if (ibx_msg_resume_decode(ev.data, ev.len, &confirm) < 0) {
-        fail_file(g, name, XFER_EXIT_PROTOCOL, "malformed RESUME from server");
-        g->fatal = true;
+        xfer_client_fail_file(&g->c, name, XFER_EXIT_PROTOCOL, "malformed RESUME from server");
+        g->c.fatal = true;
         goto out;
     }
     code = xfer_rx_confirm(&rx, &confirm, why);
     if (!code) {
-        xfer_progress_file(&g->prog, name, rx.size, rx.pos);
+        xfer_progress_file(&g->c.prog, name, rx.size, rx.pos);
         r = get_body(g, &rx, why);
         if (r == -ECANCELED)
             goto out;
@@ -196,14 +154,14 @@ static void get_one(struct get_ctx *g, const char *name)
         }
         code = r;
     }
-    xfer_progress_done(&g->prog, code, rx.resumed_from);
+    xfer_progress_done(&g->c.prog, code, rx.resumed_from);
     if (code > IBX_XC_UNCHANGED)
-        fail_file(g, name, xfer_exit_for_code(code), why);
-    if (send_frame(g, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
+        xfer_client_fail_file(&g->c, name, xfer_exit_for_code(code), why);
+    if (xfer_client_send(&g->c, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
                                                (uint16_t)code, why)) < 0)
-        g->fatal = true;
+        g->c.fatal = true;
     if (code == IBX_XC_PROTOCOL)
-        g->fatal = true;
+        g->c.fatal = true;
 out:
     xfer_rx_close(&rx);
 }
@@ -212,9 +170,9 @@ static int get_list(struct get_ctx *g)
 {
     uint8_t b[64];
     struct ibx_frame_ev ev;
-    int r = send_frame(g, b, ibx_msg_list_req_encode(b, sizeof b));
+    int r = xfer_client_send(&g->c, b, ibx_msg_list_req_encode(b, sizeof b));
     for (unsigned long n = 0; !r; n++) {
-        r = xfer_wire_next(&g->wire, &ev);
+        r = xfer_wire_next(&g->c.wire, &ev);
         if (r < 0)
             break;
         struct ibx_msg_offer e;
@@ -237,11 +195,11 @@ static int get_list(struct get_ctx *g)
         if (ev.type == IBX_FT_ACK && ibx_msg_status_decode(ev.data, ev.len, &st) == 0 &&
             st.code == IBX_XC_OK)
             return fflush(stdout) == 0 ? 0 : XFER_EXIT_IO;
-        refused(g, "--list", &ev);
-        return g->exit_code;
+        xfer_client_unexpected(&g->c, "--list", &ev);
+        return g->c.exit_code;
     }
     fail_session(g, "--list", r);
-    return g->exit_code;
+    return g->c.exit_code;
 }
 
 static void usage(void)
@@ -281,6 +239,8 @@ int get_main(int argc, char **argv)
     };
     struct get_ctx g;
     memset(&g, 0, sizeof g);
+    g.c.who = "get";
+    g.c.peer = "server";
     g.algo = IBX_HASH_XXH3;
     const char *outdir = ".";
     bool quiet = false, list = false;
@@ -338,19 +298,19 @@ int get_main(int argc, char **argv)
             return XFER_EXIT_IO;
         }
     }
-    int r = xfer_wire_connect(&g.wire, host, (int)timeout * 1000);
+    int r = xfer_wire_connect(&g.c.wire, host, (int)timeout * 1000);
     if (r) {
-        fprintf(stderr, "get: %s\n", g.wire.err);
+        fprintf(stderr, "get: %s\n", g.c.wire.err);
     } else if (list) {
         r = get_list(&g);
     } else {
-        xfer_progress_init(&g.prog, quiet);
-        for (int i = optind; i < argc && !g.fatal; i++)
+        xfer_progress_init(&g.c.prog, quiet);
+        for (int i = optind; i < argc && !g.c.fatal; i++)
             get_one(&g, argv[i]);
-        xfer_progress_finish(&g.prog, "get");
-        r = g.exit_code;
+        xfer_progress_finish(&g.c.prog, "get");
+        r = g.c.exit_code;
     }
-    xfer_wire_close(&g.wire);
+    xfer_wire_close(&g.c.wire);
     if (g.rootfd >= 0)
         close(g.rootfd);
     return r;

@@ -19,51 +19,33 @@
 #define SEND_DEPTH 64
 
 struct send_ctx {
-    struct xfer_wire wire;
-    struct xfer_progress prog;
+    struct xfer_client c;   /* connection, progress, outcome */
     int algo;
     uint8_t flags;
     uint64_t limit_rate;    /* bytes per second, 0 = unlimited */
-    int exit_code;          /* worst so far */
-    bool fatal;             /* the session is over */
     uint8_t *buf;           /* header + one DATA chunk */
     size_t chunk;
 };
-
-static void worse(struct send_ctx *s, int code)
-{
-    if (code > s->exit_code)
-        s->exit_code = code;
-}
-
-static void fail_file(struct send_ctx *s, const char *path, int exit_code,
-                      const char *what)
-{
-    fprintf(stderr, "send: %s: %s\n", path, what);
-    s->prog.failed++;
-    worse(s, exit_code);
-}
 
 /* The session broke: report once, stop. */
 static void fail_session(struct send_ctx *s, const char *path, int err)
 {
     char msg[IBX_FRAME_TEXT_MAX + 128], reason[IBX_FRAME_TEXT_MAX + 32];
-    int code;
+    int code, ec;
     if ((err == -EPIPE || err == -ECONNRESET) &&
-        (code = xfer_wire_reason(&s->wire, reason, sizeof reason)) >= 0) {
+        (code = xfer_wire_reason(&s->c.wire, reason, sizeof reason)) >= 0) {
         snprintf(msg, sizeof msg, "receiver stopped the transfer: %s", reason);
-        worse(s, xfer_exit_for_code(code) ? xfer_exit_for_code(code) : XFER_EXIT_IO);
+        ec = xfer_exit_for_code(code) ? xfer_exit_for_code(code) : XFER_EXIT_IO;
     } else if (err == -EPROTO || err == -EMSGSIZE) {
         snprintf(msg, sizeof msg, "protocol error from receiver (%s)", strerror(-err));
-        worse(s, XFER_EXIT_PROTOCOL);
+        ec = XFER_EXIT_PROTOCOL;
     } else {
         snprintf(msg, sizeof msg, "connection lost: %s",
                  err == -ECONNRESET ? "receiver closed the connection" : strerror(-err));
-        worse(s, XFER_EXIT_IO);
+        ec = XFER_EXIT_IO;
     }
-    fprintf(stderr, "send: %s: %s\n", path, msg);
-    s->prog.failed++;
-    s->fatal = true;
+    xfer_client_fail_file(&s->c, path, ec, msg);
+    s->c.fatal = true;
 }
 
 /* Sleep as needed so that bytes sent since t0 stay under the rate. */
@@ -84,34 +66,6 @@ static void throttle(const struct send_ctx *s, const struct timespec *t0,
     }
 }
 
-/* Handle a frame that is not the one expected: ACK/ERROR from the
- * receiver become a per-file or session failure. */
-static void unexpected(struct send_ctx *s, const char *path,
-                       const struct ibx_frame_ev *ev)
-{
-    struct ibx_msg_status st;
-    if ((ev->type == IBX_FT_ACK || ev->type == IBX_FT_ERROR) &&
-        ibx_msg_status_decode(ev->data, ev->len, &st) == 0) {
-        char msg[IBX_FRAME_TEXT_MAX + 64];
-        snprintf(msg, sizeof msg, "refused by receiver: %s (%.*s)",
-                 ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
-        int ec = xfer_exit_for_code(st.code);
-        fail_file(s, path, ec ? ec : XFER_EXIT_PROTOCOL, msg);
-        if (ev->type == IBX_FT_ERROR)
-            s->fatal = true;
-        return;
-    }
-    fail_file(s, path, XFER_EXIT_PROTOCOL, "unexpected frame from receiver");
-    s->fatal = true;
-}
-
-static int send_frame(struct send_ctx *s, const uint8_t *b, ssize_t n)
-{
-    if (n < 0)
-        return (int)n;
-    return xfer_wire_send(&s->wire, b, (size_t)n);
-}
-
 /* The whole exchange for one open file. */
 static void send_one(struct send_ctx *s, int fd, const char *relpath)
 {
@@ -121,37 +75,37 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
     struct ibx_frame_ev ev;
     int r = xfer_tx_open(&tx, fd, relpath, s->algo, s->flags);
     if (r < 0) {
-        fail_file(s, relpath, XFER_EXIT_IO, strerror(-r));
+        xfer_client_fail_file(&s->c, relpath, XFER_EXIT_IO, strerror(-r));
         return;
     }
-    r = send_frame(s, b, ibx_msg_offer_encode(b, sizeof b, IBX_FT_OFFER, &tx.offer));
+    r = xfer_client_send(&s->c, b, ibx_msg_offer_encode(b, sizeof b, IBX_FT_OFFER, &tx.offer));
     if (!r)   /* it may hash its partial or existing copy first */
-        r = xfer_wire_next_after_hash(&s->wire, &ev, tx.size);
+        r = xfer_wire_next_after_hash(&s->c.wire, &ev, tx.size);
     if (r < 0) {
         fail_session(s, relpath, r);
         goto out;
     }
     struct ibx_msg_resume rs, confirm;
     if (ev.type != IBX_FT_RESUME) {
-        unexpected(s, relpath, &ev);
+        xfer_client_unexpected(&s->c, relpath, &ev);
         goto out;
     }
     if (ibx_msg_resume_decode(ev.data, ev.len, &rs) < 0) {
-        fail_file(s, relpath, XFER_EXIT_PROTOCOL, "malformed RESUME from receiver");
-        s->fatal = true;
+        xfer_client_fail_file(&s->c, relpath, XFER_EXIT_PROTOCOL, "malformed RESUME from receiver");
+        s->c.fatal = true;
         goto out;
     }
     int code = xfer_tx_resume(&tx, &rs, &confirm, why);
     if (code) {
         /* skip this file: an ACK in place of the confirming RESUME */
-        fail_file(s, relpath, xfer_exit_for_code(code), why);
-        if (send_frame(s, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
+        xfer_client_fail_file(&s->c, relpath, xfer_exit_for_code(code), why);
+        if (xfer_client_send(&s->c, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
                                                    (uint16_t)code, why)) < 0)
-            s->fatal = true;
+            s->c.fatal = true;
         goto out;
     }
-    r = send_frame(s, b, ibx_msg_resume_encode(b, sizeof b, &confirm));
-    xfer_progress_file(&s->prog, relpath, tx.size, tx.pos);
+    r = xfer_client_send(&s->c, b, ibx_msg_resume_encode(b, sizeof b, &confirm));
+    xfer_progress_file(&s->c.prog, relpath, tx.size, tx.pos);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t sent = 0;
@@ -160,13 +114,13 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         if (n == 0)
             break;
         if (n < 0) {
-            fail_file(s, relpath, XFER_EXIT_IO, strerror((int)-n));
-            s->fatal = true;   /* the receiver waits for bytes we lack */
+            xfer_client_fail_file(&s->c, relpath, XFER_EXIT_IO, strerror((int)-n));
+            s->c.fatal = true;   /* the receiver waits for bytes we lack */
             goto out;
         }
         ibx_frame_hdr_encode(s->buf, IBX_FT_DATA, (uint32_t)n);
-        r = xfer_wire_send(&s->wire, s->buf, IBX_FRAME_HDR + (size_t)n);
-        xfer_progress_add(&s->prog, (uint64_t)n);
+        r = xfer_wire_send(&s->c.wire, s->buf, IBX_FRAME_HDR + (size_t)n);
+        xfer_progress_add(&s->c.prog, (uint64_t)n);
         sent += (uint64_t)n;
         throttle(s, &t0, sent);
     }
@@ -174,26 +128,26 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
     if (!r && xfer_tx_end(&tx, &end) < 0)
         r = -EIO;
     if (!r)
-        r = send_frame(s, b, ibx_msg_end_encode(b, sizeof b, &end));
+        r = xfer_client_send(&s->c, b, ibx_msg_end_encode(b, sizeof b, &end));
     if (!r)   /* fsync, and maybe a full re-read, before the verdict */
-        r = xfer_wire_next_after_hash(&s->wire, &ev, tx.size);
+        r = xfer_wire_next_after_hash(&s->c.wire, &ev, tx.size);
     if (r < 0) {
         fail_session(s, relpath, r);
-        xfer_progress_done(&s->prog, IBX_XC_IO, 0);
+        xfer_progress_done(&s->c.prog, IBX_XC_IO, 0);
         goto out;
     }
     struct ibx_msg_status st;
     if (ev.type != IBX_FT_ACK || ibx_msg_status_decode(ev.data, ev.len, &st) < 0) {
-        xfer_progress_done(&s->prog, IBX_XC_PROTOCOL, 0);
-        unexpected(s, relpath, &ev);
+        xfer_progress_done(&s->c.prog, IBX_XC_PROTOCOL, 0);
+        xfer_client_unexpected(&s->c, relpath, &ev);
         goto out;
     }
-    xfer_progress_done(&s->prog, st.code, tx.resumed_from);
+    xfer_progress_done(&s->c.prog, st.code, tx.resumed_from);
     if (st.code > IBX_XC_UNCHANGED) {
         char msg[IBX_FRAME_TEXT_MAX + 64];
         snprintf(msg, sizeof msg, "%s: %.*s", ibx_xfer_code_name(st.code),
                  (int)st.text_len, st.text);
-        fail_file(s, relpath, xfer_exit_for_code(st.code), msg);
+        xfer_client_fail_file(&s->c, relpath, xfer_exit_for_code(st.code), msg);
     }
 out:
     xfer_tx_close(&tx);
@@ -204,19 +158,19 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
 {
     DIR *d = fdopendir(dfd);
     if (!d) {
-        fail_file(s, prefix, XFER_EXIT_IO, strerror(errno));
+        xfer_client_fail_file(&s->c, prefix, XFER_EXIT_IO, strerror(errno));
         close(dfd);
         return;
     }
     struct dirent *de;
-    while (!s->fatal && (de = readdir(d)) != NULL) {
+    while (!s->c.fatal && (de = readdir(d)) != NULL) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         char rel[IBX_FRAME_PATH_MAX + 2];
         int n = snprintf(rel, sizeof rel, "%s%s%s", prefix, *prefix ? "/" : "",
                          de->d_name);
         if (n < 0 || (size_t)n > IBX_FRAME_PATH_MAX) {
-            fail_file(s, de->d_name, XFER_EXIT_REFUSED, "path too long");
+            xfer_client_fail_file(&s->c, de->d_name, XFER_EXIT_REFUSED, "path too long");
             continue;
         }
         int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -227,21 +181,21 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
             continue;
         }
         if (fd < 0 || fstat(fd, &st) < 0) {
-            fail_file(s, rel, XFER_EXIT_IO, strerror(errno));
+            xfer_client_fail_file(&s->c, rel, XFER_EXIT_IO, strerror(errno));
             if (fd >= 0)
                 close(fd);
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
             if (depth >= SEND_DEPTH) {
-                fail_file(s, rel, XFER_EXIT_REFUSED, "directory nesting too deep");
+                xfer_client_fail_file(&s->c, rel, XFER_EXIT_REFUSED, "directory nesting too deep");
                 close(fd);
             } else {
                 send_dir(s, fd, rel, depth + 1);
             }
         } else if (S_ISREG(st.st_mode)) {
             if (ibx_xfer_path_check(rel, (size_t)n) < 0) {
-                fail_file(s, rel, XFER_EXIT_REFUSED, "name cannot be sent safely");
+                xfer_client_fail_file(&s->c, rel, XFER_EXIT_REFUSED, "name cannot be sent safely");
                 close(fd);
                 continue;
             }
@@ -260,7 +214,7 @@ static void send_arg(struct send_ctx *s, const char *arg)
     int fd = open(arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
-        fail_file(s, arg, XFER_EXIT_IO, strerror(errno));
+        xfer_client_fail_file(&s->c, arg, XFER_EXIT_IO, strerror(errno));
         if (fd >= 0)
             close(fd);
         return;
@@ -278,13 +232,13 @@ static void send_arg(struct send_ctx *s, const char *arg)
         send_dir(s, fd, contents ? "" : base, 1);
     } else if (S_ISREG(st.st_mode)) {
         if (ibx_xfer_path_check(base, strlen(base)) < 0) {
-            fail_file(s, arg, XFER_EXIT_REFUSED, "name cannot be sent safely");
+            xfer_client_fail_file(&s->c, arg, XFER_EXIT_REFUSED, "name cannot be sent safely");
             close(fd);
             return;
         }
         send_one(s, fd, base);
     } else {
-        fail_file(s, arg, XFER_EXIT_REFUSED, "not a regular file or directory");
+        xfer_client_fail_file(&s->c, arg, XFER_EXIT_REFUSED, "not a regular file or directory");
         close(fd);
     }
 }
@@ -349,6 +303,8 @@ int send_main(int argc, char **argv)
     };
     struct send_ctx s;
     memset(&s, 0, sizeof s);
+    s.c.who = "send";
+    s.c.peer = "receiver";
     s.algo = IBX_HASH_XXH3;
     bool quiet = false;
     unsigned long timeout = 30;
@@ -387,23 +343,23 @@ int send_main(int argc, char **argv)
         return ibx_cli_usage("send", "need PATH... HOST[:PORT]");
     const char *dest = argv[argc - 1];
 
-    int r = xfer_wire_connect(&s.wire, dest, (int)timeout * 1000);
+    int r = xfer_wire_connect(&s.c.wire, dest, (int)timeout * 1000);
     if (r) {
-        fprintf(stderr, "send: %s\n", s.wire.err);
-        xfer_wire_close(&s.wire);
+        fprintf(stderr, "send: %s\n", s.c.wire.err);
+        xfer_wire_close(&s.c.wire);
         return r;
     }
-    s.chunk = XFER_CHUNK < s.wire.peer_data_max ? XFER_CHUNK : s.wire.peer_data_max;
+    s.chunk = XFER_CHUNK < s.c.wire.peer_data_max ? XFER_CHUNK : s.c.wire.peer_data_max;
     s.buf = malloc(IBX_FRAME_HDR + s.chunk);
     if (!s.buf) {
-        xfer_wire_close(&s.wire);
+        xfer_wire_close(&s.c.wire);
         return XFER_EXIT_IO;
     }
-    xfer_progress_init(&s.prog, quiet);
-    for (int i = optind; i < argc - 1 && !s.fatal; i++)
+    xfer_progress_init(&s.c.prog, quiet);
+    for (int i = optind; i < argc - 1 && !s.c.fatal; i++)
         send_arg(&s, argv[i]);
-    xfer_progress_finish(&s.prog, "send");
-    xfer_wire_close(&s.wire);
+    xfer_progress_finish(&s.c.prog, "send");
+    xfer_wire_close(&s.c.wire);
     free(s.buf);
-    return s.exit_code;
+    return s.c.exit_code;
 }

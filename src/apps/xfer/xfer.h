@@ -281,4 +281,29 @@ void xfer_progress_finish(struct xfer_progress *p, const char *verb);
 /* "1.5 GiB" style. */
 char *xfer_fmt_bytes(double n, char *buf, size_t size);
 
+/* What send and get, the two clients, have in common: the connection,
+ * the progress display, and how a run ends (the worst exit code so far,
+ * and whether the session is over). */
+struct xfer_client {
+    struct xfer_wire wire;
+    struct xfer_progress prog;
+    const char *who;        /* "send" or "get": prefix of messages */
+    const char *peer;       /* "receiver" or "server" */
+    int exit_code;          /* worst so far */
+    bool fatal;             /* the session is over */
+};
+
+/* Raise the exit code to code if that is worse. */
+void xfer_client_worse(struct xfer_client *c, int code);
+/* One file failed: "WHO: NAME: WHAT" on stderr, counted, exit code. */
+void xfer_client_fail_file(struct xfer_client *c, const char *name,
+                           int exit_code, const char *what);
+/* A frame other than the expected one: an ACK or ERROR from the peer is
+ * that file's refusal (ERROR also ends the session); anything else is a
+ * protocol failure that ends the session. */
+void xfer_client_unexpected(struct xfer_client *c, const char *name,
+                            const struct ibx_frame_ev *ev);
+/* Send an encoded frame of n bytes (n < 0: the encoder's -errno). */
+int xfer_client_send(struct xfer_client *c, const uint8_t *b, ssize_t n);
+
 #endif

@@ -1,0 +1,44 @@
+/* What the two clients, send and get, share (see struct xfer_client). */
+#include <stdio.h>
+
+#include "xfer.h"
+
+void xfer_client_worse(struct xfer_client *c, int code)
+{
+    if (code > c->exit_code)
+        c->exit_code = code;
+}
+
+void xfer_client_fail_file(struct xfer_client *c, const char *name,
+                           int exit_code, const char *what)
+{
+    fprintf(stderr, "%s: %s: %s\n", c->who, name, what);
+    c->prog.failed++;
+    xfer_client_worse(c, exit_code);
+}
+
+void xfer_client_unexpected(struct xfer_client *c, const char *name,
+                            const struct ibx_frame_ev *ev)
+{
+    struct ibx_msg_status st;
+    if ((ev->type == IBX_FT_ACK || ev->type == IBX_FT_ERROR) &&
+        ibx_msg_status_decode(ev->data, ev->len, &st) == 0) {
+        char msg[IBX_FRAME_TEXT_MAX + 64];
+        snprintf(msg, sizeof msg, "refused by %s: %s (%.*s)", c->peer,
+                 ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
+        int ec = xfer_exit_for_code(st.code);
+        xfer_client_fail_file(c, name, ec ? ec : XFER_EXIT_PROTOCOL, msg);
+        if (ev->type == IBX_FT_ERROR)
+            c->fatal = true;
+        return;
+    }
+    char msg[64];
+    snprintf(msg, sizeof msg, "unexpected frame from %s", c->peer);
+    xfer_client_fail_file(c, name, XFER_EXIT_PROTOCOL, msg);
+    c->fatal = true;
+}
+
+int xfer_client_send(struct xfer_client *c, const uint8_t *b, ssize_t n)
+{
+    return n < 0 ? (int)n : xfer_wire_send(&c->wire, b, (size_t)n);
+}
