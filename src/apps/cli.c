@@ -88,6 +88,29 @@ int ibx_cli_uint(const char *s, unsigned long min, unsigned long max,
     return 0;
 }
 
+int ibx_cli_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -EINVAL;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    /* the range is checked before shifting, so nothing can wrap */
+    if (*end || v > (max >> shift) || ((uint64_t)v << shift) < min)
+        return -EINVAL;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 int ibx_cli_common(struct ibx_cli *cli, int opt, const char *arg)
 {
     unsigned long v;

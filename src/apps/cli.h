@@ -90,6 +90,9 @@ void ibx_cli_getopt_reset(void);
 /* Parse an unsigned decimal in [min, max]. Returns 0 or -EINVAL. */
 int ibx_cli_uint(const char *s, unsigned long min, unsigned long max,
                  unsigned long *out);
+/* Parse a byte count with an optional binary suffix ("512k", "10m", "1g",
+ * "1000") in [min, max], without overflow. Returns 0 or -EINVAL. */
+int ibx_cli_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Resolve the listen address (cli->listen or default "127.0.0.1:PORT").
  * Prints a usage error and returns -1 on bad input. */
 int ibx_cli_listen_addr(const struct ibx_cli *cli, uint16_t default_port,

@@ -28,3 +28,9 @@ start_server "$T/a.log" "$IPCBOX" echo --listen 127.0.0.1:0
 [ $rc = 1 ] || fail "busy port exit $rc"
 grep -q "cannot listen" "$T/busy" || fail "busy port message"
 pass "exit codes and argv[0] dispatch"
+# sizes with suffixes: refused cleanly when they would overflow or are junk
+timeout 5 "$IPCBOX" recv --listen 127.0.0.1:0 --max-size 20000000000g 2>/dev/null; [ $? = 2 ] || fail "recv --max-size overflow accepted"
+timeout 5 "$IPCBOX" recv --listen 127.0.0.1:0 --max-size 10x 2>/dev/null; [ $? = 2 ] || fail "recv --max-size junk accepted"
+"$IPCBOX" send --limit-rate 0 /etc/hostname 127.0.0.1:1 2>/dev/null; [ $? = 2 ] || fail "send --limit-rate 0 accepted"
+timeout 5 "$IPCBOX" tftpd --listen 127.0.0.1:0 --max-size 99999999999999g 2>/dev/null; [ $? = 2 ] || fail "tftpd --max-size overflow accepted"
+pass "size flags: suffixes, overflow and junk refused with exit 2"

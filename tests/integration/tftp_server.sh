@@ -281,6 +281,15 @@ check "--allow-overwrite: replace an existing file" \
     bash -c "$T put sub/new.bin $ROOT/text.txt && cmp $ROOT/text.txt $ROOT/sub/new.bin"
 check "--allow-overwrite alone does not create" expect_error 2 $T put brand-new.bin "$ROOT/text.txt"
 
+# --max-size takes the same sizes as recv's (k, m, g suffixes)
+start_tftpd "$WORK/max.log" --create --max-size 100k "$ROOT"
+T="$IPCBOX tftp --quiet 127.0.0.1:$PORT"
+check "--max-size 100k: a 300001-byte upload is refused (disk full)" \
+    expect_error 3 $T put big-upload.bin "$ROOT/random.bin"
+check "--max-size 100k: the refused upload left nothing" test ! -e "$ROOT/big-upload.bin"
+check "--max-size 100k: a small upload is stored" \
+    bash -c "$T put small-upload.bin $ROOT/text.txt && cmp $ROOT/text.txt $ROOT/small-upload.bin"
+
 # ---- port range, single port, IPv6 ------------------------------------------
 lo=$((20000 + RANDOM % 20000))
 start_tftpd "$WORK/range.log" --port-range $lo:$((lo + 9)) "$ROOT"

@@ -76,7 +76,7 @@ static void usage(void)
            "                        (1..255, default 1)\n"
            "  --giveup S            abandon a silent transfer after S seconds\n"
            "                        (default 10)\n"
-           "  --max-size BYTES      largest upload (default: unlimited)\n"
+           "  --max-size SIZE       largest upload, e.g. 10m (default: unlimited)\n"
            "  --max-transfers N     concurrent transfers (default: unlimited)\n"
            "  --no-busy-poll        never spin for the next packet (by default a\n"
            "                        lone fast transfer polls up to 20 ms per wake-up)\n"
@@ -170,9 +170,8 @@ static int parse_opt(struct tftpd_cfg *cfg, int o, const char *arg,
         cfg->giveup_ms = (uint32_t)v * 1000;
         return 0;
     case OPT_MAXSIZE:
-        if (ibx_cli_uint(arg, 1, ~0UL, &v) < 0)
-            return ibx_cli_usage("tftpd", "--max-size wants a byte count, not '%s'", arg);
-        cfg->max_size = v;
+        if (ibx_cli_size(arg, 1, UINT64_MAX, &cfg->max_size) < 0)
+            return ibx_cli_usage("tftpd", "--max-size wants a byte count (512k, 10m, 1g), not '%s'", arg);
         return 0;
     case OPT_MAXXFER:
         if (ibx_cli_uint(arg, 1, 1000000, &v) < 0)

@@ -89,29 +89,6 @@ static void usage(void)
     fputs(ibx_cli_server_help, stdout);
 }
 
-/* "10m", "512k", "1g", "1000". Returns 0 or -EINVAL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return -EINVAL;
-    unsigned shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    if (shift)
-        end++;
-    if (*end || v > (1ull << 50))
-        return -EINVAL;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 enum { OPT_DIR = IBX_OPT_APPLET_BASE, OPT_MAX_SIZE, OPT_NO_OVERWRITE,
        OPT_IDLE, OPT_ONCE };
 
@@ -148,7 +125,7 @@ int recv_main(int argc, char **argv)
             dir = optarg;
             break;
         case OPT_MAX_SIZE:
-            if (parse_size(optarg, &cfg.opts.max_size) < 0)
+            if (ibx_cli_size(optarg, 0, 1ull << 50, &cfg.opts.max_size) < 0)
                 return ibx_cli_usage("recv", "--max-size wants bytes (e.g. 100m), not '%s'",
                                      optarg);
             break;

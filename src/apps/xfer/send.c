@@ -265,29 +265,6 @@ static void usage(void)
            XFER_PORT);
 }
 
-/* "10m", "512k", "1g", "1000". Returns 0 or -EINVAL. */
-static int parse_rate(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return -EINVAL;
-    unsigned shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    if (shift)
-        end++;
-    if (*end || v == 0 || v > (1ull << 40))
-        return -EINVAL;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RATE, OPT_TIMEOUT };
 
 int send_main(int argc, char **argv)
@@ -327,7 +304,7 @@ int send_main(int argc, char **argv)
             s.flags |= IBX_OFFER_OVERWRITE;
             break;
         case OPT_RATE:
-            if (parse_rate(optarg, &s.limit_rate) < 0)
+            if (ibx_cli_size(optarg, 1, 1ull << 40, &s.limit_rate) < 0)
                 return ibx_cli_usage("send", "--limit-rate wants bytes per second "
                                      "(e.g. 10m), not '%s'", optarg);
             break;
