@@ -152,6 +152,17 @@ void ibx_server_shutdown(ibx_server *srv);
 ibx_loop *ibx_worker_loop(ibx_worker *w);
 /* The server's logger (may be NULL). */
 const ibx_log *ibx_worker_log(const ibx_worker *w);
+/* Per-worker data of a protocol (scratch buffers, caches): what
+ * ibx_worker_set_data() stored under key on w, or NULL. Only w's own loop
+ * thread may call it, so no lock is needed. In the thread and fork models
+ * each connection has a worker of its own. */
+void *ibx_worker_data(const ibx_worker *w, const void *key);
+/* Store data under key on w, replacing an earlier value (whose fini is not
+ * run). fini(data), if not NULL, runs when the worker ends: its thread or
+ * process finishes, or the server is freed; by then every connection of
+ * the worker is gone. Returns 0 or -ENOMEM. */
+int ibx_worker_set_data(ibx_worker *w, const void *key, void *data,
+                        void (*fini)(void *data));
 /* True once the worker drains (new work should be refused politely). */
 bool ibx_worker_draining(const ibx_worker *w);
 /* Register a connection (or, with is_unit, a unit) with its worker. */

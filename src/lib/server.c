@@ -36,6 +36,31 @@ ibx_loop *ibx_worker_loop(ibx_worker *w) { return w->loop; }
 const ibx_log *ibx_worker_log(const ibx_worker *w) { return w->srv->cfg.log; }
 bool ibx_worker_draining(const ibx_worker *w) { return w->draining; }
 
+void *ibx_worker_data(const ibx_worker *w, const void *key)
+{
+    for (size_t i = 0; i < w->nslots; i++)
+        if (w->slots[i].key == key)
+            return w->slots[i].data;
+    return NULL;
+}
+
+int ibx_worker_set_data(ibx_worker *w, const void *key, void *data,
+                        void (*fini)(void *data))
+{
+    for (size_t i = 0; i < w->nslots; i++)
+        if (w->slots[i].key == key) {
+            w->slots[i].data = data;
+            w->slots[i].fini = fini;
+            return 0;
+        }
+    struct wslot *s = realloc(w->slots, (w->nslots + 1) * sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    w->slots = s;
+    s[w->nslots++] = (struct wslot){key, data, fini};
+    return 0;
+}
+
 /* ---- workers ------------------------------------------------------------- */
 
 int worker_init(ibx_worker *w, ibx_server *srv, ibx_loop *loop)
@@ -60,6 +85,12 @@ int worker_init(ibx_worker *w, ibx_server *srv, ibx_loop *loop)
 
 void worker_fini(ibx_worker *w)
 {
+    for (size_t i = w->nslots; i-- > 0;)
+        if (w->slots[i].fini)
+            w->slots[i].fini(w->slots[i].data);
+    free(w->slots);
+    w->slots = NULL;
+    w->nslots = 0;
     if (w->lfd && w->own_lfd)
         for (size_t i = 0; i < w->srv->nls; i++)
             if (w->lfd[i] >= 0)

@@ -53,6 +53,12 @@ struct ibx_worker {
     socklen_t peerlen;
     const struct listener *from;
     ibx_worker *next;     /* server's thread list */
+    struct wslot {        /* ibx_worker_set_data */
+        const void *key;
+        void *data;
+        void (*fini)(void *data);
+    } *slots;
+    size_t nslots;
 };
 
 struct ibx_server {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,6 +104,78 @@ static void test_reuseport_model(void **state) { run_model(IBX_MODEL_REUSEPORT);
 static void test_thread_model(void **state) { run_model(IBX_MODEL_THREAD); }
 static void test_iterative_model(void **state) { run_model(IBX_MODEL_ITERATIVE); }
 
+/* ---- per-worker data ---- */
+
+struct slot_stats {
+    atomic_int created, finished, conns_seen;
+};
+
+struct wdata {
+    struct slot_stats *st;
+    int conns;
+};
+
+static void wdata_fini(void *p)
+{
+    struct wdata *d = p;
+    atomic_fetch_add(&d->st->finished, 1);
+    atomic_fetch_add(&d->st->conns_seen, d->conns);
+    free(d);
+}
+
+static int slot_open(ibx_worker *w, int fd, const struct sockaddr *peer,
+                     socklen_t plen, void *ctx)
+{
+    struct slot_stats *st = ctx;
+    struct wdata *d = ibx_worker_data(w, st);
+    if (!d) {
+        d = calloc(1, sizeof *d);
+        if (!d || ibx_worker_set_data(w, st, d, wdata_fini) < 0) {
+            free(d);
+            close(fd);
+            return -ENOMEM;
+        }
+        d->st = st;
+        atomic_fetch_add(&st->created, 1);
+    }
+    assert_ptr_equal(ibx_worker_data(w, st), d);
+    assert_null(ibx_worker_data(w, &d->conns));   /* another key */
+    d->conns++;
+    return greet_open(w, fd, peer, plen, ctx);
+}
+
+static const struct ibx_proto slot_proto = {.name = "slot", .open = slot_open};
+
+/* Each worker gets its data once; it is finalised when the worker ends. */
+static void slot_model(enum ibx_model m, unsigned workers, int min_created,
+                       int max_created)
+{
+    struct slot_stats st = {0};
+    struct ibx_server_config cfg = {.model = m, .workers = workers, .grace_ms = 1000};
+    ibx_server *srv;
+    assert_int_equal(ibx_server_new(&srv, &cfg), 0);
+    ibx_addr any, bound;
+    ibx_addr_parse("127.0.0.1:0", NULL, 0, &any);
+    assert_int_equal(ibx_server_listen(srv, &any, &slot_proto, &st), 0);
+    ibx_server_listener_addr(srv, 0, &bound);
+    struct run_arg a = {srv, -1};
+    pthread_t t;
+    pthread_create(&t, NULL, runner, &a);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(read_greeting(&bound), 0);
+    ibx_server_shutdown(srv);
+    pthread_join(t, NULL);
+    assert_int_equal(a.rc, 0);
+    ibx_server_free(srv);
+    assert_in_range(atomic_load(&st.created), min_created, max_created);
+    assert_int_equal(atomic_load(&st.finished), atomic_load(&st.created));
+    assert_int_equal(atomic_load(&st.conns_seen), 20);
+}
+
+static void test_worker_data_epoll(void **state) { slot_model(IBX_MODEL_EPOLL, 1, 1, 1); }
+static void test_worker_data_threadpool(void **state) { slot_model(IBX_MODEL_THREADPOOL, 2, 1, 2); }
+static void test_worker_data_thread(void **state) { slot_model(IBX_MODEL_THREAD, 1, 20, 20); }
+
 static void on_usr1(ibx_loop *l, int signo, void *data)
 {
     *(int *)data = signo;
@@ -165,6 +238,9 @@ int main(void)
         cmocka_unit_test(test_epoll_model),
         cmocka_unit_test(test_iterative_model),
         cmocka_unit_test(test_thread_model),
+        cmocka_unit_test(test_worker_data_epoll),
+        cmocka_unit_test(test_worker_data_threadpool),
+        cmocka_unit_test(test_worker_data_thread),
         cmocka_unit_test(test_threadpool_model),
         cmocka_unit_test(test_reuseport_model),
         cmocka_unit_test(test_signal_hook_and_units),

@@ -31,8 +31,6 @@ static void conn_free(ibx_loop *loop, ibx_defer *d)
     struct hconn *c = d->data;
     ibx_buf_free(&c->in);
     ibx_buf_free(&c->out);
-    if (c->own_hw)
-        hworker_free(c->hw);
     ibx_conn_done(&c->base);
     free(c);
 }
@@ -484,12 +482,7 @@ static int httpd_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     }
     c->cfg = cfg;
     c->send.fd = -1;
-    if (cfg->per_conn_worker) {
-        c->hw = hworker_new(cfg, w);
-        c->own_hw = true;
-    } else {
-        c->hw = hworker_get(cfg, w);
-    }
+    c->hw = hworker_get(cfg, w);
     if (!c->hw) {
         free(c);
         close(fd);

@@ -19,7 +19,6 @@
 #define IPCBOX_HTTPD_H
 
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -86,11 +85,7 @@ struct httpd_cfg {
     struct mime_table *mime;
     struct alog alog;
     const ibx_log *log;
-    bool per_conn_worker;    /* thread/fork models: no shared worker state */
-    /* worker pointer -> state map */
-    pthread_mutex_t lock;
-    struct hworker **workers;
-    size_t nworkers, capworkers;
+    bool per_conn_worker;    /* thread/fork models: a worker per connection */
 };
 
 struct hcache;
@@ -113,11 +108,9 @@ struct hworker {
     bool range_gz, range_vary;
 };
 
-/* The per-worker state for w (created on first use). NULL on ENOMEM. */
-struct hworker *hworker_get(struct httpd_cfg *cfg, ibx_worker *w);
-/* A private state for one connection (thread/fork models). */
-struct hworker *hworker_new(const struct httpd_cfg *cfg, ibx_worker *w);
-void hworker_free(struct hworker *hw);
+/* The state of this httpd on worker w, created on first use and freed
+ * when the worker ends (ibx_worker_data). NULL on ENOMEM. */
+struct hworker *hworker_get(const struct httpd_cfg *cfg, ibx_worker *w);
 /* Refresh and return the Date value. */
 const char *hworker_date(struct hworker *hw);
 
@@ -208,7 +201,6 @@ struct hconn {
     bool lingering;           /* FIN sent, discarding input until EOF */
     bool nodelay;             /* TCP_NODELAY set */
     uint8_t minor;            /* its HTTP/1.minor */
-    bool own_hw;              /* hw belongs to this connection */
 };
 
 /* ---- respond.c -------------------------------------------------------------- */

@@ -27,7 +27,6 @@ static void cfg_defaults(struct httpd_cfg *cfg)
     cfg->send_timeout_ms = 60000;
     cfg->cache_entries = 1024;
     cfg->alog.fd = -1;
-    pthread_mutex_init(&cfg->lock, NULL);
 }
 
 /* Open ROOT, load MIME types and the access log. Returns 0 or -errno
@@ -60,15 +59,11 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
 
 static void cfg_fini(struct httpd_cfg *cfg)
 {
-    for (size_t i = 0; i < cfg->nworkers; i++)
-        hworker_free(cfg->workers[i]);
-    free(cfg->workers);
     mime_free(cfg->mime);
     alog_close(&cfg->alog);
     if (cfg->root_fd >= 0)
         close(cfg->root_fd);
     free(cfg->root_real);
-    pthread_mutex_destroy(&cfg->lock);
 }
 
 static void on_hup(ibx_loop *loop, int signo, void *data)

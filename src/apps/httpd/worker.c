@@ -1,8 +1,8 @@
-/* Per-worker state: one per worker loop, found through a small map in the
- * shared configuration (locked only when a connection opens); or, in the
- * thread and fork models where each connection has a loop of its own, one
- * per connection. It holds the scratch buffers, the Date cache and the
- * file cache, so nothing per request needs a lock. */
+/* Per-worker state: one per worker loop, kept in the worker's data slot
+ * under the configuration's address (so several httpd instances in
+ * `serve` do not share it). In the thread and fork models each connection
+ * has a worker of its own, and so a state of its own. It holds the scratch
+ * buffers, the Date cache and the file cache: nothing needs a lock. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,7 +11,9 @@
 
 #define RIN_SIZE (64 * 1024)
 
-struct hworker *hworker_new(const struct httpd_cfg *cfg, ibx_worker *w)
+static void hworker_free(void *p);
+
+static struct hworker *hworker_new(const struct httpd_cfg *cfg, ibx_worker *w)
 {
     struct hworker *hw = calloc(1, sizeof *hw);
     if (!hw)
@@ -30,8 +32,9 @@ struct hworker *hworker_new(const struct httpd_cfg *cfg, ibx_worker *w)
     return hw;
 }
 
-void hworker_free(struct hworker *hw)
+static void hworker_free(void *p)
 {
+    struct hworker *hw = p;
     if (!hw)
         return;
     cache_free(hw->cache);
@@ -40,29 +43,16 @@ void hworker_free(struct hworker *hw)
     free(hw);
 }
 
-struct hworker *hworker_get(struct httpd_cfg *cfg, ibx_worker *w)
+struct hworker *hworker_get(const struct httpd_cfg *cfg, ibx_worker *w)
 {
-    struct hworker *hw = NULL;
-    pthread_mutex_lock(&cfg->lock);
-    for (size_t i = 0; i < cfg->nworkers; i++)
-        if (cfg->workers[i]->w == w) {
-            hw = cfg->workers[i];
-            break;
-        }
-    if (!hw && cfg->nworkers == cfg->capworkers) {
-        size_t cap = cfg->capworkers ? cfg->capworkers * 2 : 8;
-        struct hworker **a = realloc(cfg->workers, cap * sizeof *a);
-        if (a) {
-            cfg->workers = a;
-            cfg->capworkers = cap;
-        }
+    struct hworker *hw = ibx_worker_data(w, cfg);
+    if (hw)
+        return hw;
+    hw = hworker_new(cfg, w);
+    if (hw && ibx_worker_set_data(w, cfg, hw, hworker_free) < 0) {
+        hworker_free(hw);
+        hw = NULL;
     }
-    if (!hw && cfg->nworkers < cfg->capworkers) {
-        hw = hworker_new(cfg, w);
-        if (hw)
-            cfg->workers[cfg->nworkers++] = hw;
-    }
-    pthread_mutex_unlock(&cfg->lock);
     return hw;
 }
 
