@@ -46,21 +46,25 @@ wait_tftp() {   # HOST PORT: until a request for a missing file is answered
     exit 1
 }
 
-# rate CMD...: run CMD pinned to CPU 1 within LIMIT s, print MB/s
+# rate CMD...: run CMD pinned to CPU 1 within LIMIT s, print MB/s; with
+# CPU=1 also the share of CPU 1 the client used, e.g. "111.3 (86% CPU)",
+# which tells whether the client itself was the limit
 rate() {
-    local t0 t1
+    local t0 t1 tf="$T/time.out"
     t0=$(now)
-    if timeout "$LIMIT" taskset -c 1 "$@" >/dev/null 2>&1; then
+    if timeout "$LIMIT" /usr/bin/time -f "%e %U %S" -o "$tf" taskset -c 1 "$@" >/dev/null 2>&1; then
         t1=$(now)
         awk -v b="$BYTES" -v a="$t0" -v e="$t1" 'BEGIN { printf "%.1f", b / (e - a) / 1e6 }'
+        [ "${CPU:-0}" = 1 ] && awk '{ if ($1 > 0) printf " (%.0f%% CPU)", 100 * ($2 + $3) / $1 }' "$tf"
     else
         awk -v b="$BYTES" -v l="$LIMIT" 'BEGIN { printf "<%.1f", b / l / 1e6 }'
     fi
+    return 0
 }
-c_atftp() { rate atftp --option "blksize $3" --option "windowsize $4" -g -r file -l /dev/null "$1" "$2"; }
+c_atftp() { CPU=1 rate atftp --option "blksize $3" --option "windowsize $4" -g -r file -l /dev/null "$1" "$2"; }
 c_curl() { rate curl -s --tftp-blksize "$3" -o /dev/null "tftp://$1:$2/file"; }
 c_ours() { rate "$B" tftp --quiet --blksize "$3" --windowsize "$4" "$1:$2" get file /dev/null; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^</ || b ~ /^</ || b == 0) { if (b ~ /^</ && a !~ /^</) printf ">%.1fx", a / substr(b, 2); else printf "?" } else printf "%.1fx", a / b }'; }
+ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (a ~ /^</ || b ~ /^</ || b == 0) { if (b ~ /^</ && a !~ /^</) printf ">%.1fx", a / substr(b, 2); else printf "?" } else printf "%.1fx", a / b }'; }
 
 P1=$(free_port)
 taskset -c 0 "$B" tftpd --quiet --listen 127.0.0.1:"$P1" "$T/root" &

@@ -15,9 +15,10 @@ LIBS="libxxhash-dev libssl-dev libcmocka-dev"
 # test peers: nc, socat, curl, wget, tftp clients/servers, netns + nftables
 # for loss tests, procps for pgrep/ps, chromium for the listing render test
 TEST="netcat-openbsd socat curl wget procps iproute2 nftables tftp-hpa atftp atftpd psmisc python3 chromium"
-# benchmark peers (only with 'bench'): wrk, nginx, lighttpd, h2o, busybox,
-# iperf3, and the libraries of the IPC peers (ZeroMQ, nng)
-BENCH="wrk nginx-light lighttpd h2o busybox iperf3 hyperfine libzmq3-dev libnng-dev"
+# benchmark peers and tools (only with 'bench'): GNU time (a client's CPU
+# share), wrk, nginx, lighttpd, h2o, busybox, iperf3, and the libraries of
+# the IPC peers (ZeroMQ, nng)
+BENCH="time wrk nginx-light lighttpd h2o busybox iperf3 hyperfine libzmq3-dev libnng-dev"
 
 want="$BUILD $LIBS $TEST"
 [ "${1:-}" = bench ] && want="$want $BENCH"
