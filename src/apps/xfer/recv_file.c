@@ -299,6 +299,8 @@ static void commit_done(ibx_loop *loop, struct xfer_job *j)
  * answer (ACK) follows the commit. */
 static void commit_start(struct recv_conn *c)
 {
+    ibx_debug(recv_log(c), "recv: %s: %s verified; committing (fsync, rename) "
+              "off the loop", c->peer, c->rx.path);
     c->st = RS_COMMIT;
     c->commit_code = IBX_XC_IO;
     c->commit_why[0] = '\0';
