@@ -35,6 +35,11 @@ static void job_complete(ibx_loop *loop, struct xfer_job *j)
     if (j->threaded)
         pthread_join(j->tid, NULL);   /* also orders the thread's writes */
     j->threaded = false;
+    if (j->efd >= 0) {
+        /* no fd held between jobs: an idle connection costs one fd */
+        close(j->efd);
+        j->efd = -1;
+    }
     j->running = false;
     j->done(loop, j);
 }
@@ -81,7 +86,7 @@ void xfer_job_start(struct xfer_job *j, ibx_loop *loop, xfer_job_fn work,
     j->running = true;
     j->threaded = false;
     if (j->efd < 0)
-        j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);   /* closed at the end */
     if (j->efd >= 0 && ibx_io_start(loop, &j->io, j->efd, EPOLLIN, on_job_io, j) == 0) {
         j->pid = getpid();
         if (job_spawn(j) == 0) {

@@ -28,7 +28,7 @@ typedef void (*xfer_job_done_fn)(ibx_loop *loop, struct xfer_job *j);
 struct xfer_job {
     ibx_io io;              /* completion eventfd on the owning loop */
     ibx_defer inline_done;  /* done() after work that ran inline */
-    int efd;                /* the eventfd, -1 until first use */
+    int efd;                /* the eventfd while running, else -1 */
     pthread_t tid;
     pid_t pid;              /* process that started the thread */
     bool running;           /* started and done() not yet called */
@@ -51,7 +51,7 @@ static inline bool xfer_job_running(const struct xfer_job *j)
 {
     return j->running;
 }
-/* Release the slot's fd. A job still running in this process is first
+/* Release the slot. A job still running in this process is first
  * waited for (a thread must never outlive what it uses); in a forked
  * child, which has no such thread, nothing is waited for. done() is not
  * called. */
