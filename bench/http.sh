@@ -95,18 +95,39 @@ stop_server() {
     SPID=""
 }
 
-# best VAR_NAME VALUE: keep the larger
-best() {
-    local cur=${!1:-0}
-    [ -n "$2" ] && [ "$2" -gt "$cur" ] 2>/dev/null && printf -v "$1" '%s' "$2"
-    return 0
+# ticks SERVER_PID: CPU clock ticks used so far by the server's tree: each
+# process with all its threads (finished ones too) and its reaped children
+ticks() {
+    local t=0 p
+    for p in $(tree "$1"); do
+        t=$((t + $(awk '{print $14 + $15 + $16 + $17}' /proc/"$p"/stat 2>/dev/null || echo 0)))
+    done
+    echo "$t"
 }
 
-# rps URL [wrk args...]
+# rps SERVER_PID URL [wrk args...]: prints "REQ_PER_S SERVER_CPU_US_PER_REQ"
 rps() {
-    local url=$1; shift
-    taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" "$@" "$url" 2>&1 |
-        awk '/Requests\/sec/ {printf "%d", $2} END {}'
+    local spid=$1 url=$2; shift 2
+    local t0 t1 out
+    t0=$(ticks "$spid")
+    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" "$@" "$url" 2>&1)
+    t1=$(ticks "$spid")
+    echo "$out" | awk -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
+        /requests in/ {n = $1} /Requests\/sec/ {r = $2}
+        END {if (n > 0) printf "%d %.1f", r, dt / hz * 1e6 / n}'
+}
+
+# keep NAME KEY "RPS CPU": the best req/s, and the least server CPU per
+# request, of the runs so far (interference only lowers the one and raises
+# the other)
+keep() {
+    local -n rate=$1 cpu=$2
+    local r=${3% *} c=${3#* }
+    [ -n "$r" ] || return 0
+    if [ -z "${rate[$4]:-}" ] || [ "$r" -gt "${rate[$4]}" ]; then rate[$4]=$r; fi
+    if [ -z "${cpu[$4]:-}" ] || awk -v a="$c" -v b="${cpu[$4]}" 'BEGIN {exit !(a < b)}'; then
+        cpu[$4]=$c
+    fi
 }
 
 # rss_idle PORT: RSS (KiB) of the server tree holding $IDLE idle connections
@@ -212,6 +233,10 @@ start() {
                     --listen "127.0.0.1:$port" ${IPCBOX_ARGS:-} "$W" ;;
         nginx) sed "s/PORT/$port/" "$T/nginx/nginx.conf" > "$T/nginx/run.conf"
                start_server "$port" nginx -p "$T/nginx" -c "$T/nginx/run.conf" ;;
+        nginxd) mkdir -p "$T/nginxd"; cp -r "$T/nginx/logs" "$T/nginx/tmp" "$T/nginxd/"
+                sed -e "s/PORT reuseport/$port reuseport deferred/" -e "s#$T/nginx/#$T/nginxd/#g" \
+                    "$T/nginx/nginx.conf" > "$T/nginxd/run.conf"
+                start_server "$port" nginx -p "$T/nginxd" -c "$T/nginxd/run.conf" ;;
         lighttpd) sed "s/PORT/$port/" "$T/lighttpd.conf" > "$T/lighttpd.run.conf"
                   start_server "$port" lighttpd -D -f "$T/lighttpd.run.conf" ;;
         h2o) sed "s/PORT/$port/" "$T/h2o.conf" > "$T/h2o.run.conf"
@@ -223,8 +248,10 @@ start() {
     esac
 }
 
-declare -A KA CL BIG RSS PORTOF PIDOF
-SERVERS="ipcbox nginx lighttpd h2o busybox python canned"
+declare -A KA CL BIG RSS PORTOF PIDOF KAC CLC BIGC MKAC MCLC MBIGC
+# nginxd: the same nginx with `listen ... deferred` (TCP_DEFER_ACCEPT, which
+# ipcbox httpd uses); ratios are taken to the faster of the two nginx
+SERVERS="ipcbox nginx nginxd lighttpd h2o busybox python canned"
 port=$PORT
 echo "bench-http: $ROUNDS rounds of $DUR s, $CONNS connections, servers on CPU 0, wrk on CPU 1" >&2
 up=""
@@ -240,10 +267,10 @@ for r in $(seq 1 "$ROUNDS"); do
     for s in $up; do
         echo "bench-http: round $r: $s" >&2
         u="http://127.0.0.1:${PORTOF[$s]}"
-        v=$(rps "$u/1k.html"); best "KA[$s]" "$v"
+        keep KA KAC "$(rps "${PIDOF[$s]}" "$u/1k.html")" "$s"
         [ "$s" = canned ] && continue   # canned ignores Connection: close and paths
-        v=$(rps "$u/1k.html" -H "Connection: close"); best "CL[$s]" "$v"
-        v=$(CONNS=10 rps "$u/1m.bin"); best "BIG[$s]" "$v"
+        keep CL CLC "$(rps "${PIDOF[$s]}" "$u/1k.html" -H "Connection: close")" "$s"
+        keep BIG BIGC "$(CONNS=10 rps "${PIDOF[$s]}" "$u/1m.bin")" "$s"
     done
 done
 for s in $up; do
@@ -259,8 +286,16 @@ done
 echo
 echo "### Static files: req/s (best of $ROUNDS interleaved ${DUR} s runs; ${CONNS} connections; 1 MiB with 10)"
 echo
-echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+# the better nginx of the two configurations is the reference
+for k in KA CL; do
+    declare -n a=$k
+    n=${a[nginx]:-0}; d=${a[nginxd]:-0}
+    a[ref]=$(( n > d ? n : d ))
+    [ "${a[ref]}" = 0 ] && a[ref]=""
+    unset -n a
+done
+echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns | server CPU µs/req: keep-alive / close / 1 MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for s in $SERVERS; do
     skip "$s" && continue
     rss=${RSS[$s]:-}
@@ -271,8 +306,9 @@ for s in $SERVERS; do
         python) name="python3 -m http.server" ;;
         busybox) name="busybox httpd" ;;
         ipcbox) name="**ipcbox httpd**" ;;
+        nginxd) name="nginx, listen deferred" ;;
     esac
-    echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[nginx]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[nginx]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss |"
+    echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[ref]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[ref]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss | ${KAC[$s]:--} / ${CLC[$s]:--} / ${BIGC[$s]:--} |"
 done
 
 # ---- ipcbox under each server model ------------------------------------------------------
@@ -284,15 +320,16 @@ for m in $MODELS; do
     port=$((port + 1))
     IPCBOX_ARGS="--model $m --workers 1" start ipcbox "$port" || continue
     PORTOF[$m]=$port
+    PIDOF[$m]=$SPID
     mup="$mup $m"
 done
 for r in $(seq 1 "$ROUNDS"); do
     for m in $mup; do
         echo "bench-http: round $r: ipcbox --model $m" >&2
         u="http://127.0.0.1:${PORTOF[$m]}"
-        v=$(rps "$u/1k.html"); best "MKA[$m]" "$v"
-        v=$(rps "$u/1k.html" -H "Connection: close"); best "MCL[$m]" "$v"
-        v=$(CONNS=10 rps "$u/1m.bin"); best "MBIG[$m]" "$v"
+        keep MKA MKAC "$(rps "${PIDOF[$m]}" "$u/1k.html")" "$m"
+        keep MCL MCLC "$(rps "${PIDOF[$m]}" "$u/1k.html" -H "Connection: close")" "$m"
+        keep MBIG MBIGC "$(CONNS=10 rps "${PIDOF[$m]}" "$u/1m.bin")" "$m"
     done
 done
 for p in $ALL; do SPID=$p; stop_server; done
@@ -300,9 +337,9 @@ if [ -n "$MODELS" ]; then
     echo
     echo "### ipcbox httpd under each server model (--workers 1, one CPU; best of $ROUNDS)"
     echo
-    echo "| model | 1 KiB keep-alive | 1 KiB close | 1 MiB |"
-    echo "|---|---:|---:|---:|"
+    echo "| model | 1 KiB keep-alive | 1 KiB close | 1 MiB | server CPU µs/req: keep-alive / close / 1 MiB |"
+    echo "|---|---:|---:|---:|---:|"
     for m in $MODELS; do
-        echo "| $m | ${MKA[$m]:--} | ${MCL[$m]:--} | ${MBIG[$m]:--} |"
+        echo "| $m | ${MKA[$m]:--} | ${MCL[$m]:--} | ${MBIG[$m]:--} | ${MKAC[$m]:--} / ${MCLC[$m]:--} / ${MBIGC[$m]:--} |"
     done
 fi

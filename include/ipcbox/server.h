@@ -85,6 +85,12 @@ struct ibx_proto {
      * synchronise). */
     int (*open)(ibx_worker *w, int fd, const struct sockaddr *peer,
                 socklen_t peerlen, void *ctx);
+    /* For protocols whose client speaks first (HTTP): seconds the kernel
+     * holds a new connection before handing it to accept() without data
+     * (TCP_DEFER_ACCEPT). A connection then arrives with its request
+     * already readable, saving a wake-up and a poll per connection. 0 =
+     * accept at the handshake. */
+    unsigned defer_accept_s;
 };
 
 /* Server configuration. */

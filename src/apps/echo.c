@@ -172,7 +172,7 @@ static int echo_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     return 0;
 }
 
-static const struct ibx_proto echo_proto = {"echo", echo_open};
+static const struct ibx_proto echo_proto = {.name = "echo", .open = echo_open};
 
 /* ---- UDP ----------------------------------------------------------------- */
 

@@ -5,6 +5,8 @@
 #include "server_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,9 +341,19 @@ void ibx_server_free(ibx_server *srv)
     free(srv);
 }
 
+void listener_tune(int fd, const struct ibx_proto *proto)
+{
+    if (proto->defer_accept_s) {
+        int s = (int)proto->defer_accept_s;
+        /* an optimisation: a socket that refuses it still works */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &s, sizeof s);
+    }
+}
+
 static int add_listener(ibx_server *srv, int fd, const struct ibx_proto *proto,
                         void *ctx)
 {
+    listener_tune(fd, proto);
     struct listener *ls = realloc(srv->ls, (srv->nls + 1) * sizeof *ls);
     if (!ls)
         return -ENOMEM;

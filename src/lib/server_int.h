@@ -89,6 +89,8 @@ int hooks_register(ibx_server *srv, ibx_loop *loop, bool forward);
 
 /* server_models.c */
 int threads_start_pool(ibx_server *srv);
+/* Apply the protocol's socket options to a listening fd (best effort). */
+void listener_tune(int fd, const struct ibx_proto *proto);
 int thread_spawn_conn(ibx_server *srv, int fd, const struct listener *l,
                       const struct sockaddr_storage *peer, socklen_t plen);
 void threads_command(ibx_server *srv, int cmd);

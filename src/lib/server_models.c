@@ -132,8 +132,10 @@ int threads_start_pool(ibx_server *srv)
             for (size_t k = 0; k < srv->nls && r >= 0; k++) {
                 r = ibx_tcp_listen(&srv->ls[k].addr, srv->cfg.backlog,
                                    IBX_LISTEN_REUSEPORT);
-                if (r >= 0)
+                if (r >= 0) {
                     w->lfd[k] = r;
+                    listener_tune(r, srv->ls[k].proto);
+                }
             }
         }
         if (r >= 0)

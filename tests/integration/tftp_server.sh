@@ -114,6 +114,40 @@ elif check == "window-restart":
     s.sendto(b"\0\5\0\0done\0", tid)
     print("after ACK 1 in a window of 4 the server restarted at block 2")
 
+elif check == "gap-restart":
+    # The server adapts its retransmission timeout to the round trip it
+    # measures, up to the negotiated timeout: answering the OACK after 0.7 s
+    # makes it over 2 s (RFC 6298: 3 x the first sample), so a window resent
+    # within 1 s was sent because of the duplicate ACK, not the timer.
+    s = sock()
+    s.sendto(rrq(name, [("windowsize", 4), ("timeout", 5)]), srv)
+    p, tid = s.recvfrom(70000)
+    if op(p) != 6:
+        fail("no OACK: %r" % p[:20])
+    time.sleep(0.7)
+    s.sendto(ack(0), tid)
+    got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
+    s.sendto(ack(4), tid)
+    got += [blk(s.recvfrom(70000)[0]) for _ in range(4)]
+    if got != list(range(1, 9)):
+        fail("first two windows %r" % got)
+    s.sendto(ack(4), tid)          # "block 5 was lost"
+    s.settimeout(1.0)
+    try:
+        again = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
+    except socket.timeout:
+        fail("a duplicate ACK 4 (gap at block 5) did not restart the window")
+    if again != [5, 6, 7, 8]:
+        fail("after the duplicate ACK 4 the server sent %r" % again)
+    s.sendto(ack(4), tid)          # the same again: once per episode only
+    try:
+        p, _ = s.recvfrom(70000)
+        fail("a second duplicate ACK 4 made the server send block %d" % blk(p))
+    except socket.timeout:
+        pass
+    s.sendto(b"\0\5\0\0done\0", tid)
+    print("a duplicate of the last ACK restarted the window once, not twice")
+
 elif check == "options":
     s = sock()
     s.sendto(rrq(name, [("blksize", 100000), ("windowsize", 70000), ("timeout", 0),
@@ -241,6 +275,7 @@ check "read-only: nothing created" test ! -e "$ROOT/new.bin"
 check "wrong TID gets ERROR 5 and the transfer goes on" peer wrong-tid "$PORT" "$ROOT/random.bin"
 check "no Sorcerer's Apprentice: duplicate ACKs do not double DATA" peer sas "$PORT" "$ROOT/random.bin"
 check "windowsize: restart from the last ACKed block" peer window-restart "$PORT" "$ROOT/random.bin"
+check "windowsize: a duplicate ACK (gap at a window's first block) restarts once" peer gap-restart "$PORT" "$ROOT/random.bin"
 check "option negotiation leaves out what is not granted" peer options "$PORT" "$ROOT/random.bin"
 check "one log line per transfer with result" grep -q 'file="random.bin" .*result=ok' "$WORK/ro.log"
 check "refusals are logged" grep -q 'file="../outside/secret.txt" .*result=refused (access violation)' "$WORK/ro.log"

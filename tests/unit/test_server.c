@@ -47,7 +47,7 @@ static int greet_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     return 0;
 }
 
-static const struct ibx_proto greet_proto = {"greet", greet_open};
+static const struct ibx_proto greet_proto = {.name = "greet", .open = greet_open};
 
 struct run_arg {
     ibx_server *srv;

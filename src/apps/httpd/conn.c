@@ -512,4 +512,8 @@ static int httpd_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     return 0;
 }
 
-const struct ibx_proto httpd_proto = {"httpd", httpd_open};
+/* A client speaks first: let the kernel hand us connections with their
+ * request already readable (up to the default header deadline). */
+const struct ibx_proto httpd_proto = {
+    .name = "httpd", .open = httpd_open, .defer_accept_s = 10,
+};

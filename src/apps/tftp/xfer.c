@@ -13,13 +13,13 @@
 /* Smallest adaptive retransmit timeout, ms. Loopback round trips are far
  * below a millisecond; this keeps a loss from stalling a fast transfer
  * while a spurious retransmission costs only duplicate packets. */
-#define RTO_FLOOR 4
+#define RTO_FLOOR 2
 /* Least time between two ACKs sent in answer to duplicate DATA, ms. */
 #define DUP_ACK_GAP 2
 /* A receiver holding blocks it has not acknowledged yet (the rest of the
  * window was lost) acknowledges them after this quiet time, ms: the ACK
  * is new information, so it cannot feed a Sorcerer's Apprentice. */
-#define PARTIAL_ACK_MS 3
+#define PARTIAL_ACK_MS 2
 /* Retransmit timeout before any round trip was measured, ms. */
 #define RTO_INITIAL 1000
 
@@ -294,6 +294,15 @@ static void pump(struct xfer *x, uint64_t now)
         arm(x, now);
 }
 
+/* Send again from the first unacknowledged block. */
+static void restart(struct xfer *x)
+{
+    x->rs_any = true;
+    x->rs_high = x->high;
+    x->next = x->acked + 1;
+    x->want_write = false;
+}
+
 static uint64_t sent_bytes(const struct xfer *x)
 {
     if (!x->acked)
@@ -315,6 +324,15 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
     }
     /* valid ACKs lie in [acked, high]: map the wire number near the middle */
     uint64_t idx = ibx_tftp_block_index(x->acked + (x->high - x->acked) / 2, b);
+    if (idx == x->acked && x->window > 1 && x->next > x->acked + 1 &&
+        (!x->rs_any || x->acked > x->rs_high)) {
+        /* a gap at the window's first block: restart it now rather than
+         * at the timeout (once per episode, see xfer.h) */
+        restart(x);
+        x->deadline = now + x->rto;
+        pump(x, now);
+        return;
+    }
     if (idx <= x->acked || idx > x->high)
         return;   /* duplicate or not yet sent: never answer it */
     if (!x->win_retx)
@@ -329,7 +347,10 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
         return;
     }
     x->bytes = sent_bytes(x);
-    x->next = idx + 1;   /* a loss inside the window restarts from here */
+    if (idx < x->high)
+        restart(x);      /* a loss inside the window: go on from here */
+    else
+        x->next = idx + 1;
     pump(x, now);
 }
 
@@ -555,8 +576,7 @@ void xfer_timeout(struct xfer *x, uint64_t now)
     }
     if (x->sending) {
         x->retransmits--;   /* pump counts each packet sent again */
-        x->next = x->acked + 1;
-        x->want_write = false;
+        restart(x);
         x->deadline = now + x->rto;
         pump(x, now);
         return;

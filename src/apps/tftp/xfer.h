@@ -8,9 +8,14 @@
  * looks at x->state. Times are milliseconds on the owner's clock.
  *
  * Rules that keep it safe:
- *  - A duplicate ACK never triggers a send (no Sorcerer's Apprentice); only
- *    an ACK that advances does, and then the next window starts right
- *    after the acknowledged block (restart after a loss inside a window).
+ *  - An ACK that advances starts the next window right after the
+ *    acknowledged block (restart after a loss inside a window). A
+ *    duplicate of the last ACK means the window's first block was lost
+ *    (RFC 7440: the receiver reports a gap by acknowledging the last block
+ *    it has in order) and restarts the window, but only once per restart
+ *    episode: not again until every block sent before that restart is
+ *    acknowledged, so duplicates our own restart caused can never trigger
+ *    another one (no Sorcerer's Apprentice), and with a window of 1 never.
  *  - A receiver acknowledges a gap once, and duplicates at most once per
  *    couple of milliseconds, so a lost ACK is repaired without feeding a
  *    sender that answers every ACK; it repeats an ACK on its own only
@@ -80,6 +85,8 @@ struct xfer {
     bool ctl_wait;            /* OACK sent, ACK 0 not yet seen */
     uint64_t acked, next, last;  /* last = final block index, or UINT64_MAX */
     uint64_t high;            /* highest block ever sent */
+    uint64_t rs_high;         /* high when the window last restarted */
+    bool rs_any;              /* it has restarted at least once */
     size_t last_len;          /* payload bytes of the final block */
     uint64_t win_t0;          /* when the current window began */
     bool win_retx;            /* the window holds retransmissions (Karn) */

@@ -446,4 +446,4 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     return 0;
 }
 
-const struct ibx_proto xfer_recv_proto = {"recv", recv_open};
+const struct ibx_proto xfer_recv_proto = {.name = "recv", .open = recv_open};
