@@ -10,7 +10,7 @@
 . "$(dirname "$0")/xfer_common.inc"
 
 [ "$(id -u)" = 0 ] || skip "needs root (loop mount and fsfreeze)"
-for c in mkfs.ext4 fsfreeze mount umount; do
+for c in mkfs.ext4 fsfreeze mount umount mountpoint; do
     command -v $c >/dev/null || skip "needs $c"
 done
 PEER="$TOOLS/xferpeer"
@@ -30,10 +30,13 @@ stall_cleanup() {
     cleanup
 }
 trap stall_cleanup EXIT
+trap 'exit 1' INT TERM HUP   # so that the EXIT trap thaws
 truncate -s 64M "$T/fs.img"
 mkfs.ext4 -q -F "$T/fs.img" >/dev/null 2>&1 || skip "mkfs.ext4 failed"
 mount -o loop "$T/fs.img" "$MNT" 2>/dev/null || skip "cannot loop-mount a file system here"
 freeze() {
+    # only ever our own small file system, never the one holding $T
+    mountpoint -q "$MNT" || fail "$MNT is not a mount point: refusing to freeze"
     sync
     fsfreeze -f "$MNT" || fail "fsfreeze -f"
     FROZEN=1
