@@ -15,6 +15,9 @@ LIBS="libxxhash-dev libssl-dev libcmocka-dev"
 # test peers: nc, socat, curl, wget, tftp clients/servers, netns + nftables
 # for loss tests, procps for pgrep/ps, chromium for the listing render test
 TEST="netcat-openbsd socat curl wget procps iproute2 nftables tftp-hpa atftp atftpd psmisc python3 chromium"
+# the xfer commit-stall test: mkfs.ext4 for a small loop-mounted file
+# system that it freezes (fsfreeze, from util-linux)
+TEST="$TEST e2fsprogs"
 # benchmark peers and tools (only with 'bench'): GNU time (a client's CPU
 # share), wrk, nginx, lighttpd, h2o, busybox, iperf3, and the libraries of
 # the IPC peers (ZeroMQ, nng)

@@ -209,11 +209,16 @@ static void usage(void)
            "Fetch files by their relative NAME from an 'ipcbox recv' server\n"
            "(default port %d) into DIR, or list the files it serves. Data goes\n"
            "to a hidden temporary file that is verified, fsynced and renamed\n"
-           "into place; an interrupted fetch resumes when run again.\n\n"
+           "into place; an interrupted fetch resumes when run again. A file\n"
+           "gets the server's permission bits less the umask (never setuid,\n"
+           "setgid or sticky), or the --mode given.\n\n"
            "  -o, --output DIR      store files under DIR (default .)\n"
            "  --list                list the server's files: size, mode, mtime, name\n"
            "  --hash ALGO           xxh3 (XXH3-128, default) or sha256\n"
            "  --overwrite           replace local files that differ\n"
+           "  --max-size BYTES      refuse a file the server announces larger than\n"
+           "                        this, before writing anything (suffix k, m, g)\n"
+           "  --mode OCTAL          give every fetched file this mode (e.g. 600)\n"
            "  --timeout SECONDS     give up on a silent server (default 30)\n"
            "  --quiet               no progress or summary, errors only\n"
            "  --help                this help\n\n"
@@ -223,7 +228,8 @@ static void usage(void)
            XFER_PORT);
 }
 
-enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_TIMEOUT, OPT_LIST };
+enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_TIMEOUT, OPT_LIST,
+       OPT_MAX_SIZE, OPT_MODE };
 
 int get_main(int argc, char **argv)
 {
@@ -235,6 +241,8 @@ int get_main(int argc, char **argv)
         {"hash", required_argument, 0, OPT_HASH},
         {"overwrite", no_argument, 0, OPT_OVERWRITE},
         {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"max-size", required_argument, 0, OPT_MAX_SIZE},
+        {"mode", required_argument, 0, OPT_MODE},
         {0, 0, 0, 0},
     };
     struct get_ctx g;
@@ -242,6 +250,7 @@ int get_main(int argc, char **argv)
     g.c.who = "get";
     g.c.peer = "server";
     g.algo = IBX_HASH_XXH3;
+    g.opts.umask = xfer_process_umask();
     const char *outdir = ".";
     bool quiet = false, list = false;
     unsigned long timeout = 30;
@@ -269,6 +278,17 @@ int get_main(int argc, char **argv)
         case OPT_OVERWRITE:
             g.flags |= IBX_OFFER_OVERWRITE;
             g.opts.allow_overwrite = true;
+            break;
+        case OPT_MAX_SIZE:
+            if (ibx_cli_size(optarg, 1, 1ull << 60, &g.opts.max_size) < 0)
+                return ibx_cli_usage("get", "--max-size wants bytes (e.g. 100m), not '%s'",
+                                     optarg);
+            break;
+        case OPT_MODE:
+            if (xfer_parse_mode(optarg, &g.opts.mode) < 0)
+                return ibx_cli_usage("get", "--mode wants octal permissions up to "
+                                     "0777, not '%s'", optarg);
+            g.opts.force_mode = true;
             break;
         case OPT_TIMEOUT:
             if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)

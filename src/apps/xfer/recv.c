@@ -28,6 +28,7 @@ static void recv_free(ibx_loop *loop, ibx_defer *d)
 {
     struct recv_conn *c = d->data;
     struct recv_cfg *cfg = c->cfg;
+    xfer_job_fini(&c->commit, loop);
     ibx_buf_free(&c->out);
     xfer_rx_close(&c->rx);
     if (c->tx_open)
@@ -57,7 +58,18 @@ static void recv_close(struct recv_conn *c)
                  (unsigned long long)c->rx.pos, (unsigned long long)c->rx.size);
         recv_worse(c, XFER_EXIT_IO);
     }
-    ibx_loop_defer(loop, &c->free_later, recv_free, c);
+    if (xfer_job_running(&c->commit)) {
+        /* the file is verified: its commit goes on, and frees us */
+        ibx_info(recv_log(c), "recv: %s: connection closed while %s is "
+                 "committed; finishing the commit", c->peer, c->rx.path);
+        return;
+    }
+    recv_free_later(c);
+}
+
+void recv_free_later(struct recv_conn *c)
+{
+    ibx_loop_defer(ibx_worker_loop(c->base.worker), &c->free_later, recv_free, c);
 }
 
 void recv_worse(struct recv_conn *c, int exit_code)
@@ -199,6 +211,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
     case RS_HASH_OFFER:
     case RS_HASH_END:
     case RS_HASH_TX:
+    case RS_COMMIT:
         recv_session_error(c, IBX_XC_PROTOCOL, "frame before our answer");
         return;
     }
@@ -217,7 +230,7 @@ static bool recv_input(struct recv_conn *c)
 {
     uint8_t tmp[IBX_FRAME_CTRL_MAX];
     size_t budget = RECV_BUDGET;
-    while (budget > 0 && !c->closing && !c->close_when_flushed && !recv_hashing(c->st)) {
+    while (budget > 0 && !c->closing && !c->close_when_flushed && !recv_busy(c->st)) {
         uint32_t left = ibx_frame_dec_data_left(&c->dec);
         if (left > 0) {
             ssize_t n = xfer_rx_pump(&c->rx, c->io.fd, left < budget ? left : budget);
@@ -318,7 +331,7 @@ void recv_update(struct recv_conn *c)
         recv_close(c);
         return;
     }
-    uint32_t ev = recv_hashing(c->st) ? 0 : EPOLLIN | EPOLLRDHUP;
+    uint32_t ev = recv_busy(c->st) ? 0 : EPOLLIN | EPOLLRDHUP;
     if (ibx_buf_used(&c->out) || more)
         ev |= EPOLLOUT;
     if (ibx_io_modify(ibx_worker_loop(c->base.worker), &c->io, ev) < 0)
@@ -359,6 +372,11 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
     struct recv_conn *c = t->data;
     uint64_t quiet = ibx_loop_now(loop) - c->last_active;
     uint64_t patience = recv_patience(c);
+    if (xfer_job_running(&c->commit)) {
+        /* the peer waits for us: never close on our own slow disk */
+        c->last_active = ibx_loop_now(loop);
+        quiet = 0;
+    }
     if (quiet >= patience) {
         ibx_info(recv_log(c), "recv: %s: idle for %llu ms, closing", c->peer,
                  (unsigned long long)quiet);
@@ -406,6 +424,7 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     ibx_addr_format(peer, peerlen, c->peer, sizeof c->peer);
     ibx_frame_dec_init(&c->dec, XFER_DATA_MAX);
     xfer_rx_init(&c->rx);
+    xfer_job_init(&c->commit);
     ibx_tcp_nodelay(fd, true);   /* whole frames only: no Nagle stalls */
     ibx_loop *loop = ibx_worker_loop(w);
     uint8_t b[64];

@@ -8,6 +8,7 @@
 
 #include "ipcbox/buf.h"
 #include "ipcbox/loop.h"
+#include "job.h"
 #include "xfer.h"
 #include "xfer_list.h"
 #include "xfer_recv.h"
@@ -31,12 +32,19 @@ enum recv_state {
     RS_HASH_OFFER,  /* hashing a resume prefix / existing file for OFFER */
     RS_HASH_END,    /* verifying the received file before commit */
     RS_HASH_TX,     /* hashing our prefix for a GET resume */
+    RS_COMMIT,      /* a verified file is fsynced and renamed (thread) */
 };
 
-/* True while a hash job runs: input waits. */
+/* True while a hash job runs (a slice per loop pass). */
 static inline bool recv_hashing(int st)
 {
     return st == RS_HASH_OFFER || st == RS_HASH_END || st == RS_HASH_TX;
+}
+/* True while we owe the peer an answer that our own work decides (a hash
+ * job, a commit): input waits. */
+static inline bool recv_busy(int st)
+{
+    return recv_hashing(st) || st == RS_COMMIT;
 }
 
 /* One client connection. */
@@ -60,6 +68,9 @@ struct recv_conn {
     bool tx_open;
     struct xfer_list *list;
     struct ibx_msg_resume reply;    /* RESUME waiting for a hash job */
+    struct xfer_job commit;         /* xfer_rx_commit of rx, off the loop */
+    int commit_code;                /* its result, and why */
+    char commit_why[XFER_WHY];
     struct ibx_frame_dec dec;
 };
 
@@ -97,5 +108,7 @@ int recv_produce(struct recv_conn *c);
 
 /* Queue the next slice of the connection's hash job on the loop. */
 void recv_start_work(struct recv_conn *c);
+/* Free a closed connection after this pass (once its commit is over). */
+void recv_free_later(struct recv_conn *c);
 
 #endif

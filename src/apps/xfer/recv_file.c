@@ -112,7 +112,7 @@ static void rx_ended(struct recv_conn *c, int code, const char *why)
                  (unsigned long long)ms, recv_rate_mbs(moved, ms),
                  ibx_hash_algo_name(c->rx.algo),
                  c->rx.verified_while_writing ? "on disk as written"
-                                              : "on disk after fsync",
+                                              : "on disk by a full re-read",
                  c->rx.resumed_from ? ", resumed" : "");
     } else if (code == IBX_XC_UNCHANGED) {
         ibx_info(recv_log(c), "recv: %s: %s", c->peer, why);
@@ -266,6 +266,48 @@ int recv_produce(struct recv_conn *c)
     return 0;
 }
 
+/* ---- committing, off the loop ------------------------------------------ */
+
+/* On the commit thread: the connection's loop leaves c->rx alone. */
+static void commit_work(struct xfer_job *j)
+{
+    struct recv_conn *c = j->data;
+    c->commit_code = xfer_rx_commit(&c->rx, c->commit_why);
+}
+
+/* Back on the loop: answer the peer, or finish closing. */
+static void commit_done(ibx_loop *loop, struct xfer_job *j)
+{
+    struct recv_conn *c = j->data;
+    (void)loop;
+    if (c->closing) {
+        if (c->commit_code == IBX_XC_OK)
+            ibx_info(recv_log(c), "recv: %s: stored %s (the client left before "
+                     "the answer)", c->peer, c->rx.path);
+        else
+            ibx_err(recv_log(c), "recv: %s: %s", c->peer, c->commit_why);
+        recv_worse(c, xfer_exit_for_code(c->commit_code));
+        recv_free_later(c);
+        return;
+    }
+    rx_ended(c, c->commit_code, c->commit_why);
+    recv_update(c);
+}
+
+/* The file is verified: fsync and rename it on a thread of its own, so
+ * that a slow disk never stalls the other clients of this loop. The
+ * answer (ACK) follows the commit. */
+static void commit_start(struct recv_conn *c)
+{
+    ibx_debug(recv_log(c), "recv: %s: %s verified; committing (fsync, rename) "
+              "off the loop", c->peer, c->rx.path);
+    c->st = RS_COMMIT;
+    c->commit_code = IBX_XC_IO;
+    c->commit_why[0] = '\0';
+    xfer_job_start(&c->commit, ibx_worker_loop(c->base.worker), commit_work,
+                   commit_done, c);
+}
+
 /* ---- hash jobs, a slice per loop pass ------------------------------------ */
 
 /* The offered file's prefix (or the existing file) is hashed: propose. */
@@ -315,7 +357,10 @@ static void on_work(ibx_loop *loop, ibx_defer *d)
             ibx_loop_defer(loop, &c->work, on_work, c);
             return;
         }
-        rx_ended(c, code, why);
+        if (code == XFER_COMMIT)
+            commit_start(c);
+        else
+            rx_ended(c, code, why);
     } else {
         struct ibx_msg_resume cf;
         int code = xfer_tx_resume_finish(&c->tx, &cf, why);

@@ -29,7 +29,10 @@ static int open_root(const char *dir, const ibx_log *log)
 static void recv_fini(void *p)
 {
     struct recv_cfg *cfg = p;
-    if (cfg && cfg->rootfd >= 0)
+    if (!cfg)
+        return;
+    recv_sweep_free(cfg);
+    if (cfg->rootfd >= 0)
         close(cfg->rootfd);
     free(cfg);
 }
@@ -45,15 +48,22 @@ static int recv_init(ibx_server *srv, const char *dir, const char *listen,
     cfg->srv = srv;
     cfg->idle_ms = RECV_IDLE_MS;
     cfg->opts.allow_overwrite = true;
+    cfg->opts.umask = xfer_process_umask();
+    cfg->part_ttl_s = RECV_PART_TTL_S;
     cfg->rootfd = open_root(dir, log);
     if (cfg->rootfd < 0)
         return -ENOENT;
+    int r = recv_sweep_add(srv, cfg);
+    if (r < 0) {
+        ibx_err(log, "recv: part-file sweeper: %s", strerror(-r));
+        return r;
+    }
     ibx_addr addr;
     if (ibx_addr_parse(listen, "127.0.0.1", XFER_PORT, &addr) < 0) {
         ibx_err(log, "recv: bad address '%s'", listen);
         return -EINVAL;
     }
-    int r = ibx_server_listen(srv, &addr, &xfer_recv_proto, cfg);
+    r = ibx_server_listen(srv, &addr, &xfer_recv_proto, cfg);
     if (r < 0)
         ibx_err(log, "recv: cannot listen on %s: %s", listen, strerror(-r));
     return r;
@@ -79,9 +89,17 @@ static void usage(void)
            "renamed into place; interrupted transfers resume. Names with '..',\n"
            "absolute paths, control characters, or that lead outside DIR\n"
            "through symlinks are refused.\n\n"
+           "A file gets the sender's permission bits less the umask recv was\n"
+           "started with (never setuid, setgid or sticky), or the --mode given.\n"
+           "The commit (fsync, rename, directory fsync) runs off the event loop;\n"
+           "the sender hears \"ok\" only once the file is durable under its name.\n\n"
            "  --dir DIR             directory to receive into and serve\n"
            "  --max-size BYTES      refuse files larger than this (suffix k, m, g)\n"
            "  --no-overwrite        never replace a file, even with send --overwrite\n"
+           "  --mode OCTAL          give every received file this mode (e.g. 640)\n"
+           "  --part-ttl DURATION   remove interrupted uploads' hidden part files\n"
+           "                        unused this long, at start and periodically\n"
+           "                        (N[s|m|h|d]; default 7d; 0 = keep forever)\n"
            "  --idle SECONDS        close connections silent this long (default %u)\n"
            "  --once                exit after the first connection; the exit\n"
            "                        status says how it went (as for send)\n",
@@ -90,7 +108,7 @@ static void usage(void)
 }
 
 enum { OPT_DIR = IBX_OPT_APPLET_BASE, OPT_MAX_SIZE, OPT_NO_OVERWRITE,
-       OPT_IDLE, OPT_ONCE };
+       OPT_IDLE, OPT_ONCE, OPT_MODE, OPT_PART_TTL };
 
 int recv_main(int argc, char **argv)
 {
@@ -101,12 +119,16 @@ int recv_main(int argc, char **argv)
         {"no-overwrite", no_argument, 0, OPT_NO_OVERWRITE},
         {"idle", required_argument, 0, OPT_IDLE},
         {"once", no_argument, 0, OPT_ONCE},
+        {"mode", required_argument, 0, OPT_MODE},
+        {"part-ttl", required_argument, 0, OPT_PART_TTL},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
     ibx_cli_init(&cli, "recv");
     struct recv_cfg cfg = {.idle_ms = RECV_IDLE_MS, .log = &cli.log,
-                           .opts.allow_overwrite = true};
+                           .opts.allow_overwrite = true,
+                           .opts.umask = xfer_process_umask(),
+                           .part_ttl_s = RECV_PART_TTL_S};
     const char *dir = ".";
     unsigned long v;
     int c;
@@ -140,6 +162,17 @@ int recv_main(int argc, char **argv)
         case OPT_ONCE:
             cfg.once = true;
             break;
+        case OPT_MODE:
+            if (xfer_parse_mode(optarg, &cfg.opts.mode) < 0)
+                return ibx_cli_usage("recv", "--mode wants octal permissions up to "
+                                     "0777, not '%s'", optarg);
+            cfg.opts.force_mode = true;
+            break;
+        case OPT_PART_TTL:
+            if (recv_parse_duration(optarg, &cfg.part_ttl_s) < 0)
+                return ibx_cli_usage("recv", "--part-ttl wants a duration such as "
+                                     "7d, 12h, 30m or 0, not '%s'", optarg);
+            break;
         default:
             return ibx_cli_bad_option("recv", argv);
         }
@@ -165,12 +198,17 @@ int recv_main(int argc, char **argv)
     }
     cfg.srv = srv;
     int rc = ibx_cli_bind(&cli, srv, XFER_PORT, &xfer_recv_proto, &cfg);
+    if (!rc && recv_sweep_add(srv, &cfg) < 0) {
+        ibx_err(&cli.log, "recv: part-file sweeper: out of memory");
+        rc = 1;
+    }
     bool child = false;
     if (!rc) {
         ibx_info(&cli.log, "recv: serving %s", dir);
         rc = ibx_cli_run_server(&cli, srv, &child);
     }
     ibx_server_free(srv);
+    recv_sweep_free(&cfg);
     close(cfg.rootfd);
     if (!rc && !child && cfg.once)
         rc = cfg.status;

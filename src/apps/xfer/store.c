@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "xfer.h"
+#include "store_int.h"
 
 int xfer_exit_for_code(int code)
 {
@@ -104,8 +104,7 @@ void xfer_rx_init(struct xfer_rx *rx)
     rx->pipe[0] = rx->pipe[1] = -1;
 }
 
-/* True if rx->tmpname still names the file rx->fd is open on. */
-static bool tmp_is_ours(const struct xfer_rx *rx)
+bool xfer_rx_tmp_is_ours(const struct xfer_rx *rx)
 {
     struct stat a, b;
     return fstat(rx->fd, &a) == 0 &&
@@ -113,11 +112,9 @@ static bool tmp_is_ours(const struct xfer_rx *rx)
            a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* Remove the temporary name, only while we hold its lock: a connection
- * refused as busy must never remove the file of the one receiving it. */
-static void unlink_tmp(struct xfer_rx *rx)
+void xfer_rx_unlink_tmp(struct xfer_rx *rx)
 {
-    if (rx->locked && !rx->tmp_gone && tmp_is_ours(rx))
+    if (rx->locked && !rx->tmp_gone && xfer_rx_tmp_is_ours(rx))
         unlinkat(rx->dirfd, rx->tmpname, 0);
     rx->tmp_gone = true;
 }
@@ -131,7 +128,7 @@ void xfer_rx_close(struct xfer_rx *rx)
         /* an empty temporary file holds nothing to resume: remove it
          * while the lock is still ours */
         if (fstat(rx->fd, &st) == 0 && st.st_size == 0)
-            unlink_tmp(rx);
+            xfer_rx_unlink_tmp(rx);
         close(rx->fd);   /* also drops the flock */
     }
     if (rx->dirfd >= 0)
@@ -190,8 +187,10 @@ static int open_parent(struct xfer_rx *rx, int rootfd, char *why)
     return 0;
 }
 
-/* Lock the temporary file and check what it is. Returns 0 or a code. */
-static int open_temp(struct xfer_rx *rx, char *why)
+/* Open and lock the temporary file and check what it is. Returns 0, a
+ * code, or -EAGAIN when the name was removed between the open and the
+ * lock (a part-file sweep took it): then open again. */
+static int open_temp_once(struct xfer_rx *rx, char *why)
 {
     rx->fd = openat(rx->dirfd, rx->tmpname,
                     O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
@@ -225,7 +224,12 @@ static int open_temp(struct xfer_rx *rx, char *why)
                  rx->path);
         return errno == EWOULDBLOCK ? IBX_XC_BUSY : IBX_XC_IO;
     }
+    if (!xfer_rx_tmp_is_ours(rx))
+        return -EAGAIN;
     rx->locked = true;
+    /* in use: a sweep of stale part files (recv --part-ttl) goes by the
+     * time of the last use, and never takes a locked file anyway */
+    (void)futimens(rx->fd, NULL);
     /* A write lease: any other open() of the file from now on breaks it,
      * and that is how we know whether the bytes hashed while they were
      * written can still be trusted at END. The break is signalled with
@@ -237,104 +241,20 @@ static int open_temp(struct xfer_rx *rx, char *why)
     return 0;
 }
 
-bool xfer_rx_lease_check(struct xfer_rx *rx)
+/* open_temp_once, again while a sweep races us (bounded). */
+static int open_temp(struct xfer_rx *rx, char *why)
 {
-    if (!rx->leased)
-        return false;
-    if (fcntl(rx->fd, F_GETLEASE) == F_WRLCK)
-        return true;
-    /* someone opened the file: let them go on, and trust nothing hashed
-     * so far (END re-reads the whole file) */
-    (void)fcntl(rx->fd, F_SETLEASE, F_UNLCK);
-    rx->leased = false;
-    return false;
-}
-
-int xfer_rx_verify_step(struct xfer_rx *rx, uint64_t budget)
-{
-    if (!rx->vh || rx->vpos >= rx->pos || !rx->leased)
-        return 0;
-    uint64_t to = rx->pos - rx->vpos > budget ? rx->vpos + budget : rx->pos;
-    int r = ibx_hash_file_range(rx->vh, rx->fd, rx->vpos, to);
-    if (r < 0)
-        return r;
-    rx->vpos = to;
-    return 0;
-}
-
-/* ---- hashing a file in steps ------------------------------------------ */
-
-/* pread, not mmap: besides the SIGBUS hazard, mapping fresh page-cache
- * pages costs more than copying them on virtual machines with shadow page
- * tables (measured 2x on the benchmark machine). */
-
-void xfer_hjob_start(struct xfer_hjob *j, ibx_hash *h, bool own_h, int fd,
-                     bool own_fd, uint64_t from, uint64_t to)
-{
-    j->h = h;
-    j->own_h = own_h;
-    j->fd = fd;
-    j->own_fd = own_fd;
-    j->pos = from;
-    j->end = to;
-    j->active = true;
-}
-
-int xfer_hjob_step(struct xfer_hjob *j, uint64_t budget)
-{
-    uint64_t to = j->end - j->pos > budget ? j->pos + budget : j->end;
-    int r = ibx_hash_file_range(j->h, j->fd, j->pos, to);
-    if (r < 0)
-        return r;
-    j->pos = to;
-    return j->pos == j->end;
-}
-
-void xfer_hjob_clear(struct xfer_hjob *j)
-{
-    if (j->active && j->own_fd && j->fd >= 0)
-        close(j->fd);
-    if (j->active && j->own_h)
-        ibx_hash_free(j->h);
-    memset(j, 0, sizeof *j);
-    j->fd = -1;
-}
-
-int xfer_rx_step(struct xfer_rx *rx, uint64_t budget)
-{
-    return rx->job.active ? xfer_hjob_step(&rx->job, budget) : 1;
-}
-
-/* Hash [0, n) of fd as rx's pending job (what for: rx->pending). */
-static int rx_job(struct xfer_rx *rx, int fd, bool own_fd, uint64_t n,
-                  int what, char *why)
-{
-    ibx_hash *h;
-    int r = ibx_hash_new(&h, rx->algo);
-    if (r < 0) {
-        if (own_fd)
-            close(fd);
-        xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
-        return IBX_XC_IO;
+    for (int i = 0; i < 3; i++) {
+        int code = open_temp_once(rx, why);
+        if (code != -EAGAIN)
+            return code;
+        close(rx->fd);
+        rx->fd = -1;
     }
-    xfer_hjob_start(&rx->job, h, true, fd, own_fd, 0, n);
-    rx->pending = what;
-    return XFER_PENDING;
+    xfer_whyf(why, "%s: temporary file keeps being replaced", rx->path);
+    return IBX_XC_BUSY;
 }
 
-/* Run rx's pending job to the end (blocking callers). */
-static int rx_job_run(struct xfer_rx *rx, char *why)
-{
-    for (;;) {
-        int r = xfer_rx_step(rx, UINT64_MAX);
-        if (r > 0)
-            return 0;
-        if (r < 0) {
-            xfer_whyf(why, "%s: %s", rx->path, strerror(-r));
-            return IBX_XC_IO;
-        }
-    }
-}
 
 int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
                         const struct ibx_msg_offer *o,
@@ -361,7 +281,7 @@ int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
         return IBX_XC_TOO_BIG;
     }
     rx->size = o->size;
-    rx->mode = o->mode & 0777;   /* never setuid/setgid/sticky from a peer */
+    rx->mode = xfer_rx_mode(opts, o->mode);
     rx->mtime_sec = o->mtime_sec;
     rx->mtime_nsec = o->mtime_nsec;
     rx->algo = o->algo;
@@ -413,7 +333,7 @@ int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
         rx->proposed = rx->size;
         reply->offset = rx->size;
         reply->flags = IBX_RESUME_EXISTING;
-        return rx_job(rx, fd, true, rx->size, XFER_PEND_OFFER, why);
+        return xfer_rx_job(rx, fd, true, rx->size, XFER_PEND_OFFER, why);
     }
 
     /* a partial temporary file from an interrupted run: propose it */
@@ -432,7 +352,7 @@ int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
     rx->proposed = have;
     reply->offset = have;
     if (have > 0)
-        return rx_job(rx, rx->fd, false, have, XFER_PEND_OFFER, why);
+        return xfer_rx_job(rx, rx->fd, false, have, XFER_PEND_OFFER, why);
     return 0;
 }
 
@@ -466,7 +386,7 @@ int xfer_rx_offer(struct xfer_rx *rx, int rootfd, const struct ibx_msg_offer *o,
 {
     int code = xfer_rx_offer_start(rx, rootfd, o, opts, reply, why);
     if (code == XFER_PENDING)
-        code = rx_job_run(rx, why);
+        code = xfer_rx_job_run(rx, why);
     if (code == 0 && rx->pending)
         code = xfer_rx_offer_finish(rx, reply, why);
     return code;
@@ -562,105 +482,3 @@ ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max)
     return got;
 }
 
-int xfer_rx_end_start(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
-{
-    size_t hl = ibx_hash_algo_len(rx->algo);
-    if (!rx->started || e->algo != rx->algo || e->hash_len != hl) {
-        xfer_whyf(why, "%s: unexpected END", rx->path);
-        return IBX_XC_PROTOCOL;
-    }
-    if (rx->unchanged) {
-        if (memcmp(e->hash, rx->exist_hash, hl) != 0) {
-            xfer_whyf(why, "%s: existing file differs from the "
-                     "sender's (hash mismatch)", rx->path);
-            return IBX_XC_MISMATCH;
-        }
-        /* a stale partial file of an older version is useless now */
-        unlink_tmp(rx);
-        xfer_whyf(why, "%s unchanged", rx->path);
-        return IBX_XC_UNCHANGED;
-    }
-    if (rx->pos != rx->size) {
-        xfer_whyf(why, "%s: END after %llu of %llu bytes", rx->path,
-                 (unsigned long long)rx->pos, (unsigned long long)rx->size);
-        return IBX_XC_PROTOCOL;
-    }
-    /* verify what is on disk, not what passed through memory */
-    if (fsync(rx->fd) < 0) {
-        xfer_whyf(why, "%s: fsync: %s", rx->path, strerror(errno));
-        return IBX_XC_IO;
-    }
-    memcpy(rx->want_hash, e->hash, hl);
-    if (rx->vh && xfer_rx_lease_check(rx)) {
-        /* nobody else opened the file since its bytes were hashed from
-         * disk as they were written: hash the rest and compare */
-        rx->verified_while_writing = true;
-        xfer_hjob_start(&rx->job, rx->vh, true, rx->fd, false, rx->vpos, rx->size);
-        rx->vh = NULL;
-        rx->pending = XFER_PEND_END;
-        return XFER_PENDING;
-    }
-    rx->verified_while_writing = false;
-    return rx_job(rx, rx->fd, false, rx->size, XFER_PEND_END, why);
-}
-
-int xfer_rx_end_finish(struct xfer_rx *rx, char *why)
-{
-    uint8_t got[IBX_FRAME_HASH_MAX];
-    char hw[2 * IBX_FRAME_HASH_MAX + 1], hg[2 * IBX_FRAME_HASH_MAX + 1];
-    size_t hl = ibx_hash_algo_len(rx->algo);
-    if (rx->pending == XFER_PEND_END && rx->verified_while_writing &&
-        !xfer_rx_lease_check(rx)) {
-        /* opened by someone while we finished: trust only a full re-read
-         * (an intact lease makes later openers wait until we commit) */
-        xfer_hjob_clear(&rx->job);
-        rx->verified_while_writing = false;
-        return rx_job(rx, rx->fd, false, rx->size, XFER_PEND_END, why);
-    }
-    int n = rx->pending == XFER_PEND_END ? ibx_hash_digest(rx->job.h, got) : -EINVAL;
-    xfer_hjob_clear(&rx->job);
-    rx->pending = 0;
-    if (n < 0) {
-        xfer_whyf(why, "%s: hashing failed", rx->path);
-        return IBX_XC_IO;
-    }
-    if (memcmp(got, rx->want_hash, hl) != 0) {
-        unlink_tmp(rx);
-        xfer_whyf(why, "%s: hash mismatch (%s %s received, %s sent); "
-                  "nothing committed", rx->path, ibx_hash_algo_name(rx->algo),
-                  ibx_hash_hex(got, hl, hg), ibx_hash_hex(rx->want_hash, hl, hw));
-        return IBX_XC_MISMATCH;
-    }
-    /* the rename goes by name: commit only the file we verified */
-    if (!rx->locked || !tmp_is_ours(rx)) {
-        xfer_whyf(why, "%s: temporary file was removed or replaced; "
-                  "nothing committed", rx->path);
-        return IBX_XC_IO;
-    }
-    struct timespec ts[2] = {{0, UTIME_OMIT}, {rx->mtime_sec, rx->mtime_nsec}};
-    if (fchmod(rx->fd, rx->mode) < 0 || futimens(rx->fd, ts) < 0 ||
-        renameat2(rx->dirfd, rx->tmpname, rx->dirfd, rx->name,
-                  rx->overwrite ? 0 : RENAME_NOREPLACE) < 0) {
-        int err = errno;
-        xfer_whyf(why, "%s: commit: %s", rx->path, strerror(err));
-        return err == EEXIST ? IBX_XC_EXISTS : IBX_XC_IO;
-    }
-    rx->tmp_gone = true;
-    if (fsync(rx->dirfd) < 0) {
-        xfer_whyf(why, "%s: fsync directory: %s", rx->path, strerror(errno));
-        return IBX_XC_IO;
-    }
-    xfer_whyf(why, "stored %s", rx->path);
-    return IBX_XC_OK;
-}
-
-int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why)
-{
-    int code = xfer_rx_end_start(rx, e, why);
-    while (code == XFER_PENDING) {
-        code = rx_job_run(rx, why);
-        if (code == 0 && rx->pending)
-            code = xfer_rx_end_finish(rx, why);
-    }
-    return code;
-}

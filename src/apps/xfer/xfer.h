@@ -54,6 +54,9 @@ void xfer_whyf(char *why, const char *fmt, ...)
  * loop does this a slice per pass so that a large file does not stall
  * other clients; the blocking wrappers (xfer_rx_offer ...) do it all. */
 #define XFER_PENDING 1000
+/* Returned by xfer_rx_end_finish for a verified file: xfer_rx_commit it
+ * (blocking: recv runs that on a thread of its own). */
+#define XFER_COMMIT 1001
 
 /* A hash over bytes [pos, end) of a file, fed in slices. */
 struct xfer_hjob {
@@ -77,7 +80,22 @@ void xfer_hjob_clear(struct xfer_hjob *j);
 struct xfer_rx_opts {
     uint64_t max_size;      /* 0 = unlimited */
     bool allow_overwrite;   /* honour the sender's OVERWRITE flag */
+    uint32_t umask;         /* cleared from the sender's mode (the
+                             * process umask: xfer_process_umask) */
+    bool force_mode;        /* every file gets mode, whatever was sent */
+    uint32_t mode;          /* with force_mode: 0 .. 0777 */
 };
+
+/* The permission bits a received file gets for the offered mode: never
+ * setuid, setgid or sticky; the forced mode, or the offered bits less the
+ * umask. */
+uint32_t xfer_rx_mode(const struct xfer_rx_opts *o, uint32_t offered);
+/* The process umask. Call while single-threaded (it is read by setting
+ * it and back). */
+uint32_t xfer_process_umask(void);
+/* Parse an octal permission mode of at most 0777 (--mode). Returns 0 or
+ * -EINVAL. */
+int xfer_parse_mode(const char *s, uint32_t *out);
 
 /* One file being received into a directory. */
 struct xfer_rx {
@@ -156,16 +174,21 @@ int xfer_rx_write(struct xfer_rx *rx, const void *p, size_t n, char *why);
  * splice (non-blocking if the socket is). Returns bytes moved, 0 at EOF,
  * -EAGAIN, or another -errno. */
 ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max);
-/* Handle END: check the length, fsync, then hash the temporary file as it
- * is on disk (returns XFER_PENDING: step, then xfer_rx_end_finish), or
+/* Handle END: check the length, then hash the temporary file as it is
+ * on disk (returns XFER_PENDING: step, then xfer_rx_end_finish), or
  * IBX_XC_UNCHANGED / an error code at once. */
 int xfer_rx_end_start(struct xfer_rx *rx, const struct ibx_msg_end *e,
                       char *why);
-/* Compare the digest and commit (mode, mtime, rename, directory fsync)
- * or delete the temporary file on a mismatch. Returns IBX_XC_OK or an
- * error code. */
+/* Compare the digest: XFER_COMMIT when it matches, XFER_PENDING when the
+ * lease broke meanwhile (step again: a full re-read), or an error code
+ * (the temporary file is deleted on a mismatch). */
 int xfer_rx_end_finish(struct xfer_rx *rx, char *why);
-/* xfer_rx_end_start + the whole job + finish, blocking. */
+/* Commit a verified file: mode, mtime, fsync, rename into place only if
+ * the name still holds the file verified, fsync the directory. Blocking;
+ * touches nothing but rx, so it may run on another thread while the
+ * owner leaves rx alone. Returns IBX_XC_OK or an error code (why set). */
+int xfer_rx_commit(struct xfer_rx *rx, char *why);
+/* xfer_rx_end_start + the whole job + finish + commit, blocking. */
 int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why);
 /* Close the fds; the temporary file stays for a later resume. */
 void xfer_rx_close(struct xfer_rx *rx);

@@ -20,7 +20,22 @@ struct recv_cfg {
     ibx_server *srv;
     bool once;              /* stop after the first connection */
     int status;             /* worst exit code seen (for --once) */
+    uint64_t part_ttl_s;    /* remove part files unused this long; 0 = keep */
+    struct recv_sweeper *sweep; /* the sweeper of the main loop, or NULL */
 };
+
+/* Default time to live of an unused part file (--part-ttl): 7 days. */
+#define RECV_PART_TTL_S (7ull * 86400)
+
+/* Sweep stale part files under cfg->rootfd (cfg->part_ttl_s, if not 0)
+ * when srv starts and then every ttl/2, at least every hour, on srv's
+ * main loop; one log line per file removed. Returns 0 or -errno. */
+int recv_sweep_add(ibx_server *srv, struct recv_cfg *cfg);
+/* Free the sweeper (after the server was freed). */
+void recv_sweep_free(struct recv_cfg *cfg);
+/* Parse a duration "N" (seconds) or "Ns", "Nm", "Nh", "Nd" up to 100
+ * years. Returns 0 or -EINVAL. */
+int recv_parse_duration(const char *s, uint64_t *out_s);
 
 /* The protocol; ctx is a struct recv_cfg. */
 extern const struct ibx_proto xfer_recv_proto;
