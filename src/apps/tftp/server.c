@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipcbox/job.h"
 #include "tftp/policy.h"
 #include "tftp/root.h"
 #include "tftp/xfer.h"
@@ -35,6 +36,8 @@ struct transfer {
     ibx_defer free_later;
     struct xfer x;
     struct root_upload up;
+    struct ibx_job commit;     /* an upload's fsync + rename, off the loop */
+    int commit_rc;
     bool upload, closing, dally, logged;
     char peer[IBX_ADDRSTRLEN];
     char name[128];            /* printable copy for the log */
@@ -144,6 +147,8 @@ static void transfer_close(struct transfer *t)
         close(t->x.sock);
     }
     ibx_timer_stop(s->loop, &t->timer);
+    /* an abort during a commit waits for it: the thread owns t->up */
+    ibx_job_fini(&t->commit, s->loop);
     if (t->upload)
         root_upload_abort(&t->up);   /* a no-op once committed */
     else if (t->x.file >= 0)
@@ -156,6 +161,35 @@ static void transfer_close(struct transfer *t)
 }
 
 static void on_transfer_timer(ibx_loop *loop, ibx_timer *tm);
+
+/* On the job's thread: make the upload durable under its name. */
+static void commit_work(struct ibx_job *j)
+{
+    struct transfer *t = j->data;
+    t->commit_rc = root_upload_commit(&t->up);
+}
+
+/* Back on the loop: acknowledge the last block, or report the failure. */
+static void commit_done(ibx_loop *loop, struct ibx_job *j)
+{
+    struct transfer *t = j->data;
+    struct xfer *x = &t->x;
+    if (t->commit_rc < 0) {
+        x->state = XFER_FAILED;
+        snprintf(x->why, sizeof x->why, "commit: %s", strerror(-t->commit_rc));
+        xfer_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
+                        IBX_TFTP_EUNDEF, "cannot store file");
+        transfer_close(t);
+        return;
+    }
+    ibx_loop_update_now(loop);
+    log_transfer(t);   /* first, so the line exists once the peer knows */
+    xfer_ack_final(x, ibx_loop_now(loop));
+    /* stay a little to re-ACK a repeated last block (lost final ACK) */
+    t->dally = true;
+    uint32_t d = x->rto_max * 2 < DALLY_MAX_MS ? x->rto_max * 2 : DALLY_MAX_MS;
+    ibx_timer_start(loop, &t->timer, d, on_transfer_timer, t);
+}
 
 /* Bring the watchers in line with the engine after every call into it. */
 static void transfer_sync(struct transfer *t)
@@ -175,21 +209,15 @@ static void transfer_sync(struct transfer *t)
         return;
     }
     if (x->state == XFER_DONE && t->upload && !t->dally) {
-        int r = root_upload_commit(&t->up);
-        if (r < 0) {
-            x->state = XFER_FAILED;
-            snprintf(x->why, sizeof x->why, "commit: %s", strerror(-r));
-            xfer_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
-                            IBX_TFTP_EUNDEF, "cannot store file");
-            transfer_close(t);
-            return;
+        /* fsync and rename block on the disk: on a thread of their own,
+         * so other transfers on this loop go on meanwhile. Until the final
+         * ACK, a repeated last block gets no answer (hold_final). */
+        if (!ibx_job_running(&t->commit)) {
+            ibx_debug(s->log, "tftpd: put %s file=\"%s\": storing (fsync, rename)",
+                      t->peer, t->name);
+            ibx_timer_stop(s->loop, &t->timer);
+            ibx_job_start(&t->commit, s->loop, commit_work, commit_done, t);
         }
-        log_transfer(t);   /* first, so the line exists once the peer knows */
-        xfer_ack_final(x, now);
-        /* stay a little to re-ACK a repeated last block (lost final ACK) */
-        t->dally = true;
-        uint32_t d = x->rto_max * 2 < DALLY_MAX_MS ? x->rto_max * 2 : DALLY_MAX_MS;
-        ibx_timer_start(s->loop, &t->timer, d, on_transfer_timer, t);
         return;
     }
     if (!t->dally)
@@ -390,6 +418,7 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     if (t) {
         t->srv = s;
         t->upload = upload;
+        ibx_job_init(&t->commit);
         t->up.fd = t->up.dirfd = -1;
         t->x.file = -1;
         code = open_file(s, p, t, &size, &msg);

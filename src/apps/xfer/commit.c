@@ -2,7 +2,7 @@
  * the mode and mtime, fsync the data, rename the temporary file over the
  * target (only while its name still holds the file that was verified),
  * fsync the directory so that the new name survives a crash. recv runs
- * this on a thread of its own (job.h) so that one client's flush never
+ * this on a thread of its own (ipcbox/job.h) so that one client's flush never
  * stalls the others; get runs it inline. Also the permission policy of
  * received files. */
 #include <errno.h>

@@ -28,7 +28,7 @@ static void recv_free(ibx_loop *loop, ibx_defer *d)
 {
     struct recv_conn *c = d->data;
     struct recv_cfg *cfg = c->cfg;
-    xfer_job_fini(&c->commit, loop);
+    ibx_job_fini(&c->commit, loop);
     ibx_buf_free(&c->out);
     xfer_rx_close(&c->rx);
     if (c->tx_open)
@@ -58,7 +58,7 @@ static void recv_close(struct recv_conn *c)
                  (unsigned long long)c->rx.pos, (unsigned long long)c->rx.size);
         recv_worse(c, XFER_EXIT_IO);
     }
-    if (xfer_job_running(&c->commit)) {
+    if (ibx_job_running(&c->commit)) {
         /* the file is verified: its commit goes on, and frees us */
         ibx_info(recv_log(c), "recv: %s: connection closed while %s is "
                  "committed; finishing the commit", c->peer, c->rx.path);
@@ -372,7 +372,7 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
     struct recv_conn *c = t->data;
     uint64_t quiet = ibx_loop_now(loop) - c->last_active;
     uint64_t patience = recv_patience(c);
-    if (xfer_job_running(&c->commit)) {
+    if (ibx_job_running(&c->commit)) {
         /* the peer waits for us: never close on our own slow disk */
         c->last_active = ibx_loop_now(loop);
         quiet = 0;
@@ -424,7 +424,7 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     ibx_addr_format(peer, peerlen, c->peer, sizeof c->peer);
     ibx_frame_dec_init(&c->dec, XFER_DATA_MAX);
     xfer_rx_init(&c->rx);
-    xfer_job_init(&c->commit);
+    ibx_job_init(&c->commit);
     ibx_tcp_nodelay(fd, true);   /* whole frames only: no Nagle stalls */
     ibx_loop *loop = ibx_worker_loop(w);
     uint8_t b[64];

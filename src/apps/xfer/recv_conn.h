@@ -8,7 +8,7 @@
 
 #include "ipcbox/buf.h"
 #include "ipcbox/loop.h"
-#include "job.h"
+#include "ipcbox/job.h"
 #include "xfer.h"
 #include "xfer_list.h"
 #include "xfer_recv.h"
@@ -68,7 +68,7 @@ struct recv_conn {
     bool tx_open;
     struct xfer_list *list;
     struct ibx_msg_resume reply;    /* RESUME waiting for a hash job */
-    struct xfer_job commit;         /* xfer_rx_commit of rx, off the loop */
+    struct ibx_job commit;         /* xfer_rx_commit of rx, off the loop */
     int commit_code;                /* its result, and why */
     char commit_why[XFER_WHY];
     struct ibx_frame_dec dec;

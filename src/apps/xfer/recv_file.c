@@ -269,14 +269,14 @@ int recv_produce(struct recv_conn *c)
 /* ---- committing, off the loop ------------------------------------------ */
 
 /* On the commit thread: the connection's loop leaves c->rx alone. */
-static void commit_work(struct xfer_job *j)
+static void commit_work(struct ibx_job *j)
 {
     struct recv_conn *c = j->data;
     c->commit_code = xfer_rx_commit(&c->rx, c->commit_why);
 }
 
 /* Back on the loop: answer the peer, or finish closing. */
-static void commit_done(ibx_loop *loop, struct xfer_job *j)
+static void commit_done(ibx_loop *loop, struct ibx_job *j)
 {
     struct recv_conn *c = j->data;
     (void)loop;
@@ -304,7 +304,7 @@ static void commit_start(struct recv_conn *c)
     c->st = RS_COMMIT;
     c->commit_code = IBX_XC_IO;
     c->commit_why[0] = '\0';
-    xfer_job_start(&c->commit, ibx_worker_loop(c->base.worker), commit_work,
+    ibx_job_start(&c->commit, ibx_worker_loop(c->base.worker), commit_work,
                    commit_done, c);
 }
 

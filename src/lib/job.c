@@ -5,12 +5,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "job.h"
+#include "ipcbox/job.h"
 
 /* Thread stack: the work is a few system calls. */
 #define JOB_STACK (256u * 1024)
 
-void xfer_job_init(struct xfer_job *j)
+void ibx_job_init(struct ibx_job *j)
 {
     memset(j, 0, sizeof *j);
     j->efd = -1;
@@ -19,7 +19,7 @@ void xfer_job_init(struct xfer_job *j)
 
 static void *job_main(void *arg)
 {
-    struct xfer_job *j = arg;
+    struct ibx_job *j = arg;
     j->work(j);
     uint64_t one = 1;
     ssize_t r;
@@ -30,7 +30,7 @@ static void *job_main(void *arg)
 }
 
 /* Finish on the loop: join, then done(). */
-static void job_complete(ibx_loop *loop, struct xfer_job *j)
+static void job_complete(ibx_loop *loop, struct ibx_job *j)
 {
     if (j->threaded)
         pthread_join(j->tid, NULL);   /* also orders the thread's writes */
@@ -46,7 +46,7 @@ static void job_complete(ibx_loop *loop, struct xfer_job *j)
 
 static void on_job_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
-    struct xfer_job *j = io->data;
+    struct ibx_job *j = io->data;
     uint64_t v;
     (void)events;
     if (read(j->efd, &v, sizeof v) < 0 && errno == EAGAIN)
@@ -62,7 +62,7 @@ static void on_inline_done(ibx_loop *loop, ibx_defer *d)
 
 /* Start the thread with every signal blocked: signals belong to the
  * loops (signalfd), never to a worker thread. */
-static int job_spawn(struct xfer_job *j)
+static int job_spawn(struct ibx_job *j)
 {
     pthread_attr_t attr;
     sigset_t all, old;
@@ -77,8 +77,8 @@ static int job_spawn(struct xfer_job *j)
     return -r;
 }
 
-void xfer_job_start(struct xfer_job *j, ibx_loop *loop, xfer_job_fn work,
-                    xfer_job_done_fn done, void *data)
+void ibx_job_start(struct ibx_job *j, ibx_loop *loop, ibx_job_fn work,
+                    ibx_job_done_fn done, void *data)
 {
     j->work = work;
     j->done = done;
@@ -100,7 +100,7 @@ void xfer_job_start(struct xfer_job *j, ibx_loop *loop, xfer_job_fn work,
     ibx_loop_defer(loop, &j->inline_done, on_inline_done, j);
 }
 
-void xfer_job_fini(struct xfer_job *j, ibx_loop *loop)
+void ibx_job_fini(struct ibx_job *j, ibx_loop *loop)
 {
     if (j->threaded && j->pid == getpid())
         pthread_join(j->tid, NULL);

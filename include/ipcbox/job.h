@@ -1,13 +1,14 @@
-/* A blocking piece of work run off the event loop: on a thread of its
- * own, then finished back on the loop that started it (through an eventfd
- * watched by that loop). recv commits received files this way, so that
- * one client's fsync never stalls the other clients of the loop.
+/* A blocking piece of work run off the event loop (like libuv's
+ * uv_queue_work): on a thread of its own, then finished back on the loop
+ * that started it, through an eventfd that loop watches. recv and tftpd
+ * commit received files this way (fsync, rename), so that one client's
+ * flush never stalls the other clients of the loop.
  *
  * The loop must not touch what the work uses until done() runs. While a
  * job runs its watcher keeps the loop alive, so a draining server waits
  * for it. */
-#ifndef IPCBOX_APPS_XFER_JOB_H
-#define IPCBOX_APPS_XFER_JOB_H
+#ifndef IPCBOX_JOB_H
+#define IPCBOX_JOB_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -15,17 +16,17 @@
 
 #include "ipcbox/loop.h"
 
-struct xfer_job;
+struct ibx_job;
 /* The work, on the job's thread: blocking calls are fine, the loop and
  * the logger are not (a log line's time formatting takes a libc lock that
  * a fork() in another thread could leave held). */
-typedef void (*xfer_job_fn)(struct xfer_job *j);
+typedef void (*ibx_job_fn)(struct ibx_job *j);
 /* Called on the loop once the work is over. */
-typedef void (*xfer_job_done_fn)(ibx_loop *loop, struct xfer_job *j);
+typedef void (*ibx_job_done_fn)(ibx_loop *loop, struct ibx_job *j);
 
 /* One job slot; reusable after done() ran. Zero-initialise with
- * xfer_job_init. */
-struct xfer_job {
+ * ibx_job_init. */
+struct ibx_job {
     ibx_io io;              /* completion eventfd on the owning loop */
     ibx_defer inline_done;  /* done() after work that ran inline */
     int efd;                /* the eventfd while running, else -1 */
@@ -33,21 +34,21 @@ struct xfer_job {
     pid_t pid;              /* process that started the thread */
     bool running;           /* started and done() not yet called */
     bool threaded;          /* tid is to be joined */
-    xfer_job_fn work;
-    xfer_job_done_fn done;
+    ibx_job_fn work;
+    ibx_job_done_fn done;
     void *data;             /* free for the owner */
 };
 
 /* Prepare an idle job slot (no fd). */
-void xfer_job_init(struct xfer_job *j);
+void ibx_job_init(struct ibx_job *j);
 /* Run work(j) on a new thread and done(loop, j) on loop afterwards. If no
  * thread or eventfd can be had, work runs inline and done follows on the
  * next pass of the loop: the job always completes, exactly once. The slot
  * must be idle. */
-void xfer_job_start(struct xfer_job *j, ibx_loop *loop, xfer_job_fn work,
-                    xfer_job_done_fn done, void *data);
-/* True between xfer_job_start and the end of done(). */
-static inline bool xfer_job_running(const struct xfer_job *j)
+void ibx_job_start(struct ibx_job *j, ibx_loop *loop, ibx_job_fn work,
+                    ibx_job_done_fn done, void *data);
+/* True between ibx_job_start and the end of done(). */
+static inline bool ibx_job_running(const struct ibx_job *j)
 {
     return j->running;
 }
@@ -55,6 +56,6 @@ static inline bool xfer_job_running(const struct xfer_job *j)
  * waited for (a thread must never outlive what it uses); in a forked
  * child, which has no such thread, nothing is waited for. done() is not
  * called. */
-void xfer_job_fini(struct xfer_job *j, ibx_loop *loop);
+void ibx_job_fini(struct ibx_job *j, ibx_loop *loop);
 
 #endif
