@@ -12,41 +12,27 @@
 
 #include "xfer_list.h"
 
-struct xfer_list {
-    int depth;                      /* open levels in d[] */
-    DIR *d[XFER_LIST_DEPTH];
-    size_t plen[XFER_LIST_DEPTH];   /* path length at each level */
-    char path[IBX_FRAME_PATH_MAX + 2];
-};
-
-int xfer_list_open(struct xfer_list **out, int rootfd)
+int xfer_walk_open(struct xfer_walk *w, int rootfd)
 {
-    struct xfer_list *w = calloc(1, sizeof *w);
-    if (!w)
-        return -ENOMEM;
+    memset(w, 0, sizeof *w);
     int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || !(w->d[0] = fdopendir(fd))) {
         int e = -errno;
         if (fd >= 0)
             close(fd);
-        free(w);
         return e;
     }
     w->depth = 1;
-    *out = w;
     return 0;
 }
 
-void xfer_list_close(struct xfer_list *w)
+void xfer_walk_close(struct xfer_walk *w)
 {
-    if (!w)
-        return;
     while (w->depth > 0)
         closedir(w->d[--w->depth]);
-    free(w);
 }
 
-int xfer_list_next(struct xfer_list *w, struct ibx_msg_offer *e)
+int xfer_walk_step(struct xfer_walk *w, struct xfer_walk_entry *e)
 {
     while (w->depth > 0) {
         DIR *d = w->d[w->depth - 1];
@@ -66,36 +52,80 @@ int xfer_list_next(struct xfer_list *w, struct ibx_msg_offer *e)
         if (base)
             w->path[base] = '/';
         memcpy(w->path + base + (base ? 1 : 0), de->d_name, nl + 1);
-        if (ibx_xfer_path_check(w->path, len) < 0)
+        if (fstatat(dirfd(d), de->d_name, &e->st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (w->depth >= XFER_LIST_DEPTH)
-                continue;
-            int fd = openat(dirfd(d), de->d_name,
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            DIR *sub = fd >= 0 ? fdopendir(fd) : NULL;
-            if (!sub) {
-                if (fd >= 0)
-                    close(fd);
-                continue;
-            }
-            w->d[w->depth] = sub;
-            w->plen[w->depth] = len;
-            w->depth++;
+        e->dfd = dirfd(d);
+        e->name = de->d_name;
+        e->path = w->path;
+        e->len = len;
+        return 1;
+    }
+    return 0;
+}
+
+int xfer_walk_enter(struct xfer_walk *w, const struct xfer_walk_entry *e)
+{
+    if (w->depth >= XFER_LIST_DEPTH)
+        return -ELOOP;
+    int fd = openat(e->dfd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *sub = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!sub) {
+        int err = -errno;
+        if (fd >= 0)
+            close(fd);
+        return err;
+    }
+    w->d[w->depth] = sub;
+    w->plen[w->depth] = e->len;
+    w->depth++;
+    return 0;
+}
+
+struct xfer_list {
+    struct xfer_walk w;
+};
+
+int xfer_list_open(struct xfer_list **out, int rootfd)
+{
+    struct xfer_list *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    int r = xfer_walk_open(&l->w, rootfd);
+    if (r < 0) {
+        free(l);
+        return r;
+    }
+    *out = l;
+    return 0;
+}
+
+void xfer_list_close(struct xfer_list *l)
+{
+    if (!l)
+        return;
+    xfer_walk_close(&l->w);
+    free(l);
+}
+
+int xfer_list_next(struct xfer_list *l, struct ibx_msg_offer *o)
+{
+    struct xfer_walk_entry e;
+    while (xfer_walk_step(&l->w, &e) == 1) {
+        if (ibx_xfer_path_check(e.path, e.len) < 0)
+            continue;   /* a name no client could ask for */
+        if (S_ISDIR(e.st.st_mode)) {
+            (void)xfer_walk_enter(&l->w, &e);   /* unreadable: left out */
             continue;
         }
-        if (!S_ISREG(st.st_mode))
+        if (!S_ISREG(e.st.st_mode))
             continue;
-        memset(e, 0, sizeof *e);
-        e->size = (uint64_t)st.st_size;
-        e->mode = st.st_mode & 07777;
-        e->mtime_sec = st.st_mtim.tv_sec;
-        e->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-        e->path = w->path;
-        e->path_len = (uint16_t)len;
+        memset(o, 0, sizeof *o);
+        o->size = (uint64_t)e.st.st_size;
+        o->mode = e.st.st_mode & 07777;
+        o->mtime_sec = e.st.st_mtim.tv_sec;
+        o->mtime_nsec = (uint32_t)e.st.st_mtim.tv_nsec;
+        o->path = e.path;
+        o->path_len = (uint16_t)e.len;
         return 1;
     }
     return 0;

@@ -20,10 +20,7 @@
 struct xfer_sweep {
     uint64_t ttl_s;
     unsigned in_use;
-    int depth;                      /* open levels in d[] */
-    DIR *d[XFER_LIST_DEPTH];
-    size_t plen[XFER_LIST_DEPTH];   /* path length at each level */
-    char path[IBX_FRAME_PATH_MAX + 2];
+    struct xfer_walk w;
 };
 
 bool xfer_is_part_name(const char *name)
@@ -37,15 +34,11 @@ int xfer_sweep_open(struct xfer_sweep **out, int rootfd, uint64_t ttl_s)
     struct xfer_sweep *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || !(s->d[0] = fdopendir(fd))) {
-        int e = -errno;
-        if (fd >= 0)
-            close(fd);
+    int r = xfer_walk_open(&s->w, rootfd);
+    if (r < 0) {
         free(s);
-        return e;
+        return r;
     }
-    s->depth = 1;
     s->ttl_s = ttl_s;
     *out = s;
     return 0;
@@ -55,8 +48,7 @@ void xfer_sweep_close(struct xfer_sweep *s)
 {
     if (!s)
         return;
-    while (s->depth > 0)
-        closedir(s->d[--s->depth]);
+    xfer_walk_close(&s->w);
     free(s);
 }
 
@@ -121,50 +113,18 @@ static int remove_part(struct xfer_sweep *s, int dfd, const char *name,
 
 int xfer_sweep_next(struct xfer_sweep *s, struct xfer_swept *out)
 {
-    while (s->depth > 0) {
-        DIR *d = s->d[s->depth - 1];
-        size_t base = s->plen[s->depth - 1];
-        struct dirent *de = readdir(d);
-        if (!de) {
-            closedir(d);
-            s->depth--;
-            continue;
-        }
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            return XFER_SWEEP_MORE;
-        size_t nl = strlen(de->d_name);
-        size_t len = base + (base ? 1 : 0) + nl;
-        if (len > IBX_FRAME_PATH_MAX)
-            return XFER_SWEEP_MORE;
-        if (base)
-            s->path[base] = '/';
-        memcpy(s->path + base + (base ? 1 : 0), de->d_name, nl + 1);
-        struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            return XFER_SWEEP_MORE;
-        if (S_ISDIR(st.st_mode)) {
-            /* only directories a transfer can name hold part files */
-            if (s->depth >= XFER_LIST_DEPTH || ibx_xfer_path_check(s->path, len) < 0)
-                return XFER_SWEEP_MORE;
-            int fd = openat(dirfd(d), de->d_name,
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            DIR *sub = fd >= 0 ? fdopendir(fd) : NULL;
-            if (!sub) {
-                if (fd >= 0)
-                    close(fd);
-                return XFER_SWEEP_MORE;
-            }
-            s->d[s->depth] = sub;
-            s->plen[s->depth] = len;
-            s->depth++;
-            return XFER_SWEEP_MORE;
-        }
-        if (!S_ISREG(st.st_mode) || !xfer_is_part_name(de->d_name) ||
-            age_of(&st) <= s->ttl_s)
-            return XFER_SWEEP_MORE;
-        memset(out, 0, sizeof *out);
-        out->path = s->path;
-        return remove_part(s, dirfd(d), de->d_name, out);
+    struct xfer_walk_entry e;
+    if (xfer_walk_step(&s->w, &e) == 0)
+        return XFER_SWEEP_DONE;
+    if (S_ISDIR(e.st.st_mode)) {
+        /* only directories a transfer can name hold part files */
+        if (ibx_xfer_path_check(e.path, e.len) == 0)
+            (void)xfer_walk_enter(&s->w, &e);
+        return XFER_SWEEP_MORE;
     }
-    return XFER_SWEEP_DONE;
+    if (!S_ISREG(e.st.st_mode) || !xfer_is_part_name(e.name) || age_of(&e.st) <= s->ttl_s)
+        return XFER_SWEEP_MORE;
+    memset(out, 0, sizeof *out);
+    out->path = e.path;
+    return remove_part(s, e.dfd, e.name, out);
 }
