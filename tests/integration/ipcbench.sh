@@ -41,7 +41,7 @@ for r in rows:
     assert ok, f"row neither verified nor n/a: {r}"
 # mechanisms every Linux has: every row of theirs ran and verified
 for m in ("cacheline shmq shmspin mmapfile eventfd pipe fifo unix unixdgram "
-          "tcp signal memcpy memcpy-dram forkexec vfork spawn fork").split():
+          "tcp signal memcpy memcpy-dram xxh3 forkexec vfork spawn fork").split():
     mine = [r for r in rows if r["mechanism"] == m]
     assert mine, f"{m}: no rows"
     assert all(r["status"] == "ok" for r in mine), f"{m}: {mine}"
@@ -85,6 +85,17 @@ grep -q '^- shmq 1 MiB stream = .* x single-core memory bandwidth .*: \(met\|mis
     "$work/bw.md" || fail "no memory-bandwidth target line"
 grep -q '^- so "1 MiB stream >= 0.8x single-core memcpy bandwidth" is \(met\|missed\) against' \
     "$work/bw.md" || fail "no plain statement of which reading is met"
+"$IPCBOX" ipcbench --quick --only shmq,memcpy,xxh3 --sizes 1048576 --format json \
+    >"$work/bound.json" 2>/dev/null || fail "xxh3 reference run failed"
+python3 - "$work/bound.json" <<'PY' || fail "bound line missing from JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["bound"]
+rows = {r["mechanism"]: r for r in d["rows"]}
+assert rows["xxh3"]["verified"] and rows["xxh3"]["mb_per_s"] > 0, rows
+assert abs(b["xxh3_1MiB_vs_memcpy"] - rows["xxh3"]["mb_per_s"] / rows["memcpy"]["mb_per_s"]) < 0.01, d
+assert abs(b["shmq_1MiB_bw_vs_xxh3"] - rows["shmq"]["mb_per_s"] / rows["xxh3"]["mb_per_s"]) < 0.01, d
+PY
 "$IPCBOX" ipcbench --quick --only cacheline,udp --format json >"$work/res.json" 2>/dev/null \
     || fail "json run failed"
 python3 - "$work/res.json" <<'PY' || fail "JSON output invalid"
@@ -98,6 +109,7 @@ assert rows[0]["rtt_p50_ns"] > 0
 assert set(d["targets"]) == set(d["targets_met"]) and len(d["targets"]) == 4, d
 assert all(v is None for v in d["targets"].values()), d["targets"]
 assert all(v is None for v in d["targets_met"].values()), d["targets_met"]
+assert d["bound"] == {"xxh3_1MiB_vs_memcpy": None, "shmq_1MiB_bw_vs_xxh3": None}, d
 PY
 
 # --- usage ---

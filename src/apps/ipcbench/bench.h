@@ -13,7 +13,7 @@ enum mech_kind {
     MECH_CHANNEL,   /* latency (ping-pong) and throughput (one-way stream) */
     MECH_LATENCY,   /* channel, latency rows only (signals, cache line) */
     MECH_SPAWN,     /* cost of starting a child */
-    MECH_MEMCPY,    /* single-core memcpy, throughput only (references) */
+    MECH_MEMCPY,    /* one core, no IPC, throughput only (references) */
 };
 
 struct chan;
@@ -96,7 +96,7 @@ extern const struct mech mech_eventfd_shm, mech_shm_spin, mech_mmap_file,
                          mech_shmq, mech_cacheline;
 extern const struct mech mech_signal, mech_fork_exec, mech_vfork_exec,
                          mech_posix_spawn, mech_fork_only;
-extern const struct mech mech_memcpy, mech_memcpy_dram;
+extern const struct mech mech_memcpy, mech_memcpy_dram, mech_hash;
 extern const struct mech mech_zmq, mech_nng;
 
 /* Runner (runner.c): fill row for mechanism m at size (channel kinds),

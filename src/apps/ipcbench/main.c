@@ -17,8 +17,8 @@ const struct mech *const ipcbench_mechs[] = {
     &mech_cacheline, &mech_shmq, &mech_shm_spin, &mech_mmap_file,
     &mech_eventfd_shm, &mech_pipe, &mech_fifo, &mech_unix_stream,
     &mech_unix_dgram, &mech_tcp, &mech_udp, &mech_posix_mq, &mech_sysv_mq,
-    &mech_signal, &mech_zmq, &mech_nng, &mech_memcpy, &mech_memcpy_dram, &mech_fork_exec,
-    &mech_vfork_exec, &mech_posix_spawn, &mech_fork_only,
+    &mech_signal, &mech_zmq, &mech_nng, &mech_memcpy, &mech_memcpy_dram,
+    &mech_hash, &mech_fork_exec, &mech_vfork_exec, &mech_posix_spawn, &mech_fork_only,
 };
 const size_t ipcbench_nmechs = sizeof ipcbench_mechs / sizeof ipcbench_mechs[0];
 

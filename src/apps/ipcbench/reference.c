@@ -1,5 +1,5 @@
-/* ipcbench reference rows: one core copying the same messages, no IPC,
- * so the stream rows can be read against what a single core can copy.
+/* ipcbench reference rows: one core working on the same messages, no
+ * IPC, so the stream rows can be read against what a single core can do.
  *
  *   memcpy       into a ring of destination slots with the footprint the
  *                shared-memory queue has at that size (4 MiB, or four
@@ -9,15 +9,20 @@
  *                beyond any core's caches): the single-core memory copy
  *                bandwidth, the figure mbw or STREAM's "copy" report for
  *                "memcpy bandwidth" of a machine.
+ *   xxh3         the receivers' check alone: a running XXH3-64 over the
+ *                messages, as every stream receiver computes it, with the
+ *                messages in cache. No verified stream can be faster.
  *
- * Both count bytes copied (MB = 10^6), like the stream rows count bytes
- * delivered, and both are verified: after the run, the last messages
- * copied must be in place, byte for byte. */
+ * All count bytes (MB = 10^6) like the stream rows count bytes delivered.
+ * The copies are verified (the last messages copied must be in place,
+ * byte for byte), the hash by a second pass that must give the same
+ * digest. */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <xxhash.h>
 
 #include "bench.h"
 
@@ -159,11 +164,61 @@ out:
         munmap(dst, len);
 }
 
+/* XXH3-64 of messages [0, count) as the stream receivers compute it. */
+static uint64_t hash_msgs(XXH3_state_t *hs, const unsigned char *pool, size_t size,
+                          uint64_t count)
+{
+    XXH3_64bits_reset(hs);
+    for (uint64_t i = 0; i < count; i++)
+        XXH3_64bits_update(hs, pool_msg(pool, i, 0), size);
+    return XXH3_64bits_digest(hs);
+}
+
+/* The receivers' check on one core: the same running hash over the same
+ * messages (from the in-cache pool), timed like a stream. */
+static void run_hash(const struct plan *pl, size_t size, struct row *row)
+{
+    unsigned char *pool = pool_make(size);
+    XXH3_state_t *hs = XXH3_createState();
+    if (!pool || !hs) {
+        row->status = ROW_FAIL;
+        snprintf(row->note, sizeof row->note, "out of memory");
+        goto out;
+    }
+    cpu_set_t old;
+    sched_getaffinity(0, sizeof old, &old);
+    pin_cpu(pl->cpu_a);
+    uint64_t warm, max;
+    plan_counts(pl, size, true, &warm, &max);
+    int64_t cap = (int64_t)(pl->cap_s * 1e9), t0 = 0;
+    uint64_t i;
+    XXH3_64bits_reset(hs);
+    for (i = 0; i < warm + max; i++) {
+        if (i == warm)
+            t0 = now_ns();
+        XXH3_64bits_update(hs, pool_msg(pool, i, 0), size);
+        if ((i & 63) == 0 && i > warm + 64 && now_ns() - t0 > cap) {
+            i++;
+            break;
+        }
+    }
+    uint64_t digest = XXH3_64bits_digest(hs);
+    int64_t t1 = now_ns();
+    sched_setaffinity(0, sizeof old, &old);
+    finish(row, size, i - warm, t0, t1, digest == hash_msgs(hs, pool, size, i));
+    snprintf(row->note, sizeof row->note, "reference, no IPC: what each receiver does");
+out:
+    XXH3_freeState(hs);
+    free(pool);
+}
+
 void run_reference(const struct plan *pl, const struct mech *m, size_t size,
                    struct row *row)
 {
     if (m == &mech_memcpy_dram)
         run_memcpy_dram(pl, size, row);
+    else if (m == &mech_hash)
+        run_hash(pl, size, row);
     else
         run_memcpy(pl, size, row);
 }
@@ -175,5 +230,10 @@ const struct mech mech_memcpy = {
 
 const struct mech mech_memcpy_dram = {
     .name = "memcpy-dram", .label = "memcpy, one core, 256 MiB (memory bw)",
+    .kind = MECH_MEMCPY,
+};
+
+const struct mech mech_hash = {
+    .name = "xxh3", .label = "XXH3 check, one core (reference)",
     .kind = MECH_MEMCPY,
 };
