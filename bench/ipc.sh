@@ -27,7 +27,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "# ipcbench results"
     echo
-    echo "Produced by \`make bench-ipc\` (bench/ipc.sh): \`ipcbox ipcbench full\`,"
+    echo "Produced by \`make bench-ipc\` (bench/ipc.sh): \`ipcbox ipcbench full${*:+ $*}\`,"
     echo "started $started. How it measures: [ipcbench.md](ipcbench.md)."
     echo "Chart: [ipcbench.svg](ipcbench.svg)."
     echo

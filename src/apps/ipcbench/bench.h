@@ -13,7 +13,7 @@ enum mech_kind {
     MECH_CHANNEL,   /* latency (ping-pong) and throughput (one-way stream) */
     MECH_LATENCY,   /* channel, latency rows only (signals, cache line) */
     MECH_SPAWN,     /* cost of starting a child */
-    MECH_MEMCPY,    /* single-core memcpy, throughput only (a reference) */
+    MECH_MEMCPY,    /* one core, no IPC, throughput only (references) */
 };
 
 struct chan;
@@ -95,12 +95,28 @@ extern const struct mech mech_unix_dgram, mech_udp, mech_posix_mq, mech_sysv_mq;
 extern const struct mech mech_eventfd_shm, mech_shm_spin, mech_mmap_file,
                          mech_shmq, mech_cacheline;
 extern const struct mech mech_signal, mech_fork_exec, mech_vfork_exec,
-                         mech_posix_spawn, mech_fork_only, mech_memcpy;
+                         mech_posix_spawn, mech_fork_only;
+extern const struct mech mech_memcpy, mech_memcpy_dram, mech_hash;
 extern const struct mech mech_zmq, mech_nng;
 
 /* Runner (runner.c): fill row for mechanism m at size (channel kinds),
  * or the spawn / memcpy rows. */
 void run_row(const struct plan *pl, const struct mech *m, size_t size, struct row *row);
+
+/* Reference rows (reference.c): single-core memcpy, no IPC. */
+void run_reference(const struct plan *pl, const struct mech *m, size_t size,
+                   struct row *row);
+
+/* Runner helpers shared with the reference rows (runner.c). */
+/* A random pool for messages of size bytes (malloc'd; free it). */
+unsigned char *pool_make(size_t size);
+/* Message i in direction dir: a window into pool that moves with i. */
+const unsigned char *pool_msg(const unsigned char *pool, uint64_t i, int dir);
+/* Warm-up and maximum measured counts for a measurement. */
+void plan_counts(const struct plan *pl, size_t size, bool stream,
+                 uint64_t *warm, uint64_t *max);
+/* Pin the calling process to cpu (-1: leave it). */
+void pin_cpu(int cpu);
 
 /* Helpers shared by mechanisms (mech_util.c). */
 int fd_write_all(int fd, const void *buf, size_t n);

@@ -1,6 +1,6 @@
 /* ipcbench: a real-time signal carrying a sigqueue() payload (latency
- * only: the payload is one union sigval, 8 bytes), the cost of starting a
- * child process, and the single-core memcpy reference. */
+ * only: the payload is one union sigval, 8 bytes) and the cost of starting
+ * a child process. */
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
@@ -152,8 +152,4 @@ const struct mech mech_posix_spawn = {
 const struct mech mech_fork_only = {
     .name = "fork", .label = "fork + _exit + wait (no exec)", .kind = MECH_SPAWN,
     .spawn = spawn_fork_only,
-};
-
-const struct mech mech_memcpy = {
-    .name = "memcpy", .label = "memcpy, one core (reference)", .kind = MECH_MEMCPY,
 };

@@ -67,26 +67,62 @@ static const struct row *find(const struct row *rows, size_t n, const char *name
     return NULL;
 }
 
-/* The targets, as ratios measured in this run (NAN if missing). */
-struct targets {
-    double rtt_vs_floor;    /* shmq p50 / cache-line p50 (want <= 2) */
-    double rate_vs_pipe;    /* shmq 64 B msg/s / pipe 64 B msg/s (want >= 10) */
-    double bw_vs_memcpy;    /* shmq 1 MiB MB/s / memcpy 1 MiB MB/s (want >= 0.8) */
+/* One of the targets, as a ratio of two rows of this run. */
+struct target {
+    const char *key;        /* JSON key; CSV mechanism "target:KEY" */
+    const char *subject;    /* printed as "shmq SUBJECT = RATIO x OBJECT" */
+    const char *object;
+    int prec;               /* decimals printed */
+    double ratio;           /* NAN if a row it compares did not run */
+    double goal;
+    bool at_most;           /* the goal is an upper bound */
 };
 
-static struct targets compute_targets(const struct row *rows, size_t n)
+enum { T_RTT, T_RATE, T_BW_CACHE, T_BW_MEM, NTARGETS };
+
+static bool target_met(const struct target *t)
 {
-    struct targets t = {NAN, NAN, NAN};
+    return t->at_most ? t->ratio <= t->goal : t->ratio >= t->goal;
+}
+
+/* The 1 MiB goal is "0.8x single-core memcpy bandwidth", which reads two
+ * ways: memcpy of the same footprint inside one core's caches (the memcpy
+ * row), or a machine's single-core memory copy bandwidth (memcpy-dram,
+ * what mbw/STREAM report). Both are computed and printed. */
+static void compute_targets(const struct row *rows, size_t n, struct target *t)
+{
+    static const struct target proto[NTARGETS] = {
+        [T_RTT] = {"shmq_rtt_vs_floor", "64 B round trip p50", "the cache-line floor",
+                   2, NAN, 2, true},
+        [T_RATE] = {"shmq_64B_rate_vs_pipe", "64 B stream", "pipe msg/s",
+                    1, NAN, 10, false},
+        [T_BW_CACHE] = {"shmq_1MiB_bw_vs_memcpy", "1 MiB stream",
+                        "single-core memcpy in cache (same 4 MiB footprint)",
+                        2, NAN, 0.8, false},
+        [T_BW_MEM] = {"shmq_1MiB_bw_vs_membw", "1 MiB stream",
+                      "single-core memory bandwidth (memcpy over 256 MiB)",
+                      2, NAN, 0.8, false},
+    };
+    memcpy(t, proto, sizeof proto);
     const struct row *q64 = find(rows, n, "shmq", 64), *fl = find(rows, n, "cacheline", 8),
                      *p64 = find(rows, n, "pipe", 64), *q1m = find(rows, n, "shmq", 1u << 20),
-                     *m1m = find(rows, n, "memcpy", 1u << 20);
+                     *m1m = find(rows, n, "memcpy", 1u << 20),
+                     *d1m = find(rows, n, "memcpy-dram", 1u << 20);
     if (q64 && fl && q64->has_lat && fl->p50_ns > 0)
-        t.rtt_vs_floor = q64->p50_ns / fl->p50_ns;
+        t[T_RTT].ratio = q64->p50_ns / fl->p50_ns;
     if (q64 && p64 && q64->has_tput && p64->msg_s > 0)
-        t.rate_vs_pipe = q64->msg_s / p64->msg_s;
+        t[T_RATE].ratio = q64->msg_s / p64->msg_s;
     if (q1m && m1m && q1m->has_tput && m1m->mb_s > 0)
-        t.bw_vs_memcpy = q1m->mb_s / m1m->mb_s;
-    return t;
+        t[T_BW_CACHE].ratio = q1m->mb_s / m1m->mb_s;
+    if (q1m && d1m && q1m->has_tput && d1m->mb_s > 0)
+        t[T_BW_MEM].ratio = q1m->mb_s / d1m->mb_s;
+}
+
+/* "shmq SUBJECT = RATIO x OBJECT" into buf. */
+static const char *target_text(const struct target *t, char *buf, size_t len)
+{
+    snprintf(buf, len, "shmq %s = %.*f x %s", t->subject, t->prec, t->ratio, t->object);
+    return buf;
 }
 
 static void cpu_model(char *buf, size_t len)
@@ -132,18 +168,37 @@ static void print_markdown(const struct plan *pl, const struct row *rows, size_t
                r->has_tput ? fmt_big(r->msg_s, e, sizeof e) : "",
                status_word(r), r->note);
     }
-    struct targets t = compute_targets(rows, n);
+    struct target t[NTARGETS];
+    compute_targets(rows, n, t);
     printf("\nTargets (measured in this run; benchmarks, not tests):\n");
-    if (!isnan(t.rtt_vs_floor))
-        printf("- shmq 64 B round trip p50 = %.2f x the cache-line floor (target <= 2): %s\n",
-               t.rtt_vs_floor, t.rtt_vs_floor <= 2 ? "met" : "missed");
-    if (!isnan(t.rate_vs_pipe))
-        printf("- shmq 64 B stream = %.1f x pipe msg/s (target >= 10): %s\n",
-               t.rate_vs_pipe, t.rate_vs_pipe >= 10 ? "met" : "missed");
-    if (!isnan(t.bw_vs_memcpy))
-        printf("- shmq 1 MiB stream = %.2f x single-core memcpy (target >= 0.8): %s\n",
-               t.bw_vs_memcpy, t.bw_vs_memcpy >= 0.8 ? "met" : "missed");
-    if (isnan(t.rtt_vs_floor) && isnan(t.rate_vs_pipe) && isnan(t.bw_vs_memcpy))
+    bool any = false;
+    for (int k = 0; k < NTARGETS; k++) {
+        char text[160];
+        if (isnan(t[k].ratio))
+            continue;
+        any = true;
+        printf("- %s (target %s %g): %s\n", target_text(&t[k], text, sizeof text),
+               t[k].at_most ? "<=" : ">=", t[k].goal, target_met(&t[k]) ? "met" : "missed");
+    }
+    if (!isnan(t[T_BW_CACHE].ratio) && !isnan(t[T_BW_MEM].ratio)) {
+        bool c = target_met(&t[T_BW_CACHE]), d = target_met(&t[T_BW_MEM]);
+        printf("- so \"1 MiB stream >= 0.8x single-core memcpy bandwidth\" is %s\n",
+               c && d ? "met against both references"
+               : d ? "met against memory bandwidth, missed against in-cache memcpy"
+               : c ? "met against in-cache memcpy, missed against memory bandwidth"
+               : "missed against both references");
+    }
+    const struct row *h = find(rows, n, "xxh3", 1u << 20),
+                     *q = find(rows, n, "shmq", 1u << 20),
+                     *m = find(rows, n, "memcpy", 1u << 20);
+    if (h && h->mb_s > 0 && q && q->has_tput && m && m->mb_s > 0) {
+        char v[32];
+        printf("- bound: every receiver hashes each byte with XXH3, which alone runs at "
+               "%s MB/s on 1 MiB messages here (%.2f x in-cache memcpy); the shmq 1 MiB "
+               "stream reaches %.2f x that\n", fmt_big(h->mb_s, v, sizeof v),
+               h->mb_s / m->mb_s, q->mb_s / h->mb_s);
+    }
+    if (!any)
         printf("- (the rows they compare were not run)\n");
 }
 
@@ -177,7 +232,7 @@ static void json_string(const char *s)
 static void print_csv(const struct row *rows, size_t n)
 {
     printf("mechanism,label,size,status,verified,rtt_count,rtt_p50_ns,rtt_p99_ns,rtt_max_ns,"
-           "stream_count,mb_per_s,msg_per_s,note\n");
+           "stream_count,mb_per_s,msg_per_s,note,ratio,goal\n");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         printf("%s,", r->m->name);
@@ -194,7 +249,23 @@ static void print_csv(const struct row *rows, size_t n)
         else
             printf(",,,");
         csv_field(r->note);
-        putchar('\n');
+        printf(",,\n");
+    }
+    /* then one row per target that could be computed: mechanism
+     * "target:KEY", status met or missed, the ratio and the goal */
+    struct target t[NTARGETS];
+    compute_targets(rows, n, t);
+    for (int k = 0; k < NTARGETS; k++) {
+        char label[160];
+        if (isnan(t[k].ratio))
+            continue;
+        snprintf(label, sizeof label, "shmq %s vs %s", t[k].subject, t[k].object);
+        printf("target:%s,", t[k].key);
+        csv_field(label);
+        printf(",%zu,%s,,,,,,,,,", k <= T_RATE ? (size_t)64 : (size_t)1 << 20,
+               target_met(&t[k]) ? "met" : "missed");
+        csv_field("measured in this run; a goal, not a test");
+        printf(",%.3f,%s%g\n", t[k].ratio, t[k].at_most ? "<=" : ">=", t[k].goal);
     }
 }
 
@@ -234,11 +305,24 @@ static void print_json(const struct plan *pl, const struct row *rows, size_t n)
         json_string(r->note);
         printf("}%s\n", i + 1 < n ? "," : "");
     }
-    struct targets t = compute_targets(rows, n);
+    struct target t[NTARGETS];
+    compute_targets(rows, n, t);
     printf(" ],\n \"targets\": {");
-    json_num("shmq_rtt_vs_floor", t.rtt_vs_floor, true);
-    json_num("shmq_64B_rate_vs_pipe", t.rate_vs_pipe, true);
-    json_num("shmq_1MiB_bw_vs_memcpy", t.bw_vs_memcpy, false);
+    for (int k = 0; k < NTARGETS; k++)
+        json_num(t[k].key, t[k].ratio, k + 1 < NTARGETS);
+    printf("},\n \"targets_met\": {");
+    for (int k = 0; k < NTARGETS; k++)
+        printf("\"%s\": %s%s", t[k].key,
+               isnan(t[k].ratio) ? "null" : target_met(&t[k]) ? "true" : "false",
+               k + 1 < NTARGETS ? ", " : "");
+    /* the receivers' own ceiling (see the markdown "bound" line) */
+    const struct row *h = find(rows, n, "xxh3", 1u << 20),
+                     *q = find(rows, n, "shmq", 1u << 20),
+                     *m = find(rows, n, "memcpy", 1u << 20);
+    printf("},\n \"bound\": {");
+    json_num("xxh3_1MiB_vs_memcpy", h && m && m->mb_s > 0 ? h->mb_s / m->mb_s : NAN, true);
+    json_num("shmq_1MiB_bw_vs_xxh3", h && q && q->has_tput && h->mb_s > 0 ?
+             q->mb_s / h->mb_s : NAN, false);
     printf("}\n}\n");
 }
 

@@ -41,12 +41,12 @@ struct ctl {
 /* Message i in direction dir (0 A->B, 1 B->A): a window into a shared
  * random pool, at an offset that changes with i, so a lost, repeated or
  * reordered message changes the receiver's hash. */
-static const unsigned char *msg(const unsigned char *pool, uint64_t i, int dir)
+const unsigned char *pool_msg(const unsigned char *pool, uint64_t i, int dir)
 {
     return pool + (((i * 2 + (uint64_t)dir) * 97) % (POOL_SPREAD / 64)) * 64;
 }
 
-static unsigned char *make_pool(size_t size)
+unsigned char *pool_make(size_t size)
 {
     size_t n = size + POOL_SPREAD;
     unsigned char *p = malloc(n);
@@ -67,13 +67,13 @@ static uint64_t expect_hash(const unsigned char *pool, size_t size, uint64_t cou
     XXH3_state_t *s = XXH3_createState();
     XXH3_64bits_reset(s);
     for (uint64_t i = 0; i < count; i++)
-        XXH3_64bits_update(s, msg(pool, i, dir), size);
+        XXH3_64bits_update(s, pool_msg(pool, i, dir), size);
     uint64_t h = XXH3_64bits_digest(s);
     XXH3_freeState(s);
     return h;
 }
 
-static void pin(int cpu)
+void pin_cpu(int cpu)
 {
     if (cpu < 0)
         return;
@@ -91,8 +91,8 @@ static void barrier(struct ctl *ctl)
 }
 
 /* Counts per measurement: (warm-up, maximum measured). */
-static void counts(const struct plan *pl, size_t size, bool stream,
-                   uint64_t *warm, uint64_t *max)
+void plan_counts(const struct plan *pl, size_t size, bool stream,
+                 uint64_t *warm, uint64_t *max)
 {
     if (stream) {
         uint64_t bytes = pl->quick ? (64ull << 20) : (8ull << 30);
@@ -132,7 +132,7 @@ static int lat_a(const struct plan *pl, struct chan *c, struct ctl *ctl,
             atomic_store(&ctl->total, i + 1);
         const void *d;
         int64_t t0 = now_ns();
-        r = m->send(c, msg(pool, i, 0));
+        r = m->send(c, pool_msg(pool, i, 0));
         if (r == 0)
             r = m->recv(c, &d);
         int64_t t1 = now_ns();
@@ -171,7 +171,7 @@ static int lat_b(struct chan *c, struct ctl *ctl, const unsigned char *pool)
         XXH3_64bits_update(hs, d, c->size);
         if (m->release)
             m->release(c);
-        r = m->send(c, msg(pool, i, 1));
+        r = m->send(c, pool_msg(pool, i, 1));
         if (r < 0)
             break;
         if (atomic_load(&ctl->total) == i + 1) {
@@ -197,7 +197,7 @@ static int stream_a(const struct plan *pl, struct chan *c, struct ctl *ctl,
                     ((i & 63) == 0 && i > warm + 64 && now_ns() - tstart > cap);
         if (last)
             atomic_store(&ctl->total, i + 1);
-        r = m->send(c, msg(pool, i, 0));
+        r = m->send(c, pool_msg(pool, i, 0));
         if (last)
             break;
     }
@@ -239,7 +239,7 @@ static int child(const struct plan *pl, struct chan *c, struct ctl *ctl, int sid
                  const unsigned char *pool, uint64_t *samples, uint64_t max)
 {
     alarm((unsigned)(pl->cap_s * 4) + 20);   /* a hung mechanism dies */
-    pin(side == 0 ? pl->cpu_a : pl->cpu_b);
+    pin_cpu(side == 0 ? pl->cpu_a : pl->cpu_b);
     c->rbuf = malloc(c->size ? c->size : 1);
     int r = c->rbuf ? c->m->side(c, side) : -ENOMEM;
     if (r < 0) {
@@ -300,9 +300,9 @@ static void run_channel(const struct plan *pl, const struct mech *m, size_t size
 {
     struct chan *c = calloc(1, sizeof *c);    /* each process has its copy */
     struct ctl *ctl = shared_alloc(sizeof *ctl);
-    unsigned char *pool = make_pool(size);
+    unsigned char *pool = pool_make(size);
     uint64_t warm, max;
-    counts(pl, size, stream, &warm, &max);
+    plan_counts(pl, size, stream, &warm, &max);
     uint64_t *samples = stream ? NULL : shared_alloc(max * sizeof *samples);
     if (!c || !ctl || !pool || (!stream && !samples)) {
         row->status = ROW_FAIL;
@@ -398,7 +398,7 @@ static void run_spawn(const struct plan *pl, const struct mech *m, struct row *r
     pid_t pid = fork();
     if (pid == 0) {
         alarm((unsigned)(pl->cap_s * 4) + 20);
-        pin(pl->cpu_a);
+        pin_cpu(pl->cpu_a);
         int64_t start = now_ns(), cap = (int64_t)(pl->cap_s * 1e9);
         uint64_t i, fails = 0;
         for (i = 0; i < max && (i < 5 || now_ns() - start < cap); i++) {
@@ -440,54 +440,6 @@ static void run_spawn(const struct plan *pl, const struct mech *m, struct row *r
     shared_free(s, (max + 2) * sizeof *s);
 }
 
-/* Single-core memcpy into a ring of destination slots (the same 4 MiB
- * footprint as the shared-memory queue at large sizes). */
-static void run_memcpy(const struct plan *pl, size_t size, struct row *row)
-{
-    size_t ring = size * 4 > (4u << 20) ? size * 4 : (4u << 20);
-    size_t slots = ring / size;
-    unsigned char *pool = make_pool(size), *dst = malloc(slots * size);
-    if (!pool || !dst) {
-        row->status = ROW_FAIL;
-        free(pool);
-        free(dst);
-        return;
-    }
-    cpu_set_t old;
-    sched_getaffinity(0, sizeof old, &old);
-    pin(pl->cpu_a);
-    uint64_t warm, max;
-    counts(pl, size, true, &warm, &max);
-    int64_t cap = (int64_t)(pl->cap_s * 1e9), t0 = 0;
-    uint64_t i;
-    for (i = 0; i < warm + max; i++) {
-        if (i == warm)
-            t0 = now_ns();
-        memcpy(dst + (i % slots) * size, msg(pool, i, 0), size);
-        if ((i & 63) == 0 && i > warm + 64 && now_ns() - t0 > cap) {
-            i++;
-            break;
-        }
-    }
-    int64_t t1 = now_ns();
-    sched_setaffinity(0, sizeof old, &old);
-    /* the last `slots` messages must be in place */
-    bool ok = true;
-    for (uint64_t k = i > slots ? i - slots : 0; k < i; k++)
-        ok = ok && memcmp(dst + (k % slots) * size, msg(pool, k, 0), size) == 0;
-    uint64_t n = i - warm;
-    row->has_tput = true;
-    row->tput_count = n;
-    row->msg_s = n / ((t1 - t0) / 1e9);
-    row->mb_s = row->msg_s * size / 1e6;
-    row->verified = ok;
-    if (!ok)
-        row->status = ROW_FAIL;
-    snprintf(row->note, sizeof row->note, "reference: one core copying, no IPC");
-    free(pool);
-    free(dst);
-}
-
 void run_row(const struct plan *pl, const struct mech *m, size_t size, struct row *row)
 {
     memset(row, 0, sizeof *row);
@@ -499,7 +451,7 @@ void run_row(const struct plan *pl, const struct mech *m, size_t size, struct ro
         run_spawn(pl, m, row);
         return;
     case MECH_MEMCPY:
-        run_memcpy(pl, size, row);
+        run_reference(pl, m, size, row);
         return;
     case MECH_LATENCY:
         row->verified = true;
