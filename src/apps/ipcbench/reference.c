@@ -23,6 +23,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <xxhash.h>
+#if defined(__x86_64__) && __has_include(<xxh_x86dispatch.h>)
+/* the same hash, using AVX2 or AVX-512 when the CPU has them (chosen at
+ * run time; Debian's library is built for baseline x86-64 otherwise) */
+#include <xxh_x86dispatch.h>
+#endif
 
 #include "bench.h"
 
