@@ -201,8 +201,9 @@ static void transfer_sync(struct transfer *t)
         return;
     if (x->state == XFER_RUNNING) {
         uint64_t wait = x->deadline > now ? x->deadline - now : 0;
-        if (x->want_write && s->cfg->single_port)
-            wait = wait > 1 ? 1 : wait;   /* shared socket: poll it by timer */
+        if ((x->want_write && s->cfg->single_port) || x->pace_wait)
+            wait = wait > 1 ? 1 : wait;   /* shared socket: poll it by timer;
+                                             or the next burst of a window */
         else if (!s->cfg->single_port)
             ibx_io_modify(s->loop, &t->io, EPOLLIN | (x->want_write ? EPOLLOUT : 0));
         ibx_timer_start(s->loop, &t->timer, wait, on_transfer_timer, t);
@@ -234,6 +235,8 @@ static void on_transfer_timer(ibx_loop *loop, ibx_timer *tm)
     }
     if (now >= t->x.deadline)
         xfer_timeout(&t->x, now);
+    else if (t->x.pace_wait)
+        xfer_pace(&t->x, now);
     else if (t->x.want_write)
         xfer_writable(&t->x, now);
     transfer_sync(t);
@@ -264,18 +267,24 @@ static uint64_t mono_us(void)
 static bool should_spin(const struct transfer *t)
 {
     const struct xfer *x = &t->x;
+    /* a paced burst is due within microseconds, whatever the round trip */
     return t->srv->cfg->busy_poll && t->srv->ntransfers == 1 &&
            x->state == XFER_RUNNING && !x->want_write &&
-           x->srtt8 < 8 && !t->closing;
+           (x->srtt8 < 8 || x->pace_wait) && !t->closing;
 }
 
-static bool spin_readable(int fd)
+/* Spin up to SPIN_US for the socket to become readable (returns 1), or
+ * until pace_at, when a paced burst is due (returns 2; 0 = neither). */
+static int spin_wait(int fd, uint64_t pace_at)
 {
     struct pollfd p = {fd, POLLIN, 0};
-    for (uint64_t end = mono_us() + SPIN_US; mono_us() < end;)
+    for (uint64_t t = mono_us(), end = t + SPIN_US; t < end; t = mono_us()) {
+        if (pace_at && t >= pace_at)
+            return 2;
         if (poll(&p, 1, 0) > 0)
-            return true;
-    return false;
+            return 1;
+    }
+    return 0;
 }
 
 static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
@@ -288,6 +297,7 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     uint64_t now = ibx_loop_now(loop), budget = mono_us() + SPIN_BUDGET_US;
     if (events & EPOLLOUT)
         xfer_writable(&t->x, now);
+    uint64_t pace_at = 0;
     for (;;) {
         for (int round = 0; round < RX_ROUNDS && (events & (EPOLLIN | EPOLLERR)); round++) {
             int n = rx_batch(s, t->x.sock, m, from, iov);
@@ -303,11 +313,20 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
             if (n < XFER_BATCH || t->x.state != XFER_RUNNING)
                 break;
         }
-        if (!should_spin(t) || mono_us() > budget || !spin_readable(t->x.sock))
-            break;
+        if (!t->x.pace_wait)
+            pace_at = 0;
+        else if (!pace_at)
+            pace_at = mono_us() + XFER_PACE_US;
+        int w = should_spin(t) && mono_us() <= budget ? spin_wait(t->x.sock, pace_at) : 0;
+        if (!w)
+            break;   /* a paced burst then waits for the timer (transfer_sync) */
         ibx_loop_update_now(loop);
         now = ibx_loop_now(loop);
         events = EPOLLIN;
+        if (w == 2) {
+            pace_at = 0;
+            xfer_pace(&t->x, now);
+        }
     }
     transfer_sync(t);
 }

@@ -225,9 +225,14 @@ static void pump(struct xfer *x, uint64_t now)
     size_t lens[XFER_BATCH];
     bool sent = false;
 
-    if (x->state != XFER_RUNNING || x->want_write || x->ctl_wait)
+    unsigned inburst = 0;
+    if (x->state != XFER_RUNNING || x->want_write || x->ctl_wait || x->pace_wait)
         return;
     while (x->next <= x->acked + x->window && x->next <= x->last) {
+        if (x->burst && inburst >= x->burst) {
+            x->pace_wait = true;   /* the rest after a pause */
+            break;
+        }
         if (x->next == x->acked + 1 && !sent) {
             x->win_t0 = now;
             x->win_retx = false;
@@ -235,6 +240,8 @@ static void pump(struct xfer *x, uint64_t now)
         uint64_t room = x->acked + x->window - x->next + 1;
         if (x->last != UINT64_MAX && x->last - x->next + 1 < room)
             room = x->last - x->next + 1;
+        if (x->burst && room > x->burst - inburst)
+            room = x->burst - inburst;
         unsigned count = room < XFER_BATCH ? (unsigned)room : XFER_BATCH;
         int r = 0;
         if (x->mode == IBX_TFTP_OCTET) {
@@ -282,6 +289,7 @@ static void pump(struct xfer *x, uint64_t now)
                 x->win_retx = true;
             }
         x->next += (uint64_t)n;
+        inburst += (unsigned)n;
         if (x->next - 1 > x->high)
             x->high = x->next - 1;
         sent = true;
@@ -294,6 +302,28 @@ static void pump(struct xfer *x, uint64_t now)
         arm(x, now);
 }
 
+/* An ACK for idx inside the window (a loss) arrived. A receiver whose
+ * buffer is smaller than a burst keeps its first packets and drops the
+ * rest: after a timeout that resent a whole-window burst, the packets
+ * it got in order are what it holds; once bursts are limited, the packets
+ * of the broken burst it got before the loss. Burst that many from then
+ * on; grow by one after XFER_BURST_GROW whole windows. */
+static void learn_burst(struct xfer *x, uint64_t idx)
+{
+    uint64_t got = idx - x->acked;   /* in order since the window began */
+    if (idx < x->high && x->window > 1) {
+        uint64_t q = x->burst ? got % x->burst : x->timed_out ? got : 0;
+        if (q) {
+            x->burst = (uint32_t)q;
+            x->clean = 0;
+        }
+    } else if (x->burst && idx == x->acked + x->window && ++x->clean >= XFER_BURST_GROW) {
+        x->clean = 0;
+        x->burst = x->burst + 1 >= x->window ? 0 : x->burst + 1;
+    }
+    x->timed_out = false;
+}
+
 /* Send again from the first unacknowledged block. */
 static void restart(struct xfer *x)
 {
@@ -301,6 +331,7 @@ static void restart(struct xfer *x)
     x->rs_high = x->high;
     x->next = x->acked + 1;
     x->want_write = false;
+    x->pace_wait = false;
 }
 
 static uint64_t sent_bytes(const struct xfer *x)
@@ -339,6 +370,7 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
         rtt_sample(x, now - x->win_t0);
     else if (x->rto_base)
         x->rto = x->rto_base;   /* progress ends the backoff (Karn: no sample) */
+    learn_burst(x, idx);
     x->acked = idx;
     x->progress = now;
     if (x->acked == x->last) {
@@ -576,6 +608,7 @@ void xfer_timeout(struct xfer *x, uint64_t now)
     }
     if (x->sending) {
         x->retransmits--;   /* pump counts each packet sent again */
+        x->timed_out = true;
         restart(x);
         x->deadline = now + x->rto;
         pump(x, now);
@@ -590,6 +623,12 @@ void xfer_ack_final(struct xfer *x, uint64_t now)
 {
     x->final_acked = true;
     send_ack(x, x->got, now);
+}
+
+void xfer_pace(struct xfer *x, uint64_t now)
+{
+    x->pace_wait = false;
+    pump(x, now);
 }
 
 void xfer_writable(struct xfer *x, uint64_t now)

@@ -20,7 +20,15 @@
  *    couple of milliseconds, so a lost ACK is repaired without feeding a
  *    sender that answers every ACK; it repeats an ACK on its own only
  *    after the full timeout.
- *  - Packets from another address or port get ERROR 5 and change nothing. */
+ *  - Packets from another address or port get ERROR 5 and change nothing.
+ *  - A receiver whose socket buffer holds less than a window drops the
+ *    tail of every window sent back to back (atftp's client with 16
+ *    blocks of 8 KiB does). When a timeout is answered by an ACK inside
+ *    the window, the sender learns how many packets got through and from
+ *    then on sends the window in bursts of that many (x->burst), pausing
+ *    between them (x->pace_wait: the owner calls xfer_pace() after
+ *    XFER_PACE_US); a later burst broken the same way shrinks it again,
+ *    and after XFER_BURST_GROW clean windows it tries one more. */
 #ifndef IPCBOX_APPS_TFTP_XFER_H
 #define IPCBOX_APPS_TFTP_XFER_H
 
@@ -41,6 +49,10 @@ enum xfer_state {
 
 /* Most packets sent or received per system call. */
 #define XFER_BATCH 64
+/* Pause between two bursts of one window, microseconds. */
+#define XFER_PACE_US 100
+/* Clean windows before a limited burst grows by one packet. */
+#define XFER_BURST_GROW 16
 
 /* Scratch memory an owner lends to its transfers (one per loop). */
 struct xfer_scratch {
@@ -87,6 +99,10 @@ struct xfer {
     uint64_t high;            /* highest block ever sent */
     uint64_t rs_high;         /* high when the window last restarted */
     bool rs_any;              /* it has restarted at least once */
+    uint32_t burst;           /* most packets back to back (0 = a window) */
+    uint32_t clean;           /* windows acknowledged whole since then */
+    bool timed_out;           /* the last timer expiry resent the window */
+    bool pace_wait;           /* a burst went out; xfer_pace() sends more */
     size_t last_len;          /* payload bytes of the final block */
     uint64_t win_t0;          /* when the current window began */
     bool win_retx;            /* the window holds retransmissions (Karn) */
@@ -119,6 +135,8 @@ void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
 void xfer_flush(struct xfer *x, uint64_t now);
 /* The deadline passed: retransmit with backoff, or give up. */
 void xfer_timeout(struct xfer *x, uint64_t now);
+/* The pause after a burst is over (x->pace_wait): send the next one. */
+void xfer_pace(struct xfer *x, uint64_t now);
 /* The socket is writable again after want_write. */
 void xfer_writable(struct xfer *x, uint64_t now);
 /* Receiver with hold_final, after storing the file: send the final ACK. */
