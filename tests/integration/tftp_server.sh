@@ -234,6 +234,45 @@ elif check in ("old-server", "refusing-server"):
             break
         n += 1
     print("served %d blocks without options" % n)
+elif check == "small-buffer-server":
+    # takes an upload (WRQ, blksize 8192, windowsize 16) on a socket whose
+    # receive buffer holds a few packets, answering like atftp: ACK every
+    # 16 blocks, and on any other block than the next ACK the last one in
+    # order, once. Counts the DATA packets that reached it.
+    lsock = sock()
+    lsock.bind(("127.0.0.1", 0))
+    open(sys.argv[4], "w").write(str(lsock.getsockname()[1]))
+    lsock.settimeout(20)
+    req, peer = lsock.recvfrom(2000)
+    s = sock()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 48 * 1024)
+    s.settimeout(20)
+    s.sendto(b"\0\6blksize\0008192\0windowsize\00016\0", peer)
+    got, last_ack, wrong, pkts, data = 0, 0, False, 0, bytearray()
+    while True:
+        p, src = s.recvfrom(70000)
+        if op(p) != 3:
+            continue
+        pkts += 1
+        if blk(p) == (got + 1) & 0xFFFF:
+            got += 1
+            data += p[4:]
+            wrong = False
+            if len(p) - 4 < 8192:
+                s.sendto(ack(got), peer)
+                break
+            if got - last_ack >= 16:
+                s.sendto(ack(got), peer)
+                last_ack = got
+        elif not wrong:
+            s.sendto(ack(got), peer)
+            last_ack = got
+            wrong = True
+    if bytes(data) != want:
+        fail("upload differs")
+    print("stored %d blocks from %d DATA packets" % (got, pkts))
+    if pkts > got * 1.5:
+        fail("%d DATA packets for %d blocks: the sender did not adapt its bursts" % (pkts, got))
 else:
     fail("unknown check " + check)
 EOF
@@ -374,6 +413,19 @@ for kind in old-server refusing-server; do
     wait $opid
     check "$kind peer saw a complete transfer" grep -q served "$WORK/$kind.out"
 done
+
+# ---- our client paces its windows for a receiver with a small buffer --------
+head -c $((8192 * 300 + 77)) /dev/urandom >"$WORK/up2m.bin"
+rm -f "$WORK/smallport"
+peer small-buffer-server 0 "$WORK/up2m.bin" "$WORK/smallport" >"$WORK/small.out" 2>&1 &
+spid=$!
+for _ in $(seq 50); do [ -s "$WORK/smallport" ] && break; sleep 0.1; done
+check "put to a receiver whose buffer holds less than a window" \
+    "$IPCBOX" tftp --blksize 8192 --windowsize 16 127.0.0.1:"$(cat "$WORK/smallport")" put up2m.bin "$WORK/up2m.bin"
+wait $spid
+src=$?
+cat "$WORK/small.out"
+check "it got every byte, without a resend for every burst" test "$src" = 0
 
 # ---- inside `ipcbox serve` -------------------------------------------------
 # every other service off, so that no default port needs to be free

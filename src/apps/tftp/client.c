@@ -159,8 +159,22 @@ static int run_xfer(struct client *c, struct xfer *x)
             continue;
         }
         int n = -1;
-        for (uint64_t end = now_us() + SPIN_US; !x->want_write && n <= 0 && now_us() < end;)
+        uint64_t pace_at = x->pace_wait ? now_us() + XFER_PACE_US : 0;
+        for (uint64_t end = now_us() + SPIN_US; !x->want_write && n <= 0 && now_us() < end;) {
+            if (pace_at && now_us() >= pace_at) {
+                xfer_pace(x, now_ms());   /* the next burst of the window */
+                pace_at = x->pace_wait ? now_us() + XFER_PACE_US : 0;
+                end = now_us() + SPIN_US;
+            }
             n = recv_batch(c, m, from, iov);
+        }
+        if (n <= 0 && pace_at) {
+            /* a burst is due: do not sleep past it */
+            while (now_us() < pace_at)
+                ;
+            xfer_pace(x, now_ms());
+            continue;
+        }
         if (n <= 0) {
             struct pollfd p = {c->sock, (short)(POLLIN | (x->want_write ? POLLOUT : 0)), 0};
             int r = poll(&p, 1, (int)(x->deadline - now));
