@@ -46,7 +46,7 @@ void ibx_job_init(struct ibx_job *j);
  * next pass of the loop: the job always completes, exactly once. The slot
  * must be idle. */
 void ibx_job_start(struct ibx_job *j, ibx_loop *loop, ibx_job_fn work,
-                    ibx_job_done_fn done, void *data);
+                   ibx_job_done_fn done, void *data);
 /* True between ibx_job_start and the end of done(). */
 static inline bool ibx_job_running(const struct ibx_job *j)
 {

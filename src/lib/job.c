@@ -78,7 +78,7 @@ static int job_spawn(struct ibx_job *j)
 }
 
 void ibx_job_start(struct ibx_job *j, ibx_loop *loop, ibx_job_fn work,
-                    ibx_job_done_fn done, void *data)
+                   ibx_job_done_fn done, void *data)
 {
     j->work = work;
     j->done = done;
