@@ -114,6 +114,34 @@ elif check == "window-restart":
     s.sendto(b"\0\5\0\0done\0", tid)
     print("after ACK 1 in a window of 4 the server restarted at block 2")
 
+elif check == "repeat-request":
+    # a client that repeats its request (its OACK was late) gets one
+    # transfer: nothing from a second port, and the first goes on
+    s = sock()
+    req = rrq(name, [("blksize", 1024)])
+    s.sendto(req, srv)
+    p, tid = s.recvfrom(70000)
+    if op(p) != 6:
+        fail("no OACK: %r" % p[:20])
+    s.sendto(req, srv)             # the same request again
+    s.settimeout(0.5)
+    try:
+        p, src = s.recvfrom(70000)
+        if src != tid:
+            fail("a second transfer answered from %r (op %d)" % (src, op(p)))
+    except socket.timeout:
+        pass
+    s.settimeout(5)
+    s.sendto(ack(0), tid)
+    while True:
+        p, src = s.recvfrom(70000)
+        if src != tid:
+            fail("a second transfer answered from %r (op %d)" % (src, op(p)))
+        if op(p) == 3:
+            break
+    download(s, tid, p, want, bs=1024)
+    print("a repeated request was taken for the running transfer")
+
 elif check == "gap-restart":
     # The server adapts its retransmission timeout to the round trip it
     # measures, up to the negotiated timeout: answering the OACK after 0.7 s
@@ -314,6 +342,7 @@ check "read-only: nothing created" test ! -e "$ROOT/new.bin"
 check "wrong TID gets ERROR 5 and the transfer goes on" peer wrong-tid "$PORT" "$ROOT/random.bin"
 check "no Sorcerer's Apprentice: duplicate ACKs do not double DATA" peer sas "$PORT" "$ROOT/random.bin"
 check "windowsize: restart from the last ACKed block" peer window-restart "$PORT" "$ROOT/random.bin"
+check "a repeated request does not start a second transfer" peer repeat-request "$PORT" "$ROOT/random.bin"
 check "windowsize: a duplicate ACK (gap at a window's first block) restarts once" peer gap-restart "$PORT" "$ROOT/random.bin"
 check "option negotiation leaves out what is not granted" peer options "$PORT" "$ROOT/random.bin"
 check "one log line per transfer with result" grep -q 'file="random.bin" .*result=ok' "$WORK/ro.log"

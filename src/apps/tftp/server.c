@@ -140,9 +140,8 @@ static void transfer_close(struct transfer *t)
         return;
     t->closing = true;
     log_transfer(t);
-    if (s->cfg->single_port) {
-        unhash(s, t);
-    } else {
+    unhash(s, t);
+    if (!s->cfg->single_port) {
         ibx_io_stop(s->loop, &t->io);
         close(t->x.sock);
     }
@@ -486,11 +485,12 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         if (need > 208 * 1024)
             xfer_sock_buffers(sock, need > (4u << 20) ? 4 << 20 : (int)need);
         r = ibx_io_start(s->loop, &t->io, sock, EPOLLIN, on_transfer_io, t);
-    } else {
-        unsigned h = peer_hash_mod(from);
-        t->hnext = s->hash[h];
-        s->hash[h] = t;
     }
+    /* by peer: single-port routes packets so, and in every mode a client
+     * that repeats its request is recognised (on_datagram) */
+    unsigned h = peer_hash_mod(from);
+    t->hnext = s->hash[h];
+    s->hash[h] = t;
     s->ntransfers++;
     ibx_conn_add(s->w, &t->base, &transfer_ops, true);
     if (!r)
@@ -532,18 +532,23 @@ static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
                         const struct sockaddr *from, socklen_t flen, uint64_t now)
 {
     struct ibx_tftp_pkt p;
-    if (s->cfg->single_port) {
-        struct transfer *t = lookup(s, from);
-        if (t) {
-            int r = ibx_tftp_parse(pkt, len, &p);
-            bool request = r == 0 && (p.op == IBX_TFTP_RRQ || p.op == IBX_TFTP_WRQ);
-            if (!request || t->x.state == XFER_RUNNING) {
-                if (!request)
-                    transfer_feed(t, pkt, len, from, flen, now);
-                return;   /* a repeated request of a running transfer */
-            }
-            transfer_close(t);   /* a new request after the last one ended */
+    struct transfer *t = lookup(s, from);
+    if (t) {
+        int r = ibx_tftp_parse(pkt, len, &p);
+        bool request = r == 0 && (p.op == IBX_TFTP_RRQ || p.op == IBX_TFTP_WRQ);
+        if (s->cfg->single_port && !request) {
+            transfer_feed(t, pkt, len, from, flen, now);
+            return;
         }
+        if (request && t->x.state == XFER_RUNNING && !t->closing) {
+            /* the client repeated its request (our OACK or first packet
+             * was lost or late): the running transfer retransmits it; a
+             * second transfer would answer from a second port, which
+             * clients take for a stray packet (atftp aborts) */
+            return;
+        }
+        if (request && s->cfg->single_port)
+            transfer_close(t);   /* a new request after the last one ended */
     }
     int r = ibx_tftp_parse(pkt, len, &p);
     if (r == 0 && (p.op == IBX_TFTP_RRQ || p.op == IBX_TFTP_WRQ)) {
