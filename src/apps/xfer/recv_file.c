@@ -305,7 +305,7 @@ static void commit_start(struct recv_conn *c)
     c->commit_code = IBX_XC_IO;
     c->commit_why[0] = '\0';
     ibx_job_start(&c->commit, ibx_worker_loop(c->base.worker), commit_work,
-                   commit_done, c);
+                  commit_done, c);
 }
 
 /* ---- hash jobs, a slice per loop pass ------------------------------------ */
