@@ -50,7 +50,7 @@ enum xfer_state {
 /* Most packets sent or received per system call. */
 #define XFER_BATCH 64
 /* Pause between two bursts of one window, microseconds. */
-#define XFER_PACE_US 100
+#define XFER_PACE_US 50
 /* Clean windows before a limited burst grows by one packet. */
 #define XFER_BURST_GROW 16
 
