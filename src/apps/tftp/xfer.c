@@ -366,10 +366,14 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
     }
     if (idx <= x->acked || idx > x->high)
         return;   /* duplicate or not yet sent: never answer it */
-    if (!x->win_retx)
+    if (!x->win_retx || (x->rs_any && idx > x->rs_high))
+        /* Karn: only a block that was never sent twice gives a sample;
+         * one past the last restart was sent once (timed from the start
+         * of the window, which errs long) */
         rtt_sample(x, now - x->win_t0);
-    else if (x->rto_base)
-        x->rto = x->rto_base;   /* progress ends the backoff (Karn: no sample) */
+    else   /* progress ends the backoff, even before any sample */
+        x->rto = x->rto_base ? x->rto_base
+                             : x->rto_max < RTO_INITIAL ? x->rto_max : RTO_INITIAL;
     learn_burst(x, idx);
     x->acked = idx;
     x->progress = now;
