@@ -13,6 +13,7 @@ ROOT=$WORK/root
 OUT=$WORK/out
 mkdir -p "$OUT" "$ROOT/sub" "$WORK/outside"
 make_files "$ROOT"
+head -c $((8192 * 300 + 77)) /dev/urandom >"$ROOT/win.bin"
 echo secret >"$WORK/outside/secret.txt"
 ln -s "$WORK/outside/secret.txt" "$ROOT/escape-abs"
 ln -s ../../outside/secret.txt "$ROOT/sub/escape-rel"
@@ -262,24 +263,32 @@ elif check in ("old-server", "refusing-server"):
             break
         n += 1
     print("served %d blocks without options" % n)
-elif check == "small-buffer-server":
-    # takes an upload (WRQ, blksize 8192, windowsize 16) on a socket whose
-    # receive buffer holds a few packets, answering like atftp: ACK every
-    # 16 blocks, and on any other block than the next ACK the last one in
-    # order, once. Counts the DATA packets that reached it.
-    lsock = sock()
-    lsock.bind(("127.0.0.1", 0))
-    open(sys.argv[4], "w").write(str(lsock.getsockname()[1]))
-    lsock.settimeout(20)
-    req, peer = lsock.recvfrom(2000)
+elif check in ("small-buffer-server", "small-buffer-client"):
+    # a receiver (of an upload to us, or of a download from the server)
+    # whose socket buffer holds a few 8 KiB packets, answering like atftp:
+    # ACK every 16 blocks; on any other block than the next, ACK the last
+    # one in order, once. Without paced bursts the sender resends about
+    # every burst (2 DATA packets per block); with them, few.
     s = sock()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 48 * 1024)
     s.settimeout(20)
-    s.sendto(b"\0\6blksize\0008192\0windowsize\00016\0", peer)
+    if check == "small-buffer-server":
+        lsock = sock()
+        lsock.bind(("127.0.0.1", 0))
+        open(sys.argv[4], "w").write(str(lsock.getsockname()[1]))
+        lsock.settimeout(20)
+        req, peer = lsock.recvfrom(2000)
+        s.sendto(b"\0\6blksize\0008192\0windowsize\00016\0", peer)
+    else:
+        s.sendto(rrq(name, [("blksize", 8192), ("windowsize", 16)]), srv)
+        p, peer = s.recvfrom(70000)
+        if op(p) != 6:
+            fail("no OACK: %r" % p[:20])
+        s.sendto(ack(0), peer)
     got, last_ack, wrong, pkts, data = 0, 0, False, 0, bytearray()
     while True:
         p, src = s.recvfrom(70000)
-        if op(p) != 3:
+        if op(p) != 3 or src != peer:
             continue
         pkts += 1
         if blk(p) == (got + 1) & 0xFFFF:
@@ -297,7 +306,7 @@ elif check == "small-buffer-server":
             last_ack = got
             wrong = True
     if bytes(data) != want:
-        fail("upload differs")
+        fail("transfer differs")
     print("stored %d blocks from %d DATA packets" % (got, pkts))
     if pkts > got * 1.7:
         fail("%d DATA packets for %d blocks: the sender did not adapt its bursts" % (pkts, got))
@@ -344,6 +353,8 @@ check "no Sorcerer's Apprentice: duplicate ACKs do not double DATA" peer sas "$P
 check "windowsize: restart from the last ACKed block" peer window-restart "$PORT" "$ROOT/random.bin"
 check "a repeated request does not start a second transfer" peer repeat-request "$PORT" "$ROOT/random.bin"
 check "windowsize: a duplicate ACK (gap at a window's first block) restarts once" peer gap-restart "$PORT" "$ROOT/random.bin"
+check "get by a receiver whose buffer holds less than a window: intact, few resends" \
+    peer small-buffer-client "$PORT" "$ROOT/win.bin"
 check "option negotiation leaves out what is not granted" peer options "$PORT" "$ROOT/random.bin"
 check "one log line per transfer with result" grep -q 'file="random.bin" .*result=ok' "$WORK/ro.log"
 check "refusals are logged" grep -q 'file="../outside/secret.txt" .*result=refused (access violation)' "$WORK/ro.log"
@@ -474,6 +485,8 @@ fi
 start_tftpd "$WORK/nospin.log" --no-busy-poll "$ROOT"
 check "--no-busy-poll: windowed transfer intact" \
     bash -c "$IPCBOX tftp --quiet --blksize 8192 --windowsize 16 127.0.0.1:$PORT get random.bin $OUT/nospin && cmp $ROOT/random.bin $OUT/nospin"
+check "--no-busy-poll: paced bursts for a small-buffer receiver (timer path)" \
+    peer small-buffer-client "$PORT" "$ROOT/win.bin"
 
 # ---- usage errors -----------------------------------------------------------
 usage_is_2() { timeout 10 "$@" >/dev/null 2>&1; [ $? -eq 2 ]; }
