@@ -73,14 +73,17 @@ static int read_greeting(const ibx_addr *a)
     return n == 3 && memcmp(buf, "hi\n", 3) == 0 ? 0 : -EPROTO;
 }
 
-static void run_model(enum ibx_model m)
+/* Serve proto/ctx under model m, answer 20 greetings, shut down from this
+ * thread, free; the port refuses afterwards. */
+static void serve_twenty(enum ibx_model m, unsigned workers,
+                         const struct ibx_proto *proto, void *ctx)
 {
-    struct ibx_server_config cfg = {.model = m, .workers = 2, .grace_ms = 1000};
+    struct ibx_server_config cfg = {.model = m, .workers = workers, .grace_ms = 1000};
     ibx_server *srv;
     assert_int_equal(ibx_server_new(&srv, &cfg), 0);
     ibx_addr any, bound;
     ibx_addr_parse("127.0.0.1:0", NULL, 0, &any);
-    assert_int_equal(ibx_server_listen(srv, &any, &greet_proto, NULL), 0);
+    assert_int_equal(ibx_server_listen(srv, &any, proto, ctx), 0);
     assert_int_equal(ibx_server_listener_addr(srv, 0, &bound), 0);
     assert_int_equal(ibx_server_listener_addr(srv, 1, &bound), -ENOENT);
     ibx_server_listener_addr(srv, 0, &bound);
@@ -97,6 +100,8 @@ static void run_model(enum ibx_model m)
     ibx_server_free(srv);
     assert_int_not_equal(read_greeting(&bound), 0);
 }
+
+static void run_model(enum ibx_model m) { serve_twenty(m, 2, &greet_proto, NULL); }
 
 static void test_epoll_model(void **state) { run_model(IBX_MODEL_EPOLL); }
 static void test_threadpool_model(void **state) { run_model(IBX_MODEL_THREADPOOL); }
@@ -151,22 +156,7 @@ static void slot_model(enum ibx_model m, unsigned workers, int min_created,
                        int max_created)
 {
     struct slot_stats st = {0};
-    struct ibx_server_config cfg = {.model = m, .workers = workers, .grace_ms = 1000};
-    ibx_server *srv;
-    assert_int_equal(ibx_server_new(&srv, &cfg), 0);
-    ibx_addr any, bound;
-    ibx_addr_parse("127.0.0.1:0", NULL, 0, &any);
-    assert_int_equal(ibx_server_listen(srv, &any, &slot_proto, &st), 0);
-    ibx_server_listener_addr(srv, 0, &bound);
-    struct run_arg a = {srv, -1};
-    pthread_t t;
-    pthread_create(&t, NULL, runner, &a);
-    for (int i = 0; i < 20; i++)
-        assert_int_equal(read_greeting(&bound), 0);
-    ibx_server_shutdown(srv);
-    pthread_join(t, NULL);
-    assert_int_equal(a.rc, 0);
-    ibx_server_free(srv);
+    serve_twenty(m, workers, &slot_proto, &st);
     assert_in_range(atomic_load(&st.created), min_created, max_created);
     assert_int_equal(atomic_load(&st.finished), atomic_load(&st.created));
     assert_int_equal(atomic_load(&st.conns_seen), 20);

@@ -108,6 +108,51 @@ static unsigned tx_input(struct xfer *x, uint64_t now)
     }
 }
 
+/* A sender of size bytes of data (in a memfd) to a receiver socket with
+ * SO_RCVBUF rcvbuf. */
+struct setup {
+    struct rx r;
+    struct xfer_scratch sc;
+    struct xfer x;
+    int mfd;
+};
+
+static void setup_sender(struct setup *t, const uint8_t *data, size_t size,
+                         int rcvbuf, uint32_t blksize, uint32_t window)
+{
+    memset(t, 0, sizeof *t);
+    t->mfd = memfd_create("tftp-xfer-test", MFD_CLOEXEC);
+    assert_true(t->mfd >= 0);
+    assert_int_equal(write(t->mfd, data, size), (ssize_t)size);
+    struct sockaddr_in cli;
+    t->r.fd = udp_socket(rcvbuf, &cli);
+    t->r.out = calloc(1, size + 1);
+    assert_non_null(t->r.out);
+    assert_int_equal(xfer_scratch_init(&t->sc), 0);
+    struct xfer *x = &t->x;
+    x->sock = udp_socket(0, &t->r.srv);
+    memcpy(&x->peer.ss, &cli, sizeof cli);
+    x->peer.len = sizeof cli;
+    x->file = t->mfd;
+    x->sending = true;
+    x->mode = IBX_TFTP_OCTET;
+    x->blksize = blksize;
+    x->window = window;
+    x->rto_max = 1000;
+    x->giveup = 60000;
+    x->scratch = &t->sc;
+}
+
+static void setup_free(struct setup *t)
+{
+    xfer_release(&t->x);
+    xfer_scratch_free(&t->sc);
+    close(t->x.sock);
+    close(t->r.fd);
+    close(t->mfd);
+    free(t->r.out);
+}
+
 static void test_burst_learned_from_small_receiver(void **state)
 {
     (void)state;
@@ -116,75 +161,49 @@ static void test_burst_learned_from_small_receiver(void **state)
     assert_non_null(data);
     for (size_t i = 0; i < size; i++)
         data[i] = (uint8_t)(i * 2654435761u >> 13);
-    int mfd = memfd_create("tftp-xfer-test", MFD_CLOEXEC);
-    assert_true(mfd >= 0);
-    assert_int_equal(write(mfd, data, size), (ssize_t)size);
-
-    struct rx r = {0};
-    struct sockaddr_in cli;
-    r.fd = udp_socket(48 * 1024, &cli);   /* the kernel doubles it: a few 8 KiB packets */
-    r.out = calloc(1, size);
-    assert_non_null(r.out);
-    struct xfer_scratch sc;
-    assert_int_equal(xfer_scratch_init(&sc), 0);
-    struct xfer x = {0};
-    x.sock = udp_socket(0, &r.srv);
-    memcpy(&x.peer.ss, &cli, sizeof cli);
-    x.peer.len = sizeof cli;
-    x.file = mfd;
-    x.sending = true;
-    x.mode = IBX_TFTP_OCTET;
-    x.blksize = BLK;
-    x.window = WIN;
-    x.rto_max = 1000;
-    x.giveup = 60000;
-    x.scratch = &sc;
-
+    struct setup t;
+    /* the kernel doubles SO_RCVBUF: a few 8 KiB packets */
+    setup_sender(&t, data, size, 48 * 1024, BLK, WIN);
     uint64_t now = 1000;
     unsigned timeouts = 0, gaps_first_half = 0;
     bool half_seen = false;
-    assert_int_equal(xfer_begin(&x, now), 0);
-    for (int step = 0; step < 100000 && x.state == XFER_RUNNING; step++) {
-        unsigned got = rx_drain(&r);
-        if (!half_seen && r.got_bytes >= size / 2) {
+    assert_int_equal(xfer_begin(&t.x, now), 0);
+    for (int step = 0; step < 100000 && t.x.state == XFER_RUNNING; step++) {
+        unsigned got = rx_drain(&t.r);
+        if (!half_seen && t.r.got_bytes >= size / 2) {
             half_seen = true;
-            gaps_first_half = r.gaps;
+            gaps_first_half = t.r.gaps;
         }
-        unsigned acks = tx_input(&x, now);
-        if (x.state != XFER_RUNNING)
+        unsigned acks = tx_input(&t.x, now);
+        if (t.x.state != XFER_RUNNING)
             break;
         if (got || acks)
             continue;   /* let each side take what the other just sent */
-        if (x.pace_wait) {
+        if (t.x.pace_wait) {
             now += 1;   /* the pause: the receiver has drained */
-            xfer_pace(&x, now);
+            xfer_pace(&t.x, now);
         } else {
-            now = x.deadline;   /* nothing in flight answered: the timer */
-            xfer_timeout(&x, now);
+            now = t.x.deadline;   /* nothing in flight answered: the timer */
+            xfer_timeout(&t.x, now);
             timeouts++;
         }
     }
-    assert_int_equal(x.state, XFER_DONE);
-    assert_true(r.done);
-    assert_int_equal(r.got_bytes, size);
-    assert_memory_equal(r.out, data, size);
+    assert_int_equal(t.x.state, XFER_DONE);
+    assert_true(t.r.done);
+    assert_int_equal(t.r.got_bytes, size);
+    assert_memory_equal(t.r.out, data, size);
     /* the receiver dropped the tail of the first burst: the engine timed
      * out once, learned, and bursts no more than the receiver holds */
     assert_true(timeouts >= 1);
-    assert_true(x.burst > 0 && x.burst < WIN);
+    assert_true(t.x.burst > 0 && t.x.burst < WIN);
     /* from then on windows arrive whole, but for one probe (a burst one
      * larger) per XFER_BURST_GROW clean windows */
-    unsigned later = r.gaps - gaps_first_half;
-    print_message("timeouts %u gaps %u (first half %u) burst %u retransmits %llu\n", timeouts, r.gaps, gaps_first_half, x.burst, (unsigned long long)x.retransmits);
+    unsigned later = t.r.gaps - gaps_first_half;
+    print_message("timeouts %u gaps %u (first half %u) burst %u retransmits %llu\n", timeouts, t.r.gaps, gaps_first_half, t.x.burst, (unsigned long long)t.x.retransmits);
     assert_true(later <= 24 / XFER_BURST_GROW + 2);
     assert_true(timeouts <= 2);
 
-    xfer_release(&x);
-    xfer_scratch_free(&sc);
-    close(x.sock);
-    close(r.fd);
-    close(mfd);
-    free(r.out);
+    setup_free(&t);
     free(data);
 }
 
@@ -197,56 +216,33 @@ static void test_no_pacing_when_receiver_keeps_up(void **state)
     assert_non_null(data);
     for (size_t i = 0; i < size; i++)
         data[i] = (uint8_t)(i * 7);
-    int mfd = memfd_create("tftp-xfer-test", MFD_CLOEXEC);
-    assert_int_equal(write(mfd, data, size), (ssize_t)size);
-    struct rx r = {0};
-    struct sockaddr_in cli;
-    r.fd = udp_socket(1 << 20, &cli);
-    r.out = calloc(1, size + 1);
-    struct xfer_scratch sc;
-    assert_int_equal(xfer_scratch_init(&sc), 0);
-    struct xfer x = {0};
-    x.sock = udp_socket(0, &r.srv);
-    memcpy(&x.peer.ss, &cli, sizeof cli);
-    x.peer.len = sizeof cli;
-    x.file = mfd;
-    x.sending = true;
-    x.mode = IBX_TFTP_OCTET;
-    x.blksize = 512;
-    x.window = 8;
-    x.rto_max = 1000;
-    x.giveup = 60000;
-    x.scratch = &sc;
+    struct setup t;
+    setup_sender(&t, data, size, 1 << 20, 512, 8);
     uint64_t now = 1;
-    assert_int_equal(xfer_begin(&x, now), 0);
+    assert_int_equal(xfer_begin(&t.x, now), 0);
     /* rx_drain's window is WIN (16): ACK every 16 blocks is wrong for 8,
      * so ACK by hand here */
-    for (int step = 0; step < 10000 && x.state == XFER_RUNNING; step++) {
+    for (int step = 0; step < 10000 && t.x.state == XFER_RUNNING; step++) {
         uint8_t pkt[600];
         ssize_t len;
-        while ((len = recv(r.fd, pkt, sizeof pkt, 0)) > 0) {
+        while ((len = recv(t.r.fd, pkt, sizeof pkt, 0)) > 0) {
             uint16_t b = (uint16_t)(pkt[2] << 8 | pkt[3]);
-            assert_int_equal(b, (uint16_t)(r.got + 1));   /* nothing lost */
-            memcpy(r.out + r.got_bytes, pkt + 4, (size_t)len - 4);
-            r.got_bytes += (size_t)len - 4;
-            r.got++;
-            if (len - 4 < 512 || r.got % 8 == 0)
-                rx_ack(&r, r.got);
+            assert_int_equal(b, (uint16_t)(t.r.got + 1));   /* nothing lost */
+            memcpy(t.r.out + t.r.got_bytes, pkt + 4, (size_t)len - 4);
+            t.r.got_bytes += (size_t)len - 4;
+            t.r.got++;
+            if (len - 4 < 512 || t.r.got % 8 == 0)
+                rx_ack(&t.r, t.r.got);
         }
-        tx_input(&x, now);
-        assert_false(x.pace_wait);
+        tx_input(&t.x, now);
+        assert_false(t.x.pace_wait);
         now++;
     }
-    assert_int_equal(x.state, XFER_DONE);
-    assert_int_equal(x.burst, 0);
-    assert_int_equal(x.retransmits, 0);
-    assert_memory_equal(r.out, data, size);
-    xfer_release(&x);
-    xfer_scratch_free(&sc);
-    close(x.sock);
-    close(r.fd);
-    close(mfd);
-    free(r.out);
+    assert_int_equal(t.x.state, XFER_DONE);
+    assert_int_equal(t.x.burst, 0);
+    assert_int_equal(t.x.retransmits, 0);
+    assert_memory_equal(t.r.out, data, size);
+    setup_free(&t);
     free(data);
 }
 
