@@ -9,6 +9,7 @@
 # whose nftables rule drops 1% of UDP packets each way at random.
 # Each transfer is bounded to LIMIT seconds; a transfer that does not finish
 # shows as "<X" (its rate would be below X MB/s).
+# The loss rows are medians of LOSS_RUNS (default 3) transfers each.
 #   bench/tftp.sh [MiB] [LIMIT]
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ for t in atftp atftpd curl taskset; do
 done
 MIB=${1:-100}
 LIMIT=${2:-60}
+LOSS_RUNS=${LOSS_RUNS:-3}
 BYTES=$((MIB * 1048576))
 T=$(mktemp -d /tmp/ibx-bench-tftp.XXXXXX)
 NS=ibxbench$$
@@ -133,19 +135,28 @@ table inet ibxloss {
 EOF
 }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^</ || b ~ /^</ || b == 0) printf "?"; else printf "%.0f%%", 100 * a / b }'; }
+# median A B C ...: the middle value; "<X" (not finished) sorts as X and
+# keeps its mark
+median() { printf '%s\n' "$@" | awk '{k = $1; sub(/^</, "", k); print k, $1}' | sort -g | awk '{v[NR] = $2} END {print v[int((NR + 1) / 2)]}'; }
 echo
 echo "### 1% UDP loss each way (veth into a namespace, nftables numgen random)"
+echo
+echo "ipcbox: the median of $LOSS_RUNS transfers, lossless and lossy runs interleaved; the runs follow in brackets. atftp + atftpd: one run each."
 echo
 echo "| blksize | window | pair | lossless MB/s | 1% loss MB/s | kept |"
 echo "|---:|---:|---|---:|---:|---:|"
 for cfg in "1468 16" "8192 16" "1468 64"; do
     set -- $cfg
-    loss 0
-    l0=$(c_ours "$H" 6969 "$1" "$2")
-    a0=$(c_atftp "$H" 6970 "$1" "$2")
-    loss 1
-    l1=$(c_ours "$H" 6969 "$1" "$2")
-    a1=$(c_atftp "$H" 6970 "$1" "$2")
-    echo "| $1 | $2 | ipcbox tftp -> ipcbox tftpd | $l0 | $l1 | $(pct "$l1" "$l0") |"
+    L0=() L1=() A0=() A1=()
+    for i in $(seq "$LOSS_RUNS"); do
+        loss 0
+        L0+=("$(c_ours "$H" 6969 "$1" "$2")")
+        [ "$i" = 1 ] && a0=$(c_atftp "$H" 6970 "$1" "$2")
+        loss 1
+        L1+=("$(c_ours "$H" 6969 "$1" "$2")")
+        [ "$i" = 1 ] && a1=$(c_atftp "$H" 6970 "$1" "$2")
+    done
+    l0=$(median "${L0[@]}") l1=$(median "${L1[@]}")
+    echo "| $1 | $2 | ipcbox tftp -> ipcbox tftpd | $l0 (${L0[*]}) | $l1 (${L1[*]}) | $(pct "$l1" "$l0") |"
     echo "| $1 | $2 | atftp -> atftpd | $a0 | $a1 | $(pct "$a1" "$a0") |"
 done

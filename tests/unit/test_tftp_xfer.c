@@ -1,9 +1,10 @@
-/* The TFTP data engine (src/apps/tftp/xfer.c) as a sender, driven packet
- * by packet against a scripted receiver on a real UDP socket whose
+/* The TFTP data engine (src/apps/tftp/xfer.c), driven packet by packet
+ * over real UDP sockets: as a sender against a scripted receiver whose
  * receive buffer holds fewer packets than a window, as atftp's client
- * has with 16 blocks of 8 KiB. Time is the test's own (the engine takes
- * "now" as an argument), so timeouts cost nothing and nothing depends on
- * the machine's speed. */
+ * has with 16 blocks of 8 KiB; and in the control phase (OACK, ACK 0) of
+ * both sides, with and without the request's round trip. Time is the
+ * test's own (the engine takes "now" as an argument), so timeouts cost
+ * nothing and nothing depends on the machine's speed. */
 //unit-sources: src/apps/tftp/xfer.c
 #include <arpa/inet.h>
 #include <errno.h>
@@ -246,11 +247,145 @@ static void test_no_pacing_when_receiver_keeps_up(void **state)
     free(data);
 }
 
+
+/* Control packets (type op, block or first option byte ignored) queued at
+ * the peer's socket; returns how many, and the opcode of the last. */
+static unsigned peer_count(int fd, uint16_t op)
+{
+    uint8_t pkt[BLK + 64];
+    unsigned n = 0;
+    ssize_t len;
+    while ((len = recv(fd, pkt, sizeof pkt, 0)) >= 0)
+        if (len >= 2 && (pkt[0] << 8 | pkt[1]) == op)
+            n++;
+    return n;
+}
+
+/* A receiver (the client of a get) that sent ACK 0 to the server's OACK.
+ * Run its timer alone in test time from 0 to until; return the times at
+ * which ACK 0 reached the peer (at most 16). */
+static unsigned ack0_schedule(bool hint, uint32_t hint_ms, uint64_t until, uint64_t *at)
+{
+    struct setup t;
+    static const uint8_t none[1];
+    setup_sender(&t, none, 0, 0, 1468, 16);
+    t.x.sending = false;
+    t.x.ctl_len = (size_t)ibx_tftp_build_ack(t.x.ctl, sizeof t.x.ctl, 0);
+    t.x.rtt_hint_set = hint;
+    t.x.rtt_hint = hint_ms;
+    unsigned n = 0;
+    uint64_t now = 0;
+    assert_int_equal(xfer_begin(&t.x, now), 0);
+    for (;;) {
+        for (unsigned k = peer_count(t.r.fd, IBX_TFTP_ACK); k && n < 16; k--)
+            at[n++] = now;
+        if (t.x.deadline > until)
+            break;
+        now = t.x.deadline;
+        xfer_timeout(&t.x, now);
+        assert_int_equal(t.x.state, XFER_RUNNING);
+    }
+    setup_free(&t);
+    return n;
+}
+
+/* A client that timed its request resends a lost ACK 0 after a few round
+ * trips (never sooner than 50 ms), backing off; without that round trip
+ * it waits the full timeout, as before. */
+static void test_receiver_ack0_follows_request_rtt(void **state)
+{
+    (void)state;
+    uint64_t at[16];
+    unsigned n = ack0_schedule(true, 0, 999, at);
+    assert_true(n >= 4);
+    assert_int_equal(at[0], 0);
+    assert_int_equal(at[1], 50);
+    for (unsigned i = 2; i < n; i++)   /* exponential backoff, no storm */
+        assert_int_equal(at[i] - at[i - 1], 2 * (at[i - 1] - at[i - 2]));
+    /* a slow path: four round trips */
+    n = ack0_schedule(true, 40, 999, at);
+    assert_true(n >= 2);
+    assert_int_equal(at[1], 160);
+    /* unknown round trip (the request went out twice): the full timeout */
+    n = ack0_schedule(false, 0, 1999, at);
+    assert_int_equal(n, 2);
+    assert_int_equal(at[1], 1000);
+}
+
+/* A sender (the client of a put) starts its estimate from the request's
+ * round trip: a first window lost whole is sent again after the
+ * retransmit floor, not after the 1 s initial timeout. */
+static void test_sender_seeded_by_request_rtt(void **state)
+{
+    (void)state;
+    static uint8_t data[1468 * 20];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 13);
+    for (int hint = 0; hint < 2; hint++) {
+        struct setup t;
+        setup_sender(&t, data, sizeof data, 1 << 20, 1468, 16);
+        t.x.rtt_hint_set = hint;
+        t.x.rtt_hint = 0;
+        assert_int_equal(xfer_begin(&t.x, 0), 0);
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);   /* "lost" */
+        uint64_t resent_at = t.x.deadline;
+        xfer_timeout(&t.x, resent_at);
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);
+        if (hint)
+            assert_true(resent_at <= 10);
+        else
+            assert_int_equal(resent_at, 1000);
+        setup_free(&t);
+    }
+}
+
+/* A repeated request while the OACK awaits its answer brings the OACK
+ * again at once, once per couple of milliseconds, and nothing once the
+ * transfer has been answered. Sender (RRQ) and receiver (WRQ) alike. */
+static void test_request_again_resends_oack(void **state)
+{
+    (void)state;
+    static const uint8_t data[100] = {1};
+    for (int sending = 0; sending < 2; sending++) {
+        struct setup t;
+        setup_sender(&t, data, sizeof data, 0, 512, 4);
+        t.x.sending = sending;
+        struct ibx_tftp_opts o = {.have = IBX_TFTP_OPT_WINDOWSIZE, .windowsize = 4};
+        int n = ibx_tftp_build_oack(t.x.ctl, sizeof t.x.ctl, &o);
+        assert_true(n > 0);
+        t.x.ctl_len = (size_t)n;
+        if (!sending)
+            assert_int_equal(ftruncate(t.mfd, 0), 0);
+        assert_int_equal(xfer_begin(&t.x, 100), 0);
+        uint64_t due = t.x.deadline;
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
+        xfer_request_again(&t.x, 110);
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
+        assert_int_equal(t.x.deadline, due);   /* the timer's schedule stands */
+        xfer_request_again(&t.x, 111);         /* a flood is not amplified */
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
+        /* the peer answers: ACK 0 (to a sender) or DATA 1 (to a receiver) */
+        uint8_t pkt[516], block[512] = {7};   /* a full block: not the last */
+        size_t len = sending ? (size_t)ibx_tftp_build_ack(pkt, sizeof pkt, 0)
+                             : (size_t)ibx_tftp_build_data(pkt, sizeof pkt, 1, block, sizeof block);
+        assert_true(len > 0);
+        xfer_input(&t.x, pkt, len, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 120);
+        xfer_flush(&t.x, 120);
+        assert_int_equal(t.x.state, XFER_RUNNING);
+        xfer_request_again(&t.x, 130);
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
+        setup_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_burst_learned_from_small_receiver),
         cmocka_unit_test(test_no_pacing_when_receiver_keeps_up),
+        cmocka_unit_test(test_receiver_ack0_follows_request_rtt),
+        cmocka_unit_test(test_sender_seeded_by_request_rtt),
+        cmocka_unit_test(test_request_again_resends_oack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,7 @@ again:
         want.have = 0;
     uint64_t start = now_ms(), sent_at = start;
     uint32_t rto = rto_max;
+    bool resent = false;
     struct xfer x = {.sock = c->sock, .file = c->lf.fd, .sending = c->put,
                      .mode = c->mode, .blksize = IBX_TFTP_BLKSIZE_DEFAULT,
                      .window = 1, .rto_max = rto_max, .rto_fixed = c->timeout != 0,
@@ -237,6 +238,7 @@ again:
             xfer_send_to(c->sock, req, (size_t)rl, (struct sockaddr *)&c->server.ss,
                          c->server.len);
             sent_at = now;
+            resent = true;
             rto = rto * 2 < 8000 ? rto * 2 : 8000;
         }
         struct pollfd pf = {c->sock, POLLIN, 0};
@@ -268,6 +270,10 @@ again:
     }
     memcpy(&x.peer.ss, &from, flen);
     x.peer.len = flen;
+    if (!resent) {   /* Karn: a request sent twice times nothing */
+        x.rtt_hint_set = true;
+        x.rtt_hint = (uint32_t)(now_ms() - start);
+    }
     if (p.op == IBX_TFTP_OACK) {
         const char *bad = check_oack(c, &want, &p.u.oack);
         if (bad) {

@@ -542,9 +542,11 @@ static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
         }
         if (request && t->x.state == XFER_RUNNING && !t->closing) {
             /* the client repeated its request (our OACK or first packet
-             * was lost or late): the running transfer retransmits it; a
-             * second transfer would answer from a second port, which
-             * clients take for a stray packet (atftp aborts) */
+             * was lost or late): the running transfer resends its OACK
+             * at once, or its data on its own timer; a second transfer
+             * would answer from a second port, which clients take for a
+             * stray packet (atftp aborts) */
+            xfer_request_again(&t->x, now);
             return;
         }
         if (request && s->cfg->single_port)

@@ -22,6 +22,10 @@
 #define PARTIAL_ACK_MS 2
 /* Retransmit timeout before any round trip was measured, ms. */
 #define RTO_INITIAL 1000
+/* A receiver that knows the round trip (x->rtt_hint) resends ACK 0 after
+ * four of them, but never sooner than this, ms: the sender may have to
+ * open a cold file before its first block. */
+#define CTL_RTO_MIN 50
 
 static void failf(struct xfer *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -521,6 +525,19 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
 
 /* ---- common ------------------------------------------------------------ */
 
+static void send_ctl(struct xfer *x, uint64_t now)
+{
+    xfer_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
+    x->ctl_t = now;
+    arm(x, now);
+}
+
+/* The control packet still waits for its answer. */
+static bool ctl_pending(const struct xfer *x)
+{
+    return x->ctl_len && (x->ctl_wait || (!x->sending && x->got == 0));
+}
+
 int xfer_begin(struct xfer *x, uint64_t now)
 {
     x->state = XFER_RUNNING;
@@ -540,15 +557,24 @@ int xfer_begin(struct xfer *x, uint64_t now)
             return -ENOMEM;
     }
     x->win_t0 = x->ack_t = now;
+    x->ctl_rto = x->rto;
+    if (x->rtt_hint_set && !x->rto_fixed) {
+        if (x->sending) {
+            rtt_sample(x, x->rtt_hint);
+        } else {
+            uint64_t r = (uint64_t)x->rtt_hint * 4;
+            r = r < CTL_RTO_MIN ? CTL_RTO_MIN : r;
+            x->ctl_rto = r < x->rto ? (uint32_t)r : x->rto;
+        }
+    }
     if (x->ctl_len) {
-        xfer_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
+        send_ctl(x, now);
         x->ctl_wait = x->sending;
-        arm(x, now);
     }
     if (x->sending)
         pump(x, now);
     else
-        arm(x, now);
+        x->deadline = now + (x->ctl_len ? x->ctl_rto : x->rto);
     return 0;
 }
 
@@ -603,11 +629,19 @@ void xfer_timeout(struct xfer *x, uint64_t now)
                  (unsigned long long)(now - x->progress));
         return;
     }
-    backoff(x);
     x->retransmits++;
-    if (x->ctl_len && (x->ctl_wait || (!x->sending && x->got == 0))) {
-        xfer_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
-        arm(x, now);
+    if (ctl_pending(x) && !x->sending) {
+        /* a receiver's timer runs at the full timeout; its ACK 0 may go
+         * sooner (ctl_rto), backing off to the same ceiling */
+        send_ctl(x, now);
+        uint32_t r = x->ctl_rto * 2, cap = x->rto_max * 4;
+        x->ctl_rto = r < cap ? r : cap;
+        x->deadline = now + x->ctl_rto;
+        return;
+    }
+    backoff(x);
+    if (ctl_pending(x)) {
+        send_ctl(x, now);
         return;
     }
     if (x->sending) {
@@ -627,6 +661,16 @@ void xfer_ack_final(struct xfer *x, uint64_t now)
 {
     x->final_acked = true;
     send_ack(x, x->got, now);
+}
+
+void xfer_request_again(struct xfer *x, uint64_t now)
+{
+    if (x->state != XFER_RUNNING || !ctl_pending(x) || now - x->ctl_t < DUP_ACK_GAP)
+        return;
+    x->retransmits++;
+    uint64_t due = x->deadline;
+    send_ctl(x, now);
+    x->deadline = due;   /* the timer's own schedule and backoff stand */
 }
 
 void xfer_pace(struct xfer *x, uint64_t now)

@@ -83,6 +83,12 @@ struct xfer {
      * until ACK 0; receiver: until DATA 1), or ACK 0 of a receiver */
     uint8_t ctl[512];
     size_t ctl_len;
+    /* the round trip of the request and its answer, when the request went
+     * out once (the client knows it): a sender starts its estimate from
+     * it, and a receiver resends a lost ACK 0 after a few round trips
+     * instead of the full timeout */
+    bool rtt_hint_set;
+    uint32_t rtt_hint;        /* ms */
 
     /* state */
     enum xfer_state state;
@@ -92,6 +98,8 @@ struct xfer {
     uint64_t bytes;           /* payload bytes moved (file bytes for octet) */
     uint64_t start, progress; /* clock at begin and at the last progress */
     uint64_t retransmits;     /* packets sent again */
+    uint64_t ctl_t;           /* when ctl was last sent */
+    uint32_t ctl_rto;         /* receiver: ms before ctl goes out again */
 
     /* sender */
     bool ctl_wait;            /* OACK sent, ACK 0 not yet seen */
@@ -135,6 +143,11 @@ void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
 void xfer_flush(struct xfer *x, uint64_t now);
 /* The deadline passed: retransmit with backoff, or give up. */
 void xfer_timeout(struct xfer *x, uint64_t now);
+/* The peer sent its request again: our control packet (OACK, or ACK 0 to
+ * a WRQ without options) has not reached it. Resend it now if the answer
+ * to it is still awaited; at most once per couple of milliseconds, so a
+ * flood of requests is not amplified. */
+void xfer_request_again(struct xfer *x, uint64_t now);
 /* The pause after a burst is over (x->pace_wait): send the next one. */
 void xfer_pace(struct xfer *x, uint64_t now);
 /* The socket is writable again after want_write. */
