@@ -35,6 +35,7 @@ SKIP=${SKIP:-}
 need() { command -v "$1" >/dev/null 2>&1 || { echo "bench-http: $1 not found (scripts/deps.sh bench)" >&2; exit 1; }; }
 need wrk
 need taskset
+[ -x /usr/bin/time ] || { echo "bench-http: /usr/bin/time not found (scripts/deps.sh bench)" >&2; exit 1; }
 [ -x "$IPCBOX" ] || { echo "bench-http: $IPCBOX missing (make build)" >&2; exit 1; }
 [ -x "$TOOLS/http_idle" ] || { echo "bench-http: $TOOLS/http_idle missing (build with tests on)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -105,26 +106,33 @@ ticks() {
     echo "$t"
 }
 
-# rps SERVER_PID URL [wrk args...]: prints "REQ_PER_S SERVER_CPU_US_PER_REQ"
+# rps SERVER_PID URL [wrk args...]: prints "REQ_PER_S SERVER_CPU_US_PER_REQ
+# WRK_CPU_PERCENT"; wrk's own share of its CPU tells whether the load
+# generator, not the server, was the limit
 rps() {
     local spid=$1 url=$2; shift 2
     local t0 t1 out
     t0=$(ticks "$spid")
-    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" "$@" "$url" 2>&1)
+    out=$(taskset -c 1 /usr/bin/time -f "wrktime %e %U %S" wrk -t1 -c"$CONNS" -d"${DUR}s" "$@" "$url" 2>&1)
     t1=$(ticks "$spid")
     echo "$out" | awk -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
         /requests in/ {n = $1} /Requests\/sec/ {r = $2}
-        END {if (n > 0) printf "%d %.1f", r, dt / hz * 1e6 / n}'
+        /^wrktime/ {w = $2 > 0 ? 100 * ($3 + $4) / $2 : 0}
+        END {if (n > 0) printf "%d %.1f %.0f", r, dt / hz * 1e6 / n, w}'
 }
 
-# keep NAME KEY "RPS CPU": the best req/s, and the least server CPU per
-# request, of the runs so far (interference only lowers the one and raises
-# the other)
+# keep NAME KEY "RPS CPU WRK" [WRKKEY]: the best req/s (and wrk's CPU share
+# in that run), and the least server CPU per request, of the runs so far
+# (interference only lowers the one and raises the other)
 keep() {
     local -n rate=$1 cpu=$2
-    local r=${3% *} c=${3#* }
+    local r c w
+    read -r r c w <<<"$3"
     [ -n "$r" ] || return 0
-    if [ -z "${rate[$4]:-}" ] || [ "$r" -gt "${rate[$4]}" ]; then rate[$4]=$r; fi
+    if [ -z "${rate[$4]:-}" ] || [ "$r" -gt "${rate[$4]}" ]; then
+        rate[$4]=$r
+        if [ -n "${5:-}" ]; then local -n wrk=$5; wrk[$4]=$w; fi
+    fi
     if [ -z "${cpu[$4]:-}" ] || awk -v a="$c" -v b="${cpu[$4]}" 'BEGIN {exit !(a < b)}'; then
         cpu[$4]=$c
     fi
@@ -165,6 +173,7 @@ ratio() {   # ratio A B -> "1.23x" (or "-")
         echo "-"
     fi
 }
+pc() { [ -n "$1" ] && echo "$1%" || echo "-"; }
 mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}' || echo "-"; }
 
 skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -248,7 +257,7 @@ start() {
     esac
 }
 
-declare -A KA CL BIG RSS PORTOF PIDOF KAC CLC BIGC MKAC MCLC MBIGC
+declare -A KA CL BIG RSS PORTOF PIDOF KAC CLC BIGC KAW CLW MKAC MCLC MBIGC
 # nginxd: the same nginx with `listen ... deferred` (TCP_DEFER_ACCEPT, which
 # ipcbox httpd uses); ratios are taken to the faster of the two nginx
 SERVERS="ipcbox nginx nginxd lighttpd h2o busybox python canned"
@@ -267,9 +276,9 @@ for r in $(seq 1 "$ROUNDS"); do
     for s in $up; do
         echo "bench-http: round $r: $s" >&2
         u="http://127.0.0.1:${PORTOF[$s]}"
-        keep KA KAC "$(rps "${PIDOF[$s]}" "$u/1k.html")" "$s"
+        keep KA KAC "$(rps "${PIDOF[$s]}" "$u/1k.html")" "$s" KAW
         [ "$s" = canned ] && continue   # canned ignores Connection: close and paths
-        keep CL CLC "$(rps "${PIDOF[$s]}" "$u/1k.html" -H "Connection: close")" "$s"
+        keep CL CLC "$(rps "${PIDOF[$s]}" "$u/1k.html" -H "Connection: close")" "$s" CLW
         keep BIG BIGC "$(CONNS=10 rps "${PIDOF[$s]}" "$u/1m.bin")" "$s"
     done
 done
@@ -294,8 +303,8 @@ for k in KA CL; do
     [ "${a[ref]}" = 0 ] && a[ref]=""
     unset -n a
 done
-echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns | server CPU µs/req: keep-alive / close / 1 MiB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns | server CPU µs/req: keep-alive / close / 1 MiB | wrk's CPU: keep-alive / close |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for s in $SERVERS; do
     skip "$s" && continue
     rss=${RSS[$s]:-}
@@ -308,7 +317,7 @@ for s in $SERVERS; do
         ipcbox) name="**ipcbox httpd**" ;;
         nginxd) name="nginx, listen deferred" ;;
     esac
-    echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[ref]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[ref]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss | ${KAC[$s]:--} / ${CLC[$s]:--} / ${BIGC[$s]:--} |"
+    echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[ref]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[ref]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss | ${KAC[$s]:--} / ${CLC[$s]:--} / ${BIGC[$s]:--} | $(pc "${KAW[$s]:-}") / $(pc "${CLW[$s]:-}") |"
 done
 
 # ---- ipcbox under each server model ------------------------------------------------------
