@@ -181,7 +181,7 @@ static void test_burst_learned_from_small_receiver(void **state)
         if (got || acks)
             continue;   /* let each side take what the other just sent */
         if (t.x.pace_wait) {
-            now += 1;   /* the pause: the receiver has drained */
+            now += XFER_PACE_US;   /* the pause: the receiver has drained */
             xfer_pace(&t.x, now);
         } else {
             now = t.x.deadline;   /* nothing in flight answered: the timer */
@@ -262,8 +262,8 @@ static unsigned peer_count(int fd, uint16_t op)
 }
 
 /* A receiver (the client of a get) that sent ACK 0 to the server's OACK.
- * Run its timer alone in test time from 0 to until; return the times at
- * which ACK 0 reached the peer (at most 16). */
+ * Run its timer alone in test time (µs) from 0 to until; return the times
+ * at which ACK 0 reached the peer (at most 16). */
 static unsigned ack0_schedule(bool hint, uint32_t hint_ms, uint64_t until, uint64_t *at)
 {
     struct setup t;
@@ -296,20 +296,20 @@ static void test_receiver_ack0_follows_request_rtt(void **state)
 {
     (void)state;
     uint64_t at[16];
-    unsigned n = ack0_schedule(true, 0, 999, at);
+    unsigned n = ack0_schedule(true, 30, 999999, at);
     assert_true(n >= 4);
     assert_int_equal(at[0], 0);
-    assert_int_equal(at[1], 50);
+    assert_int_equal(at[1], 50000);
     for (unsigned i = 2; i < n; i++)   /* exponential backoff, no storm */
         assert_int_equal(at[i] - at[i - 1], 2 * (at[i - 1] - at[i - 2]));
     /* a slow path: four round trips */
-    n = ack0_schedule(true, 40, 999, at);
+    n = ack0_schedule(true, 40000, 999999, at);
     assert_true(n >= 2);
-    assert_int_equal(at[1], 160);
+    assert_int_equal(at[1], 160000);
     /* unknown round trip (the request went out twice): the full timeout */
-    n = ack0_schedule(false, 0, 1999, at);
+    n = ack0_schedule(false, 0, 1999999, at);
     assert_int_equal(n, 2);
-    assert_int_equal(at[1], 1000);
+    assert_int_equal(at[1], 1000000);
 }
 
 /* A sender (the client of a put) starts its estimate from the request's
@@ -325,16 +325,16 @@ static void test_sender_seeded_by_request_rtt(void **state)
         struct setup t;
         setup_sender(&t, data, sizeof data, 1 << 20, 1468, 16);
         t.x.rtt_hint_set = hint;
-        t.x.rtt_hint = 0;
+        t.x.rtt_hint = 40;   /* µs: loopback */
         assert_int_equal(xfer_begin(&t.x, 0), 0);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);   /* "lost" */
         uint64_t resent_at = t.x.deadline;
         xfer_timeout(&t.x, resent_at);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);
         if (hint)
-            assert_true(resent_at <= 10);
+            assert_true(resent_at <= 1000);   /* the floor, under 1 ms */
         else
-            assert_int_equal(resent_at, 1000);
+            assert_int_equal(resent_at, 1000000);
         setup_free(&t);
     }
 }
@@ -356,23 +356,23 @@ static void test_request_again_resends_oack(void **state)
         t.x.ctl_len = (size_t)n;
         if (!sending)
             assert_int_equal(ftruncate(t.mfd, 0), 0);
-        assert_int_equal(xfer_begin(&t.x, 100), 0);
+        assert_int_equal(xfer_begin(&t.x, 100000), 0);
         uint64_t due = t.x.deadline;
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
-        xfer_request_again(&t.x, 110);
+        xfer_request_again(&t.x, 110000);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
         assert_int_equal(t.x.deadline, due);   /* the timer's schedule stands */
-        xfer_request_again(&t.x, 111);         /* a flood is not amplified */
+        xfer_request_again(&t.x, 110100);      /* a flood is not amplified */
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
         /* the peer answers: ACK 0 (to a sender) or DATA 1 (to a receiver) */
         uint8_t pkt[516], block[512] = {7};   /* a full block: not the last */
         size_t len = sending ? (size_t)ibx_tftp_build_ack(pkt, sizeof pkt, 0)
                              : (size_t)ibx_tftp_build_data(pkt, sizeof pkt, 1, block, sizeof block);
         assert_true(len > 0);
-        xfer_input(&t.x, pkt, len, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 120);
-        xfer_flush(&t.x, 120);
+        xfer_input(&t.x, pkt, len, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 120000);
+        xfer_flush(&t.x, 120000);
         assert_int_equal(t.x.state, XFER_RUNNING);
-        xfer_request_again(&t.x, 130);
+        xfer_request_again(&t.x, 130000);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
         setup_free(&t);
     }

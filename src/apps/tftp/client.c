@@ -38,13 +38,6 @@ struct client {
     size_t rx_slot;
 };
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void usage(void)
 {
     printf("usage: ipcbox tftp [options] HOST[:PORT] get|put FILE [LOCAL]\n\n"
@@ -139,12 +132,8 @@ static int recv_batch(struct client *c, struct mmsghdr *m,
  * round trip. A client is one transfer, so the spin costs nobody else. */
 #define SPIN_US 200
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+/* First retransmission of the request without --timeout, µs. */
+#define REQ_RTO_INITIAL 250000
 
 /* Data phase: poll until the engine is done or failed. */
 static int run_xfer(struct client *c, struct xfer *x)
@@ -153,39 +142,43 @@ static int run_xfer(struct client *c, struct xfer *x)
     struct sockaddr_storage from[XFER_BATCH];
     struct iovec iov[XFER_BATCH];
     while (x->state == XFER_RUNNING) {
-        uint64_t now = now_ms();
+        uint64_t now = xfer_clock();
         if (now >= x->deadline) {
             xfer_timeout(x, now);
             continue;
         }
         int n = -1;
-        uint64_t pace_at = x->pace_wait ? now_us() + XFER_PACE_US : 0;
-        for (uint64_t end = now_us() + SPIN_US; !x->want_write && n <= 0 && now_us() < end;) {
-            if (pace_at && now_us() >= pace_at) {
-                xfer_pace(x, now_ms());   /* the next burst of the window */
-                pace_at = x->pace_wait ? now_us() + XFER_PACE_US : 0;
-                end = now_us() + SPIN_US;
+        uint64_t pace_at = x->pace_wait ? now + XFER_PACE_US : 0;
+        for (uint64_t end = now + SPIN_US; !x->want_write && n <= 0 && now < end &&
+                                           now < x->deadline; now = xfer_clock()) {
+            if (pace_at && now >= pace_at) {
+                xfer_pace(x, now);   /* the next burst of the window */
+                pace_at = x->pace_wait ? now + XFER_PACE_US : 0;
+                end = now + SPIN_US;
             }
             n = recv_batch(c, m, from, iov);
         }
         if (n <= 0 && pace_at) {
             /* a burst is due: do not sleep past it */
-            while (now_us() < pace_at)
+            while (xfer_clock() < pace_at)
                 ;
-            xfer_pace(x, now_ms());
+            xfer_pace(x, xfer_clock());
             continue;
         }
-        if (n <= 0) {
+        if (n <= 0 && now < x->deadline) {
+            /* sleep until a packet or the deadline, to the microsecond */
+            uint64_t wait = x->deadline - now;
+            struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000};
             struct pollfd p = {c->sock, (short)(POLLIN | (x->want_write ? POLLOUT : 0)), 0};
-            int r = poll(&p, 1, (int)(x->deadline - now));
+            int r = ppoll(&p, 1, &ts, NULL);
             if (r < 0 && errno != EINTR)
                 return -errno;
             if (p.revents & POLLOUT)
-                xfer_writable(x, now_ms());
+                xfer_writable(x, xfer_clock());
             if (p.revents & (POLLIN | POLLERR))
                 n = recv_batch(c, m, from, iov);
         }
-        now = now_ms();
+        now = xfer_clock();
         for (int i = 0; i < n && x->state == XFER_RUNNING; i++) {
             if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
                 continue;
@@ -216,8 +209,12 @@ again:
     }
     if (!with_opts)
         want.have = 0;
-    uint64_t start = now_ms(), sent_at = start;
-    uint32_t rto = rto_max;
+    uint64_t start = xfer_clock(), sent_at = start;   /* µs */
+    /* A request is tiny and a repeat is harmless (a server that starts a
+     * second transfer for it gets ERROR 5 from us), so the first repeat
+     * comes after REQ_RTO_INITIAL, not after the full timeout: a lost
+     * request or OACK then costs a quarter second rather than one. */
+    uint64_t rto = c->timeout ? rto_max * 1000ull : REQ_RTO_INITIAL;
     bool resent = false;
     struct xfer x = {.sock = c->sock, .file = c->lf.fd, .sending = c->put,
                      .mode = c->mode, .blksize = IBX_TFTP_BLKSIZE_DEFAULT,
@@ -229,8 +226,8 @@ again:
     ssize_t n;
     xfer_send_to(c->sock, req, (size_t)rl, (struct sockaddr *)&c->server.ss, c->server.len);
     for (;;) {
-        uint64_t now = now_ms();
-        if (now - start >= giveup) {
+        uint64_t now = xfer_clock();
+        if (now - start >= giveup * 1000ull) {
             ibx_err(&c->log, "tftp: no answer from the server");
             return -ETIMEDOUT;
         }
@@ -239,11 +236,11 @@ again:
                          c->server.len);
             sent_at = now;
             resent = true;
-            rto = rto * 2 < 8000 ? rto * 2 : 8000;
+            rto = rto * 2 < 8000000 ? rto * 2 : 8000000;
         }
         struct pollfd pf = {c->sock, POLLIN, 0};
         uint64_t wait = sent_at + rto - now;
-        if (poll(&pf, 1, (int)wait + 1) <= 0)
+        if (poll(&pf, 1, (int)(wait / 1000) + 1) <= 0)
             continue;
         flen = sizeof from;
         n = recvfrom(c->sock, pkt, sizeof pkt, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
@@ -272,7 +269,7 @@ again:
     x.peer.len = flen;
     if (!resent) {   /* Karn: a request sent twice times nothing */
         x.rtt_hint_set = true;
-        x.rtt_hint = (uint32_t)(now_ms() - start);
+        x.rtt_hint = (uint32_t)(xfer_clock() - start);
     }
     if (p.op == IBX_TFTP_OACK) {
         const char *bad = check_oack(c, &want, &p.u.oack);
@@ -301,17 +298,17 @@ again:
     }
     c->rx_slot = x.blksize + IBX_TFTP_HDR + 1;
     c->rx = malloc(XFER_BATCH * c->rx_slot);
-    if (!c->rx || xfer_begin(&x, now_ms()) < 0) {
+    if (!c->rx || xfer_begin(&x, xfer_clock()) < 0) {
         xfer_release(&x);
         return -ENOMEM;
     }
     if (p.op == IBX_TFTP_DATA)
-        xfer_input(&x, pkt, (size_t)n, (struct sockaddr *)&from, flen, now_ms());
-    xfer_flush(&x, now_ms());
+        xfer_input(&x, pkt, (size_t)n, (struct sockaddr *)&from, flen, xfer_clock());
+    xfer_flush(&x, xfer_clock());
     int r = run_xfer(c, &x);
-    uint64_t ms = now_ms() - start;
+    uint64_t us = xfer_clock() - start;
     if (!r && x.state == XFER_DONE) {
-        double secs = ms ? (double)ms / 1000 : 0.001;
+        double secs = us ? (double)us / 1e6 : 1e-6;
         ibx_info(&c->log, "tftp: %s %s: %llu bytes in %.3f s (%.1f MB/s), blksize %u, "
                  "windowsize %u, %llu retransmitted",
                  c->put ? "put" : "get", c->remote, (unsigned long long)x.bytes, secs,

@@ -119,8 +119,8 @@ static void log_transfer(struct transfer *t)
         return;
     t->logged = true;
     const struct xfer *x = &t->x;
-    uint64_t ms = ibx_loop_now(t->srv->loop) - x->start;
-    double secs = ms ? (double)ms / 1000 : 0.0005;
+    uint64_t us = xfer_clock() - x->start;
+    double secs = us ? (double)us / 1e6 : 1e-6;
     bool ok = x->state == XFER_DONE;
     ibx_log_write(t->srv->log, ok ? IBX_LOG_INFO : IBX_LOG_WARN,
                   "tftpd: %s %s file=\"%s\" mode=%s bytes=%llu blksize=%u "
@@ -181,9 +181,8 @@ static void commit_done(ibx_loop *loop, struct ibx_job *j)
         transfer_close(t);
         return;
     }
-    ibx_loop_update_now(loop);
     log_transfer(t);   /* first, so the line exists once the peer knows */
-    xfer_ack_final(x, ibx_loop_now(loop));
+    xfer_ack_final(x, xfer_clock());
     /* stay a little to re-ACK a repeated last block (lost final ACK) */
     t->dally = true;
     uint32_t d = x->rto_max * 2 < DALLY_MAX_MS ? x->rto_max * 2 : DALLY_MAX_MS;
@@ -195,11 +194,12 @@ static void transfer_sync(struct transfer *t)
 {
     struct tftpd *s = t->srv;
     struct xfer *x = &t->x;
-    uint64_t now = ibx_loop_now(s->loop);
     if (t->closing)
         return;
     if (x->state == XFER_RUNNING) {
-        uint64_t wait = x->deadline > now ? x->deadline - now : 0;
+        /* the engine counts microseconds, the loop's timers milliseconds */
+        uint64_t now = xfer_clock();
+        uint64_t wait = x->deadline > now ? (x->deadline - now + 999) / 1000 : 0;
         if ((x->want_write && s->cfg->single_port) || x->pace_wait)
             wait = wait > 1 ? 1 : wait;   /* shared socket: poll it by timer;
                                              or the next burst of a window */
@@ -227,7 +227,8 @@ static void transfer_sync(struct transfer *t)
 static void on_transfer_timer(ibx_loop *loop, ibx_timer *tm)
 {
     struct transfer *t = tm->data;
-    uint64_t now = ibx_loop_now(loop);
+    uint64_t now = xfer_clock();
+    (void)loop;
     if (t->dally) {
         transfer_close(t);
         return;
@@ -250,13 +251,6 @@ static void transfer_feed(struct transfer *t, const uint8_t *pkt, size_t len,
     transfer_sync(t);
 }
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Busy-poll for the peer's next packet instead of sleeping: where waking
  * an idle CPU costs hundreds of microseconds (virtual machines), lock-step
  * TFTP pays it on every round trip. Only while this is the only transfer,
@@ -269,17 +263,20 @@ static bool should_spin(const struct transfer *t)
     /* a paced burst is due within microseconds, whatever the round trip */
     return t->srv->cfg->busy_poll && t->srv->ntransfers == 1 &&
            x->state == XFER_RUNNING && !x->want_write &&
-           (x->srtt8 < 8 || x->pace_wait) && !t->closing;
+           (x->srtt8 < 8 * 1000 || x->pace_wait) && !t->closing;
 }
 
-/* Spin up to SPIN_US for the socket to become readable (returns 1), or
- * until pace_at, when a paced burst is due (returns 2; 0 = neither). */
-static int spin_wait(int fd, uint64_t pace_at)
+/* Spin up to SPIN_US for the socket to become readable (returns 1),
+ * until pace_at, when a paced burst is due (returns 2), or until the
+ * engine's deadline (returns 3); 0 = none of them. */
+static int spin_wait(int fd, uint64_t pace_at, uint64_t deadline)
 {
     struct pollfd p = {fd, POLLIN, 0};
-    for (uint64_t t = mono_us(), end = t + SPIN_US; t < end; t = mono_us()) {
+    for (uint64_t t = xfer_clock(), end = t + SPIN_US; t < end; t = xfer_clock()) {
         if (pace_at && t >= pace_at)
             return 2;
+        if (t >= deadline)
+            return 3;
         if (poll(&p, 1, 0) > 0)
             return 1;
     }
@@ -293,7 +290,8 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     struct mmsghdr m[XFER_BATCH];
     struct sockaddr_storage from[XFER_BATCH];
     struct iovec iov[XFER_BATCH];
-    uint64_t now = ibx_loop_now(loop), budget = mono_us() + SPIN_BUDGET_US;
+    uint64_t now = xfer_clock(), budget = now + SPIN_BUDGET_US;
+    (void)loop;
     if (events & EPOLLOUT)
         xfer_writable(&t->x, now);
     uint64_t pace_at = 0;
@@ -315,16 +313,20 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (!t->x.pace_wait)
             pace_at = 0;
         else if (!pace_at)
-            pace_at = mono_us() + XFER_PACE_US;
-        int w = should_spin(t) && mono_us() <= budget ? spin_wait(t->x.sock, pace_at) : 0;
+            pace_at = xfer_clock() + XFER_PACE_US;
+        int w = should_spin(t) && xfer_clock() <= budget
+                    ? spin_wait(t->x.sock, pace_at, t->x.deadline) : 0;
         if (!w)
             break;   /* a paced burst then waits for the timer (transfer_sync) */
-        ibx_loop_update_now(loop);
-        now = ibx_loop_now(loop);
+        now = xfer_clock();
         events = EPOLLIN;
         if (w == 2) {
             pace_at = 0;
             xfer_pace(&t->x, now);
+        } else if (w == 3) {
+            xfer_timeout(&t->x, now);   /* a loss, found to the microsecond */
+            if (t->x.state != XFER_RUNNING)
+                break;
         }
     }
     transfer_sync(t);
@@ -575,7 +577,7 @@ static void on_listener(ibx_loop *loop, ibx_io *io, uint32_t events)
         int n = rx_batch(s, s->lfd, m, from, iov);
         if (n <= 0)
             break;
-        uint64_t now = ibx_loop_now(loop);
+        uint64_t now = xfer_clock();
         for (int i = 0; i < n && s->lfd >= 0; i++) {
             if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
                 continue;

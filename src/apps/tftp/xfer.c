@@ -8,24 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Smallest adaptive retransmit timeout, ms. Loopback round trips are far
- * below a millisecond; this keeps a loss from stalling a fast transfer
- * while a spurious retransmission costs only duplicate packets. */
-#define RTO_FLOOR 2
-/* Least time between two ACKs sent in answer to duplicate DATA, ms. */
-#define DUP_ACK_GAP 2
+/* Smallest adaptive retransmit timeout, µs. Loopback round trips are tens
+ * of microseconds; this keeps a loss from stalling a fast transfer (at 1%
+ * loss a window's last packet or its ACK goes missing every 50 windows or
+ * so, and each costs this much) while a spurious retransmission costs
+ * only duplicate packets. */
+#define RTO_FLOOR 500
+/* Least time between two ACKs sent in answer to duplicate DATA, µs. */
+#define DUP_ACK_GAP 500
 /* A receiver holding blocks it has not acknowledged yet (the rest of the
- * window was lost) acknowledges them after this quiet time, ms: the ACK
- * is new information, so it cannot feed a Sorcerer's Apprentice. */
-#define PARTIAL_ACK_MS 2
-/* Retransmit timeout before any round trip was measured, ms. */
-#define RTO_INITIAL 1000
+ * window was lost) acknowledges them after this quiet time, µs: the ACK
+ * is new information, so it cannot feed a Sorcerer's Apprentice. Longer
+ * than the pause between paced bursts on a timer (1 ms, tftpd in
+ * `serve`), which a receiver cannot tell from a loss; the sender's own
+ * timer (RTO_FLOOR) usually repairs a lost tail first. */
+#define PARTIAL_ACK 2000
+/* Retransmit timeout before any round trip was measured, µs. */
+#define RTO_INITIAL 1000000
 /* A receiver that knows the round trip (x->rtt_hint) resends ACK 0 after
- * four of them, but never sooner than this, ms: the sender may have to
+ * four of them, but never sooner than this, µs: the sender may have to
  * open a cold file before its first block. */
-#define CTL_RTO_MIN 50
+#define CTL_RTO_MIN 50000
+
+/* The configured timeout ceiling (ms) in µs. */
+static uint32_t rto_ceiling(const struct xfer *x)
+{
+    uint64_t us = (uint64_t)x->rto_max * 1000;
+    return us < UINT32_MAX / 4 ? (uint32_t)us : UINT32_MAX / 4;
+}
+
+uint64_t xfer_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void failf(struct xfer *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -117,11 +137,11 @@ void xfer_sock_buffers(int sock, int bytes)
 static void arm(struct xfer *x, uint64_t now) { x->deadline = now + x->rto; }
 
 /* Fold a round-trip sample into the estimate (RFC 6298 arithmetic). */
-static void rtt_sample(struct xfer *x, uint64_t ms)
+static void rtt_sample(struct xfer *x, uint64_t us)
 {
     if (x->rto_fixed || !x->sending)
         return;   /* a receiver re-ACKs only after the full timeout */
-    uint32_t m = ms > 60000 ? 60000 : (uint32_t)ms;
+    uint32_t m = us > 60000000 ? 60000000 : (uint32_t)us;
     if (!x->srtt8) {
         x->srtt8 = m * 8;
         x->rttvar4 = m * 2;
@@ -136,7 +156,7 @@ static void rtt_sample(struct xfer *x, uint64_t ms)
     uint32_t rto = (x->srtt8 >> 3) + x->rttvar4;
     if (rto < RTO_FLOOR)
         rto = RTO_FLOOR;
-    x->rto = x->rto_base = rto < x->rto_max ? rto : x->rto_max;
+    x->rto = x->rto_base = rto < rto_ceiling(x) ? rto : rto_ceiling(x);
 }
 
 /* Double the timeout after a loss, up to four times the ceiling: a
@@ -144,7 +164,7 @@ static void rtt_sample(struct xfer *x, uint64_t ms)
  * answering our retransmissions speak first. A new sample resets it. */
 static void backoff(struct xfer *x)
 {
-    uint32_t r = x->rto * 2, cap = x->rto_max * 4;
+    uint32_t r = x->rto * 2, cap = rto_ceiling(x) * 4;
     x->rto = r < cap ? r : cap;
 }
 
@@ -377,7 +397,7 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
         rtt_sample(x, now - x->win_t0);
     else   /* progress ends the backoff, even before any sample */
         x->rto = x->rto_base ? x->rto_base
-                             : x->rto_max < RTO_INITIAL ? x->rto_max : RTO_INITIAL;
+                             : rto_ceiling(x) < RTO_INITIAL ? rto_ceiling(x) : RTO_INITIAL;
     learn_burst(x, idx);
     x->acked = idx;
     x->progress = now;
@@ -510,7 +530,7 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
             send_ack(x, x->got, now);
     } else if (idx <= x->got) {
         /* a retransmission: our ACK was lost or is late. Answer at most
-         * one duplicate per DUP_ACK_GAP ms: a sender that answers every
+         * one duplicate per DUP_ACK_GAP µs: a sender that answers every
          * duplicate ACK (Sorcerer's Apprentice) cannot start a storm. */
         if (now - x->ack_t >= DUP_ACK_GAP)
             send_ack(x, x->got, now);
@@ -520,7 +540,7 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
     }
     arm(x, now);
     if (x->got > x->ack_sent && x->window > 1)
-        x->deadline = now + PARTIAL_ACK_MS;
+        x->deadline = now + PARTIAL_ACK;
 }
 
 /* ---- common ------------------------------------------------------------ */
@@ -545,8 +565,8 @@ int xfer_begin(struct xfer *x, uint64_t now)
     /* A sender adapts its timeout to the measured round trip; a receiver
      * waits the full timeout before it repeats an ACK, since the sender's
      * own timer repairs losses and early ACKs feed careless senders. */
-    x->rto = x->rto_fixed || !x->sending || x->rto_max < RTO_INITIAL ? x->rto_max
-                                                                     : RTO_INITIAL;
+    x->rto = x->rto_fixed || !x->sending || rto_ceiling(x) < RTO_INITIAL ? rto_ceiling(x)
+                                                                         : RTO_INITIAL;
     x->acked = x->got = x->ack_sent = 0;
     x->next = 1;
     x->high = 0;
@@ -618,15 +638,21 @@ void xfer_timeout(struct xfer *x, uint64_t now)
 {
     if (x->state != XFER_RUNNING)
         return;
+    if (x->sending && x->pace_wait) {
+        /* the window is still going out, burst by burst: nothing is late
+         * yet, the owner's pause simply ended after the deadline */
+        xfer_pace(x, now);
+        return;
+    }
     if (!x->sending && x->got > x->ack_sent) {
         send_ack(x, x->got, now);   /* the tail of the window went missing */
         arm(x, now);
         return;
     }
-    if (now - x->progress >= x->giveup) {
+    if (now - x->progress >= (uint64_t)x->giveup * 1000) {
         xfer_abort(x, IBX_TFTP_EUNDEF, "timed out");
         snprintf(x->why, sizeof x->why, "timed out after %llu ms without progress",
-                 (unsigned long long)(now - x->progress));
+                 (unsigned long long)(now - x->progress) / 1000);
         return;
     }
     x->retransmits++;
@@ -634,7 +660,7 @@ void xfer_timeout(struct xfer *x, uint64_t now)
         /* a receiver's timer runs at the full timeout; its ACK 0 may go
          * sooner (ctl_rto), backing off to the same ceiling */
         send_ctl(x, now);
-        uint32_t r = x->ctl_rto * 2, cap = x->rto_max * 4;
+        uint32_t r = x->ctl_rto * 2, cap = rto_ceiling(x) * 4;
         x->ctl_rto = r < cap ? r : cap;
         x->deadline = now + x->ctl_rto;
         return;

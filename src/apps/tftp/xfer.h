@@ -5,7 +5,9 @@
  *
  * The engine does no waiting: the owner feeds it packets, calls it when
  * x->deadline has passed and when the socket becomes writable again, and
- * looks at x->state. Times are milliseconds on the owner's clock.
+ * looks at x->state. Times are microseconds of CLOCK_MONOTONIC
+ * (xfer_clock()), so a loss on a fast path costs a fraction of a
+ * millisecond; the configured rto_max and giveup are milliseconds.
  *
  * Rules that keep it safe:
  *  - An ACK that advances starts the next window right after the
@@ -17,7 +19,7 @@
  *    acknowledged, so duplicates our own restart caused can never trigger
  *    another one (no Sorcerer's Apprentice), and with a window of 1 never.
  *  - A receiver acknowledges a gap once, and duplicates at most once per
- *    couple of milliseconds, so a lost ACK is repaired without feeding a
+ *    half millisecond, so a lost ACK is repaired without feeding a
  *    sender that answers every ACK; it repeats an ACK on its own only
  *    after the full timeout.
  *  - Packets from another address or port get ERROR 5 and change nothing.
@@ -88,7 +90,7 @@ struct xfer {
      * it, and a receiver resends a lost ACK 0 after a few round trips
      * instead of the full timeout */
     bool rtt_hint_set;
-    uint32_t rtt_hint;        /* ms */
+    uint32_t rtt_hint;        /* µs */
 
     /* state */
     enum xfer_state state;
@@ -99,7 +101,7 @@ struct xfer {
     uint64_t start, progress; /* clock at begin and at the last progress */
     uint64_t retransmits;     /* packets sent again */
     uint64_t ctl_t;           /* when ctl was last sent */
-    uint32_t ctl_rto;         /* receiver: ms before ctl goes out again */
+    uint32_t ctl_rto;         /* receiver: µs before ctl goes out again */
 
     /* sender */
     bool ctl_wait;            /* OACK sent, ACK 0 not yet seen */
@@ -126,7 +128,7 @@ struct xfer {
     struct ibx_netascii na;
     struct iovec pend[XFER_BATCH];  /* in-order payloads not yet written */
     unsigned npend;
-    /* round-trip estimate (ms, scaled by 8 like TCP) */
+    /* round-trip estimate (µs, scaled by 8 like TCP) */
     uint32_t srtt8, rttvar4, rto;
     uint32_t rto_base;        /* rto from the estimate, before backoff (0 = none) */
 };
@@ -145,7 +147,7 @@ void xfer_flush(struct xfer *x, uint64_t now);
 void xfer_timeout(struct xfer *x, uint64_t now);
 /* The peer sent its request again: our control packet (OACK, or ACK 0 to
  * a WRQ without options) has not reached it. Resend it now if the answer
- * to it is still awaited; at most once per couple of milliseconds, so a
+ * to it is still awaited; at most once per half millisecond, so a
  * flood of requests is not amplified. */
 void xfer_request_again(struct xfer *x, uint64_t now);
 /* The pause after a burst is over (x->pace_wait): send the next one. */
@@ -159,6 +161,8 @@ void xfer_abort(struct xfer *x, uint16_t code, const char *msg);
 /* Free what xfer_begin() allocated (not the socket or file). */
 void xfer_release(struct xfer *x);
 
+/* The engine's clock: CLOCK_MONOTONIC in microseconds. */
+uint64_t xfer_clock(void);
 /* Send one small packet to addr, ignoring a full socket (the peer will
  * retransmit). */
 void xfer_send_to(int sock, const void *pkt, size_t len,
