@@ -9,40 +9,13 @@
 # Meanwhile a download from the same server must complete. A SIGTERM
 # during a blocked commit waits for it: the file ends up complete.
 . "$(dirname "$0")/tftp_common.inc"
+. "$(dirname "$0")/frozen_fs.inc"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (loop mount and fsfreeze)"
-for c in mkfs.ext4 fsfreeze mount umount mountpoint python3; do
-    command -v $c >/dev/null || skip "needs $c"
-done
-
+command -v python3 >/dev/null || fs_skip "needs python3"
 ROOT=$WORK/root
-MNT=$ROOT/frz
-mkdir -p "$MNT" "$WORK/out"
+mkdir -p "$ROOT" "$WORK/out"
 head -c 300001 /dev/urandom >"$ROOT/other.bin"
-FROZEN=0
-thaw() {
-    if [ $FROZEN = 1 ]; then fsfreeze -u "$MNT" 2>/dev/null; FROZEN=0; fi
-}
-stall_cleanup() {
-    thaw
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    mountpoint -q "$MNT" && { umount "$MNT" 2>/dev/null || umount -l "$MNT"; }
-    cleanup
-}
-trap stall_cleanup EXIT
-trap 'exit 1' INT TERM HUP   # so that the EXIT trap thaws
-truncate -s 32M "$WORK/fs.img"
-mkfs.ext4 -q -F "$WORK/fs.img" >/dev/null 2>&1 || skip "mkfs.ext4 failed"
-mount -o loop "$WORK/fs.img" "$MNT" 2>/dev/null || skip "cannot loop-mount a file system here"
-freeze() {
-    # only ever our own small file system, never the one holding $WORK
-    mountpoint -q "$MNT" || { echo "$MNT is not a mount point: refusing to freeze"; exit 1; }
-    sync
-    fsfreeze -f "$MNT" || exit 1
-    FROZEN=1
-}
+frozen_fs_mount "$ROOT/frz" "$WORK/fs.img" 32M
 
 # The scripted uploader: WRQ frz/NAME, 64 full blocks of 512 bytes, then
 # "ready" on stdout; on a line from stdin the empty final block, then it

@@ -9,38 +9,11 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/xfer_common.inc"
 
-[ "$(id -u)" = 0 ] || skip "needs root (loop mount and fsfreeze)"
-for c in mkfs.ext4 fsfreeze mount umount mountpoint; do
-    command -v $c >/dev/null || skip "needs $c"
-done
+. "$(dirname "$0")/frozen_fs.inc"
 PEER="$TOOLS/xferpeer"
 [ -x "$PEER" ] || fail "missing $PEER"
-
-mkdir -p "$T/root/frz" "$T/src"
-MNT="$T/root/frz"
-FROZEN=0
-thaw() {
-    if [ $FROZEN = 1 ]; then fsfreeze -u "$MNT" 2>/dev/null; FROZEN=0; fi
-}
-stall_cleanup() {
-    thaw
-    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    mountpoint -q "$MNT" && { umount "$MNT" 2>/dev/null || umount -l "$MNT"; }
-    cleanup
-}
-trap stall_cleanup EXIT
-trap 'exit 1' INT TERM HUP   # so that the EXIT trap thaws
-truncate -s 64M "$T/fs.img"
-mkfs.ext4 -q -F "$T/fs.img" >/dev/null 2>&1 || skip "mkfs.ext4 failed"
-mount -o loop "$T/fs.img" "$MNT" 2>/dev/null || skip "cannot loop-mount a file system here"
-freeze() {
-    # only ever our own small file system, never the one holding $T
-    mountpoint -q "$MNT" || fail "$MNT is not a mount point: refusing to freeze"
-    sync
-    fsfreeze -f "$MNT" || fail "fsfreeze -f"
-    FROZEN=1
-}
+mkdir -p "$T/src"
+frozen_fs_mount "$T/root/frz" "$T/fs.img" 64M
 
 mkrand "$T/src/a.bin" 3000000
 mkrand "$T/src/b.bin" 2000000
