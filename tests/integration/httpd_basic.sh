@@ -260,6 +260,32 @@ PY
 else
     echo "note: ss not found; deferred-accept check left out"
 fi
+
+# A Connection: close response leaves with its FIN in the same segment
+# (the client takes one packet, not two): the client's socket counts the
+# segments it received, SYN-ACK, the ACK of the request and data+FIN,
+# where a separate FIN makes it four (tcpi_segs_in, Linux >= 4.2).
+a=$(python3 - "$ADDR" <<'PY'
+import socket, struct, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+worst = 0
+for _ in range(5):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    time.sleep(0.05)    # let everything the server sends arrive
+    out = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        out += c
+    ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    worst = max(worst, struct.unpack_from("I", ti, 140)[0])
+    s.close()
+print("ok" if out.endswith(b"hello world\n") and worst <= 3 else "segments in: %d" % worst)
+PY
+)
+check "a close response carries its FIN (3 segments in, not 4)" "$a" "ok"
 stop_httpd
 
 finish

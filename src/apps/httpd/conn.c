@@ -69,8 +69,13 @@ static int conn_flush(struct hconn *c)
             body_coalesce(c);   /* a short head goes out with the body */
         if (ibx_buf_used(scratch)) {
             if (!ibx_buf_used(&c->out)) {
-                ssize_t n = send(c->io.fd, ibx_buf_head(scratch),
-                                 ibx_buf_used(scratch), MSG_NOSIGNAL);
+                /* The last bytes before a close: MSG_MORE holds them for
+                 * the close, whose FIN then rides in the same segment
+                 * (one packet for the client to take instead of two). */
+                bool last = c->close_after && c->send.fd < 0 && !c->multi &&
+                            !cgi_active(c);
+                ssize_t n = send(c->io.fd, ibx_buf_head(scratch), ibx_buf_used(scratch),
+                                 MSG_NOSIGNAL | (last ? MSG_MORE : 0));
                 if (n < 0 && errno != EAGAIN && errno != EINTR) {
                     ibx_buf_reset(scratch);
                     return FLUSH_ERROR;
