@@ -49,6 +49,10 @@ void conn_close(struct hconn *c)
     int fd = c->io.fd;
     ibx_io_stop(loop, &c->io);
     ibx_timer_stop(loop, &c->timer);
+    /* Push a response held by MSG_MORE out with the FIN now: close()
+     * with unread input would reset the connection and drop it unsent. */
+    if (c->held)
+        shutdown(fd, SHUT_WR);
     close(fd);
     ibx_loop_defer(loop, &c->free_later, conn_free, c);
 }
@@ -76,6 +80,7 @@ static int conn_flush(struct hconn *c)
                             !cgi_active(c);
                 ssize_t n = send(c->io.fd, ibx_buf_head(scratch), ibx_buf_used(scratch),
                                  MSG_NOSIGNAL | (last ? MSG_MORE : 0));
+                c->held |= last && n > 0;
                 if (n < 0 && errno != EAGAIN && errno != EINTR) {
                     ibx_buf_reset(scratch);
                     return FLUSH_ERROR;

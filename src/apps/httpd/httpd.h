@@ -200,6 +200,7 @@ struct hconn {
     bool linger;              /* unread input may follow: linger on close */
     bool lingering;           /* FIN sent, discarding input until EOF */
     bool nodelay;             /* TCP_NODELAY set */
+    bool held;                /* bytes sent with MSG_MORE wait for the FIN */
     uint8_t minor;            /* its HTTP/1.minor */
 };
 
