@@ -135,8 +135,8 @@ table inet ibxloss {
 EOF
 }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^</ || b ~ /^</ || b == 0) printf "?"; else printf "%.0f%%", 100 * a / b }'; }
-# median A B C ...: the middle value; "<X" (not finished) sorts as X and
-# keeps its mark
+# median A B C ...: the middle value (the lower one of an even count);
+# "<X" (not finished) sorts as X and keeps its mark
 median() { printf '%s\n' "$@" | awk '{k = $1; sub(/^</, "", k); print k, $1}' | sort -g | awk '{v[NR] = $2} END {print v[int((NR + 1) / 2)]}'; }
 echo
 echo "### 1% UDP loss each way (veth into a namespace, nftables numgen random)"

@@ -248,8 +248,8 @@ static void test_no_pacing_when_receiver_keeps_up(void **state)
 }
 
 
-/* Control packets (type op, block or first option byte ignored) queued at
- * the peer's socket; returns how many, and the opcode of the last. */
+/* Read everything queued at the peer's socket; returns how many of the
+ * packets had opcode op. */
 static unsigned peer_count(int fd, uint16_t op)
 {
     uint8_t pkt[BLK + 64];
@@ -296,51 +296,80 @@ static void test_receiver_ack0_follows_request_rtt(void **state)
 {
     (void)state;
     uint64_t at[16];
-    unsigned n = ack0_schedule(true, 30, 999999, at);
-    assert_true(n >= 4);
+    unsigned n = ack0_schedule(true, 30, 1999999, at);
+    assert_true(n >= 3);
     assert_int_equal(at[0], 0);
-    assert_int_equal(at[1], 50000);
+    assert_int_equal(at[1], 200000);
     for (unsigned i = 2; i < n; i++)   /* exponential backoff, no storm */
         assert_int_equal(at[i] - at[i - 1], 2 * (at[i - 1] - at[i - 2]));
     /* a slow path: four round trips */
-    n = ack0_schedule(true, 40000, 999999, at);
+    n = ack0_schedule(true, 60000, 999999, at);
     assert_true(n >= 2);
-    assert_int_equal(at[1], 160000);
+    assert_int_equal(at[1], 240000);
     /* unknown round trip (the request went out twice): the full timeout */
     n = ack0_schedule(false, 0, 1999999, at);
     assert_int_equal(n, 2);
     assert_int_equal(at[1], 1000000);
 }
 
-/* A sender (the client of a put) starts its estimate from the request's
- * round trip: a first window lost whole is sent again after the
- * retransmit floor, not after the 1 s initial timeout. */
+/* A lock-step sender (the client of a put, windowsize 1) starts its
+ * estimate from the request's round trip: a lost first block is sent
+ * again after the retransmit floor, not after the 1 s initial timeout. A
+ * window of 16 is not seeded (one small packet's round trip says nothing
+ * of how long a window takes to be acknowledged) and waits the initial
+ * timeout, as without a hint. */
 static void test_sender_seeded_by_request_rtt(void **state)
 {
     (void)state;
     static uint8_t data[1468 * 20];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 13);
-    for (int hint = 0; hint < 2; hint++) {
+    static const struct { bool hint; uint32_t window; uint64_t resend; } cases[] = {
+        {true, 1, 500}, {false, 1, 1000000}, {true, 16, 1000000}, {false, 16, 1000000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct setup t;
-        setup_sender(&t, data, sizeof data, 1 << 20, 1468, 16);
-        t.x.rtt_hint_set = hint;
+        setup_sender(&t, data, sizeof data, 1 << 20, 1468, cases[i].window);
+        t.x.rtt_hint_set = cases[i].hint;
         t.x.rtt_hint = 40;   /* µs: loopback */
         assert_int_equal(xfer_begin(&t.x, 0), 0);
-        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);   /* "lost" */
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), cases[i].window);   /* "lost" */
         uint64_t resent_at = t.x.deadline;
         xfer_timeout(&t.x, resent_at);
-        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);
-        if (hint)
-            assert_true(resent_at <= 1000);   /* the floor, under 1 ms */
-        else
-            assert_int_equal(resent_at, 1000000);
+        assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), cases[i].window);
+        assert_int_equal(resent_at, cases[i].resend);   /* 500: the floor */
         setup_free(&t);
     }
 }
 
+/* A request without options repeated before DATA 1 was acknowledged:
+ * DATA 1 (the answer to it) goes out again at once, rate-limited, and
+ * not once the client has acknowledged it. */
+static void test_request_again_resends_data1(void **state)
+{
+    (void)state;
+    static const uint8_t data[1000] = {3};
+    struct setup t;
+    setup_sender(&t, data, sizeof data, 0, 512, 1);
+    assert_int_equal(xfer_begin(&t.x, 1000), 0);
+    uint64_t due = t.x.deadline;
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);
+    xfer_request_again(&t.x, 2000);
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);
+    assert_int_equal(t.x.deadline, due);
+    xfer_request_again(&t.x, 2100);   /* within the rate limit */
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 0);
+    uint8_t ack[4];
+    ibx_tftp_build_ack(ack, sizeof ack, 1);
+    xfer_input(&t.x, ack, sizeof ack, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 3000);
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);   /* DATA 2 */
+    xfer_request_again(&t.x, 4000);
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 0);
+    setup_free(&t);
+}
+
 /* A repeated request while the OACK awaits its answer brings the OACK
- * again at once, once per couple of milliseconds, and nothing once the
+ * again at once, at most once per half millisecond, and nothing once the
  * transfer has been answered. Sender (RRQ) and receiver (WRQ) alike. */
 static void test_request_again_resends_oack(void **state)
 {
@@ -386,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_receiver_ack0_follows_request_rtt),
         cmocka_unit_test(test_sender_seeded_by_request_rtt),
         cmocka_unit_test(test_request_again_resends_oack),
+        cmocka_unit_test(test_request_again_resends_data1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

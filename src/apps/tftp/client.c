@@ -210,11 +210,15 @@ again:
     if (!with_opts)
         want.have = 0;
     uint64_t start = xfer_clock(), sent_at = start;   /* µs */
-    /* A request is tiny and a repeat is harmless (a server that starts a
-     * second transfer for it gets ERROR 5 from us), so the first repeat
-     * comes after REQ_RTO_INITIAL, not after the full timeout: a lost
-     * request or OACK then costs a quarter second rather than one. */
-    uint64_t rto = c->timeout ? rto_max * 1000ull : REQ_RTO_INITIAL;
+    /* A read request is tiny and a repeat is harmless (a server that
+     * starts a second transfer for it gets ERROR 5 from us), so its first
+     * repeat comes after REQ_RTO_INITIAL, not after the full timeout: a
+     * lost request or OACK then costs a quarter second rather than one.
+     * A write request waits the full timeout: a forking server may open
+     * (and truncate) the file again for a repeat. */
+    uint64_t rto = c->timeout || c->put ? rto_max * 1000ull : REQ_RTO_INITIAL;
+    uint64_t rto_cap = rto_max * 1000ull > 8000000 ? rto_max * 1000ull : 8000000;
+    uint64_t end = start + giveup * 1000ull;
     bool resent = false;
     struct xfer x = {.sock = c->sock, .file = c->lf.fd, .sending = c->put,
                      .mode = c->mode, .blksize = IBX_TFTP_BLKSIZE_DEFAULT,
@@ -227,7 +231,7 @@ again:
     xfer_send_to(c->sock, req, (size_t)rl, (struct sockaddr *)&c->server.ss, c->server.len);
     for (;;) {
         uint64_t now = xfer_clock();
-        if (now - start >= giveup * 1000ull) {
+        if (now >= end) {
             ibx_err(&c->log, "tftp: no answer from the server");
             return -ETIMEDOUT;
         }
@@ -236,10 +240,11 @@ again:
                          c->server.len);
             sent_at = now;
             resent = true;
-            rto = rto * 2 < 8000000 ? rto * 2 : 8000000;
+            rto = rto * 2 < rto_cap ? rto * 2 : rto_cap;
         }
         struct pollfd pf = {c->sock, POLLIN, 0};
-        uint64_t wait = sent_at + rto - now;
+        uint64_t due = sent_at + rto < end ? sent_at + rto : end;
+        uint64_t wait = due > now ? due - now : 0;
         if (poll(&pf, 1, (int)(wait / 1000) + 1) <= 0)
             continue;
         flen = sizeof from;

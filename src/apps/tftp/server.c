@@ -291,7 +291,6 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     struct sockaddr_storage from[XFER_BATCH];
     struct iovec iov[XFER_BATCH];
     uint64_t now = xfer_clock(), budget = now + SPIN_BUDGET_US;
-    (void)loop;
     if (events & EPOLLOUT)
         xfer_writable(&t->x, now);
     uint64_t pace_at = 0;
@@ -329,6 +328,7 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
                 break;
         }
     }
+    ibx_loop_update_now(loop);   /* a spin may have taken milliseconds */
     transfer_sync(t);
 }
 

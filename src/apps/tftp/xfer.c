@@ -30,8 +30,10 @@
 #define RTO_INITIAL 1000000
 /* A receiver that knows the round trip (x->rtt_hint) resends ACK 0 after
  * four of them, but never sooner than this, µs: the sender may have to
- * open a cold file before its first block. */
-#define CTL_RTO_MIN 50000
+ * open a cold file before its first block, and a server with the
+ * Sorcerer's Apprentice bug answers an early duplicate ACK 0 with every
+ * block twice, so a merely late DATA 1 must rarely trigger it. */
+#define CTL_RTO_MIN 200000
 
 /* The configured timeout ceiling (ms) in µs. */
 static uint32_t rto_ceiling(const struct xfer *x)
@@ -164,8 +166,8 @@ static void rtt_sample(struct xfer *x, uint64_t us)
  * answering our retransmissions speak first. A new sample resets it. */
 static void backoff(struct xfer *x)
 {
-    uint32_t r = x->rto * 2, cap = rto_ceiling(x) * 4;
-    x->rto = r < cap ? r : cap;
+    uint64_t r = (uint64_t)x->rto * 2, cap = (uint64_t)rto_ceiling(x) * 4;
+    x->rto = (uint32_t)(r < cap ? r : cap);
 }
 
 /* ---- sender ------------------------------------------------------------ */
@@ -580,7 +582,11 @@ int xfer_begin(struct xfer *x, uint64_t now)
     x->ctl_rto = x->rto;
     if (x->rtt_hint_set && !x->rto_fixed) {
         if (x->sending) {
-            rtt_sample(x, x->rtt_hint);
+            /* one small packet's round trip says how long one block
+             * takes to be acknowledged, not a window of them: a larger
+             * window starts at the initial timeout and samples itself */
+            if (x->window == 1)
+                rtt_sample(x, x->rtt_hint);
         } else {
             uint64_t r = (uint64_t)x->rtt_hint * 4;
             r = r < CTL_RTO_MIN ? CTL_RTO_MIN : r;
@@ -691,11 +697,20 @@ void xfer_ack_final(struct xfer *x, uint64_t now)
 
 void xfer_request_again(struct xfer *x, uint64_t now)
 {
-    if (x->state != XFER_RUNNING || !ctl_pending(x) || now - x->ctl_t < DUP_ACK_GAP)
+    if (x->state != XFER_RUNNING || now - x->ctl_t < DUP_ACK_GAP)
         return;
-    x->retransmits++;
     uint64_t due = x->deadline;
-    send_ctl(x, now);
+    if (ctl_pending(x)) {
+        x->retransmits++;
+        send_ctl(x, now);
+    } else if (x->sending && !x->ctl_len && x->acked == 0 && x->high > 0) {
+        /* a request without options is answered by DATA 1 itself */
+        x->ctl_t = now;
+        restart(x);
+        pump(x, now);
+    } else {
+        return;
+    }
     x->deadline = due;   /* the timer's own schedule and backoff stand */
 }
 

@@ -21,7 +21,8 @@
  *  - A receiver acknowledges a gap once, and duplicates at most once per
  *    half millisecond, so a lost ACK is repaired without feeding a
  *    sender that answers every ACK; it repeats an ACK on its own only
- *    after the full timeout.
+ *    after the full timeout, but for ACK 0 when the request's round
+ *    trip is known (rtt_hint: four of them, at least 200 ms).
  *  - Packets from another address or port get ERROR 5 and change nothing.
  *  - A receiver whose socket buffer holds less than a window drops the
  *    tail of every window sent back to back (atftp's client with 16
@@ -146,9 +147,9 @@ void xfer_flush(struct xfer *x, uint64_t now);
 /* The deadline passed: retransmit with backoff, or give up. */
 void xfer_timeout(struct xfer *x, uint64_t now);
 /* The peer sent its request again: our control packet (OACK, or ACK 0 to
- * a WRQ without options) has not reached it. Resend it now if the answer
- * to it is still awaited; at most once per half millisecond, so a
- * flood of requests is not amplified. */
+ * a WRQ without options), or DATA 1 for an RRQ without options, has not
+ * reached it. Resend it now if its answer is still awaited; at most once
+ * per half millisecond, so a flood of requests is not amplified. */
 void xfer_request_again(struct xfer *x, uint64_t now);
 /* The pause after a burst is over (x->pace_wait): send the next one. */
 void xfer_pace(struct xfer *x, uint64_t now);
