@@ -407,6 +407,38 @@ static void test_request_again_resends_oack(void **state)
     }
 }
 
+/* The OACK -> ACK 0 round trip is one small packet's, and a client that
+ * resent a lost ACK 0 stretches it (here 200 ms) without the server
+ * knowing. The first window's own sample replaces it, so a later loss
+ * is repaired after the retransmit floor, not after a timeout derived
+ * from 200 ms. */
+static void test_control_sample_replaced_by_first_window(void **state)
+{
+    (void)state;
+    static uint8_t data[1468 * 40];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 5);
+    struct setup t;
+    setup_sender(&t, data, sizeof data, 1 << 20, 1468, 16);
+    struct ibx_tftp_opts o = {.have = IBX_TFTP_OPT_WINDOWSIZE, .windowsize = 16};
+    int n = ibx_tftp_build_oack(t.x.ctl, sizeof t.x.ctl, &o);
+    assert_true(n > 0);
+    t.x.ctl_len = (size_t)n;
+    assert_int_equal(xfer_begin(&t.x, 0), 0);
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
+    uint8_t ack[4];
+    const struct sockaddr *peer = (const struct sockaddr *)&t.x.peer.ss;
+    ibx_tftp_build_ack(ack, sizeof ack, 0);
+    xfer_input(&t.x, ack, sizeof ack, peer, t.x.peer.len, 200000);   /* late ACK 0 */
+    assert_true(t.x.rto >= 200000);
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);
+    ibx_tftp_build_ack(ack, sizeof ack, 16);                         /* 100 µs later */
+    xfer_input(&t.x, ack, sizeof ack, peer, t.x.peer.len, 200100);
+    assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);         /* window 2: "lost" */
+    assert_true(t.x.deadline - 200100 <= 1000);
+    setup_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_sender_seeded_by_request_rtt),
         cmocka_unit_test(test_request_again_resends_oack),
         cmocka_unit_test(test_request_again_resends_data1),
+        cmocka_unit_test(test_control_sample_replaced_by_first_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,10 @@ static void rtt_sample(struct xfer *x, uint64_t us)
     if (x->rto_fixed || !x->sending)
         return;   /* a receiver re-ACKs only after the full timeout */
     uint32_t m = us > 60000000 ? 60000000 : (uint32_t)us;
+    if (x->rtt_provisional) {
+        x->rtt_provisional = false;
+        x->srtt8 = 0;   /* start over from this, a data window's, sample */
+    }
     if (!x->srtt8) {
         x->srtt8 = m * 8;
         x->rttvar4 = m * 2;
@@ -374,8 +378,10 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
             return;
         x->ctl_wait = false;
         x->progress = now;
-        if (!x->retransmits)
+        if (!x->retransmits) {
             rtt_sample(x, now - x->win_t0);   /* Karn: not after a resend */
+            x->rtt_provisional = true;
+        }
         pump(x, now);
         return;
     }
@@ -585,8 +591,10 @@ int xfer_begin(struct xfer *x, uint64_t now)
             /* one small packet's round trip says how long one block
              * takes to be acknowledged, not a window of them: a larger
              * window starts at the initial timeout and samples itself */
-            if (x->window == 1)
+            if (x->window == 1) {
                 rtt_sample(x, x->rtt_hint);
+                x->rtt_provisional = true;
+            }
         } else {
             uint64_t r = (uint64_t)x->rtt_hint * 4;
             r = r < CTL_RTO_MIN ? CTL_RTO_MIN : r;

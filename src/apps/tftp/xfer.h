@@ -132,6 +132,10 @@ struct xfer {
     /* round-trip estimate (µs, scaled by 8 like TCP) */
     uint32_t srtt8, rttvar4, rto;
     uint32_t rto_base;        /* rto from the estimate, before backoff (0 = none) */
+    bool rtt_provisional;     /* the estimate rests on one control packet's
+                                 round trip, which a peer's own resend (a
+                                 lost ACK 0) can stretch: the first sample
+                                 of a data window replaces it */
 };
 
 /* Start a configured transfer at time now: a sender sends its OACK or its
