@@ -337,15 +337,22 @@ static void pump(struct xfer *x, uint64_t now)
  * rest: after a timeout that resent a whole-window burst, the packets
  * it got in order are what it holds; once bursts are limited, the packets
  * of the broken burst it got before the loss. Burst that many from then
- * on; grow by one after XFER_BURST_GROW whole windows. */
+ * on, once two cuts in a row agree; grow by one after XFER_BURST_GROW
+ * whole windows. */
 static void learn_burst(struct xfer *x, uint64_t idx)
 {
     uint64_t got = idx - x->acked;   /* in order since the window began */
     if (idx < x->high && x->window > 1) {
         uint64_t q = x->burst ? got % x->burst : x->timed_out ? got : 0;
-        if (q) {
+        if (q && q == x->burst_cand) {
+            /* the same cut twice in a row: a receiver's buffer, not
+             * chance (random loss would shrink the burst for nothing,
+             * and under steady loss it would never grow back) */
             x->burst = (uint32_t)q;
             x->clean = 0;
+            x->burst_cand = 0;
+        } else if (q) {
+            x->burst_cand = (uint32_t)q;
         }
     } else if (x->burst && idx == x->acked + x->window && ++x->clean >= XFER_BURST_GROW) {
         x->clean = 0;

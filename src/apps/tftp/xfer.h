@@ -27,8 +27,10 @@
  *  - A receiver whose socket buffer holds less than a window drops the
  *    tail of every window sent back to back (atftp's client with 16
  *    blocks of 8 KiB does). When a timeout is answered by an ACK inside
- *    the window, the sender learns how many packets got through and from
- *    then on sends the window in bursts of that many (x->burst), pausing
+ *    the window, the sender learns how many packets got through; when two
+ *    such cuts in a row agree (a buffer cuts at the same place every
+ *    time, random loss almost never does), it sends the window from then
+ *    on in bursts of that many (x->burst), pausing
  *    between them (x->pace_wait: the owner calls xfer_pace() after
  *    XFER_PACE_US); a later burst broken the same way shrinks it again,
  *    and after XFER_BURST_GROW clean windows it tries one more. */
@@ -112,6 +114,7 @@ struct xfer {
     bool rs_any;              /* it has restarted at least once */
     uint32_t burst;           /* most packets back to back (0 = a window) */
     uint32_t clean;           /* windows acknowledged whole since then */
+    uint32_t burst_cand;      /* a cut seen once, adopted if seen again */
     bool timed_out;           /* the last timer expiry resent the window */
     bool pace_wait;           /* a burst went out; xfer_pace() sends more */
     size_t last_len;          /* payload bytes of the final block */
