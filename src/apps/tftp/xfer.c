@@ -168,11 +168,13 @@ static void rtt_sample(struct xfer *x, uint64_t us)
 /* Double the timeout after a loss, up to four times the ceiling: a
  * silence longer than the peer's own timeout lets a peer that stopped
  * answering our retransmissions speak first. A new sample resets it. */
-static void backoff(struct xfer *x)
+static uint32_t doubled(const struct xfer *x, uint32_t t)
 {
-    uint64_t r = (uint64_t)x->rto * 2, cap = (uint64_t)rto_ceiling(x) * 4;
-    x->rto = (uint32_t)(r < cap ? r : cap);
+    uint64_t r = (uint64_t)t * 2, cap = (uint64_t)rto_ceiling(x) * 4;
+    return (uint32_t)(r < cap ? r : cap);
 }
+
+static void backoff(struct xfer *x) { x->rto = doubled(x, x->rto); }
 
 /* ---- sender ------------------------------------------------------------ */
 
@@ -681,8 +683,7 @@ void xfer_timeout(struct xfer *x, uint64_t now)
         /* a receiver's timer runs at the full timeout; its ACK 0 may go
          * sooner (ctl_rto), backing off to the same ceiling */
         send_ctl(x, now);
-        uint32_t r = x->ctl_rto * 2, cap = rto_ceiling(x) * 4;
-        x->ctl_rto = r < cap ? r : cap;
+        x->ctl_rto = doubled(x, x->ctl_rto);
         x->deadline = now + x->ctl_rto;
         return;
     }
