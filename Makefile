@@ -7,9 +7,10 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 TEST_BUILD ?= build-test
 FUZZ_SECONDS ?= 10
+FUZZ_LONG_SECONDS ?= 600
 
 .PHONY: all build deps run test check fuzz install clean \
-        bench-echo bench-http bench-transfer bench-tftp bench-ipc
+        fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc
 
 all: build
 
@@ -43,6 +44,12 @@ fuzz:
 	  -DIPCBOX_SANITIZE=ON -DIPCBOX_FUZZ=ON -DIPCBOX_TESTS=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	@echo "harnesses in build-fuzz/: run one with build-fuzz/fuzz_NAME fuzz/corpus/fuzz_NAME"
+
+# every harness for FUZZ_LONG_SECONDS each (default 10 min; not in CI), one
+# libFuzzer job per CPU; new inputs grow build-fuzz/corpus/NAME, crashes
+# land in build-fuzz/crash/ and stop the target
+fuzz-long: fuzz
+	@scripts/fuzz-long.sh build-fuzz $(FUZZ_LONG_SECONDS) $(JOBS)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

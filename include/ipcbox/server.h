@@ -98,11 +98,20 @@ struct ibx_server_config {
     enum ibx_model model;
     unsigned workers;     /* prefork/threadpool/reuseport; 0 = CPU count */
     unsigned grace_ms;    /* drain time before aborting; 0 = abort at once */
-    unsigned max_conns;   /* 0 = unlimited; at the cap accepting pauses */
+    unsigned max_conns;   /* 0 = ibx_server_default_max_conns(model), taken
+                           * when the server starts running; at the cap
+                           * accepting pauses (logged, at most every 10 s) */
     int backlog;          /* listen backlog; 0 = 1024 */
     const ibx_log *log;   /* may be NULL */
     const char *ident;    /* name for log lines, e.g. "echo" */
 };
+
+/* The connection cap used when max_conns is 0: half the soft
+ * RLIMIT_NOFILE (a quarter for the thread model, whose per-connection
+ * loop holds two more descriptors), at least 8, and at most 256 for the
+ * fork and thread models, where each connection costs a process or a
+ * thread. */
+unsigned ibx_server_default_max_conns(enum ibx_model model);
 
 /* Create a server (no sockets yet). Returns 0 or -errno. */
 int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg);

@@ -27,6 +27,8 @@ const char ibx_cli_server_help[] =
     "  --grace SECONDS       on SIGINT/SIGTERM let work finish this long\n"
     "                        (default 10); a second signal stops at once\n"
     "  --max-conns N         pause accepting at N open connections\n"
+    "                        (default: half of ulimit -n; at most 256\n"
+    "                        with the fork and thread models)\n"
     "  --daemon              detach (classic daemon); logs go to /dev/null\n"
     "  --pidfile FILE        write the server's pid to FILE\n"
     "  --quiet               log errors only\n"

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,6 +161,18 @@ static void maybe_resume(ibx_worker *w)
         worker_listen(w);
 }
 
+/* True at most once per LOG_EVERY_MS per *last: for log lines that a peer
+ * can trigger at will (a flood of connections must not flood the log). */
+#define LOG_EVERY_MS 10000
+static bool log_due(ibx_worker *w, uint64_t *last)
+{
+    uint64_t now = ibx_loop_now(w->loop);
+    if (*last && now - *last < LOG_EVERY_MS)
+        return false;
+    *last = now ? now : 1;
+    return true;
+}
+
 static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     ibx_worker *w = io->data;
@@ -170,6 +183,10 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
     for (int n = 0; n < 64; n++) {
         if (at_cap(w)) {
             worker_unlisten(w);
+            if (log_due(w, &w->cap_logged_ms))
+                ibx_warn(srv->cfg.log, "%s: connection limit reached: max_conns=%zu "
+                         "(--max-conns), accepting paused until one closes",
+                         l->proto->name, w->cap);
             return;
         }
         struct sockaddr_storage peer;
@@ -178,7 +195,10 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (fd == -EAGAIN)
             return;
         if (fd < 0) {
-            ibx_warn(srv->cfg.log, "%s: accept: %s", l->proto->name, strerror(-fd));
+            if (log_due(w, &w->accept_logged_ms))
+                ibx_warn(srv->cfg.log, "%s: accept: %s%s", l->proto->name,
+                         strerror(-fd), fd == -EMFILE ? " (connection shed; "
+                         "raise ulimit -n or lower --max-conns)" : "");
             return;
         }
         int r;
@@ -325,6 +345,28 @@ static void on_main_wake(ibx_loop *loop, void *data)
 }
 
 
+
+unsigned ibx_server_default_max_conns(enum ibx_model model)
+{
+    struct rlimit rl;
+    rlim_t nofile = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        nofile = rl.rlim_cur == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_cur;
+    /* Half the descriptors for connections leaves the other half for what
+     * each one opens (files, pipes, part files), the listeners and the
+     * spare. A thread per connection also holds its loop's epoll and
+     * eventfd descriptors, so it gets a quarter. A process or thread per
+     * connection costs far more than a descriptor, so those models stop
+     * at 256 unless told otherwise. */
+    rlim_t cap = model == IBX_MODEL_THREAD ? nofile / 4 : nofile / 2;
+    if (cap < 8)
+        cap = 8;
+    if ((model == IBX_MODEL_FORK || model == IBX_MODEL_THREAD) && cap > 256)
+        cap = 256;
+    if (cap > 1u << 20)
+        cap = 1u << 20;
+    return (unsigned)cap;
+}
 
 int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg)
 {
@@ -567,6 +609,9 @@ void ibx_server_shutdown(ibx_server *srv)
 static int setup_main(ibx_server *srv, ibx_loop *loop)
 {
     ibx_worker *m = &srv->main;
+    /* taken now, after the caller had its chance to raise RLIMIT_NOFILE */
+    if (!srv->cfg.max_conns)
+        srv->cfg.max_conns = ibx_server_default_max_conns(srv->cfg.model);
     int r = worker_init(m, srv, loop);
     if (r < 0)
         return r;

@@ -43,6 +43,8 @@ struct ibx_worker {
     bool single;          /* fork/thread child: ends with its connection */
     ibx_timer grace;
     int spare;            /* EMFILE spare fd */
+    uint64_t cap_logged_ms;    /* last "connection limit" log line */
+    uint64_t accept_logged_ms; /* last accept error log line */
     /* thread workers */
     pthread_t tid;
     bool is_thread;

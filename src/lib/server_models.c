@@ -101,6 +101,11 @@ int thread_spawn_conn(ibx_server *srv, int fd, const struct listener *l,
         return r;
     }
     w->single = true;
+    /* it never accepts: no spare descriptor for EMFILE shedding */
+    if (w->spare >= 0) {
+        close(w->spare);
+        w->spare = -1;
+    }
     w->conn_fd = fd;
     w->peer = *peer;
     w->peerlen = plen;

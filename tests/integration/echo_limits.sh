@@ -20,12 +20,54 @@ for m in epoll thread fork; do
     pass "$m: --max-conns pauses and resumes accepting"
 done
 
+# Without --max-conns the cap is half the descriptor limit (20 of 40; a
+# quarter, 10, for a thread per connection, which also holds its loop's
+# descriptors), and reaching it is logged: the next client waits.
+for m in epoll fork thread; do
+    cap=20; [ $m = thread ] && cap=10
+    (
+        ulimit -n 40
+        exec "$IPCBOX" echo --listen 127.0.0.1:0 --model $m
+    ) 2>"$T/dcap-$m.log" &
+    SPID=$!; PIDS+=("$SPID")
+    for i in $(seq 200); do grep -q "listening on" "$T/dcap-$m.log" && break; sleep 0.05; done
+    PORT=$(grep -m1 -o "listening on [^ ]*" "$T/dcap-$m.log" | sed 's/.*://')
+    python3 - "$PORT" "$cap" <<'PY' || fail "$m: default cap"
+import socket, sys
+port, cap = int(sys.argv[1]), int(sys.argv[2])
+socks = []
+def echo(s, timeout):
+    s.settimeout(timeout)
+    s.sendall(b"x")
+    try:
+        return s.recv(1) == b"x"
+    except socket.timeout:
+        return False
+for i in range(cap):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    socks.append(s)
+    if not echo(s, 10):
+        sys.exit("client %d of the first %d not served" % (i, cap))
+extra = socket.create_connection(("127.0.0.1", port), timeout=10)
+if echo(extra, 1):
+    sys.exit("client served above the default cap of %d" % cap)
+socks[0].close()
+extra.settimeout(10)
+if extra.recv(1) != b"x":
+    sys.exit("waiting client not served after one left")
+PY
+    grep -q "connection limit reached: max_conns=$cap" "$T/dcap-$m.log" || fail "$m: cap not logged"
+    kill -TERM "$SPID"; wait_exit "$SPID" 10; [ "$RC" = 0 ] || fail "$m: exit"
+    no_sanitizer_report "$T/dcap-$m.log"
+    pass "$m: default cap of half the descriptors, logged"
+done
+
 # EMFILE: with 40 descriptors the server cannot hold 60 clients; it sheds
 # the excess (they see a close) and keeps serving the rest, then serves new
 # clients normally.
 (
     ulimit -n 40
-    exec "$IPCBOX" echo --listen 127.0.0.1:0
+    exec "$IPCBOX" echo --listen 127.0.0.1:0 --max-conns 100
 ) 2>"$T/emfile.log" &
 SPID=$!; PIDS+=("$SPID")
 for i in $(seq 200); do grep -q "listening on" "$T/emfile.log" && break; sleep 0.05; done

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -221,6 +222,32 @@ static void test_model_names(void **state)
     assert_int_equal(ibx_model_parse("select", &m), -EINVAL);
 }
 
+/* The default connection cap follows the soft descriptor limit, and the
+ * process- and thread-per-connection models stop at 256. */
+static void test_default_max_conns(void **state)
+{
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit rl = old;
+    rl.rlim_cur = 40;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_EPOLL), 20);
+    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_FORK), 20);
+    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_THREAD), 10);
+    rl.rlim_cur = 10;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_THREADPOOL), 8);
+    if (old.rlim_max == RLIM_INFINITY || old.rlim_max >= 4096) {
+        rl.rlim_cur = 4096;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_EPOLL), 2048);
+        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_REUSEPORT), 2048);
+        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_FORK), 256);
+        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_THREAD), 256);
+    }
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -235,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_reuseport_model),
         cmocka_unit_test(test_signal_hook_and_units),
         cmocka_unit_test(test_model_names),
+        cmocka_unit_test(test_default_max_conns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
