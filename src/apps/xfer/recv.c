@@ -29,6 +29,7 @@ static void recv_free(ibx_loop *loop, ibx_defer *d)
     struct recv_conn *c = d->data;
     struct recv_cfg *cfg = c->cfg;
     ibx_job_fini(&c->commit, loop);
+    recv_unpromise(c, UINT64_MAX);
     ibx_buf_free(&c->out);
     xfer_rx_close(&c->rx);
     if (c->tx_open)
@@ -109,6 +110,7 @@ void recv_session_error(struct recv_conn *c, int code, const char *text)
 /* One file is over: back to idle (or close when draining). */
 void recv_file_over(struct recv_conn *c)
 {
+    recv_unpromise(c, UINT64_MAX);
     xfer_rx_close(&c->rx);
     if (c->tx_open)
         xfer_tx_close(&c->tx);
@@ -171,7 +173,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
         } else if (type == IBX_FT_GET) {
             recv_on_get(c, p, n);
         } else if (type == IBX_FT_LIST && n == 0) {
-            int r = xfer_list_open(&c->list, c->cfg->rootfd);
+            int r = xfer_list_open(&c->list, c->cfg->rootfd, c->cfg->opts.max_depth);
             if (r < 0)
                 recv_queue_status(c, IBX_FT_ACK, IBX_XC_IO, strerror(-r));
             else
@@ -239,15 +241,11 @@ static bool recv_input(struct recv_conn *c)
             if (n == 0)
                 return false;   /* EOF inside DATA: partial file kept */
             if (n < 0) {
-                char why[XFER_WHY];
-                xfer_whyf(why, "%.200s: %s", c->rx.path, strerror((int)-n));
-                ibx_err(recv_log(c), "recv: %s: %s", c->peer, why);
-                recv_worse(c, XFER_EXIT_IO);
-                recv_queue_status(c, IBX_FT_ERROR, IBX_XC_IO, why);
-                c->close_when_flushed = true;
+                recv_rx_failed(c, (int)-n);
                 return true;
             }
             ibx_frame_dec_skip(&c->dec, (uint32_t)n);
+            recv_unpromise(c, (uint64_t)n);
             recv_active(c);
             budget -= (size_t)n < budget ? (size_t)n : budget;
             /* read back what was just written, while it is in the cache */
