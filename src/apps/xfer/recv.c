@@ -21,6 +21,10 @@
 #define RECV_BUDGET (4u << 20)
 /* Output kept queued while serving a file or a listing. */
 #define RECV_OUT_HIGH (256u * 1024)
+/* Input waits while more than this is queued for a peer that does not
+ * read its answers (pipelined GETs or OFFERs that are refused): at most
+ * what serving a file leaves queued, so a GET never pauses input. */
+#define RECV_OUT_MAX (RECV_OUT_HIGH + RECV_CHUNK + IBX_FRAME_HDR)
 
 const ibx_log *recv_log(const struct recv_conn *c) { return c->cfg->log; }
 
@@ -232,7 +236,8 @@ static bool recv_input(struct recv_conn *c)
 {
     uint8_t tmp[IBX_FRAME_CTRL_MAX];
     size_t budget = RECV_BUDGET;
-    while (budget > 0 && !c->closing && !c->close_when_flushed && !recv_busy(c->st)) {
+    while (budget > 0 && !c->closing && !c->close_when_flushed && !recv_busy(c->st) &&
+           ibx_buf_used(&c->out) <= RECV_OUT_MAX) {
         uint32_t left = ibx_frame_dec_data_left(&c->dec);
         if (left > 0) {
             ssize_t n = xfer_rx_pump(&c->rx, c->io.fd, left < budget ? left : budget);
@@ -329,7 +334,8 @@ void recv_update(struct recv_conn *c)
         recv_close(c);
         return;
     }
-    uint32_t ev = recv_busy(c->st) ? 0 : EPOLLIN | EPOLLRDHUP;
+    bool paused = recv_busy(c->st) || ibx_buf_used(&c->out) > RECV_OUT_MAX;
+    uint32_t ev = paused ? 0 : EPOLLIN | EPOLLRDHUP;
     if (ibx_buf_used(&c->out) || more)
         ev |= EPOLLOUT;
     if (ibx_io_modify(ibx_worker_loop(c->base.worker), &c->io, ev) < 0)
