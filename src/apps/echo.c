@@ -4,7 +4,10 @@
  * only what the peer does not take at once is kept (bounded: reading
  * pauses above ECHO_HIGH bytes pending), and EPOLLOUT is armed only then.
  * Idle connections are closed after --idle seconds. UDP: each datagram
- * (up to 65507 bytes) goes back to its sender, in bounded batches. */
+ * (up to 65507 bytes) goes back to its sender, in bounded batches, unless
+ * the guard (echo_guard.h) drops it: from our own port, from a port below
+ * 1024, or over the per-source rate (--udp-rate, --udp-burst). A reply is
+ * never larger than its datagram: it is the datagram. */
 //applet: echo RFC 862 echo server over TCP and UDP
 //service: echo
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "echo_guard.h"
 #include "ipcbox/buf.h"
 #include "service.h"
 
@@ -23,7 +27,12 @@
 
 struct echo_cfg {
     unsigned idle_ms;
+    unsigned udp_rate;       /* answers/s per source; 0 = unlimited */
+    unsigned udp_burst;      /* 0 = udp_rate */
 };
+
+/* Drops are logged at once, then summed up at most once a second. */
+#define ECHO_DROP_LOG_MS 1000
 
 struct echo_conn {
     ibx_conn base;           /* first: ibx_conn* <-> echo_conn* */
@@ -180,16 +189,55 @@ struct echo_udp {
     ibx_conn base;
     ibx_io io;
     ibx_defer free_later;
+    ibx_timer drop_log;      /* armed while drops are being summed up */
     int fd;
     const ibx_log *log;
+    struct echo_guard *guard;
+    uint64_t dropped[ECHO_DROP_KINDS];  /* since the last log line */
+    char last_src[IBX_ADDRSTRLEN];
     char pkt[65536];
 };
 
 static void udp_free(ibx_loop *loop, ibx_defer *d)
 {
     struct echo_udp *u = d->data;
+    echo_guard_free(u->guard);
     ibx_conn_done(&u->base);
     free(u);
+}
+
+/* The drops summed up since the last line, if any; re-armed while
+ * datagrams keep being dropped. */
+static void on_drop_log(ibx_loop *loop, ibx_timer *t)
+{
+    struct echo_udp *u = t->data;
+    uint64_t n = 0;
+    for (int k = 1; k < ECHO_DROP_KINDS; k++)
+        n += u->dropped[k];
+    if (!n)
+        return;
+    ibx_warn(u->log, "echo: udp: dropped %llu more datagrams in the last %d ms: "
+             "%llu from our own port, %llu from ports below 1024, %llu over the "
+             "per-source rate (--udp-rate); last from %s", (unsigned long long)n,
+             ECHO_DROP_LOG_MS, (unsigned long long)u->dropped[ECHO_DROP_OWN_PORT],
+             (unsigned long long)u->dropped[ECHO_DROP_PRIV_PORT],
+             (unsigned long long)u->dropped[ECHO_DROP_RATE], u->last_src);
+    memset(u->dropped, 0, sizeof u->dropped);
+    ibx_timer_start(loop, t, ECHO_DROP_LOG_MS, on_drop_log, u);
+}
+
+/* A datagram was not answered: log it, or count it for the summary. */
+static void udp_dropped(struct echo_udp *u, ibx_loop *loop, enum echo_verdict v,
+                        const struct sockaddr *src, socklen_t len)
+{
+    ibx_addr_format(src, len, u->last_src, sizeof u->last_src);
+    if (ibx_timer_active(&u->drop_log)) {
+        u->dropped[v]++;
+        return;
+    }
+    ibx_warn(u->log, "echo: udp: dropped a datagram from %s: %s%s", u->last_src,
+             echo_verdict_text(v), v == ECHO_DROP_RATE ? " (--udp-rate)" : "");
+    ibx_timer_start(loop, &u->drop_log, ECHO_DROP_LOG_MS, on_drop_log, u);
 }
 
 static void udp_stop(ibx_conn *base)
@@ -199,6 +247,7 @@ static void udp_stop(ibx_conn *base)
         return;
     ibx_loop *loop = ibx_worker_loop(u->base.worker);
     ibx_io_stop(loop, &u->io);
+    ibx_timer_stop(loop, &u->drop_log);
     close(u->fd);
     u->fd = -1;
     ibx_loop_defer(loop, &u->free_later, udp_free, u);
@@ -218,6 +267,12 @@ static void on_udp(ibx_loop *loop, ibx_io *io, uint32_t events)
             return;   /* EAGAIN, or an ICMP error from an earlier send */
         if ((size_t)n > sizeof u->pkt)
             continue; /* cannot happen for IPv4/IPv6 UDP; never echo a cut */
+        enum echo_verdict v = echo_guard_check(u->guard, (struct sockaddr *)&peer,
+                                               ibx_loop_now(loop));
+        if (v != ECHO_PASS) {
+            udp_dropped(u, loop, v, (struct sockaddr *)&peer, plen);
+            continue;
+        }
         if (sendto(u->fd, u->pkt, (size_t)n, 0, (struct sockaddr *)&peer, plen) < 0 &&
             errno != EAGAIN && errno != ECONNREFUSED)
             ibx_debug(u->log, "echo: udp send: %s", strerror(errno));
@@ -227,6 +282,7 @@ static void on_udp(ibx_loop *loop, ibx_io *io, uint32_t events)
 struct udp_start {
     ibx_addr addr;
     int fd;   /* bound before run, so errors surface at start-up */
+    const struct echo_cfg *cfg;
 };
 
 static int udp_unit_start(ibx_worker *w, void *arg)
@@ -238,8 +294,15 @@ static int udp_unit_start(ibx_worker *w, void *arg)
     memset(u, 0, offsetof(struct echo_udp, pkt));
     u->fd = s->fd;
     u->log = ibx_worker_log(w);
-    int r = ibx_io_start(ibx_worker_loop(w), &u->io, u->fd, EPOLLIN, on_udp, u);
+    ibx_addr bound;
+    int r = ibx_sock_local(u->fd, &bound);
+    if (r == 0)
+        r = echo_guard_new(&u->guard, ibx_addr_port((struct sockaddr *)&bound.ss),
+                           s->cfg->udp_rate, s->cfg->udp_burst);
+    if (r == 0)
+        r = ibx_io_start(ibx_worker_loop(w), &u->io, u->fd, EPOLLIN, on_udp, u);
     if (r < 0) {
+        echo_guard_free(u->guard);
         free(u);
         return r;
     }
@@ -287,7 +350,9 @@ static int echo_init(ibx_server *srv, const char *dir, const char *listen,
     if (!st)
         return -ENOMEM;
     st->cfg.idle_ms = 300000;
+    st->cfg.udp_rate = ECHO_UDP_RATE;
     st->udp.fd = -1;
+    st->udp.cfg = &st->cfg;
     *state = st;
     if (ibx_addr_parse(listen, "127.0.0.1", ECHO_PORT, &st->udp.addr) < 0) {
         ibx_err(log, "echo: bad address '%s'", listen);
@@ -326,12 +391,18 @@ static void usage(void)
            "default (port %d, under any server model), UDP with --udp.\n\n"
            "  --udp                 echo UDP datagrams instead of TCP\n"
            "  --idle SECONDS        close TCP connections idle this long\n"
-           "                        (default 300, 0 = never)\n",
-           ECHO_PORT);
+           "                        (default 300, 0 = never)\n"
+           "  --udp-rate N          answer at most N datagrams a second per\n"
+           "                        source address (default %u, 0 = no limit);\n"
+           "                        datagrams from our own port or from ports\n"
+           "                        below 1024 are never answered\n"
+           "  --udp-burst N         ... with bursts of up to N (default: N of\n"
+           "                        --udp-rate)\n",
+           ECHO_PORT, ECHO_UDP_RATE);
     fputs(ibx_cli_server_help, stdout);
 }
 
-enum { OPT_UDP = IBX_OPT_APPLET_BASE, OPT_IDLE };
+enum { OPT_UDP = IBX_OPT_APPLET_BASE, OPT_IDLE, OPT_UDP_RATE, OPT_UDP_BURST };
 
 int echo_main(int argc, char **argv)
 {
@@ -339,11 +410,13 @@ int echo_main(int argc, char **argv)
         IBX_CLI_SERVER_OPTIONS,
         {"udp", no_argument, 0, OPT_UDP},
         {"idle", required_argument, 0, OPT_IDLE},
+        {"udp-rate", required_argument, 0, OPT_UDP_RATE},
+        {"udp-burst", required_argument, 0, OPT_UDP_BURST},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
     ibx_cli_init(&cli, "echo");
-    struct echo_cfg cfg = {.idle_ms = 300000};
+    struct echo_cfg cfg = {.idle_ms = 300000, .udp_rate = ECHO_UDP_RATE};
     bool udp = false;
     unsigned long v;
     int c;
@@ -366,6 +439,18 @@ int echo_main(int argc, char **argv)
                 return ibx_cli_usage("echo", "--idle wants seconds, not '%s'", optarg);
             cfg.idle_ms = (unsigned)v * 1000;
             break;
+        case OPT_UDP_RATE:
+            if (ibx_cli_uint(optarg, 0, 10000000, &v) < 0)
+                return ibx_cli_usage("echo", "--udp-rate wants datagrams a second "
+                                     "(0 = no limit), not '%s'", optarg);
+            cfg.udp_rate = (unsigned)v;
+            break;
+        case OPT_UDP_BURST:
+            if (ibx_cli_uint(optarg, 1, 10000000, &v) < 0)
+                return ibx_cli_usage("echo", "--udp-burst wants a positive count, "
+                                     "not '%s'", optarg);
+            cfg.udp_burst = (unsigned)v;
+            break;
         default:
             return ibx_cli_bad_option("echo", argv);
         }
@@ -379,7 +464,7 @@ int echo_main(int argc, char **argv)
     if (ibx_server_new(&srv, &cli.srv) < 0)
         return 1;
     int rc = 0;
-    struct udp_start us = {.fd = -1};
+    struct udp_start us = {.fd = -1, .cfg = &cfg};
     if (udp) {
         if (ibx_cli_listen_addr(&cli, ECHO_PORT, &us.addr) < 0)
             rc = IBX_EXIT_USAGE;

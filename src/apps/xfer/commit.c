@@ -40,6 +40,7 @@ int xfer_rx_commit(struct xfer_rx *rx, char *why)
         return err == EEXIST ? IBX_XC_EXISTS : IBX_XC_IO;
     }
     rx->tmp_gone = true;
+    rx->committed = true;
     if (fsync(rx->dirfd) < 0) {
         xfer_whyf(why, "%s: fsync directory: %s", rx->path, strerror(errno));
         return IBX_XC_IO;

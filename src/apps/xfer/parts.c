@@ -29,12 +29,13 @@ bool xfer_is_part_name(const char *name)
     return n > k + 1 && name[0] == '.' && memcmp(name + n - k, PART_SUFFIX, k) == 0;
 }
 
-int xfer_sweep_open(struct xfer_sweep **out, int rootfd, uint64_t ttl_s)
+int xfer_sweep_open(struct xfer_sweep **out, int rootfd, uint64_t ttl_s,
+                    int max_depth)
 {
     struct xfer_sweep *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    int r = xfer_walk_open(&s->w, rootfd);
+    int r = xfer_walk_open(&s->w, rootfd, max_depth);
     if (r < 0) {
         free(s);
         return r;
@@ -50,6 +51,11 @@ void xfer_sweep_close(struct xfer_sweep *s)
         return;
     xfer_walk_close(&s->w);
     free(s);
+}
+
+unsigned xfer_sweep_missed(const struct xfer_sweep *s, char *why, size_t size)
+{
+    return xfer_walk_missed(&s->w, why, size);
 }
 
 unsigned xfer_sweep_in_use(const struct xfer_sweep *s)

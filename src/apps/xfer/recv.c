@@ -21,6 +21,10 @@
 #define RECV_BUDGET (4u << 20)
 /* Output kept queued while serving a file or a listing. */
 #define RECV_OUT_HIGH (256u * 1024)
+/* Input waits while more than this is queued for a peer that does not
+ * read its answers (pipelined GETs or OFFERs that are refused): at most
+ * what serving a file leaves queued, so a GET never pauses input. */
+#define RECV_OUT_MAX (RECV_OUT_HIGH + RECV_CHUNK + IBX_FRAME_HDR)
 
 const ibx_log *recv_log(const struct recv_conn *c) { return c->cfg->log; }
 
@@ -29,6 +33,7 @@ static void recv_free(ibx_loop *loop, ibx_defer *d)
     struct recv_conn *c = d->data;
     struct recv_cfg *cfg = c->cfg;
     ibx_job_fini(&c->commit, loop);
+    recv_unpromise(c, UINT64_MAX);
     ibx_buf_free(&c->out);
     xfer_rx_close(&c->rx);
     if (c->tx_open)
@@ -109,6 +114,7 @@ void recv_session_error(struct recv_conn *c, int code, const char *text)
 /* One file is over: back to idle (or close when draining). */
 void recv_file_over(struct recv_conn *c)
 {
+    recv_unpromise(c, UINT64_MAX);
     xfer_rx_close(&c->rx);
     if (c->tx_open)
         xfer_tx_close(&c->tx);
@@ -171,7 +177,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
         } else if (type == IBX_FT_GET) {
             recv_on_get(c, p, n);
         } else if (type == IBX_FT_LIST && n == 0) {
-            int r = xfer_list_open(&c->list, c->cfg->rootfd);
+            int r = xfer_list_open(&c->list, c->cfg->rootfd, c->cfg->opts.max_depth);
             if (r < 0)
                 recv_queue_status(c, IBX_FT_ACK, IBX_XC_IO, strerror(-r));
             else
@@ -230,7 +236,8 @@ static bool recv_input(struct recv_conn *c)
 {
     uint8_t tmp[IBX_FRAME_CTRL_MAX];
     size_t budget = RECV_BUDGET;
-    while (budget > 0 && !c->closing && !c->close_when_flushed && !recv_busy(c->st)) {
+    while (budget > 0 && !c->closing && !c->close_when_flushed && !recv_busy(c->st) &&
+           ibx_buf_used(&c->out) <= RECV_OUT_MAX) {
         uint32_t left = ibx_frame_dec_data_left(&c->dec);
         if (left > 0) {
             ssize_t n = xfer_rx_pump(&c->rx, c->io.fd, left < budget ? left : budget);
@@ -239,15 +246,11 @@ static bool recv_input(struct recv_conn *c)
             if (n == 0)
                 return false;   /* EOF inside DATA: partial file kept */
             if (n < 0) {
-                char why[XFER_WHY];
-                xfer_whyf(why, "%.200s: %s", c->rx.path, strerror((int)-n));
-                ibx_err(recv_log(c), "recv: %s: %s", c->peer, why);
-                recv_worse(c, XFER_EXIT_IO);
-                recv_queue_status(c, IBX_FT_ERROR, IBX_XC_IO, why);
-                c->close_when_flushed = true;
+                recv_rx_failed(c, (int)-n);
                 return true;
             }
             ibx_frame_dec_skip(&c->dec, (uint32_t)n);
+            recv_unpromise(c, (uint64_t)n);
             recv_active(c);
             budget -= (size_t)n < budget ? (size_t)n : budget;
             /* read back what was just written, while it is in the cache */
@@ -331,7 +334,8 @@ void recv_update(struct recv_conn *c)
         recv_close(c);
         return;
     }
-    uint32_t ev = recv_busy(c->st) ? 0 : EPOLLIN | EPOLLRDHUP;
+    bool paused = recv_busy(c->st) || ibx_buf_used(&c->out) > RECV_OUT_MAX;
+    uint32_t ev = paused ? 0 : EPOLLIN | EPOLLRDHUP;
     if (ibx_buf_used(&c->out) || more)
         ev |= EPOLLOUT;
     if (ibx_io_modify(ibx_worker_loop(c->base.worker), &c->io, ev) < 0)

@@ -72,6 +72,7 @@ struct recv_conn {
     int commit_code;                /* its result, and why */
     char commit_why[XFER_WHY];
     struct ibx_frame_dec dec;
+    uint64_t promised;      /* this connection's share of cfg->promised */
 };
 
 
@@ -92,6 +93,14 @@ void recv_file_over(struct recv_conn *c);
 double recv_rate_mbs(uint64_t bytes, uint64_t ms);
 /* Write what is queued and re-arm the watcher. */
 void recv_update(struct recv_conn *c);
+
+/* Count n more bytes the current upload may write against the free
+ * space (cfg->promised) / n bytes fewer (UINT64_MAX: all of them). */
+void recv_promise(struct recv_conn *c, uint64_t n);
+void recv_unpromise(struct recv_conn *c, uint64_t n);
+/* Writing the received file failed with errno err: tell the peer and
+ * close; out of space, the partial file is removed first. */
+void recv_rx_failed(struct recv_conn *c, int err);
 
 /* Frame handlers of recv_file.c (payload p, n). */
 void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n);

@@ -3,6 +3,7 @@
  * client's prefix, produce DATA and END) and the hash jobs both need,
  * run a slice per loop pass. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,38 @@ static void on_lease_watch(ibx_loop *loop, ibx_timer *t)
                   "it will be re-read before commit", c->peer, c->rx.path);
 }
 
+void recv_promise(struct recv_conn *c, uint64_t n)
+{
+    c->promised += n;
+    atomic_fetch_add(&c->cfg->promised, n);
+}
+
+void recv_unpromise(struct recv_conn *c, uint64_t n)
+{
+    if (n > c->promised)
+        n = c->promised;
+    c->promised -= n;
+    atomic_fetch_sub(&c->cfg->promised, n);
+}
+
+void recv_rx_failed(struct recv_conn *c, int err)
+{
+    char why[XFER_WHY];
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
+        /* a partial file must not keep the disk full until it expires */
+        xfer_rx_drop_partial(&c->rx);
+        xfer_whyf(why, "%.200s: %s; the partial file was removed", c->rx.path,
+                  strerror(err));
+        c->st = RS_IDLE;   /* nothing is kept for a resume */
+    } else {
+        xfer_whyf(why, "%.200s: %s", c->rx.path, strerror(err));
+    }
+    ibx_err(recv_log(c), "recv: %s: %s", c->peer, why);
+    recv_worse(c, XFER_EXIT_IO);
+    recv_queue_status(c, IBX_FT_ERROR, IBX_XC_IO, why);
+    c->close_when_flushed = true;
+}
+
 void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
 {
     struct ibx_msg_offer o;
@@ -37,6 +70,17 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
         return;
     }
     int code = xfer_rx_offer_start(&c->rx, c->cfg->rootfd, &o, &c->cfg->opts, &rs, why);
+    if (code == 0 || code == XFER_PENDING) {
+        /* before a byte is written: will it fit, with what other
+         * uploads in progress may still write, and the reserve? */
+        uint64_t need;
+        int sc = xfer_rx_space_check(&c->rx, atomic_load(&c->cfg->promised),
+                                     c->cfg->min_free, c->cfg->min_free_pct, &need, why);
+        if (sc)
+            code = sc;
+        else
+            recv_promise(c, need);
+    }
     if ((code == 0 || code == XFER_PENDING) && c->rx.leased)
         ibx_timer_start(ibx_worker_loop(c->base.worker), &c->lease_watch,
                         RECV_LEASE_WATCH_MS, on_lease_watch, c);
@@ -258,9 +302,19 @@ int recv_produce(struct recv_conn *c)
             recv_queue(c, b, ibx_msg_offer_encode(b, sizeof b, IBX_FT_LIST, &e));
             return 0;
         }
+        /* a listing that left anything out is an error, never a short ok */
+        char why[XFER_WHY];
+        unsigned missed = xfer_list_missed(c->list, why, sizeof why);
         xfer_list_close(c->list);
         c->list = NULL;
-        recv_queue_status(c, IBX_FT_ACK, IBX_XC_OK, "end of list");
+        if (missed) {
+            ibx_warn(recv_log(c), "recv: %s: listing incomplete: %s", c->peer, why);
+            char text[XFER_WHY + 32];
+            snprintf(text, sizeof text, "listing incomplete: %s", why);
+            recv_queue_status(c, IBX_FT_ACK, IBX_XC_IO, text);
+        } else {
+            recv_queue_status(c, IBX_FT_ACK, IBX_XC_OK, "end of list");
+        }
         recv_file_over(c);
     }
     return 0;

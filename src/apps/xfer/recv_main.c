@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "service.h"
+#include "xfer_list.h"
 #include "xfer_recv.h"
 
 /* Default idle timeout of a connection. */
@@ -22,6 +24,43 @@ static int open_root(const char *dir, const ibx_log *log)
     if (fd < 0)
         ibx_err(log, "recv: %s: %s", dir, strerror(errno));
     return fd;
+}
+
+unsigned recv_default_max_conns(void)
+{
+    struct rlimit rl;
+    unsigned cap = RECV_MAX_CONNS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        /* room for the listeners, logs, the sweep's walk, spare fds */
+        uint64_t room = rl.rlim_cur > 64 + XFER_DEPTH_MAX ? rl.rlim_cur - 64 - XFER_DEPTH_MAX : 0;
+        if (room / RECV_FDS_PER_CONN < cap)
+            cap = (unsigned)(room / RECV_FDS_PER_CONN);
+    }
+    return cap ? cap : 1;
+}
+
+int recv_parse_min_free(const char *s, struct recv_cfg *cfg)
+{
+    size_t n = strlen(s);
+    if (n > 1 && s[n - 1] == '%') {
+        char num[16];
+        unsigned long v;
+        if (n - 1 >= sizeof num)
+            return -EINVAL;
+        memcpy(num, s, n - 1);
+        num[n - 1] = '\0';
+        if (ibx_cli_uint(num, 0, RECV_MIN_FREE_PCT_MAX, &v) < 0)
+            return -EINVAL;
+        cfg->min_free_pct = (unsigned)v;
+        cfg->min_free = 0;
+        return 0;
+    }
+    uint64_t b;
+    if (ibx_cli_size(s, 0, 1ull << 50, &b) < 0)
+        return -EINVAL;
+    cfg->min_free = b;
+    cfg->min_free_pct = 0;
+    return 0;
 }
 
 /* ---- serve registration ---------------------------------------------- */
@@ -50,6 +89,8 @@ static int recv_init(ibx_server *srv, const char *dir, const char *listen,
     cfg->opts.allow_overwrite = true;
     cfg->opts.umask = xfer_process_umask();
     cfg->part_ttl_s = RECV_PART_TTL_S;
+    cfg->opts.max_depth = XFER_DEPTH_DEFAULT;
+    cfg->min_free_pct = RECV_MIN_FREE_PCT;
     cfg->rootfd = open_root(dir, log);
     if (cfg->rootfd < 0)
         return -ENOENT;
@@ -100,15 +141,27 @@ static void usage(void)
            "  --part-ttl DURATION   remove interrupted uploads' hidden part files\n"
            "                        unused this long, at start and periodically\n"
            "                        (N[s|m|h|d]; default 7d; 0 = keep forever)\n"
+           "  --max-depth N         directory levels a received path may have;\n"
+           "                        deeper offers are refused, and listings and\n"
+           "                        the part-file sweep go this deep (default %d,\n"
+           "                        at most %d); a listing that cannot show\n"
+           "                        everything ends with an error\n"
+           "  --min-free SIZE|N%%    keep this much of the disk free: an offer\n"
+           "                        that would not fit (with what uploads in\n"
+           "                        progress may still write) is refused before\n"
+           "                        a byte is written (default %u%%); a transfer\n"
+           "                        that runs out of space removes its part file\n"
+           "  --max-conns N         (default %u, fewer if RLIMIT_NOFILE is low)\n"
            "  --idle SECONDS        close connections silent this long (default %u)\n"
            "  --once                exit after the first connection; the exit\n"
            "                        status says how it went (as for send)\n",
-           XFER_PORT, RECV_IDLE_MS / 1000);
+           XFER_PORT, XFER_DEPTH_DEFAULT, XFER_DEPTH_MAX, RECV_MIN_FREE_PCT,
+           RECV_MAX_CONNS, RECV_IDLE_MS / 1000);
     fputs(ibx_cli_server_help, stdout);
 }
 
 enum { OPT_DIR = IBX_OPT_APPLET_BASE, OPT_MAX_SIZE, OPT_NO_OVERWRITE,
-       OPT_IDLE, OPT_ONCE, OPT_MODE, OPT_PART_TTL };
+       OPT_IDLE, OPT_ONCE, OPT_MODE, OPT_PART_TTL, OPT_MAX_DEPTH, OPT_MIN_FREE };
 
 int recv_main(int argc, char **argv)
 {
@@ -121,6 +174,8 @@ int recv_main(int argc, char **argv)
         {"once", no_argument, 0, OPT_ONCE},
         {"mode", required_argument, 0, OPT_MODE},
         {"part-ttl", required_argument, 0, OPT_PART_TTL},
+        {"max-depth", required_argument, 0, OPT_MAX_DEPTH},
+        {"min-free", required_argument, 0, OPT_MIN_FREE},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
@@ -128,7 +183,10 @@ int recv_main(int argc, char **argv)
     struct recv_cfg cfg = {.idle_ms = RECV_IDLE_MS, .log = &cli.log,
                            .opts.allow_overwrite = true,
                            .opts.umask = xfer_process_umask(),
-                           .part_ttl_s = RECV_PART_TTL_S};
+                           .part_ttl_s = RECV_PART_TTL_S,
+                           .opts.max_depth = XFER_DEPTH_DEFAULT,
+                           .min_free_pct = RECV_MIN_FREE_PCT};
+    cli.srv.max_conns = recv_default_max_conns();
     const char *dir = ".";
     unsigned long v;
     int c;
@@ -167,6 +225,18 @@ int recv_main(int argc, char **argv)
                 return ibx_cli_usage("recv", "--mode wants octal permissions up to "
                                      "0777, not '%s'", optarg);
             cfg.opts.force_mode = true;
+            break;
+        case OPT_MAX_DEPTH:
+            if (ibx_cli_uint(optarg, 1, XFER_DEPTH_MAX, &v) < 0)
+                return ibx_cli_usage("recv", "--max-depth wants 1..%d, not '%s'",
+                                     XFER_DEPTH_MAX, optarg);
+            cfg.opts.max_depth = (int)v;
+            break;
+        case OPT_MIN_FREE:
+            if (recv_parse_min_free(optarg, &cfg) < 0)
+                return ibx_cli_usage("recv", "--min-free wants a size (e.g. 64m) or "
+                                     "a percentage up to %u%%, not '%s'",
+                                     RECV_MIN_FREE_PCT_MAX, optarg);
             break;
         case OPT_PART_TTL:
             if (recv_parse_duration(optarg, &cfg.part_ttl_s) < 0)

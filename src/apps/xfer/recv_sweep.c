@@ -57,7 +57,8 @@ static void on_sweep(ibx_loop *loop, ibx_timer *t)
     if (w->stopped)
         return;
     if (!w->walk) {
-        int r = xfer_sweep_open(&w->walk, w->cfg->rootfd, w->cfg->part_ttl_s);
+        int r = xfer_sweep_open(&w->walk, w->cfg->rootfd, w->cfg->part_ttl_s,
+                                w->cfg->opts.max_depth);
         if (r < 0) {
             ibx_warn(log, "recv: part-file sweep: %s", strerror(-r));
             ibx_timer_start(loop, t, interval_ms(w), on_sweep, w);
@@ -78,6 +79,10 @@ static void on_sweep(ibx_loop *loop, ibx_timer *t)
             ibx_warn(log, "recv: cannot remove stale part file %s: %s", out.path,
                      strerror(-out.err));
         } else if (r == XFER_SWEEP_DONE) {
+            char why[XFER_WHY + 64];
+            if (xfer_sweep_missed(w->walk, why, sizeof why))
+                ibx_warn(log, "recv: part-file sweep incomplete: %s; "
+                         "part files there are never removed", why);
             ibx_debug(log, "recv: part-file sweep done: %u removed, %u stale but "
                       "in use", w->removed, xfer_sweep_in_use(w->walk));
             xfer_sweep_close(w->walk);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -100,7 +101,7 @@ int xfer_open_beneath(int rootfd, const char *path, size_t len, char *why)
 void xfer_rx_init(struct xfer_rx *rx)
 {
     memset(rx, 0, sizeof *rx);
-    rx->dirfd = rx->fd = rx->job.fd = -1;
+    rx->dirfd = rx->fd = rx->job.fd = rx->mkbase = -1;
     rx->pipe[0] = rx->pipe[1] = -1;
 }
 
@@ -119,17 +120,63 @@ void xfer_rx_unlink_tmp(struct xfer_rx *rx)
     rx->tmp_gone = true;
 }
 
+/* Remove the directories the offer created, deepest first, as long as
+ * they are empty (rmdir fails on anything else, and so stops). Each is
+ * reached beneath mkbase, the directory the first of them was made in. */
+static void drop_made_dirs(struct xfer_rx *rx)
+{
+    const char *rel = rx->path + rx->mk_from;
+    for (int k = (int)rx->mk_levels - 1; k >= 0; k--) {
+        size_t start = 0;
+        for (int i = 0; i < k; i++)
+            start += strcspn(rel + start, "/") + 1;
+        size_t len = strcspn(rel + start, "/");
+        char name[IBX_XFER_NAME_MAX + 1], parent[IBX_FRAME_PATH_MAX + 1];
+        memcpy(name, rel + start, len);
+        name[len] = '\0';
+        int pfd = rx->mkbase;
+        if (k > 0) {
+            memcpy(parent, rel, start - 1);
+            parent[start - 1] = '\0';
+            pfd = openat2_beneath(rx->mkbase, parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+            if (pfd < 0)
+                break;
+        }
+        int r = unlinkat(pfd, name, AT_REMOVEDIR);
+        if (pfd != rx->mkbase)
+            close(pfd);
+        if (r < 0)
+            break;
+    }
+}
+
+void xfer_rx_drop_partial(struct xfer_rx *rx)
+{
+    xfer_rx_unlink_tmp(rx);
+    if (rx->fd >= 0)
+        (void)ftruncate(rx->fd, 0);   /* the space is free before the close */
+}
+
 void xfer_rx_close(struct xfer_rx *rx)
 {
     struct stat st;
     xfer_hjob_clear(&rx->job);
     ibx_hash_free(rx->vh);
+    bool file_left = false;
     if (rx->fd >= 0) {
         /* an empty temporary file holds nothing to resume: remove it
          * while the lock is still ours */
         if (fstat(rx->fd, &st) == 0 && st.st_size == 0)
             xfer_rx_unlink_tmp(rx);
+        file_left = !rx->tmp_gone || !rx->locked;
         close(rx->fd);   /* also drops the flock */
+    }
+    if (rx->mkbase >= 0) {
+        /* an offer alone (refused, skipped, abandoned, failed) leaves no
+         * empty directory chain behind */
+        if (!rx->committed && !file_left)
+            drop_made_dirs(rx);
+        close(rx->mkbase);
     }
     if (rx->dirfd >= 0)
         close(rx->dirfd);
@@ -171,12 +218,22 @@ static int open_parent(struct xfer_rx *rx, int rootfd, char *why)
         if (fd == -ENOENT) {
             const char *comp = strrchr(prefix, '/');
             comp = comp ? comp + 1 : prefix;
-            if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) {
+            int made = mkdirat(parent, comp, 0755);
+            if (made < 0 && errno != EEXIST) {
                 int e = -errno;
                 close(parent);
                 return path_error(e, prefix, why);
             }
+            if (made == 0 && rx->mkbase < 0) {
+                /* the first one made: it and all below it are ours */
+                rx->mkbase = fcntl(parent, F_DUPFD_CLOEXEC, 0);
+                rx->mk_from = (uint16_t)(comp - prefix);
+            }
+            if (rx->mkbase >= 0)
+                rx->mk_levels++;
             fd = openat2_beneath(rootfd, prefix, O_RDONLY | O_DIRECTORY);
+        } else if (rx->mkbase >= 0) {
+            rx->mk_levels++;   /* made meanwhile by another connection */
         }
         close(parent);
         if (fd < 0)
@@ -270,6 +327,15 @@ int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
     }
     memcpy(rx->path, o->path, o->path_len);
     rx->path[o->path_len] = '\0';
+    int levels = 0;
+    for (size_t i = 0; i < o->path_len; i++)
+        levels += o->path[i] == '/';
+    if (opts->max_depth && levels > opts->max_depth) {
+        /* deeper than recv lists and sweeps: never listed, never expired */
+        xfer_whyf(why, "%.120s...: %d directory levels, more than the limit of %d",
+                  rx->path, levels, opts->max_depth);
+        return IBX_XC_BAD_NAME;
+    }
     if (!ibx_hash_algo_len(o->algo)) {
         xfer_whyf(why, "%s: unsupported hash algorithm %u", rx->path, o->algo);
         return IBX_XC_HASH_ALGO;
@@ -482,3 +548,35 @@ ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max)
     return got;
 }
 
+
+/* "1.5 MiB" style, for reasons. */
+static const char *fmt_size(uint64_t n, char *buf, size_t size)
+{
+    return xfer_fmt_bytes((double)n, buf, size);
+}
+
+int xfer_rx_space_check(const struct xfer_rx *rx, uint64_t other_bytes,
+                        uint64_t reserve_bytes, unsigned reserve_pct,
+                        uint64_t *need, char *why)
+{
+    struct statvfs vfs;
+    /* an existing file of the same size is replaced by one of that size */
+    *need = rx->existing ? 0 : rx->size - rx->proposed;
+    if (fstatvfs(rx->dirfd, &vfs) < 0 || vfs.f_frsize == 0)
+        return 0;   /* unknown: ENOSPC during the transfer still drops it */
+    uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    uint64_t reserve = reserve_pct ? (uint64_t)vfs.f_blocks * vfs.f_frsize / 100 * reserve_pct
+                                   : reserve_bytes;
+    uint64_t want = *need;
+    bool fits = want <= avail && other_bytes <= avail - want &&
+                reserve <= avail - want - other_bytes;
+    if (fits)
+        return 0;
+    char a[32], b[32], r[32], o[32];
+    xfer_whyf(why, "%.120s: %s do not fit: %s free on the receiver, %s kept free "
+              "(--min-free)%s%s%s", rx->path, fmt_size(want, b, sizeof b),
+              fmt_size(avail, a, sizeof a), fmt_size(reserve, r, sizeof r),
+              other_bytes ? ", " : "", other_bytes ? fmt_size(other_bytes, o, sizeof o) : "",
+              other_bytes ? " promised to uploads in progress" : "");
+    return IBX_XC_TOO_BIG;
+}

@@ -84,6 +84,7 @@ struct xfer_rx_opts {
                              * process umask: xfer_process_umask) */
     bool force_mode;        /* every file gets mode, whatever was sent */
     uint32_t mode;          /* with force_mode: 0 .. 0777 */
+    int max_depth;          /* directory levels a path may have; 0 = any */
 };
 
 /* The permission bits a received file gets for the offered mode: never
@@ -127,6 +128,12 @@ struct xfer_rx {
     uint64_t vpos;
     bool leased;            /* our write lease on the file is intact */
     bool verified_while_writing; /* END used vh, not a full re-read */
+    bool committed;         /* renamed into place */
+    /* directories the offer created (path[mk_from ..] is mk_levels
+     * components under mkbase): removed again, deepest first and only
+     * while empty, when the file ends without a commit or a part file */
+    int mkbase;
+    uint16_t mk_from, mk_levels;
 };
 /* What a pending receiver job is for. */
 enum { XFER_PEND_OFFER = 1, XFER_PEND_END = 2 };
@@ -190,8 +197,25 @@ int xfer_rx_end_finish(struct xfer_rx *rx, char *why);
 int xfer_rx_commit(struct xfer_rx *rx, char *why);
 /* xfer_rx_end_start + the whole job + finish + commit, blocking. */
 int xfer_rx_end(struct xfer_rx *rx, const struct ibx_msg_end *e, char *why);
-/* Close the fds; the temporary file stays for a later resume. */
+/* Close the fds; the temporary file stays for a later resume (an empty
+ * one is removed, and so are the directories the offer created when no
+ * file is left in them). */
 void xfer_rx_close(struct xfer_rx *rx);
+/* A write failed for lack of space (ENOSPC, EDQUOT, EFBIG): remove the
+ * temporary file now (a partial file must not keep the disk full until
+ * it expires); xfer_rx_close then removes the directories the offer
+ * made. */
+void xfer_rx_drop_partial(struct xfer_rx *rx);
+/* Whether the offered file fits: the bytes it still needs (the whole
+ * size less a resumable prefix; nothing for an existing file of the same
+ * size, which is replaced in place) plus other_bytes (promised to other
+ * uploads in progress) plus a reserve (reserve_bytes, or reserve_pct of
+ * the file system when reserve_pct) must fit in the space available on
+ * the file system of the target's directory. Returns 0, or
+ * IBX_XC_TOO_BIG with why set; *need gets the bytes this file needs. */
+int xfer_rx_space_check(const struct xfer_rx *rx, uint64_t other_bytes,
+                        uint64_t reserve_bytes, unsigned reserve_pct,
+                        uint64_t *need, char *why);
 
 /* Open path under rootfd for reading, refusing escapes through symlinks
  * and anything but a regular file. Returns the fd, or -code (why set). */

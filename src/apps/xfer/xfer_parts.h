@@ -29,15 +29,20 @@ enum {
     XFER_SWEEP_FAILED,      /* a stale part file could not be removed (out) */
 };
 
-/* Start a sweep of the tree under rootfd for part files unused for more
- * than ttl_s seconds (by the wall clock, against their mtime). Returns 0
- * or -errno. */
-int xfer_sweep_open(struct xfer_sweep **out, int rootfd, uint64_t ttl_s);
+/* Start a sweep of the tree under rootfd, max_depth directory levels
+ * deep (xfer_list.h), for part files unused for more than ttl_s seconds
+ * (by the wall clock, against their mtime). Returns 0 or -errno. */
+int xfer_sweep_open(struct xfer_sweep **out, int rootfd, uint64_t ttl_s,
+                    int max_depth);
 /* Look at the next directory entry. A part file is removed only if it is
  * stale, a regular file of ours without other links, and not in use: a
  * live transfer holds its lock (or lease), and the sweep takes the lock
  * itself before it checks again and unlinks. */
 int xfer_sweep_next(struct xfer_sweep *s, struct xfer_swept *out);
+/* After XFER_SWEEP_DONE: what the sweep could not look at (a directory
+ * deeper than max_depth or unreadable ...): the count, with a reason in
+ * why[size]; 0 when it saw the whole tree. */
+unsigned xfer_sweep_missed(const struct xfer_sweep *s, char *why, size_t size);
 /* Stale part files left alone because a transfer was using them. */
 unsigned xfer_sweep_in_use(const struct xfer_sweep *s);
 /* Stop and free (NULL is fine). */

@@ -3,6 +3,7 @@
 #ifndef IPCBOX_APPS_XFER_RECV_H
 #define IPCBOX_APPS_XFER_RECV_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "ipcbox/log.h"
@@ -22,7 +23,26 @@ struct recv_cfg {
     int status;             /* worst exit code seen (for --once) */
     uint64_t part_ttl_s;    /* remove part files unused this long; 0 = keep */
     struct recv_sweeper *sweep; /* the sweeper of the main loop, or NULL */
+    uint64_t min_free;      /* bytes kept free on the disk (--min-free), */
+    unsigned min_free_pct;  /* ... or this percent of it, if not 0 */
+    /* bytes that accepted uploads may still write (every connection of
+     * this process, whatever thread): counted against the free space */
+    _Atomic uint64_t promised;
 };
+
+/* Default --min-free: 1% of the file system stays free. */
+#define RECV_MIN_FREE_PCT 1u
+/* Largest --min-free percentage. */
+#define RECV_MIN_FREE_PCT_MAX 90u
+/* Default --max-conns of recv: this many, or fewer when the descriptor
+ * limit would not hold RECV_FDS_PER_CONN for each. */
+#define RECV_MAX_CONNS 256u
+#define RECV_FDS_PER_CONN 6u
+/* recv's default connection cap for the current RLIMIT_NOFILE. */
+unsigned recv_default_max_conns(void);
+/* Parse --min-free: "N%" (0 .. RECV_MIN_FREE_PCT_MAX) or a size with an
+ * optional k, m, g suffix. Returns 0 or -EINVAL. */
+int recv_parse_min_free(const char *s, struct recv_cfg *cfg);
 
 /* Default time to live of an unused part file (--part-ttl): 7 days. */
 #define RECV_PART_TTL_S (7ull * 86400)
