@@ -52,7 +52,6 @@ struct cgi {
     struct ibx_http_chunked ch;
     uint64_t body_left, body_total;
     bool chunked_in, spawned, in_done, head_sent, finished, exited, chunked_out;
-    bool in_paused;             /* reading from the client waits for stdin */
     /* for the access log */
     struct ibx_http_request logreq;
     char *logstr;
@@ -434,21 +433,22 @@ static void pump_body(struct cgi *g)
             return;
         }
     }
-    ibx_buf_free(&g->body);
-    if (g->in_done)
+    if (g->in_done) {
+        ibx_buf_free(&g->body);
         close_io(g, &g->in_io);   /* EOF on the script's stdin */
-    else
-        ibx_io_modify(g->loop, &g->in_io, 0);
+        return;
+    }
+    ibx_buf_reset(&g->body);   /* kept (<= CGI_IN_HIGH) while the body flows */
+    ibx_io_modify(g->loop, &g->in_io, 0);
 }
 
 static void on_in(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct cgi *g = io->data;
+    bool was_full = ibx_buf_used(&g->body) >= CGI_IN_HIGH;   /* reading paused */
     pump_body(g);
-    if (g->in_paused && g->c && (g->in_io.fd < 0 || ibx_buf_used(&g->body) < CGI_IN_HIGH)) {
-        g->in_paused = false;
+    if (was_full && g->c && g->c->reading_body && cgi_wants_body(g->c))
         conn_kick(g->c);   /* read from the client again */
-    }
 }
 
 bool cgi_wants_body(const struct hconn *c)
@@ -526,7 +526,7 @@ size_t cgi_feed(struct hconn *c, const char *in, size_t len)
             }
             if (done < take && g->in_io.fd < 0)
                 done = take;
-            g->in_paused = done < take;
+            /* else reading pauses (cgi_wants_body) until on_in */
         }
         g->body_left -= done;
         if (!g->body_left) {
