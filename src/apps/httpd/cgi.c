@@ -1,11 +1,16 @@
 /* CGI/1.1 (RFC 3875) for paths under --cgi PREFIX.
  *
- * The script is started with posix_spawn (vfork-fast and safe in a
- * threaded server) in a process group of its own, with pipes for stdin and
- * stdout, a clean signal mask and the standard meta-variables, built in
- * the parent. A Content-Length body is streamed to stdin as it arrives; a
- * chunked body is decoded and collected first (bounded by --max-body) so
- * CONTENT_LENGTH can be set. The script's header block gives Status,
+ * The script is started from the descriptor its confined check opened
+ * (cgi_spawn.c) in a process group of its own, with pipes for stdin,
+ * stdout and stderr (framed into the log, cgi_stderr.c), a clean signal
+ * mask and the standard meta-variables, built in the parent; at most
+ * --cgi-max run at once. A Content-Length body is streamed to stdin as it
+ * arrives, reading from the client pausing while CGI_IN_HIGH bytes wait
+ * for the script; a chunked body is decoded and collected first (bounded
+ * by --max-body) so CONTENT_LENGTH can be set. A response that ends (the
+ * script exited, failed or timed out) before its request body has all
+ * arrived closes the connection after it, with a lingering close: the
+ * rest of that body is never parsed as a request. The script's header block gives Status,
  * Content-Type and Location; its body is relayed with chunked encoding to
  * HTTP/1.1 clients (connection kept) or until close for HTTP/1.0. Reading
  * from the script pauses while the client is slow. The group is killed
@@ -16,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +33,22 @@
 
 #define CGI_HEAD_MAX 16384
 #define CGI_OUT_HIGH (256 * 1024)
+/* Request-body bytes buffered for a script that is slow to read them. */
+#define CGI_IN_HIGH (256 * 1024)
 
 struct cgi {
     struct hconn *c;            /* NULL once detached */
+    const struct httpd_cfg *cfg;
     ibx_loop *loop;
     pid_t pid;
-    ibx_io pio, out_io, in_io;
+    ibx_io pio, out_io, in_io, err_io;
     ibx_defer free_later;
     ibx_buf body;               /* request body not yet written to stdin */
     ibx_buf hdr;                /* script header block being collected */
     struct cgi_env env;         /* the meta-variables */
-    char *script;               /* absolute path */
-    char *dir;                  /* its directory */
+    char *script;               /* absolute path (argv[0]) */
+    int script_fd, dir_fd;      /* what the confined check opened, until spawned */
+    struct cgi_errlog elog;     /* its stderr */
     struct ibx_http_chunked ch;
     uint64_t body_left, body_total;
     bool chunked_in, spawned, in_done, head_sent, finished, exited, chunked_out;
@@ -71,7 +79,10 @@ static void cgi_free(ibx_loop *loop, ibx_defer *d)
     struct cgi *g = d->data;
     cgi_env_free(&g->env);
     free(g->script);
-    free(g->dir);
+    if (g->script_fd >= 0)
+        close(g->script_fd);
+    if (g->dir_fd >= 0)
+        close(g->dir_fd);
     free(g->logstr);
     ibx_buf_free(&g->body);
     ibx_buf_free(&g->hdr);
@@ -89,6 +100,14 @@ static void close_io(struct cgi *g, ibx_io *io)
     io->cb = NULL;
 }
 
+/* The script was reaped: its --cgi-max slot is free again. */
+static void exited(struct cgi *g)
+{
+    if (g->spawned && !g->exited)
+        cgi_slot_put(g->cfg);
+    g->exited = true;
+}
+
 /* Kill the script's process group and reap it now. SIGKILL cannot be
  * caught, so the wait is short; it keeps every model (including a thread
  * or child whose loop ends with its connection) free of zombies. */
@@ -99,19 +118,63 @@ static void reap_now(struct cgi *g)
     kill(-g->pid, SIGKILL);
     while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
         ;
-    g->exited = true;
+    exited(g);
+}
+
+/* The response ends before the request body has all arrived: the rest of
+ * the body is never read as requests. Close after the response, lingering
+ * (shut down writing, read and drop for a bounded time) so that the
+ * client gets the response rather than a reset. */
+static void body_unread(struct hconn *c)
+{
+    if (c && c->reading_body) {
+        c->reading_body = false;
+        c->close_after = true;
+        c->linger = true;
+    }
+}
+
+/* Log what the script wrote to stderr (up to rounds reads); at its end,
+ * the unterminated last line too. */
+static void read_stderr(struct cgi *g, int rounds)
+{
+    char buf[16384];
+    for (int i = 0; i < rounds && g->err_io.fd >= 0; i++) {
+        ssize_t n = read(g->err_io.fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            cgi_errlog_end(&g->elog, g->cfg->log);
+            close_io(g, &g->err_io);
+            return;
+        }
+        cgi_errlog_feed(&g->elog, g->cfg->log, g->cfg->cgi_stderr_max, buf, (size_t)n);
+    }
+}
+
+static void on_err(ibx_loop *loop, ibx_io *io, uint32_t events)
+{
+    read_stderr(io->data, 8);
 }
 
 /* Release everything; the script has exited (or never started). */
 static void detach(struct cgi *g)
 {
     reap_now(g);
+    /* what the script wrote last is in the pipe (bounded: a few reads) */
+    read_stderr(g, 8);
+    if (g->err_io.fd >= 0)
+        cgi_errlog_end(&g->elog, g->cfg->log);
     if (g->c) {
+        body_unread(g->c);
         g->c->cgi = NULL;
         g->c = NULL;
     }
     close_io(g, &g->out_io);
     close_io(g, &g->in_io);
+    close_io(g, &g->err_io);
     close_io(g, &g->pio);
     ibx_loop_defer(g->loop, &g->free_later, cgi_free, g);
 }
@@ -124,7 +187,7 @@ static void on_exit_ready(ibx_loop *loop, ibx_io *io, uint32_t events)
     pid_t r = waitpid(g->pid, NULL, WNOHANG);
     if (r == 0)
         return;   /* spurious */
-    g->exited = true;   /* reaped (or ECHILD: reaped by someone else) */
+    exited(g);   /* reaped (or ECHILD: reaped by someone else) */
     close_io(g, &g->pio);
     if (g->finished) {
         struct hconn *c = g->c;
@@ -235,14 +298,21 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
     return true;
 }
 
-static void fail(struct cgi *g, int status)
+/* End the request with status (or cut the response if its head went out
+ * already): one line with the reason in the server log (none if why is
+ * NULL), one in the access log. */
+static void fail(struct cgi *g, int status, const char *why)
 {
     struct hconn *c = g->c;
     reap_now(g);
     g->finished = true;
+    body_unread(c);   /* before the head: it says Connection: close */
+    if (why)
+        ibx_warn(g->cfg->log, "httpd: cgi %s failed status=%d reason=\"%s\"%s", g->elog.tag,
+                 g->head_sent ? g->status : status, why, g->head_sent ? " response=cut" : "");
     if (!g->head_sent) {
         g->status = status;
-        resp_error(c, status);
+        g->sent = resp_error_page(c, status);
         g->head_sent = true;
     } else {
         c->close_after = true;   /* a cut-off body: the client must notice */
@@ -265,7 +335,9 @@ static void on_out(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 break;
-            fail(g, 502);
+            char why[80];
+            snprintf(why, sizeof why, "reading its output: %s", strerror(errno));
+            fail(g, 502, why);
             conn_kick(c);
             return;
         }
@@ -274,7 +346,8 @@ static void on_out(ibx_loop *loop, ibx_io *io, uint32_t events)
                 /* the whole output was a header block without a blank line */
                 if (!ibx_buf_used(&g->hdr) ||
                     !send_head(g, ibx_buf_head(&g->hdr), ibx_buf_used(&g->hdr))) {
-                    fail(g, 502);
+                    fail(g, 502, ibx_buf_used(&g->hdr) ? "bad header block"
+                                                       : "no output");
                     conn_kick(c);
                     return;
                 }
@@ -297,14 +370,14 @@ static void on_out(ibx_loop *loop, ibx_io *io, uint32_t events)
                     endh = i + 3;
             if (!endh) {
                 if (hn > CGI_HEAD_MAX) {
-                    fail(g, 502);
+                    fail(g, 502, "header block over 16384 bytes");
                     conn_kick(c);
                     return;
                 }
                 continue;
             }
             if (!send_head(g, h, endh)) {
-                fail(g, 502);
+                fail(g, 502, "bad header block");
                 conn_kick(c);
                 return;
             }
@@ -328,6 +401,7 @@ static void finish(struct cgi *g)
     if (g->chunked_out)
         ibx_buf_append(conn_outbuf(c), "0\r\n\r\n", 5);
     g->finished = true;
+    body_unread(c);   /* the script is done: the rest of its body is not */
     resp_log_req(c, &g->logreq, g->status, g->sent);
     close_io(g, &g->out_io);
     close_io(g, &g->in_io);
@@ -359,118 +433,127 @@ static void pump_body(struct cgi *g)
             return;
         }
     }
-    ibx_buf_free(&g->body);
-    if (g->in_done)
+    if (g->in_done) {
+        ibx_buf_free(&g->body);
         close_io(g, &g->in_io);   /* EOF on the script's stdin */
-    else
-        ibx_io_modify(g->loop, &g->in_io, 0);
+        return;
+    }
+    ibx_buf_reset(&g->body);   /* kept (<= CGI_IN_HIGH) while the body flows */
+    ibx_io_modify(g->loop, &g->in_io, 0);
 }
 
 static void on_in(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
-    pump_body(io->data);
+    struct cgi *g = io->data;
+    bool was_full = ibx_buf_used(&g->body) >= CGI_IN_HIGH;   /* reading paused */
+    pump_body(g);
+    if (was_full && g->c && g->c->reading_body && cgi_wants_body(g->c))
+        conn_kick(g->c);   /* read from the client again */
 }
 
-static int spawn(struct cgi *g)
+bool cgi_wants_body(const struct hconn *c)
 {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) < 0)
-        return -errno;
-    if (pipe2(out, O_CLOEXEC) < 0) {
-        int e = -errno;
-        close(in[0]);
-        close(in[1]);
-        return e;
+    const struct cgi *g = c->cgi;
+    return !g || g->chunked_in || g->in_io.fd < 0 || ibx_buf_used(&g->body) < CGI_IN_HIGH;
+}
+
+static int start_or_fail(struct cgi *g)
+{
+    const struct httpd_cfg *cfg = g->cfg;
+    if (!cgi_slot_take(cfg)) {
+        fail(g, 503, NULL);   /* logged by cgi_slot_take, once a second */
+        return -EAGAIN;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addchdir_np(&fa, g->dir);
-    posix_spawnattr_init(&at);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
+    struct cgi_proc p;
     char *argv[] = {g->script, NULL};
-    int r = posix_spawn(&g->pid, g->script, &fa, &at, argv, g->env.v);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    close(in[0]);
-    close(out[1]);
-    if (r) {
-        close(in[1]);
-        close(out[0]);
-        return -r;
+    int r = cgi_spawn(g->script_fd, g->dir_fd, argv, g->env.v, &p);
+    close(g->script_fd);
+    close(g->dir_fd);
+    g->script_fd = g->dir_fd = -1;
+    if (r < 0) {
+        cgi_slot_put(cfg);
+        char why[96];
+        snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
+        fail(g, 500, why);
+        return r;
     }
     g->spawned = true;
-    ibx_fd_nonblock(in[1], true);
-    ibx_fd_nonblock(out[0], true);
+    g->pid = p.pid;
+    size_t tn = strlen(g->elog.tag);
+    snprintf(g->elog.tag + tn, sizeof g->elog.tag - tn, " pid=%d", (int)p.pid);
+    ibx_fd_nonblock(p.in, true);
+    ibx_fd_nonblock(p.out, true);
+    ibx_fd_nonblock(p.err, true);
     int pfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
     if (pfd < 0 || ibx_io_start(g->loop, &g->pio, pfd, EPOLLIN, on_exit_ready, g) < 0) {
         if (pfd >= 0)
             close(pfd);
         g->pio.fd = -1;
     }
-    ibx_io_start(g->loop, &g->out_io, out[0], EPOLLIN, on_out, g);
-    ibx_io_start(g->loop, &g->in_io, in[1], 0, on_in, g);
+    ibx_io_start(g->loop, &g->out_io, p.out, EPOLLIN, on_out, g);
+    ibx_io_start(g->loop, &g->in_io, p.in, 0, on_in, g);
+    ibx_io_start(g->loop, &g->err_io, p.err, EPOLLIN, on_err, g);
     pump_body(g);
     return 0;
-}
-
-static int start_or_fail(struct cgi *g)
-{
-    int r = spawn(g);
-    if (r < 0) {
-        ibx_err(g->c->cfg->log, "httpd: cgi %s: %s", g->script, strerror(-r));
-        fail(g, 500);
-    }
-    return r;
 }
 
 size_t cgi_feed(struct hconn *c, const char *in, size_t len)
 {
     struct cgi *g = c->cgi;
     if (!g) {
-        c->reading_body = false;
-        return 0;
+        /* cannot happen (detach ends the body), but never parse a body */
+        body_unread(c);
+        return len;
     }
-    size_t used = 0;
     if (!g->chunked_in) {
-        size_t n = len < g->body_left ? len : (size_t)g->body_left;
-        ibx_buf_append(&g->body, in, n);
-        g->body_left -= n;
-        used = n;
+        size_t take = len < g->body_left ? len : (size_t)g->body_left, done = 0;
+        if (g->in_io.fd < 0) {
+            done = take;   /* stdin closed: the rest is read and dropped */
+        } else {
+            /* at most CGI_IN_HIGH bytes wait for the script */
+            while (done < take) {
+                size_t used = ibx_buf_used(&g->body);
+                size_t room = used < CGI_IN_HIGH ? CGI_IN_HIGH - used : 0;
+                if (!room || g->in_io.fd < 0)
+                    break;
+                size_t k = take - done < room ? take - done : room;
+                if (ibx_buf_append(&g->body, in + done, k) < 0) {
+                    fail(g, 500, "out of memory");
+                    return len;
+                }
+                done += k;
+                pump_body(g);
+            }
+            if (done < take && g->in_io.fd < 0)
+                done = take;
+            /* else reading pauses (cgi_wants_body) until on_in */
+        }
+        g->body_left -= done;
         if (!g->body_left) {
             g->in_done = true;
             c->reading_body = false;
+            pump_body(g);
         }
-        pump_body(g);
-        return used;
+        return done;
     }
+    size_t used = 0;
     while (used < len && !ibx_http_chunked_done(&g->ch)) {
         struct ibx_http_str data;
         ssize_t k = ibx_http_chunked_step(&g->ch, in + used, len - used, &data);
         if (k < 0) {
-            c->reading_body = false;
-            c->linger = true;
-            fail(g, 400);
+            fail(g, 400, "bad chunked request body");
             return len;
         }
         used += (size_t)k;
         g->body_total += data.n;
         if (g->body_total > c->cfg->max_body) {
-            c->reading_body = false;
-            c->linger = true;
-            fail(g, 413);
+            fail(g, 413, "chunked request body over --max-body");
             return len;
         }
-        ibx_buf_append(&g->body, data.p, data.n);
+        if (ibx_buf_append(&g->body, data.p, data.n) < 0) {
+            fail(g, 500, "out of memory");
+            return len;
+        }
     }
     if (ibx_http_chunked_done(&g->ch)) {
         c->reading_body = false;
@@ -478,7 +561,7 @@ size_t cgi_feed(struct hconn *c, const char *in, size_t len)
         char num[24];
         int n = snprintf(num, sizeof num, "%llu", (unsigned long long)g->body_total);
         if (cgi_env_add(&g->env, "CONTENT_LENGTH", num, (size_t)n) < 0)
-            fail(g, 500);
+            fail(g, 500, "out of memory");
         else
             start_or_fail(g);
     }
@@ -532,33 +615,49 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
         resp_error(c, status);
         return;
     }
-    close(fd);
-    struct cgi *g = calloc(1, sizeof *g);
+    /* the script runs from this fd, in this directory: nothing is looked
+     * up by name again (cgi_spawn.c) */
+    char *last = strrchr(script_name, '/');
+    *last = '\0';
+    int dfd = fs_open(cfg, script_name[0] ? script_name : "/", O_RDONLY | O_DIRECTORY);
+    *last = '/';
+    struct cgi *g = dfd >= 0 ? calloc(1, sizeof *g) : NULL;
     if (!g) {
+        close(fd);
+        if (dfd >= 0)
+            close(dfd);
         c->close_after = true;
+        c->linger |= body;
         resp_error(c, 500);
         return;
     }
     g->c = c;
+    g->cfg = cfg;
     g->loop = ibx_worker_loop(c->base.worker);
-    g->pio.fd = g->out_io.fd = g->in_io.fd = -1;
+    g->pio.fd = g->out_io.fd = g->in_io.fd = g->err_io.fd = -1;
+    g->script_fd = fd;
+    g->dir_fd = dfd;
     g->status = 200;
     c->cgi = g;
+    /* until the whole body is here (or the connection closes after the
+     * answer: body_unread) */
+    c->reading_body = body;
+    char host[IBX_ADDRSTRLEN], esc[HTTPD_PATH_MAX];
+    ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
+    cgi_log_escape(esc, sizeof esc, script_name, sn);
+    snprintf(g->elog.tag, sizeof g->elog.tag, "script=\"%s\" peer=%s", esc, host);
     size_t rl = strlen(cfg->root_real);
     g->script = malloc(rl + sn + 1);
-    g->dir = malloc(rl + sn + 1);
     /* a copy of the request line and log fields for the access log */
     size_t ln = req->method.n + req->target.n + req->referer.n + req->user_agent.n;
     g->logstr = malloc(ln + 1);
-    if (!g->script || !g->dir || !g->logstr ||
+    if (!g->script || !g->logstr ||
         cgi_env_build(&g->env, c, script_name, slash ? slash : "", query) < 0) {
-        fail(g, 500);
+        fail(g, 500, "out of memory");
         return;
     }
     memcpy(g->script, cfg->root_real, rl);
     memcpy(g->script + rl, script_name, sn + 1);
-    memcpy(g->dir, g->script, rl + sn + 1);
-    *strrchr(g->dir, '/') = '\0';
     char *lp = g->logstr;
     struct ibx_http_str *dst[] = {&g->logreq.method, &g->logreq.target,
                                   &g->logreq.referer, &g->logreq.user_agent};
@@ -578,7 +677,6 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
         ibx_buf_append(conn_outbuf(c), "HTTP/1.1 100 Continue\r\n\r\n", 25);
     if (req->flags & IBX_HTTP_F_CHUNKED) {
         g->chunked_in = true;
-        c->reading_body = true;
         *avail = cgi_feed(c, in, avail_in);
         return;
     }
@@ -586,7 +684,6 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     if (start_or_fail(g) < 0)
         return;
     if (g->body_left) {
-        c->reading_body = true;
         *avail = cgi_feed(c, in, avail_in);
     } else {
         g->in_done = true;
@@ -606,7 +703,6 @@ void cgi_abort(struct hconn *c)
     struct cgi *g = c->cgi;
     if (!g)
         return;
-    c->reading_body = false;
     if (c->closing || g->finished) {
         /* the client left, or a finished script would not exit */
         g->finished = true;
@@ -614,6 +710,7 @@ void cgi_abort(struct hconn *c)
         return;
     }
     /* a timeout: 504 if nothing went out yet, else cut the response */
-    ibx_warn(c->cfg->log, "httpd: cgi %s: timed out, killed", g->script);
-    fail(g, 504);
+    char why[64];
+    snprintf(why, sizeof why, "timed out after %u s, killed", c->cfg->cgi_timeout_ms / 1000);
+    fail(g, 504, why);
 }

@@ -62,6 +62,16 @@ static bool busy(const struct hconn *c)
     return ibx_buf_used(&c->out) || c->send.fd >= 0 || c->multi || cgi_active(c);
 }
 
+/* While a script answers (or its stdin is full) the socket's read side is
+ * left alone: pipelined requests wait, and a half-close (the client's FIN)
+ * is not an abort while a response is owed. A client that has gone for
+ * good is noticed when a write fails (EPOLLERR/EPOLLHUP), or by the CGI
+ * timeout. */
+static bool read_paused(const struct hconn *c)
+{
+    return cgi_active(c) && !(c->reading_body && cgi_wants_body(c));
+}
+
 
 /* Send buffered bytes, then the file segment, then further multipart
  * parts. */
@@ -147,6 +157,7 @@ static size_t handle(struct hconn *c, const char *rest, size_t restlen)
     bool has_body = (req->flags & IBX_HTTP_F_CHUNKED) ||
                     ((req->flags & IBX_HTTP_F_LENGTH) && req->content_length);
     if (req->meth == IBX_HTTP_UNKNOWN) {
+        c->linger |= has_body;   /* 501 closes; its body stays unread */
         resp_error(c, 501);
         return 0;
     }
@@ -214,8 +225,10 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
         if (busy(c) && (cgi_active(c) || c->send.fd >= 0 || c->multi ||
                         ibx_buf_used(&c->out) > OUT_HIGH))
             break;   /* responses stay in order: wait for this one */
-        if (c->close_after || c->draining)
+        if (c->close_after || c->draining) {
+            off = len;   /* no request follows: nothing here is parsed */
             break;
+        }
         ssize_t r = ibx_http_parse_request(buf + off, len - off, 0, &hw->req);
         if (r == IBX_HTTP_INCOMPLETE) {
             if (!c->head_started)
@@ -330,6 +343,10 @@ static void conn_update(struct hconn *c)
             return;
         }
     }
+    if (c->eof && c->reading_body && !ibx_buf_used(&c->in)) {
+        conn_close(c);   /* the client left mid-body: no request to answer */
+        return;
+    }
     bool pending = busy(c);
     if (!pending && (c->close_after || c->eof || c->draining)) {
         if (c->linger && !c->eof)
@@ -340,11 +357,12 @@ static void conn_update(struct hconn *c)
     }
     if (pending || !c->close_after)
         conn_nodelay(c);   /* more responses may follow on this connection */
-    uint32_t ev = EPOLLRDHUP;
+    bool paused = read_paused(c);
+    uint32_t ev = paused ? 0 : EPOLLRDHUP;
     bool out_blocked = ibx_buf_used(&c->out) || c->send.fd >= 0;
     if (out_blocked)
         ev |= EPOLLOUT;
-    else if (!cgi_active(c) || c->reading_body)
+    else if (!paused)
         ev |= EPOLLIN;
     if (c->eof)
         ev &= ~(uint32_t)(EPOLLRDHUP | EPOLLIN);
@@ -366,8 +384,10 @@ void conn_kick(struct hconn *c)
             return;
         }
     }
-    /* pipelined requests waiting behind the finished response */
-    if (!busy(c) && ibx_buf_used(&c->in) && !c->close_after) {
+    /* pipelined requests waiting behind the finished response, or the
+     * rest of a body the script can take now */
+    if (ibx_buf_used(&c->in) &&
+        ((c->reading_body && cgi_wants_body(c)) || (!busy(c) && !c->close_after))) {
         size_t used = conn_process(c, ibx_buf_head(&c->in), ibx_buf_used(&c->in));
         if (c->closing)
             return;
@@ -418,9 +438,9 @@ static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
         }
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) {
-        if (cgi_active(c) && !c->reading_body) {
-            /* only a hang-up matters while a script answers */
-            if (events & (EPOLLHUP | EPOLLRDHUP)) {
+        if (read_paused(c)) {
+            /* only a hang-up (a reset) matters while a script answers */
+            if (events & EPOLLHUP) {
                 conn_close(c);
                 return;
             }

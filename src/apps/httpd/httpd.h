@@ -9,6 +9,8 @@
  *   listing.c  directory listings
  *   cgi.c      CGI/1.1 (RFC 3875): spawn, pipes, output, reaping
  *   cgi_env.c  the CGI meta-variables
+ *   cgi_spawn.c  starting a script from its checked descriptor; the cap
+ *   cgi_stderr.c a script's stderr framed into the server log
  *   fs.c       confined path resolution under ROOT
  *   cache.c    per-worker open-file/stat cache
  *   worker.c   per-worker state (scratch buffers, Date, cache)
@@ -79,6 +81,9 @@ struct httpd_cfg {
     const char *cgi_prefix;  /* "/cgi-bin/" or NULL */
     size_t cgi_prefix_len;
     unsigned cgi_timeout_ms;
+    unsigned cgi_max;        /* scripts running at once (all workers) */
+    size_t cgi_stderr_max;   /* stderr bytes logged per request */
+    struct cgi_shared *cgi_shared;   /* the running count, process-shared */
     size_t max_body;         /* CGI request bodies */
     unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
     size_t cache_entries;
@@ -224,6 +229,9 @@ void resp_field(struct hconn *c, const char *name, const char *value);
 void resp_end(struct hconn *c, const struct hresp *r);
 /* A complete error (or plain) response with a small HTML body. */
 void resp_error(struct hconn *c, int status);
+/* resp_error without the access-log line (for a caller that logs a saved
+ * copy of its request). Returns the body bytes queued. */
+uint64_t resp_error_page(struct hconn *c, int status);
 /* A redirect to location (already escaped). */
 void resp_redirect(struct hconn *c, int status, const char *location);
 /* Log the current request (c->hw->req) in the access log. */
@@ -285,10 +293,54 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
 size_t cgi_feed(struct hconn *c, const char *in, size_t len);
 /* The client side wrote its buffer out: let CGI output flow again. */
 void cgi_resume(struct hconn *c);
+/* False while a Content-Length body waits for the script to take what is
+ * buffered (reading from the client pauses). */
+bool cgi_wants_body(const struct hconn *c);
 /* Kill the script and release everything (connection closing). */
 void cgi_abort(struct hconn *c);
 /* True while the CGI response is still being produced. */
 bool cgi_active(const struct hconn *c);
+
+/* ---- cgi_spawn.c, cgi_stderr.c ------------------------------------------------ */
+
+/* The parent's ends of a started script. */
+struct cgi_proc {
+    pid_t pid;
+    int in, out, err;         /* its stdin, stdout, stderr (close-on-exec) */
+};
+/* Run the regular file open at script_fd (checked by the caller) with the
+ * working directory dir_fd, in a process group of its own. Returns 0 or
+ * -errno (an exec failure included). */
+int cgi_spawn(int script_fd, int dir_fd, char *const argv[], char *const envp[],
+              struct cgi_proc *p);
+/* Create the process-shared running count (before any worker starts).
+ * Returns 0 or -errno. */
+int cgi_shared_init(struct httpd_cfg *cfg);
+void cgi_shared_fini(struct httpd_cfg *cfg);
+/* Take one of the --cgi-max slots; false (and a log line at most once a
+ * second) when all are taken. */
+bool cgi_slot_take(const struct httpd_cfg *cfg);
+/* Give a slot back (the script was reaped). */
+void cgi_slot_put(const struct httpd_cfg *cfg);
+
+/* Longest stderr line logged; the rest of a longer line is dropped. */
+#define CGI_ERR_LINE 1024
+/* The stderr of one request being framed into the log. */
+struct cgi_errlog {
+    char tag[HTTPD_PATH_MAX + 128];   /* script="..." pid=N peer=A */
+    char line[CGI_ERR_LINE];
+    size_t n;                 /* bytes in line */
+    size_t total;             /* stderr bytes taken so far */
+    bool cut, capped;         /* dropping the rest of a line, of all */
+};
+/* Take n bytes the script wrote to stderr: log each complete line. */
+void cgi_errlog_feed(struct cgi_errlog *e, const ibx_log *log, size_t max_total,
+                     const char *p, size_t n);
+/* The script's stderr ended: log an unterminated last line. */
+void cgi_errlog_end(struct cgi_errlog *e, const ibx_log *log);
+/* Escape n bytes of src for a quoted log value into dst (cap bytes,
+ * NUL-terminated, cut if needed). Returns the length. */
+size_t cgi_log_escape(char *dst, size_t cap, const char *src, size_t n);
 
 /* ---- body.c ----------------------------------------------------------------- */
 

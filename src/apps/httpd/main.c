@@ -21,6 +21,8 @@ static void cfg_defaults(struct httpd_cfg *cfg)
     cfg->root_fd = -1;
     cfg->listing = true;
     cfg->cgi_timeout_ms = 30000;
+    cfg->cgi_max = 64;
+    cfg->cgi_stderr_max = 16384;
     cfg->max_body = 16u << 20;
     cfg->header_timeout_ms = 10000;
     cfg->idle_timeout_ms = 15000;
@@ -43,6 +45,11 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
         ibx_err(log, "httpd: root %s: %s", root, strerror(e));
         return -e;
     }
+    int sr = cgi_shared_init(cfg);
+    if (sr < 0) {
+        ibx_err(log, "httpd: cgi counter: %s", strerror(-sr));
+        return sr;
+    }
     cfg->mime = mime_load(mime);
     if (!cfg->mime)
         return -ENOMEM;
@@ -60,6 +67,7 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
 static void cfg_fini(struct httpd_cfg *cfg)
 {
     mime_free(cfg->mime);
+    cgi_shared_fini(cfg);
     alog_close(&cfg->alog);
     if (cfg->root_fd >= 0)
         close(cfg->root_fd);
@@ -130,6 +138,10 @@ static void usage(void)
            "  --follow-symlinks     follow symlinks that leave ROOT\n"
            "  --cgi PREFIX          run files under PREFIX (e.g. /cgi-bin/) as CGI\n"
            "  --cgi-timeout SEC     kill a CGI script after SEC seconds (default 30)\n"
+           "  --cgi-max N           CGI scripts running at once, all workers\n"
+           "                        together; beyond it 503 (default 64)\n"
+           "  --cgi-stderr-max BYTES  script stderr logged per request, one\n"
+           "                        escaped line per line (default 16384; 0: none)\n"
            "  --max-body BYTES      largest CGI request body (default 16 MiB)\n"
            "  --access-log FILE     combined-format log to FILE ('off' for none;\n"
            "                        default stdout; SIGHUP reopens FILE)\n"
@@ -148,7 +160,8 @@ static void usage(void)
 enum {
     OPT_NO_LISTING = IBX_OPT_APPLET_BASE, OPT_SHOW_HIDDEN, OPT_FOLLOW, OPT_CGI,
     OPT_CGI_TIMEOUT, OPT_MAX_BODY, OPT_ACCESS_LOG, OPT_HEADER_TIMEOUT,
-    OPT_IDLE_TIMEOUT, OPT_CACHE, OPT_MIME, OPT_SENDFILE,
+    OPT_IDLE_TIMEOUT, OPT_CACHE, OPT_MIME, OPT_SENDFILE, OPT_CGI_MAX,
+    OPT_CGI_STDERR_MAX,
 };
 
 static int seconds(const char *opt, const char *arg, unsigned *ms)
@@ -169,6 +182,8 @@ int httpd_main(int argc, char **argv)
         {"follow-symlinks", no_argument, 0, OPT_FOLLOW},
         {"cgi", required_argument, 0, OPT_CGI},
         {"cgi-timeout", required_argument, 0, OPT_CGI_TIMEOUT},
+        {"cgi-max", required_argument, 0, OPT_CGI_MAX},
+        {"cgi-stderr-max", required_argument, 0, OPT_CGI_STDERR_MAX},
         {"max-body", required_argument, 0, OPT_MAX_BODY},
         {"access-log", required_argument, 0, OPT_ACCESS_LOG},
         {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
@@ -229,6 +244,20 @@ int httpd_main(int argc, char **argv)
                 goto out;
             }
             cfg.max_body = v;
+            break;
+        case OPT_CGI_MAX:
+            if (ibx_cli_uint(optarg, 1, 100000, &v) < 0) {
+                rc = ibx_cli_usage("httpd", "--cgi-max wants 1..100000, not '%s'", optarg);
+                goto out;
+            }
+            cfg.cgi_max = (unsigned)v;
+            break;
+        case OPT_CGI_STDERR_MAX:
+            if (ibx_cli_uint(optarg, 0, 1ul << 30, &v) < 0) {
+                rc = ibx_cli_usage("httpd", "--cgi-stderr-max wants bytes, not '%s'", optarg);
+                goto out;
+            }
+            cfg.cgi_stderr_max = v;
             break;
         case OPT_CACHE:
             if (ibx_cli_uint(optarg, 1, 1000000, &v) < 0) {

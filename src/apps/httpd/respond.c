@@ -76,7 +76,7 @@ void resp_end(struct hconn *c, const struct hresp *r)
     PUTS(b, "\r\n");
 }
 
-void resp_error(struct hconn *c, int status)
+uint64_t resp_error_page(struct hconn *c, int status)
 {
     char body[256];
     const char *reason = ibx_http_reason(status);
@@ -100,7 +100,12 @@ void resp_error(struct hconn *c, int status)
     resp_end(c, &r);
     if (!r.head_only)
         put(conn_outbuf(c), body, (size_t)n);
-    resp_log(c, status, r.head_only ? 0 : (uint64_t)n);
+    return r.head_only ? 0 : (uint64_t)n;
+}
+
+void resp_error(struct hconn *c, int status)
+{
+    resp_log(c, status, resp_error_page(c, status));
 }
 
 void resp_redirect(struct hconn *c, int status, const char *location)
