@@ -144,6 +144,11 @@ void cache_free(struct hcache *c);
 /* Look up path, validating a cached entry at most once a second (a file
  * replaced, grown or touched is noticed). Never NULL except on ENOMEM. */
 struct centry *cache_get(struct hcache *c, const char *path, int64_t now);
+/* A new descriptor (close-on-exec) for the open file of entry e, closing
+ * cached files of c to make room on EMFILE/ENFILE. Returns it or -errno. */
+int cache_dup_fd(struct hcache *c, const struct centry *e);
+/* fs_open, closing cached files of c to make room on EMFILE/ENFILE. */
+int cache_open(struct hcache *c, const char *path, int flags);
 
 /* ---- fs.c ------------------------------------------------------------------ */
 

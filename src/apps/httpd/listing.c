@@ -153,7 +153,7 @@ static int read_entries(const struct httpd_cfg *cfg, const char *path, int dfd,
 
 void listing_serve(struct hconn *c, const char *path, bool head)
 {
-    int dfd = fs_open(c->cfg, path, O_RDONLY | O_DIRECTORY);
+    int dfd = cache_open(c->hw->cache, path, O_RDONLY | O_DIRECTORY);
     if (dfd < 0) {
         resp_error(c, dfd == -ENOENT || dfd == -ENOTDIR ? 404 : 403);
         return;
