@@ -36,6 +36,15 @@ start_limited() {
     ERRLOG="$log"
 }
 
+# descriptors of PID open on files under ROOT
+cached_files() {
+    local n=0 f
+    for f in /proc/"$1"/fd/*; do
+        case "$(readlink "$f" 2>/dev/null)" in "$R"/*) n=$((n + 1)) ;; esac
+    done
+    echo "$n"
+}
+
 for model in epoll thread threadpool; do
     start_limited "$model" --model "$model" --workers 2
     check "$model: descriptor limit is $LIMIT" \
@@ -48,10 +57,26 @@ for model in epoll thread threadpool; do
     check "$model: still running" "$(kill -0 "$PID" 2>/dev/null && echo yes)" "yes"
     if [ "$model" = epoll ]; then
         check_has "$model: the budget is logged when hit" "$(cat "$ERRLOG")" "descriptor budget"
+        # cached large files: within the budget (+2 spared per worker's cache)
+        held=$(cached_files "$PID")
+        check "$model: cached descriptors $held <= $((LIMIT / 2 - 16 + 4))" \
+            "$([ "$held" -le $((LIMIT / 2 - 16 + 4)) ] && echo yes)" "yes"
     fi
     kill -TERM "$PID"
     st=0
     wait "$PID" || st=$?
     check "$model: clean exit" "$st" "0"
 done
+# --cache-fds lowers the budget below the limit's: 40 large files on one
+# connection leave at most 8 (+2 spared) open
+start_limited flag --cache-fds 8 --workers 1
+for i in $(seq 1 40); do
+    printf 'url = "http://%s/a/L%03d.bin"\noutput = "/dev/null"\n' "$ADDR" "$i"
+done >"$WORK/urls"
+codes=$(curl -sS -K "$WORK/urls" -w '%{http_code}\n' | sort | uniq -c | awk '{print $2 "x" $1}')
+check "--cache-fds 8: 40 large files served" "$codes" "200x40"
+held=$(cached_files "$PID")
+check "--cache-fds 8: $held cached descriptors <= 10" "$([ "$held" -le 10 ] && echo yes)" "yes"
+check_has "--cache-fds 8: budget logged" "$(cat "$ERRLOG")" "descriptor budget (8)"
+stop_httpd
 finish

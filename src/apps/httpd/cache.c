@@ -54,15 +54,18 @@ struct hcache {
 };
 
 /* The process-wide cap on descriptors the caches keep open: half the
- * RLIMIT_NOFILE soft limit less 16 (at least 4). */
-static long cache_fd_budget(void)
+ * RLIMIT_NOFILE soft limit less 16 (at least 4), or --cache-fds if less. */
+static long cache_fd_budget(const struct httpd_cfg *cfg)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return 64;
-    rlim_t lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20)
-                     ? (1u << 20) : rl.rlim_cur;
-    long b = (long)lim / 2 - 16;
+    long b = 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20)
+                         ? (1u << 20) : rl.rlim_cur;
+        b = (long)lim / 2 - 16;
+    }
+    if (cfg->cache_fds && (long)cfg->cache_fds < b)
+        b = (long)cfg->cache_fds;
     return b < 4 ? 4 : b;
 }
 
@@ -84,7 +87,7 @@ struct hcache *cache_new(const struct httpd_cfg *cfg, size_t max_entries)
     c->cfg = cfg;
     /* two at least: a request holds two entries (see above) */
     c->max = max_entries > 2 ? max_entries : 2;
-    c->fd_budget = cache_fd_budget();
+    c->fd_budget = cache_fd_budget(cfg);
     /* a connection's own cache (thread, fork models) sits beside the
      * connection's socket, loop and spare descriptors: keep only what the
      * request in hand needs */

@@ -82,6 +82,7 @@ struct httpd_cfg {
     size_t max_body;         /* CGI request bodies */
     unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
     size_t cache_entries;
+    size_t cache_fds;        /* descriptors all caches keep open; 0 = auto */
     struct mime_table *mime;
     struct alog alog;
     const ibx_log *log;
