@@ -132,6 +132,10 @@ check "serve: a growing part file is 404" "$(code "http://$HADDR/.slow.bin.ibxpa
 check "serve: /.env is 404" "$(code "http://$HADDR/.env")" "404"
 check "serve: plain file is served" "$(curl -sS "http://$HADDR/plain.txt")" "plain"
 check_lacks "serve: listing hides the part file" "$(curl -sS "http://$HADDR/")" "ibxpart"
+TPORT=$(sed -n 's/.*tftpd: listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/err.serve" | head -n1)
+[ -n "$TPORT" ] || die "serve did not start tftpd"
+check "serve: tftp get of the growing part file refused" "$(tget .slow.bin.ibxpart)" "refused"
+check "serve: tftp get of a plain file" "$(tget plain.txt)" "got"
 kill "$SND" 2>/dev/null || true
 wait "$SND" 2>/dev/null || true
 finish
