@@ -44,7 +44,7 @@ sub=$(curl -sS "$BASE/sub/")
 check_has "parent link" "$sub" '<a href="../">../</a>'
 check_has "nested dir" "$sub" '<a href="inner/">inner/</a>'
 check "HEAD listing" "$(curl -sS -I "$BASE/sub/" | head -n1 | tr -d '\r')" "HTTP/1.1 200 OK"
-check "hidden dir still reachable by URL" "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/.hiddendir/")" "200"
+check "hidden dir not reachable by URL" "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/.hiddendir/")" "404"
 # every link of the page works
 bad=0
 for href in $(printf '%s\n' "$page" | grep -o 'href="[^"]*"' | sed 's/href="//; s/"$//'); do
@@ -56,6 +56,7 @@ stop_httpd
 
 start_httpd --show-hidden "$R"
 check_has "--show-hidden" "$(curl -sS "$BASE/")" 'href=".hidden">.hidden</a>'
+check "--show-hidden: hidden dir reachable by URL" "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/.hiddendir/")" "200"
 stop_httpd
 start_httpd --no-listing "$R"
 check "--no-listing" "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/sub/")" "403"

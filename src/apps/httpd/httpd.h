@@ -87,6 +87,7 @@ struct httpd_cfg {
     size_t max_body;         /* CGI request bodies */
     unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
     size_t cache_entries;
+    size_t cache_fds;        /* descriptors all caches keep open; 0 = auto */
     struct mime_table *mime;
     struct alog alog;
     const ibx_log *log;
@@ -149,13 +150,31 @@ void cache_free(struct hcache *c);
 /* Look up path, validating a cached entry at most once a second (a file
  * replaced, grown or touched is noticed). Never NULL except on ENOMEM. */
 struct centry *cache_get(struct hcache *c, const char *path, int64_t now);
+/* A new descriptor (close-on-exec) for the open file of entry e, closing
+ * cached files of c to make room on EMFILE/ENFILE. Returns it or -errno. */
+int cache_dup_fd(struct hcache *c, const struct centry *e);
+/* fs_open, closing cached files of c to make room on EMFILE/ENFILE. */
+int cache_open(struct hcache *c, const char *path, int flags);
 
 /* ---- fs.c ------------------------------------------------------------------ */
 
 /* Open path (decoded, normalised, "/a/b") under the root with flags,
- * refusing symlinks that leave the root unless follow_symlinks. Returns
- * the fd or -errno (-EXDEV for an escape). */
+ * refusing symlinks that leave the root unless follow_symlinks, and
+ * paths that are not fs_path_visible (-ENOENT). Returns the fd or -errno
+ * (-EXDEV for an escape). */
 int fs_open(const struct httpd_cfg *cfg, const char *path, int flags);
+/* True if the path component name[0..len) may be served and listed: not
+ * an upload in progress (never), not hidden (a leading '.', other than
+ * ".well-known") unless show_hidden. */
+bool fs_name_visible(const struct httpd_cfg *cfg, const char *name, size_t len);
+/* True if every component of path is fs_name_visible. */
+bool fs_path_visible(const struct httpd_cfg *cfg, const char *path);
+/* Stat the entry name of the directory dirfd (opened by fs_open from
+ * dirpath, "/a/" or "/a") for a listing: lstat relative to dirfd, and for
+ * a symlink, what a request for dirpath/name would open (so a link that
+ * leaves the root is neither followed nor listed). Returns 0 or -errno. */
+int fs_stat_entry(const struct httpd_cfg *cfg, int dirfd, const char *dirpath,
+                  const char *name, struct stat *st);
 
 /* ---- the connection ---------------------------------------------------------- */
 

@@ -109,7 +109,8 @@ static void human_size(char *buf, size_t cap, off_t size)
 }
 
 /* Read the directory; returns the count or -errno. */
-static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out)
+static int read_entries(const struct httpd_cfg *cfg, const char *path, int dfd,
+                        struct lent **out)
 {
     DIR *d = fdopendir(dfd);
     if (!d) {
@@ -123,11 +124,10 @@ static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out)
         const char *name = de->d_name;
         if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
             continue;
-        if ((name[0] == '.' && !cfg->show_hidden) || !reachable(name))
+        if (!fs_name_visible(cfg, name, strlen(name)) || !reachable(name))
             continue;
         struct stat st;
-        if (fstatat(dirfd(d), name, &st, 0) < 0 &&
-            fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fs_stat_entry(cfg, dirfd(d), path, name, &st) < 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -153,13 +153,13 @@ static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out)
 
 void listing_serve(struct hconn *c, const char *path, bool head)
 {
-    int dfd = fs_open(c->cfg, path, O_RDONLY | O_DIRECTORY);
+    int dfd = cache_open(c->hw->cache, path, O_RDONLY | O_DIRECTORY);
     if (dfd < 0) {
         resp_error(c, dfd == -ENOENT || dfd == -ENOTDIR ? 404 : 403);
         return;
     }
     struct lent *ents = NULL;
-    int n = read_entries(c->cfg, dfd, &ents);
+    int n = read_entries(c->cfg, path, dfd, &ents);
     if (n < 0) {
         resp_error(c, 403);
         return;

@@ -134,7 +134,10 @@ static void usage(void)
            "Static HTTP/1.1 server for ROOT (default: the current directory),\n"
            "on 127.0.0.1:%d unless --listen says otherwise.\n\n"
            "  --no-listing          403 instead of a directory listing\n"
-           "  --show-hidden         list dotfiles too\n"
+           "  --show-hidden         serve and list hidden files (a path component\n"
+           "                        starting with '.'; without it they are 404,\n"
+           "                        except /.well-known/); uploads in progress\n"
+           "                        (.NAME.ibxpart, .tftp-upload.*) never are\n"
            "  --follow-symlinks     follow symlinks that leave ROOT\n"
            "  --cgi PREFIX          run files under PREFIX (e.g. /cgi-bin/) as CGI\n"
            "  --cgi-timeout SEC     kill a CGI script after SEC seconds (default 30)\n"
@@ -148,6 +151,9 @@ static void usage(void)
            "  --header-timeout SEC  whole request head deadline (default 10)\n"
            "  --idle-timeout SEC    keep-alive idle timeout (default 15)\n"
            "  --cache N             open-file cache entries per worker (default 1024)\n"
+           "  --cache-fds N         descriptors of large files all caches keep open\n"
+           "                        (default and most: half the descriptor limit\n"
+           "                        less 16; small files are kept in memory)\n"
            "  --sendfile            send large files with sendfile() instead of\n"
            "                        pread+send (better with NIC offloads; slower\n"
            "                        on loopback and in most VMs)\n"
@@ -161,7 +167,7 @@ enum {
     OPT_NO_LISTING = IBX_OPT_APPLET_BASE, OPT_SHOW_HIDDEN, OPT_FOLLOW, OPT_CGI,
     OPT_CGI_TIMEOUT, OPT_MAX_BODY, OPT_ACCESS_LOG, OPT_HEADER_TIMEOUT,
     OPT_IDLE_TIMEOUT, OPT_CACHE, OPT_MIME, OPT_SENDFILE, OPT_CGI_MAX,
-    OPT_CGI_STDERR_MAX,
+    OPT_CGI_STDERR_MAX, OPT_CACHE_FDS,
 };
 
 static int seconds(const char *opt, const char *arg, unsigned *ms)
@@ -189,6 +195,7 @@ int httpd_main(int argc, char **argv)
         {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
         {"idle-timeout", required_argument, 0, OPT_IDLE_TIMEOUT},
         {"cache", required_argument, 0, OPT_CACHE},
+        {"cache-fds", required_argument, 0, OPT_CACHE_FDS},
         {"mime-types", required_argument, 0, OPT_MIME},
         {"sendfile", no_argument, 0, OPT_SENDFILE},
         {0, 0, 0, 0},
@@ -265,6 +272,13 @@ int httpd_main(int argc, char **argv)
                 goto out;
             }
             cfg.cache_entries = v;
+            break;
+        case OPT_CACHE_FDS:
+            if (ibx_cli_uint(optarg, 4, 1u << 20, &v) < 0) {
+                rc = ibx_cli_usage("httpd", "--cache-fds wants 4..1048576, not '%s'", optarg);
+                goto out;
+            }
+            cfg.cache_fds = v;
             break;
         case OPT_ACCESS_LOG:
             alog_set = true;

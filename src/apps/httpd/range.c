@@ -107,7 +107,7 @@ bool range_serve(struct hconn *c, struct centry *e, bool head)
         return true;
     }
     struct hmulti *m = calloc(1, sizeof *m);
-    int fd = m ? fcntl(e->fd, F_DUPFD_CLOEXEC, 0) : -1;
+    int fd = m ? cache_dup_fd(c->hw->cache, e) : -1;
     if (fd < 0) {
         free(m);
         c->close_after = true;

@@ -94,7 +94,7 @@ void static_send_body(struct hconn *c, const struct centry *e, uint64_t off,
         ibx_buf_append(conn_outbuf(c), e->body + off, (size_t)len);
         return;
     }
-    int fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+    int fd = cache_dup_fd(c->hw->cache, e);
     if (fd < 0) {
         c->close_after = true;   /* the head went out: cut the body short */
         return;

@@ -1,5 +1,6 @@
 /* Confined file access for the TFTP server (see root.h). */
 #include "root.h"
+#include "partial.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,9 @@ int root_check_name(const char *name, const char **rel)
         if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == 0))
             return -EACCES;
     }
+    /* uploads in progress (ours, recv's) are neither read nor written */
+    if (ibx_partial_path(name))
+        return -EACCES;
     *rel = name;
     return 0;
 }
@@ -138,7 +142,7 @@ int root_upload_begin(struct root_upload *u, int rootfd, const char *name,
             r = -EIO;
             break;
         }
-        snprintf(u->tmp, sizeof u->tmp, ".tftp-upload.%02x%02x%02x%02x%02x%02x",
+        snprintf(u->tmp, sizeof u->tmp, IBX_TFTP_TMP_PREFIX "%02x%02x%02x%02x%02x%02x",
                  rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
         u->fd = openat(u->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
                        O_NOFOLLOW, 0644);
