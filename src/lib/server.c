@@ -218,7 +218,7 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
             r = l->proto->open(w, fd, (struct sockaddr *)&peer, plen, l->ctx);
             break;
         }
-        if (r < 0)
+        if (r < 0 && log_due(w, &w->serve_logged_ms))
             ibx_warn(srv->cfg.log, "%s: cannot serve a connection: %s",
                      l->proto->name, strerror(-r));
         if (srv->is_child)

@@ -45,6 +45,7 @@ struct ibx_worker {
     int spare;            /* EMFILE spare fd */
     uint64_t cap_logged_ms;    /* last "connection limit" log line */
     uint64_t accept_logged_ms; /* last accept error log line */
+    uint64_t serve_logged_ms;  /* last "cannot serve a connection" line */
     /* thread workers */
     pthread_t tid;
     bool is_thread;
