@@ -81,7 +81,7 @@ static int get_frame(int fd, size_t *len)
 
 static void hello(int fd, uint32_t *peer_max)
 {
-    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 1u << 20};
+    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 1u << 20, 0};
     size_t n;
     put_frame(fd, ibx_msg_hello_encode(buf, sizeof buf, &h));
     if (get_frame(fd, &n) != IBX_FT_HELLO || ibx_msg_hello_decode(buf, n, &h) < 0)

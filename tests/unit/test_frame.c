@@ -191,7 +191,7 @@ static void test_header_rules(void **state)
     assert_int_equal(ibx_frame_hdr_decode(h, 100, &out), -EPROTO);
     ibx_frame_hdr_encode(h, 0, 0);
     assert_int_equal(ibx_frame_hdr_decode(h, 100, &out), -EPROTO);
-    ibx_frame_hdr_encode(h, 0x0a, 0);
+    ibx_frame_hdr_encode(h, 0x0c, 0);   /* 0x0a, 0x0b: CHALLENGE, PROOF (v2) */
     assert_int_equal(ibx_frame_hdr_decode(h, 100, &out), -EPROTO);
     /* limits: control frames at IBX_FRAME_CTRL_MAX, DATA at data_max */
     ibx_frame_hdr_encode(h, IBX_FT_ACK, IBX_FRAME_CTRL_MAX);
