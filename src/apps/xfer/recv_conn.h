@@ -22,6 +22,8 @@
 /* Where a connection is in the protocol. */
 enum recv_state {
     RS_HELLO,       /* waiting for the client's HELLO */
+    RS_AUTH,        /* sent CHALLENGE, waiting for the client's PROOF */
+    RS_AUTH_FAILED, /* the proof failed: ERROR after a delay, then close */
     RS_IDLE,        /* between files: OFFER, GET or LIST */
     RS_RX_CONFIRM,  /* sent RESUME for an OFFER, waiting for the confirm */
     RS_RX_DATA,     /* receiving DATA until END */
@@ -44,7 +46,7 @@ static inline bool recv_hashing(int st)
  * job, a commit): input waits. */
 static inline bool recv_busy(int st)
 {
-    return recv_hashing(st) || st == RS_COMMIT;
+    return recv_hashing(st) || st == RS_COMMIT || st == RS_AUTH_FAILED;
 }
 
 /* One client connection. */
@@ -72,6 +74,8 @@ struct recv_conn {
     int commit_code;                /* its result, and why */
     char commit_why[XFER_WHY];
     struct ibx_frame_dec dec;
+    struct ibx_auth auth;           /* the handshake, with cfg->token */
+    ibx_timer auth_delay;           /* answers a failed proof late */
 };
 
 
@@ -92,6 +96,14 @@ void recv_file_over(struct recv_conn *c);
 double recv_rate_mbs(uint64_t bytes, uint64_t ms);
 /* Write what is queued and re-arm the watcher. */
 void recv_update(struct recv_conn *c);
+
+/* Handshake handlers of recv_auth.c: the client's HELLO (answered with
+ * HELLO, or HELLO + CHALLENGE when cfg->token is set, or ERROR auth for
+ * a client without a token), and its PROOF. */
+void recv_on_hello(struct recv_conn *c, const uint8_t *p, size_t n);
+void recv_on_proof(struct recv_conn *c, const uint8_t *p, size_t n);
+/* In RS_AUTH_FAILED: send the ERROR now (shutdown) instead of later. */
+void recv_auth_fail_now(struct recv_conn *c);
 
 /* Frame handlers of recv_file.c (payload p, n). */
 void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n);

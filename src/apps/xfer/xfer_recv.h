@@ -3,6 +3,7 @@
 #ifndef IPCBOX_APPS_XFER_RECV_H
 #define IPCBOX_APPS_XFER_RECV_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "ipcbox/log.h"
@@ -22,7 +23,17 @@ struct recv_cfg {
     int status;             /* worst exit code seen (for --once) */
     uint64_t part_ttl_s;    /* remove part files unused this long; 0 = keep */
     struct recv_sweeper *sweep; /* the sweeper of the main loop, or NULL */
+    const struct xfer_token *token; /* shared secret; NULL = anonymous */
+    unsigned handshake_ms;  /* HELLO and authentication must be over by then */
+    atomic_ulong auth_failures; /* failed proofs since start (log lines) */
 };
+
+/* Default time a connection has for HELLO and authentication
+ * (--handshake-timeout): 10 s. */
+#define RECV_HANDSHAKE_MS 10000u
+/* A failed proof is answered this late (each try costs a brute-forcer a
+ * connection slot for this long; the token itself is 128+ random bits). */
+#define RECV_AUTH_FAIL_DELAY_MS 1000u
 
 /* Default time to live of an unused part file (--part-ttl): 7 days. */
 #define RECV_PART_TTL_S (7ull * 86400)
