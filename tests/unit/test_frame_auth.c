@@ -89,6 +89,35 @@ static void test_mac_input(void **state)
     assert_int_equal(ibx_auth_mac(key, 0, 2, IBX_AUTH_SERVER, ns, nc, m3), -EINVAL);
 }
 
+/* The example of docs/frame-protocol.md, byte for byte. */
+static void test_doc_example(void **state)
+{
+    (void)state;
+    const char *tok = "q3Jm1bG0V9n8cYtXk2ZpQeW4sR7uLhA0dF5gJ6iK8oM=";
+    uint8_t ns[32], nc[32], mac[32], want[32], b[128];
+    for (int i = 0; i < 32; i++) {
+        ns[i] = (uint8_t)i;
+        nc[i] = (uint8_t)(0x20 + i);
+    }
+    assert_int_equal(ibx_auth_mac(tok, strlen(tok), 2, 'C', ns, nc, mac), 0);
+    unhex("040e92080ae25044679da92c7d90590157bc2a3bc3f1f4998e2a4d93e7d13e11", want, 32);
+    assert_memory_equal(mac, want, 32);
+    assert_int_equal(ibx_auth_mac(tok, strlen(tok), 2, 'S', ns, nc, mac), 0);
+    unhex("c86e9b7abb669cb432a1e52d597f079992192ac8c8da80af5c00038016a7065c", want, 32);
+    assert_memory_equal(mac, want, 32);
+    /* the server's HELLO + CHALLENGE as the hexdump shows them */
+    struct ibx_msg_hello h = {IBX_FRAME_VERSION_AUTH, 1u << 20, IBX_HELLO_AUTH};
+    assert_int_equal(ibx_msg_hello_encode(b, sizeof b, &h), 20);
+    struct ibx_auth a;
+    assert_int_equal(ibx_auth_init(&a, IBX_AUTH_SERVER, tok, strlen(tok), ns), 0);
+    assert_int_equal(ibx_auth_challenge(&a, b + 20, sizeof b - 20), 41);
+    uint8_t dump[61];
+    unhex("010000000000000c" "494258460002000100100000"
+          "0a00000000000021" "01" "000102030405060708090a0b0c0d0e0f"
+          "101112131415161718191a1b1c1d1e1f", dump, 61);
+    assert_memory_equal(b, dump, 61);
+}
+
 /* ---- codecs ------------------------------------------------------------ */
 
 static void test_codecs(void **state)
@@ -345,6 +374,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc4231),
         cmocka_unit_test(test_mac_input),
+        cmocka_unit_test(test_doc_example),
         cmocka_unit_test(test_codecs),
         cmocka_unit_test(test_token_trim),
         cmocka_unit_test(test_roundtrip),
