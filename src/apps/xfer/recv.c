@@ -361,9 +361,6 @@ static void on_recv_io(ibx_loop *loop, ibx_io *io, uint32_t events)
  * file before it answers (the protocol has no keepalive). */
 static uint64_t recv_patience(const struct recv_conn *c)
 {
-    if (c->st == RS_HELLO || c->st == RS_AUTH || c->st == RS_AUTH_FAILED)
-        return c->cfg->handshake_ms && c->cfg->handshake_ms < c->cfg->idle_ms
-                   ? c->cfg->handshake_ms : c->cfg->idle_ms;
     uint64_t bytes = 0;
     if (c->st == RS_RX_CONFIRM)
         bytes = c->rx.proposed;     /* sender checks its prefix */
@@ -382,9 +379,13 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
         c->last_active = ibx_loop_now(loop);
         quiet = 0;
     }
-    if (quiet >= patience && (c->st == RS_HELLO || c->st == RS_AUTH)) {
+    /* HELLO and authentication must be over --handshake-timeout after
+     * the connection opened, however the peer paces its frames */
+    bool hs = (c->st == RS_HELLO || c->st == RS_AUTH) && c->cfg->handshake_ms;
+    uint64_t age = ibx_loop_now(loop) - c->opened_at;
+    if (hs && age >= c->cfg->handshake_ms) {
         ibx_info(recv_log(c), "recv: %s: handshake not finished in %llu ms "
-                 "(--handshake-timeout), closing", c->peer, (unsigned long long)quiet);
+                 "(--handshake-timeout), closing", c->peer, (unsigned long long)age);
         recv_close(c);
         return;
     }
@@ -394,7 +395,10 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
         recv_close(c);
         return;
     }
-    ibx_timer_start(loop, t, patience - quiet, on_idle, c);
+    uint64_t next = patience - quiet;
+    if (hs && c->cfg->handshake_ms - age < next)
+        next = c->cfg->handshake_ms - age;
+    ibx_timer_start(loop, t, next, on_idle, c);
 }
 
 static void recv_drain(ibx_conn *base)
@@ -449,9 +453,12 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
         free(c);
         return r;
     }
-    c->last_active = ibx_loop_now(loop);
+    c->last_active = c->opened_at = ibx_loop_now(loop);
+    uint64_t first = c->cfg->idle_ms;
+    if (c->cfg->handshake_ms && c->cfg->handshake_ms < first)
+        first = c->cfg->handshake_ms;
     if (c->cfg->idle_ms)
-        ibx_timer_start(loop, &c->idle, recv_patience(c), on_idle, c);
+        ibx_timer_start(loop, &c->idle, first, on_idle, c);
     ibx_conn_add(w, &c->base, &recv_ops, false);
     ibx_debug(recv_log(c), "recv: %s: connected", c->peer);
     return 0;

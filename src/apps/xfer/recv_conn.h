@@ -61,6 +61,7 @@ struct recv_conn {
     enum recv_state st;
     bool closing, draining, close_when_flushed;
     uint64_t last_active;
+    uint64_t opened_at;     /* loop time of accept (--handshake-timeout) */
     uint64_t file_t0;
     uint32_t peer_data_max;
     char peer[IBX_ADDRSTRLEN];
