@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ipcbox/frame.h"
+#include "ipcbox/frame_auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -103,6 +104,18 @@ static void check_roundtrip(uint8_t type, const uint8_t *p, size_t n)
             check_path(m.path, m.path_len);
             r = ibx_msg_get_encode(out, sizeof out, &m);
         }
+        break;
+    }
+    case IBX_FT_CHALLENGE: {
+        struct ibx_msg_challenge m;
+        if (ibx_msg_challenge_decode(p, n, &m) == 0)
+            r = ibx_msg_challenge_encode(out, sizeof out, &m);
+        break;
+    }
+    case IBX_FT_PROOF: {
+        struct ibx_msg_proof m;
+        if (ibx_msg_proof_decode(p, n, &m) == 0)
+            r = ibx_msg_proof_encode(out, sizeof out, &m);
         break;
     }
     default:

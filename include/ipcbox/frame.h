@@ -23,8 +23,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Protocol version carried in HELLO. */
+/* Protocol version carried in HELLO: 1 is the base protocol (no
+ * authentication), 2 adds the authenticated handshake (CHALLENGE, PROOF:
+ * see ipcbox/frame_auth.h); everything after the handshake is the same. */
 #define IBX_FRAME_VERSION 1
+/* The version that authenticates (a peer holding a token speaks it). */
+#define IBX_FRAME_VERSION_AUTH 2
+/* HELLO flag (version 2 only): from a client, "I hold a token"; from a
+ * server, "prove it: a CHALLENGE follows". */
+#define IBX_HELLO_AUTH 0x0001
 /* Magic at the start of a HELLO payload. */
 #define IBX_FRAME_MAGIC "IBXF"
 /* Bytes in a frame header. */
@@ -51,6 +58,8 @@ enum ibx_frame_type {
     IBX_FT_GET = 0x07,     /* ask the server to send a file */
     IBX_FT_LIST = 0x08,    /* request (empty) or one listing entry */
     IBX_FT_ERROR = 0x09,   /* fatal for the session: code + text */
+    IBX_FT_CHALLENGE = 0x0a, /* v2: server's nonce (frame_auth.h) */
+    IBX_FT_PROOF = 0x0b,   /* v2: a side's nonce + HMAC (frame_auth.h) */
 };
 
 /* Hash algorithms (the digest is sent in canonical big-endian form). */
@@ -77,6 +86,7 @@ enum ibx_xfer_code {
     IBX_XC_SHUTDOWN = 26,   /* peer is shutting down */
     IBX_XC_FRAME_SIZE = 27, /* frame above the announced maximum */
     IBX_XC_HASH_ALGO = 28,  /* unsupported hash algorithm */
+    IBX_XC_AUTH = 29,       /* authentication required or failed */
 };
 
 /* OFFER and GET flag: replace an existing file with different content. */
@@ -165,6 +175,7 @@ bool ibx_frame_dec_idle(const struct ibx_frame_dec *dec);
 struct ibx_msg_hello {
     uint16_t version;
     uint32_t data_max;      /* largest DATA payload this side accepts */
+    uint16_t flags;         /* IBX_HELLO_AUTH (version 2 only), else 0 */
 };
 
 /* OFFER payload, also a LIST entry (algo and flags unused there). The
@@ -234,7 +245,8 @@ ssize_t ibx_msg_list_req_encode(void *out, size_t cap);
 
 /* Decoders parse a control payload (from IBX_FEV_FRAME). Returns 0 or
  * -EPROTO (wrong length, bad magic, unknown algo, digest length not
- * matching its algo, control characters in text). */
+ * matching its algo, control characters in text). HELLO: flags other
+ * than IBX_HELLO_AUTH, or any flag with version 1, are -EPROTO. */
 int ibx_msg_hello_decode(const uint8_t *p, size_t n, struct ibx_msg_hello *m);
 /* OFFER or LIST entry (the path is not checked here: see
  * ibx_xfer_path_check). */

@@ -30,7 +30,24 @@ static void usage(void)
            "  --no-SERVICE          do not start SERVICE\n"
            "  --SERVICE-listen ADDR address of SERVICE (HOST:PORT, [V6]:PORT, PORT)\n"
            "  --grace SECONDS       on SIGINT/SIGTERM let work finish this long\n");
+    for (size_t i = 0; i < NSERVICES; i++) {
+        const struct ibx_service_flag *f = services[i]->flags;
+        for (; f && f->name; f++) {
+            char left[64];
+            snprintf(left, sizeof left, "--%s-%s%s%s", services[i]->name, f->name,
+                     f->arg ? " " : "", f->arg ? f->arg : "");
+            printf("  %-21s %s\n", left, f->help);
+        }
+    }
     fputs(ibx_cli_basic_help, stdout);
+}
+
+/* Free what the services' set_flag and init left in state[]. */
+static void free_states(void **state)
+{
+    for (size_t i = 0; i < NSERVICES; i++)
+        if (services[i]->fini)
+            services[i]->fini(state[i]);
 }
 
 /* The default address of a service with its host replaced by host. */
@@ -46,13 +63,15 @@ static void default_addr(const struct ibx_service_def *s, const char *host,
         snprintf(out, size, "%s%s", host, port ? port : "");
 }
 
-enum { OPT_HOST = IBX_OPT_APPLET_BASE, OPT_NO = 0x1200, OPT_LISTEN = 0x1300 };
+enum { OPT_HOST = IBX_OPT_APPLET_BASE, OPT_NO = 0x1200, OPT_LISTEN = 0x1300,
+       OPT_FLAG = 0x1400 /* + service * IBX_SERVICE_FLAGS_MAX + flag */ };
 
 int serve_main(int argc, char **argv)
 {
     /* --no-NAME and --NAME-listen for every registered service */
-    struct option opts[16 + 2 * NSERVICES];
-    char names[2 * NSERVICES + 1][48];
+    struct option opts[16 + (2 + IBX_SERVICE_FLAGS_MAX) * NSERVICES];
+    char names[(2 + IBX_SERVICE_FLAGS_MAX) * NSERVICES + 1][48];
+    size_t nnames = 2 * NSERVICES;
     size_t n = 0;
     const struct option base[] = {
         IBX_CLI_BASIC_OPTIONS,
@@ -67,6 +86,14 @@ int serve_main(int argc, char **argv)
         opts[n++] = (struct option){names[2 * i], no_argument, 0, OPT_NO + (int)i};
         opts[n++] = (struct option){names[2 * i + 1], required_argument, 0,
                                     OPT_LISTEN + (int)i};
+        const struct ibx_service_flag *f = services[i]->flags;
+        for (int j = 0; f && f[j].name && j < IBX_SERVICE_FLAGS_MAX; j++) {
+            snprintf(names[nnames], sizeof names[0], "%s-%s", services[i]->name,
+                     f[j].name);
+            opts[n++] = (struct option){names[nnames++],
+                                        f[j].arg ? required_argument : no_argument, 0,
+                                        OPT_FLAG + (int)i * IBX_SERVICE_FLAGS_MAX + j};
+        }
     }
     opts[n] = (struct option){0, 0, 0, 0};
 
@@ -76,17 +103,22 @@ int serve_main(int argc, char **argv)
     const char *listen[NSERVICES + 1];
     memset(off, 0, sizeof off);
     memset(listen, 0, sizeof listen);
+    void *state[NSERVICES + 1];
+    memset(state, 0, sizeof state);
     const char *host = NULL;
-    int c;
+    int c, rc = 0;
     ibx_cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int k = ibx_cli_common(&cli, c, optarg);
-        if (k < 0)
-            return IBX_EXIT_USAGE;
+        if (k < 0) {
+            rc = IBX_EXIT_USAGE;
+            break;
+        }
         if (k > 0)
             continue;
         if (c == IBX_OPT_HELP) {
             usage();
+            free_states(state);
             return 0;
         } else if (c == OPT_HOST) {
             host = optarg;
@@ -94,27 +126,36 @@ int serve_main(int argc, char **argv)
             off[c - OPT_NO] = true;
         } else if (c >= OPT_LISTEN && c < OPT_LISTEN + (int)NSERVICES) {
             listen[c - OPT_LISTEN] = optarg;
+        } else if (c >= OPT_FLAG &&
+                   c < OPT_FLAG + (int)(NSERVICES * IBX_SERVICE_FLAGS_MAX)) {
+            size_t i = (size_t)(c - OPT_FLAG) / IBX_SERVICE_FLAGS_MAX;
+            if (services[i]->set_flag(&state[i], (c - OPT_FLAG) % IBX_SERVICE_FLAGS_MAX,
+                                      optarg) < 0) {
+                rc = IBX_EXIT_USAGE;
+                break;
+            }
         } else {
-            return ibx_cli_bad_option("serve", argv);
+            rc = ibx_cli_bad_option("serve", argv);
+            break;
         }
     }
     const char *dir = ".";
-    if (optind < argc)
+    if (!rc && optind < argc)
         dir = argv[optind++];
-    if (optind < argc)
-        return ibx_cli_usage("serve", "unexpected argument '%s'", argv[optind]);
     struct stat st;
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        return ibx_cli_usage("serve", "'%s' is not a directory", dir);
-    if (ibx_signals_block() < 0)
-        return 1;
-
-    ibx_server *srv;
-    if (ibx_server_new(&srv, &cli.srv) < 0)
-        return 1;
-    void *state[NSERVICES + 1];
-    memset(state, 0, sizeof state);
-    int rc = 0;
+    if (!rc && optind < argc)
+        rc = ibx_cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+    else if (!rc && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        rc = ibx_cli_usage("serve", "'%s' is not a directory", dir);
+    else if (!rc && ibx_signals_block() < 0)
+        rc = 1;
+    ibx_server *srv = NULL;
+    if (!rc && ibx_server_new(&srv, &cli.srv) < 0)
+        rc = 1;
+    if (rc) {
+        free_states(state);
+        return rc;
+    }
     size_t started = 0;
     for (size_t i = 0; i < NSERVICES && !rc; i++) {
         if (off[i])
@@ -124,8 +165,9 @@ int serve_main(int argc, char **argv)
             snprintf(addr, sizeof addr, "%s", listen[i]);
         else
             default_addr(services[i], host, addr, sizeof addr);
-        if (services[i]->init(srv, dir, addr, &cli.log, &state[i]) < 0)
-            rc = 1;
+        int r = services[i]->init(srv, dir, addr, &cli.log, &state[i]);
+        if (r < 0)
+            rc = r == -EPERM ? IBX_EXIT_USAGE : 1;
         else
             started++;
     }
@@ -139,8 +181,6 @@ int serve_main(int argc, char **argv)
     if (!rc)
         rc = ibx_cli_run_server(&cli, srv, &child);
     ibx_server_free(srv);
-    for (size_t i = 0; i < NSERVICES; i++)
-        if (services[i]->fini)
-            services[i]->fini(state[i]);
+    free_states(state);
     return rc;
 }

@@ -27,7 +27,7 @@ void ibx_frame_hdr_encode(uint8_t out[IBX_FRAME_HDR], uint8_t type,
 
 static bool known_type(uint8_t t)
 {
-    return t >= IBX_FT_HELLO && t <= IBX_FT_ERROR;
+    return t >= IBX_FT_HELLO && t <= IBX_FT_PROOF;
 }
 
 int ibx_frame_hdr_decode(const uint8_t in[IBX_FRAME_HDR], uint32_t data_max,

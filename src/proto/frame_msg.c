@@ -140,6 +140,7 @@ const char *ibx_xfer_code_name(int code)
     case IBX_XC_SHUTDOWN: return "shutting down";
     case IBX_XC_FRAME_SIZE: return "frame too big";
     case IBX_XC_HASH_ALGO: return "unsupported hash";
+    case IBX_XC_AUTH: return "authentication";
     default: return "unknown error";
     }
 }
@@ -149,11 +150,14 @@ const char *ibx_xfer_code_name(int code)
 ssize_t ibx_msg_hello_encode(void *out, size_t cap,
                              const struct ibx_msg_hello *m)
 {
+    if ((m->flags & ~IBX_HELLO_AUTH) ||
+        (m->flags && m->version < IBX_FRAME_VERSION_AUTH))
+        return -EINVAL;
     struct wr w;
     wr_start(&w, out, cap);
     wr_bytes(&w, IBX_FRAME_MAGIC, 4);
     wr_be(&w, m->version, 2);
-    wr_be(&w, 0, 2);
+    wr_be(&w, m->flags, 2);
     wr_be(&w, m->data_max, 4);
     return wr_finish(&w, IBX_FT_HELLO);
 }
@@ -165,9 +169,10 @@ int ibx_msg_hello_decode(const uint8_t *p, size_t n, struct ibx_msg_hello *m)
     if (!magic || memcmp(magic, IBX_FRAME_MAGIC, 4) != 0)
         return -EPROTO;
     m->version = (uint16_t)rd_be(&r, 2);
-    uint16_t flags = (uint16_t)rd_be(&r, 2);
+    m->flags = (uint16_t)rd_be(&r, 2);
     m->data_max = (uint32_t)rd_be(&r, 4);
-    if (rd_end(&r) < 0 || flags != 0 || m->data_max == 0)
+    if (rd_end(&r) < 0 || m->data_max == 0 || (m->flags & ~IBX_HELLO_AUTH) ||
+        (m->flags && m->version < IBX_FRAME_VERSION_AUTH))
         return -EPROTO;
     return 0;
 }

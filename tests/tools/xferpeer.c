@@ -11,7 +11,20 @@
  *       a server for one `get`: listens on 127.0.0.1:0 (port written to
  *       PORTFILE), offers the asked file with size ANNOUNCED, then sends
  *       ACTUAL random bytes and an END over them. Exits 0 once the client
- *       is gone. */
+ *       is gone.
+ *   xferpeer record HOST:PORT TOKENFILE PROOFFILE
+ *       authenticate with the token (protocol version 2) and save our
+ *       PROOF frame, as an eavesdropper would record it, to PROOFFILE.
+ *       Prints "authenticated" (exit 0) or the server's refusal (exit 1).
+ *   xferpeer replay HOST:PORT PROOFFILE PATH
+ *       HELLO v2, then the recorded PROOF whatever the CHALLENGE says,
+ *       then at once an OFFER of PATH (1 byte). Prints the server's answer
+ *       ("error CODE TEXT" or "proof" if it accepted); exits 0 when it was
+ *       refused with the authentication error, 1 otherwise.
+ *   xferpeer impostor PORTFILE
+ *       a server for one client that claims to hold a token: HELLO v2,
+ *       CHALLENGE, then a PROOF with a MAC made without the token. Prints
+ *       what the client answered. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +35,7 @@
 #include <unistd.h>
 
 #include "ipcbox/frame.h"
+#include "ipcbox/frame_auth.h"
 #include "ipcbox/hash.h"
 #include "ipcbox/net.h"
 
@@ -81,7 +95,7 @@ static int get_frame(int fd, size_t *len)
 
 static void hello(int fd, uint32_t *peer_max)
 {
-    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 1u << 20};
+    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 1u << 20, 0};
     size_t n;
     put_frame(fd, ibx_msg_hello_encode(buf, sizeof buf, &h));
     if (get_frame(fd, &n) != IBX_FT_HELLO || ibx_msg_hello_decode(buf, n, &h) < 0)
@@ -236,13 +250,162 @@ static int liar(const char *portfile, uint64_t announced, uint64_t actual)
     return 0;
 }
 
+static int connect_to(const char *addr_text)
+{
+    ibx_addr a;
+    if (ibx_addr_parse(addr_text, "127.0.0.1", 7070, &a) < 0)
+        die("bad address");
+    int fd = ibx_tcp_connect_wait(&a, 5000);
+    if (fd < 0)
+        die("cannot connect");
+    return fd;
+}
+
+/* HELLO v2 with AUTH; expect HELLO v2 AUTH and the CHALLENGE payload in
+ * buf (length in *n). Returns the frame type that came instead, or 0. */
+static int hello_v2(int fd, size_t *n)
+{
+    struct ibx_msg_hello h = {IBX_FRAME_VERSION_AUTH, 1u << 20, IBX_HELLO_AUTH};
+    put_frame(fd, ibx_msg_hello_encode(buf, sizeof buf, &h));
+    int t = get_frame(fd, n);
+    if (t != IBX_FT_HELLO)
+        return t;
+    if (ibx_msg_hello_decode(buf, *n, &h) < 0 || !(h.flags & IBX_HELLO_AUTH))
+        die("server HELLO without AUTH");
+    t = get_frame(fd, n);
+    return t == IBX_FT_CHALLENGE ? 0 : t;
+}
+
+static int record(const char *addr_text, const char *tokfile, const char *out)
+{
+    static uint8_t tok[IBX_AUTH_TOKEN_MAX + 8];
+    FILE *f = fopen(tokfile, "rb");
+    if (!f)
+        die("TOKENFILE");
+    size_t tn = fread(tok, 1, sizeof tok, f);
+    fclose(f);
+    ssize_t klen = ibx_auth_token_trim(tok, tn);
+    if (klen < 0)
+        die("bad token");
+    int fd = connect_to(addr_text);
+    size_t n;
+    int t = hello_v2(fd, &n);
+    if (t != 0)
+        return show_status(t, n) == IBX_XC_OK ? 0 : 1;
+    struct ibx_auth au;
+    uint8_t nonce[IBX_AUTH_NONCE], proof[IBX_FRAME_HDR + IBX_AUTH_PROOF_LEN];
+    for (size_t i = 0; i < sizeof nonce; i++)
+        nonce[i] = (uint8_t)rand();
+    ibx_auth_init(&au, IBX_AUTH_CLIENT, tok, (size_t)klen, nonce);
+    ssize_t pn = ibx_auth_answer(&au, buf, n, proof, sizeof proof);
+    if (pn < 0)
+        die("bad CHALLENGE");
+    put(fd, proof, (size_t)pn);
+    FILE *o = fopen(out, "wb");
+    if (!o || fwrite(proof, 1, (size_t)pn, o) != (size_t)pn || fclose(o) != 0)
+        die("PROOFFILE");
+    t = get_frame(fd, &n);
+    if (t != IBX_FT_PROOF)
+        return show_status(t, n) == IBX_XC_OK ? 0 : 1;
+    if (ibx_auth_verify_server(&au, buf, n) < 0)
+        die("server proof did not verify");
+    printf("authenticated\n");
+    close(fd);
+    return 0;
+}
+
+static int replay(const char *addr_text, const char *prooffile, const char *path)
+{
+    uint8_t proof[256];
+    FILE *f = fopen(prooffile, "rb");
+    if (!f)
+        die("PROOFFILE");
+    size_t pn = fread(proof, 1, sizeof proof, f);
+    fclose(f);
+    int fd = connect_to(addr_text);
+    size_t n;
+    int t = hello_v2(fd, &n);
+    if (t != 0)
+        return show_status(t, n) == IBX_XC_AUTH ? 0 : 1;
+    /* the recorded proof, and an upload right behind it */
+    put(fd, proof, pn);
+    struct ibx_msg_offer o = {
+        .size = 1, .mode = 0644, .mtime_sec = time(NULL), .algo = IBX_HASH_XXH3,
+        .path = path, .path_len = (uint16_t)strlen(path),
+    };
+    put_frame(fd, ibx_msg_offer_encode(buf, sizeof buf, IBX_FT_OFFER, &o));
+    t = get_frame(fd, &n);
+    if (t == IBX_FT_PROOF) {
+        printf("proof\n");
+        return 1;
+    }
+    if (t < 0)
+        die("no answer to the replayed proof");
+    return show_status(t, n) == IBX_XC_AUTH && t == IBX_FT_ERROR ? 0 : 1;
+}
+
+static int impostor(const char *portfile)
+{
+    ibx_addr a, bound;
+    size_t n;
+    ibx_addr_parse("127.0.0.1:0", NULL, 0, &a);
+    int lfd = ibx_tcp_listen(&a, 4, 0);
+    if (lfd < 0 || ibx_sock_local(lfd, &bound) < 0)
+        die("listen");
+    ibx_fd_nonblock(lfd, false);
+    FILE *pf = fopen(portfile, "w");
+    if (!pf)
+        die("PORTFILE");
+    fprintf(pf, "%u\n", ibx_addr_port((struct sockaddr *)&bound.ss));
+    fclose(pf);
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        die("accept");
+    ibx_fd_nonblock(fd, false);
+    struct ibx_msg_hello h;
+    if (get_frame(fd, &n) != IBX_FT_HELLO || ibx_msg_hello_decode(buf, n, &h) < 0)
+        die("expected HELLO");
+    h = (struct ibx_msg_hello){IBX_FRAME_VERSION_AUTH, 1u << 20, IBX_HELLO_AUTH};
+    put_frame(fd, ibx_msg_hello_encode(buf, sizeof buf, &h));
+    struct ibx_msg_challenge c = {.algo = IBX_AUTH_HMAC_SHA256};
+    for (size_t i = 0; i < sizeof c.nonce; i++)
+        c.nonce[i] = (uint8_t)rand();
+    put_frame(fd, ibx_msg_challenge_encode(buf, sizeof buf, &c));
+    if (get_frame(fd, &n) != IBX_FT_PROOF)
+        die("expected PROOF");
+    /* a proof made with a guessed key */
+    struct ibx_msg_proof p = {.algo = IBX_AUTH_HMAC_SHA256};
+    memcpy(p.nonce, c.nonce, sizeof p.nonce);
+    struct ibx_msg_proof cp;
+    if (ibx_msg_proof_decode(buf, n, &cp) < 0)
+        die("bad PROOF");
+    ibx_auth_mac("guessed-token-guessed", 21, IBX_FRAME_VERSION_AUTH, IBX_AUTH_SERVER,
+                 c.nonce, cp.nonce, p.mac);
+    put_frame(fd, ibx_msg_proof_encode(buf, sizeof buf, &p));
+    int t = get_frame(fd, &n);
+    if (t > 0)
+        show_status(t, n);
+    else
+        printf("closed\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && !strcmp(argv[1], "record"))
+        return record(argv[2], argv[3], argv[4]);
+    if (argc == 5 && !strcmp(argv[1], "replay"))
+        return replay(argv[2], argv[3], argv[4]);
+    if (argc == 3 && !strcmp(argv[1], "impostor"))
+        return impostor(argv[2]);
     if (argc >= 5 && !strcmp(argv[1], "upload"))
         return upload(argv[2], argv[3], argv[4], argc > 5 ? argv[5] : "none");
     if (argc == 5 && !strcmp(argv[1], "liar"))
         return liar(argv[2], strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
     fprintf(stderr, "usage: xferpeer upload HOST:PORT PATH FILE [confirm|end]\n"
-                    "       xferpeer liar PORTFILE ANNOUNCED ACTUAL\n");
+                    "       xferpeer liar PORTFILE ANNOUNCED ACTUAL\n"
+                    "       xferpeer record HOST:PORT TOKENFILE PROOFFILE\n"
+                    "       xferpeer replay HOST:PORT PROOFFILE PATH\n"
+                    "       xferpeer impostor PORTFILE\n");
     return 2;
 }

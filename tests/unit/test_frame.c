@@ -38,7 +38,7 @@ static void put_data(struct stream *s, const void *p, uint32_t n)
 static void build_session(struct stream *s)
 {
     s->n = 0;
-    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 1u << 20};
+    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 1u << 20, 0};
     put(s, ibx_msg_hello_encode(s->b + s->n, sizeof s->b - s->n, &h));
     struct ibx_msg_offer o = {11, 0644, 1700000000, 5, IBX_HASH_XXH3, 0,
                               "dir/hello.txt", 13};
@@ -191,7 +191,7 @@ static void test_header_rules(void **state)
     assert_int_equal(ibx_frame_hdr_decode(h, 100, &out), -EPROTO);
     ibx_frame_hdr_encode(h, 0, 0);
     assert_int_equal(ibx_frame_hdr_decode(h, 100, &out), -EPROTO);
-    ibx_frame_hdr_encode(h, 0x0a, 0);
+    ibx_frame_hdr_encode(h, 0x0c, 0);   /* 0x0a, 0x0b: CHALLENGE, PROOF (v2) */
     assert_int_equal(ibx_frame_hdr_decode(h, 100, &out), -EPROTO);
     /* limits: control frames at IBX_FRAME_CTRL_MAX, DATA at data_max */
     ibx_frame_hdr_encode(h, IBX_FT_ACK, IBX_FRAME_CTRL_MAX);
@@ -263,7 +263,7 @@ static void test_messages_roundtrip(void **state)
     uint8_t b[IBX_FRAME_HDR + IBX_FRAME_CTRL_MAX];
     ssize_t n;
 
-    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 123456}, h2;
+    struct ibx_msg_hello h = {IBX_FRAME_VERSION, 123456, 0}, h2;
     n = ibx_msg_hello_encode(b, sizeof b, &h);
     assert_int_equal(n, 8 + 12);
     assert_int_equal(ibx_msg_hello_decode(b + 8, (size_t)n - 8, &h2), 0);

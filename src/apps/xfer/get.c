@@ -220,16 +220,21 @@ static void usage(void)
            "                        this, before writing anything (suffix k, m, g)\n"
            "  --mode OCTAL          give every fetched file this mode (e.g. 600)\n"
            "  --timeout SECONDS     give up on a silent server (default 30)\n"
+           "  --token-file FILE     authenticate with the shared token in FILE (the\n"
+           "                        server's --token-file; the server must prove it\n"
+           "                        knows it too before anything is fetched)\n"
+           "  --allow-anonymous     with --token-file: go on even if the server has\n"
+           "                        no token and so cannot prove it knows it\n"
            "  --quiet               no progress or summary, errors only\n"
            "  --help                this help\n\n"
            "Exit: 0 all fetched (or already identical), 1 connection or I/O\n"
            "error, 2 usage, 3 a file was refused or not found, 4 hash mismatch,\n"
-           "5 protocol error.\n",
+           "5 protocol error, 6 authentication required or failed.\n",
            XFER_PORT);
 }
 
 enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_TIMEOUT, OPT_LIST,
-       OPT_MAX_SIZE, OPT_MODE };
+       OPT_MAX_SIZE, OPT_MODE, OPT_TOKEN_FILE, OPT_ALLOW_ANON };
 
 int get_main(int argc, char **argv)
 {
@@ -243,6 +248,8 @@ int get_main(int argc, char **argv)
         {"timeout", required_argument, 0, OPT_TIMEOUT},
         {"max-size", required_argument, 0, OPT_MAX_SIZE},
         {"mode", required_argument, 0, OPT_MODE},
+        {"token-file", required_argument, 0, OPT_TOKEN_FILE},
+        {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
         {0, 0, 0, 0},
     };
     struct get_ctx g;
@@ -254,6 +261,8 @@ int get_main(int argc, char **argv)
     const char *outdir = ".";
     bool quiet = false, list = false;
     unsigned long timeout = 30;
+    const char *token_file = NULL;
+    struct xfer_auth auth = {NULL, false};
     int c;
     ibx_cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -294,6 +303,12 @@ int get_main(int argc, char **argv)
             if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)
                 return ibx_cli_usage("get", "--timeout wants seconds, not '%s'", optarg);
             break;
+        case OPT_TOKEN_FILE:
+            token_file = optarg;
+            break;
+        case OPT_ALLOW_ANON:
+            auth.allow_anonymous = true;
+            break;
         default:
             return ibx_cli_bad_option("get", argv);
         }
@@ -306,24 +321,34 @@ int get_main(int argc, char **argv)
         return ibx_cli_usage("get", "--list takes no NAME");
     const char *host = argv[optind++];
 
+    static struct xfer_token token;
+    if (token_file) {
+        char err[512];
+        if (xfer_token_load(token_file, &token, err, sizeof err) < 0)
+            return ibx_cli_usage("get", "%s", err);
+        auth.token = &token;
+    }
+
+    /* connect (and authenticate) before creating anything locally */
     g.rootfd = -1;
-    if (!list) {
+    int r = xfer_wire_connect(&g.c.wire, host, (int)timeout * 1000, &auth);
+    xfer_token_wipe(&token);
+    if (!r && !list) {
         if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
             fprintf(stderr, "get: %s: %s\n", outdir, strerror(errno));
-            return XFER_EXIT_IO;
-        }
-        g.rootfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (g.rootfd < 0) {
+            r = XFER_EXIT_IO;
+        } else if ((g.rootfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
             fprintf(stderr, "get: %s: %s\n", outdir, strerror(errno));
-            return XFER_EXIT_IO;
+            r = XFER_EXIT_IO;
         }
-    }
-    int r = xfer_wire_connect(&g.c.wire, host, (int)timeout * 1000);
-    if (r) {
+        if (r)
+            xfer_wire_error(&g.c.wire, IBX_XC_IO, "client cannot store files");
+    } else if (r) {
         fprintf(stderr, "get: %s\n", g.c.wire.err);
-    } else if (list) {
+    }
+    if (!r && list) {
         r = get_list(&g);
-    } else {
+    } else if (!r) {
         xfer_progress_init(&g.c.prog, quiet);
         for (int i = optind; i < argc && !g.c.fatal; i++)
             get_one(&g, argv[i]);

@@ -55,6 +55,7 @@ static void recv_close(struct recv_conn *c)
     ibx_io_stop(loop, &c->io);
     ibx_timer_stop(loop, &c->idle);
     ibx_timer_stop(loop, &c->lease_watch);
+    ibx_timer_stop(loop, &c->auth_delay);
     if (fd >= 0)
         close(fd);
     if (c->st == RS_RX_DATA || c->st == RS_RX_CONFIRM || c->st == RS_HASH_END) {
@@ -157,18 +158,18 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
         return;
     }
     switch (c->st) {
-    case RS_HELLO: {
-        struct ibx_msg_hello h;
-        if (type != IBX_FT_HELLO || ibx_msg_hello_decode(p, n, &h) < 0) {
+    case RS_HELLO:
+        if (type == IBX_FT_HELLO)
+            recv_on_hello(c, p, n);
+        else
             recv_session_error(c, IBX_XC_PROTOCOL, "expected HELLO");
-        } else if (h.version != IBX_FRAME_VERSION) {
-            recv_session_error(c, IBX_XC_VERSION, "unsupported protocol version");
-        } else {
-            c->peer_data_max = h.data_max;
-            c->st = RS_IDLE;
-        }
         return;
-    }
+    case RS_AUTH:
+        if (type == IBX_FT_PROOF)
+            recv_on_proof(c, p, n);
+        else
+            recv_session_error(c, IBX_XC_PROTOCOL, "expected PROOF");
+        return;
     case RS_IDLE:
         if (c->draining) {
             recv_file_over(c);   /* says shutdown and closes */
@@ -218,6 +219,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
     case RS_HASH_END:
     case RS_HASH_TX:
     case RS_COMMIT:
+    case RS_AUTH_FAILED:
         recv_session_error(c, IBX_XC_PROTOCOL, "frame before our answer");
         return;
     }
@@ -381,20 +383,36 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
         c->last_active = ibx_loop_now(loop);
         quiet = 0;
     }
+    /* HELLO and authentication must be over --handshake-timeout after
+     * the connection opened, however the peer paces its frames */
+    bool hs = (c->st == RS_HELLO || c->st == RS_AUTH) && c->cfg->handshake_ms;
+    uint64_t age = ibx_loop_now(loop) - c->opened_at;
+    if (hs && age >= c->cfg->handshake_ms) {
+        ibx_info(recv_log(c), "recv: %s: handshake not finished in %llu ms "
+                 "(--handshake-timeout), closing", c->peer, (unsigned long long)age);
+        recv_close(c);
+        return;
+    }
     if (quiet >= patience) {
         ibx_info(recv_log(c), "recv: %s: idle for %llu ms, closing", c->peer,
                  (unsigned long long)quiet);
         recv_close(c);
         return;
     }
-    ibx_timer_start(loop, t, patience - quiet, on_idle, c);
+    uint64_t next = patience - quiet;
+    if (hs && c->cfg->handshake_ms - age < next)
+        next = c->cfg->handshake_ms - age;
+    ibx_timer_start(loop, t, next, on_idle, c);
 }
 
 static void recv_drain(ibx_conn *base)
 {
     struct recv_conn *c = (struct recv_conn *)base;
     c->draining = true;
-    if (c->st == RS_IDLE || c->st == RS_HELLO || c->st == RS_LIST) {
+    if (c->st == RS_AUTH_FAILED) {
+        recv_auth_fail_now(c);
+    } else if (c->st == RS_IDLE || c->st == RS_HELLO || c->st == RS_AUTH ||
+               c->st == RS_LIST) {
         recv_queue_status(c, IBX_FT_ERROR, IBX_XC_SHUTDOWN, "server shutting down");
         c->close_when_flushed = true;
         recv_update(c);
@@ -431,20 +449,20 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     ibx_job_init(&c->commit);
     ibx_tcp_nodelay(fd, true);   /* whole frames only: no Nagle stalls */
     ibx_loop *loop = ibx_worker_loop(w);
-    uint8_t b[64];
-    struct ibx_msg_hello h = {IBX_FRAME_VERSION, XFER_DATA_MAX};
-    recv_queue(c, b, ibx_msg_hello_encode(b, sizeof b, &h));
-    int r = ibx_io_start(loop, &c->io, fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT,
-                         on_recv_io, c);
+    /* our HELLO answers the client's: its version and flags decide ours */
+    int r = ibx_io_start(loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_recv_io, c);
     if (r < 0) {
         close(fd);
         ibx_buf_free(&c->out);
         free(c);
         return r;
     }
-    c->last_active = ibx_loop_now(loop);
+    c->last_active = c->opened_at = ibx_loop_now(loop);
+    uint64_t first = c->cfg->idle_ms;
+    if (c->cfg->handshake_ms && c->cfg->handshake_ms < first)
+        first = c->cfg->handshake_ms;
     if (c->cfg->idle_ms)
-        ibx_timer_start(loop, &c->idle, c->cfg->idle_ms, on_idle, c);
+        ibx_timer_start(loop, &c->idle, first, on_idle, c);
     ibx_conn_add(w, &c->base, &recv_ops, false);
     ibx_debug(recv_log(c), "recv: %s: connected", c->peer);
     return 0;

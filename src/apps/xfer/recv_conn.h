@@ -22,6 +22,8 @@
 /* Where a connection is in the protocol. */
 enum recv_state {
     RS_HELLO,       /* waiting for the client's HELLO */
+    RS_AUTH,        /* sent CHALLENGE, waiting for the client's PROOF */
+    RS_AUTH_FAILED, /* the proof failed: ERROR after a delay, then close */
     RS_IDLE,        /* between files: OFFER, GET or LIST */
     RS_RX_CONFIRM,  /* sent RESUME for an OFFER, waiting for the confirm */
     RS_RX_DATA,     /* receiving DATA until END */
@@ -44,7 +46,7 @@ static inline bool recv_hashing(int st)
  * job, a commit): input waits. */
 static inline bool recv_busy(int st)
 {
-    return recv_hashing(st) || st == RS_COMMIT;
+    return recv_hashing(st) || st == RS_COMMIT || st == RS_AUTH_FAILED;
 }
 
 /* One client connection. */
@@ -59,6 +61,7 @@ struct recv_conn {
     enum recv_state st;
     bool closing, draining, close_when_flushed;
     uint64_t last_active;
+    uint64_t opened_at;     /* loop time of accept (--handshake-timeout) */
     uint64_t file_t0;
     uint32_t peer_data_max;
     char peer[IBX_ADDRSTRLEN];
@@ -73,6 +76,8 @@ struct recv_conn {
     char commit_why[XFER_WHY];
     struct ibx_frame_dec dec;
     uint64_t promised;      /* this connection's share of cfg->promised */
+    struct ibx_auth auth;           /* the handshake, with cfg->token */
+    ibx_timer auth_delay;           /* answers a failed proof late */
 };
 
 
@@ -101,6 +106,13 @@ void recv_unpromise(struct recv_conn *c, uint64_t n);
 /* Writing the received file failed with errno err: tell the peer and
  * close; out of space, the partial file is removed first. */
 void recv_rx_failed(struct recv_conn *c, int err);
+/* Handshake handlers of recv_auth.c: the client's HELLO (answered with
+ * HELLO, or HELLO + CHALLENGE when cfg->token is set, or ERROR auth for
+ * a client without a token), and its PROOF. */
+void recv_on_hello(struct recv_conn *c, const uint8_t *p, size_t n);
+void recv_on_proof(struct recv_conn *c, const uint8_t *p, size_t n);
+/* In RS_AUTH_FAILED: send the ERROR now (shutdown) instead of later. */
+void recv_auth_fail_now(struct recv_conn *c);
 
 /* Frame handlers of recv_file.c (payload p, n). */
 void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n);

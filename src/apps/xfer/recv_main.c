@@ -26,6 +26,24 @@ static int open_root(const char *dir, const ibx_log *log)
     return fd;
 }
 
+/* Whether recv may listen on addr (sa) with this configuration: a
+ * non-loopback address needs a token, or the operator's explicit
+ * allow_anonymous. Returns 0, or -EPERM after logging why. */
+static int check_exposure(const struct sockaddr *sa, socklen_t len,
+                          const struct recv_cfg *cfg, bool allow_anonymous,
+                          const char *token_flag, const char *anon_flag,
+                          const ibx_log *log)
+{
+    if (cfg->token || allow_anonymous || xfer_addr_is_local(sa))
+        return 0;
+    char a[IBX_ADDRSTRLEN];
+    ibx_addr_format(sa, len, a, sizeof a);
+    ibx_err(log, "recv: refusing to listen on %s without authentication (anyone "
+            "who can connect could upload): give %s FILE, or %s", a, token_flag,
+            anon_flag);
+    return -EPERM;
+}
+
 unsigned recv_default_max_conns(void)
 {
     struct rlimit rl;
@@ -65,48 +83,107 @@ int recv_parse_min_free(const char *s, struct recv_cfg *cfg)
 
 /* ---- serve registration ---------------------------------------------- */
 
+/* recv's state under serve: the configuration and what its flags gave. */
+struct recv_service {
+    struct recv_cfg cfg;
+    struct xfer_token token;
+    const char *token_file;
+    bool allow_anonymous;
+};
+
+static const struct ibx_service_flag recv_flags[] = {
+    {"token-file", "FILE", "recv: require the shared token in FILE (send/get "
+                           "--token-file)"},
+    {"allow-anonymous", NULL, "recv: accept anyone on a non-loopback address "
+                              "without a token"},
+    {NULL, NULL, NULL},
+};
+
+static struct recv_service *recv_service_state(void **state)
+{
+    if (!*state) {
+        struct recv_service *rs = calloc(1, sizeof *rs);
+        if (!rs)
+            return NULL;
+        rs->cfg.rootfd = -1;
+        *state = rs;
+    }
+    return *state;
+}
+
+static int recv_set_flag(void **state, int index, const char *arg)
+{
+    struct recv_service *rs = recv_service_state(state);
+    if (!rs) {
+        ibx_cli_usage("serve", "out of memory");
+        return -1;
+    }
+    if (index == 0)
+        rs->token_file = arg;
+    else
+        rs->allow_anonymous = true;
+    return 0;
+}
+
 static void recv_fini(void *p)
 {
-    struct recv_cfg *cfg = p;
-    if (!cfg)
+    struct recv_service *rs = p;
+    if (!rs)
         return;
-    recv_sweep_free(cfg);
-    if (cfg->rootfd >= 0)
-        close(cfg->rootfd);
-    free(cfg);
+    recv_sweep_free(&rs->cfg);
+    if (rs->cfg.rootfd >= 0)
+        close(rs->cfg.rootfd);
+    xfer_token_wipe(&rs->token);
+    free(rs);
 }
 
 static int recv_init(ibx_server *srv, const char *dir, const char *listen,
                      const ibx_log *log, void **state)
 {
-    struct recv_cfg *cfg = calloc(1, sizeof *cfg);
-    if (!cfg)
+    struct recv_service *rs = recv_service_state(state);
+    if (!rs)
         return -ENOMEM;
-    *state = cfg;
+    struct recv_cfg *cfg = &rs->cfg;
     cfg->log = log;
     cfg->srv = srv;
     cfg->idle_ms = RECV_IDLE_MS;
+    cfg->handshake_ms = RECV_HANDSHAKE_MS;
     cfg->opts.allow_overwrite = true;
     cfg->opts.umask = xfer_process_umask();
     cfg->part_ttl_s = RECV_PART_TTL_S;
     cfg->opts.max_depth = XFER_DEPTH_DEFAULT;
     cfg->min_free_pct = RECV_MIN_FREE_PCT;
-    cfg->rootfd = open_root(dir, log);
-    if (cfg->rootfd < 0)
-        return -ENOENT;
-    int r = recv_sweep_add(srv, cfg);
-    if (r < 0) {
-        ibx_err(log, "recv: part-file sweeper: %s", strerror(-r));
-        return r;
+    if (rs->token_file) {
+        char err[512];
+        if (xfer_token_load(rs->token_file, &rs->token, err, sizeof err) < 0) {
+            ibx_err(log, "recv: %s", err);
+            return -EPERM;
+        }
+        cfg->token = &rs->token;
     }
     ibx_addr addr;
     if (ibx_addr_parse(listen, "127.0.0.1", XFER_PORT, &addr) < 0) {
         ibx_err(log, "recv: bad address '%s'", listen);
         return -EINVAL;
     }
+    int r = check_exposure((struct sockaddr *)&addr.ss, addr.len, cfg,
+                           rs->allow_anonymous, "--recv-token-file",
+                           "--recv-allow-anonymous", log);
+    if (r < 0)
+        return r;
+    cfg->rootfd = open_root(dir, log);
+    if (cfg->rootfd < 0)
+        return -ENOENT;
+    r = recv_sweep_add(srv, cfg);
+    if (r < 0) {
+        ibx_err(log, "recv: part-file sweeper: %s", strerror(-r));
+        return r;
+    }
     r = ibx_server_listen(srv, &addr, &xfer_recv_proto, cfg);
     if (r < 0)
         ibx_err(log, "recv: cannot listen on %s: %s", listen, strerror(-r));
+    else if (cfg->token)
+        ibx_info(log, "recv: clients must prove the token of %s", rs->token_file);
     return r;
 }
 
@@ -116,6 +193,8 @@ const struct ibx_service_def recv_service = {
     .summary = "file transfer: send/get/list",
     .init = recv_init,
     .fini = recv_fini,
+    .flags = recv_flags,
+    .set_flag = recv_set_flag,
 };
 
 /* ---- applet ---------------------------------------------------------- */
@@ -154,14 +233,39 @@ static void usage(void)
            "  --max-conns N         (default %u, fewer if RLIMIT_NOFILE is low)\n"
            "  --idle SECONDS        close connections silent this long (default %u)\n"
            "  --once                exit after the first connection; the exit\n"
-           "                        status says how it went (as for send)\n",
+           "                        status says how it went (as for send)\n"
+           "  --token-file FILE     require clients to prove the shared token in\n"
+           "                        FILE (HMAC challenge-response; send and get\n"
+           "                        take the same --token-file). One line, at\n"
+           "                        least 16 bytes, not readable by others; make\n"
+           "                        one: head -c 32 /dev/urandom | base64 > FILE\n"
+           "  --allow-anonymous     listen on a non-loopback address without a\n"
+           "                        token (refused otherwise: anyone could upload)\n"
+           "  --handshake-timeout SECONDS\n"
+           "                        close a connection that has not finished\n"
+           "                        HELLO and authentication by then (default %u)\n",
            XFER_PORT, XFER_DEPTH_DEFAULT, XFER_DEPTH_MAX, RECV_MIN_FREE_PCT,
-           RECV_MAX_CONNS, RECV_IDLE_MS / 1000);
+           RECV_MAX_CONNS, RECV_IDLE_MS / 1000, RECV_HANDSHAKE_MS / 1000);
     fputs(ibx_cli_server_help, stdout);
 }
 
 enum { OPT_DIR = IBX_OPT_APPLET_BASE, OPT_MAX_SIZE, OPT_NO_OVERWRITE,
-       OPT_IDLE, OPT_ONCE, OPT_MODE, OPT_PART_TTL, OPT_MAX_DEPTH, OPT_MIN_FREE };
+       OPT_IDLE, OPT_ONCE, OPT_MODE, OPT_PART_TTL, OPT_TOKEN_FILE,
+       OPT_ALLOW_ANON, OPT_HANDSHAKE, OPT_MAX_DEPTH, OPT_MIN_FREE };
+
+/* The address recv is about to listen on: the socket-activated one, if
+ * any (left in place for ibx_cli_bind), else --listen. Returns 0, or -1
+ * after a usage error was printed. */
+static int listen_target(const struct ibx_cli *cli, ibx_addr *out)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    if (pid && fds && atol(pid) == (long)getpid() && atol(fds) >= 1) {
+        out->len = sizeof out->ss;
+        if (getsockname(3, (struct sockaddr *)&out->ss, &out->len) == 0)
+            return 0;
+    }
+    return ibx_cli_listen_addr(cli, XFER_PORT, out) < 0 ? -1 : 0;
+}
 
 int recv_main(int argc, char **argv)
 {
@@ -176,6 +280,9 @@ int recv_main(int argc, char **argv)
         {"part-ttl", required_argument, 0, OPT_PART_TTL},
         {"max-depth", required_argument, 0, OPT_MAX_DEPTH},
         {"min-free", required_argument, 0, OPT_MIN_FREE},
+        {"token-file", required_argument, 0, OPT_TOKEN_FILE},
+        {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
+        {"handshake-timeout", required_argument, 0, OPT_HANDSHAKE},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
@@ -184,10 +291,12 @@ int recv_main(int argc, char **argv)
                            .opts.allow_overwrite = true,
                            .opts.umask = xfer_process_umask(),
                            .part_ttl_s = RECV_PART_TTL_S,
+                           .handshake_ms = RECV_HANDSHAKE_MS,
                            .opts.max_depth = XFER_DEPTH_DEFAULT,
                            .min_free_pct = RECV_MIN_FREE_PCT};
     cli.srv.max_conns = recv_default_max_conns();
-    const char *dir = ".";
+    const char *dir = ".", *token_file = NULL;
+    bool allow_anonymous = false;
     unsigned long v;
     int c;
     ibx_cli_getopt_reset();
@@ -243,6 +352,18 @@ int recv_main(int argc, char **argv)
                 return ibx_cli_usage("recv", "--part-ttl wants a duration such as "
                                      "7d, 12h, 30m or 0, not '%s'", optarg);
             break;
+        case OPT_TOKEN_FILE:
+            token_file = optarg;
+            break;
+        case OPT_ALLOW_ANON:
+            allow_anonymous = true;
+            break;
+        case OPT_HANDSHAKE:
+            if (ibx_cli_uint(optarg, 1, 3600, &v) < 0)
+                return ibx_cli_usage("recv", "--handshake-timeout wants seconds, "
+                                     "not '%s'", optarg);
+            cfg.handshake_ms = (unsigned)v * 1000;
+            break;
         default:
             return ibx_cli_bad_option("recv", argv);
         }
@@ -255,6 +376,24 @@ int recv_main(int argc, char **argv)
     struct stat st;
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return ibx_cli_usage("recv", "'%s' is not a directory", dir);
+    static struct xfer_token token;
+    if (token_file) {
+        char err[512];
+        if (xfer_token_load(token_file, &token, err, sizeof err) < 0)
+            return ibx_cli_usage("recv", "%s", err);
+        cfg.token = &token;
+    }
+    ibx_addr where;
+    if (listen_target(&cli, &where) < 0)
+        return IBX_EXIT_USAGE;
+    if (!cfg.token && !allow_anonymous &&
+        !xfer_addr_is_local((struct sockaddr *)&where.ss)) {
+        char a[IBX_ADDRSTRLEN];
+        ibx_addr_format((struct sockaddr *)&where.ss, where.len, a, sizeof a);
+        return ibx_cli_usage("recv", "refusing to listen on %s without authentication "
+                             "(anyone who can connect could upload): give "
+                             "--token-file FILE, or --allow-anonymous", a);
+    }
     if (ibx_signals_block() < 0)
         return 1;
     cfg.rootfd = open_root(dir, &cli.log);
@@ -274,12 +413,15 @@ int recv_main(int argc, char **argv)
     }
     bool child = false;
     if (!rc) {
-        ibx_info(&cli.log, "recv: serving %s", dir);
+        ibx_info(&cli.log, "recv: serving %s%s%s", dir,
+                 cfg.token ? "; clients must prove the token of " : "",
+                 cfg.token ? token_file : "");
         rc = ibx_cli_run_server(&cli, srv, &child);
     }
     ibx_server_free(srv);
     recv_sweep_free(&cfg);
     close(cfg.rootfd);
+    xfer_token_wipe(&token);
     if (!rc && !child && cfg.once)
         rc = cfg.status;
     if (!rc && !child)

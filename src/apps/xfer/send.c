@@ -257,15 +257,22 @@ static void usage(void)
            "  --overwrite           replace files that exist with other content\n"
            "  --limit-rate BYTES    at most BYTES per second (suffix k, m, g)\n"
            "  --timeout SECONDS     give up on a silent receiver (default 30)\n"
+           "  --token-file FILE     authenticate with the shared token in FILE (the\n"
+           "                        receiver's --token-file; make one with\n"
+           "                        head -c 32 /dev/urandom | base64 > FILE; chmod 600)\n"
+           "  --allow-anonymous     with --token-file: go on even if the receiver has\n"
+           "                        no token and so cannot prove it knows it\n"
            "  --quiet               no progress or summary, errors only\n"
            "  --help                this help\n\n"
            "Progress: a bar on a terminal, else one summary line on stderr.\n"
            "Exit: 0 all sent (or already identical), 1 connection or I/O error,\n"
-           "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error.\n",
+           "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error,\n"
+           "6 authentication required or failed.\n",
            XFER_PORT);
 }
 
-enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RATE, OPT_TIMEOUT };
+enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RATE, OPT_TIMEOUT,
+       OPT_TOKEN_FILE, OPT_ALLOW_ANON };
 
 int send_main(int argc, char **argv)
 {
@@ -276,6 +283,8 @@ int send_main(int argc, char **argv)
         {"overwrite", no_argument, 0, OPT_OVERWRITE},
         {"limit-rate", required_argument, 0, OPT_RATE},
         {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"token-file", required_argument, 0, OPT_TOKEN_FILE},
+        {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
         {0, 0, 0, 0},
     };
     struct send_ctx s;
@@ -285,6 +294,8 @@ int send_main(int argc, char **argv)
     s.algo = IBX_HASH_XXH3;
     bool quiet = false;
     unsigned long timeout = 30;
+    const char *token_file = NULL;
+    struct xfer_auth auth = {NULL, false};
     int c;
     ibx_cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -312,6 +323,12 @@ int send_main(int argc, char **argv)
             if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)
                 return ibx_cli_usage("send", "--timeout wants seconds, not '%s'", optarg);
             break;
+        case OPT_TOKEN_FILE:
+            token_file = optarg;
+            break;
+        case OPT_ALLOW_ANON:
+            auth.allow_anonymous = true;
+            break;
         default:
             return ibx_cli_bad_option("send", argv);
         }
@@ -319,8 +336,16 @@ int send_main(int argc, char **argv)
     if (argc - optind < 2)
         return ibx_cli_usage("send", "need PATH... HOST[:PORT]");
     const char *dest = argv[argc - 1];
+    static struct xfer_token token;
+    if (token_file) {
+        char err[512];
+        if (xfer_token_load(token_file, &token, err, sizeof err) < 0)
+            return ibx_cli_usage("send", "%s", err);
+        auth.token = &token;
+    }
 
-    int r = xfer_wire_connect(&s.c.wire, dest, (int)timeout * 1000);
+    int r = xfer_wire_connect(&s.c.wire, dest, (int)timeout * 1000, &auth);
+    xfer_token_wipe(&token);
     if (r) {
         fprintf(stderr, "send: %s\n", s.c.wire.err);
         xfer_wire_close(&s.c.wire);

@@ -34,6 +34,8 @@ int xfer_exit_for_code(int code)
     case IBX_XC_FRAME_SIZE:
     case IBX_XC_HASH_ALGO:
         return XFER_EXIT_PROTOCOL;
+    case IBX_XC_AUTH:
+        return XFER_EXIT_AUTH;
     default:
         return XFER_EXIT_REFUSED;
     }

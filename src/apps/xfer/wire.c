@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipcbox/frame_auth.h"
 #include "ipcbox/net.h"
 #include "xfer.h"
 
@@ -137,9 +138,65 @@ void xfer_wire_close(struct xfer_wire *w)
     w->fd = -1;
 }
 
-int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms)
+/* The server asked for authentication (HELLO v2, AUTH): CHALLENGE, our
+ * PROOF, its PROOF. Returns 0 or an exit code (err set). */
+static int wire_auth(struct xfer_wire *w, const char *a, const struct xfer_token *tok)
+{
+    struct ibx_frame_ev ev;
+    struct ibx_auth au;
+    uint8_t nonce[IBX_AUTH_NONCE], b[IBX_FRAME_HDR + IBX_AUTH_PROOF_LEN];
+    struct ibx_msg_status st;
+    int r = xfer_random(nonce, sizeof nonce);
+    if (r < 0) {
+        snprintf(w->err, sizeof w->err, "getrandom: %s", strerror(-r));
+        return XFER_EXIT_IO;
+    }
+    ibx_auth_init(&au, IBX_AUTH_CLIENT, tok->key, tok->len, nonce);
+    r = xfer_wire_next(w, &ev);
+    ssize_t n = -EPROTO;
+    if (!r && ev.type == IBX_FT_CHALLENGE)
+        n = ibx_auth_answer(&au, ev.data, ev.len, b, sizeof b);
+    if (!r && n > 0)
+        r = xfer_wire_send(w, b, (size_t)n);
+    if (!r && n > 0)
+        r = xfer_wire_next(w, &ev);
+    if (r < 0) {
+        snprintf(w->err, sizeof w->err, "%s: during authentication: %s", a,
+                 r == -ECONNRESET ? "connection closed" : strerror(-r));
+        return r == -EPROTO || r == -EMSGSIZE ? XFER_EXIT_PROTOCOL : XFER_EXIT_IO;
+    }
+    if (n < 0) {
+        snprintf(w->err, sizeof w->err, "%s: malformed authentication challenge", a);
+        return XFER_EXIT_PROTOCOL;
+    }
+    if (ev.type == IBX_FT_ERROR && ibx_msg_status_decode(ev.data, ev.len, &st) == 0) {
+        if (st.code == IBX_XC_AUTH) {
+            snprintf(w->err, sizeof w->err, "%s refused our token: authentication "
+                     "failed (not the token it holds?)", a);
+            return XFER_EXIT_AUTH;
+        }
+        snprintf(w->err, sizeof w->err, "%s refused: %.*s", a, (int)st.text_len, st.text);
+        return xfer_exit_for_code(st.code) ? xfer_exit_for_code(st.code) : XFER_EXIT_IO;
+    }
+    r = ev.type == IBX_FT_PROOF ? ibx_auth_verify_server(&au, ev.data, ev.len) : -EPROTO;
+    if (r == -EACCES) {
+        snprintf(w->err, sizeof w->err, "%s failed to prove that it knows the token "
+                 "(an impostor, or another token): nothing sent", a);
+        xfer_wire_error(w, IBX_XC_AUTH, "server proof did not verify");
+        return XFER_EXIT_AUTH;
+    }
+    if (r < 0) {
+        snprintf(w->err, sizeof w->err, "%s: malformed authentication proof", a);
+        return XFER_EXIT_PROTOCOL;
+    }
+    return 0;
+}
+
+int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms,
+                      const struct xfer_auth *auth)
 {
     ibx_addr addr;
+    const struct xfer_token *tok = auth ? auth->token : NULL;
     w->fd = -1;
     w->timeout_ms = timeout_ms;
     w->err[0] = '\0';
@@ -161,8 +218,11 @@ int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms)
     setsockopt(w->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     ibx_tcp_nodelay(w->fd, true);
 
+    /* without a token we speak version 1, byte for byte what older
+     * peers speak; with one, version 2 and "I hold a token" */
     uint8_t b[64];
-    struct ibx_msg_hello h = {IBX_FRAME_VERSION, XFER_DATA_MAX};
+    struct ibx_msg_hello h = {tok ? IBX_FRAME_VERSION_AUTH : IBX_FRAME_VERSION,
+                              XFER_DATA_MAX, tok ? IBX_HELLO_AUTH : 0};
     ssize_t n = ibx_msg_hello_encode(b, sizeof b, &h);
     r = xfer_wire_send(w, b, (size_t)n);
     struct ibx_frame_ev ev;
@@ -176,19 +236,41 @@ int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms)
     }
     struct ibx_msg_status st;
     if (ev.type == IBX_FT_ERROR && ibx_msg_status_decode(ev.data, ev.len, &st) == 0) {
+        if (st.code == IBX_XC_AUTH && !tok) {
+            snprintf(w->err, sizeof w->err, "%s refused: authentication required "
+                     "(give --token-file FILE with the server's token)", a);
+            return XFER_EXIT_AUTH;
+        }
         snprintf(w->err, sizeof w->err, "%s refused: %.*s", a, (int)st.text_len,
                  st.text);
         return xfer_exit_for_code(st.code) ? xfer_exit_for_code(st.code) : XFER_EXIT_IO;
     }
+    uint16_t sent_version = h.version;
     if (ev.type != IBX_FT_HELLO || ibx_msg_hello_decode(ev.data, ev.len, &h) < 0) {
         snprintf(w->err, sizeof w->err, "%s: not an ipcbox recv server", a);
         return XFER_EXIT_PROTOCOL;
     }
-    if (h.version != IBX_FRAME_VERSION) {
+    if (tok && !(h.flags & IBX_HELLO_AUTH) &&
+        (!auth->allow_anonymous || h.version != IBX_FRAME_VERSION_AUTH)) {
+        /* fail closed: it cannot prove it knows the token */
+        snprintf(w->err, sizeof w->err, "%s does not authenticate (%s); refusing "
+                 "to go on with a server that cannot prove it knows the token%s", a,
+                 h.version < IBX_FRAME_VERSION_AUTH ? "an older version without "
+                 "authentication" : "it has no token", h.version < IBX_FRAME_VERSION_AUTH
+                 ? "" : " (--allow-anonymous to go on anyway)");
+        xfer_wire_error(w, IBX_XC_AUTH, "client requires an authenticated server");
+        return XFER_EXIT_AUTH;
+    }
+    if (h.version != sent_version) {
         snprintf(w->err, sizeof w->err, "%s speaks protocol version %u, not %u",
-                 a, h.version, IBX_FRAME_VERSION);
+                 a, h.version, sent_version);
         xfer_wire_error(w, IBX_XC_VERSION, "unsupported protocol version");
         return XFER_EXIT_PROTOCOL;
+    }
+    if (tok && (h.flags & IBX_HELLO_AUTH)) {
+        r = wire_auth(w, a, tok);
+        if (r)
+            return r;
     }
     w->peer_data_max = h.data_max;
     return 0;

@@ -13,9 +13,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "ipcbox/frame.h"
+#include "ipcbox/frame_auth.h"
 #include "ipcbox/hash.h"
 
 /* Default port of recv. */
@@ -40,6 +42,7 @@ enum {
     XFER_EXIT_REFUSED = 3,
     XFER_EXIT_MISMATCH = 4,
     XFER_EXIT_PROTOCOL = 5,
+    XFER_EXIT_AUTH = 6,     /* authentication required, failed or refused */
 };
 /* Exit code for a result code (0 for the success codes). */
 int xfer_exit_for_code(int code);
@@ -262,6 +265,40 @@ int xfer_tx_end(struct xfer_tx *tx, struct ibx_msg_end *e);
 /* Close and free. */
 void xfer_tx_close(struct xfer_tx *tx);
 
+/* ---- authentication (token.c; the handshake is ipcbox/frame_auth.h) -- */
+
+/* Shortest token accepted, in bytes: a recorded handshake lets anyone
+ * test guesses offline, so the token must be long and random
+ * (`head -c 32 /dev/urandom | base64 > FILE` gives 44 bytes). */
+#define XFER_TOKEN_MIN 16
+
+/* A shared secret loaded from a --token-file (the HMAC key). */
+struct xfer_token {
+    uint8_t key[IBX_AUTH_TOKEN_MAX];
+    size_t len;
+};
+
+/* Load path: a regular file that others (not owner, not group) can
+ * neither read nor write, holding XFER_TOKEN_MIN..IBX_AUTH_TOKEN_MAX
+ * bytes on one line (a trailing newline is dropped). Returns 0, or -1
+ * with a one-line reason in err. */
+int xfer_token_load(const char *path, struct xfer_token *t, char *err,
+                    size_t size);
+/* Overwrite the key in memory. */
+void xfer_token_wipe(struct xfer_token *t);
+
+/* What a client (send, get) requires of the server. */
+struct xfer_auth {
+    const struct xfer_token *token;     /* NULL: anonymous */
+    bool allow_anonymous;   /* with a token: go on if the server has none */
+};
+
+/* True for a loopback (127.0.0.0/8, ::1, v4-mapped loopback) or
+ * AF_UNIX address: only local users can reach it. */
+bool xfer_addr_is_local(const struct sockaddr *sa);
+/* Fill out[0..n) with random bytes (getrandom). Returns 0 or -errno. */
+int xfer_random(uint8_t *out, size_t n);
+
 /* ---- blocking frame I/O (clients) ---------------------------------- */
 
 /* A blocking connection with SO_RCVTIMEO/SO_SNDTIMEO. */
@@ -273,9 +310,11 @@ struct xfer_wire {
     char err[XFER_WHY];         /* last failure, for the user */
 };
 
-/* Connect to text (HOST[:PORT]), set timeouts, exchange HELLO. Returns 0
- * or an exit code (err set). */
-int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms);
+/* Connect to text (HOST[:PORT]), set timeouts, exchange HELLO and, with
+ * a token, authenticate both ways (auth may be NULL: anonymous). Returns
+ * 0 or an exit code (err set). */
+int xfer_wire_connect(struct xfer_wire *w, const char *text, int timeout_ms,
+                      const struct xfer_auth *auth);
 /* Write a whole buffer. Returns 0 or -errno. */
 int xfer_wire_send(struct xfer_wire *w, const void *p, size_t n);
 /* Read the next frame. For control frames *ev is IBX_FEV_FRAME with the

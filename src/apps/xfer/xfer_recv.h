@@ -28,6 +28,9 @@ struct recv_cfg {
     /* bytes that accepted uploads may still write (every connection of
      * this process, whatever thread): counted against the free space */
     _Atomic uint64_t promised;
+    const struct xfer_token *token; /* shared secret; NULL = anonymous */
+    unsigned handshake_ms;  /* HELLO and authentication must be over by then */
+    atomic_ulong auth_failures; /* failed proofs since start (log lines) */
 };
 
 /* Default --min-free: 1% of the file system stays free. */
@@ -43,6 +46,13 @@ unsigned recv_default_max_conns(void);
 /* Parse --min-free: "N%" (0 .. RECV_MIN_FREE_PCT_MAX) or a size with an
  * optional k, m, g suffix. Returns 0 or -EINVAL. */
 int recv_parse_min_free(const char *s, struct recv_cfg *cfg);
+
+/* Default time a connection has for HELLO and authentication
+ * (--handshake-timeout): 10 s. */
+#define RECV_HANDSHAKE_MS 10000u
+/* A failed proof is answered this late (each try costs a brute-forcer a
+ * connection slot for this long; the token itself is 128+ random bits). */
+#define RECV_AUTH_FAIL_DELAY_MS 1000u
 
 /* Default time to live of an unused part file (--part-ttl): 7 days. */
 #define RECV_PART_TTL_S (7ull * 86400)
