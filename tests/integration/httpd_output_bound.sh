@@ -37,4 +37,28 @@ check "--max-output 4096: the listing whole" \
 check "--max-output 4096: both files whole" \
     "$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); f=open(sys.argv[2],"rb").read(); print(d.count(f))' "$WORK/pipe.out" "$R/small.bin")" "2"
 stop_httpd
+
+# a listing reads at most --max-listing entries, says it is truncated, logs it
+start_httpd --max-listing 100 --access-log off "$R"
+page=$(curl -sS "$BASE/many/")
+check "--max-listing 100: at most 100 rows" \
+    "$(printf '%s\n' "$page" | grep -c '^<tr><td><a href="nnn' | awk '{print ($1 <= 100 && $1 > 0)}')" "1"
+check_has "--max-listing 100: the page says so" "$page" "Listing truncated at 100 entries"
+check_has "--max-listing 100: logged" "$(cat "$ERRLOG")" "max-listing reached"
+check_has "--max-listing 100: still a whole page" "$page" "</html>"
+stop_httpd
+
+# more pipelined requests than one pass takes (64), then a half-close:
+# the passes after the first resume on their own, every request answered
+echo tiny > "$R/tiny.txt"
+for model in epoll thread; do
+    start_httpd --model "$model" --access-log off "$R"
+    reqs=$(for i in $(seq 1 200); do printf 'GET /tiny.txt HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n'; done)
+    check "$model: 200 pipelined requests then half-close: 200 answers" \
+        "$(raw "$reqs" shutdown | grep -ac '^HTTP/1.1 200')" "200"
+    reqs=$(for i in $(seq 1 5); do printf 'GET /many/ HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n'; done)
+    check "$model: 5 pipelined listings then half-close: 5 answers" \
+        "$(raw "$reqs" shutdown | grep -ac '^</table>')" "5"
+    stop_httpd
+done
 finish

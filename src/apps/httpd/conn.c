@@ -45,6 +45,19 @@ static void conn_free(ibx_loop *loop, ibx_defer *d)
     free(c);
 }
 
+/* Empty the scratch of c's worker, and forget it after a large use, so
+ * that one big response (a listing) does not pin its memory in the
+ * worker. In the thread and fork models the worker is the connection's
+ * own: nothing is kept between its responses. */
+static void scratch_done(struct hconn *c)
+{
+    ibx_buf *scratch = &c->hw->out;
+    if (scratch->cap > (c->cfg->per_conn_worker ? 0 : HTTPD_SCRATCH_KEEP))
+        ibx_buf_free(scratch);
+    else
+        ibx_buf_reset(scratch);
+}
+
 void conn_close(struct hconn *c)
 {
     if (c->closing)
@@ -54,7 +67,7 @@ void conn_close(struct hconn *c)
     if (c->cgi)
         cgi_abort(c);
     range_free(c);
-    ibx_buf_reset(&c->hw->out);   /* nothing of ours may reach another peer */
+    scratch_done(c);   /* nothing of ours may reach another peer */
     body_end(c);
     int fd = c->io.fd;
     ibx_io_stop(loop, &c->io);
@@ -93,15 +106,6 @@ static void out_limit_hit(struct hconn *c)
              host, out_pending(c), c->cfg->max_output);
 }
 
-/* Forget the scratch after a large use, so that one big response (a
- * listing) does not pin its memory in the worker. */
-static void scratch_done(ibx_buf *scratch)
-{
-    if (scratch->cap > HTTPD_SCRATCH_KEEP)
-        ibx_buf_free(scratch);
-    else
-        ibx_buf_reset(scratch);
-}
 
 
 /* Send buffered bytes, then the file segment, then further multipart
@@ -123,7 +127,7 @@ static int conn_flush(struct hconn *c)
                                  MSG_NOSIGNAL | (last ? MSG_MORE : 0));
                 c->held |= last && n > 0;
                 if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                    scratch_done(scratch);
+                    scratch_done(c);
                     return FLUSH_ERROR;
                 }
                 if (n > 0)
@@ -131,10 +135,10 @@ static int conn_flush(struct hconn *c)
             }
             if (ibx_buf_used(scratch) &&
                 ibx_buf_append(&c->out, ibx_buf_head(scratch), ibx_buf_used(scratch)) < 0) {
-                scratch_done(scratch);
+                scratch_done(c);
                 return FLUSH_ERROR;
             }
-            scratch_done(scratch);
+            scratch_done(c);
         }
         while (ibx_buf_used(&c->out)) {
             ssize_t n = ibx_buf_write_fd(&c->out, c->io.fd);

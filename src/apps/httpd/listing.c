@@ -167,7 +167,7 @@ void listing_serve(struct hconn *c, const char *path, bool head)
         return;
     }
     struct lent *ents = NULL;
-    bool truncated;
+    bool truncated = false;
     c->yield = true;   /* costly: end the pass after this one */
     int n = read_entries(c->cfg, dfd, &ents, &truncated);
     if (n < 0) {
