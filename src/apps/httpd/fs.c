@@ -41,7 +41,7 @@ int fs_open(const struct httpd_cfg *cfg, const char *path, int flags)
     const char *rel = path[0] == '/' ? path + 1 : path;
     if (!*rel)
         rel = ".";
-    flags |= O_CLOEXEC | O_NOCTTY;
+    flags |= O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY);   /* openat2: O_PATH takes no O_NOCTTY */
     if (cfg->follow_symlinks) {
         int fd = openat(cfg->root_fd, rel, flags);
         return fd < 0 ? -errno : fd;

@@ -109,10 +109,33 @@ static void human_size(char *buf, size_t cap, off_t size)
     snprintf(buf, cap, "%.1f%c", v, units[u]);
 }
 
+/* Stat entry name of directory dir (fd dfd, URL path dirpath ending in
+ * '/'). A symlink is described by what a request for it would reach: the
+ * target through the same confined open that serving it uses, so a link
+ * leading out of ROOT (or dangling) is not listed and its target's size
+ * and date do not leak. Returns 0, or -1 to leave the entry out. */
+static int entry_stat(const struct httpd_cfg *cfg, DIR *dir, const char *dirpath,
+                      const char *name, struct stat *st)
+{
+    if (fstatat(dirfd(dir), name, st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    if (!S_ISLNK(st->st_mode))
+        return 0;
+    char p[HTTPD_PATH_MAX + NAME_MAX + 2];
+    if ((size_t)snprintf(p, sizeof p, "%s%s", dirpath, name) >= sizeof p)
+        return -1;
+    int fd = fs_open(cfg, p, O_PATH);
+    if (fd < 0)
+        return -1;
+    int r = fstat(fd, st);
+    close(fd);
+    return r < 0 ? -1 : 0;
+}
+
 /* Read the directory (at most cfg->max_listing entries: *truncated says
  * there were more); returns the count or -errno. */
-static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out,
-                        bool *truncated)
+static int read_entries(const struct httpd_cfg *cfg, int dfd, const char *dirpath,
+                        struct lent **out, bool *truncated)
 {
     DIR *d = fdopendir(dfd);
     if (!d) {
@@ -134,8 +157,7 @@ static int read_entries(const struct httpd_cfg *cfg, int dfd, struct lent **out,
         if ((name[0] == '.' && !cfg->show_hidden) || !reachable(name))
             continue;
         struct stat st;
-        if (fstatat(dirfd(d), name, &st, 0) < 0 &&
-            fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (entry_stat(cfg, d, dirpath, name, &st) < 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -169,7 +191,7 @@ void listing_serve(struct hconn *c, const char *path, bool head)
     struct lent *ents = NULL;
     bool truncated = false;
     c->yield = true;   /* costly: end the pass after this one */
-    int n = read_entries(c->cfg, dfd, &ents, &truncated);
+    int n = read_entries(c->cfg, dfd, path, &ents, &truncated);
     if (n < 0) {
         resp_error(c, 403);
         return;
