@@ -106,8 +106,6 @@ static void out_limit_hit(struct hconn *c)
              host, out_pending(c), c->cfg->max_output);
 }
 
-
-
 /* Send buffered bytes, then the file segment, then further multipart
  * parts. */
 static int conn_flush(struct hconn *c)
