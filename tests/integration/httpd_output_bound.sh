@@ -48,14 +48,14 @@ check_has "--max-listing 100: logged" "$(cat "$ERRLOG")" "max-listing reached"
 check_has "--max-listing 100: still a whole page" "$page" "</html>"
 stop_httpd
 
-# more pipelined requests than one pass takes (64), then a half-close:
+# more pipelined requests than one pass takes (256), then a half-close:
 # the passes after the first resume on their own, every request answered
 echo tiny > "$R/tiny.txt"
 for model in epoll thread; do
     start_httpd --model "$model" --access-log off "$R"
-    reqs=$(for i in $(seq 1 200); do printf 'GET /tiny.txt HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n'; done)
-    check "$model: 200 pipelined requests then half-close: 200 answers" \
-        "$(raw "$reqs" shutdown | grep -ac '^HTTP/1.1 200')" "200"
+    reqs=$(for i in $(seq 1 600); do printf 'GET /tiny.txt HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n'; done)
+    check "$model: 600 pipelined requests then half-close: 600 answers" \
+        "$(raw "$reqs" shutdown | grep -ac "^HTTP/1.1 200")" "600"
     reqs=$(for i in $(seq 1 5); do printf 'GET /many/ HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n'; done)
     check "$model: 5 pipelined listings then half-close: 5 answers" \
         "$(raw "$reqs" shutdown | grep -ac '^</table>')" "5"

@@ -34,7 +34,7 @@
 #define LINGER_MAX_MS 30000
 /* Requests answered in one pass before the connection yields the loop
  * to the others (it resumes on the next turn, through EPOLLOUT). */
-#define PASS_REQUESTS 64
+#define PASS_REQUESTS 256
 
 static void conn_free(ibx_loop *loop, ibx_defer *d)
 {
