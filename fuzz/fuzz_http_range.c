@@ -1,7 +1,10 @@
 /* libFuzzer harness: Range, HTTP-date, entity-tag and Accept-Encoding
  * parsing. The first 8 bytes pick the representation size; every range
- * returned must lie inside it; a parsed date must format back to a date
- * that parses to the same instant. */
+ * returned must lie inside it, and so must the coalesced plan (disjoint,
+ * never more bytes than the representation, covering every range
+ * asked); a parsed date must format back to a date that parses to the
+ * same instant. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < n; i++)
         if (r[i].first > r[i].last || r[i].last >= fsize)
             abort();
+    if (n > 0) {
+        /* the plan: parts disjoint, not adjacent, never more bytes than
+         * the representation, every byte asked for still covered */
+        struct ibx_http_range asked[IBX_HTTP_MAX_RANGES];
+        memcpy(asked, r, sizeof r[0] * (size_t)n);
+        int m = ibx_http_range_plan(r, (size_t)n, fsize);
+        if (m < 0 || m > n)
+            abort();
+        uint64_t total = 0;
+        for (int i = 0; i < m; i++) {
+            if (r[i].first > r[i].last || r[i].last >= fsize)
+                abort();
+            total += r[i].last - r[i].first + 1;
+            for (int j = 0; j < i; j++)
+                if (r[i].first <= r[j].last + 1 && r[j].first <= r[i].last + 1)
+                    abort();
+        }
+        if (total > fsize)
+            abort();
+        for (int k = 0; m && k < n; k++) {
+            bool in = false;
+            for (int i = 0; i < m && !in; i++)
+                in = r[i].first <= asked[k].first && asked[k].last <= r[i].last;
+            if (!in)
+                abort();
+        }
+    }
 
     int64_t t;
     if (ibx_http_date_parse(v, size, &t) == 0) {

@@ -41,6 +41,17 @@ struct ibx_http_range {
 int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
                          struct ibx_http_range *out, size_t max);
 
+/* Plan the parts of a range response from ranges r[0..n) as returned by
+ * ibx_http_range_parse (resolved, first <= last < size). Overlapping and
+ * adjacent ranges are merged, and the merged ranges are written back to
+ * r in the order in which each first appeared (RFC 9110 15.3.7.2).
+ * Returns the number of parts (>= 1), or 0 when the Range header is to be
+ * ignored and the whole representation sent instead (200): n is 0 or more
+ * than IBX_HTTP_MAX_RANGES, or the ranges add up to more bytes than the
+ * representation (overlap amplification: 16 x "0-" would send the file
+ * 16 times; nginx and Apache answer 200 too). O(n^2), n is small. */
+int ibx_http_range_plan(struct ibx_http_range *r, size_t n, uint64_t size);
+
 /* Length of an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"). */
 #define IBX_HTTP_DATE_LEN 29
 

@@ -90,6 +90,55 @@ int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
     return count ? (int)count : -1;
 }
 
+int ibx_http_range_plan(struct ibx_http_range *r, size_t n, uint64_t size)
+{
+    if (n == 0 || n > IBX_HTTP_MAX_RANGES)
+        return 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].first > r[i].last || r[i].last >= size)
+            return 0;   /* not resolved against size: not ours to plan */
+        uint64_t len = r[i].last - r[i].first + 1;   /* <= size */
+        if (len > size - total)
+            return 0;   /* total + len > size, without overflow */
+        total += len;
+    }
+    /* sort (stably, by first) a copy tagged with the original position */
+    struct { struct ibx_http_range r; size_t pos; } s[IBX_HTTP_MAX_RANGES], t;
+    for (size_t i = 0; i < n; i++) {
+        t.r = r[i];
+        t.pos = i;
+        size_t j = i;
+        for (; j > 0 && s[j - 1].r.first > t.r.first; j--)
+            s[j] = s[j - 1];
+        s[j] = t;
+    }
+    /* merge overlapping or adjacent neighbours; a group keeps the earliest
+     * position of its members */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && s[i].r.first <= s[m - 1].r.last + 1) {
+            if (s[i].r.last > s[m - 1].r.last)
+                s[m - 1].r.last = s[i].r.last;
+            if (s[i].pos < s[m - 1].pos)
+                s[m - 1].pos = s[i].pos;
+        } else {
+            s[m++] = s[i];
+        }
+    }
+    /* back to the order of first appearance */
+    for (size_t i = 1; i < m; i++) {
+        t = s[i];
+        size_t j = i;
+        for (; j > 0 && s[j - 1].pos > t.pos; j--)
+            s[j] = s[j - 1];
+        s[j] = t;
+    }
+    for (size_t i = 0; i < m; i++)
+        r[i] = s[i].r;
+    return (int)m;
+}
+
 /* Next entity tag in a list: W/"x" or "x". Returns false on bad syntax. */
 static bool next_etag(const char **pp, const char *e, const char **tag,
                       size_t *len, bool *weak)

@@ -32,7 +32,6 @@
 #include "httpd.h"
 
 #define CGI_HEAD_MAX 16384
-#define CGI_OUT_HIGH (256 * 1024)
 /* Request-body bytes buffered for a script that is slow to read them. */
 #define CGI_IN_HIGH (256 * 1024)
 
@@ -327,8 +326,9 @@ static void on_out(ibx_loop *loop, ibx_io *io, uint32_t events)
     struct hconn *c = g->c;
     char buf[16384];
     for (int round = 0; round < 8; round++) {
-        if (ibx_buf_used(&c->out) > CGI_OUT_HIGH) {
-            ibx_io_modify(loop, io, 0);   /* wait for cgi_resume */
+        if (ibx_buf_used(&c->out) >= c->cfg->max_output) {
+            /* the one output bound (--max-output): wait for cgi_resume */
+            ibx_io_modify(loop, io, 0);
             break;
         }
         ssize_t n = read(io->fd, buf, sizeof buf);

@@ -10,7 +10,16 @@
  * not take is kept per connection, and then EPOLLOUT is armed and reading
  * pauses. One timer per connection enforces, by state, the whole-header
  * deadline (408), the keep-alive idle timeout and a send timeout; it is
- * re-armed lazily (a deadline moved later costs nothing until it fires). */
+ * re-armed lazily (a deadline moved later costs nothing until it fires).
+ *
+ * Output a client does not read is bounded: every response, whatever made
+ * it (cached file, multipart ranges, listing, error page), is counted
+ * while it waits, in the scratch of the pass or in the connection's own
+ * buffer, and parsing pauses when they reach --max-output; it resumes
+ * when the client has taken it all. A pass also ends after PASS_REQUESTS
+ * requests or one costly response (a listing), so one client pipelining
+ * thousands of requests cannot hold the loop; the rest of its input is
+ * taken on a later turn (EPOLLOUT, armed in place of EPOLLIN). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +32,9 @@
  * is quiet for LINGER_MS, for at most LINGER_MAX_MS. */
 #define LINGER_MS 2000
 #define LINGER_MAX_MS 30000
-/* Pending bytes above which pipelined requests wait for the socket. */
-#define OUT_HIGH (256 * 1024)
+/* Requests answered in one pass before the connection yields the loop
+ * to the others (it resumes on the next turn, through EPOLLOUT). */
+#define PASS_REQUESTS 256
 
 static void conn_free(ibx_loop *loop, ibx_defer *d)
 {
@@ -33,6 +43,19 @@ static void conn_free(ibx_loop *loop, ibx_defer *d)
     ibx_buf_free(&c->out);
     ibx_conn_done(&c->base);
     free(c);
+}
+
+/* Empty the scratch of c's worker, and forget it after a large use, so
+ * that one big response (a listing) does not pin its memory in the
+ * worker. In the thread and fork models the worker is the connection's
+ * own: nothing is kept between its responses. */
+static void scratch_done(struct hconn *c)
+{
+    ibx_buf *scratch = &c->hw->out;
+    if (scratch->cap > (c->cfg->per_conn_worker ? 0 : HTTPD_SCRATCH_KEEP))
+        ibx_buf_free(scratch);
+    else
+        ibx_buf_reset(scratch);
 }
 
 void conn_close(struct hconn *c)
@@ -44,7 +67,7 @@ void conn_close(struct hconn *c)
     if (c->cgi)
         cgi_abort(c);
     range_free(c);
-    ibx_buf_reset(&c->hw->out);   /* nothing of ours may reach another peer */
+    scratch_done(c);   /* nothing of ours may reach another peer */
     body_end(c);
     int fd = c->io.fd;
     ibx_io_stop(loop, &c->io);
@@ -72,6 +95,26 @@ static bool read_paused(const struct hconn *c)
     return cgi_active(c) && !(c->reading_body && cgi_wants_body(c));
 }
 
+/* Response bytes of c not yet sent: its own buffer, and the worker's
+ * scratch, which holds only c's responses while c is being served. */
+static size_t out_pending(const struct hconn *c)
+{
+    return ibx_buf_used(&c->out) + ibx_buf_used(&c->hw->out);
+}
+
+/* Parsing paused at --max-output: say so, once per connection. */
+static void out_limit_hit(struct hconn *c)
+{
+    if (c->out_logged || !ibx_log_enabled(c->cfg->log, IBX_LOG_INFO))
+        return;
+    c->out_logged = true;
+    char host[IBX_ADDRSTRLEN];
+    ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
+    ibx_info(c->cfg->log,
+             "httpd: %s: max-output reached: pending=%zu max_output=%zu, "
+             "pipelined requests wait for the client to read",
+             host, out_pending(c), c->cfg->max_output);
+}
 
 /* Send buffered bytes, then the file segment, then further multipart
  * parts. */
@@ -92,7 +135,7 @@ static int conn_flush(struct hconn *c)
                                  MSG_NOSIGNAL | (last ? MSG_MORE : 0));
                 c->held |= last && n > 0;
                 if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                    ibx_buf_reset(scratch);
+                    scratch_done(c);
                     return FLUSH_ERROR;
                 }
                 if (n > 0)
@@ -100,10 +143,10 @@ static int conn_flush(struct hconn *c)
             }
             if (ibx_buf_used(scratch) &&
                 ibx_buf_append(&c->out, ibx_buf_head(scratch), ibx_buf_used(scratch)) < 0) {
-                ibx_buf_reset(scratch);
+                scratch_done(c);
                 return FLUSH_ERROR;
             }
-            ibx_buf_reset(scratch);
+            scratch_done(c);
         }
         while (ibx_buf_used(&c->out)) {
             ssize_t n = ibx_buf_write_fd(&c->out, c->io.fd);
@@ -133,7 +176,7 @@ static void conn_arm(struct hconn *c)
     const struct httpd_cfg *cfg = c->cfg;
     if (cgi_active(c) || c->lingering)
         ;   /* the CGI code (or the linger) keeps c->deadline */
-    else if (busy(c))
+    else if (busy(c) || c->resume)
         c->deadline = now + cfg->send_timeout_ms;
     else if (c->head_started)
         c->deadline = c->head_started + cfg->header_timeout_ms;
@@ -215,6 +258,9 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
 {
     size_t off = 0;
     struct hworker *hw = c->hw;
+    unsigned handled = 0;
+    bool later = false;   /* stopped by the bound or the pass budget */
+    c->resume = false;
     while (!c->closing && off < len) {
         if (c->reading_body) {
             off += cgi_feed(c, buf + off, len - off);
@@ -222,12 +268,20 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
                 break;
             continue;
         }
-        if (busy(c) && (cgi_active(c) || c->send.fd >= 0 || c->multi ||
-                        ibx_buf_used(&c->out) > OUT_HIGH))
+        if (cgi_active(c) || c->send.fd >= 0 || c->multi)
             break;   /* responses stay in order: wait for this one */
         if (c->close_after || c->draining) {
             off = len;   /* no request follows: nothing here is parsed */
             break;
+        }
+        if (out_pending(c) >= c->cfg->max_output) {
+            out_limit_hit(c);
+            later = true;
+            break;   /* the client must read before we answer more */
+        }
+        if (handled == PASS_REQUESTS || c->yield) {
+            later = true;
+            break;   /* let the other connections run */
         }
         ssize_t r = ibx_http_parse_request(buf + off, len - off, 0, &hw->req);
         if (r == IBX_HTTP_INCOMPLETE) {
@@ -246,6 +300,7 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
             break;
         }
         off += (size_t)r;
+        handled++;
         off += handle(c, buf + off, len - off);
         if (c->send.fd >= 0 || c->multi) {
             conn_nodelay(c);
@@ -256,6 +311,8 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
             }
         }
     }
+    c->yield = false;
+    c->resume = later && off < len && !c->closing;
     return off;
 }
 
@@ -347,7 +404,7 @@ static void conn_update(struct hconn *c)
         conn_close(c);   /* the client left mid-body: no request to answer */
         return;
     }
-    bool pending = busy(c);
+    bool pending = busy(c) || c->resume;
     if (!pending && (c->close_after || c->eof || c->draining)) {
         if (c->linger && !c->eof)
             conn_linger(c);
@@ -360,8 +417,8 @@ static void conn_update(struct hconn *c)
     bool paused = read_paused(c);
     uint32_t ev = paused ? 0 : EPOLLRDHUP;
     bool out_blocked = ibx_buf_used(&c->out) || c->send.fd >= 0;
-    if (out_blocked)
-        ev |= EPOLLOUT;
+    if (out_blocked || c->resume)
+        ev |= EPOLLOUT;   /* resume: the rest of the input on a later turn */
     else if (!paused)
         ev |= EPOLLIN;
     if (c->eof)
@@ -392,6 +449,8 @@ void conn_kick(struct hconn *c)
         if (c->closing)
             return;
         ibx_buf_consume(&c->in, used);
+        if (!ibx_buf_used(&c->in))
+            ibx_buf_free(&c->in);
     }
     conn_update(c);
 }

@@ -41,6 +41,17 @@
 /* The per-connection buffer of a large file sent by pread+send, held only
  * while the transfer runs. */
 #define HTTPD_FILE_BUF (64 * 1024)
+/* Default --max-output: unsent response bytes a connection may hold
+ * (its own buffer plus the worker's scratch of the current pass) before
+ * further pipelined requests wait for the client to read. Every response
+ * kind counts: cached files, multipart ranges, listings, errors, CGI
+ * heads. A connection holds at most this plus one response. */
+#define HTTPD_MAX_OUTPUT (256 * 1024)
+/* Scratch buffers larger than this after a pass are freed (a large
+ * listing does not pin its memory in the worker). */
+#define HTTPD_SCRATCH_KEEP (128 * 1024)
+/* Default --max-listing: directory entries read for one listing. */
+#define HTTPD_MAX_LISTING 10000
 /* Longest decoded path. */
 #define HTTPD_PATH_MAX 4096
 
@@ -88,6 +99,10 @@ struct httpd_cfg {
     unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
     size_t cache_entries;
     size_t cache_fds;        /* descriptors all caches keep open; 0 = auto */
+    size_t max_output;       /* per-connection unsent response bytes at
+                                which parsing pauses (--max-output) */
+    unsigned max_ranges;     /* ranges per request (--max-ranges) */
+    unsigned max_listing;    /* directory entries read per listing */
     struct mime_table *mime;
     struct alog alog;
     const ibx_log *log;
@@ -225,6 +240,11 @@ struct hconn {
     bool lingering;           /* FIN sent, discarding input until EOF */
     bool nodelay;             /* TCP_NODELAY set */
     bool held;                /* bytes sent with MSG_MORE wait for the FIN */
+    bool resume;              /* input left for a later pass: resume on
+                                 EPOLLOUT (the output bound, or the pass
+                                 yielded to other connections) */
+    bool yield;               /* costly work was done: end this pass */
+    bool out_logged;          /* the max-output line was logged */
     uint8_t minor;            /* its HTTP/1.minor */
 };
 

@@ -3,8 +3,11 @@
  * Names are percent-encoded in links and HTML-escaped in text; dotfiles
  * are hidden unless --show-hidden, and so are names no URL can reach
  * (backslashes, control bytes, "%XX" that would read as double
- * encoding). The page is built per request (bounded
- * by LISTING_MAX entries) and never cached. */
+ * encoding). The page is built per request and never cached; at most
+ * --max-listing directory entries are read for it (hidden ones count: the
+ * work is the bound), beyond which the page says it is truncated. A
+ * listing ends the connection's pass (c->yield), so requests pipelined
+ * behind it wait for the loop's next turn instead of holding it. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +19,6 @@
 #include <unistd.h>
 
 #include "httpd.h"
-
-#define LISTING_MAX 10000
 
 struct lent {
     char *name;
@@ -108,9 +109,10 @@ static void human_size(char *buf, size_t cap, off_t size)
     snprintf(buf, cap, "%.1f%c", v, units[u]);
 }
 
-/* Read the directory; returns the count or -errno. */
-static int read_entries(const struct httpd_cfg *cfg, const char *path, int dfd,
-                        struct lent **out)
+/* Read the directory (at most cfg->max_listing entries: *truncated says
+ * there were more); returns the count or -errno. */
+static int read_entries(const struct httpd_cfg *cfg, int dfd, const char *dirpath,
+                        struct lent **out, bool *truncated)
 {
     DIR *d = fdopendir(dfd);
     if (!d) {
@@ -118,16 +120,21 @@ static int read_entries(const struct httpd_cfg *cfg, const char *path, int dfd,
         return -errno;
     }
     struct lent *v = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0, cap = 0, seen = 0;
     struct dirent *de;
-    while ((de = readdir(d)) && n < LISTING_MAX) {
+    *truncated = false;
+    while ((de = readdir(d))) {
         const char *name = de->d_name;
+        if (seen++ == (size_t)cfg->max_listing + 2) {   /* + "." and ".." */
+            *truncated = true;
+            break;
+        }
         if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
             continue;
         if (!fs_name_visible(cfg, name, strlen(name)) || !reachable(name))
             continue;
         struct stat st;
-        if (fs_stat_entry(cfg, dirfd(d), path, name, &st) < 0)
+        if (fs_stat_entry(cfg, dirfd(d), dirpath, name, &st) < 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -159,10 +166,18 @@ void listing_serve(struct hconn *c, const char *path, bool head)
         return;
     }
     struct lent *ents = NULL;
-    int n = read_entries(c->cfg, path, dfd, &ents);
+    bool truncated = false;
+    c->yield = true;   /* costly: end the pass after this one */
+    int n = read_entries(c->cfg, dfd, path, &ents, &truncated);
     if (n < 0) {
         resp_error(c, 403);
         return;
+    }
+    if (truncated && ibx_log_enabled(c->cfg->log, IBX_LOG_INFO)) {
+        char host[IBX_ADDRSTRLEN];
+        ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
+        ibx_info(c->cfg->log, "httpd: %s: max-listing reached: listing of %s "
+                 "truncated at max_listing=%u entries", host, path, c->cfg->max_listing);
     }
     ibx_buf page = {0};
     char title[HTTPD_PATH_MAX * 6 + 1];
@@ -196,6 +211,9 @@ void listing_serve(struct hconn *c, const char *path, bool head)
         free(ents[i].name);
     }
     free(ents);
+    if (truncated)
+        ibx_buf_printf(&page, "</table>\n<p>Listing truncated at %u entries.</p>\n"
+                       "<table>\n", c->cfg->max_listing);
     ibx_buf_printf(&page, "</table>\n<hr><address>" HTTPD_SERVER_NAME
                    "</address></body></html>\n");
     struct hresp r = {.status = 200, .head_only = head, .body_len = ibx_buf_used(&page)};

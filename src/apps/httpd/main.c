@@ -28,6 +28,9 @@ static void cfg_defaults(struct httpd_cfg *cfg)
     cfg->idle_timeout_ms = 15000;
     cfg->send_timeout_ms = 60000;
     cfg->cache_entries = 1024;
+    cfg->max_output = HTTPD_MAX_OUTPUT;
+    cfg->max_ranges = IBX_HTTP_MAX_RANGES;
+    cfg->max_listing = HTTPD_MAX_LISTING;
     cfg->alog.fd = -1;
 }
 
@@ -154,6 +157,13 @@ static void usage(void)
            "  --cache-fds N         descriptors of large files all caches keep open\n"
            "                        (default and most: half the descriptor limit\n"
            "                        less 16; small files are kept in memory)\n"
+           "  --max-output BYTES    unsent response bytes per connection at which\n"
+           "                        pipelined requests wait for the client to read\n"
+           "                        (default 256 KiB)\n"
+           "  --max-ranges N        ranges per request, 1..16 (default 16); more, or\n"
+           "                        ranges adding up to more than the file, get 200\n"
+           "  --max-listing N       directory entries read per listing (default 10000;\n"
+           "                        beyond, the listing is truncated)\n"
            "  --sendfile            send large files with sendfile() instead of\n"
            "                        pread+send (better with NIC offloads; slower\n"
            "                        on loopback and in most VMs)\n"
@@ -167,7 +177,8 @@ enum {
     OPT_NO_LISTING = IBX_OPT_APPLET_BASE, OPT_SHOW_HIDDEN, OPT_FOLLOW, OPT_CGI,
     OPT_CGI_TIMEOUT, OPT_MAX_BODY, OPT_ACCESS_LOG, OPT_HEADER_TIMEOUT,
     OPT_IDLE_TIMEOUT, OPT_CACHE, OPT_MIME, OPT_SENDFILE, OPT_CGI_MAX,
-    OPT_CGI_STDERR_MAX, OPT_CACHE_FDS,
+    OPT_CGI_STDERR_MAX, OPT_CACHE_FDS, OPT_MAX_OUTPUT, OPT_MAX_RANGES,
+    OPT_MAX_LISTING,
 };
 
 static int seconds(const char *opt, const char *arg, unsigned *ms)
@@ -198,6 +209,9 @@ int httpd_main(int argc, char **argv)
         {"cache-fds", required_argument, 0, OPT_CACHE_FDS},
         {"mime-types", required_argument, 0, OPT_MIME},
         {"sendfile", no_argument, 0, OPT_SENDFILE},
+        {"max-output", required_argument, 0, OPT_MAX_OUTPUT},
+        {"max-ranges", required_argument, 0, OPT_MAX_RANGES},
+        {"max-listing", required_argument, 0, OPT_MAX_LISTING},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
@@ -279,6 +293,28 @@ int httpd_main(int argc, char **argv)
                 goto out;
             }
             cfg.cache_fds = v;
+            break;
+        case OPT_MAX_OUTPUT:
+            if (ibx_cli_uint(optarg, 1024, 1ul << 30, &v) < 0) {
+                rc = ibx_cli_usage("httpd", "--max-output wants bytes (1024..1 GiB), not '%s'", optarg);
+                goto out;
+            }
+            cfg.max_output = v;
+            break;
+        case OPT_MAX_RANGES:
+            if (ibx_cli_uint(optarg, 1, IBX_HTTP_MAX_RANGES, &v) < 0) {
+                rc = ibx_cli_usage("httpd", "--max-ranges wants 1..%d, not '%s'",
+                                   IBX_HTTP_MAX_RANGES, optarg);
+                goto out;
+            }
+            cfg.max_ranges = (unsigned)v;
+            break;
+        case OPT_MAX_LISTING:
+            if (ibx_cli_uint(optarg, 1, 1000000, &v) < 0) {
+                rc = ibx_cli_usage("httpd", "--max-listing wants 1..1000000, not '%s'", optarg);
+                goto out;
+            }
+            cfg.max_listing = (unsigned)v;
             break;
         case OPT_ACCESS_LOG:
             alog_set = true;

@@ -1,5 +1,9 @@
 /* Range requests (RFC 9110 14): one range as 206 with Content-Range,
- * several as multipart/byteranges, none satisfiable as 416. Parts of large
+ * several as multipart/byteranges, none satisfiable as 416. Overlapping
+ * and adjacent ranges are coalesced; more than --max-ranges ranges, or
+ * ranges adding up to more than the file, are ignored (200), so a Range
+ * header can never amplify the response beyond a plain GET plus the part
+ * headers of at most --max-ranges parts. Parts of large
  * files are sent one by one: each part's header is queued in memory, then
  * its bytes with sendfile(), then the next part (range_next_part). */
 #include <fcntl.h>
@@ -37,20 +41,51 @@ static void not_satisfiable(struct hconn *c, uint64_t size)
     resp_log(c, 416, sizeof body - 1);
 }
 
+/* One line for a Range header we ignored to protect ourselves. */
+static void range_log_ignored(struct hconn *c, const char *why, size_t ranges,
+                              unsigned max)
+{
+    if (!ibx_log_enabled(c->cfg->log, IBX_LOG_INFO))
+        return;
+    char host[IBX_ADDRSTRLEN];
+    ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
+    ibx_info(c->cfg->log,
+             "httpd: %s: range header ignored (%s): ranges=%zu max_ranges=%u, "
+             "serving the whole file", host, why, ranges, max);
+}
+
 bool range_serve(struct hconn *c, struct centry *e, bool head)
 {
     struct hworker *hw = c->hw;
     const struct ibx_http_request *req = &hw->req;
     uint64_t size = (uint64_t)e->st.st_size;
     struct ibx_http_range rs[IBX_HTTP_MAX_RANGES];
-    int n = ibx_http_range_parse(req->range.p, req->range.n, size, rs,
-                                 IBX_HTTP_MAX_RANGES);
-    if (n == 0)
+    unsigned max = c->cfg->max_ranges;
+    int n = ibx_http_range_parse(req->range.p, req->range.n, size, rs, max);
+    if (n == 0) {
+        /* ignored: bad syntax, or more than --max-ranges (counted here
+         * by list elements, the only way the parser can refuse a list
+         * that is longer than max) */
+        size_t elems = 1;
+        for (size_t i = 0; i < req->range.n; i++)
+            elems += req->range.p[i] == ',';
+        if (elems > max)
+            range_log_ignored(c, "max-ranges", elems, max);
         return false;
+    }
     if (n < 0) {
         not_satisfiable(c, size);
         return true;
     }
+    /* Overlapping and adjacent ranges become one part; ranges that add
+     * up to more than the file are answered with the whole file (200),
+     * so no Range header makes us send more than a plain GET would. */
+    int parts = ibx_http_range_plan(rs, (size_t)n, size);
+    if (parts == 0) {
+        range_log_ignored(c, "overlap", (size_t)n, max);
+        return false;
+    }
+    n = parts;
     if (n == 1) {
         uint64_t len = rs[0].last - rs[0].first + 1;
         char cr[96];
