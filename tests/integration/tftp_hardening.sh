@@ -68,8 +68,12 @@ if check in ("blind", "blind-spray"):
     req = rrq("big.bin", [("blksize", BLK), ("windowsize", 64)])
     sent = 0
     v.sendto(req, srv); sent += len(req)
-    for tid in range(lo, hi + 1):   # per-transfer ports: spray the range
-        for n in range(0, 65):
+    if check == "blind-spray":
+        # per-transfer ports: once the transfer's port exists (a blind
+        # sender can wait), spray the range, guessed ACKs first
+        time.sleep(0.3)
+    for tid in range(lo, hi + 1):
+        for n in (range(64, -1, -1) if check == "blind-spray" else range(0, 65)):
             v.sendto(ack(n), ("127.0.0.1", tid)); sent += 4
     got, pkts = drain(v, quiet=1.5)
     bound = 3 * sent + BLK + 4

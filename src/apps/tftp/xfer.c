@@ -684,8 +684,9 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
         /* a retransmission: our ACK was lost or is late. Answer at most
          * one duplicate per DUP_ACK_GAP µs: a sender that answers every
          * duplicate ACK (Sorcerer's Apprentice) cannot start a storm. */
-        if (x->got > x->ack_sent || now - x->ack_t >= DUP_ACK_GAP)
-            send_ack(x, x->got, now);   /* (news is never a storm) */
+        if (now - x->ack_t >= DUP_ACK_GAP || (b == 0 && len == 0 && x->got > x->ack_sent))
+            send_ack(x, x->got, now);   /* or a gap probe (xfer.h) asking
+                                           for news: never a storm */
     } else if (!x->gap_acked) {
         send_ack(x, x->got, now);   /* report the gap once */
         x->gap_acked = true;
