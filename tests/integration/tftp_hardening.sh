@@ -246,7 +246,10 @@ start_tftpd "$WORK/flood.log" --max-transfers 8 --max-per-peer 4 --giveup 5 "$RO
 check "a flood of 600 forged requests from 30 addresses" peer flood "$PORT" 600
 check "a real client is served at once during the flood's give-up time" \
     bash -c "$IPCBOX tftp --quiet --windowsize 8 127.0.0.1:$PORT get random.bin $OUT/f && cmp $ROOT/random.bin $OUT/f"
-check "the flood's transfers were evicted, logged" grep -q 'evicted by a newer request' "$WORK/flood.log"
+check "the flood's transfers were evicted, logged in rate-limited lines" \
+    grep -q 'limit reached limit=max-.* evicted=[1-9]' "$WORK/flood.log"
+check "... not one line per forged request" \
+    test "$(grep -c 'limit reached' "$WORK/flood.log")" -le 10
 check "default caps: 256 transfers, 16 per peer (help)" \
     bash -c "$IPCBOX tftpd --help | grep -q 'max-per-peer N' && $IPCBOX tftpd --help | grep -q 'default 256'"
 

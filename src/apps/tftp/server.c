@@ -71,6 +71,7 @@ struct tftpd {
     struct transfer *uv_head, *uv_tail;   /* peers not verified yet */
     uint64_t limit_log_t;                 /* last "limit reached" line */
     unsigned long limit_hits;             /* refusals since that line */
+    unsigned long limit_evicted;          /* evictions since that line */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -514,26 +515,36 @@ static void refuse(struct tftpd *s, const struct ibx_tftp_pkt *p, const char *pe
              ibx_tftp_mode_name(p->u.req.mode), msg);
 }
 
-/* A cap was hit: a log line, at most one per LIMIT_LOG_US, counting the
- * refusals since the last one. */
+/* A cap was hit (a request refused, or an unverified transfer evicted
+ * for it): a log line, at most one per LIMIT_LOG_US, counting both since
+ * the last one. A flood is one line a second, not one per request. */
 static void limit_hit(struct tftpd *s, const char *what, unsigned limit,
-                      const char *peer)
+                      const char *peer, bool evicted)
 {
-    s->limit_hits++;
+    if (evicted)
+        s->limit_evicted++;
+    else
+        s->limit_hits++;
     uint64_t now = xfer_clock();
     if (s->limit_log_t && now - s->limit_log_t < LIMIT_LOG_US)
         return;
     ibx_warn(s->log, "tftpd: limit reached limit=%s value=%u peer=%s refused=%lu "
-             "(requests refused with ERROR 0 \"server busy\"; one line per second)",
-             what, limit, peer, s->limit_hits);
+             "evicted=%lu (refused: ERROR \"server busy\"; evicted: transfers whose "
+             "peer never acknowledged data; one line per second)",
+             what, limit, peer, s->limit_hits, s->limit_evicted);
     s->limit_log_t = now;
-    s->limit_hits = 0;
+    s->limit_hits = s->limit_evicted = 0;
 }
 
-static void evict(struct transfer *t, const char *why)
+static void evict(struct tftpd *s, struct transfer *t, const char *what,
+                  unsigned limit)
 {
     t->x.state = XFER_FAILED;
-    snprintf(t->x.why, sizeof t->x.why, "%s", why);
+    snprintf(t->x.why, sizeof t->x.why, "evicted (%s)", what);
+    ibx_debug(s->log, "tftpd: %s %s file=\"%s\" result=evicted (%s)",
+              t->upload ? "put" : "get", t->peer, t->name, what);
+    t->logged = true;    /* counted in the limit line instead */
+    limit_hit(s, what, limit, t->peer, true);
     transfer_close(t);   /* nothing is sent: the peer may be forged */
 }
 
@@ -562,8 +573,7 @@ static const char *make_room(struct tftpd *s, const struct sockaddr *from,
                 *limit = cfg->max_per_peer;
                 return "max-per-peer";
             }
-            evict(old, "evicted by a newer request from the same address "
-                       "(max-per-peer; the peer never acknowledged data)");
+            evict(s, old, "max-per-peer", cfg->max_per_peer);
         }
     }
     if (cfg->max_transfers && s->ntransfers >= cfg->max_transfers) {
@@ -571,8 +581,7 @@ static const char *make_room(struct tftpd *s, const struct sockaddr *from,
             *limit = cfg->max_transfers;
             return "max-transfers";
         }
-        evict(s->uv_head, "evicted by a newer request (max-transfers; "
-                          "the peer never acknowledged data)");
+        evict(s, s->uv_head, "max-transfers", cfg->max_transfers);
     }
     return NULL;
 }
@@ -621,7 +630,7 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     const char *cap = s->draining ? NULL : make_room(s, from, &limit);
     if (cap) {
         xfer_send_error_fit(s->lfd, from, flen, IBX_TFTP_EUNDEF, "server busy", len);
-        limit_hit(s, cap, limit, peer);
+        limit_hit(s, cap, limit, peer, false);
         return;
     }
     if (s->draining) {
