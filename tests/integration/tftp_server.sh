@@ -50,6 +50,17 @@ def fail(msg):
     print("FAILED:", msg)
     sys.exit(1)
 
+def first_block(s, tid):
+    """Until a peer has acknowledged DATA, the server sends it block 1
+    alone (anti-amplification), then an empty DATA 0: a gap probe that
+    makes a windowed receiver acknowledge at once."""
+    p, src = s.recvfrom(70000)
+    if op(p) != 3 or blk(p) != 1 or src != tid:
+        fail("expected DATA 1 alone, got %r" % p[:8])
+    p, src = s.recvfrom(70000)
+    if op(p) != 3 or blk(p) != 0 or len(p) != 4:
+        fail("expected the gap probe (empty DATA 0), got %r" % p[:8])
+
 def download(s, tid, first, want, bs=512, dup_acks=1):
     """Finish a window-1 download that began with packet `first`."""
     data, n, pkts, p = bytearray(), 1, 0, first
@@ -105,15 +116,17 @@ elif check == "window-restart":
     if op(p) != 6 or oack_opts(p) != {"windowsize": "4"}:
         fail("bad OACK %r" % p)
     s.sendto(ack(0), tid)
-    got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
-    if got != [1, 2, 3, 4]:
-        fail("first window %r" % got)
-    s.sendto(ack(1), tid)          # "block 2 was lost"
+    first_block(s, tid)
+    s.sendto(ack(1), tid)
     got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
     if got != [2, 3, 4, 5]:
-        fail("after ACK 1 the server sent %r, expected a restart at 2" % got)
+        fail("first whole window %r" % got)
+    s.sendto(ack(2), tid)          # "block 3 was lost"
+    got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
+    if got != [3, 4, 5, 6]:
+        fail("after ACK 2 the server sent %r, expected a restart at 3" % got)
     s.sendto(b"\0\5\0\0done\0", tid)
-    print("after ACK 1 in a window of 4 the server restarted at block 2")
+    print("after ACK 2 in a window of 4 the server restarted at block 3")
 
 elif check == "repeat-request":
     # a client that repeats its request (its OACK was late) gets one
@@ -155,26 +168,28 @@ elif check == "gap-restart":
     p, tid = s.recvfrom(70000)
     if op(p) != 6:
         fail("no OACK: %r" % p[:20])
-    time.sleep(0.7)
     s.sendto(ack(0), tid)
+    first_block(s, tid)
+    time.sleep(0.7)
+    s.sendto(ack(1), tid)
     got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
     time.sleep(0.7)
-    s.sendto(ack(4), tid)
+    s.sendto(ack(5), tid)
     got += [blk(s.recvfrom(70000)[0]) for _ in range(4)]
-    if got != list(range(1, 9)):
-        fail("first two windows %r" % got)
-    s.sendto(ack(4), tid)          # "block 5 was lost"
+    if got != list(range(2, 10)):
+        fail("first two whole windows %r" % got)
+    s.sendto(ack(5), tid)          # "block 6 was lost"
     s.settimeout(1.0)
     try:
         again = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
     except socket.timeout:
-        fail("a duplicate ACK 4 (gap at block 5) did not restart the window")
-    if again != [5, 6, 7, 8]:
-        fail("after the duplicate ACK 4 the server sent %r" % again)
-    s.sendto(ack(4), tid)          # the same again: once per episode only
+        fail("a duplicate ACK 5 (gap at block 6) did not restart the window")
+    if again != [6, 7, 8, 9]:
+        fail("after the duplicate ACK 5 the server sent %r" % again)
+    s.sendto(ack(5), tid)          # the same again: once per episode only
     try:
         p, _ = s.recvfrom(70000)
-        fail("a second duplicate ACK 4 made the server send block %d" % blk(p))
+        fail("a second duplicate ACK 5 made the server send block %d" % blk(p))
     except socket.timeout:
         pass
     s.sendto(b"\0\5\0\0done\0", tid)

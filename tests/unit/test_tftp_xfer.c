@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -359,16 +360,16 @@ static void test_request_again_resends_data1(void **state)
     assert_int_equal(xfer_begin(&t.x, 1000), 0);
     uint64_t due = t.x.deadline;
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);
-    xfer_request_again(&t.x, 2000);
+    xfer_request_again(&t.x, 20, 2000);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);
     assert_int_equal(t.x.deadline, due);
-    xfer_request_again(&t.x, 2100);   /* within the rate limit */
+    xfer_request_again(&t.x, 20, 2100);   /* within the rate limit */
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 0);
     uint8_t ack[4];
     ibx_tftp_build_ack(ack, sizeof ack, 1);
     xfer_input(&t.x, ack, sizeof ack, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 3000);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);   /* DATA 2 */
-    xfer_request_again(&t.x, 4000);
+    xfer_request_again(&t.x, 20, 4000);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 0);
     setup_free(&t);
 }
@@ -393,10 +394,10 @@ static void test_request_again_resends_oack(void **state)
         assert_int_equal(xfer_begin(&t.x, 100000), 0);
         uint64_t due = t.x.deadline;
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
-        xfer_request_again(&t.x, 110000);
+        xfer_request_again(&t.x, 20, 110000);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
         assert_int_equal(t.x.deadline, due);   /* the timer's schedule stands */
-        xfer_request_again(&t.x, 110100);      /* a flood is not amplified */
+        xfer_request_again(&t.x, 20, 110100);      /* a flood is not amplified */
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
         /* the peer answers: ACK 0 (to a sender) or DATA 1 (to a receiver) */
         uint8_t pkt[516], block[512] = {7};   /* a full block: not the last */
@@ -406,7 +407,7 @@ static void test_request_again_resends_oack(void **state)
         xfer_input(&t.x, pkt, len, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 120000);
         xfer_flush(&t.x, 120000);
         assert_int_equal(t.x.state, XFER_RUNNING);
-        xfer_request_again(&t.x, 130000);
+        xfer_request_again(&t.x, 20, 130000);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
         setup_free(&t);
     }
@@ -484,6 +485,144 @@ static void test_one_loss_does_not_limit_bursts(void **state)
     free(data);
 }
 
+/* Bytes of every packet queued at fd (read and dropped); *pkts counts them
+ * and *data the DATA packets with a payload. */
+static size_t peer_bytes(int fd, unsigned *pkts, unsigned *data)
+{
+    uint8_t pkt[BLK + 64];
+    size_t total = 0;
+    ssize_t len;
+    while ((len = recv(fd, pkt, sizeof pkt, 0)) >= 0) {
+        total += (size_t)len;
+        (*pkts)++;
+        if (len > 4 && (pkt[0] << 8 | pkt[1]) == IBX_TFTP_DATA)
+            (*data)++;
+    }
+    return total;
+}
+
+/* A server-side sender (amp_limit) with an OACK for windowsize 16 to a
+ * peer whose request was req bytes. */
+static void setup_amp(struct setup *t, const uint8_t *data, size_t size, uint32_t req)
+{
+    setup_sender(t, data, size, 1 << 20, 512, 16);
+    struct ibx_tftp_opts o = {.have = IBX_TFTP_OPT_WINDOWSIZE, .windowsize = 16};
+    int n = ibx_tftp_build_oack(t->x.ctl, sizeof t->x.ctl, &o);
+    assert_true(n > 0);
+    t->x.ctl_len = (size_t)n;
+    t->x.amp_limit = true;
+    t->x.req_bytes = req;
+}
+
+static void feed_ack(struct xfer *x, uint16_t b, uint64_t arrived, uint64_t now)
+{
+    uint8_t ack[4];
+    ibx_tftp_build_ack(ack, sizeof ack, b);
+    x->arrived = arrived;
+    xfer_input(x, ack, sizeof ack, (struct sockaddr *)&x->peer.ss, x->peer.len, now);
+    x->arrived = 0;
+}
+
+/* Anti-amplification: until the peer acknowledges DATA, an OACK + ACK 0
+ * unlock block 1 alone and a 4-byte gap probe (not a window of 16); the
+ * timer resends nothing more to a peer that stays silent, whatever the
+ * time (the giveup ends it); a peer that speaks again (its own resent
+ * ACK 0) gets block 1 again, once; its ACK 1 unlocks whole windows. What
+ * reached the peer before that stays within 3x its bytes (with IP and
+ * UDP headers) beyond one block. */
+static void test_unverified_peer_gets_one_block(void **state)
+{
+    (void)state;
+    static uint8_t data[512 * 100];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 3);
+    struct setup t;
+    const uint32_t req = 40;
+    setup_amp(&t, data, sizeof data, req);
+    t.x.giveup = 10000;
+    uint64_t now = xfer_clock();
+    assert_int_equal(xfer_begin(&t.x, now), 0);
+    unsigned pkts = 0, dat = 0;
+    size_t got = peer_bytes(t.r.fd, &pkts, &dat);
+    assert_int_equal(pkts, 1);   /* the OACK */
+    now = xfer_clock();
+    feed_ack(&t.x, 0, now, now);
+    got += peer_bytes(t.r.fd, &pkts, &dat);
+    assert_int_equal(dat, 1);    /* block 1 */
+    assert_int_equal(pkts, 3);   /* and the gap probe */
+    /* silent peer: timeouts until the giveup send nothing */
+    unsigned expiries = 0;
+    while (t.x.state == XFER_RUNNING && expiries < 100) {
+        now = t.x.deadline;
+        xfer_timeout(&t.x, now);
+        expiries++;
+    }
+    assert_int_equal(t.x.state, XFER_FAILED);
+    got += peer_bytes(t.r.fd, &pkts, &dat);
+    assert_int_equal(dat, 1);
+    size_t sent = req + 4;
+    assert_true(got <= 3 * (sent + 2 * 28) + 516);
+    setup_free(&t);
+
+    /* a peer that lost block 1 and resends ACK 0 after our timer */
+    setup_amp(&t, data, sizeof data, req);
+    now = xfer_clock();
+    assert_int_equal(xfer_begin(&t.x, now), 0);
+    now = xfer_clock();
+    feed_ack(&t.x, 0, now, now);
+    pkts = dat = 0;
+    peer_bytes(t.r.fd, &pkts, &dat);
+    assert_int_equal(dat, 1);
+    now = t.x.deadline;
+    xfer_timeout(&t.x, now);             /* owed, not sent: it was silent */
+    assert_int_equal(peer_bytes(t.r.fd, &pkts, &dat), 0);
+    feed_ack(&t.x, 0, now + 10, now + 10);   /* it speaks: block 1 again */
+    dat = 0;
+    peer_bytes(t.r.fd, &pkts, &dat);
+    assert_int_equal(dat, 1);
+    feed_ack(&t.x, 0, now + 20, now + 20);   /* again at once: nothing owed */
+    dat = 0;
+    peer_bytes(t.r.fd, &pkts, &dat);
+    assert_int_equal(dat, 0);
+    now = xfer_clock();
+    feed_ack(&t.x, 1, now, now);          /* proof: a whole window */
+    assert_true(t.x.verified);
+    dat = 0;
+    peer_bytes(t.r.fd, &pkts, &dat);
+    assert_int_equal(dat, 16);
+    setup_free(&t);
+}
+
+/* ACKs no receiver could send end an unverified transfer without a word:
+ * ACK 0 that arrived before the OACK went out (sent with the request),
+ * an ACK of a block never sent, an ACK 1 that arrived before block 1
+ * went out. */
+static void test_blind_acks_end_transfer(void **state)
+{
+    (void)state;
+    static uint8_t data[512 * 40];
+    for (int c = 0; c < 3; c++) {
+        struct setup t;
+        setup_amp(&t, data, sizeof data, 40);
+        uint64_t before = xfer_clock() - 100;   /* arrived 100 µs before */
+        assert_int_equal(xfer_begin(&t.x, xfer_clock()), 0);
+        if (c == 0) {
+            feed_ack(&t.x, 0, before, xfer_clock());
+        } else {
+            uint64_t now = xfer_clock();
+            feed_ack(&t.x, 0, now, now);
+            before = xfer_clock() - 100;
+            feed_ack(&t.x, c == 1 ? 7 : 1, c == 1 ? xfer_clock() : before, xfer_clock());
+        }
+        assert_int_equal(t.x.state, XFER_FAILED);
+        assert_non_null(strstr(t.x.why, "blind"));
+        unsigned pkts = 0, dat = 0;
+        peer_bytes(t.r.fd, &pkts, &dat);
+        assert_true(dat <= 1);   /* no ERROR, no window */
+        setup_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +634,8 @@ int main(void)
         cmocka_unit_test(test_request_again_resends_data1),
         cmocka_unit_test(test_control_sample_replaced_by_first_window),
         cmocka_unit_test(test_one_loss_does_not_limit_bursts),
+        cmocka_unit_test(test_unverified_peer_gets_one_block),
+        cmocka_unit_test(test_blind_acks_end_transfer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include "tftp/stale.h"
 
 void tftpd_cfg_init(struct tftpd_cfg *cfg)
 {
@@ -16,6 +19,7 @@ void tftpd_cfg_init(struct tftpd_cfg *cfg)
     cfg->timeout_ms = 1000;
     cfg->giveup_ms = 10000;
     cfg->busy_poll = true;
+    cfg->max_per_peer = TFTPD_MAX_PER_PEER;
     ibx_addr_parse("127.0.0.1:6969", NULL, 6969, &cfg->listen);
 }
 
@@ -29,6 +33,16 @@ int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log)
         ibx_err(log, "tftpd: root %s: %s", root, strerror(errno));
         return e;
     }
+    if (!cfg->max_transfers) {
+        /* a transfer holds up to three descriptors (socket, file, and
+         * an upload's directory); keep some for the rest */
+        struct rlimit rl;
+        rlim_t fit = TFTPD_MAX_TRANSFERS;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+            fit = rl.rlim_cur > 64 + 3 ? (rl.rlim_cur - 64) / 3 : 1;
+        cfg->max_transfers = fit < TFTPD_MAX_TRANSFERS ? (unsigned)fit : TFTPD_MAX_TRANSFERS;
+    }
+    tftpd_clean_stale(cfg->rootfd, root, log);
     cfg->lfd = ibx_udp_bind(&cfg->listen, 0);
     if (cfg->lfd < 0) {
         ibx_err(log, "tftpd: cannot bind udp %s: %s",

@@ -1,6 +1,7 @@
 /* Confined file access for the TFTP server (see root.h). */
 #include "root.h"
 #include "partial.h"
+#include "stale.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,8 +147,12 @@ int root_upload_begin(struct root_upload *u, int rootfd, const char *name,
                  rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
         u->fd = openat(u->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
                        O_NOFOLLOW, 0644);
-        if (u->fd >= 0)
+        if (u->fd >= 0) {
+            /* held while we write: a restart removes it only once we are
+             * gone (stale.h) */
+            (void)tftpd_tmp_lock(u->fd);
             break;
+        }
         if (errno != EEXIST)
             r = -errno;
     }

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,13 +26,18 @@
 #define DALLY_MAX_MS 3000                  /* re-ACK a repeated last block */
 #define SPIN_US 200                        /* busy-poll per wait (see below) */
 #define SPIN_BUDGET_US 20000               /* busy-poll per wake-up */
+#define STAMP_ROOM CMSG_SPACE(sizeof(struct timespec))   /* SO_TIMESTAMPNS */
+#define LIMIT_LOG_US 1000000               /* one "limit reached" line per second */
 
 struct tftpd;
 
 struct transfer {
     ibx_conn base;             /* first: a unit of the worker */
     struct tftpd *srv;
-    struct transfer *hnext;    /* single-port chain */
+    struct transfer *hnext;    /* chain by peer address and port */
+    struct transfer *anext;    /* chain by peer address (per-peer cap) */
+    struct transfer *uv_prev, *uv_next;   /* unverified, oldest first */
+    bool in_uv;
     ibx_io io;
     ibx_timer timer;
     ibx_defer free_later;
@@ -39,6 +46,7 @@ struct transfer {
     struct ibx_job commit;     /* an upload's fsync + rename, off the loop */
     int commit_rc;
     bool upload, closing, dally, logged;
+    uint64_t declared;         /* an octet upload's tsize (0 = none) */
     char peer[IBX_ADDRSTRLEN];
     char name[128];            /* printable copy for the log */
 };
@@ -59,6 +67,11 @@ struct tftpd {
     unsigned port_next;
     bool draining, finished;
     struct transfer *hash[HASH_SIZE];
+    struct transfer *ahash[HASH_SIZE];    /* by address only */
+    struct transfer *uv_head, *uv_tail;   /* peers not verified yet */
+    uint64_t limit_log_t;                 /* last "limit reached" line */
+    unsigned long limit_hits;             /* refusals since that line */
+    unsigned long limit_evicted;          /* evictions since that line */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -68,6 +81,57 @@ static unsigned peer_hash_mod(const struct sockaddr *sa)
     return peer_hash(sa) % HASH_SIZE;
 }
 
+
+/* A hash of the peer's address alone (its port zeroed). */
+static unsigned addr_hash_mod(const struct sockaddr *sa)
+{
+    struct sockaddr_storage a;
+    memcpy(&a, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                             : sizeof(struct sockaddr_in));
+    ibx_addr_set_port((struct sockaddr *)&a, 0);
+    return peer_hash((struct sockaddr *)&a) % HASH_SIZE;
+}
+
+/* Same host, any port. */
+static bool same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return false;
+    if (a->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+    return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                  sizeof(struct in6_addr)) == 0;
+}
+
+static void uv_unlink(struct tftpd *s, struct transfer *t)
+{
+    if (!t->in_uv)
+        return;
+    t->in_uv = false;
+    if (t->uv_prev)
+        t->uv_prev->uv_next = t->uv_next;
+    else
+        s->uv_head = t->uv_next;
+    if (t->uv_next)
+        t->uv_next->uv_prev = t->uv_prev;
+    else
+        s->uv_tail = t->uv_prev;
+    t->uv_prev = t->uv_next = NULL;
+}
+
+static void uv_append(struct tftpd *s, struct transfer *t)
+{
+    t->in_uv = true;
+    t->uv_next = NULL;
+    t->uv_prev = s->uv_tail;
+    if (s->uv_tail)
+        s->uv_tail->uv_next = t;
+    else
+        s->uv_head = t;
+    s->uv_tail = t;
+}
 
 static struct transfer *lookup(struct tftpd *s, const struct sockaddr *sa)
 {
@@ -79,16 +143,38 @@ static struct transfer *lookup(struct tftpd *s, const struct sockaddr *sa)
 
 static void unhash(struct tftpd *s, struct transfer *t)
 {
-    struct transfer **pp = &s->hash[peer_hash_mod((struct sockaddr *)&t->x.peer.ss)];
+    const struct sockaddr *sa = (struct sockaddr *)&t->x.peer.ss;
+    struct transfer **pp = &s->hash[peer_hash_mod(sa)];
     for (; *pp; pp = &(*pp)->hnext)
         if (*pp == t) {
             *pp = t->hnext;
-            return;
+            break;
         }
+    for (pp = &s->ahash[addr_hash_mod(sa)]; *pp; pp = &(*pp)->anext)
+        if (*pp == t) {
+            *pp = t->anext;
+            break;
+        }
+    uv_unlink(s, t);
 }
 
+/* Kernel receive timestamps: when a datagram arrived, which tells an ACK
+ * that answers what we sent from one sent before it (xfer.h). */
+static void enable_stamps(int fd)
+{
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+}
+
+struct rx_ctl {
+    uint8_t buf[XFER_BATCH][STAMP_ROOM];
+    uint64_t mono;             /* xfer_clock() after the receive */
+    struct timespec real;      /* CLOCK_REALTIME then (the stamps' clock) */
+};
+
 static int rx_batch(struct tftpd *s, int fd, struct mmsghdr *m,
-                    struct sockaddr_storage *from, struct iovec *iov)
+                    struct sockaddr_storage *from, struct iovec *iov,
+                    struct rx_ctl *c)
 {
     for (unsigned i = 0; i < XFER_BATCH; i++) {
         iov[i].iov_base = s->rx + (size_t)i * RX_SLOT;
@@ -98,8 +184,30 @@ static int rx_batch(struct tftpd *s, int fd, struct mmsghdr *m,
         m[i].msg_hdr.msg_namelen = sizeof from[i];
         m[i].msg_hdr.msg_iov = &iov[i];
         m[i].msg_hdr.msg_iovlen = 1;
+        m[i].msg_hdr.msg_control = c->buf[i];
+        m[i].msg_hdr.msg_controllen = sizeof c->buf[i];
     }
-    return recvmmsg(fd, m, XFER_BATCH, MSG_DONTWAIT, NULL);
+    int n = recvmmsg(fd, m, XFER_BATCH, MSG_DONTWAIT, NULL);
+    c->mono = xfer_clock();
+    clock_gettime(CLOCK_REALTIME, &c->real);
+    return n;
+}
+
+/* When message h arrived, on xfer_clock() (the read time if unstamped). */
+static uint64_t rx_arrival(const struct msghdr *h, const struct rx_ctl *c)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+            continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+        int64_t ago = ((int64_t)c->real.tv_sec - ts.tv_sec) * 1000000 +
+                      ((int64_t)c->real.tv_nsec - ts.tv_nsec) / 1000;
+        if (ago > 0 && (uint64_t)ago < c->mono)
+            return c->mono - (uint64_t)ago;
+        return c->mono;
+    }
+    return c->mono;
 }
 
 /* ---- transfers --------------------------------------------------------- */
@@ -196,6 +304,8 @@ static void transfer_sync(struct transfer *t)
     struct xfer *x = &t->x;
     if (t->closing)
         return;
+    if (t->in_uv && x->verified)
+        uv_unlink(s, t);   /* it proved its address: never evicted */
     if (x->state == XFER_RUNNING) {
         /* the engine counts microseconds, the loop's timers milliseconds */
         uint64_t now = xfer_clock();
@@ -207,6 +317,14 @@ static void transfer_sync(struct transfer *t)
             ibx_io_modify(s->loop, &t->io, EPOLLIN | (x->want_write ? EPOLLOUT : 0));
         ibx_timer_start(s->loop, &t->timer, wait, on_transfer_timer, t);
         return;
+    }
+    if (x->state == XFER_DONE && t->upload && !t->dally && t->declared &&
+        x->bytes != t->declared && !ibx_job_running(&t->commit)) {
+        xfer_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
+                        IBX_TFTP_EUNDEF, "size differs from the declared tsize");
+        x->state = XFER_FAILED;
+        snprintf(x->why, sizeof x->why, "%llu bytes, declared tsize %llu: not stored",
+                 (unsigned long long)x->bytes, (unsigned long long)t->declared);
     }
     if (x->state == XFER_DONE && t->upload && !t->dally) {
         /* fsync and rename block on the disk: on a thread of their own,
@@ -244,9 +362,12 @@ static void on_transfer_timer(ibx_loop *loop, ibx_timer *tm)
 
 /* Feed one datagram (single-port path: flush at once, the slot is reused). */
 static void transfer_feed(struct transfer *t, const uint8_t *pkt, size_t len,
-                          const struct sockaddr *from, socklen_t flen, uint64_t now)
+                          const struct sockaddr *from, socklen_t flen, uint64_t now,
+                          uint64_t arrived)
 {
+    t->x.arrived = arrived;
     xfer_input(&t->x, pkt, len, from, flen, now);
+    t->x.arrived = 0;
     xfer_flush(&t->x, now);
     transfer_sync(t);
 }
@@ -290,21 +411,24 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     struct mmsghdr m[XFER_BATCH];
     struct sockaddr_storage from[XFER_BATCH];
     struct iovec iov[XFER_BATCH];
+    struct rx_ctl rc;
     uint64_t now = xfer_clock(), budget = now + SPIN_BUDGET_US;
     if (events & EPOLLOUT)
         xfer_writable(&t->x, now);
     uint64_t pace_at = 0;
     for (;;) {
         for (int round = 0; round < RX_ROUNDS && (events & (EPOLLIN | EPOLLERR)); round++) {
-            int n = rx_batch(s, t->x.sock, m, from, iov);
+            int n = rx_batch(s, t->x.sock, m, from, iov, &rc);
             if (n <= 0)
                 break;
             for (int i = 0; i < n; i++) {
                 if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
                     continue;
+                t->x.arrived = t->x.verified ? 0 : rx_arrival(&m[i].msg_hdr, &rc);
                 xfer_input(&t->x, iov[i].iov_base, m[i].msg_len,
                            (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
             }
+            t->x.arrived = 0;
             xfer_flush(&t->x, now);
             if (n < XFER_BATCH || t->x.state != XFER_RUNNING)
                 break;
@@ -360,7 +484,13 @@ static int transfer_socket(struct tftpd *s)
         unsigned port = lo ? lo + (s->port_next + i) % n : 0;
         ibx_addr_set_port((struct sockaddr *)&a.ss, (uint16_t)port);
         if (bind(fd, (struct sockaddr *)&a.ss, a.len) == 0) {
-            s->port_next = (s->port_next + i + 1) % n;
+            /* the next search starts at a random port: a transfer's port
+             * is the only secret of TFTP, so do not make it predictable */
+            uint32_t r = 0;
+            if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+                r = (uint32_t)xfer_clock();
+            s->port_next = r % n;
+            enable_stamps(fd);
             return fd;
         }
         if (errno != EADDRINUSE)
@@ -371,16 +501,89 @@ static int transfer_socket(struct tftpd *s)
     return e;
 }
 
+/* Refuse a request of len bytes: an ERROR no larger than the request (an
+ * answer to a forged source must not amplify), and a log line. */
 static void refuse(struct tftpd *s, const struct ibx_tftp_pkt *p, const char *peer,
                    const struct sockaddr *from, socklen_t flen, uint16_t code,
-                   const char *msg)
+                   const char *msg, size_t len)
 {
     char name[128];
     log_name(name, sizeof name, p->u.req.filename);
-    xfer_send_error(s->lfd, from, flen, code, msg);
+    xfer_send_error_fit(s->lfd, from, flen, code, msg, len);
     ibx_warn(s->log, "tftpd: %s %s file=\"%s\" mode=%s result=refused (%s)",
              p->op == IBX_TFTP_WRQ ? "put" : "get", peer, name,
              ibx_tftp_mode_name(p->u.req.mode), msg);
+}
+
+/* A cap was hit (a request refused, or an unverified transfer evicted
+ * for it): a log line, at most one per LIMIT_LOG_US, counting both since
+ * the last one. A flood is one line a second, not one per request. */
+static void limit_hit(struct tftpd *s, const char *what, unsigned limit,
+                      const char *peer, bool evicted)
+{
+    if (evicted)
+        s->limit_evicted++;
+    else
+        s->limit_hits++;
+    uint64_t now = xfer_clock();
+    if (s->limit_log_t && now - s->limit_log_t < LIMIT_LOG_US)
+        return;
+    ibx_warn(s->log, "tftpd: limit reached limit=%s value=%u peer=%s refused=%lu "
+             "evicted=%lu (refused: ERROR \"server busy\"; evicted: transfers whose "
+             "peer never acknowledged data; one line per second)",
+             what, limit, peer, s->limit_hits, s->limit_evicted);
+    s->limit_log_t = now;
+    s->limit_hits = s->limit_evicted = 0;
+}
+
+static void evict(struct tftpd *s, struct transfer *t, const char *what,
+                  unsigned limit)
+{
+    t->x.state = XFER_FAILED;
+    snprintf(t->x.why, sizeof t->x.why, "evicted (%s)", what);
+    ibx_debug(s->log, "tftpd: %s %s file=\"%s\" result=evicted (%s)",
+              t->upload ? "put" : "get", t->peer, t->name, what);
+    t->logged = true;    /* counted in the limit line instead */
+    limit_hit(s, what, limit, t->peer, true);
+    transfer_close(t);   /* nothing is sent: the peer may be forged */
+}
+
+/* Room for one more transfer from `from` under --max-per-peer and
+ * --max-transfers. At a cap, the oldest transfer whose peer has not
+ * proved that it receives (a forged request looks like that for ever)
+ * makes room; a flood of forged requests churns among those and never
+ * locks out a client that answers. Returns NULL, or the cap's name (and
+ * *limit) when every transfer counted by it is verified. */
+static const char *make_room(struct tftpd *s, const struct sockaddr *from,
+                             unsigned *limit)
+{
+    const struct tftpd_cfg *cfg = s->cfg;
+    if (cfg->max_per_peer) {
+        unsigned n = 0;
+        struct transfer *old = NULL;
+        for (struct transfer *t = s->ahash[addr_hash_mod(from)]; t; t = t->anext) {
+            if (!same_host(from, (struct sockaddr *)&t->x.peer.ss))
+                continue;
+            n++;
+            if (t->in_uv && (!old || t->x.start < old->x.start))
+                old = t;
+        }
+        if (n >= cfg->max_per_peer) {
+            if (!old) {
+                *limit = cfg->max_per_peer;
+                return "max-per-peer";
+            }
+            evict(s, old, "max-per-peer", cfg->max_per_peer);
+        }
+    }
+    if (cfg->max_transfers && s->ntransfers >= cfg->max_transfers) {
+        if (!s->uv_head) {
+            *limit = cfg->max_transfers;
+            return "max-transfers";
+        }
+        evict(s, s->uv_head, "max-transfers", cfg->max_transfers);
+    }
+    return NULL;
 }
 
 /* Open the file of a request. Returns 0, or an ERROR code + 1 with msg. */
@@ -410,7 +613,8 @@ static int open_file(struct tftpd *s, const struct ibx_tftp_pkt *p,
 
 /* Check, open, negotiate and start one request; refuse it on failure. */
 static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
-                           const struct sockaddr *from, socklen_t flen, uint64_t now)
+                           const struct sockaddr *from, socklen_t flen, size_t len,
+                           uint64_t now)
 {
     const struct tftpd_cfg *cfg = s->cfg;
     bool upload = p->op == IBX_TFTP_WRQ;
@@ -422,12 +626,16 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     struct transfer *t = NULL;
 
     ibx_addr_format(from, flen, peer, sizeof peer);
+    unsigned limit = 0;
+    const char *cap = s->draining ? NULL : make_room(s, from, &limit);
+    if (cap) {
+        xfer_send_error_fit(s->lfd, from, flen, IBX_TFTP_EUNDEF, "server busy", len);
+        limit_hit(s, cap, limit, peer, false);
+        return;
+    }
     if (s->draining) {
         code = 1 + IBX_TFTP_EUNDEF;
         msg = "server shutting down";
-    } else if (cfg->max_transfers && s->ntransfers >= cfg->max_transfers) {
-        code = 1 + IBX_TFTP_EUNDEF;
-        msg = "server busy, try later";
     } else if (upload && !cfg->create && !cfg->overwrite) {
         code = 1 + IBX_TFTP_EACCESS;
         msg = "server is read-only";
@@ -445,6 +653,18 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     }
     if (!code)
         code = tftpd_negotiate(cfg, p, size, &grant, &t->x, &msg);
+    if (!code && upload && (grant.have & IBX_TFTP_OPT_TSIZE) && grant.tsize &&
+        p->u.req.mode == IBX_TFTP_OCTET) {
+        /* the declared size binds: more is refused as it comes, less is
+         * not stored (transfer_sync); and it must fit on the disk now */
+        struct statvfs fs;
+        t->declared = grant.tsize;
+        if (fstatvfs(t->up.fd, &fs) == 0 &&
+            (uint64_t)fs.f_bavail * fs.f_frsize < grant.tsize) {
+            code = 1 + IBX_TFTP_ENOSPACE;
+            msg = "disk full";
+        }
+    }
     if (!code) {
         sock = cfg->single_port ? s->lfd : transfer_socket(s);
         if (sock < 0) {
@@ -458,7 +678,7 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         else if (t && t->x.file >= 0)
             close(t->x.file);
         free(t);
-        refuse(s, p, peer, from, flen, (uint16_t)(code - 1), msg);
+        refuse(s, p, peer, from, flen, (uint16_t)(code - 1), msg, len);
         return;
     }
 
@@ -472,9 +692,12 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     x->mode = p->u.req.mode;
     x->giveup = cfg->giveup_ms > 3 * x->rto_max ? cfg->giveup_ms : 3 * x->rto_max;
     x->max_bytes = upload ? cfg->max_size : 0;
+    if (t->declared && (!x->max_bytes || t->declared < x->max_bytes))
+        x->max_bytes = t->declared;
     x->hold_final = upload;   /* ACK the last block once it is stored */
-    x->hold_final = upload;
     x->scratch = &s->scratch;
+    x->amp_limit = true;      /* the request's source may be forged */
+    x->req_bytes = (uint32_t)len;
     if (grant.have) {
         int n = ibx_tftp_build_oack(x->ctl, sizeof x->ctl, &grant);
         x->ctl_len = n > 0 ? (size_t)n : 0;
@@ -493,6 +716,10 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     unsigned h = peer_hash_mod(from);
     t->hnext = s->hash[h];
     s->hash[h] = t;
+    h = addr_hash_mod(from);
+    t->anext = s->ahash[h];
+    s->ahash[h] = t;
+    uv_append(s, t);
     s->ntransfers++;
     ibx_conn_add(s->w, &t->base, &transfer_ops, true);
     if (!r)
@@ -531,7 +758,8 @@ static void listener_finish(struct tftpd *s)
 }
 
 static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
-                        const struct sockaddr *from, socklen_t flen, uint64_t now)
+                        const struct sockaddr *from, socklen_t flen, uint64_t now,
+                        uint64_t arrived)
 {
     struct ibx_tftp_pkt p;
     struct transfer *t = lookup(s, from);
@@ -539,7 +767,7 @@ static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
         int r = ibx_tftp_parse(pkt, len, &p);
         bool request = r == 0 && (p.op == IBX_TFTP_RRQ || p.op == IBX_TFTP_WRQ);
         if (s->cfg->single_port && !request) {
-            transfer_feed(t, pkt, len, from, flen, now);
+            transfer_feed(t, pkt, len, from, flen, now, arrived);
             return;
         }
         if (request && t->x.state == XFER_RUNNING && !t->closing) {
@@ -548,7 +776,7 @@ static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
              * at once, or its data on its own timer; a second transfer
              * would answer from a second port, which clients take for a
              * stray packet (atftp aborts) */
-            xfer_request_again(&t->x, now);
+            xfer_request_again(&t->x, len, now);
             return;
         }
         if (request && s->cfg->single_port)
@@ -556,15 +784,18 @@ static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
     }
     int r = ibx_tftp_parse(pkt, len, &p);
     if (r == 0 && (p.op == IBX_TFTP_RRQ || p.op == IBX_TFTP_WRQ)) {
-        start_transfer(s, &p, from, flen, now);
+        start_transfer(s, &p, from, flen, len, now);
         return;
     }
     if (r == 0 && p.op == IBX_TFTP_ERROR)
         return;   /* never answer an error */
+    if (t && !s->cfg->single_port)
+        return;   /* a peer's packet to the wrong port: not worth an answer */
+    /* never larger than what it answers: the source may be forged */
     if (r == 0)
-        xfer_send_error(s->lfd, from, flen, IBX_TFTP_EBADID, "unknown transfer ID");
+        xfer_send_error_fit(s->lfd, from, flen, IBX_TFTP_EBADID, "unknown transfer ID", len);
     else
-        xfer_send_error(s->lfd, from, flen, IBX_TFTP_EBADOP, "illegal TFTP operation");
+        xfer_send_error_fit(s->lfd, from, flen, IBX_TFTP_EBADOP, "illegal TFTP operation", len);
 }
 
 static void on_listener(ibx_loop *loop, ibx_io *io, uint32_t events)
@@ -573,16 +804,17 @@ static void on_listener(ibx_loop *loop, ibx_io *io, uint32_t events)
     struct mmsghdr m[XFER_BATCH];
     struct sockaddr_storage from[XFER_BATCH];
     struct iovec iov[XFER_BATCH];
+    struct rx_ctl rc;
     for (int round = 0; round < RX_ROUNDS && s->lfd >= 0; round++) {
-        int n = rx_batch(s, s->lfd, m, from, iov);
+        int n = rx_batch(s, s->lfd, m, from, iov, &rc);
         if (n <= 0)
             break;
-        uint64_t now = xfer_clock();
+        uint64_t now = rc.mono;
         for (int i = 0; i < n && s->lfd >= 0; i++) {
             if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
                 continue;
             on_datagram(s, iov[i].iov_base, m[i].msg_len, (struct sockaddr *)&from[i],
-                        m[i].msg_hdr.msg_namelen, now);
+                        m[i].msg_hdr.msg_namelen, now, rx_arrival(&m[i].msg_hdr, &rc));
         }
         if (n < XFER_BATCH)
             break;
@@ -622,6 +854,7 @@ int tftpd_unit_start(ibx_worker *w, void *arg)
     int r = s->rx ? xfer_scratch_init(&s->scratch) : -ENOMEM;
     if (!r)
         r = ibx_sock_local(s->lfd, &s->local);
+    enable_stamps(s->lfd);
     if (!r)
         r = ibx_io_start(s->loop, &s->io, s->lfd, EPOLLIN, on_listener, s);
     if (r < 0) {

@@ -77,7 +77,12 @@ static void usage(void)
            "  --giveup S            abandon a silent transfer after S seconds\n"
            "                        (default 10)\n"
            "  --max-size SIZE       largest upload, e.g. 10m (default: unlimited)\n"
-           "  --max-transfers N     concurrent transfers (default: unlimited)\n"
+           "  --max-transfers N     concurrent transfers (default 256, fewer if\n"
+           "                        the descriptor limit is low: (nofile-64)/3)\n"
+           "  --max-per-peer N      concurrent transfers of one peer address\n"
+           "                        (default 16). At either cap the oldest transfer\n"
+           "                        whose peer never acknowledged data makes room,\n"
+           "                        else the request gets ERROR \"server busy\"\n"
            "  --no-busy-poll        never spin for the next packet (by default a\n"
            "                        lone fast transfer polls up to 20 ms per wake-up)\n"
            "  --grace SECONDS       on SIGINT/SIGTERM let transfers finish this\n"
@@ -87,7 +92,11 @@ static void usage(void)
            TFTPD_PORT);
     fputs(ibx_cli_basic_help, stdout);
     printf("Each transfer logs one line: direction, peer, file, mode, bytes,\n"
-           "blksize, windowsize, time, rate, retransmits and result.\n");
+           "blksize, windowsize, time, rate, retransmits and result.\n\n"
+           "A peer that has not acknowledged any DATA yet (its request may be\n"
+           "forged) gets at most 3x the bytes it sent beyond the first block.\n"
+           "At start-up, upload temporaries (.tftp-upload.*) below ROOT that no\n"
+           "running server holds locked (left by a crash) are removed.\n");
 }
 
 /* Drop root for user (its primary group and supplementary groups). */
@@ -114,7 +123,7 @@ static int drop_privileges(const char *user, const ibx_log *log)
 enum {
     OPT_CREATE = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RANGE, OPT_SINGLE,
     OPT_USER, OPT_BLKSIZE, OPT_WINDOW, OPT_TIMEOUT, OPT_GIVEUP, OPT_MAXSIZE,
-    OPT_MAXXFER, OPT_NOSPIN,
+    OPT_MAXXFER, OPT_NOSPIN, OPT_PERPEER,
 };
 
 static int parse_range(const char *s, struct tftpd_cfg *cfg)
@@ -178,6 +187,11 @@ static int parse_opt(struct tftpd_cfg *cfg, int o, const char *arg,
             return ibx_cli_usage("tftpd", "--max-transfers wants a positive count, not '%s'", arg);
         cfg->max_transfers = (unsigned)v;
         return 0;
+    case OPT_PERPEER:
+        if (ibx_cli_uint(arg, 1, 1000000, &v) < 0)
+            return ibx_cli_usage("tftpd", "--max-per-peer wants a positive count, not '%s'", arg);
+        cfg->max_per_peer = (unsigned)v;
+        return 0;
     case OPT_NOSPIN:
         cfg->busy_poll = false;
         return 0;
@@ -205,6 +219,7 @@ int tftpd_main(int argc, char **argv)
         {"giveup", required_argument, 0, OPT_GIVEUP},
         {"max-size", required_argument, 0, OPT_MAXSIZE},
         {"max-transfers", required_argument, 0, OPT_MAXXFER},
+        {"max-per-peer", required_argument, 0, OPT_PERPEER},
         {"no-busy-poll", no_argument, 0, OPT_NOSPIN},
         {0, 0, 0, 0},
     };

@@ -26,6 +26,11 @@
  * `serve`), which a receiver cannot tell from a loss; the sender's own
  * timer (RTO_FLOOR) usually repairs a lost tail first. */
 #define PARTIAL_ACK 2000
+/* Error allowed in comparing an arrival time with a send time, µs (two
+ * clocks read one after the other; a blind ACK sent with the request
+ * arrives tens of microseconds before the answer to the request goes
+ * out, a real one after it). */
+#define AMP_SLACK_US 5
 /* Retransmit timeout before any round trip was measured, µs. */
 #define RTO_INITIAL 1000000
 /* A receiver that knows the round trip (x->rtt_hint) resends ACK 0 after
@@ -74,6 +79,15 @@ void xfer_send_to(int sock, const void *pkt, size_t len,
     (void)sendto(sock, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL, addr, addrlen);
 }
 
+void xfer_send_error_fit(int sock, const struct sockaddr *addr, socklen_t addrlen,
+                         uint16_t code, const char *msg, size_t room)
+{
+    if (room < IBX_TFTP_HDR)
+        return;   /* not even a TFTP packet */
+    xfer_send_error(sock, addr, addrlen, code,
+                    IBX_TFTP_HDR + strlen(msg) + 1 <= room ? msg : "");
+}
+
 void xfer_send_error(int sock, const struct sockaddr *addr, socklen_t addrlen,
                      uint16_t code, const char *msg)
 {
@@ -100,9 +114,52 @@ bool xfer_same_addr(const struct sockaddr *a, const struct sockaddr *b)
     return false;
 }
 
+/* ---- anti-amplification (see xfer.h) ----------------------------------- */
+
+/* IP and UDP header bytes of one datagram to or from the peer. */
+static uint32_t wire_hdr(const struct xfer *x)
+{
+    return x->peer.ss.ss_family == AF_INET6 ? 48 : 28;
+}
+
+/* The peer has not proved yet that it receives what we send. */
+static bool unverified(const struct xfer *x) { return x->amp_limit && !x->verified; }
+
+/* A packet of len bytes fits the budget of an unverified peer. */
+static bool amp_fits(const struct xfer *x, size_t len)
+{
+    return !unverified(x) ||
+           x->tx_wire + len + wire_hdr(x) <= (uint64_t)XFER_AMP_FACTOR * x->rx_wire;
+}
+
+/* Count a packet of len bytes sent to the peer. */
+static void amp_sent(struct xfer *x, size_t len)
+{
+    if (unverified(x)) {
+        x->tx_wire += len + wire_hdr(x);
+        x->peer_spoke = false;
+    }
+}
+
+/* When the datagram being handled arrived (see x->arrived), give or take
+ * AMP_SLACK_US: the kernel's stamp is on the real-time clock, converted. */
+static uint64_t arrival(const struct xfer *x, uint64_t now)
+{
+    return (x->arrived ? x->arrived : now) + AMP_SLACK_US;
+}
+
+/* An ACK that no receiver could have sent: of a block never sent, or
+ * arrived before what it acknowledges went out. Only a blind sender
+ * forging the peer's address does that: end without a word. */
+static void blind(struct xfer *x, const char *what)
+{
+    x->state = XFER_FAILED;
+    snprintf(x->why, sizeof x->why, "%s: a blind or spoofed peer", what);
+}
+
 void xfer_abort(struct xfer *x, uint16_t code, const char *msg)
 {
-    if (x->state == XFER_RUNNING)
+    if (x->state == XFER_RUNNING && amp_fits(x, IBX_TFTP_HDR + strlen(msg) + 1))
         xfer_send_error(x->sock, peer_sa(x), x->peer.len, code, msg);
     failf(x, "%s", msg);
 }
@@ -250,12 +307,26 @@ static bool send_fatal(int err)
            err == EMSGSIZE || err == EAFNOSUPPORT || err == EDESTADDRREQ;
 }
 
+static void pump(struct xfer *x, uint64_t now);
+
+/* The gap probe: an empty DATA 0, which an RFC 7440 receiver answers at
+ * once with an ACK of the last block it holds (a block out of order),
+ * where a window cut short by the anti-amplification budget would
+ * otherwise wait for the receiver's timeout (atftp: 5 s). */
+static void gap_probe(struct xfer *x)
+{
+    uint8_t pkt[IBX_TFTP_HDR];
+    ibx_tftp_put_data_hdr(pkt, 0);
+    xfer_send_to(x->sock, pkt, sizeof pkt, peer_sa(x), x->peer.len);
+    amp_sent(x, sizeof pkt);
+}
+
 static void pump(struct xfer *x, uint64_t now)
 {
     struct mmsghdr msgs[XFER_BATCH];
     struct iovec iov[XFER_BATCH];
     size_t lens[XFER_BATCH];
-    bool sent = false;
+    bool sent = false, amp_short = false;
 
     unsigned inburst = 0;
     if (x->state != XFER_RUNNING || x->want_write || x->ctl_wait || x->pace_wait)
@@ -275,6 +346,23 @@ static void pump(struct xfer *x, uint64_t now)
         if (x->burst && room > x->burst - inburst)
             room = x->burst - inburst;
         unsigned count = room < XFER_BATCH ? (unsigned)room : XFER_BATCH;
+        if (unverified(x)) {
+            /* no more than the budget allows, but for the first block
+             * (or the one a timeout owes the peer: x->owed was cleared
+             * by the caller, which set amp_pass) */
+            uint64_t per = (uint64_t)x->blksize + IBX_TFTP_HDR + wire_hdr(x);
+            uint64_t cap = (uint64_t)XFER_AMP_FACTOR * x->rx_wire;
+            uint64_t fit = cap > x->tx_wire ? (cap - x->tx_wire) / per : 0;
+            if (!fit && (x->high == 0 || x->amp_pass))
+                fit = 1;
+            x->amp_pass = false;
+            if (!fit) {
+                amp_short = true;
+                break;
+            }
+            if (count > fit)
+                count = (unsigned)fit;
+        }
         int r = 0;
         if (x->mode == IBX_TFTP_OCTET) {
             r = fill_octet(x, x->next, count, lens);
@@ -301,6 +389,7 @@ static void pump(struct xfer *x, uint64_t now)
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
         }
+        uint64_t sent_t = unverified(x) ? xfer_clock() : 0;   /* before, as above */
         int n = sendmmsg(x->sock, msgs, count, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -315,21 +404,31 @@ static void pump(struct xfer *x, uint64_t now)
              * the packet is lost like on the wire; the timer repairs it */
             n = 1;
         }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             if (x->next + (uint64_t)i <= x->high) {
                 x->retransmits++;
                 x->win_retx = true;
             }
+            amp_sent(x, IBX_TFTP_HDR + lens[i]);
+        }
         x->next += (uint64_t)n;
         inburst += (unsigned)n;
-        if (x->next - 1 > x->high)
+        if (x->next - 1 > x->high) {
             x->high = x->next - 1;
+            if (unverified(x)) {
+                x->high_t = sent_t;
+                if (!x->first_t)
+                    x->first_t = sent_t;
+            }
+        }
         sent = true;
         if ((unsigned)n < count) {
             x->want_write = true;
             break;
         }
     }
+    if (amp_short && sent && x->window > 1 && x->next <= x->last)
+        gap_probe(x);
     if (sent)
         arm(x, now);
 }
@@ -380,12 +479,30 @@ static uint64_t sent_bytes(const struct xfer *x)
     return (x->acked - 1) * x->blksize + (x->acked == x->last ? x->last_len : x->blksize);
 }
 
+static void resend_owed(struct xfer *x, uint64_t now);
+
+/* An unverified peer sent something: a packet a timeout owes it goes now. */
+static void amp_peer_spoke(struct xfer *x, uint64_t now)
+{
+    x->peer_spoke = true;
+    if (x->owed)
+        resend_owed(x, now);
+}
+
 static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
 {
     if (x->ctl_wait) {
-        if (b != 0)
+        if (b != 0) {
+            if (unverified(x))
+                blind(x, "an ACK of a block never sent");
             return;
+        }
+        if (unverified(x) && arrival(x, now) < x->first_t) {
+            blind(x, "ACK 0 arrived before the OACK was sent");
+            return;
+        }
         x->ctl_wait = false;
+        x->owed = false;
         x->progress = now;
         if (!x->retransmits) {
             rtt_sample(x, now - x->win_t0);   /* Karn: not after a resend */
@@ -396,6 +513,23 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
     }
     /* valid ACKs lie in [acked, high]: map the wire number near the middle */
     uint64_t idx = ibx_tftp_block_index(x->acked + (x->high - x->acked) / 2, b);
+    if (unverified(x)) {
+        if (idx > x->high) {
+            blind(x, "an ACK of a block never sent");
+            return;
+        }
+        uint64_t at = arrival(x, now);
+        if (idx > x->acked && (at < x->first_t || (idx == x->high && at < x->high_t))) {
+            blind(x, "an ACK arrived before its block was sent");
+            return;
+        }
+        if (idx <= x->acked) {
+            amp_peer_spoke(x, now);   /* its own retransmission */
+            return;
+        }
+        x->verified = true;   /* it received block idx: full speed from here */
+        x->owed = false;
+    }
     if (idx == x->acked && x->window > 1 && x->next > x->acked + 1 &&
         (!x->rs_any || x->acked > x->rs_high)) {
         /* a gap at the window's first block: restart it now rather than
@@ -531,6 +665,7 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
             return;
         }
         x->ctl_len = 0;   /* the OACK / ACK 0 was answered */
+        x->verified = true;   /* a receiver never amplifies: ACKs only */
         if (take(x, data, len, final, now) < 0)
             return;
         x->got++;
@@ -549,8 +684,9 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
         /* a retransmission: our ACK was lost or is late. Answer at most
          * one duplicate per DUP_ACK_GAP µs: a sender that answers every
          * duplicate ACK (Sorcerer's Apprentice) cannot start a storm. */
-        if (now - x->ack_t >= DUP_ACK_GAP)
-            send_ack(x, x->got, now);
+        if (now - x->ack_t >= DUP_ACK_GAP || (b == 0 && len == 0 && x->got > x->ack_sent))
+            send_ack(x, x->got, now);   /* or a gap probe (xfer.h) asking
+                                           for news: never a storm */
     } else if (!x->gap_acked) {
         send_ack(x, x->got, now);   /* report the gap once */
         x->gap_acked = true;
@@ -564,7 +700,10 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
 
 static void send_ctl(struct xfer *x, uint64_t now)
 {
+    if (x->amp_limit && !x->first_t)
+        x->first_t = xfer_clock();   /* before: a reply may beat the return */
     xfer_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
+    amp_sent(x, x->ctl_len);
     x->ctl_t = now;
     arm(x, now);
 }
@@ -595,6 +734,10 @@ int xfer_begin(struct xfer *x, uint64_t now)
     }
     x->win_t0 = x->ack_t = now;
     x->ctl_rto = x->rto;
+    x->verified = !x->amp_limit;
+    x->rx_wire = x->amp_limit ? (uint64_t)x->req_bytes + wire_hdr(x) : 0;
+    x->tx_wire = x->first_t = x->high_t = 0;
+    x->owed = x->peer_spoke = x->amp_pass = false;
     if (x->rtt_hint_set && !x->rto_fixed) {
         if (x->sending) {
             /* one small packet's round trip says how long one block
@@ -626,14 +769,17 @@ void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
 {
     struct ibx_tftp_pkt p;
     if (!xfer_same_addr(from, peer_sa(x))) {
-        xfer_send_error(x->sock, from, fromlen, IBX_TFTP_EBADID,
-                        "unknown transfer ID");
+        /* never larger than what it answers: no amplification */
+        xfer_send_error_fit(x->sock, from, fromlen, IBX_TFTP_EBADID,
+                            "unknown transfer ID", len);
         return;
     }
     if (ibx_tftp_parse(pkt, len, &p) < 0)
         return;   /* garbage from the peer's port: ignore it */
     if (x->state == XFER_FAILED)
         return;
+    if (unverified(x))
+        x->rx_wire += len + wire_hdr(x);
     switch (p.op) {
     case IBX_TFTP_ACK:
         if (x->sending && x->state == XFER_RUNNING)
@@ -679,6 +825,24 @@ void xfer_timeout(struct xfer *x, uint64_t now)
         return;
     }
     x->retransmits++;
+    if (unverified(x)) {
+        /* resend only the first packet, and beyond the budget only when
+         * the peer has spoken since our last packet (else when it does) */
+        bool ctl = ctl_pending(x);
+        if (ctl && !x->sending)
+            x->ctl_rto = doubled(x, x->ctl_rto);
+        else
+            backoff(x);
+        x->owed = true;
+        if (x->peer_spoke ||
+            amp_fits(x, ctl ? x->ctl_len : (size_t)x->blksize + IBX_TFTP_HDR)) {
+            resend_owed(x, now);
+        } else {
+            x->retransmits--;
+            x->deadline = now + (x->sending ? x->rto : x->ctl_rto);
+        }
+        return;
+    }
     if (ctl_pending(x) && !x->sending) {
         /* a receiver's timer runs at the full timeout; its ACK 0 may go
          * sooner (ctl_rto), backing off to the same ceiling */
@@ -705,15 +869,43 @@ void xfer_timeout(struct xfer *x, uint64_t now)
     arm(x, now);
 }
 
+/* Send what a timeout owes an unverified peer: the control packet, or
+ * the first unacknowledged block alone (never the whole window). */
+static void resend_owed(struct xfer *x, uint64_t now)
+{
+    x->owed = false;
+    if (ctl_pending(x)) {
+        send_ctl(x, now);
+    } else if (x->sending) {
+        restart(x);
+        x->amp_pass = true;
+        pump(x, now);
+        x->amp_pass = false;
+    }
+    x->deadline = now + (x->sending ? x->rto : x->ctl_rto);
+}
+
 void xfer_ack_final(struct xfer *x, uint64_t now)
 {
     x->final_acked = true;
     send_ack(x, x->got, now);
 }
 
-void xfer_request_again(struct xfer *x, uint64_t now)
+void xfer_request_again(struct xfer *x, size_t len, uint64_t now)
 {
-    if (x->state != XFER_RUNNING || now - x->ctl_t < DUP_ACK_GAP)
+    if (x->state != XFER_RUNNING)
+        return;
+    if (unverified(x)) {
+        x->rx_wire += len + wire_hdr(x);
+        if (x->owed) {
+            resend_owed(x, now);
+            return;
+        }
+        x->peer_spoke = true;
+        if (!ctl_pending(x) || !amp_fits(x, x->ctl_len))
+            return;   /* DATA 1 again only when a timeout owes it */
+    }
+    if (now - x->ctl_t < DUP_ACK_GAP)
         return;
     uint64_t due = x->deadline;
     if (ctl_pending(x)) {

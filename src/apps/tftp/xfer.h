@@ -33,7 +33,22 @@
  *    on in bursts of that many (x->burst), pausing
  *    between them (x->pace_wait: the owner calls xfer_pace() after
  *    XFER_PACE_US); a later burst broken the same way shrinks it again,
- *    and after XFER_BURST_GROW clean windows it tries one more. */
+ *    and after XFER_BURST_GROW clean windows it tries one more.
+ *  - Anti-amplification (amp_limit, set by the server): until the peer
+ *    has proved that it receives what we send, by acknowledging a DATA
+ *    block in an ACK that arrived after that block went out, we send it
+ *    at most XFER_AMP_FACTOR times the bytes it sent us (headers
+ *    included), beyond one first DATA block, which TFTP cannot avoid.
+ *    So the first window to an unverified peer is one block (or as many
+ *    as fit); when that is less than the window, an empty DATA 0 (a
+ *    "gap probe": RFC 7440 receivers answer a block out of order with an
+ *    ACK of the last block they hold) makes the receiver acknowledge at
+ *    once instead of after its timeout. An ACK that arrived before what
+ *    it acknowledges was sent, or for a block never sent, can only come
+ *    from a blind (spoofing) sender: the transfer ends silently. A timer
+ *    expiry before verification resends nothing beyond the budget: it
+ *    owes one packet (the OACK or block 1), sent when the peer next
+ *    speaks (its own retransmission), at most one per backoff period. */
 #ifndef IPCBOX_APPS_TFTP_XFER_H
 #define IPCBOX_APPS_TFTP_XFER_H
 
@@ -58,6 +73,9 @@ enum xfer_state {
 #define XFER_PACE_US 50
 /* Clean windows before a limited burst grows by one packet. */
 #define XFER_BURST_GROW 16
+/* Bytes sent to an unverified peer per byte received from it (QUIC's
+ * anti-amplification factor, RFC 9000 section 8). */
+#define XFER_AMP_FACTOR 3
 
 /* Scratch memory an owner lends to its transfers (one per loop). */
 struct xfer_scratch {
@@ -94,6 +112,12 @@ struct xfer {
      * instead of the full timeout */
     bool rtt_hint_set;
     uint32_t rtt_hint;        /* µs */
+    /* anti-amplification (see above) */
+    bool amp_limit;
+    uint64_t arrived;         /* owner, before xfer_input(): when the datagram
+                                 arrived (kernel timestamp on xfer_clock()),
+                                 0 = unknown (then `now`) */
+    uint32_t req_bytes;       /* size of the request, counted as received */
 
     /* state */
     enum xfer_state state;
@@ -105,6 +129,13 @@ struct xfer {
     uint64_t retransmits;     /* packets sent again */
     uint64_t ctl_t;           /* when ctl was last sent */
     uint32_t ctl_rto;         /* receiver: µs before ctl goes out again */
+    bool verified;            /* the peer proved it receives (or !amp_limit) */
+    uint64_t rx_wire, tx_wire;   /* bytes from / to the peer, with headers */
+    uint64_t first_t;         /* xfer_clock() when the OACK or DATA 1 first went out */
+    uint64_t high_t;          /* xfer_clock() when block `high` first went out */
+    bool owed;                /* unverified: a timed-out packet waits for the peer */
+    bool peer_spoke;          /* unverified: the peer sent since our last send */
+    bool amp_pass;            /* pump: one block beyond the budget (owed) */
 
     /* sender */
     bool ctl_wait;            /* OACK sent, ACK 0 not yet seen */
@@ -153,11 +184,13 @@ void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
 void xfer_flush(struct xfer *x, uint64_t now);
 /* The deadline passed: retransmit with backoff, or give up. */
 void xfer_timeout(struct xfer *x, uint64_t now);
-/* The peer sent its request again: our control packet (OACK, or ACK 0 to
- * a WRQ without options), or DATA 1 for an RRQ without options, has not
- * reached it. Resend it now if its answer is still awaited; at most once
- * per half millisecond, so a flood of requests is not amplified. */
-void xfer_request_again(struct xfer *x, uint64_t now);
+/* The peer sent its request (len bytes) again: our control packet (OACK,
+ * or ACK 0 to a WRQ without options), or DATA 1 for an RRQ without
+ * options, has not reached it. Resend it now if its answer is still
+ * awaited; at most once per half millisecond, so a flood of requests is
+ * not amplified (and, before the peer is verified, only within the
+ * anti-amplification budget or once per timer expiry). */
+void xfer_request_again(struct xfer *x, size_t len, uint64_t now);
 /* The pause after a burst is over (x->pace_wait): send the next one. */
 void xfer_pace(struct xfer *x, uint64_t now);
 /* The socket is writable again after want_write. */
@@ -175,6 +208,12 @@ uint64_t xfer_clock(void);
  * retransmit). */
 void xfer_send_to(int sock, const void *pkt, size_t len,
                   const struct sockaddr *addr, socklen_t addrlen);
+/* Send ERROR code/msg to addr in answer to a packet of `room` bytes,
+ * never amplifying it: the message is left out when the ERROR would be
+ * larger (the empty-message ERROR, 5 bytes, answers any 4-byte packet:
+ * 33 bytes on the wire for 32); nothing answers a packet under 4 bytes. */
+void xfer_send_error_fit(int sock, const struct sockaddr *addr, socklen_t addrlen,
+                         uint16_t code, const char *msg, size_t room);
 /* Send ERROR code/msg to addr. */
 void xfer_send_error(int sock, const struct sockaddr *addr, socklen_t addrlen,
                      uint16_t code, const char *msg);
