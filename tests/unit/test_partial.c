@@ -2,7 +2,7 @@
  * name check that refuses them (src/apps/tftp/root.c): recv's part files
  * ".NAME.ibxpart" and tftpd's temporaries ".tftp-upload.*", as any path
  * component, are never read or written by name; look-alikes are. */
-//unit-sources: src/apps/partial.c src/apps/tftp/root.c
+//unit-sources: src/apps/partial.c src/apps/tftp/root.c src/apps/tftp/stale.c
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
