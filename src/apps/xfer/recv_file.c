@@ -30,7 +30,7 @@ static void on_lease_watch(ibx_loop *loop, ibx_timer *t)
 void recv_promise(struct recv_conn *c, uint64_t n)
 {
     c->promised += n;
-    atomic_fetch_add(&c->cfg->promised, n);
+    atomic_fetch_add(c->cfg->promised, n);
 }
 
 void recv_unpromise(struct recv_conn *c, uint64_t n)
@@ -38,7 +38,7 @@ void recv_unpromise(struct recv_conn *c, uint64_t n)
     if (n > c->promised)
         n = c->promised;
     c->promised -= n;
-    atomic_fetch_sub(&c->cfg->promised, n);
+    atomic_fetch_sub(c->cfg->promised, n);
 }
 
 void recv_rx_failed(struct recv_conn *c, int err)
@@ -74,7 +74,7 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
         /* before a byte is written: will it fit, with what other
          * uploads in progress may still write, and the reserve? */
         uint64_t need;
-        int sc = xfer_rx_space_check(&c->rx, atomic_load(&c->cfg->promised),
+        int sc = xfer_rx_space_check(&c->rx, atomic_load(c->cfg->promised),
                                      c->cfg->min_free, c->cfg->min_free_pct, &need, why);
         if (sc)
             code = sc;
