@@ -19,6 +19,28 @@ mount -t tmpfs -o size=8m tmpfs "$S" || { echo "SKIP: cannot mount tmpfs"; exit 
 trap 'for p in "${PIDS[@]:-}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null; umount "$S"; rm -rf "$T"' EXIT
 
 mkrand "$T/src/five.bin" $((5 << 20))
+
+# An existing file of the offered size needs no room while the offer may
+# find it unchanged, but replacing it (--overwrite, other content) writes
+# a whole new file beside it: refused at the confirm when that does not
+# fit, before a byte is written. The old code promised 0 bytes for it and
+# ran into ENOSPC (or ate the --min-free reserve).
+start_recv "$S"
+cp "$T/src/five.bin" "$S/x.bin"
+mkrand "$T/src/x.bin" $((5 << 20))
+"$IPCBOX" send --quiet --overwrite "$T/src/x.bin" 127.0.0.1:"$RPORT" 2>"$T/send.err"; rc=$?
+[ $rc = 3 ] || { cat "$T/send.err"; fail "replacing 5 MiB with 3 MiB free: exit $rc, want 3"; }
+grep -q "x.bin: .*5.0 MiB do not fit" "$T/send.err" || { cat "$T/send.err"; fail "reason"; }
+cmp -s "$T/src/five.bin" "$S/x.bin" || fail "the existing x.bin was changed"
+[ -z "$(find "$S" -name '.*.ibxpart')" ] || fail "a part file was left"
+# the same file is still found unchanged, with no room needed
+cp "$T/src/five.bin" "$T/src/x.bin"
+"$IPCBOX" send --quiet --overwrite "$T/src/x.bin" 127.0.0.1:"$RPORT" ||
+    fail "an unchanged 5 MiB file was refused"
+rm -f "$S/x.bin"
+stop_recv
+pass "replacing an existing file counts its new copy against the free space"
+
 for m in fork prefork epoll threadpool; do
     start_recv "$S" --model "$m" --workers 4
     peer_paused "one$m" "one.bin" "$T/src/five.bin" confirm

@@ -111,6 +111,15 @@ void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
         return;
     }
     int code = xfer_rx_confirm(&c->rx, &cf, why);
+    if (!code && c->rx.existing && !c->rx.unchanged) {
+        /* the existing file is replaced: its new copy needs room (the
+         * offer promised nothing for it) */
+        uint64_t need;
+        code = xfer_rx_space_check(&c->rx, atomic_load(c->cfg->promised),
+                                   c->cfg->min_free, c->cfg->min_free_pct, &need, why);
+        if (!code)
+            recv_promise(c, need);
+    }
     if (code) {
         ibx_warn(recv_log(c), "recv: %s: %s", c->peer, why);
         recv_worse(c, xfer_exit_for_code(code));
