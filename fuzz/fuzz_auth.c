@@ -46,7 +46,8 @@ static void check_codecs(const uint8_t *p, size_t n)
         ssize_t r = ibx_msg_hello_encode(out, sizeof out, &h);
         if (r != (ssize_t)(IBX_FRAME_HDR + n) || memcmp(out + IBX_FRAME_HDR, p, n))
             abort();
-        if (h.flags && h.version < IBX_FRAME_VERSION_AUTH)
+        if ((h.flags && h.version < IBX_FRAME_VERSION_AUTH) ||
+            h.data_max < IBX_FRAME_DATA_MIN)
             abort();
     }
 }

@@ -40,6 +40,9 @@
 #define IBX_FRAME_CTRL_MAX 8192
 /* Largest DATA payload the protocol allows (a HELLO may announce less). */
 #define IBX_FRAME_DATA_MAX (16u << 20)
+/* Smallest DATA maximum a HELLO may announce: below it a peer would
+ * make the other side frame (and read) a file a few bytes at a time. */
+#define IBX_FRAME_DATA_MIN 4096u
 /* Longest relative path in OFFER, GET or LIST (bytes, no NUL). */
 #define IBX_FRAME_PATH_MAX 4096
 /* Longest text in ACK or ERROR. */

@@ -171,7 +171,7 @@ int ibx_msg_hello_decode(const uint8_t *p, size_t n, struct ibx_msg_hello *m)
     m->version = (uint16_t)rd_be(&r, 2);
     m->flags = (uint16_t)rd_be(&r, 2);
     m->data_max = (uint32_t)rd_be(&r, 4);
-    if (rd_end(&r) < 0 || m->data_max == 0 || (m->flags & ~IBX_HELLO_AUTH) ||
+    if (rd_end(&r) < 0 || m->data_max < IBX_FRAME_DATA_MIN || (m->flags & ~IBX_HELLO_AUTH) ||
         (m->flags && m->version < IBX_FRAME_VERSION_AUTH))
         return -EPROTO;
     return 0;

@@ -271,6 +271,13 @@ static void test_messages_roundtrip(void **state)
     assert_int_equal(h2.data_max, 123456);
     b[8] = 'X';
     assert_int_equal(ibx_msg_hello_decode(b + 8, (size_t)n - 8, &h2), -EPROTO);
+    /* a DATA maximum below IBX_FRAME_DATA_MIN is refused */
+    h.data_max = IBX_FRAME_DATA_MIN - 1;
+    n = ibx_msg_hello_encode(b, sizeof b, &h);
+    assert_int_equal(ibx_msg_hello_decode(b + 8, (size_t)n - 8, &h2), -EPROTO);
+    h.data_max = IBX_FRAME_DATA_MIN;
+    n = ibx_msg_hello_encode(b, sizeof b, &h);
+    assert_int_equal(ibx_msg_hello_decode(b + 8, (size_t)n - 8, &h2), 0);
 
     struct ibx_msg_offer o = {(1ull << 40) + 7, 0755, -5, 999999999,
                               IBX_HASH_SHA256, IBX_OFFER_OVERWRITE, "x/y", 3}, o2;

@@ -22,7 +22,8 @@ void recv_on_hello(struct recv_conn *c, const uint8_t *p, size_t n)
     struct ibx_msg_hello h;
     uint8_t b[IBX_FRAME_HDR + 64];
     if (ibx_msg_hello_decode(p, n, &h) < 0) {
-        recv_session_error(c, IBX_XC_PROTOCOL, "expected HELLO");
+        recv_session_error(c, IBX_XC_PROTOCOL, "malformed HELLO (bad magic or "
+                           "flags, or DATA maximum below 4096)");
         return;
     }
     if (h.version != IBX_FRAME_VERSION && h.version != IBX_FRAME_VERSION_AUTH) {

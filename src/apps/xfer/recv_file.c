@@ -30,7 +30,7 @@ static void on_lease_watch(ibx_loop *loop, ibx_timer *t)
 void recv_promise(struct recv_conn *c, uint64_t n)
 {
     c->promised += n;
-    atomic_fetch_add(&c->cfg->promised, n);
+    atomic_fetch_add(c->cfg->promised, n);
 }
 
 void recv_unpromise(struct recv_conn *c, uint64_t n)
@@ -38,7 +38,7 @@ void recv_unpromise(struct recv_conn *c, uint64_t n)
     if (n > c->promised)
         n = c->promised;
     c->promised -= n;
-    atomic_fetch_sub(&c->cfg->promised, n);
+    atomic_fetch_sub(c->cfg->promised, n);
 }
 
 void recv_rx_failed(struct recv_conn *c, int err)
@@ -74,7 +74,7 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
         /* before a byte is written: will it fit, with what other
          * uploads in progress may still write, and the reserve? */
         uint64_t need;
-        int sc = xfer_rx_space_check(&c->rx, atomic_load(&c->cfg->promised),
+        int sc = xfer_rx_space_check(&c->rx, atomic_load(c->cfg->promised),
                                      c->cfg->min_free, c->cfg->min_free_pct, &need, why);
         if (sc)
             code = sc;
@@ -111,6 +111,15 @@ void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
         return;
     }
     int code = xfer_rx_confirm(&c->rx, &cf, why);
+    if (!code && c->rx.existing && !c->rx.unchanged) {
+        /* the existing file is replaced: its new copy needs room (the
+         * offer promised nothing for it) */
+        uint64_t need;
+        code = xfer_rx_space_check(&c->rx, atomic_load(c->cfg->promised),
+                                   c->cfg->min_free, c->cfg->min_free_pct, &need, why);
+        if (!code)
+            recv_promise(c, need);
+    }
     if (code) {
         ibx_warn(recv_log(c), "recv: %s: %s", c->peer, why);
         recv_worse(c, xfer_exit_for_code(code));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,6 +82,28 @@ int recv_parse_min_free(const char *s, struct recv_cfg *cfg)
     return 0;
 }
 
+/* The promise count is shared with forked children, so it must work
+ * across processes: lock-free atomics do. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "recv needs lock-free 64-bit atomics");
+
+int recv_shared_map(struct recv_cfg *cfg)
+{
+    void *p = mmap(NULL, sizeof *cfg->promised, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    cfg->promised = p;
+    atomic_init(cfg->promised, 0);
+    return 0;
+}
+
+void recv_shared_unmap(struct recv_cfg *cfg)
+{
+    if (cfg->promised)
+        munmap((void *)cfg->promised, sizeof *cfg->promised);
+    cfg->promised = NULL;
+}
+
 /* ---- serve registration ---------------------------------------------- */
 
 /* recv's state under serve: the configuration and what its flags gave. */
@@ -131,6 +154,7 @@ static void recv_fini(void *p)
     if (!rs)
         return;
     recv_sweep_free(&rs->cfg);
+    recv_shared_unmap(&rs->cfg);
     if (rs->cfg.rootfd >= 0)
         close(rs->cfg.rootfd);
     xfer_token_wipe(&rs->token);
@@ -174,6 +198,11 @@ static int recv_init(ibx_server *srv, const char *dir, const char *listen,
     cfg->rootfd = open_root(dir, log);
     if (cfg->rootfd < 0)
         return -ENOENT;
+    r = recv_shared_map(cfg);
+    if (r < 0) {
+        ibx_err(log, "recv: shared memory: %s", strerror(-r));
+        return r;
+    }
     r = recv_sweep_add(srv, cfg);
     if (r < 0) {
         ibx_err(log, "recv: part-file sweeper: %s", strerror(-r));
@@ -399,9 +428,16 @@ int recv_main(int argc, char **argv)
     cfg.rootfd = open_root(dir, &cli.log);
     if (cfg.rootfd < 0)
         return 1;
+    int r = recv_shared_map(&cfg);
+    if (r < 0) {
+        ibx_err(&cli.log, "recv: shared memory: %s", strerror(-r));
+        close(cfg.rootfd);
+        return 1;
+    }
 
     ibx_server *srv;
     if (ibx_server_new(&srv, &cli.srv) < 0) {
+        recv_shared_unmap(&cfg);
         close(cfg.rootfd);
         return 1;
     }
@@ -420,6 +456,7 @@ int recv_main(int argc, char **argv)
     }
     ibx_server_free(srv);
     recv_sweep_free(&cfg);
+    recv_shared_unmap(&cfg);
     close(cfg.rootfd);
     xfer_token_wipe(&token);
     if (!rc && !child && cfg.once)

@@ -562,8 +562,12 @@ int xfer_rx_space_check(const struct xfer_rx *rx, uint64_t other_bytes,
                         uint64_t *need, char *why)
 {
     struct statvfs vfs;
-    /* an existing file of the same size is replaced by one of that size */
-    *need = rx->existing ? 0 : rx->size - rx->proposed;
+    /* an existing file of the same size needs nothing while it may be
+     * found unchanged; replacing it writes a whole new file beside it */
+    if (rx->existing)
+        *need = rx->started && !rx->unchanged ? rx->size : 0;
+    else
+        *need = rx->size - rx->proposed;
     if (fstatvfs(rx->dirfd, &vfs) < 0 || vfs.f_frsize == 0)
         return 0;   /* unknown: ENOSPC during the transfer still drops it */
     uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;

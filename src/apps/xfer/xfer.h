@@ -210,8 +210,9 @@ void xfer_rx_close(struct xfer_rx *rx);
  * made. */
 void xfer_rx_drop_partial(struct xfer_rx *rx);
 /* Whether the offered file fits: the bytes it still needs (the whole
- * size less a resumable prefix; nothing for an existing file of the same
- * size, which is replaced in place) plus other_bytes (promised to other
+ * size less a resumable prefix; for an existing file of the same size
+ * nothing at the offer, and the whole size once the confirm says it is
+ * replaced, as the new file is written beside it) plus other_bytes (promised to other
  * uploads in progress) plus a reserve (reserve_bytes, or reserve_pct of
  * the file system when reserve_pct) must fit in the space available on
  * the file system of the target's directory. Returns 0, or

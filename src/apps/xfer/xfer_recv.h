@@ -25,9 +25,11 @@ struct recv_cfg {
     struct recv_sweeper *sweep; /* the sweeper of the main loop, or NULL */
     uint64_t min_free;      /* bytes kept free on the disk (--min-free), */
     unsigned min_free_pct;  /* ... or this percent of it, if not 0 */
-    /* bytes that accepted uploads may still write (every connection of
-     * this process, whatever thread): counted against the free space */
-    _Atomic uint64_t promised;
+    /* bytes that accepted uploads may still write, counted against the
+     * free space: in memory shared with the processes the server forks
+     * (recv_shared_map), so every connection counts, whatever thread or
+     * process (fork, prefork) serves it */
+    _Atomic uint64_t *promised;
     const struct xfer_token *token; /* shared secret; NULL = anonymous */
     unsigned handshake_ms;  /* HELLO and authentication must be over by then */
     atomic_ulong auth_failures; /* failed proofs since start (log lines) */
@@ -66,6 +68,12 @@ void recv_sweep_free(struct recv_cfg *cfg);
 /* Parse a duration "N" (seconds) or "Ns", "Nm", "Nh", "Nd" up to 100
  * years. Returns 0 or -EINVAL. */
 int recv_parse_duration(const char *s, uint64_t *out_s);
+
+/* Map cfg->promised in anonymous shared memory (inherited by fork) and
+ * zero it. Returns 0 or -errno. */
+int recv_shared_map(struct recv_cfg *cfg);
+/* Unmap it (after the server was freed); NULL is fine. */
+void recv_shared_unmap(struct recv_cfg *cfg);
 
 /* The protocol; ctx is a struct recv_cfg. */
 extern const struct ibx_proto xfer_recv_proto;
