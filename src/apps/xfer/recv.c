@@ -19,6 +19,9 @@
 
 /* Bytes moved per readiness event before yielding to other clients. */
 #define RECV_BUDGET (4u << 20)
+/* Frames produced per connection per pass: bytes alone would let one pass
+ * walk ~100k directory entries for a LIST (a stall of the whole loop). */
+#define RECV_PRODUCE_MAX 1024u
 /* Output kept queued while serving a file or a listing. */
 #define RECV_OUT_HIGH (256u * 1024)
 /* Input waits while more than this is queued for a peer that does not
@@ -298,6 +301,7 @@ static bool recv_input(struct recv_conn *c)
 static bool recv_output(struct recv_conn *c, bool *more)
 {
     *more = false;
+    unsigned produced = 0;
     for (size_t budget = RECV_BUDGET; budget > 0;) {
         while (ibx_buf_used(&c->out)) {
             ssize_t n = ibx_buf_write_fd(&c->out, c->io.fd);
@@ -315,6 +319,10 @@ static bool recv_output(struct recv_conn *c, bool *more)
             return true;
         while ((c->st == RS_TX_DATA || c->st == RS_LIST) &&
                ibx_buf_used(&c->out) < RECV_OUT_HIGH) {
+            if (produced++ == RECV_PRODUCE_MAX) {
+                *more = true;   /* a long listing: let the others run */
+                return true;
+            }
             int r = recv_produce(c);
             if (r < 0) {
                 ibx_err(recv_log(c), "recv: %s: get %s: %s", c->peer, c->tx.path,
