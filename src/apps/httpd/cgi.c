@@ -51,6 +51,8 @@ struct cgi {
     struct ibx_http_chunked ch;
     uint64_t body_left, body_total;
     bool chunked_in, spawned, in_done, head_sent, finished, exited, chunked_out;
+    bool no_body;               /* HEAD, 204, 304: what the script writes
+                                   after its header block is dropped */
     /* for the access log */
     struct ibx_http_request logreq;
     char *logstr;
@@ -242,8 +244,15 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
                 ibx_buf_free(&extra);
                 return false;
             }
+        for (size_t i = 0; i < val.n; i++)   /* no NUL or other CTL in a value */
+            if (((unsigned char)val.p[i] < ' ' && val.p[i] != '\t') || val.p[i] == 0x7f) {
+                ibx_buf_free(&extra);
+                return false;
+            }
         if (ibx_http_str_eq(name, "status")) {
-            if (val.n < 3 || val.p[0] < '1' || val.p[0] > '5' || val.p[1] < '0' ||
+            /* a final status: a 1xx head would make the body that follows
+             * read as a response of its own */
+            if (val.n < 3 || val.p[0] < '2' || val.p[0] > '5' || val.p[1] < '0' ||
                 val.p[1] > '9' || val.p[2] < '0' || val.p[2] > '9' ||
                 (val.n > 3 && val.p[3] != ' ')) {
                 ibx_buf_free(&extra);
@@ -280,7 +289,10 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
     if (have_loc && !have_status)
         status = 302;
     g->status = status;
-    g->chunked_out = c->minor >= 1 && !c->head_req && status != 204 && status != 304;
+    /* 204 and 304 end at their head (RFC 9110 6.4.1): a body the script
+     * writes anyway would be read by the client as the next response */
+    g->no_body = c->head_req || status == 204 || status == 304;
+    g->chunked_out = c->minor >= 1 && !g->no_body;
     struct hresp r = {.status = status, .head_only = c->head_req,
                       .body_len = UINT64_MAX, .close = c->minor == 0,
                       .reason = reason[0] ? reason : NULL};
@@ -290,7 +302,7 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
     ibx_buf_free(&extra);
     if (g->chunked_out)
         resp_field(c, "Transfer-Encoding", "chunked");
-    else if (!c->head_req && status != 204 && status != 304)
+    else if (!g->no_body)
         c->close_after = true;   /* the body ends when the connection does */
     resp_end(c, &r);
     g->head_sent = true;
@@ -384,7 +396,7 @@ static void on_out(ibx_loop *loop, ibx_io *io, uint32_t events)
             body = h + endh;
             blen = hn - endh;
         }
-        if (blen && !c->head_req) {
+        if (blen && !g->no_body) {
             put_chunk(c, body, blen, g->chunked_out);
             g->sent += blen;
         }
@@ -604,7 +616,11 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
         resp_error(c, 403);
         return;
     }
-    int fd = fs_open(cfg, script_name, O_RDONLY | O_NONBLOCK);
+    /* PATH_INFO obeys the hidden-path rule as well: a script that maps it
+     * to a file (PATH_TRANSLATED) must not become a way to read
+     * /.env or an upload in progress */
+    int fd = fs_path_visible(cfg, path) ? fs_open(cfg, script_name, O_RDONLY | O_NONBLOCK)
+                                        : -ENOENT;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
         int status = fd == -ENOENT || fd == -ENOTDIR ? 404 : 403;
