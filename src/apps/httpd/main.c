@@ -53,6 +53,11 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
         ibx_err(log, "httpd: cgi counter: %s", strerror(-sr));
         return sr;
     }
+    sr = hlog_init(cfg);
+    if (sr < 0) {
+        ibx_err(log, "httpd: log gates: %s", strerror(-sr));
+        return sr;
+    }
     cfg->mime = mime_load(mime);
     if (!cfg->mime)
         return -ENOMEM;
@@ -71,6 +76,7 @@ static void cfg_fini(struct httpd_cfg *cfg)
 {
     mime_free(cfg->mime);
     cgi_shared_fini(cfg);
+    hlog_fini(cfg);
     alog_close(&cfg->alog);
     if (cfg->root_fd >= 0)
         close(cfg->root_fd);
