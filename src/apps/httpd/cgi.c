@@ -53,6 +53,7 @@ struct cgi {
     bool chunked_in, spawned, in_done, head_sent, finished, exited, chunked_out;
     bool no_body;               /* HEAD, 204, 304: what the script writes
                                    after its header block is dropped */
+    bool slot;                  /* holds one of the --cgi-max slots */
     /* for the access log */
     struct ibx_http_request logreq;
     char *logstr;
@@ -101,11 +102,18 @@ static void close_io(struct cgi *g, ibx_io *io)
     io->cb = NULL;
 }
 
+/* Give the --cgi-max slot back. */
+static void slot_put(struct cgi *g)
+{
+    if (g->slot)
+        cgi_slot_put(g->cfg);
+    g->slot = false;
+}
+
 /* The script was reaped: its --cgi-max slot is free again. */
 static void exited(struct cgi *g)
 {
-    if (g->spawned && !g->exited)
-        cgi_slot_put(g->cfg);
+    slot_put(g);
     g->exited = true;
 }
 
@@ -164,6 +172,8 @@ static void on_err(ibx_loop *loop, ibx_io *io, uint32_t events)
 static void detach(struct cgi *g)
 {
     reap_now(g);
+    if (!g->spawned)
+        slot_put(g);   /* a chunked body being collected */
     /* what the script wrote last is in the pipe (bounded: a few reads) */
     read_stderr(g, 8);
     if (g->err_io.fd >= 0)
@@ -471,19 +481,14 @@ bool cgi_wants_body(const struct hconn *c)
 
 static int start_or_fail(struct cgi *g)
 {
-    const struct httpd_cfg *cfg = g->cfg;
-    if (!cgi_slot_take(cfg)) {
-        fail(g, 503, NULL);   /* logged by cgi_slot_take, once a second */
-        return -EAGAIN;
-    }
-    struct cgi_proc p;
+    struct cgi_proc p;   /* the --cgi-max slot is held since cgi_start */
     char *argv[] = {g->script, NULL};
     int r = cgi_spawn(g->script_fd, g->dir_fd, argv, g->env.v, &p);
     close(g->script_fd);
     close(g->dir_fd);
     g->script_fd = g->dir_fd = -1;
     if (r < 0) {
-        cgi_slot_put(cfg);
+        slot_put(g);
         char why[96];
         snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
         fail(g, 500, why);
@@ -689,6 +694,15 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     c->deadline = ibx_loop_now(g->loop) + cfg->cgi_timeout_ms;
     conn_nodelay(c);   /* the response is streamed in pieces */
 
+    /* The slot is taken before anything is read or sent: a chunked body
+     * is collected in memory (up to --max-body) before its script starts,
+     * and at most --cgi-max of them are held at once; a request answered
+     * 503 gets no 100 Continue. */
+    if (!cgi_slot_take(cfg)) {
+        fail(g, 503, NULL);   /* logged by cgi_slot_take, once a second */
+        return;
+    }
+    g->slot = true;
     if (body && (req->flags & IBX_HTTP_F_CONTINUE) && avail_in == 0 && c->minor >= 1)
         ibx_buf_append(conn_outbuf(c), "HTTP/1.1 100 Continue\r\n\r\n", 25);
     if (req->flags & IBX_HTTP_F_CHUNKED) {
