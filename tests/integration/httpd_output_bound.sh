@@ -27,6 +27,25 @@ for model in epoll thread; do
     stop_httpd
 done
 
+# every other response kind counts as well (heads, error pages, redirects,
+# 304, 416, OPTIONS, ranges and multipart ranges of a large file sent from
+# its descriptor, HEAD of a listing, a mixture), under a forking pool
+# (memory summed over its processes)
+head -c 4000000 /dev/zero > "$R/big.bin"
+start_httpd --model prefork --workers 2 --access-log off "$R"
+pids=$PID
+for _ in $(seq 1 100); do
+    kids=$(pgrep -P "$PID" | tr '\n' ',')
+    [ "$(printf '%s' "$kids" | tr -cd , | wc -c)" -ge 2 ] && break
+    sleep 0.05
+done
+out=$(python3 "$HERE/outbound.py" "$ADDR" "$PID,$kids" 64 head 404 405 redirect 304 416 \
+    options bigrange bigmulti headlisting mix 2>&1) || true
+printf '%s\n' "$out" | sed "s/^/[prefork] /"
+check "prefork: every kind stopped, victim served, memory bounded" \
+    "$(printf '%s\n' "$out" | grep -c '^ok:')" "14"
+stop_httpd
+
 # a smaller bound given by flag still serves pipelined responses whole
 start_httpd --max-output 4096 --access-log off "$R"
 raw 'GET /small.bin HTTP/1.1\r\nHost: a\r\n\r\nGET /many/ HTTP/1.1\r\nHost: a\r\n\r\nGET /small.bin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' > "$WORK/pipe.out"

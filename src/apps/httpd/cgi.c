@@ -51,6 +51,9 @@ struct cgi {
     struct ibx_http_chunked ch;
     uint64_t body_left, body_total;
     bool chunked_in, spawned, in_done, head_sent, finished, exited, chunked_out;
+    bool no_body;               /* HEAD, 204, 304: what the script writes
+                                   after its header block is dropped */
+    bool slot;                  /* holds one of the --cgi-max slots */
     /* for the access log */
     struct ibx_http_request logreq;
     char *logstr;
@@ -99,11 +102,18 @@ static void close_io(struct cgi *g, ibx_io *io)
     io->cb = NULL;
 }
 
+/* Give the --cgi-max slot back. */
+static void slot_put(struct cgi *g)
+{
+    if (g->slot)
+        cgi_slot_put(g->cfg);
+    g->slot = false;
+}
+
 /* The script was reaped: its --cgi-max slot is free again. */
 static void exited(struct cgi *g)
 {
-    if (g->spawned && !g->exited)
-        cgi_slot_put(g->cfg);
+    slot_put(g);
     g->exited = true;
 }
 
@@ -162,6 +172,8 @@ static void on_err(ibx_loop *loop, ibx_io *io, uint32_t events)
 static void detach(struct cgi *g)
 {
     reap_now(g);
+    if (!g->spawned)
+        slot_put(g);   /* a chunked body being collected */
     /* what the script wrote last is in the pipe (bounded: a few reads) */
     read_stderr(g, 8);
     if (g->err_io.fd >= 0)
@@ -242,8 +254,15 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
                 ibx_buf_free(&extra);
                 return false;
             }
+        for (size_t i = 0; i < val.n; i++)   /* no NUL or other CTL in a value */
+            if (((unsigned char)val.p[i] < ' ' && val.p[i] != '\t') || val.p[i] == 0x7f) {
+                ibx_buf_free(&extra);
+                return false;
+            }
         if (ibx_http_str_eq(name, "status")) {
-            if (val.n < 3 || val.p[0] < '1' || val.p[0] > '5' || val.p[1] < '0' ||
+            /* a final status: a 1xx head would make the body that follows
+             * read as a response of its own */
+            if (val.n < 3 || val.p[0] < '2' || val.p[0] > '5' || val.p[1] < '0' ||
                 val.p[1] > '9' || val.p[2] < '0' || val.p[2] > '9' ||
                 (val.n > 3 && val.p[3] != ' ')) {
                 ibx_buf_free(&extra);
@@ -280,7 +299,10 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
     if (have_loc && !have_status)
         status = 302;
     g->status = status;
-    g->chunked_out = c->minor >= 1 && !c->head_req && status != 204 && status != 304;
+    /* 204 and 304 end at their head (RFC 9110 6.4.1): a body the script
+     * writes anyway would be read by the client as the next response */
+    g->no_body = c->head_req || status == 204 || status == 304;
+    g->chunked_out = c->minor >= 1 && !g->no_body;
     struct hresp r = {.status = status, .head_only = c->head_req,
                       .body_len = UINT64_MAX, .close = c->minor == 0,
                       .reason = reason[0] ? reason : NULL};
@@ -290,7 +312,7 @@ static bool send_head(struct cgi *g, const char *h, size_t n)
     ibx_buf_free(&extra);
     if (g->chunked_out)
         resp_field(c, "Transfer-Encoding", "chunked");
-    else if (!c->head_req && status != 204 && status != 304)
+    else if (!g->no_body)
         c->close_after = true;   /* the body ends when the connection does */
     resp_end(c, &r);
     g->head_sent = true;
@@ -384,7 +406,7 @@ static void on_out(ibx_loop *loop, ibx_io *io, uint32_t events)
             body = h + endh;
             blen = hn - endh;
         }
-        if (blen && !c->head_req) {
+        if (blen && !g->no_body) {
             put_chunk(c, body, blen, g->chunked_out);
             g->sent += blen;
         }
@@ -459,19 +481,14 @@ bool cgi_wants_body(const struct hconn *c)
 
 static int start_or_fail(struct cgi *g)
 {
-    const struct httpd_cfg *cfg = g->cfg;
-    if (!cgi_slot_take(cfg)) {
-        fail(g, 503, NULL);   /* logged by cgi_slot_take, once a second */
-        return -EAGAIN;
-    }
-    struct cgi_proc p;
+    struct cgi_proc p;   /* the --cgi-max slot is held since cgi_start */
     char *argv[] = {g->script, NULL};
     int r = cgi_spawn(g->script_fd, g->dir_fd, argv, g->env.v, &p);
     close(g->script_fd);
     close(g->dir_fd);
     g->script_fd = g->dir_fd = -1;
     if (r < 0) {
-        cgi_slot_put(cfg);
+        slot_put(g);
         char why[96];
         snprintf(why, sizeof why, "cannot start: %s", strerror(-r));
         fail(g, 500, why);
@@ -604,7 +621,11 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
         resp_error(c, 403);
         return;
     }
-    int fd = fs_open(cfg, script_name, O_RDONLY | O_NONBLOCK);
+    /* PATH_INFO obeys the hidden-path rule as well: a script that maps it
+     * to a file (PATH_TRANSLATED) must not become a way to read
+     * /.env or an upload in progress */
+    int fd = fs_path_visible(cfg, path) ? fs_open(cfg, script_name, O_RDONLY | O_NONBLOCK)
+                                        : -ENOENT;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
         int status = fd == -ENOENT || fd == -ENOTDIR ? 404 : 403;
@@ -673,6 +694,15 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     c->deadline = ibx_loop_now(g->loop) + cfg->cgi_timeout_ms;
     conn_nodelay(c);   /* the response is streamed in pieces */
 
+    /* The slot is taken before anything is read or sent: a chunked body
+     * is collected in memory (up to --max-body) before its script starts,
+     * and at most --cgi-max of them are held at once; a request answered
+     * 503 gets no 100 Continue. */
+    if (!cgi_slot_take(cfg)) {
+        fail(g, 503, NULL);   /* logged by cgi_slot_take, once a second */
+        return;
+    }
+    g->slot = true;
     if (body && (req->flags & IBX_HTTP_F_CONTINUE) && avail_in == 0 && c->minor >= 1)
         ibx_buf_append(conn_outbuf(c), "HTTP/1.1 100 Continue\r\n\r\n", 25);
     if (req->flags & IBX_HTTP_F_CHUNKED) {

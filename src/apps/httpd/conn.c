@@ -102,18 +102,22 @@ static size_t out_pending(const struct hconn *c)
     return ibx_buf_used(&c->out) + ibx_buf_used(&c->hw->out);
 }
 
-/* Parsing paused at --max-output: say so, once per connection. */
+/* Parsing paused at --max-output: say so, once per connection and at
+ * most once a second (loggate.c). */
 static void out_limit_hit(struct hconn *c)
 {
+    unsigned long held;
     if (c->out_logged || !ibx_log_enabled(c->cfg->log, IBX_LOG_INFO))
         return;
     c->out_logged = true;
+    if (!hlog_due(c->cfg, HLOG_OUTPUT, &held))
+        return;
     char host[IBX_ADDRSTRLEN];
     ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
     ibx_info(c->cfg->log,
              "httpd: %s: max-output reached: pending=%zu max_output=%zu, "
-             "pipelined requests wait for the client to read",
-             host, out_pending(c), c->cfg->max_output);
+             "pipelined requests wait for the client to read (%lu more since "
+             "the last such line)", host, out_pending(c), c->cfg->max_output, held);
 }
 
 /* Send buffered bytes, then the file segment, then further multipart

@@ -11,6 +11,7 @@
  *   cgi_env.c  the CGI meta-variables
  *   cgi_spawn.c  starting a script from its checked descriptor; the cap
  *   cgi_stderr.c a script's stderr framed into the server log
+ *   loggate.c  peer-triggered log lines: at most one a second per cause
  *   fs.c       confined path resolution under ROOT
  *   cache.c    per-worker open-file/stat cache
  *   worker.c   per-worker state (scratch buffers, Date, cache)
@@ -95,6 +96,7 @@ struct httpd_cfg {
     unsigned cgi_max;        /* scripts running at once (all workers) */
     size_t cgi_stderr_max;   /* stderr bytes logged per request */
     struct cgi_shared *cgi_shared;   /* the running count, process-shared */
+    struct hlog_gates *log_gates;    /* loggate.c, process-shared */
     size_t max_body;         /* CGI request bodies */
     unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
     size_t cache_entries;
@@ -110,6 +112,19 @@ struct httpd_cfg {
 };
 
 struct hcache;
+
+/* ---- loggate.c --------------------------------------------------------------- */
+
+/* The causes of log lines a peer can trigger at will. */
+enum hlog_cause { HLOG_RANGE, HLOG_LISTING, HLOG_OUTPUT, HLOG_CAUSES };
+/* Create the gates (shared by every worker, thread and forked process)
+ * before any worker starts. Returns 0 or -errno. */
+int hlog_init(struct httpd_cfg *cfg);
+void hlog_fini(struct httpd_cfg *cfg);
+/* True if a line of this cause may be written now (at most one a second
+ * for the whole server); *held is then the count of lines of this cause
+ * held back since the last one. */
+bool hlog_due(const struct httpd_cfg *cfg, enum hlog_cause cause, unsigned long *held);
 
 /* State of one worker loop (or, in the thread and fork models, of one
  * connection): scratch buffers, the date cache, the file cache. */

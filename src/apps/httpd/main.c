@@ -53,6 +53,11 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
         ibx_err(log, "httpd: cgi counter: %s", strerror(-sr));
         return sr;
     }
+    sr = hlog_init(cfg);
+    if (sr < 0) {
+        ibx_err(log, "httpd: log gates: %s", strerror(-sr));
+        return sr;
+    }
     cfg->mime = mime_load(mime);
     if (!cfg->mime)
         return -ENOMEM;
@@ -71,6 +76,7 @@ static void cfg_fini(struct httpd_cfg *cfg)
 {
     mime_free(cfg->mime);
     cgi_shared_fini(cfg);
+    hlog_fini(cfg);
     alog_close(&cfg->alog);
     if (cfg->root_fd >= 0)
         close(cfg->root_fd);
@@ -144,7 +150,8 @@ static void usage(void)
            "  --follow-symlinks     follow symlinks that leave ROOT\n"
            "  --cgi PREFIX          run files under PREFIX (e.g. /cgi-bin/) as CGI\n"
            "  --cgi-timeout SEC     kill a CGI script after SEC seconds (default 30)\n"
-           "  --cgi-max N           CGI scripts running at once, all workers\n"
+           "  --cgi-max N           CGI requests at once (a script running or a\n"
+           "                        chunked body being collected), all workers\n"
            "                        together; beyond it 503 (default 64)\n"
            "  --cgi-stderr-max BYTES  script stderr logged per request, one\n"
            "                        escaped line per line (default 16384; 0: none)\n"

@@ -41,17 +41,20 @@ static void not_satisfiable(struct hconn *c, uint64_t size)
     resp_log(c, 416, sizeof body - 1);
 }
 
-/* One line for a Range header we ignored to protect ourselves. */
+/* One line for a Range header we ignored to protect ourselves (at most
+ * one a second: loggate.c). */
 static void range_log_ignored(struct hconn *c, const char *why, size_t ranges,
                               unsigned max)
 {
-    if (!ibx_log_enabled(c->cfg->log, IBX_LOG_INFO))
+    unsigned long held;
+    if (!ibx_log_enabled(c->cfg->log, IBX_LOG_INFO) || !hlog_due(c->cfg, HLOG_RANGE, &held))
         return;
     char host[IBX_ADDRSTRLEN];
     ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
     ibx_info(c->cfg->log,
              "httpd: %s: range header ignored (%s): ranges=%zu max_ranges=%u, "
-             "serving the whole file", host, why, ranges, max);
+             "serving the whole file (%lu more since the last such line)",
+             host, why, ranges, max, held);
 }
 
 bool range_serve(struct hconn *c, struct centry *e, bool head)

@@ -22,6 +22,23 @@ REQ = {
              + b",".join(b"%d-%d" % (i * 4096, i * 4096 + 3999) for i in range(16))
              + b"\r\n\r\n",
     "listing": b"GET /many/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    # heads and small pages of every other kind
+    "head": b"HEAD /big.bin HTTP/1.1\r\nHost: a\r\n\r\n",
+    "404": b"GET /nothere HTTP/1.1\r\nHost: a\r\n\r\n",
+    "405": b"DELETE /small.bin HTTP/1.1\r\nHost: a\r\n\r\n",
+    "redirect": b"GET /many HTTP/1.1\r\nHost: a\r\n\r\n",
+    "304": b"GET /small.bin HTTP/1.1\r\nHost: a\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n",
+    "416": b"GET /small.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=999999-\r\n\r\n",
+    "options": b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+    # file bodies sent from a descriptor (not cached)
+    "bigrange": b"GET /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=0-99999\r\n\r\n",
+    "bigmulti": b"GET /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes="
+                + b",".join(b"%d-%d" % (i * 65536, i * 65536 + 39999) for i in range(16))
+                + b"\r\n\r\n",
+    "big": b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n",
+    "headlisting": b"HEAD /many/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    "mix": b"GET /small.bin HTTP/1.1\r\nHost: a\r\n\r\nHEAD /big.bin HTTP/1.1\r\nHost: a\r\n\r\n"
+           b"GET /nothere HTTP/1.1\r\nHost: a\r\n\r\nGET /many HTTP/1.1\r\nHost: a\r\n\r\n",
 }
 MAX_BYTES = 4 << 20     # requests written per abuser, at most
 MAX_SECONDS = 40        # per abuser
