@@ -18,22 +18,10 @@ for i in $(seq -w 1 300); do truncate -s $((70000 + 10#$i)) "$R/a/L$i.bin"; done
 for i in $(seq -w 1 200); do echo "small $i" > "$R/a/s$i.txt"; done
 for i in $(seq -w 1 100); do truncate -s $((80000 + 10#$i)) "$R/b/N$i.bin"; done
 
+# start_limited NAME ARGS...: httpd on ROOT with the descriptor limit LIMIT
 start_limited() {
-    local log="$WORK/err.$1"
     shift
-    bash -c 'ulimit -n '"$LIMIT"' && exec "$0" "$@"' "$IPCBOX" httpd \
-        --listen 127.0.0.1:0 --access-log off "$@" "$R" 2>"$log" &
-    PID=$!
-    PIDS="$PIDS $PID"
-    ADDR=""
-    for _ in $(seq 1 200); do
-        ADDR=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$log" | head -n1)
-        [ -n "$ADDR" ] && break
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -n "$ADDR" ] || { cat "$log" >&2; die "httpd did not start"; }
-    ERRLOG="$log"
+    HTTPD_WRAP="prlimit --nofile=$LIMIT --" start_httpd --access-log off "$@" "$R"
 }
 
 # descriptors of PID open on files under ROOT

@@ -42,7 +42,8 @@ check_lacks() {
 # PID, ADDR (host:port) and BASE (http://ADDR). Access log -> $WORK/access.log
 start_httpd() {
     local log="$WORK/err.$$.$RANDOM"
-    "$IPCBOX" httpd --listen 127.0.0.1:0 "$@" >"$WORK/access.log" 2>"$log" &
+    # HTTPD_WRAP: a command that execs the rest (prlimit --nofile=N --)
+    ${HTTPD_WRAP:-} "$IPCBOX" httpd --listen 127.0.0.1:0 "$@" >"$WORK/access.log" 2>"$log" &
     PID=$!
     PIDS="$PIDS $PID"
     ADDR=""
