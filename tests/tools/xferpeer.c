@@ -184,11 +184,11 @@ static int upload(const char *addr_text, const char *path, const char *file,
     return code == IBX_XC_OK ? 0 : 1;
 }
 
-static int liar(const char *portfile, uint64_t announced, uint64_t actual)
+/* Listen on an ephemeral loopback port, write the port to portfile, and
+ * return the first connection (blocking). */
+static int accept_one(const char *portfile)
 {
     ibx_addr a, bound;
-    uint32_t peer_max;
-    size_t n;
     ibx_addr_parse("127.0.0.1:0", NULL, 0, &a);
     int lfd = ibx_tcp_listen(&a, 4, 0);
     if (lfd < 0 || ibx_sock_local(lfd, &bound) < 0)
@@ -203,6 +203,15 @@ static int liar(const char *portfile, uint64_t announced, uint64_t actual)
     if (fd < 0)
         die("accept");
     ibx_fd_nonblock(fd, false);
+    close(lfd);
+    return fd;
+}
+
+static int liar(const char *portfile, uint64_t announced, uint64_t actual)
+{
+    uint32_t peer_max;
+    size_t n;
+    int fd = accept_one(portfile);
     hello(fd, &peer_max);
     struct ibx_msg_get g;
     if (get_frame(fd, &n) != IBX_FT_GET || ibx_msg_get_decode(buf, n, &g) < 0)
@@ -346,22 +355,8 @@ static int replay(const char *addr_text, const char *prooffile, const char *path
 
 static int impostor(const char *portfile)
 {
-    ibx_addr a, bound;
     size_t n;
-    ibx_addr_parse("127.0.0.1:0", NULL, 0, &a);
-    int lfd = ibx_tcp_listen(&a, 4, 0);
-    if (lfd < 0 || ibx_sock_local(lfd, &bound) < 0)
-        die("listen");
-    ibx_fd_nonblock(lfd, false);
-    FILE *pf = fopen(portfile, "w");
-    if (!pf)
-        die("PORTFILE");
-    fprintf(pf, "%u\n", ibx_addr_port((struct sockaddr *)&bound.ss));
-    fclose(pf);
-    int fd = accept(lfd, NULL, NULL);
-    if (fd < 0)
-        die("accept");
-    ibx_fd_nonblock(fd, false);
+    int fd = accept_one(portfile);
     struct ibx_msg_hello h;
     if (get_frame(fd, &n) != IBX_FT_HELLO || ibx_msg_hello_decode(buf, n, &h) < 0)
         die("expected HELLO");
