@@ -5,18 +5,7 @@
 # shows why (exit 3); a transfer that runs out of space because the disk
 # filled meanwhile removes its part file and tells the sender. The old
 # code accepted, filled the disk and kept the part file.
-if [ -z "${XFER_SPACE_NS:-}" ]; then
-    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mount)"; exit 77; }
-    command -v unshare >/dev/null || { echo "SKIP: needs unshare"; exit 77; }
-    XFER_SPACE_NS=1 exec unshare -m --propagation private bash "$0" "$@"
-fi
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
-[ -x "$TOOLS/xferpeer" ] || fail "missing xferpeer"
-S="$T/srv"
-mkdir -p "$S" "$T/src"
-mount -t tmpfs -o size=8m tmpfs "$S" || { echo "SKIP: cannot mount tmpfs"; exit 77; }
-trap 'for p in "${PIDS[@]:-}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null; umount "$S"; rm -rf "$T"' EXIT
+. "$(dirname "$0")/xfer_tmpfs.inc"
 
 for bad in 91% x% -1 1q; do
     "$IPCBOX" recv --dir "$S" --min-free "$bad" 2>/dev/null; rc=$?

@@ -5,18 +5,7 @@
 # process takes it. The old count lived in each process's own copy of the
 # configuration, so under fork (and prefork, when another worker took the
 # connection) the second offer was accepted and the disk ran full.
-if [ -z "${XFER_SPACE_NS:-}" ]; then
-    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mount)"; exit 77; }
-    command -v unshare >/dev/null || { echo "SKIP: needs unshare"; exit 77; }
-    XFER_SPACE_NS=1 exec unshare -m --propagation private bash "$0" "$@"
-fi
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
-[ -x "$TOOLS/xferpeer" ] || fail "missing xferpeer"
-S="$T/srv"
-mkdir -p "$S" "$T/src"
-mount -t tmpfs -o size=8m tmpfs "$S" || { echo "SKIP: cannot mount tmpfs"; exit 77; }
-trap 'for p in "${PIDS[@]:-}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null; umount "$S"; rm -rf "$T"' EXIT
+. "$(dirname "$0")/xfer_tmpfs.inc"
 
 mkrand "$T/src/five.bin" $((5 << 20))
 
