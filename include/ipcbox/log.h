@@ -8,7 +8,9 @@
 #define IPCBOX_LOG_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Severity, most severe first. */
 enum ibx_log_level {
@@ -41,6 +43,43 @@ void ibx_log_write(const ibx_log *log, enum ibx_log_level level,
 /* va_list form of ibx_log_write. */
 void ibx_log_vwrite(const ibx_log *log, enum ibx_log_level level,
                     const char *fmt, va_list ap);
+
+/* A log gate bounds the lines one cause may write: at most `burst` lines
+ * per period, the rest counted ("held back") for a summary line, so that
+ * a peer (perhaps one forging its source address) cannot make a server
+ * write log lines, and so spend its disk, without bound. There is no
+ * global state: the gate is a caller-owned struct, one per cause (or per
+ * connection); its counters are atomic, so the threads of a server, or
+ * its processes when the struct lives in a MAP_SHARED mapping, may share
+ * one gate. The clock is the caller's (any monotonic milliseconds, e.g.
+ * ibx_loop_now()). Typical use:
+ *
+ *     if (ibx_log_gate_pass(&g, now, &before)) {
+ *         if (before) ibx_warn(log, "... %lu more not logged", before);
+ *         ibx_warn(log, "the line itself");
+ *     }
+ *     ... and from a timer, or at close: n = ibx_log_gate_take(&g); */
+typedef struct ibx_log_gate {
+    unsigned burst;            /* lines let through per period */
+    unsigned period_ms;        /* 0: `burst` lines for the gate's whole life */
+    atomic_ullong start;       /* start of the current period (ms) */
+    atomic_ulong used;         /* lines let through in it */
+    atomic_ulong held;         /* lines held back, not yet summed up */
+} ibx_log_gate;
+
+/* Let `burst` lines (at least 1) through per period_ms milliseconds (0:
+ * for the gate's life); nothing held back yet. */
+void ibx_log_gate_init(ibx_log_gate *g, unsigned burst, unsigned period_ms);
+/* May a line be written at now_ms? True for the first `burst` lines of a
+ * period; otherwise the line is counted as held back and false returned.
+ * If held_before is not NULL and this line is the first of a new period,
+ * *held_before receives (and the gate forgets) the count held back in
+ * earlier periods, for a summary to be written before the line; it is 0
+ * otherwise. */
+bool ibx_log_gate_pass(ibx_log_gate *g, uint64_t now_ms, unsigned long *held_before);
+/* The count of lines held back and not yet summed up, which the gate
+ * forgets: for a periodic summary (a timer) or the one at close. */
+unsigned long ibx_log_gate_take(ibx_log_gate *g);
 
 #define ibx_err(log, ...)   ibx_log_write((log), IBX_LOG_ERROR, __VA_ARGS__)
 #define ibx_warn(log, ...)  ibx_log_write((log), IBX_LOG_WARN, __VA_ARGS__)

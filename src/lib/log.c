@@ -80,3 +80,40 @@ void ibx_log_write(const ibx_log *log, enum ibx_log_level level,
     ibx_log_vwrite(log, level, fmt, ap);
     va_end(ap);
 }
+
+void ibx_log_gate_init(ibx_log_gate *g, unsigned burst, unsigned period_ms)
+{
+    g->burst = burst ? burst : 1;
+    g->period_ms = period_ms;
+    atomic_init(&g->start, 0);
+    atomic_init(&g->used, 0);
+    atomic_init(&g->held, 0);
+}
+
+bool ibx_log_gate_pass(ibx_log_gate *g, uint64_t now_ms, unsigned long *held_before)
+{
+    if (held_before)
+        *held_before = 0;
+    if (g->period_ms) {
+        unsigned long long start = atomic_load(&g->start);
+        /* the first caller to see the period over starts the next one
+         * (another thread may let a line or two more through meanwhile:
+         * the bound is approximate by the number of threads, never lost) */
+        if (now_ms - start >= g->period_ms &&
+            atomic_compare_exchange_strong(&g->start, &start, now_ms)) {
+            atomic_store(&g->used, 0);
+            if (held_before)
+                *held_before = atomic_exchange(&g->held, 0);
+        }
+    }
+    /* the load first: a flood does not grow (nor ever wrap) the count */
+    if (atomic_load(&g->used) < g->burst && atomic_fetch_add(&g->used, 1) < g->burst)
+        return true;
+    atomic_fetch_add(&g->held, 1);
+    return false;
+}
+
+unsigned long ibx_log_gate_take(ibx_log_gate *g)
+{
+    return atomic_exchange(&g->held, 0);
+}

@@ -28,6 +28,9 @@
 #define SPIN_BUDGET_US 20000               /* busy-poll per wake-up */
 #define STAMP_ROOM CMSG_SPACE(sizeof(struct timespec))   /* SO_TIMESTAMPNS */
 #define LIMIT_LOG_US 1000000               /* one "limit reached" line per second */
+#define REFUSE_LOG_BURST 5                 /* refusal lines logged in full a second */
+#define REFUSE_LOG_MS 1000                 /* ... the rest summed up once a second */
+#define REFUSE_CODES 9                     /* TFTP error codes 0..8 */
 
 struct tftpd;
 
@@ -72,6 +75,10 @@ struct tftpd {
     uint64_t limit_log_t;                 /* last "limit reached" line */
     unsigned long limit_hits;             /* refusals since that line */
     unsigned long limit_evicted;          /* evictions since that line */
+    ibx_log_gate refuse_gate;             /* refusal lines logged in full */
+    ibx_timer refuse_log;                 /* armed while refusals are summed up */
+    unsigned long refused[REFUSE_CODES];  /* held back since, by ERROR code */
+    char refused_last[IBX_ADDRSTRLEN];    /* the last peer held back */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -501,15 +508,51 @@ static int transfer_socket(struct tftpd *s)
     return e;
 }
 
+/* The refusals held back since the last line, summed up by ERROR code;
+ * re-armed while requests keep being refused. */
+static bool refuse_summary(struct tftpd *s)
+{
+    unsigned long n = ibx_log_gate_take(&s->refuse_gate);
+    if (!n)
+        return false;
+    const unsigned long *c = s->refused;
+    ibx_warn(s->log, "tftpd: %lu more refused requests not logged in the last second: "
+             "not-found=%lu access=%lu disk-full=%lu exists=%lu options=%lu other=%lu; "
+             "last from %s", n, c[IBX_TFTP_ENOTFOUND], c[IBX_TFTP_EACCESS],
+             c[IBX_TFTP_ENOSPACE], c[IBX_TFTP_EEXISTS], c[IBX_TFTP_EOPTNEG],
+             c[IBX_TFTP_EUNDEF] + c[IBX_TFTP_EBADOP] + c[IBX_TFTP_EBADID] +
+             c[IBX_TFTP_ENOUSER], s->refused_last);
+    memset(s->refused, 0, sizeof s->refused);
+    return true;
+}
+
+static void on_refuse_log(ibx_loop *loop, ibx_timer *t)
+{
+    struct tftpd *s = t->data;
+    if (refuse_summary(s))
+        ibx_timer_start(loop, t, REFUSE_LOG_MS, on_refuse_log, s);
+}
+
 /* Refuse a request of len bytes: an ERROR no larger than the request (an
- * answer to a forged source must not amplify), and a log line. */
+ * answer to a forged source must not amplify), and a log line: the first
+ * REFUSE_LOG_BURST of a second in full, the rest summed up once a second
+ * (requests are 20-byte datagrams from any, perhaps forged, source: one
+ * ~150-byte line each would let a flood fill the disk). Transfers that
+ * ran keep their line each (log_transfer: the access log). */
 static void refuse(struct tftpd *s, const struct ibx_tftp_pkt *p, const char *peer,
                    const struct sockaddr *from, socklen_t flen, uint16_t code,
                    const char *msg, size_t len)
 {
+    xfer_send_error_fit(s->lfd, from, flen, code, msg, len);
+    if (!ibx_log_gate_pass(&s->refuse_gate, ibx_loop_now(s->loop), NULL)) {
+        s->refused[code < REFUSE_CODES ? code : IBX_TFTP_EUNDEF]++;
+        snprintf(s->refused_last, sizeof s->refused_last, "%s", peer);
+        if (!ibx_timer_active(&s->refuse_log))
+            ibx_timer_start(s->loop, &s->refuse_log, REFUSE_LOG_MS, on_refuse_log, s);
+        return;
+    }
     char name[128];
     log_name(name, sizeof name, p->u.req.filename);
-    xfer_send_error_fit(s->lfd, from, flen, code, msg, len);
     ibx_warn(s->log, "tftpd: %s %s file=\"%s\" mode=%s result=refused (%s)",
              p->op == IBX_TFTP_WRQ ? "put" : "get", peer, name,
              ibx_tftp_mode_name(p->u.req.mode), msg);
@@ -749,6 +792,8 @@ static void listener_finish(struct tftpd *s)
     if (s->finished)
         return;
     s->finished = true;
+    ibx_timer_stop(s->loop, &s->refuse_log);
+    refuse_summary(s);   /* what the last second held back */
     if (s->io.active)
         ibx_io_stop(s->loop, &s->io);
     if (s->lfd >= 0)
@@ -850,6 +895,7 @@ int tftpd_unit_start(ibx_worker *w, void *arg)
     s->loop = ibx_worker_loop(w);
     s->log = ibx_worker_log(w);
     s->lfd = cfg->lfd;
+    ibx_log_gate_init(&s->refuse_gate, REFUSE_LOG_BURST, REFUSE_LOG_MS);
     s->rx = malloc((size_t)XFER_BATCH * RX_SLOT);
     int r = s->rx ? xfer_scratch_init(&s->scratch) : -ENOMEM;
     if (!r)

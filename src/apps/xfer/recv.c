@@ -61,6 +61,11 @@ static void recv_close(struct recv_conn *c)
     ibx_timer_stop(loop, &c->auth_delay);
     if (fd >= 0)
         close(fd);
+    unsigned long held = ibx_log_gate_take(&c->refusals);
+    if (held)
+        ibx_warn(recv_log(c), "recv: %s: %lu more refused or skipped files on this "
+                 "connection not logged (the first %d were)", c->peer, held,
+                 RECV_REFUSAL_LOG_MAX);
     if (c->st == RS_RX_DATA || c->st == RS_RX_CONFIRM || c->st == RS_HASH_END) {
         ibx_warn(recv_log(c), "recv: %s: %s interrupted at %llu of %llu bytes; "
                  "partial file kept for resume", c->peer, c->rx.path,
@@ -74,6 +79,20 @@ static void recv_close(struct recv_conn *c)
         return;
     }
     recv_free_later(c);
+}
+
+bool recv_log_due(const struct recv_conn *c)
+{
+    bool pre = c->st == RS_HELLO || c->st == RS_AUTH || c->st == RS_AUTH_FAILED;
+    if (!pre || !c->cfg->preauth_log)
+        return true;
+    return ibx_log_gate_pass(c->cfg->preauth_log,
+                             ibx_loop_now(ibx_worker_loop(c->base.worker)), NULL);
+}
+
+bool recv_refusal_due(struct recv_conn *c)
+{
+    return ibx_log_gate_pass(&c->refusals, 0, NULL);
 }
 
 void recv_free_later(struct recv_conn *c)
@@ -109,7 +128,8 @@ void recv_queue_status(struct recv_conn *c, uint8_t type, int code,
 /* Fatal for the session: ERROR frame, then close once it is written. */
 void recv_session_error(struct recv_conn *c, int code, const char *text)
 {
-    ibx_warn(recv_log(c), "recv: %s: %s: %s", c->peer, ibx_xfer_code_name(code), text);
+    if (recv_log_due(c))
+        ibx_warn(recv_log(c), "recv: %s: %s: %s", c->peer, ibx_xfer_code_name(code), text);
     recv_worse(c, xfer_exit_for_code(code) ? xfer_exit_for_code(code) : XFER_EXIT_PROTOCOL);
     recv_queue_status(c, IBX_FT_ERROR, code, text);
     c->close_when_flushed = true;
@@ -141,7 +161,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
 {
     if (type == IBX_FT_ERROR) {
         struct ibx_msg_status st;
-        if (ibx_msg_status_decode(p, n, &st) == 0)
+        if (ibx_msg_status_decode(p, n, &st) == 0 && recv_log_due(c))
             ibx_warn(recv_log(c), "recv: %s: peer error: %s (%.*s)", c->peer,
                      ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
         recv_worse(c, st.code == IBX_XC_EXISTS ? XFER_EXIT_REFUSED : XFER_EXIT_IO);
@@ -151,7 +171,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
     if (type == IBX_FT_ACK && (c->st == RS_RX_CONFIRM || c->st == RS_TX_RESUME)) {
         /* the peer skips this file (its own check refused it) */
         struct ibx_msg_status st;
-        if (ibx_msg_status_decode(p, n, &st) == 0)
+        if (ibx_msg_status_decode(p, n, &st) == 0 && recv_refusal_due(c))
             ibx_info(recv_log(c), "recv: %s: %s skipped by peer: %s (%.*s)", c->peer,
                      c->st == RS_RX_CONFIRM ? c->rx.path : c->tx.path,
                      ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
@@ -396,13 +416,15 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
     bool hs = (c->st == RS_HELLO || c->st == RS_AUTH) && c->cfg->handshake_ms;
     uint64_t age = ibx_loop_now(loop) - c->opened_at;
     if (hs && age >= c->cfg->handshake_ms) {
-        ibx_info(recv_log(c), "recv: %s: handshake not finished in %llu ms "
+        if (recv_log_due(c))
+            ibx_info(recv_log(c), "recv: %s: handshake not finished in %llu ms "
                  "(--handshake-timeout), closing", c->peer, (unsigned long long)age);
         recv_close(c);
         return;
     }
     if (quiet >= patience) {
-        ibx_info(recv_log(c), "recv: %s: idle for %llu ms, closing", c->peer,
+        if (recv_log_due(c))
+            ibx_info(recv_log(c), "recv: %s: idle for %llu ms, closing", c->peer,
                  (unsigned long long)quiet);
         recv_close(c);
         return;
@@ -453,6 +475,7 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     c->cfg = ctx;
     ibx_addr_format(peer, peerlen, c->peer, sizeof c->peer);
     ibx_frame_dec_init(&c->dec, XFER_DATA_MAX);
+    ibx_log_gate_init(&c->refusals, RECV_REFUSAL_LOG_MAX, 0);
     xfer_rx_init(&c->rx);
     ibx_job_init(&c->commit);
     ibx_tcp_nodelay(fd, true);   /* whole frames only: no Nagle stalls */

@@ -11,7 +11,8 @@
 /* Refuse the session: one log line with the peer, ERROR auth, close. */
 static void refuse(struct recv_conn *c, const char *log_why, const char *text)
 {
-    ibx_warn(recv_log(c), "recv: %s: authentication refused: %s", c->peer, log_why);
+    if (recv_log_due(c))
+        ibx_warn(recv_log(c), "recv: %s: authentication refused: %s", c->peer, log_why);
     recv_worse(c, XFER_EXIT_AUTH);
     recv_queue_status(c, IBX_FT_ERROR, IBX_XC_AUTH, text);
     c->close_when_flushed = true;
@@ -82,7 +83,8 @@ void recv_on_proof(struct recv_conn *c, const uint8_t *p, size_t n)
     ssize_t r = ibx_auth_verify_client(&c->auth, p, n, b, sizeof b);
     if (r == -EACCES) {
         unsigned long k = atomic_fetch_add(&c->cfg->auth_failures, 1) + 1;
-        ibx_warn(recv_log(c), "recv: %s: authentication failed: wrong token, or "
+        if (recv_log_due(c))
+            ibx_warn(recv_log(c), "recv: %s: authentication failed: wrong token, or "
                  "a replayed proof (%lu failure%s since start); closing in %u ms",
                  c->peer, k, k == 1 ? "" : "s", RECV_AUTH_FAIL_DELAY_MS);
         recv_worse(c, XFER_EXIT_AUTH);

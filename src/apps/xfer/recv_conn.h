@@ -78,11 +78,19 @@ struct recv_conn {
     uint64_t promised;      /* this connection's share of cfg->promised */
     struct ibx_auth auth;           /* the handshake, with cfg->token */
     ibx_timer auth_delay;           /* answers a failed proof late */
+    ibx_log_gate refusals;          /* RECV_REFUSAL_LOG_MAX lines, then counted */
 };
 
 
 /* The connection's logger. */
 const ibx_log *recv_log(const struct recv_conn *c);
+/* May a line about this connection be written now? Before the handshake
+ * is over, lines pass the server-wide gate (cfg->preauth_log); after, yes. */
+bool recv_log_due(const struct recv_conn *c);
+/* May a refusal (OFFER, GET, a skip) on this connection be logged? The
+ * first RECV_REFUSAL_LOG_MAX are; the rest are counted and summed up in
+ * one line at close. */
+bool recv_refusal_due(struct recv_conn *c);
 /* Raise the --once exit status to at least exit_code. */
 void recv_worse(struct recv_conn *c, int exit_code);
 /* Queue an encoded frame (n < 0: encoder failure, the session ends). */

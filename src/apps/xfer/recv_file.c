@@ -91,8 +91,9 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
         return;
     }
     if (code) {
-        ibx_warn(recv_log(c), "recv: %s: refused: %s: %s", c->peer,
-                 ibx_xfer_code_name(code), why);
+        if (recv_refusal_due(c))
+            ibx_warn(recv_log(c), "recv: %s: refused: %s: %s", c->peer,
+                     ibx_xfer_code_name(code), why);
         recv_worse(c, xfer_exit_for_code(code));
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
@@ -121,7 +122,8 @@ void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
             recv_promise(c, need);
     }
     if (code) {
-        ibx_warn(recv_log(c), "recv: %s: %s", c->peer, why);
+        if (recv_refusal_due(c))
+            ibx_warn(recv_log(c), "recv: %s: %s", c->peer, why);
         recv_worse(c, xfer_exit_for_code(code));
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
@@ -211,8 +213,9 @@ void recv_on_get(struct recv_conn *c, const uint8_t *p, size_t n)
         }
     }
     if (code) {
-        ibx_warn(recv_log(c), "recv: %s: get refused: %s: %s", c->peer,
-                 ibx_xfer_code_name(code), why);
+        if (recv_refusal_due(c))
+            ibx_warn(recv_log(c), "recv: %s: get refused: %s: %s", c->peer,
+                     ibx_xfer_code_name(code), why);
         recv_queue_status(c, IBX_FT_ACK, code, why);
         return;
     }
@@ -247,7 +250,8 @@ static void tx_resumed(struct recv_conn *c, int code,
 {
     uint8_t b[IBX_FRAME_HDR + 64];
     if (code) {
-        ibx_warn(recv_log(c), "recv: %s: get %s: %s", c->peer, c->tx.path, why);
+        if (recv_refusal_due(c))
+            ibx_warn(recv_log(c), "recv: %s: get %s: %s", c->peer, c->tx.path, why);
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
         return;

@@ -86,22 +86,33 @@ int recv_parse_min_free(const char *s, struct recv_cfg *cfg)
  * across processes: lock-free atomics do. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "recv needs lock-free 64-bit atomics");
 
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "recv needs lock-free long atomics");
+
+/* What the processes of one recv share. */
+struct recv_shared {
+    _Atomic uint64_t promised;   /* first: cfg->promised is the mapping */
+    ibx_log_gate preauth_log;
+};
+
 int recv_shared_map(struct recv_cfg *cfg)
 {
-    void *p = mmap(NULL, sizeof *cfg->promised, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct recv_shared *p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -errno;
-    cfg->promised = p;
+    cfg->promised = &p->promised;
     atomic_init(cfg->promised, 0);
+    cfg->preauth_log = &p->preauth_log;
+    ibx_log_gate_init(cfg->preauth_log, RECV_PREAUTH_LOG_BURST, 1000);
     return 0;
 }
 
 void recv_shared_unmap(struct recv_cfg *cfg)
 {
     if (cfg->promised)
-        munmap((void *)cfg->promised, sizeof *cfg->promised);
+        munmap((void *)cfg->promised, sizeof(struct recv_shared));
     cfg->promised = NULL;
+    cfg->preauth_log = NULL;
 }
 
 /* ---- serve registration ---------------------------------------------- */

@@ -2,7 +2,9 @@
  * that walks the directory at start and then every so often, a slice of
  * entries per loop pass, removing part files no transfer has used for
  * --part-ttl (xfer_parts.h says when a file counts as in use). It stops
- * with the server's drain. */
+ * with the server's drain. Its unit also writes, once a second, the count
+ * of lines about unauthenticated connections that the shared gate held
+ * back (cfg->preauth_log: connections of any process count). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 struct recv_sweeper {
     ibx_conn base;          /* the unit */
     ibx_timer timer;        /* next slice, or next sweep */
+    ibx_timer log_timer;    /* the held-back pre-authentication lines */
     ibx_loop *loop;
     struct xfer_sweep *walk;    /* the sweep in progress, or NULL */
     struct recv_cfg *cfg;
@@ -96,6 +99,19 @@ static void on_sweep(ibx_loop *loop, ibx_timer *t)
     ibx_timer_start(loop, t, 1, on_sweep, w);
 }
 
+/* Once a second: what the pre-authentication gate held back, if any. */
+static void on_log_summary(ibx_loop *loop, ibx_timer *t)
+{
+    struct recv_sweeper *w = t->data;
+    unsigned long n = ibx_log_gate_take(w->cfg->preauth_log);
+    if (n)
+        ibx_warn(w->cfg->log, "recv: %lu more lines about connections that had not "
+                 "finished the handshake not logged in the last second (refused or "
+                 "failed authentication, handshake timeouts, protocol and peer "
+                 "errors; %d a second are logged in full)", n, RECV_PREAUTH_LOG_BURST);
+    ibx_timer_start(loop, t, 1000, on_log_summary, w);
+}
+
 /* Drain and abort alike: stop now (a sweep is never worth waiting for). */
 static void sweep_stop(ibx_conn *c)
 {
@@ -104,6 +120,13 @@ static void sweep_stop(ibx_conn *c)
         return;
     w->stopped = true;
     ibx_timer_stop(w->loop, &w->timer);
+    ibx_timer_stop(w->loop, &w->log_timer);
+    if (w->cfg->preauth_log) {
+        unsigned long n = ibx_log_gate_take(w->cfg->preauth_log);
+        if (n)
+            ibx_warn(w->cfg->log, "recv: %lu more lines about connections that had "
+                     "not finished the handshake not logged", n);
+    }
     xfer_sweep_close(w->walk);
     w->walk = NULL;
     ibx_conn_done(&w->base);
@@ -118,14 +141,17 @@ static int sweep_start(ibx_worker *wk, void *arg)
     ibx_conn_add(wk, &w->base, &sweep_ops, true);
     if (w->stopped)
         return 0;   /* born draining */
+    int r = 0;
+    if (w->cfg->preauth_log)
+        r = ibx_timer_start(w->loop, &w->log_timer, 1000, on_log_summary, w);
     /* the first sweep at once: files left from before this start */
-    return ibx_timer_start(w->loop, &w->timer, 0, on_sweep, w);
+    if (!r && w->cfg->part_ttl_s)
+        r = ibx_timer_start(w->loop, &w->timer, 0, on_sweep, w);
+    return r;
 }
 
 int recv_sweep_add(ibx_server *srv, struct recv_cfg *cfg)
 {
-    if (!cfg->part_ttl_s)
-        return 0;
     struct recv_sweeper *w = calloc(1, sizeof *w);
     if (!w)
         return -ENOMEM;

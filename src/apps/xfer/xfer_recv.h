@@ -33,7 +33,18 @@ struct recv_cfg {
     const struct xfer_token *token; /* shared secret; NULL = anonymous */
     unsigned handshake_ms;  /* HELLO and authentication must be over by then */
     atomic_ulong auth_failures; /* failed proofs since start (log lines) */
+    /* lines about connections that have not finished the handshake
+     * (anyone can open any number): RECV_PREAUTH_LOG_BURST a second for
+     * the whole server, the rest summed up by the sweeper's timer; in the
+     * same shared mapping as promised */
+    ibx_log_gate *preauth_log;
 };
+
+/* Lines about unauthenticated connections logged in full per second. */
+#define RECV_PREAUTH_LOG_BURST 5
+/* Refusals (OFFER, GET) logged in full per authenticated connection; the
+ * rest are counted in one line at its close. */
+#define RECV_REFUSAL_LOG_MAX 16
 
 /* Default --min-free: 1% of the file system stays free. */
 #define RECV_MIN_FREE_PCT 1u
