@@ -621,32 +621,38 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
         resp_error(c, 403);
         return;
     }
-    /* PATH_INFO obeys the hidden-path rule as well: a script that maps it
-     * to a file (PATH_TRANSLATED) must not become a way to read
-     * /.env or an upload in progress */
-    int fd = fs_path_visible(cfg, path) ? fs_open(cfg, script_name, O_RDONLY | O_NONBLOCK)
-                                        : -ENOENT;
+    /* The script's directory is resolved once, through the confined
+     * resolver; the script is opened relative to that descriptor and runs
+     * in that same directory (fchdir in cgi_spawn.c), from the descriptor
+     * opened here (execveat): nothing is looked up by name again, so a
+     * directory or symlink swapped meanwhile cannot make the script run
+     * elsewhere than where it was found. PATH_INFO obeys the hidden-path
+     * rule as well: a script that maps it to a file (PATH_TRANSLATED) must
+     * not become a way to read /.env or an upload in progress. */
+    char *last = strrchr(script_name, '/');
+    int dfd = -ENOENT, fd = -ENOENT;
+    if (fs_path_visible(cfg, path)) {
+        *last = '\0';
+        dfd = fs_open(cfg, script_name[0] ? script_name : "/", O_RDONLY | O_DIRECTORY);
+        *last = '/';
+        fd = dfd < 0 ? dfd : fs_open_at(cfg, dfd, last + 1, O_RDONLY | O_NONBLOCK);
+    }
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
         int status = fd == -ENOENT || fd == -ENOTDIR ? 404 : 403;
         if (fd >= 0)
             close(fd);
+        if (dfd >= 0)
+            close(dfd);
         c->close_after |= body;
         c->linger |= body;
         resp_error(c, status);
         return;
     }
-    /* the script runs from this fd, in this directory: nothing is looked
-     * up by name again (cgi_spawn.c) */
-    char *last = strrchr(script_name, '/');
-    *last = '\0';
-    int dfd = fs_open(cfg, script_name[0] ? script_name : "/", O_RDONLY | O_DIRECTORY);
-    *last = '/';
-    struct cgi *g = dfd >= 0 ? calloc(1, sizeof *g) : NULL;
+    struct cgi *g = calloc(1, sizeof *g);
     if (!g) {
         close(fd);
-        if (dfd >= 0)
-            close(dfd);
+        close(dfd);
         c->close_after = true;
         c->linger |= body;
         resp_error(c, 500);

@@ -193,6 +193,15 @@ int cache_open(struct hcache *c, const char *path, int flags);
  * paths that are not fs_path_visible (-ENOENT). Returns the fd or -errno
  * (-EXDEV for an escape). */
 int fs_open(const struct httpd_cfg *cfg, const char *path, int flags);
+/* Open the one path component name (no '/', not "." or "..") of the
+ * directory dirfd, itself opened by fs_open, under the same rules:
+ * hidden and partial names are -ENOENT, and a symlink is followed only if
+ * follow_symlinks or the file it leads to is under the root (checked on
+ * the opened descriptor: -EXDEV). O_PATH is refused (-EINVAL). Returns the
+ * fd (close-on-exec) or -errno. This lets a caller resolve a directory
+ * once and use both it and a file in it without a second lookup by
+ * name. */
+int fs_open_at(const struct httpd_cfg *cfg, int dirfd, const char *name, int flags);
 /* True if the path component name[0..len) may be served and listed: not
  * an upload in progress (never), not hidden (a leading '.', other than
  * ".well-known") unless show_hidden. */
