@@ -328,9 +328,15 @@ static void fail(struct cgi *g, int status, const char *why)
     reap_now(g);
     g->finished = true;
     body_unread(c);   /* before the head: it says Connection: close */
-    if (why)
-        ibx_warn(g->cfg->log, "httpd: cgi %s failed status=%d reason=\"%s\"%s", g->elog.tag,
-                 g->head_sent ? g->status : status, why, g->head_sent ? " response=cut" : "");
+    /* a peer can make any script fail at will: one line a second per
+     * cause; every request keeps its line (and status) in the access log */
+    unsigned long held;
+    if (why && hlog_due(g->cfg, status == 400 || status == 413 ? HLOG_CGI_BODY : HLOG_CGI_FAIL,
+                        &held))
+        ibx_warn(g->cfg->log, "httpd: cgi %s failed status=%d reason=\"%s\"%s (%lu more "
+                 "since the last such line)", g->elog.tag,
+                 g->head_sent ? g->status : status, why, g->head_sent ? " response=cut" : "",
+                 held);
     if (!g->head_sent) {
         g->status = status;
         g->sent = resp_error_page(c, status);

@@ -115,8 +115,15 @@ struct hcache;
 
 /* ---- loggate.c --------------------------------------------------------------- */
 
-/* The causes of log lines a peer can trigger at will. */
-enum hlog_cause { HLOG_RANGE, HLOG_LISTING, HLOG_OUTPUT, HLOG_CAUSES };
+/* The causes of log lines a peer can trigger at will: a Range header
+ * ignored, a listing truncated, a connection at --max-output, a CGI
+ * request whose body was refused (400, 413), a CGI request that failed
+ * (500, 502, 504: a script can be asked to fail as often as a peer
+ * likes), and a static file answered 500 (at the descriptor limit). */
+enum hlog_cause {
+    HLOG_RANGE, HLOG_LISTING, HLOG_OUTPUT, HLOG_CGI_BODY, HLOG_CGI_FAIL, HLOG_STATIC_500,
+    HLOG_CAUSES
+};
 /* Create the gates (shared by every worker, thread and forked process)
  * before any worker starts. Returns 0 or -errno. */
 int hlog_init(struct httpd_cfg *cfg);
