@@ -328,9 +328,15 @@ static void fail(struct cgi *g, int status, const char *why)
     reap_now(g);
     g->finished = true;
     body_unread(c);   /* before the head: it says Connection: close */
-    if (why)
-        ibx_warn(g->cfg->log, "httpd: cgi %s failed status=%d reason=\"%s\"%s", g->elog.tag,
-                 g->head_sent ? g->status : status, why, g->head_sent ? " response=cut" : "");
+    /* a peer can make any script fail at will: one line a second per
+     * cause; every request keeps its line (and status) in the access log */
+    unsigned long held;
+    if (why && hlog_due(g->cfg, status == 400 || status == 413 ? HLOG_CGI_BODY : HLOG_CGI_FAIL,
+                        &held))
+        ibx_warn(g->cfg->log, "httpd: cgi %s failed status=%d reason=\"%s\"%s (%lu more "
+                 "since the last such line)", g->elog.tag,
+                 g->head_sent ? g->status : status, why, g->head_sent ? " response=cut" : "",
+                 held);
     if (!g->head_sent) {
         g->status = status;
         g->sent = resp_error_page(c, status);
@@ -621,32 +627,38 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
         resp_error(c, 403);
         return;
     }
-    /* PATH_INFO obeys the hidden-path rule as well: a script that maps it
-     * to a file (PATH_TRANSLATED) must not become a way to read
-     * /.env or an upload in progress */
-    int fd = fs_path_visible(cfg, path) ? fs_open(cfg, script_name, O_RDONLY | O_NONBLOCK)
-                                        : -ENOENT;
+    /* The script's directory is resolved once, through the confined
+     * resolver; the script is opened relative to that descriptor and runs
+     * in that same directory (fchdir in cgi_spawn.c), from the descriptor
+     * opened here (execveat): nothing is looked up by name again, so a
+     * directory or symlink swapped meanwhile cannot make the script run
+     * elsewhere than where it was found. PATH_INFO obeys the hidden-path
+     * rule as well: a script that maps it to a file (PATH_TRANSLATED) must
+     * not become a way to read /.env or an upload in progress. */
+    char *last = strrchr(script_name, '/');
+    int dfd = -ENOENT, fd = -ENOENT;
+    if (fs_path_visible(cfg, path)) {
+        *last = '\0';
+        dfd = fs_open(cfg, script_name[0] ? script_name : "/", O_RDONLY | O_DIRECTORY);
+        *last = '/';
+        fd = dfd < 0 ? dfd : fs_open_at(cfg, dfd, last + 1, O_RDONLY | O_NONBLOCK);
+    }
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
         int status = fd == -ENOENT || fd == -ENOTDIR ? 404 : 403;
         if (fd >= 0)
             close(fd);
+        if (dfd >= 0)
+            close(dfd);
         c->close_after |= body;
         c->linger |= body;
         resp_error(c, status);
         return;
     }
-    /* the script runs from this fd, in this directory: nothing is looked
-     * up by name again (cgi_spawn.c) */
-    char *last = strrchr(script_name, '/');
-    *last = '\0';
-    int dfd = fs_open(cfg, script_name[0] ? script_name : "/", O_RDONLY | O_DIRECTORY);
-    *last = '/';
-    struct cgi *g = dfd >= 0 ? calloc(1, sizeof *g) : NULL;
+    struct cgi *g = calloc(1, sizeof *g);
     if (!g) {
         close(fd);
-        if (dfd >= 0)
-            close(dfd);
+        close(dfd);
         c->close_after = true;
         c->linger |= body;
         resp_error(c, 500);

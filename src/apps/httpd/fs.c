@@ -102,6 +102,39 @@ int fs_open(const struct httpd_cfg *cfg, const char *path, int flags)
     return f;
 }
 
+int fs_open_at(const struct httpd_cfg *cfg, int dirfd, const char *name, int flags)
+{
+    size_t n = strlen(name);
+    if (!n || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+        (flags & O_PATH))
+        return -EINVAL;
+    if (!fs_name_visible(cfg, name, n))
+        return -ENOENT;
+    flags |= O_CLOEXEC | O_NOCTTY;
+    if (cfg->follow_symlinks) {
+        int fd = openat(dirfd, name, flags);
+        return fd < 0 ? -errno : fd;
+    }
+    /* one component: only a symlink can lead elsewhere */
+    int fd = openat(dirfd, name, flags | O_NOFOLLOW);
+    if (fd >= 0)
+        return fd;
+    if (errno != ELOOP)
+        return -errno;
+    /* a symlink: follow it, then check where the open file is (the
+     * descriptor itself, so nothing can be swapped after the check) */
+    fd = openat(dirfd, name, flags);
+    if (fd < 0)
+        return -errno;
+    char real[HTTPD_PATH_MAX + 256];
+    int r = fd_path(fd, real, sizeof real);
+    if (r < 0 || !inside(cfg->root_real, real)) {
+        close(fd);
+        return r < 0 ? r : -EXDEV;
+    }
+    return fd;
+}
+
 int fs_stat_entry(const struct httpd_cfg *cfg, int dirfd, const char *dirpath,
                   const char *name, struct stat *st)
 {

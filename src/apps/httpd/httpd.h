@@ -115,8 +115,15 @@ struct hcache;
 
 /* ---- loggate.c --------------------------------------------------------------- */
 
-/* The causes of log lines a peer can trigger at will. */
-enum hlog_cause { HLOG_RANGE, HLOG_LISTING, HLOG_OUTPUT, HLOG_CAUSES };
+/* The causes of log lines a peer can trigger at will: a Range header
+ * ignored, a listing truncated, a connection at --max-output, a CGI
+ * request whose body was refused (400, 413), a CGI request that failed
+ * (500, 502, 504: a script can be asked to fail as often as a peer
+ * likes), and a static file answered 500 (at the descriptor limit). */
+enum hlog_cause {
+    HLOG_RANGE, HLOG_LISTING, HLOG_OUTPUT, HLOG_CGI_BODY, HLOG_CGI_FAIL, HLOG_STATIC_500,
+    HLOG_CAUSES
+};
 /* Create the gates (shared by every worker, thread and forked process)
  * before any worker starts. Returns 0 or -errno. */
 int hlog_init(struct httpd_cfg *cfg);
@@ -193,6 +200,15 @@ int cache_open(struct hcache *c, const char *path, int flags);
  * paths that are not fs_path_visible (-ENOENT). Returns the fd or -errno
  * (-EXDEV for an escape). */
 int fs_open(const struct httpd_cfg *cfg, const char *path, int flags);
+/* Open the one path component name (no '/', not "." or "..") of the
+ * directory dirfd, itself opened by fs_open, under the same rules:
+ * hidden and partial names are -ENOENT, and a symlink is followed only if
+ * follow_symlinks or the file it leads to is under the root (checked on
+ * the opened descriptor: -EXDEV). O_PATH is refused (-EINVAL). Returns the
+ * fd (close-on-exec) or -errno. This lets a caller resolve a directory
+ * once and use both it and a file in it without a second lookup by
+ * name. */
+int fs_open_at(const struct httpd_cfg *cfg, int dirfd, const char *name, int flags);
 /* True if the path component name[0..len) may be served and listed: not
  * an upload in progress (never), not hidden (a leading '.', other than
  * ".well-known") unless show_hidden. */

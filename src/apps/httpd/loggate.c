@@ -1,6 +1,7 @@
 /* Log lines a peer can trigger at will (a Range header we ignore, a
- * truncated listing, a client at --max-output) are written at most once a
- * second per cause for the whole server, with the count of the ones held
+ * truncated listing, a client at --max-output, a CGI request that fails or
+ * whose body is refused, a static 500 at the descriptor limit) are written
+ * at most once a second per cause for the whole server, with the count held
  * back since, so that a flood of such requests cannot fill the disk
  * through the server log (the access log is the operator's to turn off;
  * this one is not). The gates live in a shared anonymous mapping made

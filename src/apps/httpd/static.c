@@ -192,8 +192,14 @@ void static_serve(struct hconn *c, const char *path, const char *query)
     switch (e->kind) {
     case CE_MISSING:
     case CE_OTHER:
-        if (error_status(e->err) == 500)
-            ibx_warn(c->cfg->log, "httpd: %s: %s", path, strerror(e->err));
+        if (error_status(e->err) == 500) {
+            /* at the descriptor limit every request would log: one line a
+             * second, the access log has each 500 */
+            unsigned long held;
+            if (hlog_due(c->cfg, HLOG_STATIC_500, &held))
+                ibx_warn(c->cfg->log, "httpd: %s: %s, answering 500 (%lu more since the "
+                         "last such line)", path, strerror(e->err), held);
+        }
         resp_error(c, error_status(e->err));
         return;
     case CE_DIR: {
