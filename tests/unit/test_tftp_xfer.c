@@ -525,11 +525,12 @@ static void feed_ack(struct xfer *x, uint16_t b, uint64_t arrived, uint64_t now)
 
 /* Anti-amplification: until the peer acknowledges DATA, an OACK + ACK 0
  * unlock block 1 alone and a 4-byte gap probe (not a window of 16); the
- * timer resends nothing more to a peer that stays silent, whatever the
- * time (the giveup ends it); a peer that speaks again (its own resent
- * ACK 0) gets block 1 again, once; its ACK 1 unlocks whole windows. What
- * reached the peer before that stays within 3x its bytes (with IP and
- * UDP headers) beyond one block. */
+ * timer resends a small block 1 XFER_AMP_RESENDS times and then nothing
+ * more to a peer that stays silent, whatever the time (the giveup ends
+ * it); a peer that speaks again (its own resent ACK 0) gets block 1
+ * again, once; its ACK 1 unlocks whole windows. What reached the peer
+ * before that stays within 3x its bytes (with IP and UDP headers) beyond
+ * three blocks. */
 static void test_unverified_peer_gets_one_block(void **state)
 {
     (void)state;
@@ -559,9 +560,11 @@ static void test_unverified_peer_gets_one_block(void **state)
     }
     assert_int_equal(t.x.state, XFER_FAILED);
     got += peer_bytes(t.r.fd, &pkts, &dat);
-    assert_int_equal(dat, 1);
+    /* a small block 1 is resent XFER_AMP_RESENDS times on the timer alone
+     * (for receivers that never repeat their ACK); never a window */
+    assert_int_equal(dat, 1 + XFER_AMP_RESENDS);
     size_t sent = req + 4;
-    assert_true(got <= 3 * (sent + 2 * 28) + 516);
+    assert_true(got <= 3 * (sent + 2 * 28) + (1 + XFER_AMP_RESENDS) * 516);
     setup_free(&t);
 
     /* a peer that lost block 1 and resends ACK 0 after our timer */
@@ -574,6 +577,13 @@ static void test_unverified_peer_gets_one_block(void **state)
     peer_bytes(t.r.fd, &pkts, &dat);
     assert_int_equal(dat, 1);
     now = t.x.deadline;
+    for (unsigned i = 0; i < XFER_AMP_RESENDS; i++) {
+        xfer_timeout(&t.x, now);         /* the timer alone: block 1 again */
+        dat = 0;
+        peer_bytes(t.r.fd, &pkts, &dat);
+        assert_int_equal(dat, 1);
+        now = t.x.deadline;
+    }
     xfer_timeout(&t.x, now);             /* owed, not sent: it was silent */
     assert_int_equal(peer_bytes(t.r.fd, &pkts, &dat), 0);
     feed_ack(&t.x, 0, now + 10, now + 10);   /* it speaks: block 1 again */

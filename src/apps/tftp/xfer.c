@@ -738,6 +738,7 @@ int xfer_begin(struct xfer *x, uint64_t now)
     x->rx_wire = x->amp_limit ? (uint64_t)x->req_bytes + wire_hdr(x) : 0;
     x->tx_wire = x->first_t = x->high_t = 0;
     x->owed = x->peer_spoke = x->amp_pass = false;
+    x->amp_resends = 0;
     if (x->rtt_hint_set && !x->rto_fixed) {
         if (x->sending) {
             /* one small packet's round trip says how long one block
@@ -836,6 +837,10 @@ void xfer_timeout(struct xfer *x, uint64_t now)
         x->owed = true;
         if (x->peer_spoke ||
             amp_fits(x, ctl ? x->ctl_len : (size_t)x->blksize + IBX_TFTP_HDR)) {
+            resend_owed(x, now);
+        } else if (!ctl && x->sending && x->blksize <= XFER_AMP_RESEND_BLK &&
+                   x->amp_resends < XFER_AMP_RESENDS) {
+            x->amp_resends++;   /* a lost block 1 to a peer that stays quiet */
             resend_owed(x, now);
         } else {
             x->retransmits--;

@@ -48,7 +48,11 @@
  *    from a blind (spoofing) sender: the transfer ends silently. A timer
  *    expiry before verification resends nothing beyond the budget: it
  *    owes one packet (the OACK or block 1), sent when the peer next
- *    speaks (its own retransmission), at most one per backoff period. */
+ *    speaks (its own retransmission), at most one per backoff period;
+ *    but a lost block 1 of at most XFER_AMP_RESEND_BLK bytes is resent
+ *    XFER_AMP_RESENDS times on the timer alone (curl waits 72 s before
+ *    it repeats its ACK, past the give-up time), so a silent or blind
+ *    peer gets at most the budget plus three such blocks. */
 #ifndef IPCBOX_APPS_TFTP_XFER_H
 #define IPCBOX_APPS_TFTP_XFER_H
 
@@ -76,6 +80,12 @@ enum xfer_state {
 /* Bytes sent to an unverified peer per byte received from it (QUIC's
  * anti-amplification factor, RFC 9000 section 8). */
 #define XFER_AMP_FACTOR 3
+/* Resends of a lost first block beyond that budget, on the timer alone,
+ * when the block is at most XFER_AMP_RESEND_BLK bytes (one Ethernet
+ * frame): receivers that never repeat their ACK still finish, and a blind
+ * peer gets at most three such blocks more than the budget. */
+#define XFER_AMP_RESENDS 2
+#define XFER_AMP_RESEND_BLK 1468
 
 /* Scratch memory an owner lends to its transfers (one per loop). */
 struct xfer_scratch {
@@ -136,6 +146,7 @@ struct xfer {
     bool owed;                /* unverified: a timed-out packet waits for the peer */
     bool peer_spoke;          /* unverified: the peer sent since our last send */
     bool amp_pass;            /* pump: one block beyond the budget (owed) */
+    unsigned amp_resends;     /* timer resends beyond the budget so far */
 
     /* sender */
     bool ctl_wait;            /* OACK sent, ACK 0 not yet seen */
