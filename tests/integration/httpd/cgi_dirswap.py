@@ -13,8 +13,8 @@ import ctypes
 import os
 import re
 import signal
-import socket
 import sys
+import keepalive  # beside this file, on sys.path
 
 host, port = sys.argv[1].rsplit(":", 1)
 a, b, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -53,37 +53,8 @@ if pid == 0:
 
 counts = {"agree": 0, "disagree": 0, "other": 0}
 bad = set()
-sock, buf = None, b""
 try:
-    for _ in range(n):
-        if sock is None:
-            sock = socket.create_connection((host, int(port)), timeout=10)
-            buf = b""
-        sock.sendall(("GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % url).encode())
-        while b"\r\n\r\n" not in buf:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise SystemExit("server closed mid-response")
-            buf += chunk
-        head, _, buf = buf.partition(b"\r\n\r\n")
-        status = head.split(b" ", 2)[1].decode()
-        body = b""
-        m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-        if m:
-            want = int(m.group(1))
-            while len(buf) < want:
-                buf += sock.recv(65536)
-            body, buf = buf[:want], buf[want:]
-        elif re.search(rb"(?i)\r\ntransfer-encoding: *chunked", head):
-            while b"\r\n0\r\n\r\n" not in b"\r\n" + buf:
-                buf += sock.recv(65536)
-            raw, buf = (b"\r\n" + buf).split(b"\r\n0\r\n\r\n", 1)
-            raw = raw[2:]
-            while raw:  # de-chunk
-                size, _, rest = raw.partition(b"\r\n")
-                k = int(size, 16)
-                body += rest[:k]
-                raw = rest[k + 2:]
+    for status, head, body in keepalive.get(host, port, url, n):
         m = re.fullmatch(rb"script=(\w+) cwd=(\w+)\n", body)
         if status != "200" or not m:
             counts["other"] += 1
@@ -93,9 +64,6 @@ try:
         else:
             counts["disagree"] += 1
             bad.add(body.decode().strip())
-        if re.search(rb"(?i)\r\nconnection: *close", head):
-            sock.close()
-            sock = None
 finally:
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
