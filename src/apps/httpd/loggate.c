@@ -8,17 +8,13 @@
  * before any worker starts, so the fork and prefork models share them
  * too. */
 #include <errno.h>
-#include <stdatomic.h>
 #include <sys/mman.h>
 #include <time.h>
 
 #include "httpd.h"
 
 struct hlog_gates {
-    struct {
-        atomic_llong last;       /* second of the last line written */
-        atomic_ulong held;       /* lines held back since */
-    } g[HLOG_CAUSES];
+    ibx_log_gate g[HLOG_CAUSES];   /* one line a second each */
 };
 
 int hlog_init(struct httpd_cfg *cfg)
@@ -28,10 +24,8 @@ int hlog_init(struct httpd_cfg *cfg)
     if (p == MAP_FAILED)
         return -errno;
     cfg->log_gates = p;
-    for (int i = 0; i < HLOG_CAUSES; i++) {
-        atomic_init(&cfg->log_gates->g[i].last, -1);
-        atomic_init(&cfg->log_gates->g[i].held, 0);
-    }
+    for (int i = 0; i < HLOG_CAUSES; i++)
+        ibx_log_gate_init(&cfg->log_gates->g[i], 1, 1000);
     return 0;
 }
 
@@ -44,19 +38,11 @@ void hlog_fini(struct httpd_cfg *cfg)
 
 bool hlog_due(const struct httpd_cfg *cfg, enum hlog_cause cause, unsigned long *held)
 {
+    *held = 0;
+    if (!cfg->log_gates)
+        return true;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    long long now = (long long)ts.tv_sec;
-    if (!cfg->log_gates) {
-        *held = 0;
-        return true;
-    }
-    long long last = atomic_load(&cfg->log_gates->g[cause].last);
-    if (last != now && atomic_compare_exchange_strong(&cfg->log_gates->g[cause].last,
-                                                      &last, now)) {
-        *held = atomic_exchange(&cfg->log_gates->g[cause].held, 0);
-        return true;
-    }
-    atomic_fetch_add(&cfg->log_gates->g[cause].held, 1);
-    return false;
+    uint64_t now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return ibx_log_gate_pass(&cfg->log_gates->g[cause], now_ms, held);
 }

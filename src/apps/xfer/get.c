@@ -322,12 +322,10 @@ int get_main(int argc, char **argv)
     const char *host = argv[optind++];
 
     static struct xfer_token token;
-    if (token_file) {
-        char err[512];
-        if (xfer_token_load(token_file, &token, err, sizeof err) < 0)
-            return ibx_cli_usage("get", "%s", err);
+    if (token_file && xfer_token_load_cli("get", token_file, &token) < 0)
+        return IBX_EXIT_USAGE;
+    if (token_file)
         auth.token = &token;
-    }
 
     /* connect (and authenticate) before creating anything locally */
     g.rootfd = -1;

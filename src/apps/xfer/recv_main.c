@@ -417,12 +417,10 @@ int recv_main(int argc, char **argv)
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return ibx_cli_usage("recv", "'%s' is not a directory", dir);
     static struct xfer_token token;
-    if (token_file) {
-        char err[512];
-        if (xfer_token_load(token_file, &token, err, sizeof err) < 0)
-            return ibx_cli_usage("recv", "%s", err);
+    if (token_file && xfer_token_load_cli("recv", token_file, &token) < 0)
+        return IBX_EXIT_USAGE;
+    if (token_file)
         cfg.token = &token;
-    }
     ibx_addr where;
     if (listen_target(&cli, &where) < 0)
         return IBX_EXIT_USAGE;

@@ -337,12 +337,10 @@ int send_main(int argc, char **argv)
         return ibx_cli_usage("send", "need PATH... HOST[:PORT]");
     const char *dest = argv[argc - 1];
     static struct xfer_token token;
-    if (token_file) {
-        char err[512];
-        if (xfer_token_load(token_file, &token, err, sizeof err) < 0)
-            return ibx_cli_usage("send", "%s", err);
+    if (token_file && xfer_token_load_cli("send", token_file, &token) < 0)
+        return IBX_EXIT_USAGE;
+    if (token_file)
         auth.token = &token;
-    }
 
     int r = xfer_wire_connect(&s.c.wire, dest, (int)timeout * 1000, &auth);
     xfer_token_wipe(&token);

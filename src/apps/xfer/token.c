@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "cli.h"
 #include "xfer.h"
 
 int xfer_token_load(const char *path, struct xfer_token *t, char *err,
@@ -109,4 +110,13 @@ int xfer_random(uint8_t *out, size_t n)
         n -= (size_t)r;
     }
     return 0;
+}
+
+int xfer_token_load_cli(const char *applet, const char *path, struct xfer_token *t)
+{
+    char err[512];
+    if (xfer_token_load(path, t, err, sizeof err) == 0)
+        return 0;
+    ibx_cli_usage(applet, "%s", err);
+    return -1;
 }
