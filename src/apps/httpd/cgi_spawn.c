@@ -32,7 +32,6 @@
 /* Shared by every worker, thread and (being MAP_SHARED) forked process. */
 struct cgi_shared {
     atomic_uint running;         /* scripts started and not yet reaped */
-    atomic_llong last_log;       /* second of the last "limit reached" line */
 };
 
 int cgi_shared_init(struct httpd_cfg *cfg)
@@ -43,7 +42,6 @@ int cgi_shared_init(struct httpd_cfg *cfg)
         return -errno;
     cfg->cgi_shared = p;
     atomic_init(&cfg->cgi_shared->running, 0);
-    atomic_init(&cfg->cgi_shared->last_log, 0);
     return 0;
 }
 
@@ -61,10 +59,11 @@ bool cgi_slot_take(const struct httpd_cfg *cfg)
     do {
         if (n >= cfg->cgi_max) {
             /* one line a second at most: a flood must not flood the log */
-            long long now = (long long)time(NULL), last = atomic_load(&s->last_log);
-            if (now != last && atomic_compare_exchange_strong(&s->last_log, &last, now))
+            unsigned long held;
+            if (hlog_due(cfg, HLOG_CGI_LIMIT, &held))
                 ibx_warn(cfg->log, "httpd: cgi limit reached limit=%u (--cgi-max), "
-                                   "answering 503", cfg->cgi_max);
+                                   "answering 503 (%lu more since the last such line)",
+                         cfg->cgi_max, held);
             return false;
         }
     } while (!atomic_compare_exchange_weak(&s->running, &n, n + 1));

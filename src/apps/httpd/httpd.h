@@ -122,6 +122,7 @@ struct hcache;
  * likes), and a static file answered 500 (at the descriptor limit). */
 enum hlog_cause {
     HLOG_RANGE, HLOG_LISTING, HLOG_OUTPUT, HLOG_CGI_BODY, HLOG_CGI_FAIL, HLOG_STATIC_500,
+    HLOG_CGI_LIMIT,
     HLOG_CAUSES
 };
 /* Create the gates (shared by every worker, thread and forked process)
