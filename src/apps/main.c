@@ -30,7 +30,7 @@ static int usage(FILE *f)
 {
     fprintf(f,
             "usage: ipcbox APPLET [ARGS...]   (or a symlink named APPLET)\n"
-            "       ipcbox --help | --version | --list\n\n"
+            "       ipcbox --help | --version | --list | --list-models\n\n"
             "Every way two processes talk, in one binary.\n\napplets:\n");
     for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++)
         fprintf(f, "  %-10s %s\n", applets[i].name, applets[i].desc);
@@ -58,6 +58,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "--list")) {
         for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++)
             printf("%s\n", applets[i].name);
+        return 0;
+    }
+    if (!strcmp(cmd, "--list-models")) {
+        for (int i = 0; i < IBX_MODEL_COUNT; i++)
+            printf("%s\n", ibx_model_name((enum ibx_model)i));
         return 0;
     }
     const struct applet *a = find_applet(cmd);
