@@ -10,8 +10,9 @@ set -eu
 
 # build: compilers, cmake, pkg-config
 BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev"
-# libraries: libxxhash (XXH3 integrity), libcrypto (SHA-256), cmocka (unit tests)
-LIBS="libxxhash-dev libssl-dev libcmocka-dev"
+# libraries: libxxhash (XXH3 integrity), libcrypto (SHA-256), cmocka (unit
+# tests), libinih (the INI configuration file of serve)
+LIBS="libxxhash-dev libssl-dev libcmocka-dev libinih-dev"
 # test peers: nc, socat, curl, wget, tftp clients/servers, netns + nftables
 # for loss tests, procps for pgrep/ps, chromium for the listing render test
 TEST="netcat-openbsd socat curl wget procps iproute2 nftables tftp-hpa atftp atftpd psmisc python3 chromium"
