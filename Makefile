@@ -12,8 +12,10 @@ FUZZ_LONG_SECONDS ?= 600
 # unit tests in build/ need cmocka: built when it is installed (make test
 # forces them on, and its deps step installs cmocka first)
 TESTS ?= $(shell pkg-config --exists cmocka 2>/dev/null && echo ON || echo OFF)
-# where `make run` keeps uploads (ignored by git; demo/ stays untouched)
+# where `make run` keeps uploads (ignored by git; demo/ stays untouched),
+# and extra flags for its serve (e.g. ARGS='--httpd-listen 127.0.0.1:8081')
 RUN_UPLOADS ?= var/uploads
+ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
         fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc
@@ -44,8 +46,8 @@ run:
 	  tail -n 40 $$log; echo "build: failed, full log in $$log" >&2; exit 1; \
 	fi
 	@mkdir -p $(RUN_UPLOADS)
-	@echo "\$$ $(BUILD)/ipcbox serve demo --recv-dir $(RUN_UPLOADS)   # demo/ is served read-only; uploads land in $(RUN_UPLOADS)/ (ignored by git); Ctrl-C stops"
-	@exec $(BUILD)/ipcbox serve demo --recv-dir $(RUN_UPLOADS)
+	@echo "\$$ $(BUILD)/ipcbox serve demo --recv-dir $(RUN_UPLOADS)$(if $(ARGS), $(ARGS))   # demo/ is served read-only; uploads land in $(RUN_UPLOADS)/ (ignored by git); Ctrl-C stops"
+	@exec $(BUILD)/ipcbox serve demo --recv-dir $(RUN_UPLOADS) $(ARGS)
 
 # gcc build first (warnings are errors), then the sanitizer build with clang
 # that also builds the fuzz harnesses; ctest runs unit, integration, fuzz.
