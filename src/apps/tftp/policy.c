@@ -51,7 +51,7 @@ int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log)
         return cfg->lfd;
     }
     if (cfg->single_port)
-        xfer_sock_buffers(cfg->lfd, 4 << 20);
+        tftp_tx_sock_buffers(cfg->lfd, 4 << 20);
     ibx_addr bound;
     ibx_sock_local(cfg->lfd, &bound);
     ibx_info(log, "tftpd: listening on %s (udp), root %s, %s%s",
@@ -74,7 +74,7 @@ void tftpd_cfg_fini(struct tftpd_cfg *cfg)
 
 /* Decide the options to grant. Returns 0, or an ERROR code (+1) with msg. */
 int tftpd_negotiate(const struct tftpd_cfg *cfg, const struct ibx_tftp_pkt *p,
-                    uint64_t size, struct ibx_tftp_opts *g, struct xfer *x,
+                    uint64_t size, struct ibx_tftp_opts *g, struct tftp_tx *x,
                     const char **msg)
 {
     const struct ibx_tftp_opts *o = &p->u.req.opts;
