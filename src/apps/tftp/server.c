@@ -394,21 +394,28 @@ static bool should_spin(const struct transfer *t)
            (x->srtt8 < 8 * 1000 || x->pace_wait) && !t->closing;
 }
 
-/* Spin up to SPIN_US for the socket to become readable (returns 1),
- * until pace_at, when a paced burst is due (returns 2), or until the
- * engine's deadline (returns 3); 0 = none of them. */
-static int spin_wait(int fd, uint64_t pace_at, uint64_t deadline)
+/* What ended a spin_wait(). */
+enum spin_end {
+    SPIN_IDLE,        /* SPIN_US passed with none of the others */
+    SPIN_READABLE,    /* the socket became readable */
+    SPIN_PACE,        /* pace_at came: a paced burst is due */
+    SPIN_DEADLINE,    /* the engine's deadline came */
+};
+
+/* Spin up to SPIN_US for the socket to become readable, until pace_at
+ * (0: none), or until the engine's deadline, whichever comes first. */
+static enum spin_end spin_wait(int fd, uint64_t pace_at, uint64_t deadline)
 {
     struct pollfd p = {fd, POLLIN, 0};
     for (uint64_t t = tftp_tx_clock(), end = t + SPIN_US; t < end; t = tftp_tx_clock()) {
         if (pace_at && t >= pace_at)
-            return 2;
+            return SPIN_PACE;
         if (t >= deadline)
-            return 3;
+            return SPIN_DEADLINE;
         if (poll(&p, 1, 0) > 0)
-            return 1;
+            return SPIN_READABLE;
     }
-    return 0;
+    return SPIN_IDLE;
 }
 
 static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
@@ -444,16 +451,16 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
             pace_at = 0;
         else if (!pace_at)
             pace_at = tftp_tx_clock() + TFTP_TX_PACE_US;
-        int w = should_spin(t) && tftp_tx_clock() <= budget
-                    ? spin_wait(t->x.sock, pace_at, t->x.deadline) : 0;
-        if (!w)
+        enum spin_end w = should_spin(t) && tftp_tx_clock() <= budget
+                              ? spin_wait(t->x.sock, pace_at, t->x.deadline) : SPIN_IDLE;
+        if (w == SPIN_IDLE)
             break;   /* a paced burst then waits for the timer (transfer_sync) */
         now = tftp_tx_clock();
         events = EPOLLIN;
-        if (w == 2) {
+        if (w == SPIN_PACE) {
             pace_at = 0;
             tftp_tx_pace(&t->x, now);
-        } else if (w == 3) {
+        } else if (w == SPIN_DEADLINE) {
             tftp_tx_timeout(&t->x, now);   /* a loss, found to the microsecond */
             if (t->x.state != TFTP_TX_RUNNING)
                 break;
@@ -629,9 +636,10 @@ static const char *make_room(struct tftpd *s, const struct sockaddr *from,
     return NULL;
 }
 
-/* Open the file of a request. Returns 0, or an ERROR code + 1 with msg. */
+/* Open the file of a request. Returns 0, or the -errno of the failure with
+ * the TFTP error code to answer in *code and its text in *msg. */
 static int open_file(struct tftpd *s, const struct ibx_tftp_pkt *p,
-                     struct transfer *t, uint64_t *size, const char **msg)
+                     struct transfer *t, uint64_t *size, uint16_t *code, const char **msg)
 {
     const struct tftpd_cfg *cfg = s->cfg;
     int r;
@@ -646,12 +654,20 @@ static int open_file(struct tftpd *s, const struct ibx_tftp_pkt *p,
     if (r >= 0)
         return 0;
     t->x.file = -1;
-    *msg = r == -ENOENT ? "file not found"
-         : r == -EEXIST ? "file already exists"
-         : r == -EACCES || r == -EPERM ? "access violation" : strerror(-r);
-    return 1 + (r == -ENOENT ? IBX_TFTP_ENOTFOUND
-              : r == -EEXIST ? IBX_TFTP_EEXISTS
-              : r == -EACCES || r == -EPERM ? IBX_TFTP_EACCESS : IBX_TFTP_EUNDEF);
+    if (r == -ENOENT) {
+        *code = IBX_TFTP_ENOTFOUND;
+        *msg = "file not found";
+    } else if (r == -EEXIST) {
+        *code = IBX_TFTP_EEXISTS;
+        *msg = "file already exists";
+    } else if (r == -EACCES || r == -EPERM) {
+        *code = IBX_TFTP_EACCESS;
+        *msg = "access violation";
+    } else {
+        *code = IBX_TFTP_EUNDEF;
+        *msg = strerror(-r);
+    }
+    return r;
 }
 
 /* Check, open, negotiate and start one request; refuse it on failure. */
@@ -664,7 +680,8 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     char peer[IBX_ADDRSTRLEN];
     struct ibx_tftp_opts grant;
     const char *msg = NULL;
-    int code = 0, sock = -1;
+    uint16_t code = IBX_TFTP_EUNDEF;   /* the ERROR to answer when err < 0 */
+    int err = 0, sock = -1;
     uint64_t size = 0;
     struct transfer *t = NULL;
 
@@ -677,13 +694,14 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         return;
     }
     if (s->draining) {
-        code = 1 + IBX_TFTP_EUNDEF;
+        err = -ESHUTDOWN;
         msg = "server shutting down";
     } else if (upload && !cfg->create && !cfg->overwrite) {
-        code = 1 + IBX_TFTP_EACCESS;
+        err = -EROFS;
+        code = IBX_TFTP_EACCESS;
         msg = "server is read-only";
     } else if (!(t = calloc(1, sizeof *t))) {
-        code = 1 + IBX_TFTP_EUNDEF;
+        err = -ENOMEM;
         msg = "out of memory";
     }
     if (t) {
@@ -692,11 +710,11 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         ibx_job_init(&t->commit);
         t->up.fd = t->up.dirfd = -1;
         t->x.file = -1;
-        code = open_file(s, p, t, &size, &msg);
+        err = open_file(s, p, t, &size, &code, &msg);
     }
-    if (!code)
-        code = tftpd_negotiate(cfg, p, size, &grant, &t->x, &msg);
-    if (!code && upload && (grant.have & IBX_TFTP_OPT_TSIZE) && grant.tsize &&
+    if (!err)
+        err = tftpd_negotiate(cfg, p, size, &grant, &t->x, &code, &msg);
+    if (!err && upload && (grant.have & IBX_TFTP_OPT_TSIZE) && grant.tsize &&
         p->u.req.mode == IBX_TFTP_OCTET) {
         /* the declared size binds: more is refused as it comes, less is
          * not stored (transfer_sync); and it must fit on the disk now */
@@ -704,24 +722,25 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         t->declared = grant.tsize;
         if (fstatvfs(t->up.fd, &fs) == 0 &&
             (uint64_t)fs.f_bavail * fs.f_frsize < grant.tsize) {
-            code = 1 + IBX_TFTP_ENOSPACE;
+            err = -ENOSPC;
+            code = IBX_TFTP_ENOSPACE;
             msg = "disk full";
         }
     }
-    if (!code) {
+    if (!err) {
         sock = cfg->single_port ? s->lfd : transfer_socket(s);
         if (sock < 0) {
-            code = 1 + IBX_TFTP_EUNDEF;
+            err = sock;
             msg = "no transfer port free";
         }
     }
-    if (code) {
+    if (err) {
         if (t && upload)
             root_upload_abort(&t->up);
         else if (t && t->x.file >= 0)
             close(t->x.file);
         free(t);
-        refuse(s, p, peer, from, flen, (uint16_t)(code - 1), msg, len);
+        refuse(s, p, peer, from, flen, code, msg, len);
         return;
     }
 
