@@ -1,11 +1,11 @@
-/* The TFTP data engine (src/apps/tftp/xfer.c), driven packet by packet
+/* The TFTP data engine (src/apps/tftp/transfer.c), driven packet by packet
  * over real UDP sockets: as a sender against a scripted receiver whose
  * receive buffer holds fewer packets than a window, as atftp's client
  * has with 16 blocks of 8 KiB; and in the control phase (OACK, ACK 0) of
  * both sides, with and without the request's round trip. Time is the
  * test's own (the engine takes "now" as an argument), so timeouts cost
  * nothing and nothing depends on the machine's speed. */
-//unit-sources: src/apps/tftp/xfer.c
+//unit-sources: src/apps/tftp/transfer.c
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "tftp/xfer.h"
+#include "tftp/transfer.h"
 
 #define BLK 8192
 #define WIN 16
@@ -100,7 +100,7 @@ static unsigned rx_drain(struct rx *r)
 }
 
 /* Hand every ACK the receiver sent to the engine. Returns how many. */
-static unsigned tx_input(struct xfer *x, uint64_t now)
+static unsigned tx_input(struct tftp_tx *x, uint64_t now)
 {
     uint8_t pkt[64];
     unsigned n = 0;
@@ -111,7 +111,7 @@ static unsigned tx_input(struct xfer *x, uint64_t now)
         if (len < 0)
             return n;
         n++;
-        xfer_input(x, pkt, (size_t)len, (struct sockaddr *)&from, fl, now);
+        tftp_tx_input(x, pkt, (size_t)len, (struct sockaddr *)&from, fl, now);
     }
 }
 
@@ -119,8 +119,8 @@ static unsigned tx_input(struct xfer *x, uint64_t now)
  * SO_RCVBUF rcvbuf. */
 struct setup {
     struct rx r;
-    struct xfer_scratch sc;
-    struct xfer x;
+    struct tftp_tx_scratch sc;
+    struct tftp_tx x;
     int mfd;
 };
 
@@ -128,15 +128,15 @@ static void setup_sender(struct setup *t, const uint8_t *data, size_t size,
                          int rcvbuf, uint32_t blksize, uint32_t window)
 {
     memset(t, 0, sizeof *t);
-    t->mfd = memfd_create("tftp-xfer-test", MFD_CLOEXEC);
+    t->mfd = memfd_create("tftp-transfer-test", MFD_CLOEXEC);
     assert_true(t->mfd >= 0);
     assert_int_equal(write(t->mfd, data, size), (ssize_t)size);
     struct sockaddr_in cli;
     t->r.fd = udp_socket(rcvbuf, &cli);
     t->r.out = calloc(1, size + 1);
     assert_non_null(t->r.out);
-    assert_int_equal(xfer_scratch_init(&t->sc), 0);
-    struct xfer *x = &t->x;
+    assert_int_equal(tftp_tx_scratch_init(&t->sc), 0);
+    struct tftp_tx *x = &t->x;
     x->sock = udp_socket(0, &t->r.srv);
     memcpy(&x->peer.ss, &cli, sizeof cli);
     x->peer.len = sizeof cli;
@@ -152,8 +152,8 @@ static void setup_sender(struct setup *t, const uint8_t *data, size_t size,
 
 static void setup_free(struct setup *t)
 {
-    xfer_release(&t->x);
-    xfer_scratch_free(&t->sc);
+    tftp_tx_release(&t->x);
+    tftp_tx_scratch_free(&t->sc);
     close(t->x.sock);
     close(t->r.fd);
     close(t->mfd);
@@ -174,28 +174,28 @@ static void test_burst_learned_from_small_receiver(void **state)
     uint64_t now = 1000;
     unsigned timeouts = 0, gaps_first_half = 0;
     bool half_seen = false;
-    assert_int_equal(xfer_begin(&t.x, now), 0);
-    for (int step = 0; step < 100000 && t.x.state == XFER_RUNNING; step++) {
+    assert_int_equal(tftp_tx_begin(&t.x, now), 0);
+    for (int step = 0; step < 100000 && t.x.state == TFTP_TX_RUNNING; step++) {
         unsigned got = rx_drain(&t.r);
         if (!half_seen && t.r.got_bytes >= size / 2) {
             half_seen = true;
             gaps_first_half = t.r.gaps;
         }
         unsigned acks = tx_input(&t.x, now);
-        if (t.x.state != XFER_RUNNING)
+        if (t.x.state != TFTP_TX_RUNNING)
             break;
         if (got || acks)
             continue;   /* let each side take what the other just sent */
         if (t.x.pace_wait) {
-            now += XFER_PACE_US;   /* the pause: the receiver has drained */
-            xfer_pace(&t.x, now);
+            now += TFTP_TX_PACE_US;   /* the pause: the receiver has drained */
+            tftp_tx_pace(&t.x, now);
         } else {
             now = t.x.deadline;   /* nothing in flight answered: the timer */
-            xfer_timeout(&t.x, now);
+            tftp_tx_timeout(&t.x, now);
             timeouts++;
         }
     }
-    assert_int_equal(t.x.state, XFER_DONE);
+    assert_int_equal(t.x.state, TFTP_TX_DONE);
     assert_true(t.r.done);
     assert_int_equal(t.r.got_bytes, size);
     assert_memory_equal(t.r.out, data, size);
@@ -204,10 +204,10 @@ static void test_burst_learned_from_small_receiver(void **state)
     assert_true(timeouts >= 1);
     assert_true(t.x.burst > 0 && t.x.burst < WIN);
     /* from then on windows arrive whole, but for one probe (a burst one
-     * larger) per XFER_BURST_GROW clean windows */
+     * larger) per TFTP_TX_BURST_GROW clean windows */
     unsigned later = t.r.gaps - gaps_first_half;
     print_message("timeouts %u gaps %u (first half %u) burst %u retransmits %llu\n", timeouts, t.r.gaps, gaps_first_half, t.x.burst, (unsigned long long)t.x.retransmits);
-    assert_true(later <= 24 / XFER_BURST_GROW + 2);
+    assert_true(later <= 24 / TFTP_TX_BURST_GROW + 2);
     assert_true(timeouts <= 2);
 
     setup_free(&t);
@@ -226,10 +226,10 @@ static void test_no_pacing_when_receiver_keeps_up(void **state)
     struct setup t;
     setup_sender(&t, data, size, 1 << 20, 512, 8);
     uint64_t now = 1;
-    assert_int_equal(xfer_begin(&t.x, now), 0);
+    assert_int_equal(tftp_tx_begin(&t.x, now), 0);
     /* rx_drain's window is WIN (16): ACK every 16 blocks is wrong for 8,
      * so ACK by hand here */
-    for (int step = 0; step < 10000 && t.x.state == XFER_RUNNING; step++) {
+    for (int step = 0; step < 10000 && t.x.state == TFTP_TX_RUNNING; step++) {
         uint8_t pkt[600];
         ssize_t len;
         while ((len = recv(t.r.fd, pkt, sizeof pkt, 0)) > 0) {
@@ -245,7 +245,7 @@ static void test_no_pacing_when_receiver_keeps_up(void **state)
         assert_false(t.x.pace_wait);
         now++;
     }
-    assert_int_equal(t.x.state, XFER_DONE);
+    assert_int_equal(t.x.state, TFTP_TX_DONE);
     assert_int_equal(t.x.burst, 0);
     assert_int_equal(t.x.retransmits, 0);
     assert_memory_equal(t.r.out, data, size);
@@ -281,15 +281,15 @@ static unsigned ack0_schedule(bool hint, uint32_t hint_ms, uint64_t until, uint6
     t.x.rtt_hint = hint_ms;
     unsigned n = 0;
     uint64_t now = 0;
-    assert_int_equal(xfer_begin(&t.x, now), 0);
+    assert_int_equal(tftp_tx_begin(&t.x, now), 0);
     for (;;) {
         for (unsigned k = peer_count(t.r.fd, IBX_TFTP_ACK); k && n < 16; k--)
             at[n++] = now;
         if (t.x.deadline > until)
             break;
         now = t.x.deadline;
-        xfer_timeout(&t.x, now);
-        assert_int_equal(t.x.state, XFER_RUNNING);
+        tftp_tx_timeout(&t.x, now);
+        assert_int_equal(t.x.state, TFTP_TX_RUNNING);
     }
     setup_free(&t);
     return n;
@@ -338,10 +338,10 @@ static void test_sender_seeded_by_request_rtt(void **state)
         setup_sender(&t, data, sizeof data, 1 << 20, 1468, cases[i].window);
         t.x.rtt_hint_set = cases[i].hint;
         t.x.rtt_hint = 40;   /* µs: loopback */
-        assert_int_equal(xfer_begin(&t.x, 0), 0);
+        assert_int_equal(tftp_tx_begin(&t.x, 0), 0);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), cases[i].window);   /* "lost" */
         uint64_t resent_at = t.x.deadline;
-        xfer_timeout(&t.x, resent_at);
+        tftp_tx_timeout(&t.x, resent_at);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), cases[i].window);
         assert_int_equal(resent_at, cases[i].resend);   /* 500: the floor */
         setup_free(&t);
@@ -357,19 +357,19 @@ static void test_request_again_resends_data1(void **state)
     static const uint8_t data[1000] = {3};
     struct setup t;
     setup_sender(&t, data, sizeof data, 0, 512, 1);
-    assert_int_equal(xfer_begin(&t.x, 1000), 0);
+    assert_int_equal(tftp_tx_begin(&t.x, 1000), 0);
     uint64_t due = t.x.deadline;
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);
-    xfer_request_again(&t.x, 20, 2000);
+    tftp_tx_request_again(&t.x, 20, 2000);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);
     assert_int_equal(t.x.deadline, due);
-    xfer_request_again(&t.x, 20, 2100);   /* within the rate limit */
+    tftp_tx_request_again(&t.x, 20, 2100);   /* within the rate limit */
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 0);
     uint8_t ack[4];
     ibx_tftp_build_ack(ack, sizeof ack, 1);
-    xfer_input(&t.x, ack, sizeof ack, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 3000);
+    tftp_tx_input(&t.x, ack, sizeof ack, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 3000);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 1);   /* DATA 2 */
-    xfer_request_again(&t.x, 20, 4000);
+    tftp_tx_request_again(&t.x, 20, 4000);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 0);
     setup_free(&t);
 }
@@ -391,23 +391,23 @@ static void test_request_again_resends_oack(void **state)
         t.x.ctl_len = (size_t)n;
         if (!sending)
             assert_int_equal(ftruncate(t.mfd, 0), 0);
-        assert_int_equal(xfer_begin(&t.x, 100000), 0);
+        assert_int_equal(tftp_tx_begin(&t.x, 100000), 0);
         uint64_t due = t.x.deadline;
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
-        xfer_request_again(&t.x, 20, 110000);
+        tftp_tx_request_again(&t.x, 20, 110000);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
         assert_int_equal(t.x.deadline, due);   /* the timer's schedule stands */
-        xfer_request_again(&t.x, 20, 110100);      /* a flood is not amplified */
+        tftp_tx_request_again(&t.x, 20, 110100);      /* a flood is not amplified */
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
         /* the peer answers: ACK 0 (to a sender) or DATA 1 (to a receiver) */
         uint8_t pkt[516], block[512] = {7};   /* a full block: not the last */
         size_t len = sending ? (size_t)ibx_tftp_build_ack(pkt, sizeof pkt, 0)
                              : (size_t)ibx_tftp_build_data(pkt, sizeof pkt, 1, block, sizeof block);
         assert_true(len > 0);
-        xfer_input(&t.x, pkt, len, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 120000);
-        xfer_flush(&t.x, 120000);
-        assert_int_equal(t.x.state, XFER_RUNNING);
-        xfer_request_again(&t.x, 20, 130000);
+        tftp_tx_input(&t.x, pkt, len, (struct sockaddr *)&t.x.peer.ss, t.x.peer.len, 120000);
+        tftp_tx_flush(&t.x, 120000);
+        assert_int_equal(t.x.state, TFTP_TX_RUNNING);
+        tftp_tx_request_again(&t.x, 20, 130000);
         assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 0);
         setup_free(&t);
     }
@@ -430,16 +430,16 @@ static void test_control_sample_replaced_by_first_window(void **state)
     int n = ibx_tftp_build_oack(t.x.ctl, sizeof t.x.ctl, &o);
     assert_true(n > 0);
     t.x.ctl_len = (size_t)n;
-    assert_int_equal(xfer_begin(&t.x, 0), 0);
+    assert_int_equal(tftp_tx_begin(&t.x, 0), 0);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_OACK), 1);
     uint8_t ack[4];
     const struct sockaddr *peer = (const struct sockaddr *)&t.x.peer.ss;
     ibx_tftp_build_ack(ack, sizeof ack, 0);
-    xfer_input(&t.x, ack, sizeof ack, peer, t.x.peer.len, 200000);   /* late ACK 0 */
+    tftp_tx_input(&t.x, ack, sizeof ack, peer, t.x.peer.len, 200000);   /* late ACK 0 */
     assert_true(t.x.rto >= 200000);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);
     ibx_tftp_build_ack(ack, sizeof ack, 16);                         /* 100 µs later */
-    xfer_input(&t.x, ack, sizeof ack, peer, t.x.peer.len, 200100);
+    tftp_tx_input(&t.x, ack, sizeof ack, peer, t.x.peer.len, 200100);
     assert_int_equal(peer_count(t.r.fd, IBX_TFTP_DATA), 16);         /* window 2: "lost" */
     assert_true(t.x.deadline - 200100 <= 1000);
     setup_free(&t);
@@ -462,22 +462,22 @@ static void test_one_loss_does_not_limit_bursts(void **state)
     t.r.drop = 3 * WIN;   /* the last block of the third window */
     uint64_t now = 1000;
     unsigned timeouts = 0;
-    assert_int_equal(xfer_begin(&t.x, now), 0);
-    for (int step = 0; step < 100000 && t.x.state == XFER_RUNNING; step++) {
+    assert_int_equal(tftp_tx_begin(&t.x, now), 0);
+    for (int step = 0; step < 100000 && t.x.state == TFTP_TX_RUNNING; step++) {
         unsigned got = rx_drain(&t.r);
         unsigned acks = tx_input(&t.x, now);
-        if (t.x.state != XFER_RUNNING || got || acks)
+        if (t.x.state != TFTP_TX_RUNNING || got || acks)
             continue;
         if (t.x.pace_wait) {
-            now += XFER_PACE_US;
-            xfer_pace(&t.x, now);
+            now += TFTP_TX_PACE_US;
+            tftp_tx_pace(&t.x, now);
         } else {
             now = t.x.deadline;
-            xfer_timeout(&t.x, now);
+            tftp_tx_timeout(&t.x, now);
             timeouts++;
         }
     }
-    assert_int_equal(t.x.state, XFER_DONE);
+    assert_int_equal(t.x.state, TFTP_TX_DONE);
     assert_memory_equal(t.r.out, data, size);
     assert_int_equal(timeouts, 1);      /* the lost tail, repaired by the timer */
     assert_int_equal(t.x.burst, 0);     /* and no burst limit from it */
@@ -514,18 +514,18 @@ static void setup_amp(struct setup *t, const uint8_t *data, size_t size, uint32_
     t->x.req_bytes = req;
 }
 
-static void feed_ack(struct xfer *x, uint16_t b, uint64_t arrived, uint64_t now)
+static void feed_ack(struct tftp_tx *x, uint16_t b, uint64_t arrived, uint64_t now)
 {
     uint8_t ack[4];
     ibx_tftp_build_ack(ack, sizeof ack, b);
     x->arrived = arrived;
-    xfer_input(x, ack, sizeof ack, (struct sockaddr *)&x->peer.ss, x->peer.len, now);
+    tftp_tx_input(x, ack, sizeof ack, (struct sockaddr *)&x->peer.ss, x->peer.len, now);
     x->arrived = 0;
 }
 
 /* Anti-amplification: until the peer acknowledges DATA, an OACK + ACK 0
  * unlock block 1 alone and a 4-byte gap probe (not a window of 16); the
- * timer resends a small block 1 XFER_AMP_RESENDS times and then nothing
+ * timer resends a small block 1 TFTP_TX_AMP_RESENDS times and then nothing
  * more to a peer that stays silent, whatever the time (the giveup ends
  * it); a peer that speaks again (its own resent ACK 0) gets block 1
  * again, once; its ACK 1 unlocks whole windows. What reached the peer
@@ -541,50 +541,50 @@ static void test_unverified_peer_gets_one_block(void **state)
     const uint32_t req = 40;
     setup_amp(&t, data, sizeof data, req);
     t.x.giveup = 10000;
-    uint64_t now = xfer_clock();
-    assert_int_equal(xfer_begin(&t.x, now), 0);
+    uint64_t now = tftp_tx_clock();
+    assert_int_equal(tftp_tx_begin(&t.x, now), 0);
     unsigned pkts = 0, dat = 0;
     size_t got = peer_bytes(t.r.fd, &pkts, &dat);
     assert_int_equal(pkts, 1);   /* the OACK */
-    now = xfer_clock();
+    now = tftp_tx_clock();
     feed_ack(&t.x, 0, now, now);
     got += peer_bytes(t.r.fd, &pkts, &dat);
     assert_int_equal(dat, 1);    /* block 1 */
     assert_int_equal(pkts, 3);   /* and the gap probe */
     /* silent peer: timeouts until the giveup send nothing */
     unsigned expiries = 0;
-    while (t.x.state == XFER_RUNNING && expiries < 100) {
+    while (t.x.state == TFTP_TX_RUNNING && expiries < 100) {
         now = t.x.deadline;
-        xfer_timeout(&t.x, now);
+        tftp_tx_timeout(&t.x, now);
         expiries++;
     }
-    assert_int_equal(t.x.state, XFER_FAILED);
+    assert_int_equal(t.x.state, TFTP_TX_FAILED);
     got += peer_bytes(t.r.fd, &pkts, &dat);
-    /* a small block 1 is resent XFER_AMP_RESENDS times on the timer alone
+    /* a small block 1 is resent TFTP_TX_AMP_RESENDS times on the timer alone
      * (for receivers that never repeat their ACK); never a window */
-    assert_int_equal(dat, 1 + XFER_AMP_RESENDS);
+    assert_int_equal(dat, 1 + TFTP_TX_AMP_RESENDS);
     size_t sent = req + 4;
-    assert_true(got <= 3 * (sent + 2 * 28) + (1 + XFER_AMP_RESENDS) * 516);
+    assert_true(got <= 3 * (sent + 2 * 28) + (1 + TFTP_TX_AMP_RESENDS) * 516);
     setup_free(&t);
 
     /* a peer that lost block 1 and resends ACK 0 after our timer */
     setup_amp(&t, data, sizeof data, req);
-    now = xfer_clock();
-    assert_int_equal(xfer_begin(&t.x, now), 0);
-    now = xfer_clock();
+    now = tftp_tx_clock();
+    assert_int_equal(tftp_tx_begin(&t.x, now), 0);
+    now = tftp_tx_clock();
     feed_ack(&t.x, 0, now, now);
     pkts = dat = 0;
     peer_bytes(t.r.fd, &pkts, &dat);
     assert_int_equal(dat, 1);
     now = t.x.deadline;
-    for (unsigned i = 0; i < XFER_AMP_RESENDS; i++) {
-        xfer_timeout(&t.x, now);         /* the timer alone: block 1 again */
+    for (unsigned i = 0; i < TFTP_TX_AMP_RESENDS; i++) {
+        tftp_tx_timeout(&t.x, now);         /* the timer alone: block 1 again */
         dat = 0;
         peer_bytes(t.r.fd, &pkts, &dat);
         assert_int_equal(dat, 1);
         now = t.x.deadline;
     }
-    xfer_timeout(&t.x, now);             /* owed, not sent: it was silent */
+    tftp_tx_timeout(&t.x, now);             /* owed, not sent: it was silent */
     assert_int_equal(peer_bytes(t.r.fd, &pkts, &dat), 0);
     feed_ack(&t.x, 0, now + 10, now + 10);   /* it speaks: block 1 again */
     dat = 0;
@@ -594,7 +594,7 @@ static void test_unverified_peer_gets_one_block(void **state)
     dat = 0;
     peer_bytes(t.r.fd, &pkts, &dat);
     assert_int_equal(dat, 0);
-    now = xfer_clock();
+    now = tftp_tx_clock();
     feed_ack(&t.x, 1, now, now);          /* proof: a whole window */
     assert_true(t.x.verified);
     dat = 0;
@@ -614,17 +614,17 @@ static void test_blind_acks_end_transfer(void **state)
     for (int c = 0; c < 3; c++) {
         struct setup t;
         setup_amp(&t, data, sizeof data, 40);
-        uint64_t before = xfer_clock() - 100;   /* arrived 100 µs before */
-        assert_int_equal(xfer_begin(&t.x, xfer_clock()), 0);
+        uint64_t before = tftp_tx_clock() - 100;   /* arrived 100 µs before */
+        assert_int_equal(tftp_tx_begin(&t.x, tftp_tx_clock()), 0);
         if (c == 0) {
-            feed_ack(&t.x, 0, before, xfer_clock());
+            feed_ack(&t.x, 0, before, tftp_tx_clock());
         } else {
-            uint64_t now = xfer_clock();
+            uint64_t now = tftp_tx_clock();
             feed_ack(&t.x, 0, now, now);
-            before = xfer_clock() - 100;
-            feed_ack(&t.x, c == 1 ? 7 : 1, c == 1 ? xfer_clock() : before, xfer_clock());
+            before = tftp_tx_clock() - 100;
+            feed_ack(&t.x, c == 1 ? 7 : 1, c == 1 ? tftp_tx_clock() : before, tftp_tx_clock());
         }
-        assert_int_equal(t.x.state, XFER_FAILED);
+        assert_int_equal(t.x.state, TFTP_TX_FAILED);
         assert_non_null(strstr(t.x.why, "blind"));
         unsigned pkts = 0, dat = 0;
         peer_bytes(t.r.fd, &pkts, &dat);

@@ -1,5 +1,5 @@
-/* The TFTP data phase shared by client and server (see xfer.h). */
-#include "xfer.h"
+/* The TFTP data phase shared by client and server (see transfer.h). */
+#include "transfer.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -41,63 +41,63 @@
 #define CTL_RTO_MIN 200000
 
 /* The configured timeout ceiling (ms) in µs. */
-static uint32_t rto_ceiling(const struct xfer *x)
+static uint32_t rto_ceiling(const struct tftp_tx *x)
 {
     uint64_t us = (uint64_t)x->rto_max * 1000;
     return us < UINT32_MAX / 4 ? (uint32_t)us : UINT32_MAX / 4;
 }
 
-uint64_t xfer_clock(void)
+uint64_t tftp_tx_clock(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void failf(struct xfer *x, const char *fmt, ...)
+static void failf(struct tftp_tx *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void failf(struct xfer *x, const char *fmt, ...)
+static void failf(struct tftp_tx *x, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(x->why, sizeof x->why, fmt, ap);
     va_end(ap);
-    x->state = XFER_FAILED;
+    x->state = TFTP_TX_FAILED;
 }
 
-static const struct sockaddr *peer_sa(const struct xfer *x)
+static const struct sockaddr *peer_sa(const struct tftp_tx *x)
 {
     return (const struct sockaddr *)&x->peer.ss;
 }
 
-void xfer_send_to(int sock, const void *pkt, size_t len,
-                  const struct sockaddr *addr, socklen_t addrlen)
+void tftp_tx_send_to(int sock, const void *pkt, size_t len,
+                     const struct sockaddr *addr, socklen_t addrlen)
 {
     /* a full socket drops it, as the network could have: the peer's
      * retransmission or our timer repairs it */
     (void)sendto(sock, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL, addr, addrlen);
 }
 
-void xfer_send_error_fit(int sock, const struct sockaddr *addr, socklen_t addrlen,
-                         uint16_t code, const char *msg, size_t room)
+void tftp_tx_send_error_fit(int sock, const struct sockaddr *addr, socklen_t addrlen,
+                            uint16_t code, const char *msg, size_t room)
 {
     if (room < IBX_TFTP_HDR)
         return;   /* not even a TFTP packet */
-    xfer_send_error(sock, addr, addrlen, code,
-                    IBX_TFTP_HDR + strlen(msg) + 1 <= room ? msg : "");
+    tftp_tx_send_error(sock, addr, addrlen, code,
+                       IBX_TFTP_HDR + strlen(msg) + 1 <= room ? msg : "");
 }
 
-void xfer_send_error(int sock, const struct sockaddr *addr, socklen_t addrlen,
-                     uint16_t code, const char *msg)
+void tftp_tx_send_error(int sock, const struct sockaddr *addr, socklen_t addrlen,
+                        uint16_t code, const char *msg)
 {
     uint8_t pkt[256];
     int n = ibx_tftp_build_error(pkt, sizeof pkt, code, msg);
     if (n > 0)
-        xfer_send_to(sock, pkt, (size_t)n, addr, addrlen);
+        tftp_tx_send_to(sock, pkt, (size_t)n, addr, addrlen);
 }
 
-bool xfer_same_addr(const struct sockaddr *a, const struct sockaddr *b)
+bool tftp_tx_same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
     if (a->sa_family != b->sa_family)
         return false;
@@ -114,26 +114,26 @@ bool xfer_same_addr(const struct sockaddr *a, const struct sockaddr *b)
     return false;
 }
 
-/* ---- anti-amplification (see xfer.h) ----------------------------------- */
+/* ---- anti-amplification (see transfer.h) ----------------------------------- */
 
 /* IP and UDP header bytes of one datagram to or from the peer. */
-static uint32_t wire_hdr(const struct xfer *x)
+static uint32_t wire_hdr(const struct tftp_tx *x)
 {
     return x->peer.ss.ss_family == AF_INET6 ? 48 : 28;
 }
 
 /* The peer has not proved yet that it receives what we send. */
-static bool unverified(const struct xfer *x) { return x->amp_limit && !x->verified; }
+static bool unverified(const struct tftp_tx *x) { return x->amp_limit && !x->verified; }
 
 /* A packet of len bytes fits the budget of an unverified peer. */
-static bool amp_fits(const struct xfer *x, size_t len)
+static bool amp_fits(const struct tftp_tx *x, size_t len)
 {
     return !unverified(x) ||
-           x->tx_wire + len + wire_hdr(x) <= (uint64_t)XFER_AMP_FACTOR * x->rx_wire;
+           x->tx_wire + len + wire_hdr(x) <= (uint64_t)TFTP_TX_AMP_FACTOR * x->rx_wire;
 }
 
 /* Count a packet of len bytes sent to the peer. */
-static void amp_sent(struct xfer *x, size_t len)
+static void amp_sent(struct tftp_tx *x, size_t len)
 {
     if (unverified(x)) {
         x->tx_wire += len + wire_hdr(x);
@@ -143,7 +143,7 @@ static void amp_sent(struct xfer *x, size_t len)
 
 /* When the datagram being handled arrived (see x->arrived), give or take
  * AMP_SLACK_US: the kernel's stamp is on the real-time clock, converted. */
-static uint64_t arrival(const struct xfer *x, uint64_t now)
+static uint64_t arrival(const struct tftp_tx *x, uint64_t now)
 {
     return (x->arrived ? x->arrived : now) + AMP_SLACK_US;
 }
@@ -151,39 +151,39 @@ static uint64_t arrival(const struct xfer *x, uint64_t now)
 /* An ACK that no receiver could have sent: of a block never sent, or
  * arrived before what it acknowledges went out. Only a blind sender
  * forging the peer's address does that: end without a word. */
-static void blind(struct xfer *x, const char *what)
+static void blind(struct tftp_tx *x, const char *what)
 {
-    x->state = XFER_FAILED;
+    x->state = TFTP_TX_FAILED;
     snprintf(x->why, sizeof x->why, "%s: a blind or spoofed peer", what);
 }
 
-void xfer_abort(struct xfer *x, uint16_t code, const char *msg)
+void tftp_tx_abort(struct tftp_tx *x, uint16_t code, const char *msg)
 {
-    if (x->state == XFER_RUNNING && amp_fits(x, IBX_TFTP_HDR + strlen(msg) + 1))
-        xfer_send_error(x->sock, peer_sa(x), x->peer.len, code, msg);
+    if (x->state == TFTP_TX_RUNNING && amp_fits(x, IBX_TFTP_HDR + strlen(msg) + 1))
+        tftp_tx_send_error(x->sock, peer_sa(x), x->peer.len, code, msg);
     failf(x, "%s", msg);
 }
 
-int xfer_scratch_init(struct xfer_scratch *s)
+int tftp_tx_scratch_init(struct tftp_tx_scratch *s)
 {
     s->tx_slot = (IBX_TFTP_PKT_MAX + 63) & ~(size_t)63;
-    s->tx = malloc(XFER_BATCH * s->tx_slot);
+    s->tx = malloc(TFTP_TX_BATCH * s->tx_slot);
     s->na = malloc(2 * IBX_TFTP_PKT_MAX);
     if (!s->tx || !s->na) {
-        xfer_scratch_free(s);
+        tftp_tx_scratch_free(s);
         return -ENOMEM;
     }
     return 0;
 }
 
-void xfer_scratch_free(struct xfer_scratch *s)
+void tftp_tx_scratch_free(struct tftp_tx_scratch *s)
 {
     free(s->tx);
     free(s->na);
     s->tx = s->na = NULL;
 }
 
-void xfer_sock_buffers(int sock, int bytes)
+void tftp_tx_sock_buffers(int sock, int bytes)
 {
     if (setsockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) < 0)
         (void)setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
@@ -193,10 +193,10 @@ void xfer_sock_buffers(int sock, int bytes)
 
 /* ---- timing ------------------------------------------------------------ */
 
-static void arm(struct xfer *x, uint64_t now) { x->deadline = now + x->rto; }
+static void arm(struct tftp_tx *x, uint64_t now) { x->deadline = now + x->rto; }
 
 /* Fold a round-trip sample into the estimate (RFC 6298 arithmetic). */
-static void rtt_sample(struct xfer *x, uint64_t us)
+static void rtt_sample(struct tftp_tx *x, uint64_t us)
 {
     if (x->rto_fixed || !x->sending)
         return;   /* a receiver re-ACKs only after the full timeout */
@@ -225,17 +225,17 @@ static void rtt_sample(struct xfer *x, uint64_t us)
 /* Double the timeout after a loss, up to four times the ceiling: a
  * silence longer than the peer's own timeout lets a peer that stopped
  * answering our retransmissions speak first. A new sample resets it. */
-static uint32_t doubled(const struct xfer *x, uint32_t t)
+static uint32_t doubled(const struct tftp_tx *x, uint32_t t)
 {
     uint64_t r = (uint64_t)t * 2, cap = (uint64_t)rto_ceiling(x) * 4;
     return (uint32_t)(r < cap ? r : cap);
 }
 
-static void backoff(struct xfer *x) { x->rto = doubled(x, x->rto); }
+static void backoff(struct tftp_tx *x) { x->rto = doubled(x, x->rto); }
 
 /* ---- sender ------------------------------------------------------------ */
 
-static uint8_t *slot(const struct xfer *x, unsigned i)
+static uint8_t *slot(const struct tftp_tx *x, unsigned i)
 {
     return x->scratch->tx + (size_t)i * x->scratch->tx_slot;
 }
@@ -243,10 +243,10 @@ static uint8_t *slot(const struct xfer *x, unsigned i)
 /* Read `count` octet blocks starting at block `first` into the tx slots
  * with one preadv. Returns how many packets to send (fewer when the file
  * ends inside the batch: that block is the last) or -errno. */
-static int fill_octet(struct xfer *x, uint64_t first, unsigned count,
+static int fill_octet(struct tftp_tx *x, uint64_t first, unsigned count,
                       size_t *lens)
 {
-    struct iovec iov[XFER_BATCH];
+    struct iovec iov[TFTP_TX_BATCH];
     for (unsigned i = 0; i < count; i++) {
         ibx_tftp_put_data_hdr(slot(x, i), (uint16_t)(first + i));
         iov[i].iov_base = slot(x, i) + IBX_TFTP_HDR;
@@ -271,7 +271,7 @@ static int fill_octet(struct xfer *x, uint64_t first, unsigned count,
 /* Encode netascii block idx into s starting from where the block begins
  * (kept in marks, so a restart can re-encode any block of the window).
  * Returns 0 or -errno. */
-static int fill_netascii(struct xfer *x, uint64_t idx, uint8_t *s, size_t *len)
+static int fill_netascii(struct tftp_tx *x, uint64_t idx, uint8_t *s, size_t *len)
 {
     const struct na_mark *m = &x->marks[idx % (x->window + 1)];
     uint64_t off = m->off;
@@ -307,29 +307,29 @@ static bool send_fatal(int err)
            err == EMSGSIZE || err == EAFNOSUPPORT || err == EDESTADDRREQ;
 }
 
-static void pump(struct xfer *x, uint64_t now);
+static void pump(struct tftp_tx *x, uint64_t now);
 
 /* The gap probe: an empty DATA 0, which an RFC 7440 receiver answers at
  * once with an ACK of the last block it holds (a block out of order),
  * where a window cut short by the anti-amplification budget would
  * otherwise wait for the receiver's timeout (atftp: 5 s). */
-static void gap_probe(struct xfer *x)
+static void gap_probe(struct tftp_tx *x)
 {
     uint8_t pkt[IBX_TFTP_HDR];
     ibx_tftp_put_data_hdr(pkt, 0);
-    xfer_send_to(x->sock, pkt, sizeof pkt, peer_sa(x), x->peer.len);
+    tftp_tx_send_to(x->sock, pkt, sizeof pkt, peer_sa(x), x->peer.len);
     amp_sent(x, sizeof pkt);
 }
 
-static void pump(struct xfer *x, uint64_t now)
+static void pump(struct tftp_tx *x, uint64_t now)
 {
-    struct mmsghdr msgs[XFER_BATCH];
-    struct iovec iov[XFER_BATCH];
-    size_t lens[XFER_BATCH];
+    struct mmsghdr msgs[TFTP_TX_BATCH];
+    struct iovec iov[TFTP_TX_BATCH];
+    size_t lens[TFTP_TX_BATCH];
     bool sent = false, amp_short = false;
 
     unsigned inburst = 0;
-    if (x->state != XFER_RUNNING || x->want_write || x->ctl_wait || x->pace_wait)
+    if (x->state != TFTP_TX_RUNNING || x->want_write || x->ctl_wait || x->pace_wait)
         return;
     while (x->next <= x->acked + x->window && x->next <= x->last) {
         if (x->burst && inburst >= x->burst) {
@@ -345,13 +345,13 @@ static void pump(struct xfer *x, uint64_t now)
             room = x->last - x->next + 1;
         if (x->burst && room > x->burst - inburst)
             room = x->burst - inburst;
-        unsigned count = room < XFER_BATCH ? (unsigned)room : XFER_BATCH;
+        unsigned count = room < TFTP_TX_BATCH ? (unsigned)room : TFTP_TX_BATCH;
         if (unverified(x)) {
             /* no more than the budget allows, but for the first block
              * (or the one a timeout owes the peer: x->owed was cleared
              * by the caller, which set amp_pass) */
             uint64_t per = (uint64_t)x->blksize + IBX_TFTP_HDR + wire_hdr(x);
-            uint64_t cap = (uint64_t)XFER_AMP_FACTOR * x->rx_wire;
+            uint64_t cap = (uint64_t)TFTP_TX_AMP_FACTOR * x->rx_wire;
             uint64_t fit = cap > x->tx_wire ? (cap - x->tx_wire) / per : 0;
             if (!fit && (x->high == 0 || x->amp_pass))
                 fit = 1;
@@ -376,7 +376,7 @@ static void pump(struct xfer *x, uint64_t now)
             }
         }
         if (r < 0) {
-            xfer_abort(x, IBX_TFTP_EUNDEF, "read error");
+            tftp_tx_abort(x, IBX_TFTP_EUNDEF, "read error");
             snprintf(x->why, sizeof x->why, "read: %s", strerror(-r));
             return;
         }
@@ -389,7 +389,7 @@ static void pump(struct xfer *x, uint64_t now)
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
         }
-        uint64_t sent_t = unverified(x) ? xfer_clock() : 0;   /* before, as above */
+        uint64_t sent_t = unverified(x) ? tftp_tx_clock() : 0;   /* before, as above */
         int n = sendmmsg(x->sock, msgs, count, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -438,9 +438,9 @@ static void pump(struct xfer *x, uint64_t now)
  * rest: after a timeout that resent a whole-window burst, the packets
  * it got in order are what it holds; once bursts are limited, the packets
  * of the broken burst it got before the loss. Burst that many from then
- * on, once two cuts in a row agree; grow by one after XFER_BURST_GROW
+ * on, once two cuts in a row agree; grow by one after TFTP_TX_BURST_GROW
  * whole windows. */
-static void learn_burst(struct xfer *x, uint64_t idx)
+static void learn_burst(struct tftp_tx *x, uint64_t idx)
 {
     uint64_t got = idx - x->acked;   /* in order since the window began */
     if (idx < x->high && x->window > 1) {
@@ -455,7 +455,7 @@ static void learn_burst(struct xfer *x, uint64_t idx)
         } else if (q) {
             x->burst_cand = (uint32_t)q;
         }
-    } else if (x->burst && idx == x->acked + x->window && ++x->clean >= XFER_BURST_GROW) {
+    } else if (x->burst && idx == x->acked + x->window && ++x->clean >= TFTP_TX_BURST_GROW) {
         x->clean = 0;
         x->burst = x->burst + 1 >= x->window ? 0 : x->burst + 1;
     }
@@ -463,7 +463,7 @@ static void learn_burst(struct xfer *x, uint64_t idx)
 }
 
 /* Send again from the first unacknowledged block. */
-static void restart(struct xfer *x)
+static void restart(struct tftp_tx *x)
 {
     x->rs_any = true;
     x->rs_high = x->high;
@@ -472,24 +472,24 @@ static void restart(struct xfer *x)
     x->pace_wait = false;
 }
 
-static uint64_t sent_bytes(const struct xfer *x)
+static uint64_t sent_bytes(const struct tftp_tx *x)
 {
     if (!x->acked)
         return 0;
     return (x->acked - 1) * x->blksize + (x->acked == x->last ? x->last_len : x->blksize);
 }
 
-static void resend_owed(struct xfer *x, uint64_t now);
+static void resend_owed(struct tftp_tx *x, uint64_t now);
 
 /* An unverified peer sent something: a packet a timeout owes it goes now. */
-static void amp_peer_spoke(struct xfer *x, uint64_t now)
+static void amp_peer_spoke(struct tftp_tx *x, uint64_t now)
 {
     x->peer_spoke = true;
     if (x->owed)
         resend_owed(x, now);
 }
 
-static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
+static void on_ack(struct tftp_tx *x, uint16_t b, uint64_t now)
 {
     if (x->ctl_wait) {
         if (b != 0) {
@@ -533,7 +533,7 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
     if (idx == x->acked && x->window > 1 && x->next > x->acked + 1 &&
         (!x->rs_any || x->acked > x->rs_high)) {
         /* a gap at the window's first block: restart it now rather than
-         * at the timeout (once per episode, see xfer.h) */
+         * at the timeout (once per episode, see transfer.h) */
         restart(x);
         x->deadline = now + x->rto;
         pump(x, now);
@@ -554,7 +554,7 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
     x->progress = now;
     if (x->acked == x->last) {
         x->bytes = sent_bytes(x);
-        x->state = XFER_DONE;
+        x->state = TFTP_TX_DONE;
         return;
     }
     x->bytes = sent_bytes(x);
@@ -567,11 +567,11 @@ static void on_ack(struct xfer *x, uint16_t b, uint64_t now)
 
 /* ---- receiver ---------------------------------------------------------- */
 
-static void send_ack(struct xfer *x, uint64_t idx, uint64_t now)
+static void send_ack(struct tftp_tx *x, uint64_t idx, uint64_t now)
 {
     uint8_t pkt[IBX_TFTP_HDR];
     ibx_tftp_build_ack(pkt, sizeof pkt, (uint16_t)idx);
-    xfer_send_to(x->sock, pkt, sizeof pkt, peer_sa(x), x->peer.len);
+    tftp_tx_send_to(x->sock, pkt, sizeof pkt, peer_sa(x), x->peer.len);
     x->ack_sent = idx;
     x->ack_t = now;
 }
@@ -599,15 +599,15 @@ static int write_all(int fd, struct iovec *iov, unsigned n)
     return 0;
 }
 
-static void write_failed(struct xfer *x, int err)
+static void write_failed(struct tftp_tx *x, int err)
 {
-    xfer_abort(x, err == -ENOSPC || err == -EDQUOT || err == -EFBIG
+    tftp_tx_abort(x, err == -ENOSPC || err == -EDQUOT || err == -EFBIG
                       ? IBX_TFTP_ENOSPACE : IBX_TFTP_EUNDEF,
                "write error");
     snprintf(x->why, sizeof x->why, "write: %s", strerror(-err));
 }
 
-void xfer_flush(struct xfer *x, uint64_t now)
+void tftp_tx_flush(struct tftp_tx *x, uint64_t now)
 {
     if (!x->npend)
         return;
@@ -618,7 +618,7 @@ void xfer_flush(struct xfer *x, uint64_t now)
 }
 
 /* Accept the payload of the next in-order block. Returns 0 or -errno. */
-static int take(struct xfer *x, const uint8_t *data, size_t len, bool final,
+static int take(struct tftp_tx *x, const uint8_t *data, size_t len, bool final,
                 uint64_t now)
 {
     if (x->mode == IBX_TFTP_OCTET) {
@@ -627,9 +627,9 @@ static int take(struct xfer *x, const uint8_t *data, size_t len, bool final,
             x->pend[x->npend].iov_len = len;
             x->npend++;
         }
-        if (x->npend == XFER_BATCH || final)
-            xfer_flush(x, now);
-        return x->state == XFER_RUNNING ? 0 : -EIO;
+        if (x->npend == TFTP_TX_BATCH || final)
+            tftp_tx_flush(x, now);
+        return x->state == TFTP_TX_RUNNING ? 0 : -EIO;
     }
     uint8_t *out = x->scratch->na;
     size_t n = ibx_netascii_decode(&x->na, data, len, out);
@@ -642,10 +642,10 @@ static int take(struct xfer *x, const uint8_t *data, size_t len, bool final,
     return r;
 }
 
-static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
+static void on_data(struct tftp_tx *x, uint16_t b, const uint8_t *data, size_t len,
                     uint64_t now)
 {
-    if (x->state == XFER_DONE) {
+    if (x->state == TFTP_TX_DONE) {
         /* dallying: the final ACK may have been lost (but with
          * hold_final, not before the owner has sent it) */
         if (ibx_tftp_block_index(x->got, b) == x->got &&
@@ -654,14 +654,14 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
         return;
     }
     if (len > x->blksize) {
-        xfer_abort(x, IBX_TFTP_EBADOP, "block larger than the negotiated blksize");
+        tftp_tx_abort(x, IBX_TFTP_EBADOP, "block larger than the negotiated blksize");
         return;
     }
     uint64_t idx = ibx_tftp_block_index(x->got + 1, b);
     if (idx == x->got + 1) {
         bool final = len < x->blksize;
         if (x->max_bytes && x->bytes + len > x->max_bytes) {
-            xfer_abort(x, IBX_TFTP_ENOSPACE, "file too large");
+            tftp_tx_abort(x, IBX_TFTP_ENOSPACE, "file too large");
             return;
         }
         x->ctl_len = 0;   /* the OACK / ACK 0 was answered */
@@ -675,7 +675,7 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
         if (final) {
             if (!x->hold_final)
                 send_ack(x, x->got, now);
-            x->state = XFER_DONE;
+            x->state = TFTP_TX_DONE;
             return;
         }
         if (x->got - x->ack_sent >= x->window)
@@ -685,7 +685,7 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
          * one duplicate per DUP_ACK_GAP µs: a sender that answers every
          * duplicate ACK (Sorcerer's Apprentice) cannot start a storm. */
         if (now - x->ack_t >= DUP_ACK_GAP || (b == 0 && len == 0 && x->got > x->ack_sent))
-            send_ack(x, x->got, now);   /* or a gap probe (xfer.h) asking
+            send_ack(x, x->got, now);   /* or a gap probe (transfer.h) asking
                                            for news: never a storm */
     } else if (!x->gap_acked) {
         send_ack(x, x->got, now);   /* report the gap once */
@@ -698,25 +698,25 @@ static void on_data(struct xfer *x, uint16_t b, const uint8_t *data, size_t len,
 
 /* ---- common ------------------------------------------------------------ */
 
-static void send_ctl(struct xfer *x, uint64_t now)
+static void send_ctl(struct tftp_tx *x, uint64_t now)
 {
     if (x->amp_limit && !x->first_t)
-        x->first_t = xfer_clock();   /* before: a reply may beat the return */
-    xfer_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
+        x->first_t = tftp_tx_clock();   /* before: a reply may beat the return */
+    tftp_tx_send_to(x->sock, x->ctl, x->ctl_len, peer_sa(x), x->peer.len);
     amp_sent(x, x->ctl_len);
     x->ctl_t = now;
     arm(x, now);
 }
 
 /* The control packet still waits for its answer. */
-static bool ctl_pending(const struct xfer *x)
+static bool ctl_pending(const struct tftp_tx *x)
 {
     return x->ctl_len && (x->ctl_wait || (!x->sending && x->got == 0));
 }
 
-int xfer_begin(struct xfer *x, uint64_t now)
+int tftp_tx_begin(struct tftp_tx *x, uint64_t now)
 {
-    x->state = XFER_RUNNING;
+    x->state = TFTP_TX_RUNNING;
     x->start = x->progress = now;
     /* A sender adapts its timeout to the measured round trip; a receiver
      * waits the full timeout before it repeats an ACK, since the sender's
@@ -765,25 +765,25 @@ int xfer_begin(struct xfer *x, uint64_t now)
     return 0;
 }
 
-void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
-                const struct sockaddr *from, socklen_t fromlen, uint64_t now)
+void tftp_tx_input(struct tftp_tx *x, const uint8_t *pkt, size_t len,
+                   const struct sockaddr *from, socklen_t fromlen, uint64_t now)
 {
     struct ibx_tftp_pkt p;
-    if (!xfer_same_addr(from, peer_sa(x))) {
+    if (!tftp_tx_same_addr(from, peer_sa(x))) {
         /* never larger than what it answers: no amplification */
-        xfer_send_error_fit(x->sock, from, fromlen, IBX_TFTP_EBADID,
-                            "unknown transfer ID", len);
+        tftp_tx_send_error_fit(x->sock, from, fromlen, IBX_TFTP_EBADID,
+                               "unknown transfer ID", len);
         return;
     }
     if (ibx_tftp_parse(pkt, len, &p) < 0)
         return;   /* garbage from the peer's port: ignore it */
-    if (x->state == XFER_FAILED)
+    if (x->state == TFTP_TX_FAILED)
         return;
     if (unverified(x))
         x->rx_wire += len + wire_hdr(x);
     switch (p.op) {
     case IBX_TFTP_ACK:
-        if (x->sending && x->state == XFER_RUNNING)
+        if (x->sending && x->state == TFTP_TX_RUNNING)
             on_ack(x, p.u.ack.block, now);
         break;
     case IBX_TFTP_DATA:
@@ -791,12 +791,12 @@ void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
             on_data(x, p.u.data.block, p.u.data.data, p.u.data.len, now);
         break;
     case IBX_TFTP_ERROR:
-        if (x->state == XFER_RUNNING)
+        if (x->state == TFTP_TX_RUNNING)
             failf(x, "peer error %u: %.100s", p.u.error.code, p.u.error.msg);
         break;
     case IBX_TFTP_OACK:
         /* our ACK 0 to the server's OACK was lost */
-        if (!x->sending && x->got == 0 && x->state == XFER_RUNNING)
+        if (!x->sending && x->got == 0 && x->state == TFTP_TX_RUNNING)
             send_ack(x, 0, now);
         break;
     default:
@@ -804,14 +804,14 @@ void xfer_input(struct xfer *x, const uint8_t *pkt, size_t len,
     }
 }
 
-void xfer_timeout(struct xfer *x, uint64_t now)
+void tftp_tx_timeout(struct tftp_tx *x, uint64_t now)
 {
-    if (x->state != XFER_RUNNING)
+    if (x->state != TFTP_TX_RUNNING)
         return;
     if (x->sending && x->pace_wait) {
         /* the window is still going out, burst by burst: nothing is late
          * yet, the owner's pause simply ended after the deadline */
-        xfer_pace(x, now);
+        tftp_tx_pace(x, now);
         return;
     }
     if (!x->sending && x->got > x->ack_sent) {
@@ -820,7 +820,7 @@ void xfer_timeout(struct xfer *x, uint64_t now)
         return;
     }
     if (now - x->progress >= (uint64_t)x->giveup * 1000) {
-        xfer_abort(x, IBX_TFTP_EUNDEF, "timed out");
+        tftp_tx_abort(x, IBX_TFTP_EUNDEF, "timed out");
         snprintf(x->why, sizeof x->why, "timed out after %llu ms without progress",
                  (unsigned long long)(now - x->progress) / 1000);
         return;
@@ -838,8 +838,8 @@ void xfer_timeout(struct xfer *x, uint64_t now)
         if (x->peer_spoke ||
             amp_fits(x, ctl ? x->ctl_len : (size_t)x->blksize + IBX_TFTP_HDR)) {
             resend_owed(x, now);
-        } else if (!ctl && x->sending && x->blksize <= XFER_AMP_RESEND_BLK &&
-                   x->amp_resends < XFER_AMP_RESENDS) {
+        } else if (!ctl && x->sending && x->blksize <= TFTP_TX_AMP_RESEND_BLK &&
+                   x->amp_resends < TFTP_TX_AMP_RESENDS) {
             x->amp_resends++;   /* a lost block 1 to a peer that stays quiet */
             resend_owed(x, now);
         } else {
@@ -876,7 +876,7 @@ void xfer_timeout(struct xfer *x, uint64_t now)
 
 /* Send what a timeout owes an unverified peer: the control packet, or
  * the first unacknowledged block alone (never the whole window). */
-static void resend_owed(struct xfer *x, uint64_t now)
+static void resend_owed(struct tftp_tx *x, uint64_t now)
 {
     x->owed = false;
     if (ctl_pending(x)) {
@@ -890,15 +890,15 @@ static void resend_owed(struct xfer *x, uint64_t now)
     x->deadline = now + (x->sending ? x->rto : x->ctl_rto);
 }
 
-void xfer_ack_final(struct xfer *x, uint64_t now)
+void tftp_tx_ack_final(struct tftp_tx *x, uint64_t now)
 {
     x->final_acked = true;
     send_ack(x, x->got, now);
 }
 
-void xfer_request_again(struct xfer *x, size_t len, uint64_t now)
+void tftp_tx_request_again(struct tftp_tx *x, size_t len, uint64_t now)
 {
-    if (x->state != XFER_RUNNING)
+    if (x->state != TFTP_TX_RUNNING)
         return;
     if (unverified(x)) {
         x->rx_wire += len + wire_hdr(x);
@@ -927,19 +927,19 @@ void xfer_request_again(struct xfer *x, size_t len, uint64_t now)
     x->deadline = due;   /* the timer's own schedule and backoff stand */
 }
 
-void xfer_pace(struct xfer *x, uint64_t now)
+void tftp_tx_pace(struct tftp_tx *x, uint64_t now)
 {
     x->pace_wait = false;
     pump(x, now);
 }
 
-void xfer_writable(struct xfer *x, uint64_t now)
+void tftp_tx_writable(struct tftp_tx *x, uint64_t now)
 {
     x->want_write = false;
     pump(x, now);
 }
 
-void xfer_release(struct xfer *x)
+void tftp_tx_release(struct tftp_tx *x)
 {
     free(x->marks);
     x->marks = NULL;
