@@ -125,9 +125,9 @@ grep -q "httpd: cannot listen on 127.0.0.1:$BUSY: the port is in use (choose ano
     "$T/busy.log" || { cat "$T/busy.log"; fail "busy port: no message naming the flag"; }
 [ "$(echo hi | timeout 5 nc -q1 127.0.0.1 "$PORT")" = hi ] || fail "busy port: echo not serving"
 stop_way
-SPID=$HOLD stop_way
 # ... and if nothing can start, serve fails (1)
-"$IPCBOX" serve "$T/www" $(serve_only httpd) --httpd-listen 127.0.0.1:"$BUSY" 2>/dev/null &
-p=$!; wait_exit $p 20
+"$IPCBOX" serve "$T/www" $(serve_only httpd) --httpd-listen 127.0.0.1:"$BUSY" >/dev/null 2>&1 &
+p=$!; PIDS+=("$p"); wait_exit $p 20
 [ "$RC" = 1 ] || fail "serve with only a busy service: exit $RC, want 1"
+SPID=$HOLD stop_way
 pass "busy port under serve: skipped with the flag that moves it; exit 1 if none starts"
