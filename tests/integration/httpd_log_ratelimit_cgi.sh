@@ -1,6 +1,6 @@
 #!/bin/bash
 # More log lines a peer triggers at will, rate-limited like those of
-# httpd_attack_loglines.sh (at most one a second per cause for the whole
+# httpd_log_ratelimit.sh (at most one a second per cause for the whole
 # server, with the count held back), while the access log keeps one line
 # per request with its status:
 #  - CGI failures: 120 pipelined requests for a script that writes nothing
