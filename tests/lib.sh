@@ -4,6 +4,7 @@ set -u
 : "${IPCBOX:?IPCBOX must point at the ipcbox binary}"
 TOOLS=${TOOLS:-$(dirname "$IPCBOX")}
 SRC=${SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PYTOOLS="$SRC/tests/tools"   # the Python test peers (tests/tools/*.py)
 T=$(mktemp -d "${TMPDIR:-/tmp}/ipcbox-test.XXXXXX")
 PIDS=()
 # sanitizer reports must fail the test even from forked children

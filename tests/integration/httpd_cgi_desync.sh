@@ -48,7 +48,7 @@ chmod +x "$C"/*.sh
 for model in epoll thread fork; do
     start_httpd --model "$model" --workers 2 --cgi /cgi-bin/ --cgi-timeout 1 "$R"
     # (one python for the four probes: it starts slowly on a busy machine)
-    out=$(python3 "$HERE/cgi_desync.py" "$ADDR" /cgi-bin/exit.sh cl /cgi-bin/fail.sh cl \
+    out=$(python3 "$PYTOOLS/httpd_cgi_desync.py" "$ADDR" /cgi-bin/exit.sh cl /cgi-bin/fail.sh cl \
         /cgi-bin/sleep.sh cl /cgi-bin/sleep.sh chunked)
     check "$model: script exits before its body" "$(sed -n 1p <<<"$out")" "secret=no first=200"
     check "$model: script fails before its body (502)" "$(sed -n 2p <<<"$out")" "secret=no first=502"

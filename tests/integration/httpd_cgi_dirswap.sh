@@ -42,7 +42,7 @@ ln -s "$WORK/outside/out.sh" "$C/out.sh"
 code() { curl -sS -o /dev/null -w '%{http_code}' "$BASE$1"; }
 for model in epoll thread; do
     start_httpd --model "$model" --cgi /cgi-bin/ "$R"
-    res=$(python3 "$HERE/cgi_dirswap.py" "$ADDR" "$R/cgi-bin" "$R/alt" 600)
+    res=$(python3 "$PYTOOLS/httpd_cgi_dirswap.py" "$ADDR" "$R/cgi-bin" "$R/alt" 600)
     echo "$model: $res"
     check_has "$model: every script ran in its own directory" "$res" "disagree=0 "
     check_has "$model: no other answer" "$res" "other=0"

@@ -38,7 +38,7 @@ for model in epoll thread threadpool; do
     check "$model: descriptor limit is $LIMIT" \
         "$(awk '/Max open files/ {print $4}' "/proc/$PID/limits")" "$LIMIT"
     rc=0
-    out=$(timeout 120 python3 "$HERE/fdload.py" "$ADDR" "$R" 30 $((LIMIT + 60)) 2>&1) || rc=$?
+    out=$(timeout 120 python3 "$PYTOOLS/httpd_fdload.py" "$ADDR" "$R" 30 $((LIMIT + 60)) 2>&1) || rc=$?
     check "$model: every request 200 (1170 requests, 600 files)" \
         "$rc $(printf '%s\n' "$out" | tail -n1)" "0 ok 1170"
     printf '%s\n' "$out" | grep FAIL | head -n 5 >&2 || true

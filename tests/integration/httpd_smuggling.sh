@@ -14,7 +14,7 @@ chmod +x "$R/cgi-bin/echo.sh"
 start_httpd --cgi /cgi-bin/ "$R"
 
 S='GET /smuggled.txt HTTP/1.1\r\nHost: a\r\n\r\n'
-out=$(python3 "$HERE/cases.py" "$ADDR" SMUGGLED-RESOURCE <<EOF_CASES || true
+out=$(python3 "$PYTOOLS/httpd_cases.py" "$ADDR" SMUGGLED-RESOURCE <<EOF_CASES || true
 400 1 CL then TE	POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$S
 400 1 TE then CL	POST /hello.txt HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$S
 400 1 CL+TE to CGI	POST /cgi-bin/echo.sh HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$S

@@ -2,7 +2,7 @@
 # Needs IPCBOX (the binary). Every wait is bounded; nothing sleeps blindly.
 set -eu
 : "${IPCBOX:?IPCBOX must point to the ipcbox binary}"
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PYTOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tools" && pwd)   # the Python test peers
 WORK=$(mktemp -d /tmp/ipcbox-httpd.XXXXXX)
 PIDS=""
 FAILS=0
@@ -68,7 +68,7 @@ stop_httpd() {
 # raw BYTES [shutdown]: send BYTES (printf escapes) to ADDR, print the
 # whole answer (until the server closes or 5 s pass).
 raw() {
-    python3 "$HERE/raw.py" "$ADDR" "$1" "${2:-}"
+    python3 "$PYTOOLS/httpd_raw.py" "$ADDR" "$1" "${2:-}"
 }
 
 # status of a raw exchange: the first status code in the answer

@@ -1,4 +1,4 @@
-# raw.py ADDR DATA [shutdown|slow]: send DATA over TCP and print the reply
+# httpd_raw.py ADDR DATA [shutdown|slow]: send DATA over TCP and print the reply
 # until the server closes (or 5 s of silence). Used by the httpd tests to
 # send exactly the bytes a case needs, malformed or pipelined.
 import codecs

@@ -1,4 +1,4 @@
-# cgi_desync.py ADDR PATH cl|chunked [PATH cl|chunked ...]: the
+# httpd_cgi_desync.py ADDR PATH cl|chunked [PATH cl|chunked ...]: the
 # request-body desync probe, once per PATH (one line each).
 #
 # Sends a POST whose body has only partly arrived to a CGI script that

@@ -1,4 +1,4 @@
-# fdload.py ADDR ROOT CONNS FLOOD: drive httpd running under a small
+# httpd_fdload.py ADDR ROOT CONNS FLOOD: drive httpd running under a small
 # descriptor limit. Every file in ROOT/a (requested first, round-robin
 # over CONNS keep-alive connections, so that every connection's cache
 # fills), then early ones again and ROOT/b (never requested) must all be

@@ -1,4 +1,4 @@
-# cgi_dirswap.py ADDR DIR_A DIR_B N: the CGI working-directory race.
+# httpd_cgi_dirswap.py ADDR DIR_A DIR_B N: the CGI working-directory race.
 #
 # DIR_A (ROOT/cgi-bin, the CGI prefix) and DIR_B (a sibling) each hold
 # who.sh (which prints the name baked into it, then the
@@ -14,7 +14,7 @@ import os
 import re
 import signal
 import sys
-import keepalive  # beside this file, on sys.path
+import httpd_keepalive as keepalive  # beside this file, on sys.path
 
 host, port = sys.argv[1].rsplit(":", 1)
 a, b, n = sys.argv[2], sys.argv[3], int(sys.argv[4])

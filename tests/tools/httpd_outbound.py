@@ -1,4 +1,4 @@
-# outbound.py ADDR PIDS LIMIT_MB KIND...: clients that pipeline requests
+# httpd_outbound.py ADDR PIDS LIMIT_MB KIND...: clients that pipeline requests
 # and never read, one connection per KIND (small: a cached small file,
 # multi: multipart ranges of it, listing: a large directory listing).
 # Each writes requests until the server stops reading them (the socket has

@@ -1,4 +1,4 @@
-# cases.py ADDR [FORBIDDEN...]: run many raw HTTP cases in one process.
+# httpd_cases.py ADDR [FORBIDDEN...]: run many raw HTTP cases in one process.
 # stdin: one case a line, "STATUS COUNT NAME<TAB>REQUEST" where REQUEST
 # uses backslash escapes, STATUS is the expected status of the first
 # response and COUNT the number of responses the connection must carry

@@ -1,4 +1,4 @@
-# cgi_race.py ADDR LINK INSIDE OUTSIDE N: the CGI confinement race.
+# httpd_cgi_race.py ADDR LINK INSIDE OUTSIDE N: the CGI confinement race.
 #
 # A child process swaps the symlink LINK (in the CGI directory) between
 # INSIDE (a script under ROOT) and OUTSIDE (one outside ROOT) as fast as
@@ -9,7 +9,7 @@
 import os
 import signal
 import sys
-import keepalive  # beside this file, on sys.path
+import httpd_keepalive as keepalive  # beside this file, on sys.path
 
 host, port = sys.argv[1].rsplit(":", 1)
 link, inside, outside, n = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
