@@ -30,8 +30,7 @@ for m in epoll fork thread; do
         exec "$IPCBOX" echo --listen 127.0.0.1:0 --model $m
     ) 2>"$T/dcap-$m.log" &
     SPID=$!; PIDS+=("$SPID")
-    for i in $(seq 200); do grep -q "listening on" "$T/dcap-$m.log" && break; sleep 0.05; done
-    PORT=$(grep -m1 -o "listening on [^ ]*" "$T/dcap-$m.log" | sed 's/.*://')
+    PORT=$(listen_port "$T/dcap-$m.log" "" "$SPID")
     python3 - "$PORT" "$cap" <<'PY' || fail "$m: default cap"
 import socket, sys
 port, cap = int(sys.argv[1]), int(sys.argv[2])
@@ -70,8 +69,7 @@ done
     exec "$IPCBOX" echo --listen 127.0.0.1:0 --max-conns 100
 ) 2>"$T/emfile.log" &
 SPID=$!; PIDS+=("$SPID")
-for i in $(seq 200); do grep -q "listening on" "$T/emfile.log" && break; sleep 0.05; done
-PORT=$(grep -m1 -o "listening on [^ ]*" "$T/emfile.log" | sed 's/.*://')
+PORT=$(listen_port "$T/emfile.log" "" "$SPID")
 python3 - "$PORT" <<'PY' || fail "EMFILE: server did not shed and recover"
 import socket, sys, time
 port = int(sys.argv[1])

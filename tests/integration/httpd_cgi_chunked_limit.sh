@@ -6,7 +6,8 @@
 # has been read, and the server's memory does not grow by their bodies.
 # Under the epoll and the thread model. A slot is given back when a body
 # is refused (400) or its client leaves, so later requests run.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/cgi-bin"

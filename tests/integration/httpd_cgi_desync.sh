@@ -12,7 +12,8 @@
 #   gets the whole CGI response;
 # - a client that leaves in the middle of its request body: the script is
 #   killed then, not left running until --cgi-timeout.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 C="$R/cgi-bin"

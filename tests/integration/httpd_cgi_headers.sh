@@ -10,7 +10,8 @@
 # - PATH_INFO obeys the hidden-path rule: /cgi-bin/x.sh/.env is 404
 #   unless --show-hidden (the script could map it to ROOT/.env).
 # Under the epoll and fork models.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 C="$R/cgi-bin"

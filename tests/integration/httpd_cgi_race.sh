@@ -7,7 +7,8 @@
 # with 403 when the check sees it). Also checked: a #! script and a binary
 # both run through the checked descriptor, and the script's working
 # directory is its own directory.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 C="$R/cgi-bin"

@@ -8,7 +8,8 @@
 # EMFILE, sheds with its spare descriptor, and once they are gone new
 # connections are served again. Under epoll (2 workers), thread and
 # threadpool; the budget log line is checked once.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 LIMIT=256
 R="$WORK/root"

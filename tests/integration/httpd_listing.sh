@@ -4,7 +4,8 @@
 # parent link, dotfiles hidden unless --show-hidden, --no-listing, HEAD,
 # and a headless Chromium that renders the page (non-blank screenshot) and
 # whose DOM's links all resolve.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/zdir" "$R/adir" "$R/sub/inner" "$R/.hiddendir" "$R/with space"

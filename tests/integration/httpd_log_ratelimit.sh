@@ -6,7 +6,8 @@
 # connection: 300 pipelined requests of each kind (and 40 connections that
 # do not read) must not write 300 (40) lines to the server log, under the
 # epoll and the fork model (where each connection is a process).
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/many"

@@ -12,7 +12,8 @@
 #    once per request, for 300 requests (each on its own connection: a
 #    500 closes it).
 # Under the epoll and the thread model.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/cgi-bin"

@@ -2,7 +2,8 @@
 # The same basic exchange under each of the seven server models: small and
 # large files, keep-alive reuse, pipelining, a range, a 404, a CGI script,
 # several clients at once, then a graceful SIGTERM.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/cgi-bin"

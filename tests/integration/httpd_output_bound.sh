@@ -5,7 +5,8 @@
 # read. The server must stop reading each of them (parsing pauses at
 # --max-output), keep its memory bounded, and meanwhile serve another
 # client whole; under the single-loop model (epoll) and a thread model.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/many"

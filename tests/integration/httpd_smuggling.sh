@@ -3,7 +3,8 @@
 # transfer codings we do not implement) and the connection closed, so the
 # bytes smuggled behind it are never answered as a request of their own.
 # Also: bodies of requests we do not want are never parsed as requests.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/cgi-bin"

@@ -4,7 +4,8 @@
 # targets, symlinks that leave ROOT (refused) or stay inside (served), and
 # --follow-symlinks lifting the confinement. No response may ever carry a
 # byte of the file outside ROOT.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 O="$WORK/outside"

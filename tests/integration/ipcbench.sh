@@ -3,11 +3,8 @@
 # every row that ran verified its checksum; the mechanisms Linux always has
 # must not be n/a; the three output formats and the chart are well formed;
 # usage errors exit 2.
-set -u
-: "${IPCBOX:?IPCBOX must point at the ipcbox binary}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib.sh"
+work=$T
 
 # --- the quick run, as CSV, with a chart ---
 timeout 300 "$IPCBOX" ipcbench --quick --format csv --svg "$work/chart.svg" \

@@ -8,10 +8,9 @@
 # DATA block makes the server commit, whose rename waits for the thaw.
 # Meanwhile a download from the same server must complete. A SIGTERM
 # during a blocked commit waits for it: the file ends up complete.
-. "$(dirname "$0")/tftp_common.inc"
-. "$(dirname "$0")/frozen_fs.inc"
+. "$(dirname "$0")/../lib.sh"
 
-command -v python3 >/dev/null || fs_skip "needs python3"
+command -v python3 >/dev/null || skip "needs python3"
 ROOT=$WORK/root
 mkdir -p "$ROOT" "$WORK/out"
 head -c 300001 /dev/urandom >"$ROOT/other.bin"
@@ -69,14 +68,14 @@ freeze
 echo go >&3
 exec 3>&-
 wait_for "$WORK/srv.log" 'file="frz/a.bin": storing' || exit 1
-check "a download completes while another upload's commit is blocked" \
+check_cmd "a download completes while another upload's commit is blocked" \
     "$IPCBOX" tftp --timeout 2 127.0.0.1:"$PORT" get other.bin "$WORK/out/other.bin"
-check "the downloaded file is intact" same "$ROOT/other.bin" "$WORK/out/other.bin"
-check "no final ACK before the file is stored" bash -c "! grep -q acked '$WORK/a.bin.out'"
+check_cmd "the downloaded file is intact" same "$ROOT/other.bin" "$WORK/out/other.bin"
+check_cmd "no final ACK before the file is stored" bash -c "! grep -q acked '$WORK/a.bin.out'"
 thaw
-check "after the thaw the upload gets its final ACK" wait_for "$WORK/a.bin.out" acked
-check "the uploaded file is complete under its name" same "$WORK/up.bin" "$MNT/a.bin"
-check "no temporary file is left" bash -c "! ls -A '$MNT' | grep -v -x -e a.bin -e lost+found"
+check_cmd "after the thaw the upload gets its final ACK" wait_for "$WORK/a.bin.out" acked
+check_cmd "the uploaded file is complete under its name" same "$WORK/up.bin" "$MNT/a.bin"
+check_cmd "no temporary file is left" bash -c "! ls -A '$MNT' | grep -v -x -e a.bin -e lost+found"
 
 # 2. SIGTERM during a blocked commit: the server waits for it, then exits 0
 upload_until_ready b.bin
@@ -86,11 +85,9 @@ exec 3>&-
 wait_for "$WORK/srv.log" 'file="frz/b.bin": storing' || exit 1
 kill -TERM "$SRV_PID"
 wait_for "$WORK/srv.log" "shutting down" || exit 1
-check "the server is still waiting for the commit" kill -0 "$SRV_PID"
+check_cmd "the server is still waiting for the commit" kill -0 "$SRV_PID"
 thaw
-wait_exit() { for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done; ! kill -0 "$SRV_PID" 2>/dev/null; }
-check "then it exits" wait_exit
-wait "$SRV_PID"; rc=$?
-check "with status 0" test "$rc" = 0
-check "and the upload committed during shutdown is complete" same "$WORK/up.bin" "$MNT/b.bin"
+wait_exit "$SRV_PID" 10
+check "then it exits, with status 0" "$RC" 0
+check_cmd "and the upload committed during shutdown is complete" same "$WORK/up.bin" "$MNT/b.bin"
 finish

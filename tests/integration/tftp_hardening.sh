@@ -8,7 +8,7 @@
 # killed server removed at start-up (but not another server's); an upload
 # is never stored when it does not match its declared tsize. Packets are
 # scripted by a small python3 peer; every wait is bounded.
-. "$(dirname "$0")/tftp_common.inc"
+. "$(dirname "$0")/../lib.sh"
 
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 
@@ -206,24 +206,24 @@ peer() { timeout 60 python3 "$WORK/peer.py" "$@"; }
 
 # ---- item 9: amplification ---------------------------------------------------
 start_tftpd "$WORK/sp.log" --single-port --giveup 2 "$ROOT"
-check "single-port: forged RRQ + blind ACK 0 and guessed ACKs: at most 3x + one block" \
+check_cmd "single-port: forged RRQ + blind ACK 0 and guessed ACKs: at most 3x + one block" \
     peer blind "$PORT"
-check "single-port: the blind transfer ended at once, logged" \
+check_cmd "single-port: the blind transfer ended at once, logged" \
     wait_for "$WORK/sp.log" 'file="big.bin".*result=failed'
-check "single-port: a peer silent after ACK 0 gets block 1 at most three times, no window" \
+check_cmd "single-port: a peer silent after ACK 0 gets block 1 at most three times, no window" \
     peer silent-after-ack0 "$PORT"
-check "single-port: a peer silent after ACK 0 gets one 8 KiB block, never resent" \
+check_cmd "single-port: a peer silent after ACK 0 gets one 8 KiB block, never resent" \
     peer silent-after-ack0 "$PORT" 8192
-check "single-port: a real client still gets the file at windowsize 64" \
+check_cmd "single-port: a real client still gets the file at windowsize 64" \
     bash -c "$IPCBOX tftp --quiet --windowsize 64 --blksize 1468 127.0.0.1:$PORT get big.bin $OUT/sp && cmp $ROOT/big.bin $OUT/sp"
-check "small ERRORs: never larger than the packet they answer" peer small-errors "$PORT"
+check_cmd "small ERRORs: never larger than the packet they answer" peer small-errors "$PORT"
 
 start_tftpd "$WORK/pp.log" --port-range 47000:47015 --giveup 2 "$ROOT"
-check "per-transfer ports: forged RRQ + ACKs sprayed over the port range: at most 3x + one block" \
+check_cmd "per-transfer ports: forged RRQ + ACKs sprayed over the port range: at most 3x + one block" \
     peer blind-spray "$PORT" 47000 47015
-check "per-transfer ports: a peer silent after ACK 0 gets block 1 at most three times, no window" \
+check_cmd "per-transfer ports: a peer silent after ACK 0 gets block 1 at most three times, no window" \
     peer silent-after-ack0 "$PORT"
-check "per-transfer ports: a real client gets the file at windowsize 16" \
+check_cmd "per-transfer ports: a real client gets the file at windowsize 16" \
     bash -c "$IPCBOX tftp --quiet --windowsize 16 127.0.0.1:$PORT get big.bin $OUT/pp && cmp $ROOT/big.bin $OUT/pp"
 
 # ---- item 10: caps -----------------------------------------------------------
@@ -231,32 +231,32 @@ start_tftpd "$WORK/cap.log" --max-transfers 4 --max-per-peer 2 --giveup 8 "$ROOT
 peer stall "$PORT" 127.0.0.5 14 >"$WORK/stall1" 2>&1 & s1=$!
 peer stall "$PORT" 127.0.0.5 14 >"$WORK/stall2" 2>&1 & s2=$!
 wait_for "$WORK/stall1" holding >/dev/null && wait_for "$WORK/stall2" holding >/dev/null
-check "max-per-peer: a third transfer from one address (two verified) is refused" \
+check_cmd "max-per-peer: a third transfer from one address (two verified) is refused" \
     peer busy "$PORT" 127.0.0.5
-check "max-per-peer: refusal logged once per second with the limit" \
+check_cmd "max-per-peer: refusal logged once per second with the limit" \
     grep -q 'limit reached limit=max-per-peer value=2 peer=127.0.0.5' "$WORK/cap.log"
-check "max-per-peer: another address is served meanwhile" \
+check_cmd "max-per-peer: another address is served meanwhile" \
     bash -c "$IPCBOX tftp --quiet 127.0.0.1:$PORT get random.bin $OUT/c1 && cmp $ROOT/random.bin $OUT/c1"
 peer stall "$PORT" 127.0.0.6 14 >"$WORK/stall3" 2>&1 & s3=$!
 peer stall "$PORT" 127.0.0.7 14 >"$WORK/stall4" 2>&1 & s4=$!
 wait_for "$WORK/stall3" holding >/dev/null && wait_for "$WORK/stall4" holding >/dev/null
-check "max-transfers: a fifth transfer (four verified) is refused" peer busy "$PORT" 127.0.0.8
-check "max-transfers: refusal logged" grep -q 'limit reached limit=max-transfers value=4' "$WORK/cap.log"
-check "stalled transfers end after the give-up time, freeing their slots" \
+check_cmd "max-transfers: a fifth transfer (four verified) is refused" peer busy "$PORT" 127.0.0.8
+check_cmd "max-transfers: refusal logged" grep -q 'limit reached limit=max-transfers value=4' "$WORK/cap.log"
+check_cmd "stalled transfers end after the give-up time, freeing their slots" \
     bash -c "for i in \$(seq 250); do [ \$(grep -c 'file=\"big.bin\".*timed out' $WORK/cap.log) -ge 4 ] && exit 0; sleep 0.1; done; exit 1"
-check "after the give-up a real client is served again" \
+check_cmd "after the give-up a real client is served again" \
     bash -c "$IPCBOX tftp --quiet 127.0.0.1:$PORT get random.bin $OUT/c2 && cmp $ROOT/random.bin $OUT/c2"
 wait $s1 $s2 $s3 $s4 2>/dev/null
 
 start_tftpd "$WORK/flood.log" --max-transfers 8 --max-per-peer 4 --giveup 5 "$ROOT"
-check "a flood of 600 forged requests from 30 addresses" peer flood "$PORT" 600
-check "a real client is served at once during the flood's give-up time" \
+check_cmd "a flood of 600 forged requests from 30 addresses" peer flood "$PORT" 600
+check_cmd "a real client is served at once during the flood's give-up time" \
     bash -c "$IPCBOX tftp --quiet --windowsize 8 127.0.0.1:$PORT get random.bin $OUT/f && cmp $ROOT/random.bin $OUT/f"
-check "the flood's transfers were evicted, logged in rate-limited lines" \
+check_cmd "the flood's transfers were evicted, logged in rate-limited lines" \
     grep -q 'limit reached limit=max-.* evicted=[1-9]' "$WORK/flood.log"
-check "... not one line per forged request" \
+check_cmd "... not one line per forged request" \
     test "$(grep -c 'limit reached' "$WORK/flood.log")" -le 10
-check "default caps: 256 transfers, 16 per peer (help)" \
+check_cmd "default caps: 256 transfers, 16 per peer (help)" \
     bash -c "$IPCBOX tftpd --help | grep -q 'max-per-peer N' && $IPCBOX tftpd --help | grep -q 'default 256'"
 
 # ---- item 11: upload temporaries ---------------------------------------------
@@ -267,30 +267,30 @@ check "default caps: 256 transfers, 16 per peer (help)" \
 start_tftpd "$WORK/up.log" --create --giveup 30 "$ROOT"
 UPORT=$PORT
 UPID=$SRV_PID
-check "start-up removed stale temporaries (root and below)" \
+check_cmd "start-up removed stale temporaries (root and below)" \
     bash -c "test ! -e $ROOT/.tftp-upload.0123456789ab && test ! -e $ROOT/sub/.tftp-upload.abcdef012345"
-check "start-up kept names that only look alike" \
+check_cmd "start-up kept names that only look alike" \
     bash -c "test -e $ROOT/.tftp-upload.notmine && test -e $ROOT/keep.tftp-upload.0123456789ab"
-check "start-up logged the removal" grep -q 'removed 2 stale upload temporaries' "$WORK/up.log"
+check_cmd "start-up logged the removal" grep -q 'removed 2 stale upload temporaries' "$WORK/up.log"
 peer upload-stall "$UPORT" 30 >"$WORK/held" 2>&1 & held=$!
 wait_for "$WORK/held" "3 blocks sent" >/dev/null
 tmpcount() { find "$ROOT" -name '.tftp-upload.????????????' | wc -l; }
-check "an upload in progress has its temporary" test "$(tmpcount)" -eq 1
+check_cmd "an upload in progress has its temporary" test "$(tmpcount)" -eq 1
 start_tftpd "$WORK/second.log" --create "$ROOT"
-check "a second server on the same root keeps the live server's temporary" test "$(tmpcount)" -eq 1
-check "... and says so" grep -q 'kept 1 upload temporary' "$WORK/second.log"
+check_cmd "a second server on the same root keeps the live server's temporary" test "$(tmpcount)" -eq 1
+check_cmd "... and says so" grep -q 'kept 1 upload temporary' "$WORK/second.log"
 kill -9 "$UPID"
 wait "$UPID" 2>/dev/null
-check "kill -9 mid-upload orphans the temporary" test "$(tmpcount)" -eq 1
+check_cmd "kill -9 mid-upload orphans the temporary" test "$(tmpcount)" -eq 1
 start_tftpd "$WORK/restart.log" --create "$ROOT"
-check "the restarted server removed it" test "$(tmpcount)" -eq 0
+check_cmd "the restarted server removed it" test "$(tmpcount)" -eq 0
 kill "$held" 2>/dev/null
 wait "$held" 2>/dev/null
 
 # ---- audit: uploads that lie about their size --------------------------------
 start_tftpd "$WORK/ts.log" --create "$ROOT"
-check "an upload larger or smaller than its declared tsize is not stored" peer tsize-lie "$PORT"
-check "... neither file exists, no temporary left" \
+check_cmd "an upload larger or smaller than its declared tsize is not stored" peer tsize-lie "$PORT"
+check_cmd "... neither file exists, no temporary left" \
     bash -c "test ! -e $ROOT/more.bin && test ! -e $ROOT/less.bin && test \$(find $ROOT -name '.tftp-upload.????????????' | wc -l) -eq 0"
 
 finish

@@ -6,7 +6,7 @@
 # (a few a second in full, the rest summed up in one line a second by
 # reason), and every refused request is accounted for in the log; a
 # transfer that ran still gets its own line (the access log).
-. "$(dirname "$0")/tftp_common.inc"
+. "$(dirname "$0")/../lib.sh"
 
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 
@@ -53,7 +53,7 @@ EOF
 
 start_tftpd "$WORK/srv.log" "$ROOT"
 
-check "2000 bad requests are answered" bash -c \
+check_cmd "2000 bad requests are answered" bash -c \
     "timeout 120 python3 $WORK/flood.py $PORT 2000 >$WORK/flood.out && cat $WORK/flood.out && grep -q 'answered 2000' $WORK/flood.out"
 REFUSED=$(sed -n 's/^refused //p' "$WORK/flood.out")
 
@@ -70,13 +70,13 @@ wait_accounted() {
     for _ in $(seq 50); do accounted >/dev/null && break; sleep 0.1; done
     accounted
 }
-check "every refused request is accounted for (in full or in a summary)" wait_accounted
-check "the log is not one line per request (< 100 lines)" \
+check_cmd "every refused request is accounted for (in full or in a summary)" wait_accounted
+check_cmd "the log is not one line per request (< 100 lines)" \
     test "$(wc -l <"$WORK/srv.log")" -lt 100
-check "a summary line by reason exists" \
+check_cmd "a summary line by reason exists" \
     grep -qE 'more refused requests not logged in the last second: not-found=[0-9]+ access=[1-9][0-9]* ' "$WORK/srv.log"
-check "a legitimate get still works" bash -c \
+check_cmd "a legitimate get still works" bash -c \
     "$IPCBOX tftp --quiet 127.0.0.1:$PORT get small.bin $OUT/small.bin && cmp $ROOT/small.bin $OUT/small.bin"
-check "... and is logged (the access log is not rate-limited)" \
+check_cmd "... and is logged (the access log is not rate-limited)" \
     wait_for "$WORK/srv.log" 'get 127.0.0.1:[0-9]* file="small.bin" .*result=ok'
 finish

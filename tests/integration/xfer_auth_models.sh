@@ -1,7 +1,6 @@
 # recv --token-file under every server model: a wrong token and no token
 # are refused (exit 6, nothing created), the right token uploads.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/src/d"
 head -c 32 /dev/urandom | base64 >"$T/tok"

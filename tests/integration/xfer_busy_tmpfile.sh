@@ -6,7 +6,6 @@
 # connection's commit renamed that third file (unverified, partial) into
 # place while ACKing "stored" for its own, verified data.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 PY=$(command -v /usr/bin/python3 || command -v python3) || skip "python3 is needed to craft raw frames"
 
 mkdir -p "$T/srv"

@@ -3,7 +3,6 @@
 # the client from the loop afterwards); nothing is left half-done, and a
 # SIGTERM right after leaves the server exiting cleanly.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 N=12
 mkdir -p "$T/src/d"

@@ -9,7 +9,6 @@
 # Sparse files keep this cheap; peers that pause 2.5 s stand in for slow
 # hashing, against limits of 1 s.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 PY=$(command -v /usr/bin/python3 || command -v python3) || skip "python3 is needed to craft raw frames"
 SIZE=200000000
 

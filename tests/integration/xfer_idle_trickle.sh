@@ -5,7 +5,6 @@
 # default). Now only whole headers/frames, DATA payload and our output
 # taken by the peer count as activity.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 PY=$(command -v /usr/bin/python3 || command -v python3) || skip "python3 is needed to craft raw frames"
 
 mkdir -p "$T/srv"

@@ -7,7 +7,6 @@
 # in one line at close. The old code wrote one line per bad connection
 # and one per refused GET.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
 S="$T/srv"
 mkdir -p "$S"

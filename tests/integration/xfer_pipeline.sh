@@ -4,12 +4,10 @@
 # about 512 KiB of answers are queued. The old code queued every answer
 # (tens of MiB of RSS). RSS from /proc with a generous margin.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 PY=$(python3 -c "import sys; print(sys.executable)") || skip "needs python3"
 mkdir -p "$T/srv"
 start_recv "$T/srv"
-rss() { awk '/^VmRSS/{print $2}' "/proc/$RPID/status"; }
-before=$(rss)
+before=$(proc_kb "$RPID" VmRSS)
 "$PY" - "$RPORT" <<'PYEOF' || fail "client"
 import socket, struct, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -34,7 +32,7 @@ print("sent %d bytes of GET" % sent, file=sys.stderr)
 time.sleep(0.5)   # let the server work through what it read
 s.close()
 PYEOF
-after=$(rss)
+after=$(proc_kb "$RPID" VmRSS)
 grow=$((after - before))
 echo "recv RSS: $before kB -> $after kB" >&2
 [ "$grow" -lt 16384 ] || fail "recv grew by $grow kB for a client that does not read"

@@ -2,7 +2,6 @@
 # on one event loop, graceful shutdown that lets a transfer finish, and
 # the recv service of `ipcbox serve DIR`.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/srv" "$T/src" "$T/out"
 N=8

@@ -5,7 +5,6 @@
 # loop pass, which stalled every other client of the loop for seconds.
 # The old code accepted any data_max above 0.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
 S="$T/srv"
 mkdir -p "$S"

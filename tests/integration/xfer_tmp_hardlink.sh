@@ -5,7 +5,6 @@
 # other file keeps its content and mode. (Symlinks there were already
 # refused with O_NOFOLLOW.)
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/srv" "$T/outside" "$T/src"
 printf 'precious content that must survive\n' >"$T/outside/victim"

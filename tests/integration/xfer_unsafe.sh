@@ -5,7 +5,6 @@
 # "not regular" (23) and nothing is written outside the directory.
 # Oversized frames end the session with ERROR "frame size" (27).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 PY=$(command -v /usr/bin/python3 || command -v python3) || skip "python3 is needed to craft raw frames"
 
 mkdir -p "$T/srv/sub" "$T/outside"
