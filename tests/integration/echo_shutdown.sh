@@ -4,7 +4,7 @@
 # end sessions that cannot finish.
 . "$(dirname "$0")/../lib.sh"
 ulimit -n 4096 2>/dev/null || true
-for m in epoll fork thread prefork threadpool reuseport; do
+for m in $(server_models iterative); do   # iterative holds one session at a time
     log=$T/$m.log
     start_server "$log" "$IPCBOX" echo --listen 127.0.0.1:0 --model $m --workers 2 --grace 10
     coproc LOAD { "$TOOLS/echoload" -n 100 -b 1000 -t 60 --hold 127.0.0.1:"$PORT"; }
