@@ -196,28 +196,7 @@ fi
 
 # --- header deadline: a slow head gets 408 and the connection closes -----------------------
 start_httpd --header-timeout 1 "$R"
-a=$(python3 - "$ADDR" <<'PY'
-import socket, sys, time
-h, p = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((h, int(p)), timeout=8)
-s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
-out = b""
-end = time.time() + 8
-while time.time() < end:
-    try:
-        s.sendall(b"X-Slow: 1\r\n")   # trickle, never finish the head
-    except OSError:
-        break
-    s.settimeout(0.3)
-    try:
-        c = s.recv(4096)
-        if not c:
-            break
-        out += c
-    except socket.timeout:
-        pass
-print(out.decode().split("\r\n")[0])
-PY
+a=$(python3 "$PYTOOLS/httpd_slow_head.py" "$ADDR"
 )
 check "slowloris gets 408" "$a" "HTTP/1.1 408 Request Timeout"
 stop_httpd
@@ -227,29 +206,7 @@ stop_httpd
 # it), and is served as soon as its request arrives.
 start_httpd "$R"
 if command -v ss >/dev/null 2>&1; then
-    a=$(python3 - "$ADDR" <<'PY'
-import socket, subprocess, sys, time
-h, p = sys.argv[1].rsplit(":", 1)
-def held():
-    out = subprocess.run(["ss", "-Htn", "state", "syn-recv", "sport = :" + p],
-                         capture_output=True, text=True).stdout
-    return len([l for l in out.splitlines() if l.strip()])
-s = socket.create_connection((h, int(p)), timeout=8)
-n = 0
-for _ in range(50):            # the kernel files it within a moment
-    n = held()
-    if n:
-        break
-    time.sleep(0.02)
-s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-out = b""
-while True:
-    c = s.recv(4096)
-    if not c:
-        break
-    out += c
-print("held=%d after=%d %s" % (n, held(), out.split(b"\r\n")[0].decode()))
-PY
+    a=$(python3 "$PYTOOLS/httpd_deferred_accept.py" "$ADDR"
 )
     check "deferred accept holds a silent connection, then serves it" "$a" "held=1 after=0 HTTP/1.1 200 OK"
 else
@@ -264,39 +221,7 @@ fi
 # Connection: close request followed, in the same write, by more
 # pipelined requests than the server reads (the held response must leave
 # before the close, not be dropped with the reset). One line each.
-a=$(python3 - "$ADDR" <<'PY'
-import socket, struct, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-CLOSE = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-
-def exchange(data):
-    """Send data, let the answer arrive, read to EOF (or a reset)."""
-    s = socket.create_connection((host, int(port)))
-    s.sendall(data)
-    time.sleep(0.3)
-    out = b""
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            out += c
-    except ConnectionResetError:
-        pass
-    return s, out
-
-best = 99
-for _ in range(5):
-    s, out = exchange(CLOSE)
-    ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
-    best = min(best, struct.unpack_from("I", ti, 140)[0])
-    s.close()
-print("ok" if out.endswith(b"hello world\n") and best <= 3 else "segments in: %d" % best)
-junk = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n" * 4000   # ~150 KiB
-s, out = exchange(CLOSE + junk)
-s.close()
-print(out.split(b"\r\n")[0].decode(errors="replace"), out.endswith(b"hello world\n"))
-PY
+a=$(python3 "$PYTOOLS/httpd_close_fin.py" "$ADDR"
 )
 check "a close response carries its FIN (3 segments in, not 4)" "$(sed -n 1p <<<"$a")" "ok"
 check "a close response survives unread pipelined input" "$(sed -n 2p <<<"$a")" "HTTP/1.1 200 OK True"

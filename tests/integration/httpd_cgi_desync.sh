@@ -66,17 +66,7 @@ done
 # a client that leaves half-way through its body: the script goes at once
 start_httpd --cgi /cgi-bin/ --cgi-timeout 60 "$R"
 rm -f "$WORK/cat.pid"
-python3 - "$ADDR" "$WORK/cat.pid" <<'PY'
-import os, socket, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=10)
-s.sendall(b"POST /cgi-bin/cat.sh HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly part")
-for _ in range(200):   # until the script runs
-    if os.path.exists(sys.argv[2]) and os.path.getsize(sys.argv[2]):
-        break
-    time.sleep(0.05)
-s.close()
-PY
+python3 "$PYTOOLS/httpd_cgi_body_cut.py" "$ADDR" "$WORK/cat.pid"
 pid=$(cat "$WORK/cat.pid")
 gone=no
 for _ in $(seq 1 200); do [ -e "/proc/$pid" ] || { gone=yes; break; }; sleep 0.05; done

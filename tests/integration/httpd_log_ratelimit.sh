@@ -17,33 +17,7 @@ head -c 60000 /dev/zero > "$R/small.bin"
 for model in epoll fork; do
     start_httpd --model "$model" --max-listing 5 --access-log off "$R"
     t0=$(date +%s)
-    python3 - "$ADDR" <<'PY'
-import socket, sys
-host, port = sys.argv[1].rsplit(":", 1)
-def run(req, n):
-    s = socket.create_connection((host, int(port)), timeout=30)
-    s.sendall(req * n + b"GET /many/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-    while s.recv(1 << 20):
-        pass
-    s.close()
-run(b"GET /small.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=0-,0-\r\n\r\n", 300)
-run(b"GET /many/ HTTP/1.1\r\nHost: a\r\n\r\n", 300)
-# clients that pipeline and never read: each reaches --max-output
-socks = []
-for i in range(40):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect((host, int(port)))
-    s.sendall(b"GET /small.bin HTTP/1.1\r\nHost: a\r\n\r\n" * 200)
-    socks.append(s)
-# a last client is served once every abuser has been read
-s = socket.create_connection((host, int(port)), timeout=30)
-s.sendall(b"GET /many/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-while s.recv(1 << 20):
-    pass
-for s in socks:
-    s.close()
-PY
+    python3 "$PYTOOLS/httpd_log_flood.py" "$ADDR"
     # every request above has been answered: the lines are in the log
     t1=$(date +%s)
     most=$((t1 - t0 + 2))

@@ -31,32 +31,7 @@ access_count() { awk -v s="$1" '$9 == s' "$WORK/access.log" | wc -l; }
 for model in epoll thread; do
     start_httpd --model "$model" --cgi /cgi-bin/ --cgi-timeout 1 --max-body 100 "$R"
     t0=$(date +%s)
-    python3 - "$ADDR" <<'PY'
-import socket, sys, threading
-host, port = sys.argv[1].rsplit(":", 1)
-def drain(s):
-    s.settimeout(30)
-    while s.recv(1 << 20):
-        pass
-    s.close()
-s = socket.create_connection((host, int(port)), timeout=30)
-s.sendall(b"GET /cgi-bin/mute.sh HTTP/1.1\r\nHost: a\r\n\r\n" * 120 +
-          b"GET /cgi-bin/ok.sh HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-drain(s)
-for _ in range(40):
-    s = socket.create_connection((host, int(port)), timeout=30)
-    s.sendall(b"POST /cgi-bin/ok.sh HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-              b"c8\r\n" + b"x" * 200 + b"\r\n0\r\n\r\n")
-    drain(s)
-socks = []
-for _ in range(20):
-    s = socket.create_connection((host, int(port)), timeout=30)
-    s.sendall(b"GET /cgi-bin/slow.sh HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-    socks.append(s)
-ts = [threading.Thread(target=drain, args=(s,)) for s in socks]
-for t in ts: t.start()
-for t in ts: t.join()
-PY
+    python3 "$PYTOOLS/httpd_cgi_fail_flood.py" "$ADDR"
     t1=$(date +%s)
     most=$((t1 - t0 + 2))
     n=$(count_lines "failed status=50")
@@ -80,23 +55,7 @@ python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])'
 for model in epoll thread; do
     start_httpd --model "$model" "$R"
     t0=$(date +%s)
-    n=$(python3 - "$ADDR" <<'PY'
-import socket, sys
-host, port = sys.argv[1].rsplit(":", 1)
-n = 0
-for _ in range(300):  # a 500 closes its connection: one per connection
-    s = socket.create_connection((host, int(port)), timeout=30)
-    s.sendall(b"GET /sock HTTP/1.1\r\nHost: a\r\n\r\n")
-    buf = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        buf += d
-    n += buf.startswith(b"HTTP/1.1 500 ")
-    s.close()
-print(n)
-PY
+    n=$(python3 "$PYTOOLS/httpd_static_500_flood.py" "$ADDR"
 )
     t1=$(date +%s)
     most=$((t1 - t0 + 2))

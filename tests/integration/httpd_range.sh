@@ -69,23 +69,7 @@ for f in small.txt large.txt; do
     check "$f multipart parts" "$(grep -c "^--$b" "$WORK/mb")" "4"
     check "$f multipart closing" "$(tail -c $(( ${#b} + 6 )) "$WORK/mb" | tr -d '\r\n')" "--$b--"
     # every part: its Content-Range and exactly the file's bytes
-    parts=$(python3 - "$WORK/mb" "$R/$f" "$b" <<'PY'
-import re, sys
-body = open(sys.argv[1], "rb").read()
-data = open(sys.argv[2], "rb").read()
-b = sys.argv[3].encode()
-chunks = body.split(b"\r\n--" + b)
-assert chunks[0] == b"", "preamble"
-assert chunks[-1] == b"--\r\n", "closing delimiter"
-out = []
-for c in chunks[1:-1]:
-    head, _, part = c.partition(b"\r\n\r\n")
-    m = re.search(rb"Content-Range: bytes (\d+)-(\d+)/(\d+)", head)
-    first, last, size = map(int, m.groups())
-    assert size == len(data) and part == data[first:last + 1], "part bytes"
-    out.append("%d-%d" % (first, last))
-print(" ".join(out))
-PY
+    parts=$(python3 "$PYTOOLS/httpd_multipart.py" "$WORK/mb" "$R/$f" "$b"
 )
     check "$f multipart parts and bytes" "$parts" "0-4 10-14 $((size - 5))-$((size - 1))"
     check "$f multipart part type" "$(grep -c '^Content-Type: text/plain' "$WORK/mb")" "3"

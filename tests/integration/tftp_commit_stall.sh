@@ -19,42 +19,13 @@ frozen_fs_mount "$ROOT/frz" "$WORK/fs.img" 32M
 # The scripted uploader: WRQ frz/NAME, 64 full blocks of 512 bytes, then
 # "ready" on stdout; on a line from stdin the empty final block, then it
 # waits (up to 60 s) for the final ACK and prints "acked".
-cat >"$WORK/up.py" <<'EOF'
-import socket, struct, sys
-port, name, data = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read()
-assert len(data) % 512 == 0
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(10)
-s.sendto(b"\0\2" + name.encode() + b"\0octet\0", ("127.0.0.1", port))
-p, tid = s.recvfrom(1000)
-assert p[:4] == b"\0\4\0\0", p
-n = len(data) // 512
-for b in range(1, n + 1):
-    s.sendto(struct.pack("!HH", 3, b) + data[(b - 1) * 512:b * 512], tid)
-    while True:   # lock-step: the ACK of this block
-        p, _ = s.recvfrom(1000)
-        if p[:2] == b"\0\4" and struct.unpack("!H", p[2:4])[0] == b:
-            break
-print("ready", flush=True)
-sys.stdin.readline()
-s.sendto(struct.pack("!HH", 3, n + 1), tid)
-s.settimeout(60)
-while True:
-    p, _ = s.recvfrom(1000)
-    if p[:2] == b"\0\5":
-        print("error", p[4:-1].decode(), flush=True)
-        sys.exit(1)
-    if p[:2] == b"\0\4" and struct.unpack("!H", p[2:4])[0] == (n + 1) & 0xFFFF:
-        print("acked", flush=True)
-        break
-EOF
 head -c $((512 * 64)) /dev/urandom >"$WORK/up.bin"
 
 # upload_until_ready NAME: start the uploader; sets UPID; fd 3 feeds it
 upload_until_ready() {
     rm -f "$WORK/up.in" "$WORK/$1.out"
     mkfifo "$WORK/up.in"
-    python3 "$WORK/up.py" "$PORT" "frz/$1" "$WORK/up.bin" <"$WORK/up.in" >"$WORK/$1.out" 2>&1 &
+    python3 "$PYTOOLS/tftp_stall_upload.py" "$PORT" "frz/$1" "$WORK/up.bin" <"$WORK/up.in" >"$WORK/$1.out" 2>&1 &
     UPID=$!
     PIDS+=("$UPID")
     exec 3>"$WORK/up.in"

@@ -1,0 +1,11 @@
+#!/usr/bin/env python3
+"""ipcbench_bound.py JSON: the "bound" ratios of `ipcbench --format json`
+(xxh3 vs memcpy, shmq vs xxh3) match its rows.
+"""
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["bound"]
+rows = {r["mechanism"]: r for r in d["rows"]}
+assert rows["xxh3"]["verified"] and rows["xxh3"]["mb_per_s"] > 0, rows
+assert abs(b["xxh3_1MiB_vs_memcpy"] - rows["xxh3"]["mb_per_s"] / rows["memcpy"]["mb_per_s"]) < 0.01, d
+assert abs(b["shmq_1MiB_bw_vs_xxh3"] - rows["shmq"]["mb_per_s"] / rows["xxh3"]["mb_per_s"]) < 0.01, d
