@@ -19,8 +19,19 @@ typedef struct ibx_io ibx_io;
 typedef struct ibx_timer ibx_timer;
 typedef struct ibx_defer ibx_defer;
 
-/* Called with the EPOLL* bits that fired (EPOLLIN, EPOLLOUT, EPOLLERR,
- * EPOLLHUP, EPOLLRDHUP). */
+/* Event bits of a watcher. Armed with ibx_io_start()/ibx_io_modify():
+ * IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP, IBX_EV_EXCLUSIVE. Reported to the
+ * callback: IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP, and always (armed or
+ * not) IBX_EV_ERROR and IBX_EV_HUP. */
+#define IBX_EV_READ      EPOLLIN   /* readable (or a listener has a client) */
+#define IBX_EV_WRITE     EPOLLOUT  /* writable */
+#define IBX_EV_ERROR     EPOLLERR  /* an error is pending on the fd */
+#define IBX_EV_HUP       EPOLLHUP  /* both directions hung up */
+#define IBX_EV_RDHUP     EPOLLRDHUP /* the peer shut down its writing side */
+#define IBX_EV_EXCLUSIVE EPOLLEXCLUSIVE /* several loops watch one fd: wake
+                                         * one (a hint; may wake more) */
+
+/* Called with the IBX_EV_* bits that fired. */
 typedef void (*ibx_io_cb)(ibx_loop *loop, ibx_io *io, uint32_t events);
 /* Called once when a timer expires; restart it from inside if needed. */
 typedef void (*ibx_timer_cb)(ibx_loop *loop, ibx_timer *t);
@@ -32,7 +43,7 @@ typedef void (*ibx_signal_cb)(ibx_loop *loop, int signo, void *data);
 /* An fd watcher. Zero-initialise, then ibx_io_start(). */
 struct ibx_io {
     int fd;             /* watched fd, -1 when stopped */
-    uint32_t events;    /* armed EPOLL* mask */
+    uint32_t events;    /* armed IBX_EV_* mask */
     bool active;        /* registered with epoll */
     bool counted;       /* keeps ibx_loop_run() alive (see ibx_io_unref) */
     ibx_io_cb cb;
@@ -82,8 +93,8 @@ uint64_t ibx_loop_now(const ibx_loop *loop);
 /* Refresh the cached clock (after a long computation inside a callback). */
 void ibx_loop_update_now(ibx_loop *loop);
 
-/* Watch fd for events (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLET,
- * EPOLLEXCLUSIVE ...). Returns 0 or -errno. */
+/* Watch fd for events (IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP,
+ * IBX_EV_EXCLUSIVE; level-triggered). Returns 0 or -errno. */
 int ibx_io_start(ibx_loop *loop, ibx_io *io, int fd, uint32_t events,
                  ibx_io_cb cb, void *data);
 /* Change the armed events of an active watcher; a no-op if unchanged. */

@@ -348,7 +348,7 @@ int ibx_loop_signal(ibx_loop *l, int signo, ibx_signal_cb cb, void *data)
         return -errno;
     if (l->sigfd < 0) {
         l->sigfd = fd;
-        r = ibx_io_start(l, &l->sigio, fd, EPOLLIN, on_signalfd, NULL);
+        r = ibx_io_start(l, &l->sigio, fd, IBX_EV_READ, on_signalfd, NULL);
         if (r < 0) {
             close(fd);
             l->sigfd = -1;
@@ -377,7 +377,7 @@ int ibx_loop_set_wake(ibx_loop *l, ibx_wake_cb cb, void *data)
         int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (fd < 0)
             return -errno;
-        int r = ibx_io_start(l, &l->wakeio, fd, EPOLLIN, on_wakefd, NULL);
+        int r = ibx_io_start(l, &l->wakeio, fd, IBX_EV_READ, on_wakefd, NULL);
         if (r < 0) {
             close(fd);
             return r;

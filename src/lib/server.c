@@ -112,10 +112,10 @@ int worker_listen(ibx_worker *w)
     if (w->listening || w->draining)
         return 0;
     /* Several loops on one listener: wake only one of them per connection. */
-    uint32_t ev = EPOLLIN;
+    uint32_t ev = IBX_EV_READ;
     enum ibx_model m = w->srv->cfg.model;
     if ((m == IBX_MODEL_THREADPOOL || m == IBX_MODEL_PREFORK) && !w->own_lfd)
-        ev |= EPOLLEXCLUSIVE;
+        ev |= IBX_EV_EXCLUSIVE;
     for (size_t i = 0; i < w->srv->nls; i++) {
         int r = ibx_io_start(w->loop, &w->lio[i], w->lfd[i], ev, on_accept, w);
         if (r < 0) {
