@@ -1,5 +1,6 @@
-/* ipcbox event loop: epoll fd watchers, a min-heap of timers with "now"
- * cached once per pass, signals delivered as loop events through signalfd,
+/* ipcbox event loop: fd watchers (on epoll, behind a private backend
+ * interface that poll, select or io_uring could implement as well), a
+ * min-heap of timers with "now" cached once per pass, signals delivered as loop events through signalfd,
  * and deferred callbacks that run after every fd event of the pass (the
  * place to free a handle, never inside its own callback).
  *
@@ -12,7 +13,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/epoll.h>
 
 typedef struct ibx_loop ibx_loop;
 typedef struct ibx_io ibx_io;
@@ -23,13 +23,13 @@ typedef struct ibx_defer ibx_defer;
  * IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP, IBX_EV_EXCLUSIVE. Reported to the
  * callback: IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP, and always (armed or
  * not) IBX_EV_ERROR and IBX_EV_HUP. */
-#define IBX_EV_READ      EPOLLIN   /* readable (or a listener has a client) */
-#define IBX_EV_WRITE     EPOLLOUT  /* writable */
-#define IBX_EV_ERROR     EPOLLERR  /* an error is pending on the fd */
-#define IBX_EV_HUP       EPOLLHUP  /* both directions hung up */
-#define IBX_EV_RDHUP     EPOLLRDHUP /* the peer shut down its writing side */
-#define IBX_EV_EXCLUSIVE EPOLLEXCLUSIVE /* several loops watch one fd: wake
-                                         * one (a hint; may wake more) */
+#define IBX_EV_READ      0x01u  /* readable (or a listener has a client) */
+#define IBX_EV_WRITE     0x02u  /* writable */
+#define IBX_EV_ERROR     0x04u  /* an error is pending on the fd */
+#define IBX_EV_HUP       0x08u  /* both directions hung up */
+#define IBX_EV_RDHUP     0x10u  /* the peer shut down its writing side */
+#define IBX_EV_EXCLUSIVE 0x20u  /* several loops watch one fd: wake only
+                                 * one of them (a hint; only at start) */
 
 /* Called with the IBX_EV_* bits that fired. */
 typedef void (*ibx_io_cb)(ibx_loop *loop, ibx_io *io, uint32_t events);
@@ -44,7 +44,7 @@ typedef void (*ibx_signal_cb)(ibx_loop *loop, int signo, void *data);
 struct ibx_io {
     int fd;             /* watched fd, -1 when stopped */
     uint32_t events;    /* armed IBX_EV_* mask */
-    bool active;        /* registered with epoll */
+    bool active;        /* registered with the loop */
     bool counted;       /* keeps ibx_loop_run() alive (see ibx_io_unref) */
     ibx_io_cb cb;
     void *data;         /* free for the owner */
@@ -74,12 +74,12 @@ int ibx_loop_new(ibx_loop **out);
 void ibx_loop_free(ibx_loop *loop);
 
 /* Free a loop inherited across fork() in the child: closes this process's
- * copies of its fds and frees memory, but never calls epoll_ctl (the epoll
- * instance is shared with the parent) and runs no callback. */
+ * copies of its fds and frees memory, but never deregisters a watcher (the
+ * kernel's readiness set is shared with the parent) and runs no callback. */
 void ibx_loop_free_forked(ibx_loop *loop);
 
 /* Run until ibx_loop_stop() or until no counted watcher or timer remains.
- * Returns 0 or -errno from epoll_wait. */
+ * Returns 0 or -errno from waiting for events. */
 int ibx_loop_run(ibx_loop *loop);
 /* Make ibx_loop_run() return after the current pass. */
 void ibx_loop_stop(ibx_loop *loop);
