@@ -41,7 +41,7 @@ void ibx_cli_init(struct ibx_cli *cli, const char *applet)
 {
     memset(cli, 0, sizeof *cli);
     cli->applet = applet;
-    cli->srv.model = IBX_MODEL_EPOLL;
+    cli->srv.model = NULL;   /* the default model, epoll */
     cli->srv.grace_ms = 10000;
     cli->srv.ident = applet;
     ibx_log_init(&cli->log, applet);

@@ -345,8 +345,7 @@ int httpd_main(int argc, char **argv)
     }
     if (cli.log.level == IBX_LOG_ERROR && !alog_set)
         alog_on = false;
-    cfg.per_conn_worker = cli.srv.model == IBX_MODEL_THREAD ||
-                          cli.srv.model == IBX_MODEL_FORK;
+    cfg.per_conn_worker = ibx_model_traits(cli.srv.model) & IBX_MODEL_PER_CONN;
     if (ibx_signals_block() < 0 || cfg_start(&cfg, root, mime, alog_on, alog_path,
                                              &cli.log) < 0) {
         rc = 1;

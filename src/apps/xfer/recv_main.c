@@ -410,8 +410,7 @@ int recv_main(int argc, char **argv)
     }
     if (optind < argc)
         return ibx_cli_usage("recv", "unexpected argument '%s'", argv[optind]);
-    if (cfg.once && cli.srv.model != IBX_MODEL_EPOLL &&
-        cli.srv.model != IBX_MODEL_ITERATIVE)
+    if (cfg.once && !(ibx_model_traits(cli.srv.model) & IBX_MODEL_ONE_LOOP))
         return ibx_cli_usage("recv", "--once needs --model epoll or iterative");
     struct stat st;
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
