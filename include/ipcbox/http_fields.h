@@ -11,6 +11,9 @@
 
 #include "ipcbox/http.h"
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Decode and normalise the path of a request-target into out (cap bytes,
  * NUL-terminated). Accepts origin-form ("/a/b?q") and absolute-form
  * ("http://host/a/b?q"). The path is %-decoded exactly once; "." segments
@@ -73,5 +76,7 @@ bool ibx_http_etag_match(const char *v, size_t n, const char *etag,
 /* True if an Accept-Encoding value accepts coding (e.g. "gzip"), either
  * by name or through "*", with a q-value above 0. */
 bool ibx_http_accepts(const char *v, size_t n, const char *coding);
+
+#pragma GCC visibility pop
 
 #endif

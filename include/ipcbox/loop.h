@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 typedef struct ibx_loop ibx_loop;
 typedef struct ibx_io ibx_io;
 typedef struct ibx_timer ibx_timer;
@@ -134,5 +137,7 @@ int ibx_loop_set_wake(ibx_loop *loop, ibx_wake_cb cb, void *data);
 /* Wake the loop from any thread; the callback runs once per pass however
  * many wakes arrived. Async-signal-safe. */
 void ibx_loop_wake(ibx_loop *loop);
+
+#pragma GCC visibility pop
 
 #endif

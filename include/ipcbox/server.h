@@ -29,6 +29,9 @@
 #include "ipcbox/loop.h"
 #include "ipcbox/net.h"
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* A server model: which loop owns each connection (see above). NULL
  * stands for the default model wherever a model is taken. */
 typedef struct ibx_model ibx_model;
@@ -186,5 +189,7 @@ void ibx_conn_add(ibx_worker *w, ibx_conn *c, const struct ibx_conn_ops *ops,
 /* Unregister a closed connection; may end the worker (fork/thread child,
  * shutdown) or resume accepting (iterative, max_conns). */
 void ibx_conn_done(ibx_conn *c);
+
+#pragma GCC visibility pop
 
 #endif
