@@ -37,12 +37,14 @@ struct ibx_http_range {
 #define IBX_HTTP_MAX_RANGES 16
 
 /* Parse a Range field value ("bytes=0-99,200-,-50") for a representation
- * of size bytes into out[max]. Returns the number of satisfiable ranges
- * (>= 1); 0 when the header must be ignored (not the bytes unit, bad
- * syntax, more than max ranges); -1 when no range is satisfiable (416).
- * Ranges that cannot be satisfied are dropped; the rest keep their order. */
+ * of size bytes into out[max]. *status gets the response the header asks
+ * for: 206 with the satisfiable ranges in out (ranges that cannot be
+ * satisfied are dropped; the rest keep their order), 200 when the header
+ * must be ignored (not the bytes unit, bad syntax, more than max ranges),
+ * 416 when no range is satisfiable. Returns the number of ranges in out
+ * (0 unless *status is 206). */
 int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
-                         struct ibx_http_range *out, size_t max);
+                         struct ibx_http_range *out, size_t max, int *status);
 
 /* Plan the parts of a range response from ranges r[0..n) as returned by
  * ibx_http_range_parse (resolved, first <= last < size). Overlapping and

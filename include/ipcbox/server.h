@@ -155,12 +155,14 @@ int ibx_server_add_unit(ibx_server *srv, ibx_unit_start_fn start, void *arg);
 int ibx_server_on_signal(ibx_server *srv, int signo, ibx_signal_cb cb,
                          void *data);
 
-/* Run until shut down. Returns 0 after a clean shutdown, a positive
- * IBX_SERVER_CHILD in a fork/prefork child whose work is done (the caller
- * frees what it owns and exits 0 without further output), or -errno. */
+/* Run until shut down. Returns 0 after a clean shutdown, or -errno. It
+ * also returns 0 in a fork/prefork child whose work is done: then
+ * ibx_server_is_child() is true, and the caller frees what it owns and
+ * exits 0 without further output. */
 int ibx_server_run(ibx_server *srv);
-/* ibx_server_run() result in a finished child process. */
-#define IBX_SERVER_CHILD 1
+/* True in a child process forked by the server (after ibx_server_run()
+ * returned there). */
+bool ibx_server_is_child(const ibx_server *srv);
 
 /* Ask a running server to shut down, as SIGTERM would (from its own loop's
  * thread, or any thread: it only wakes the main loop). */

@@ -271,7 +271,7 @@ int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
         }
     }
     int r = ibx_server_run(srv);
-    if (r == IBX_SERVER_CHILD) {
+    if (ibx_server_is_child(srv)) {
         *child = true;
         return 0;
     }

@@ -574,6 +574,8 @@ static void on_signal(ibx_loop *loop, int signo, void *data)
     begin_shutdown(srv, signo);
 }
 
+bool ibx_server_is_child(const ibx_server *srv) { return srv->is_child; }
+
 void ibx_server_shutdown(ibx_server *srv)
 {
     atomic_store(&srv->main.cmd, CMD_DRAIN);
@@ -633,7 +635,7 @@ int ibx_server_run(ibx_server *srv)
         /* A fork/prefork child whose work is done. The loop is the
          * parent's copy: release it without touching the shared epoll. */
         ibx__worker_fini(&srv->main);
-        return IBX_SERVER_CHILD;
+        return 0;
     }
     ibx__threads_command(srv, CMD_ABORT);
     ibx__threads_reap(srv, true);
