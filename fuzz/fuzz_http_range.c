@@ -25,8 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *v = (const char *)data;
     struct ibx_http_range r[IBX_HTTP_MAX_RANGES];
-    int n = ibx_http_range_parse(v, size, fsize, r, IBX_HTTP_MAX_RANGES);
-    if (n < -1 || n > IBX_HTTP_MAX_RANGES)
+    int status;
+    int n = ibx_http_range_parse(v, size, fsize, r, IBX_HTTP_MAX_RANGES, &status);
+    if (n < 0 || n > IBX_HTTP_MAX_RANGES || (n > 0) != (status == 206) ||
+        (status != 200 && status != 206 && status != 416))
         abort();
     for (int i = 0; i < n; i++)
         if (r[i].first > r[i].last || r[i].last >= fsize)

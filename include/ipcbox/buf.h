@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Zero-initialised is an empty buffer. */
 typedef struct ibx_buf {
     char *data;
@@ -47,5 +50,7 @@ ssize_t ibx_buf_read_fd(ibx_buf *b, int fd, size_t max);
 /* write() the unread bytes to fd (MSG_NOSIGNAL for sockets) and consume
  * what was written. Returns bytes written or -errno (-EAGAIN included). */
 ssize_t ibx_buf_write_fd(ibx_buf *b, int fd);
+
+#pragma GCC visibility pop
 
 #endif

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Most descriptors one call carries. */
 #define IBX_FDPASS_MAX 16
 
@@ -23,5 +26,7 @@ ssize_t ibx_fdpass_send(int sock, const void *data, size_t len,
  * -EMSGSIZE is returned. */
 ssize_t ibx_fdpass_recv(int sock, void *buf, size_t cap,
                         int *fds, size_t maxfds, size_t *nfds);
+
+#pragma GCC visibility pop
 
 #endif

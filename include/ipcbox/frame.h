@@ -23,6 +23,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Protocol version carried in HELLO: 1 is the base protocol (no
  * authentication), 2 adds the authenticated handshake (CHALLENGE, PROOF:
  * see ipcbox/frame_auth.h); everything after the handshake is the same. */
@@ -272,5 +275,7 @@ int ibx_msg_get_decode(const uint8_t *p, size_t n, struct ibx_msg_get *m);
 int ibx_xfer_path_check(const char *path, size_t len);
 /* Longest path component accepted (room for the temporary name). */
 #define IBX_XFER_NAME_MAX 240
+
+#pragma GCC visibility pop
 
 #endif

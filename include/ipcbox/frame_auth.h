@@ -35,6 +35,9 @@
 
 #include "ipcbox/frame.h"
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Bytes of each side's nonce. */
 #define IBX_AUTH_NONCE 32
 /* Bytes of a MAC (HMAC-SHA256). */
@@ -138,5 +141,7 @@ ssize_t ibx_auth_verify_client(struct ibx_auth *a, const uint8_t *p, size_t n,
 int ibx_auth_verify_server(struct ibx_auth *a, const uint8_t *p, size_t n);
 /* True once the peer has proved it knows the token. */
 bool ibx_auth_done(const struct ibx_auth *a);
+
+#pragma GCC visibility pop
 
 #endif

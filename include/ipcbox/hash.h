@@ -10,6 +10,9 @@
 
 #include "ipcbox/frame.h"
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* An incremental hash of one algorithm (opaque). */
 typedef struct ibx_hash ibx_hash;
 
@@ -35,5 +38,7 @@ int ibx_hash_file_range(ibx_hash *h, int fd, uint64_t from, uint64_t to);
 
 /* Hex form of a digest into out (2*n+1 bytes). Returns out. */
 char *ibx_hash_hex(const uint8_t *digest, size_t n, char *out);
+
+#pragma GCC visibility pop
 
 #endif

@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Longest request line (method, target, version) before 414. */
 #define IBX_HTTP_MAX_REQUEST_LINE 8192
 /* Longest header section (the fields after the request line) before 431. */
@@ -127,5 +130,7 @@ ssize_t ibx_http_chunked_step(struct ibx_http_chunked *d, const char *in,
                               size_t len, struct ibx_http_str *data);
 /* True once the last chunk and its trailer section have been consumed. */
 bool ibx_http_chunked_done(const struct ibx_http_chunked *d);
+
+#pragma GCC visibility pop
 
 #endif

@@ -11,6 +11,9 @@
 
 #include "ipcbox/http.h"
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Decode and normalise the path of a request-target into out (cap bytes,
  * NUL-terminated). Accepts origin-form ("/a/b?q") and absolute-form
  * ("http://host/a/b?q"). The path is %-decoded exactly once; "." segments
@@ -34,12 +37,14 @@ struct ibx_http_range {
 #define IBX_HTTP_MAX_RANGES 16
 
 /* Parse a Range field value ("bytes=0-99,200-,-50") for a representation
- * of size bytes into out[max]. Returns the number of satisfiable ranges
- * (>= 1); 0 when the header must be ignored (not the bytes unit, bad
- * syntax, more than max ranges); -1 when no range is satisfiable (416).
- * Ranges that cannot be satisfied are dropped; the rest keep their order. */
+ * of size bytes into out[max]. *status gets the response the header asks
+ * for: 206 with the satisfiable ranges in out (ranges that cannot be
+ * satisfied are dropped; the rest keep their order), 200 when the header
+ * must be ignored (not the bytes unit, bad syntax, more than max ranges),
+ * 416 when no range is satisfiable. Returns the number of ranges in out
+ * (0 unless *status is 206). */
 int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
-                         struct ibx_http_range *out, size_t max);
+                         struct ibx_http_range *out, size_t max, int *status);
 
 /* Plan the parts of a range response from ranges r[0..n) as returned by
  * ibx_http_range_parse (resolved, first <= last < size). Overlapping and
@@ -73,5 +78,7 @@ bool ibx_http_etag_match(const char *v, size_t n, const char *etag,
 /* True if an Accept-Encoding value accepts coding (e.g. "gzip"), either
  * by name or through "*", with a q-value above 0. */
 bool ibx_http_accepts(const char *v, size_t n, const char *coding);
+
+#pragma GCC visibility pop
 
 #endif

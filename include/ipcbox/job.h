@@ -16,6 +16,9 @@
 
 #include "ipcbox/loop.h"
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 struct ibx_job;
 /* The work, on the job's thread: blocking calls are fine, the loop and
  * the logger are not (a log line's time formatting takes a libc lock that
@@ -57,5 +60,7 @@ static inline bool ibx_job_running(const struct ibx_job *j)
  * child, which has no such thread, nothing is waited for. done() is not
  * called. */
 void ibx_job_fini(struct ibx_job *j, ibx_loop *loop);
+
+#pragma GCC visibility pop
 
 #endif

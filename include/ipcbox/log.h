@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Severity, most severe first. */
 enum ibx_log_level {
     IBX_LOG_ERROR = 0,
@@ -85,5 +88,7 @@ unsigned long ibx_log_gate_take(ibx_log_gate *g);
 #define ibx_warn(log, ...)  ibx_log_write((log), IBX_LOG_WARN, __VA_ARGS__)
 #define ibx_info(log, ...)  ibx_log_write((log), IBX_LOG_INFO, __VA_ARGS__)
 #define ibx_debug(log, ...) ibx_log_write((log), IBX_LOG_DEBUG, __VA_ARGS__)
+
+#pragma GCC visibility pop
 
 #endif

@@ -1,5 +1,6 @@
-/* ipcbox event loop: epoll fd watchers, a min-heap of timers with "now"
- * cached once per pass, signals delivered as loop events through signalfd,
+/* ipcbox event loop: fd watchers (on epoll, behind a private backend
+ * interface that poll, select or io_uring could implement as well), a
+ * min-heap of timers with "now" cached once per pass, signals delivered as loop events through signalfd,
  * and deferred callbacks that run after every fd event of the pass (the
  * place to free a handle, never inside its own callback).
  *
@@ -12,15 +13,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/epoll.h>
+
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
 
 typedef struct ibx_loop ibx_loop;
 typedef struct ibx_io ibx_io;
 typedef struct ibx_timer ibx_timer;
 typedef struct ibx_defer ibx_defer;
 
-/* Called with the EPOLL* bits that fired (EPOLLIN, EPOLLOUT, EPOLLERR,
- * EPOLLHUP, EPOLLRDHUP). */
+/* Event bits of a watcher. Armed with ibx_io_start()/ibx_io_modify():
+ * IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP, IBX_EV_EXCLUSIVE. Reported to the
+ * callback: IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP, and always (armed or
+ * not) IBX_EV_ERROR and IBX_EV_HUP. */
+#define IBX_EV_READ      0x01u  /* readable (or a listener has a client) */
+#define IBX_EV_WRITE     0x02u  /* writable */
+#define IBX_EV_ERROR     0x04u  /* an error is pending on the fd */
+#define IBX_EV_HUP       0x08u  /* both directions hung up */
+#define IBX_EV_RDHUP     0x10u  /* the peer shut down its writing side */
+#define IBX_EV_EXCLUSIVE 0x20u  /* several loops watch one fd: wake only
+                                 * one of them (a hint; only at start) */
+
+/* Called with the IBX_EV_* bits that fired. */
 typedef void (*ibx_io_cb)(ibx_loop *loop, ibx_io *io, uint32_t events);
 /* Called once when a timer expires; restart it from inside if needed. */
 typedef void (*ibx_timer_cb)(ibx_loop *loop, ibx_timer *t);
@@ -32,8 +46,8 @@ typedef void (*ibx_signal_cb)(ibx_loop *loop, int signo, void *data);
 /* An fd watcher. Zero-initialise, then ibx_io_start(). */
 struct ibx_io {
     int fd;             /* watched fd, -1 when stopped */
-    uint32_t events;    /* armed EPOLL* mask */
-    bool active;        /* registered with epoll */
+    uint32_t events;    /* armed IBX_EV_* mask */
+    bool active;        /* registered with the loop */
     bool counted;       /* keeps ibx_loop_run() alive (see ibx_io_unref) */
     ibx_io_cb cb;
     void *data;         /* free for the owner */
@@ -63,12 +77,12 @@ int ibx_loop_new(ibx_loop **out);
 void ibx_loop_free(ibx_loop *loop);
 
 /* Free a loop inherited across fork() in the child: closes this process's
- * copies of its fds and frees memory, but never calls epoll_ctl (the epoll
- * instance is shared with the parent) and runs no callback. */
+ * copies of its fds and frees memory, but never deregisters a watcher (the
+ * kernel's readiness set is shared with the parent) and runs no callback. */
 void ibx_loop_free_forked(ibx_loop *loop);
 
 /* Run until ibx_loop_stop() or until no counted watcher or timer remains.
- * Returns 0 or -errno from epoll_wait. */
+ * Returns 0 or -errno from waiting for events. */
 int ibx_loop_run(ibx_loop *loop);
 /* Make ibx_loop_run() return after the current pass. */
 void ibx_loop_stop(ibx_loop *loop);
@@ -82,8 +96,8 @@ uint64_t ibx_loop_now(const ibx_loop *loop);
 /* Refresh the cached clock (after a long computation inside a callback). */
 void ibx_loop_update_now(ibx_loop *loop);
 
-/* Watch fd for events (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLET,
- * EPOLLEXCLUSIVE ...). Returns 0 or -errno. */
+/* Watch fd for events (IBX_EV_READ, IBX_EV_WRITE, IBX_EV_RDHUP,
+ * IBX_EV_EXCLUSIVE; level-triggered). Returns 0 or -errno. */
 int ibx_io_start(ibx_loop *loop, ibx_io *io, int fd, uint32_t events,
                  ibx_io_cb cb, void *data);
 /* Change the armed events of an active watcher; a no-op if unchanged. */
@@ -123,5 +137,7 @@ int ibx_loop_set_wake(ibx_loop *loop, ibx_wake_cb cb, void *data);
 /* Wake the loop from any thread; the callback runs once per pass however
  * many wakes arrived. Async-signal-safe. */
 void ibx_loop_wake(ibx_loop *loop);
+
+#pragma GCC visibility pop
 
 #endif

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* A resolved socket address. */
 typedef struct ibx_addr {
     struct sockaddr_storage ss;
@@ -84,5 +87,7 @@ int ibx_spare_fd_open(void);
 int ibx_listen_fds(int *fds, const char **names, int max);
 /* True if fd is a listening SOCK_STREAM socket. */
 bool ibx_sock_is_listener(int fd);
+
+#pragma GCC visibility pop
 
 #endif

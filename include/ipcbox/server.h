@@ -2,19 +2,11 @@
  *
  * A TCP protocol is a non-blocking state machine (struct ibx_proto) that is
  * handed each accepted connection on some worker's loop. The model decides
- * only which loop, in which process or thread, owns a connection:
- *
- *   iterative   one loop; the next client is accepted only after the
- *               current one has closed
- *   fork        the main process accepts; each connection gets a child
- *               process with a fresh loop
- *   thread      the main thread accepts; each connection gets a thread with
- *               a private loop
- *   prefork     N child processes, each a loop on the shared listener
- *               (EPOLLEXCLUSIVE); dead children are replaced
- *   threadpool  N threads, each a loop on the shared listener
- *   epoll       one loop for every listener and connection (default)
- *   reuseport   N threads, each a loop with its own SO_REUSEPORT listener
+ * only which loop, in which process or thread, owns a connection. The
+ * models are listed by ibx_model_at() (`ipcbox --list-models`), each with a
+ * line of help (ibx_model_help) and its traits (ibx_model_traits); each is
+ * one file of the library, src/lib/model_NAME.c. The default, "epoll", is
+ * one loop for every listener and connection.
  *
  * Shutdown: SIGINT or SIGTERM stops accepting and asks every connection to
  * drain (finish in-flight work, then close); connections still open after
@@ -37,23 +29,40 @@
 #include "ipcbox/loop.h"
 #include "ipcbox/net.h"
 
-/* Which loop owns each connection (see above). */
-enum ibx_model {
-    IBX_MODEL_ITERATIVE,
-    IBX_MODEL_FORK,
-    IBX_MODEL_THREAD,
-    IBX_MODEL_PREFORK,
-    IBX_MODEL_THREADPOOL,
-    IBX_MODEL_EPOLL,
-    IBX_MODEL_REUSEPORT,
-};
-/* Number of models. */
-#define IBX_MODEL_COUNT 7
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
 
-/* Parse a model name. Returns 0 or -EINVAL. */
-int ibx_model_parse(const char *s, enum ibx_model *out);
-/* Name of a model ("epoll" ...). */
-const char *ibx_model_name(enum ibx_model m);
+/* A server model: which loop owns each connection (see above). NULL
+ * stands for the default model wherever a model is taken. */
+typedef struct ibx_model ibx_model;
+
+/* Traits of a model (ibx_model_traits), for callers that depend on how
+ * connections are spread rather than on a model's name. */
+enum {
+    /* Every connection runs on the main loop of the calling process. */
+    IBX_MODEL_ONE_LOOP = 1u << 0,
+    /* One connection at a time: the next is accepted after it closes. */
+    IBX_MODEL_SERIAL = 1u << 1,
+    /* Connections are served on other threads of this process. */
+    IBX_MODEL_THREADS = 1u << 2,
+    /* Connections are served in child processes. */
+    IBX_MODEL_PROCESSES = 1u << 3,
+    /* A fresh thread or process, with a worker of its own, per connection. */
+    IBX_MODEL_PER_CONN = 1u << 4,
+    /* A fixed pool of `workers` loops, each accepting connections. */
+    IBX_MODEL_POOL = 1u << 5,
+};
+
+/* Find a model by name ("epoll" ...). Returns 0 or -EINVAL. */
+int ibx_model_parse(const char *s, const ibx_model **out);
+/* Name of a model (NULL: the default model's). */
+const char *ibx_model_name(const ibx_model *m);
+/* One line of help about a model (NULL: the default model). */
+const char *ibx_model_help(const ibx_model *m);
+/* IBX_MODEL_* trait bits of a model (NULL: the default model). */
+unsigned ibx_model_traits(const ibx_model *m);
+/* Name of the i-th model (i from 0), or NULL past the last one. */
+const char *ibx_model_at(size_t i);
 
 typedef struct ibx_server ibx_server;
 typedef struct ibx_worker ibx_worker;
@@ -95,7 +104,7 @@ struct ibx_proto {
 
 /* Server configuration. */
 struct ibx_server_config {
-    enum ibx_model model;
+    const ibx_model *model;  /* NULL = the default model (epoll) */
     unsigned workers;     /* prefork/threadpool/reuseport; 0 = CPU count */
     unsigned grace_ms;    /* drain time before aborting; 0 = abort at once */
     unsigned max_conns;   /* 0 = ibx_server_default_max_conns(model), taken
@@ -111,7 +120,7 @@ struct ibx_server_config {
  * loop holds two more descriptors), at least 8, and at most 256 for the
  * fork and thread models, where each connection costs a process or a
  * thread. */
-unsigned ibx_server_default_max_conns(enum ibx_model model);
+unsigned ibx_server_default_max_conns(const ibx_model *model);
 
 /* Create a server (no sockets yet). Returns 0 or -errno. */
 int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg);
@@ -146,12 +155,14 @@ int ibx_server_add_unit(ibx_server *srv, ibx_unit_start_fn start, void *arg);
 int ibx_server_on_signal(ibx_server *srv, int signo, ibx_signal_cb cb,
                          void *data);
 
-/* Run until shut down. Returns 0 after a clean shutdown, a positive
- * IBX_SERVER_CHILD in a fork/prefork child whose work is done (the caller
- * frees what it owns and exits 0 without further output), or -errno. */
+/* Run until shut down. Returns 0 after a clean shutdown, or -errno. It
+ * also returns 0 in a fork/prefork child whose work is done: then
+ * ibx_server_is_child() is true, and the caller frees what it owns and
+ * exits 0 without further output. */
 int ibx_server_run(ibx_server *srv);
-/* ibx_server_run() result in a finished child process. */
-#define IBX_SERVER_CHILD 1
+/* True in a child process forked by the server (after ibx_server_run()
+ * returned there). */
+bool ibx_server_is_child(const ibx_server *srv);
 
 /* Ask a running server to shut down, as SIGTERM would (from its own loop's
  * thread, or any thread: it only wakes the main loop). */
@@ -180,5 +191,7 @@ void ibx_conn_add(ibx_worker *w, ibx_conn *c, const struct ibx_conn_ops *ops,
 /* Unregister a closed connection; may end the worker (fork/thread child,
  * shutdown) or resume accepting (iterative, max_conns). */
 void ibx_conn_done(ibx_conn *c);
+
+#pragma GCC visibility pop
 
 #endif

@@ -78,6 +78,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* An attached (or attachable) mapping of one queue. */
 typedef struct ibx_shmq ibx_shmq;
 
@@ -181,5 +184,7 @@ int ibx_shmq_commit(ibx_shmq *q, size_t len);
 int ibx_shmq_peek(ibx_shmq *q, const void **buf, size_t *len, int timeout_ms);
 /* Free the message returned by the last ibx_shmq_peek. */
 int ibx_shmq_release(ibx_shmq *q);
+
+#pragma GCC visibility pop
 
 #endif

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Exported by libipcbox.so, built with hidden visibility otherwise. */
+#pragma GCC visibility push(default)
+
 /* Opcodes (RFC 1350, RFC 2347). */
 enum ibx_tftp_op {
     IBX_TFTP_RRQ = 1,
@@ -174,5 +177,7 @@ size_t ibx_netascii_decode(struct ibx_netascii *st, const uint8_t *in,
 /* End of a netascii stream: writes a held CR (at most 1 byte) to out.
  * Returns the bytes written. */
 size_t ibx_netascii_decode_end(struct ibx_netascii *st, uint8_t *out);
+
+#pragma GCC visibility pop
 
 #endif

@@ -43,9 +43,8 @@ static int set_model(void *cfg, const char *text, char *err, size_t errlen)
     if (ibx_model_parse(text, &cli->srv.model) == 0)
         return 0;
     size_t n = (size_t)snprintf(err, errlen, "wants one of");
-    for (int i = 0; i < IBX_MODEL_COUNT && n < errlen; i++)
-        n += (size_t)snprintf(err + n, errlen - n, "%s %s", i ? "," : "",
-                              ibx_model_name((enum ibx_model)i));
+    for (size_t i = 0; ibx_model_at(i) && n < errlen; i++)
+        n += (size_t)snprintf(err + n, errlen - n, "%s %s", i ? "," : "", ibx_model_at(i));
     return -1;
 }
 
@@ -103,7 +102,7 @@ void ibx_cli_init(struct ibx_cli *cli, const char *applet)
 {
     memset(cli, 0, sizeof *cli);
     cli->applet = applet;
-    cli->srv.model = IBX_MODEL_EPOLL;
+    cli->srv.model = NULL;   /* the default model, epoll */
     cli->srv.grace_ms = 10000;
     cli->srv.ident = applet;
     ibx_log_init(&cli->log, applet);
@@ -333,7 +332,7 @@ int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
         }
     }
     int r = ibx_server_run(srv);
-    if (r == IBX_SERVER_CHILD) {
+    if (ibx_server_is_child(srv)) {
         *child = true;
         return 0;
     }

@@ -2,7 +2,7 @@
  *
  * TCP: a connection reads into a stack buffer and writes straight back;
  * only what the peer does not take at once is kept (bounded: reading
- * pauses above ECHO_HIGH bytes pending), and EPOLLOUT is armed only then.
+ * pauses above ECHO_HIGH bytes pending), and IBX_EV_WRITE is armed only then.
  * Idle connections are closed after --idle seconds. UDP: each datagram
  * (up to 65507 bytes) goes back to its sender, in bounded batches, unless
  * the guard (echo_guard.h) drops it: from our own port, from a port below
@@ -115,9 +115,9 @@ static void echo_update(struct echo_conn *c)
     }
     uint32_t ev = 0;
     if (!stop_reading && ibx_buf_used(&c->out) < ECHO_HIGH)
-        ev |= EPOLLIN | EPOLLRDHUP;
+        ev |= IBX_EV_READ | IBX_EV_RDHUP;
     if (ibx_buf_used(&c->out))
-        ev |= EPOLLOUT;
+        ev |= IBX_EV_WRITE;
     if (ibx_io_modify(ibx_worker_loop(c->base.worker), &c->io, ev) < 0)
         echo_close(c);
 }
@@ -130,11 +130,11 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
 static void on_echo_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct echo_conn *c = io->data;
-    if ((events & EPOLLERR) || ((events & EPOLLOUT) && !echo_flush(c))) {
+    if ((events & IBX_EV_ERROR) || ((events & IBX_EV_WRITE) && !echo_flush(c))) {
         echo_close(c);
         return;
     }
-    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && !ibx_worker_draining(c->base.worker)) {
+    if ((events & (IBX_EV_READ | IBX_EV_RDHUP | IBX_EV_HUP)) && !ibx_worker_draining(c->base.worker)) {
         if (!echo_read(c)) {
             echo_close(c);
             return;
@@ -169,7 +169,7 @@ static int echo_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     }
     c->cfg = ctx;
     ibx_loop *loop = ibx_worker_loop(w);
-    int r = ibx_io_start(loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_echo_io, c);
+    int r = ibx_io_start(loop, &c->io, fd, IBX_EV_READ | IBX_EV_RDHUP, on_echo_io, c);
     if (r < 0) {
         close(fd);
         free(c);
@@ -300,7 +300,7 @@ static int udp_unit_start(ibx_worker *w, void *arg)
         r = echo_guard_new(&u->guard, ibx_addr_port((struct sockaddr *)&bound.ss),
                            s->cfg->udp_rate, s->cfg->udp_burst);
     if (r == 0)
-        r = ibx_io_start(ibx_worker_loop(w), &u->io, u->fd, EPOLLIN, on_udp, u);
+        r = ibx_io_start(ibx_worker_loop(w), &u->io, u->fd, IBX_EV_READ, on_udp, u);
     if (r < 0) {
         echo_guard_free(u->guard);
         free(u);

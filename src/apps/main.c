@@ -61,8 +61,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "--list-models")) {
-        for (int i = 0; i < IBX_MODEL_COUNT; i++)
-            printf("%s\n", ibx_model_name((enum ibx_model)i));
+        const char *name;
+        for (size_t i = 0; (name = ibx_model_at(i)); i++)
+            printf("%s\n", name);
         return 0;
     }
     const struct applet *a = find_applet(cmd);

@@ -87,7 +87,7 @@ void ibx_job_start(struct ibx_job *j, ibx_loop *loop, ibx_job_fn work,
     j->threaded = false;
     if (j->efd < 0)
         j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);   /* closed at the end */
-    if (j->efd >= 0 && ibx_io_start(loop, &j->io, j->efd, EPOLLIN, on_job_io, j) == 0) {
+    if (j->efd >= 0 && ibx_io_start(loop, &j->io, j->efd, IBX_EV_READ, on_job_io, j) == 0) {
         j->pid = getpid();
         if (job_spawn(j) == 0) {
             j->threaded = true;

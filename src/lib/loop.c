@@ -1,7 +1,9 @@
-/* The event loop: epoll for fds, a binary min-heap for timers, signalfd for
- * signals, an eventfd for cross-thread wakes, and a FIFO of deferred
- * callbacks run after each pass's fd events. */
+/* The event loop: a backend for fd readiness (loop_backend.h; epoll), a
+ * binary min-heap for timers, signalfd for signals, an eventfd for
+ * cross-thread wakes, and a FIFO of deferred callbacks run after each
+ * pass's fd events. */
 #include "ipcbox/loop.h"
+#include "loop_backend.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -13,7 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Ready watchers dispatched per pass at most. */
 #define MAX_EVENTS 256
+
+/* The backends, best first: a loop takes the first that it can create. */
+static const struct ibx__loop_backend *const backends[] = {
+    &ibx__loop_epoll,
+};
 
 struct sigwatch {
     int signo;
@@ -22,7 +30,8 @@ struct sigwatch {
 };
 
 struct ibx_loop {
-    int epfd;
+    const struct ibx__loop_backend *be;
+    void *be_state;
     bool stop;
     uint64_t now;
     size_t counted;           /* counted active watchers */
@@ -44,7 +53,7 @@ struct ibx_loop {
     ibx_wake_cb wake_cb;
     void *wake_data;
     /* current pass */
-    struct epoll_event events[MAX_EVENTS];
+    struct ibx__fired fired[MAX_EVENTS];
 };
 
 static uint64_t mono_ms(void)
@@ -59,11 +68,14 @@ int ibx_loop_new(ibx_loop **out)
     ibx_loop *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (l->epfd < 0) {
-        int e = -errno;
+    int r = -ENOSYS;
+    for (size_t i = 0; r < 0 && i < sizeof backends / sizeof backends[0]; i++) {
+        l->be = backends[i];
+        r = l->be->create(&l->be_state);
+    }
+    if (r < 0) {
         free(l);
-        return e;
+        return r;
     }
     l->sigfd = -1;
     l->wakefd = -1;
@@ -98,7 +110,7 @@ static void loop_release(ibx_loop *l)
         close(l->sigfd);
     if (l->wakefd >= 0)
         close(l->wakefd);
-    close(l->epfd);
+    l->be->release(l->be_state);
     free(l->heap);
     free(l);
 }
@@ -129,10 +141,12 @@ int ibx_io_start(ibx_loop *l, ibx_io *io, int fd, uint32_t events,
 {
     if (io->active)
         return -EBUSY;
-    struct epoll_event ev = {.events = events, .data.ptr = io};
-    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -errno;
     io->fd = fd;
+    int r = l->be->add(l->be_state, io, events);
+    if (r < 0) {
+        io->fd = -1;
+        return r;
+    }
     io->events = events;
     io->cb = cb;
     io->data = data;
@@ -148,9 +162,9 @@ int ibx_io_modify(ibx_loop *l, ibx_io *io, uint32_t events)
         return -EINVAL;
     if (events == io->events)
         return 0;
-    struct epoll_event ev = {.events = events, .data.ptr = io};
-    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
-        return -errno;
+    int r = l->be->mod(l->be_state, io, events);
+    if (r < 0)
+        return r;
     io->events = events;
     return 0;
 }
@@ -159,7 +173,7 @@ void ibx_io_stop(ibx_loop *l, ibx_io *io)
 {
     if (!io->active)
         return;
-    epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    l->be->del(l->be_state, io);
     /* Events of this pass that still point at io are skipped: dispatch
      * checks io->active, and the owner frees io only in a deferred
      * callback, after the pass. */
@@ -348,7 +362,7 @@ int ibx_loop_signal(ibx_loop *l, int signo, ibx_signal_cb cb, void *data)
         return -errno;
     if (l->sigfd < 0) {
         l->sigfd = fd;
-        r = ibx_io_start(l, &l->sigio, fd, EPOLLIN, on_signalfd, NULL);
+        r = ibx_io_start(l, &l->sigio, fd, IBX_EV_READ, on_signalfd, NULL);
         if (r < 0) {
             close(fd);
             l->sigfd = -1;
@@ -377,7 +391,7 @@ int ibx_loop_set_wake(ibx_loop *l, ibx_wake_cb cb, void *data)
         int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (fd < 0)
             return -errno;
-        int r = ibx_io_start(l, &l->wakeio, fd, EPOLLIN, on_wakefd, NULL);
+        int r = ibx_io_start(l, &l->wakeio, fd, IBX_EV_READ, on_wakefd, NULL);
         if (r < 0) {
             close(fd);
             return r;
@@ -403,17 +417,15 @@ void ibx_loop_wake(ibx_loop *l)
 
 int ibx_loop_run_once(ibx_loop *l, int timeout_ms)
 {
-    int n = epoll_wait(l->epfd, l->events, MAX_EVENTS, next_timeout(l, timeout_ms));
+    int n = l->be->wait(l->be_state, next_timeout(l, timeout_ms), l->fired,
+                        MAX_EVENTS);
     l->now = mono_ms();
-    if (n < 0) {
-        if (errno != EINTR)
-            return -errno;
-        n = 0;
-    }
+    if (n < 0)
+        return n;
     for (int i = 0; i < n; i++) {
-        ibx_io *io = l->events[i].data.ptr;
+        ibx_io *io = l->fired[i].io;
         if (io->active)
-            io->cb(l, io, l->events[i].events);
+            io->cb(l, io, l->fired[i].events);
     }
     run_timers(l);
     run_deferred(l);

@@ -1,7 +1,8 @@
-/* Server models, the shared part: listeners, accepting, connection
- * tracking, graceful shutdown. Which loop owns a connection is decided in
- * on_accept(); the spawners for the thread and process models live in
- * server_models.c. */
+/* Servers, the part every model shares: listeners, accepting, connection
+ * tracking, graceful shutdown. What differs between models is asked of the
+ * model's ops (struct ibx_model in server_int.h; one file per model,
+ * model_*.c); the thread and process workers live in server_thread.c and
+ * server_proc.c. */
 #include "server_int.h"
 
 #include <errno.h>
@@ -13,25 +14,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *const model_names[IBX_MODEL_COUNT] = {
-    "iterative", "fork", "thread", "prefork", "threadpool", "epoll", "reuseport",
-};
-
-int ibx_model_parse(const char *s, enum ibx_model *out)
-{
-    for (int i = 0; i < IBX_MODEL_COUNT; i++)
-        if (strcmp(s, model_names[i]) == 0) {
-            *out = (enum ibx_model)i;
-            return 0;
-        }
-    return -EINVAL;
-}
-
-const char *ibx_model_name(enum ibx_model m)
-{
-    return (unsigned)m < IBX_MODEL_COUNT ? model_names[m] : "?";
-}
 
 ibx_loop *ibx_worker_loop(ibx_worker *w) { return w->loop; }
 const ibx_log *ibx_worker_log(const ibx_worker *w) { return w->srv->cfg.log; }
@@ -64,7 +46,7 @@ int ibx_worker_set_data(ibx_worker *w, const void *key, void *data,
 
 /* ---- workers ------------------------------------------------------------- */
 
-int worker_init(ibx_worker *w, ibx_server *srv, ibx_loop *loop)
+int ibx__worker_init(ibx_worker *w, ibx_server *srv, ibx_loop *loop)
 {
     w->srv = srv;
     w->loop = loop;
@@ -75,7 +57,7 @@ int worker_init(ibx_worker *w, ibx_server *srv, ibx_loop *loop)
         w->lio = calloc(srv->nls, sizeof *w->lio);
         w->lfd = calloc(srv->nls, sizeof *w->lfd);
         if (!w->lio || !w->lfd) {
-            worker_fini(w);
+            ibx__worker_fini(w);
             return -ENOMEM;
         }
         for (size_t i = 0; i < srv->nls; i++)
@@ -84,7 +66,7 @@ int worker_init(ibx_worker *w, ibx_server *srv, ibx_loop *loop)
     return 0;
 }
 
-void worker_fini(ibx_worker *w)
+void ibx__worker_fini(ibx_worker *w)
 {
     for (size_t i = w->nslots; i-- > 0;)
         if (w->slots[i].fini)
@@ -106,16 +88,16 @@ void worker_fini(ibx_worker *w)
 }
 
 static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events);
+static void server_check_done(ibx_server *srv);
 
-int worker_listen(ibx_worker *w)
+int ibx__worker_listen(ibx_worker *w)
 {
     if (w->listening || w->draining)
         return 0;
     /* Several loops on one listener: wake only one of them per connection. */
-    uint32_t ev = EPOLLIN;
-    enum ibx_model m = w->srv->cfg.model;
-    if ((m == IBX_MODEL_THREADPOOL || m == IBX_MODEL_PREFORK) && !w->own_lfd)
-        ev |= EPOLLEXCLUSIVE;
+    uint32_t ev = IBX_EV_READ;
+    if (w->shared_lfd)
+        ev |= IBX_EV_EXCLUSIVE;
     for (size_t i = 0; i < w->srv->nls; i++) {
         int r = ibx_io_start(w->loop, &w->lio[i], w->lfd[i], ev, on_accept, w);
         if (r < 0) {
@@ -128,7 +110,7 @@ int worker_listen(ibx_worker *w)
     return 0;
 }
 
-void worker_unlisten(ibx_worker *w)
+static void worker_unlisten(ibx_worker *w)
 {
     if (!w->listening)
         return;
@@ -138,14 +120,13 @@ void worker_unlisten(ibx_worker *w)
 }
 
 /* Live connections that count against the cap: this worker's own, or for
- * the thread and fork models the threads or children of the server. */
+ * the models with a thread or process per connection the threads and
+ * children of the server. */
 static size_t load(const ibx_worker *w)
 {
-    enum ibx_model m = w->srv->cfg.model;
-    if (w == &w->srv->main && m == IBX_MODEL_THREAD)
-        return w->srv->nthreads;
-    if (w == &w->srv->main && m == IBX_MODEL_FORK)
-        return w->srv->nkids;
+    const ibx_server *srv = w->srv;
+    if (w == &srv->main && (srv->cfg.model->traits & IBX_MODEL_PER_CONN))
+        return srv->nthreads + srv->nkids;
     return w->nconns;
 }
 
@@ -158,7 +139,7 @@ static bool at_cap(const ibx_worker *w)
 static void maybe_resume(ibx_worker *w)
 {
     if (!w->listening && !w->draining && !w->single && w->lfd && !at_cap(w))
-        worker_listen(w);
+        ibx__worker_listen(w);
 }
 
 /* True at most once per LOG_EVERY_MS per *last: for log lines that a peer
@@ -201,22 +182,14 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
                          "raise ulimit -n or lower --max-conns)" : "");
             return;
         }
-        int r;
-        switch (srv->cfg.model) {
-        case IBX_MODEL_THREAD:
-            r = thread_spawn_conn(srv, fd, l, &peer, plen);
-            break;
-        case IBX_MODEL_FORK:
-            r = fork_conn(srv, fd, l, &peer, plen);
-            if (r == IBX_SERVER_CHILD) {
-                /* In the child, which has served its connection. */
-                ibx_loop_stop(loop);
-                return;
-            }
-            break;
-        default:
-            r = l->proto->open(w, fd, (struct sockaddr *)&peer, plen, l->ctx);
-            break;
+        bool was_child = srv->is_child;
+        int r = srv->cfg.model->accept
+                    ? srv->cfg.model->accept(srv, w, fd, l, &peer, plen)
+                    : l->proto->open(w, fd, (struct sockaddr *)&peer, plen, l->ctx);
+        if (srv->is_child && !was_child) {
+            /* In a child forked for the connection, which it has served. */
+            ibx_loop_stop(loop);
+            return;
         }
         if (r < 0 && log_due(w, &w->serve_logged_ms))
             ibx_warn(srv->cfg.log, "%s: cannot serve a connection: %s",
@@ -291,10 +264,10 @@ static void for_each_conn(ibx_worker *w, bool abort)
 
 static void on_worker_grace(ibx_loop *loop, ibx_timer *t)
 {
-    worker_abort(t->data);
+    ibx__worker_abort(t->data);
 }
 
-void worker_drain(ibx_worker *w)
+void ibx__worker_drain(ibx_worker *w)
 {
     if (w->draining)
         return;
@@ -313,7 +286,7 @@ void worker_drain(ibx_worker *w)
         }
     }
     if (w->srv->cfg.grace_ms == 0) {
-        worker_abort(w);
+        ibx__worker_abort(w);
         return;
     }
     ibx_timer_start(w->loop, &w->grace, w->srv->cfg.grace_ms, on_worker_grace, w);
@@ -321,7 +294,7 @@ void worker_drain(ibx_worker *w)
     worker_check_done(w);
 }
 
-void worker_abort(ibx_worker *w)
+void ibx__worker_abort(ibx_worker *w)
 {
     w->draining = true;
     worker_unlisten(w);
@@ -339,30 +312,29 @@ static void on_main_wake(ibx_loop *loop, void *data)
     ibx_server *srv = data;
     if (atomic_exchange(&srv->main.cmd, CMD_NONE) == CMD_DRAIN && !srv->stopping)
         begin_shutdown(srv, 0);
-    threads_reap(srv, false);
+    ibx__threads_reap(srv, false);
     maybe_resume(&srv->main);
     server_check_done(srv);
 }
 
 
 
-unsigned ibx_server_default_max_conns(enum ibx_model model)
+unsigned ibx_server_default_max_conns(const ibx_model *model)
 {
+    const struct ibx_model *m = ibx__model_of(model);
     struct rlimit rl;
     rlim_t nofile = 1024;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         nofile = rl.rlim_cur == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_cur;
-    /* Half the descriptors for connections leaves the other half for what
-     * each one opens (files, pipes, part files), the listeners and the
-     * spare. A thread per connection also holds its loop's epoll and
-     * eventfd descriptors, so it gets a quarter. A process or thread per
-     * connection costs far more than a descriptor, so those models stop
-     * at 256 unless told otherwise. */
-    rlim_t cap = model == IBX_MODEL_THREAD ? nofile / 4 : nofile / 2;
+    /* Each model says which share of the descriptors its connections may
+     * take (a half leaves the other half for what each one opens, the
+     * listeners and the spare) and, if a connection costs far more than a
+     * descriptor (a process, a thread), a ceiling. */
+    rlim_t cap = nofile / (m->nofile_share ? m->nofile_share : 2);
     if (cap < 8)
         cap = 8;
-    if ((model == IBX_MODEL_FORK || model == IBX_MODEL_THREAD) && cap > 256)
-        cap = 256;
+    if (m->max_conns_ceiling && cap > m->max_conns_ceiling)
+        cap = m->max_conns_ceiling;
     if (cap > 1u << 20)
         cap = 1u << 20;
     return (unsigned)cap;
@@ -374,6 +346,7 @@ int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg)
     if (!srv)
         return -ENOMEM;
     srv->cfg = *cfg;
+    srv->cfg.model = ibx__model_of(cfg->model);
     if (!srv->cfg.workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         srv->cfg.workers = n > 0 ? (unsigned)n : 1;
@@ -414,7 +387,7 @@ void ibx_server_free(ibx_server *srv)
     free(srv);
 }
 
-void listener_tune(int fd, const struct ibx_proto *proto)
+void ibx__listener_tune(int fd, const struct ibx_proto *proto)
 {
     if (proto->defer_accept_s) {
         int s = (int)proto->defer_accept_s;
@@ -426,7 +399,7 @@ void listener_tune(int fd, const struct ibx_proto *proto)
 static int add_listener(ibx_server *srv, int fd, const struct ibx_proto *proto,
                         void *ctx)
 {
-    listener_tune(fd, proto);
+    ibx__listener_tune(fd, proto);
     struct listener *ls = realloc(srv->ls, (srv->nls + 1) * sizeof *ls);
     if (!ls)
         return -ENOMEM;
@@ -441,8 +414,8 @@ static int add_listener(ibx_server *srv, int fd, const struct ibx_proto *proto,
     srv->nls++;
     char a[IBX_ADDRSTRLEN];
     ibx_addr_format((struct sockaddr *)&l->addr.ss, l->addr.len, a, sizeof a);
-    enum ibx_model m = srv->cfg.model;
-    if (m == IBX_MODEL_PREFORK || m == IBX_MODEL_THREADPOOL || m == IBX_MODEL_REUSEPORT)
+    const ibx_model *m = srv->cfg.model;
+    if (m->traits & IBX_MODEL_POOL)
         ibx_info(srv->cfg.log, "%s: listening on %s (tcp, model %s, %u workers)",
                  proto->name, a, ibx_model_name(m), srv->cfg.workers);
     else
@@ -454,8 +427,7 @@ static int add_listener(ibx_server *srv, int fd, const struct ibx_proto *proto,
 int ibx_server_listen(ibx_server *srv, const ibx_addr *addr,
                       const struct ibx_proto *proto, void *ctx)
 {
-    int flags = srv->cfg.model == IBX_MODEL_REUSEPORT ? IBX_LISTEN_REUSEPORT : 0;
-    int fd = ibx_tcp_listen(addr, srv->cfg.backlog, flags);
+    int fd = ibx_tcp_listen(addr, srv->cfg.backlog, srv->cfg.model->listen_flags);
     if (fd < 0)
         return fd;
     int r = add_listener(srv, fd, proto, ctx);
@@ -472,7 +444,7 @@ int ibx_server_adopt(ibx_server *srv, int fd, const struct ibx_proto *proto,
     int r = ibx_fd_nonblock(fd, true);
     if (r < 0)
         return r;
-    if (srv->cfg.model == IBX_MODEL_REUSEPORT) {
+    if (srv->cfg.model->listen_flags & IBX_LISTEN_REUSEPORT) {
         int one = 1;   /* the other workers bind beside it */
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     }
@@ -519,12 +491,12 @@ static void on_hook_signal(ibx_loop *loop, int signo, void *data)
 static void on_hook_forward(ibx_loop *loop, int signo, void *data)
 {
     on_hook_signal(loop, signo, data);
-    kids_signal(data, signo);
+    ibx__kids_signal(data, signo);
 }
 
 /* Deliver the registered hooks on loop; the main loop of a process model
  * also forwards them to the children. */
-int hooks_register(ibx_server *srv, ibx_loop *loop, bool forward)
+int ibx__hooks_register(ibx_server *srv, ibx_loop *loop, bool forward)
 {
     for (size_t i = 0; i < srv->nhooks; i++) {
         bool seen = false;
@@ -541,7 +513,7 @@ int hooks_register(ibx_server *srv, ibx_loop *loop, bool forward)
 }
 
 /* Stop the main loop once everything it waits for has ended. */
-void server_check_done(ibx_server *srv)
+static void server_check_done(ibx_server *srv)
 {
     ibx_worker *m = &srv->main;
     if (!srv->stopping || m->nconns || m->nunits || srv->nthreads || srv->nkids)
@@ -556,7 +528,7 @@ static void on_kill_timer(ibx_loop *loop, ibx_timer *t)
     if (srv->nkids) {
         ibx_warn(srv->cfg.log, "%s: %zu children outlived the grace period; killing",
                  srv->cfg.ident, srv->nkids);
-        kids_signal(srv, SIGKILL);
+        ibx__kids_signal(srv, SIGKILL);
     }
 }
 
@@ -567,18 +539,18 @@ static void begin_shutdown(ibx_server *srv, int signo)
         srv->stopping = true;
         ibx_info(srv->cfg.log, "%s: shutting down (%s), grace %u s", srv->cfg.ident,
                  signo ? strsignal(signo) : "requested", srv->cfg.grace_ms / 1000);
-        threads_command(srv, CMD_DRAIN);
-        kids_signal(srv, SIGTERM);
+        ibx__threads_command(srv, CMD_DRAIN);
+        ibx__kids_signal(srv, SIGTERM);
         if (srv->nkids) /* children that outlive their own grace are killed */
             ibx_timer_start(m->loop, &srv->kill_timer, srv->cfg.grace_ms + 2000,
                             on_kill_timer, srv);
-        worker_drain(m);
+        ibx__worker_drain(m);
     } else if (!srv->aborting) {
         srv->aborting = true;
         ibx_info(srv->cfg.log, "%s: second signal, stopping now", srv->cfg.ident);
-        threads_command(srv, CMD_ABORT);
-        kids_signal(srv, SIGKILL);
-        worker_abort(m);
+        ibx__threads_command(srv, CMD_ABORT);
+        ibx__kids_signal(srv, SIGKILL);
+        ibx__worker_abort(m);
     }
     server_check_done(srv);
 }
@@ -587,11 +559,13 @@ static void on_signal(ibx_loop *loop, int signo, void *data)
 {
     ibx_server *srv = data;
     if (signo == SIGCHLD) {
-        kids_reap(srv);
-        if (!srv->stopping && srv->cfg.model == IBX_MODEL_PREFORK &&
-            prefork_spawn(srv) == IBX_SERVER_CHILD) {
-            ibx_loop_stop(loop);   /* a replacement child, finished */
-            return;
+        ibx__kids_reap(srv);
+        if (!srv->stopping && srv->cfg.model->child_exited) {
+            (void)srv->cfg.model->child_exited(srv);
+            if (srv->is_child) {
+                ibx_loop_stop(loop);   /* a replacement child, finished */
+                return;
+            }
         }
         maybe_resume(&srv->main);
         server_check_done(srv);
@@ -599,6 +573,8 @@ static void on_signal(ibx_loop *loop, int signo, void *data)
     }
     begin_shutdown(srv, signo);
 }
+
+bool ibx_server_is_child(const ibx_server *srv) { return srv->is_child; }
 
 void ibx_server_shutdown(ibx_server *srv)
 {
@@ -612,21 +588,20 @@ static int setup_main(ibx_server *srv, ibx_loop *loop)
     /* taken now, after the caller had its chance to raise RLIMIT_NOFILE */
     if (!srv->cfg.max_conns)
         srv->cfg.max_conns = ibx_server_default_max_conns(srv->cfg.model);
-    int r = worker_init(m, srv, loop);
+    int r = ibx__worker_init(m, srv, loop);
     if (r < 0)
         return r;
-    enum ibx_model model = srv->cfg.model;
-    if (model == IBX_MODEL_ITERATIVE)
+    unsigned traits = srv->cfg.model->traits;
+    if (traits & IBX_MODEL_SERIAL)
         m->cap = 1;
-    else if (model == IBX_MODEL_EPOLL || model == IBX_MODEL_THREAD ||
-             model == IBX_MODEL_FORK)
+    else if (!(traits & IBX_MODEL_POOL))   /* a pool's workers have caps */
         m->cap = srv->cfg.max_conns;
     int sigs[] = {SIGINT, SIGTERM, SIGCHLD};
-    size_t nsig = (model == IBX_MODEL_FORK || model == IBX_MODEL_PREFORK) ? 3 : 2;
+    size_t nsig = (traits & IBX_MODEL_PROCESSES) ? 3 : 2;
     for (size_t i = 0; i < nsig && r == 0; i++)
         r = ibx_loop_signal(loop, sigs[i], on_signal, srv);
     if (!r)
-        r = hooks_register(srv, loop, nsig == 3);
+        r = ibx__hooks_register(srv, loop, nsig == 3);
     return r;
 }
 
@@ -634,24 +609,21 @@ int ibx_server_run(ibx_server *srv)
 {
     ibx_loop *loop = srv->main.loop;
     int r = setup_main(srv, loop);
-    enum ibx_model m = srv->cfg.model;
     for (size_t i = 0; !r && i < srv->nunits; i++)
         r = srv->units[i].fn(&srv->main, srv->units[i].arg);
     if (!r) {
-        if (m == IBX_MODEL_THREADPOOL || m == IBX_MODEL_REUSEPORT)
-            r = threads_start_pool(srv);
-        else if (m == IBX_MODEL_PREFORK)
-            r = prefork_spawn(srv);
+        if (srv->cfg.model->start)
+            r = srv->cfg.model->start(srv);
         else if (srv->nls)
-            r = worker_listen(&srv->main);
+            r = ibx__worker_listen(&srv->main);
     }
     int lr = 0;
     if (r < 0) {
         /* a start-up failure: stop whatever did start, then clean up */
         srv->stopping = srv->aborting = true;
-        threads_command(srv, CMD_ABORT);
-        kids_signal(srv, SIGKILL);
-        worker_abort(&srv->main);
+        ibx__threads_command(srv, CMD_ABORT);
+        ibx__kids_signal(srv, SIGKILL);
+        ibx__worker_abort(&srv->main);
     }
     /* The main loop may hold no watcher of its own (pool models) yet must
      * run until everything has ended, so it is driven pass by pass. */
@@ -662,13 +634,13 @@ int ibx_server_run(ibx_server *srv)
     if (srv->is_child) {
         /* A fork/prefork child whose work is done. The loop is the
          * parent's copy: release it without touching the shared epoll. */
-        worker_fini(&srv->main);
-        return IBX_SERVER_CHILD;
+        ibx__worker_fini(&srv->main);
+        return 0;
     }
-    threads_command(srv, CMD_ABORT);
-    threads_reap(srv, true);
+    ibx__threads_command(srv, CMD_ABORT);
+    ibx__threads_reap(srv, true);
     /* children still alive here are past every grace period */
-    kids_signal(srv, SIGKILL);
+    ibx__kids_signal(srv, SIGKILL);
     for (size_t i = 0; i < srv->nkids; i++)
         while (waitpid(srv->kids[i], NULL, 0) < 0 && errno == EINTR)
             ;
@@ -678,6 +650,6 @@ int ibx_server_run(ibx_server *srv)
      * deferred frees run */
     for_each_conn(&srv->main, true);
     ibx_loop_run_once(loop, 0);
-    worker_fini(&srv->main);
+    ibx__worker_fini(&srv->main);
     return r < 0 ? r : lr;
 }

@@ -92,7 +92,7 @@ static int producer_lock(ibx_shmq *q, int timeout_ms)
             r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
             if (r != ETIMEDOUT)
                 break;
-            int gone = shmq_peer_status(q);   /* a dead consumer ends the wait */
+            int gone = ibx__shmq_peer_status(q);   /* a dead consumer ends the wait */
             if (gone < 0)
                 return gone;
         }
@@ -145,7 +145,7 @@ int ibx_shmq_reserve(ibx_shmq *q, size_t len, void **buf, int timeout_ms)
     uint64_t pad = off + need > q->cap ? q->cap - off : 0;
     uint64_t end = pos + pad + need;
     if (end - q->cached_tail > q->cap && !room_ready(q, end)) {
-        r = shmq_wait(q, &q->sh->space_ev, room_ready, end, timeout_ms);
+        r = ibx__shmq_wait(q, &q->sh->space_ev, room_ready, end, timeout_ms);
         if (r < 0) {
             producer_unlock(q);
             return r;
@@ -177,7 +177,7 @@ int ibx_shmq_commit(ibx_shmq *q, size_t len)
     q->head_local = end;
     q->reserved = false;
     producer_unlock(q);
-    shmq_notify(q, &q->sh->data_ev);
+    ibx__shmq_notify(q, &q->sh->data_ev);
     return 0;
 }
 
@@ -218,7 +218,7 @@ int ibx_shmq_peek(ibx_shmq *q, const void **buf, size_t *len, int timeout_ms)
     }
     for (;;) {
         if (pos == q->cached_head && !data_ready(q, pos)) {
-            int r = shmq_wait(q, &q->sh->data_ev, data_ready, pos, timeout_ms);
+            int r = ibx__shmq_wait(q, &q->sh->data_ev, data_ready, pos, timeout_ms);
             if (r < 0)
                 return r;
         }
@@ -255,7 +255,7 @@ int ibx_shmq_release(ibx_shmq *q)
     q->tail_local = q->peek_end;
     /* release: our reads of the payload happen before its reuse */
     atomic_store_explicit(&q->sh->tail, q->peek_end, memory_order_release);
-    shmq_notify(q, &q->sh->space_ev);
+    ibx__shmq_notify(q, &q->sh->space_ev);
     return 0;
 }
 

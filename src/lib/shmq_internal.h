@@ -76,7 +76,7 @@ struct ibx_shmq {
     unsigned nslots;
     unsigned spin;
     enum ibx_shmq_role role;    /* 0 until attached */
-    bool asym;                  /* registered for membarrier: see shmq_notify */
+    bool asym;                  /* registered for membarrier: see ibx__shmq_notify */
     struct shmq_slot *slot;     /* our slot once attached */
 
     /* producer side */
@@ -106,16 +106,16 @@ typedef bool (*shmq_ready_fn)(ibx_shmq *q, uint64_t arg);
 
 /* Spin, then sleep on ev until ready(q, arg) or timeout, checking the
  * peer's liveness before every sleep (shmq_wait.c). 0 or -errno. */
-int shmq_wait(ibx_shmq *q, struct shmq_event *ev, shmq_ready_fn ready,
-              uint64_t arg, int timeout_ms);
+int ibx__shmq_wait(ibx_shmq *q, struct shmq_event *ev, shmq_ready_fn ready,
+                   uint64_t arg, int timeout_ms);
 /* Wake sleepers on ev if any are flagged (see shmq_wait.c for the fence). */
-void shmq_notify(ibx_shmq *q, struct shmq_event *ev);
+void ibx__shmq_notify(ibx_shmq *q, struct shmq_event *ev);
 /* Register this process for the asymmetric fence; true on success. */
-bool shmq_asym_register(void);
+bool ibx__shmq_asym_register(void);
 /* Wake every sleeper on ev unconditionally (detach, death). */
-void shmq_wake_all(struct shmq_event *ev);
+void ibx__shmq_wake_all(struct shmq_event *ev);
 /* The peer's state as seen by q's role: 0 alive (or not yet attached),
  * -EPIPE detached, -EOWNERDEAD died. */
-int shmq_peer_status(ibx_shmq *q);
+int ibx__shmq_peer_status(ibx_shmq *q);
 
 #endif

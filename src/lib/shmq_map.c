@@ -244,7 +244,7 @@ int ibx_shmq_attach(ibx_shmq *q, enum ibx_shmq_role role)
         return -EBUSY;
     q->role = role;
     q->slot = s;
-    q->asym = shmq_asym_register();
+    q->asym = ibx__shmq_asym_register();
     /* Start from the shared indices (another producer may have written). */
     q->head_local = atomic_load_explicit(&sh->head, memory_order_acquire);
     q->cached_tail = atomic_load_explicit(&sh->tail, memory_order_acquire);
@@ -262,8 +262,8 @@ void ibx_shmq_close(ibx_shmq *q)
             pthread_mutex_unlock(&q->sh->plock);
         atomic_store_explicit(&q->slot->state, SLOT_CLOSED, memory_order_release);
         pthread_mutex_unlock(&q->slot->lock);
-        shmq_wake_all(&q->sh->data_ev);
-        shmq_wake_all(&q->sh->space_ev);
+        ibx__shmq_wake_all(&q->sh->data_ev);
+        ibx__shmq_wake_all(&q->sh->space_ev);
     }
     munmap(q->sh, q->map_size);
     close(q->fd);

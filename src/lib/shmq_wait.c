@@ -65,7 +65,7 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-bool shmq_asym_register(void)
+bool ibx__shmq_asym_register(void)
 {
 #ifdef SYS_membarrier
     return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
@@ -84,7 +84,7 @@ static bool heavy_barrier(void)
 #endif
 }
 
-void shmq_notify(ibx_shmq *q, struct shmq_event *ev)
+void ibx__shmq_notify(ibx_shmq *q, struct shmq_event *ev)
 {
     /* Either we see the sleeper's flag, or its re-check sees what we
      * published (see the top of this file). */
@@ -98,7 +98,7 @@ void shmq_notify(ibx_shmq *q, struct shmq_event *ev)
     }
 }
 
-void shmq_wake_all(struct shmq_event *ev)
+void ibx__shmq_wake_all(struct shmq_event *ev)
 {
     atomic_fetch_add_explicit(&ev->seq, 1, memory_order_seq_cst);
     futex_wake(&ev->seq);
@@ -120,8 +120,8 @@ static uint32_t probe_slot(ibx_shmq *q, struct shmq_slot *s)
         atomic_compare_exchange_strong(&s->state, &exp, SLOT_DEAD);
         pthread_mutex_consistent(&s->lock);
         pthread_mutex_unlock(&s->lock);
-        shmq_wake_all(&q->sh->data_ev);
-        shmq_wake_all(&q->sh->space_ev);
+        ibx__shmq_wake_all(&q->sh->data_ev);
+        ibx__shmq_wake_all(&q->sh->space_ev);
         return atomic_load(&s->state);
     }
     if (r == 0)     /* it detached between our two loads */
@@ -131,7 +131,7 @@ static uint32_t probe_slot(ibx_shmq *q, struct shmq_slot *s)
     return st == SLOT_ATTACHED ? SLOT_DEAD : st;
 }
 
-int shmq_peer_status(ibx_shmq *q)
+int ibx__shmq_peer_status(ibx_shmq *q)
 {
     struct shmq_shared *sh = q->sh;
     if (q->role == IBX_SHMQ_PRODUCER) {
@@ -161,14 +161,14 @@ static int check_once(ibx_shmq *q, shmq_ready_fn ready, uint64_t arg)
 {
     if (ready(q, arg))
         return 0;
-    int r = shmq_peer_status(q);
+    int r = ibx__shmq_peer_status(q);
     if (r < 0)  /* whatever the peer published before leaving still counts */
         return ready(q, arg) ? 0 : r;
     return -EAGAIN;
 }
 
-int shmq_wait(ibx_shmq *q, struct shmq_event *ev, shmq_ready_fn ready,
-              uint64_t arg, int timeout_ms)
+int ibx__shmq_wait(ibx_shmq *q, struct shmq_event *ev, shmq_ready_fn ready,
+                   uint64_t arg, int timeout_ms)
 {
     if (timeout_ms == 0)
         return check_once(q, ready, arg);
@@ -179,7 +179,7 @@ int shmq_wait(ibx_shmq *q, struct shmq_event *ev, shmq_ready_fn ready,
     }
     int64_t deadline = timeout_ms > 0 ? now_ns() + (int64_t)timeout_ms * 1000000 : 0;
     for (;;) {
-        /* Flag ourselves, then re-check: see shmq_notify. */
+        /* Flag ourselves, then re-check: see ibx__shmq_notify. */
         atomic_fetch_add_explicit(&ev->waiters, 1, memory_order_seq_cst);
         int64_t slice = (int64_t)SLICE_MS * 1000000;
         if (!heavy_barrier())

@@ -332,23 +332,34 @@ static int parse_fields(struct ibx_http_request *req, const char *s,
     return 0;
 }
 
+/* What the search for the end of the head found. */
+enum head_end { HEAD_MORE, HEAD_FOUND, HEAD_BARE_CR };
+
 /* Find the end of the head: an LF followed by LF or CRLF, searching from
- * from. Returns the offset just past it, 0 when not present yet, or
- * SIZE_MAX for a line starting with a bare CR (it could never end). */
-static size_t find_head_end(const char *buf, size_t len, size_t from)
+ * from. HEAD_FOUND with *end just past it; HEAD_MORE when not present
+ * yet; HEAD_BARE_CR for a line starting with a bare CR (it could never
+ * end). */
+static enum head_end find_head_end(const char *buf, size_t len, size_t from,
+                                   size_t *end)
 {
     while (from < len) {
         const char *lf = memchr(buf + from, '\n', len - from);
         if (!lf)
-            return 0;
+            return HEAD_MORE;
         size_t i = (size_t)(lf - buf);
-        if (i + 1 < len && buf[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && buf[i + 1] == '\r')
-            return buf[i + 2] == '\n' ? i + 3 : SIZE_MAX;
+        if (i + 1 < len && buf[i + 1] == '\n') {
+            *end = i + 2;
+            return HEAD_FOUND;
+        }
+        if (i + 2 < len && buf[i + 1] == '\r') {
+            if (buf[i + 2] != '\n')
+                return HEAD_BARE_CR;
+            *end = i + 3;
+            return HEAD_FOUND;
+        }
         from = i + 1;
     }
-    return 0;
+    return HEAD_MORE;
 }
 
 static ssize_t fail(struct ibx_http_request *req, int status)
@@ -396,14 +407,15 @@ ssize_t ibx_http_parse_request(const char *buf, size_t len, size_t prev_len,
     size_t from = fields - 1;
     if (prev_len > from + 3)
         from = prev_len - 3;
-    size_t end = find_head_end(buf, len, from);
-    if (!end) {
+    size_t end = 0;
+    enum head_end he = find_head_end(buf, len, from, &end);
+    if (he == HEAD_MORE) {
         /* the terminator adds at most 2 bytes to the allowed section */
         if (len - fields > IBX_HTTP_MAX_HEADER_BYTES + 2)
             return fail(req, 431);
         return IBX_HTTP_INCOMPLETE;
     }
-    if (end == SIZE_MAX)
+    if (he == HEAD_BARE_CR)
         return fail(req, 400);
     if (end - fields > IBX_HTTP_MAX_HEADER_BYTES + 2)
         return fail(req, 431);

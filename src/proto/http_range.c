@@ -29,13 +29,15 @@ static bool parse_u64(const char **p, const char *e, uint64_t *out)
     return true;
 }
 
-int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
-                         struct ibx_http_range *out, size_t max)
+/* The ranges of v resolved against size into out[max], *nout of them;
+ * false when the header is to be ignored. */
+static bool parse_ranges(const char *v, size_t n, uint64_t size,
+                         struct ibx_http_range *out, size_t max, size_t *nout)
 {
     const char *p = v, *e = v + n;
     p = skip_ows(p, e);
     if ((size_t)(e - p) < 6 || strncasecmp(p, "bytes=", 6) != 0)
-        return 0;
+        return false;
     p += 6;
     size_t count = 0, seen = 0;
     for (;;) {
@@ -52,23 +54,23 @@ int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
             p++;
             suffix = true;
             if (!parse_u64(&p, e, &last))
-                return 0;
+                return false;
         } else {
             if (!parse_u64(&p, e, &first) || p == e || *p != '-')
-                return 0;
+                return false;
             p++;
             if (p < e && *p >= '0' && *p <= '9') {
                 if (!parse_u64(&p, e, &last) || last < first)
-                    return 0;
+                    return false;
             } else {
                 open = true;
             }
         }
         p = skip_ows(p, e);
         if (p < e && *p != ',')
-            return 0;
+            return false;
         if (++seen > max)
-            return 0;
+            return false;
         /* resolve against size; drop what cannot be satisfied */
         if (suffix) {
             if (last == 0 || size == 0)
@@ -86,8 +88,21 @@ int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
         count++;
     }
     if (seen == 0)
+        return false;
+    *nout = count;
+    return true;
+}
+
+int ibx_http_range_parse(const char *v, size_t n, uint64_t size,
+                         struct ibx_http_range *out, size_t max, int *status)
+{
+    size_t count = 0;
+    if (!parse_ranges(v, n, size, out, max, &count)) {
+        *status = 200;
         return 0;
-    return count ? (int)count : -1;
+    }
+    *status = count ? 206 : 416;
+    return (int)count;
 }
 
 int ibx_http_range_plan(struct ibx_http_range *r, size_t n, uint64_t size)

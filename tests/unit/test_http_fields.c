@@ -96,45 +96,63 @@ static void test_path_query_and_size(void **state)
     assert_null(q.p);
 }
 
+/* Ranges parsed by the last range() call. */
+static int got;
+
+/* Parse v against size into r; returns the status asked for (206, 200 or
+ * 416) and leaves the count in got (never a count without a 206). */
 static int range(const char *v, uint64_t size, struct ibx_http_range *r)
 {
-    return ibx_http_range_parse(v, strlen(v), size, r, IBX_HTTP_MAX_RANGES);
+    int status = 0;
+    got = ibx_http_range_parse(v, strlen(v), size, r, IBX_HTTP_MAX_RANGES, &status);
+    assert_true(status == 206 ? got >= 1 : got == 0);
+    return status;
 }
 
 static void test_range(void **state)
 {
     (void)state;
     struct ibx_http_range r[IBX_HTTP_MAX_RANGES];
-    assert_int_equal(range("bytes=0-99", 1000, r), 1);
+    assert_int_equal(range("bytes=0-99", 1000, r), 206);
+    assert_int_equal(got, 1);
     assert_int_equal(r[0].first, 0);
     assert_int_equal(r[0].last, 99);
-    assert_int_equal(range("bytes=500-", 1000, r), 1);
+    assert_int_equal(range("bytes=500-", 1000, r), 206);
+    assert_int_equal(got, 1);
     assert_int_equal(r[0].last, 999);
-    assert_int_equal(range("bytes=-100", 1000, r), 1);
+    assert_int_equal(range("bytes=-100", 1000, r), 206);
+    assert_int_equal(got, 1);
     assert_int_equal(r[0].first, 900);
-    assert_int_equal(range("bytes=-5000", 1000, r), 1);
+    assert_int_equal(range("bytes=-5000", 1000, r), 206);
+    assert_int_equal(got, 1);
     assert_int_equal(r[0].first, 0);
-    assert_int_equal(range("bytes=900-5000", 1000, r), 1);
+    assert_int_equal(range("bytes=900-5000", 1000, r), 206);
+    assert_int_equal(got, 1);
     assert_int_equal(r[0].last, 999);
-    assert_int_equal(range("bytes= 0-0 , 2-3,-1", 1000, r), 3);
+    assert_int_equal(range("bytes= 0-0 , 2-3,-1", 1000, r), 206);
+    assert_int_equal(got, 3);
     assert_int_equal(r[1].first, 2);
     assert_int_equal(r[2].first, 999);
-    assert_int_equal(range("BYTES=0-1", 10, r), 1);
-    /* unsatisfiable ones are dropped, all unsatisfiable -> -1 */
-    assert_int_equal(range("bytes=1000-,0-1", 1000, r), 1);
-    assert_int_equal(range("bytes=1000-", 1000, r), -1);
-    assert_int_equal(range("bytes=-0", 1000, r), -1);
-    assert_int_equal(range("bytes=0-", 0, r), -1);
+    assert_int_equal(range("BYTES=0-1", 10, r), 206);
+    assert_int_equal(got, 1);
+    /* unsatisfiable ones are dropped, all unsatisfiable -> 416 */
+    assert_int_equal(range("bytes=1000-,0-1", 1000, r), 206);
+    assert_int_equal(got, 1);
+    assert_int_equal(range("bytes=1000-", 1000, r), 416);
+    assert_int_equal(range("bytes=-0", 1000, r), 416);
+    assert_int_equal(range("bytes=0-", 0, r), 416);
     /* ignored: bad syntax, other unit, too many */
-    assert_int_equal(range("bytes=5-2", 1000, r), 0);
-    assert_int_equal(range("bytes=a-b", 1000, r), 0);
-    assert_int_equal(range("bytes=", 1000, r), 0);
-    assert_int_equal(range("bytes=-", 1000, r), 0);
-    assert_int_equal(range("bytes=1-2-3", 1000, r), 0);
-    assert_int_equal(range("items=0-1", 1000, r), 0);
-    assert_int_equal(range("bytes=0-1;x", 1000, r), 0);
-    assert_int_equal(range("bytes=99999999999999999999-", 1000, r), 0);
-    assert_int_equal(ibx_http_range_parse("bytes=0-1,2-3,4-5", 17, 100, r, 2), 0);
+    assert_int_equal(range("bytes=5-2", 1000, r), 200);
+    assert_int_equal(range("bytes=a-b", 1000, r), 200);
+    assert_int_equal(range("bytes=", 1000, r), 200);
+    assert_int_equal(range("bytes=-", 1000, r), 200);
+    assert_int_equal(range("bytes=1-2-3", 1000, r), 200);
+    assert_int_equal(range("items=0-1", 1000, r), 200);
+    assert_int_equal(range("bytes=0-1;x", 1000, r), 200);
+    assert_int_equal(range("bytes=99999999999999999999-", 1000, r), 200);
+    int status;
+    assert_int_equal(ibx_http_range_parse("bytes=0-1,2-3,4-5", 17, 100, r, 2, &status), 0);
+    assert_int_equal(status, 200);
 }
 
 static void test_date(void **state)

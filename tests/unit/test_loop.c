@@ -146,8 +146,8 @@ static void test_io_reads_until_eof(void **state)
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     struct piper p = {0};
-    assert_int_equal(ibx_io_start(l, &p.io, fds[0], EPOLLIN, on_pipe, &p), 0);
-    assert_int_equal(ibx_io_start(l, &p.io, fds[0], EPOLLIN, on_pipe, &p), -EBUSY);
+    assert_int_equal(ibx_io_start(l, &p.io, fds[0], IBX_EV_READ, on_pipe, &p), 0);
+    assert_int_equal(ibx_io_start(l, &p.io, fds[0], IBX_EV_READ, on_pipe, &p), -EBUSY);
     assert_int_equal(write(fds[1], "hello", 5), 5);
     close(fds[1]);
     assert_int_equal(ibx_loop_run(l), 0);
@@ -187,8 +187,8 @@ static void test_stopped_watcher_gets_no_stale_event(void **state)
     assert_int_equal(pipe(p1), 0);
     assert_int_equal(pipe(p2), 0);
     struct pair p = {0};
-    ibx_io_start(l, &p.a, p1[0], EPOLLIN, on_pair, &p);
-    ibx_io_start(l, &p.b, p2[0], EPOLLIN, on_pair, &p);
+    ibx_io_start(l, &p.a, p1[0], IBX_EV_READ, on_pair, &p);
+    ibx_io_start(l, &p.b, p2[0], IBX_EV_READ, on_pair, &p);
     assert_int_equal(write(p1[1], "x", 1), 1);
     assert_int_equal(write(p2[1], "x", 1), 1);
     assert_int_equal(ibx_loop_run_once(l, 1000), 2);

@@ -1,6 +1,8 @@
 /* Unit tests for the server runner used as a library: a tiny protocol
- * (greets and closes) under the epoll and threadpool models, shutdown from
- * another thread, signal hooks, listener addresses. */
+ * (greets and closes) under every registered model that serves in this
+ * process (the process models are covered by the integration tests),
+ * shutdown from another thread, signal hooks, listener addresses, the
+ * model registry. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -76,7 +78,7 @@ static int read_greeting(const ibx_addr *a)
 
 /* Serve proto/ctx under model m, answer 20 greetings, shut down from this
  * thread, free; the port refuses afterwards. */
-static void serve_twenty(enum ibx_model m, unsigned workers,
+static void serve_twenty(const ibx_model *m, unsigned workers,
                          const struct ibx_proto *proto, void *ctx)
 {
     struct ibx_server_config cfg = {.model = m, .workers = workers, .grace_ms = 1000};
@@ -102,13 +104,41 @@ static void serve_twenty(enum ibx_model m, unsigned workers,
     assert_int_not_equal(read_greeting(&bound), 0);
 }
 
-static void run_model(enum ibx_model m) { serve_twenty(m, 2, &greet_proto, NULL); }
+/* The model called name (which must exist). */
+static const ibx_model *model(const char *name)
+{
+    const ibx_model *m = NULL;
+    assert_int_equal(ibx_model_parse(name, &m), 0);
+    assert_non_null(m);
+    return m;
+}
 
-static void test_epoll_model(void **state) { run_model(IBX_MODEL_EPOLL); }
-static void test_threadpool_model(void **state) { run_model(IBX_MODEL_THREADPOOL); }
-static void test_reuseport_model(void **state) { run_model(IBX_MODEL_REUSEPORT); }
-static void test_thread_model(void **state) { run_model(IBX_MODEL_THREAD); }
-static void test_iterative_model(void **state) { run_model(IBX_MODEL_ITERATIVE); }
+/* Models whose workers live in this process: a fork in a unit test would
+ * duplicate the test runner. */
+static bool in_process(const ibx_model *m)
+{
+    return !(ibx_model_traits(m) & IBX_MODEL_PROCESSES);
+}
+
+static void test_every_model_serves(void **state)
+{
+    const char *name;
+    size_t ran = 0;
+    for (size_t i = 0; (name = ibx_model_at(i)); i++) {
+        const ibx_model *m = model(name);
+        if (!in_process(m))
+            continue;
+        print_message("model %s\n", name);
+        serve_twenty(m, 2, &greet_proto, NULL);
+        ran++;
+    }
+    assert_true(ran >= 1);
+}
+
+static void test_default_model_serves(void **state)
+{
+    serve_twenty(NULL, 2, &greet_proto, NULL);
+}
 
 /* ---- per-worker data ---- */
 
@@ -153,7 +183,7 @@ static int slot_open(ibx_worker *w, int fd, const struct sockaddr *peer,
 static const struct ibx_proto slot_proto = {.name = "slot", .open = slot_open};
 
 /* Each worker gets its data once; it is finalised when the worker ends. */
-static void slot_model(enum ibx_model m, unsigned workers, int min_created,
+static void slot_model(const ibx_model *m, unsigned workers, int min_created,
                        int max_created)
 {
     struct slot_stats st = {0};
@@ -163,9 +193,25 @@ static void slot_model(enum ibx_model m, unsigned workers, int min_created,
     assert_int_equal(atomic_load(&st.conns_seen), 20);
 }
 
-static void test_worker_data_epoll(void **state) { slot_model(IBX_MODEL_EPOLL, 1, 1, 1); }
-static void test_worker_data_threadpool(void **state) { slot_model(IBX_MODEL_THREADPOOL, 2, 1, 2); }
-static void test_worker_data_thread(void **state) { slot_model(IBX_MODEL_THREAD, 1, 20, 20); }
+/* One worker per loop: one for a single loop, up to `workers` for a pool,
+ * one per connection for the thread-per-connection model. */
+static void test_worker_data(void **state)
+{
+    const char *name;
+    for (size_t i = 0; (name = ibx_model_at(i)); i++) {
+        const ibx_model *m = model(name);
+        unsigned t = ibx_model_traits(m);
+        if (!in_process(m))
+            continue;
+        print_message("model %s\n", name);
+        if (t & IBX_MODEL_PER_CONN)
+            slot_model(m, 1, 20, 20);
+        else if (t & IBX_MODEL_POOL)
+            slot_model(m, 2, 1, 2);
+        else
+            slot_model(m, 1, 1, 1);
+    }
+}
 
 static void on_usr1(ibx_loop *l, int signo, void *data)
 {
@@ -181,7 +227,7 @@ static int start_unit(ibx_worker *w, void *arg)
 
 static void test_signal_hook_and_units(void **state)
 {
-    struct ibx_server_config cfg = {.model = IBX_MODEL_EPOLL, .grace_ms = 1000};
+    struct ibx_server_config cfg = {.model = model("epoll"), .grace_ms = 1000};
     ibx_server *srv;
     assert_int_equal(ibx_server_new(&srv, &cfg), 0);
     ibx_addr any;
@@ -212,14 +258,38 @@ static void test_signal_hook_and_units(void **state)
     ibx_server_free(srv);
 }
 
-static void test_model_names(void **state)
+/* Every listed model parses back to itself under a distinct name, has a
+ * line of help, and traits that say where its connections live. */
+static void test_model_registry(void **state)
 {
-    enum ibx_model m;
-    for (int i = 0; i < IBX_MODEL_COUNT; i++) {
-        assert_int_equal(ibx_model_parse(ibx_model_name((enum ibx_model)i), &m), 0);
-        assert_int_equal(m, i);
+    const char *name;
+    size_t n = 0;
+    for (size_t i = 0; (name = ibx_model_at(i)); i++, n++) {
+        const ibx_model *m = model(name);
+        assert_string_equal(ibx_model_name(m), name);
+        assert_non_null(ibx_model_help(m));
+        assert_true(ibx_model_help(m)[0] != '\0');
+        for (size_t k = 0; k < i; k++)
+            assert_string_not_equal(ibx_model_at(k), name);
+        unsigned t = ibx_model_traits(m);
+        int where = !!(t & IBX_MODEL_ONE_LOOP) + !!(t & IBX_MODEL_THREADS) +
+                    !!(t & IBX_MODEL_PROCESSES);
+        assert_int_equal(where, 1);
+        if (!(t & IBX_MODEL_ONE_LOOP))   /* elsewhere: per connection or a pool */
+            assert_int_equal(!!(t & IBX_MODEL_PER_CONN) + !!(t & IBX_MODEL_POOL), 1);
+        if (t & IBX_MODEL_SERIAL)
+            assert_true(t & IBX_MODEL_ONE_LOOP);
     }
+    assert_true(n >= 7);
+    assert_null(ibx_model_at(n));
+    assert_null(ibx_model_at((size_t)-1));
+    /* NULL is the default model */
+    assert_string_equal(ibx_model_name(NULL), "epoll");
+    assert_int_equal(ibx_model_traits(NULL), ibx_model_traits(model("epoll")));
+    const ibx_model *m = NULL;
     assert_int_equal(ibx_model_parse("select", &m), -EINVAL);
+    assert_null(m);
+    assert_int_equal(ibx_model_parse("", &m), -EINVAL);
 }
 
 /* The default connection cap follows the soft descriptor limit, and the
@@ -231,19 +301,20 @@ static void test_default_max_conns(void **state)
     struct rlimit rl = old;
     rl.rlim_cur = 40;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
-    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_EPOLL), 20);
-    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_FORK), 20);
-    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_THREAD), 10);
+    assert_int_equal(ibx_server_default_max_conns(NULL), 20);
+    assert_int_equal(ibx_server_default_max_conns(model("epoll")), 20);
+    assert_int_equal(ibx_server_default_max_conns(model("fork")), 20);
+    assert_int_equal(ibx_server_default_max_conns(model("thread")), 10);
     rl.rlim_cur = 10;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
-    assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_THREADPOOL), 8);
+    assert_int_equal(ibx_server_default_max_conns(model("threadpool")), 8);
     if (old.rlim_max == RLIM_INFINITY || old.rlim_max >= 4096) {
         rl.rlim_cur = 4096;
         assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
-        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_EPOLL), 2048);
-        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_REUSEPORT), 2048);
-        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_FORK), 256);
-        assert_int_equal(ibx_server_default_max_conns(IBX_MODEL_THREAD), 256);
+        assert_int_equal(ibx_server_default_max_conns(model("epoll")), 2048);
+        assert_int_equal(ibx_server_default_max_conns(model("reuseport")), 2048);
+        assert_int_equal(ibx_server_default_max_conns(model("fork")), 256);
+        assert_int_equal(ibx_server_default_max_conns(model("thread")), 256);
     }
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
@@ -252,16 +323,11 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_epoll_model),
-        cmocka_unit_test(test_iterative_model),
-        cmocka_unit_test(test_thread_model),
-        cmocka_unit_test(test_worker_data_epoll),
-        cmocka_unit_test(test_worker_data_threadpool),
-        cmocka_unit_test(test_worker_data_thread),
-        cmocka_unit_test(test_threadpool_model),
-        cmocka_unit_test(test_reuseport_model),
+        cmocka_unit_test(test_model_registry),
+        cmocka_unit_test(test_every_model_serves),
+        cmocka_unit_test(test_default_model_serves),
+        cmocka_unit_test(test_worker_data),
         cmocka_unit_test(test_signal_hook_and_units),
-        cmocka_unit_test(test_model_names),
         cmocka_unit_test(test_default_max_conns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

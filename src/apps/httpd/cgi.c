@@ -452,7 +452,7 @@ static void pump_body(struct cgi *g)
     while (ibx_buf_used(&g->body)) {
         ssize_t n = ibx_buf_write_fd(&g->body, g->in_io.fd);
         if (n == -EAGAIN) {
-            ibx_io_modify(g->loop, &g->in_io, EPOLLOUT);
+            ibx_io_modify(g->loop, &g->in_io, IBX_EV_WRITE);
             return;
         }
         if (n < 0) {   /* EPIPE: the script does not want the rest */
@@ -508,14 +508,14 @@ static int start_or_fail(struct cgi *g)
     ibx_fd_nonblock(p.out, true);
     ibx_fd_nonblock(p.err, true);
     int pfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
-    if (pfd < 0 || ibx_io_start(g->loop, &g->pio, pfd, EPOLLIN, on_exit_ready, g) < 0) {
+    if (pfd < 0 || ibx_io_start(g->loop, &g->pio, pfd, IBX_EV_READ, on_exit_ready, g) < 0) {
         if (pfd >= 0)
             close(pfd);
         g->pio.fd = -1;
     }
-    ibx_io_start(g->loop, &g->out_io, p.out, EPOLLIN, on_out, g);
+    ibx_io_start(g->loop, &g->out_io, p.out, IBX_EV_READ, on_out, g);
     ibx_io_start(g->loop, &g->in_io, p.in, 0, on_in, g);
-    ibx_io_start(g->loop, &g->err_io, p.err, EPOLLIN, on_err, g);
+    ibx_io_start(g->loop, &g->err_io, p.err, IBX_EV_READ, on_err, g);
     pump_body(g);
     return 0;
 }
@@ -737,7 +737,7 @@ void cgi_resume(struct hconn *c)
 {
     struct cgi *g = c->cgi;
     if (g && g->out_io.fd >= 0)
-        ibx_io_modify(g->loop, &g->out_io, EPOLLIN);
+        ibx_io_modify(g->loop, &g->out_io, IBX_EV_READ);
 }
 
 void cgi_abort(struct hconn *c)

@@ -7,7 +7,7 @@
  * buffers at all. Writing: the responses to one read are assembled in the
  * worker's output buffer and sent with one write (pipelined responses stay
  * in order); file bodies follow (body.c); only what the socket does
- * not take is kept per connection, and then EPOLLOUT is armed and reading
+ * not take is kept per connection, and then IBX_EV_WRITE is armed and reading
  * pauses. One timer per connection enforces, by state, the whole-header
  * deadline (408), the keep-alive idle timeout and a send timeout; it is
  * re-armed lazily (a deadline moved later costs nothing until it fires).
@@ -19,7 +19,7 @@
  * when the client has taken it all. A pass also ends after PASS_REQUESTS
  * requests or one costly response (a listing), so one client pipelining
  * thousands of requests cannot hold the loop; the rest of its input is
- * taken on a later turn (EPOLLOUT, armed in place of EPOLLIN). */
+ * taken on a later turn (IBX_EV_WRITE, armed in place of IBX_EV_READ). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,7 @@
 #define LINGER_MS 2000
 #define LINGER_MAX_MS 30000
 /* Requests answered in one pass before the connection yields the loop
- * to the others (it resumes on the next turn, through EPOLLOUT). */
+ * to the others (it resumes on the next turn, through IBX_EV_WRITE). */
 #define PASS_REQUESTS 256
 
 static void conn_free(ibx_loop *loop, ibx_defer *d)
@@ -88,7 +88,7 @@ static bool busy(const struct hconn *c)
 /* While a script answers (or its stdin is full) the socket's read side is
  * left alone: pipelined requests wait, and a half-close (the client's FIN)
  * is not an abort while a response is owed. A client that has gone for
- * good is noticed when a write fails (EPOLLERR/EPOLLHUP), or by the CGI
+ * good is noticed when a write fails (IBX_EV_ERROR/IBX_EV_HUP), or by the CGI
  * timeout. */
 static bool read_paused(const struct hconn *c)
 {
@@ -384,7 +384,7 @@ static void conn_linger(struct hconn *c)
     shutdown(c->io.fd, SHUT_WR);
     c->lingering = true;
     ibx_buf_free(&c->in);
-    if (conn_watch(c, EPOLLIN | EPOLLRDHUP) < 0) {
+    if (conn_watch(c, IBX_EV_READ | IBX_EV_RDHUP) < 0) {
         conn_close(c);
         return;
     }
@@ -419,14 +419,14 @@ static void conn_update(struct hconn *c)
     if (pending || !c->close_after)
         conn_nodelay(c);   /* more responses may follow on this connection */
     bool paused = read_paused(c);
-    uint32_t ev = paused ? 0 : EPOLLRDHUP;
+    uint32_t ev = paused ? 0 : IBX_EV_RDHUP;
     bool out_blocked = ibx_buf_used(&c->out) || c->send.fd >= 0;
     if (out_blocked || c->resume)
-        ev |= EPOLLOUT;   /* resume: the rest of the input on a later turn */
+        ev |= IBX_EV_WRITE;   /* resume: the rest of the input on a later turn */
     else if (!paused)
-        ev |= EPOLLIN;
+        ev |= IBX_EV_READ;
     if (c->eof)
-        ev &= ~(uint32_t)(EPOLLRDHUP | EPOLLIN);
+        ev &= ~(uint32_t)(IBX_EV_RDHUP | IBX_EV_READ);
     if (conn_watch(c, ev) < 0) {
         conn_close(c);
         return;
@@ -483,11 +483,11 @@ static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
         c->deadline = now + LINGER_MS < cap ? now + LINGER_MS : cap;
         return;
     }
-    if (events & EPOLLERR) {
+    if (events & IBX_EV_ERROR) {
         conn_close(c);
         return;
     }
-    if (events & EPOLLOUT) {
+    if (events & IBX_EV_WRITE) {
         int f = conn_flush(c);
         if (f == FLUSH_ERROR) {
             conn_close(c);
@@ -500,14 +500,14 @@ static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
             return;
         }
     }
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) {
+    if (events & (IBX_EV_READ | IBX_EV_HUP | IBX_EV_RDHUP)) {
         if (read_paused(c)) {
             /* only a hang-up (a reset) matters while a script answers */
-            if (events & EPOLLHUP) {
+            if (events & IBX_EV_HUP) {
                 conn_close(c);
                 return;
             }
-        } else if (events & EPOLLIN) {
+        } else if (events & IBX_EV_READ) {
             conn_read(c);
             if (c->closing)
                 return;

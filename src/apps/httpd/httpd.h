@@ -273,7 +273,7 @@ struct hconn {
     bool nodelay;             /* TCP_NODELAY set */
     bool held;                /* bytes sent with MSG_MORE wait for the FIN */
     bool resume;              /* input left for a later pass: resume on
-                                 EPOLLOUT (the output bound, or the pass
+                                 IBX_EV_WRITE (the output bound, or the pass
                                  yielded to other connections) */
     bool yield;               /* costly work was done: end this pass */
     bool out_logged;          /* the max-output line was logged */

@@ -161,8 +161,7 @@ static int httpd_start(void *p, const struct svc_env *env)
     const char *al = h->access_log;
     bool alog_on = al ? strcmp(al, "off") != 0 : !env->quiet;
     const char *alog_path = al && strcmp(al, "-") != 0 ? al : NULL;
-    enum ibx_model m = env->server->model;
-    cfg->per_conn_worker = m == IBX_MODEL_THREAD || m == IBX_MODEL_FORK;
+    cfg->per_conn_worker = ibx_model_traits(env->server->model) & IBX_MODEL_PER_CONN;
     int r = svc_listen_tcp(&httpd_service, env, &httpd_proto, cfg);
     if (r < 0)
         return r;

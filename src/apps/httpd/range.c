@@ -64,8 +64,9 @@ bool range_serve(struct hconn *c, struct centry *e, bool head)
     uint64_t size = (uint64_t)e->st.st_size;
     struct ibx_http_range rs[IBX_HTTP_MAX_RANGES];
     unsigned max = c->cfg->max_ranges;
-    int n = ibx_http_range_parse(req->range.p, req->range.n, size, rs, max);
-    if (n == 0) {
+    int status;
+    int n = ibx_http_range_parse(req->range.p, req->range.n, size, rs, max, &status);
+    if (status == 200) {
         /* ignored: bad syntax, or more than --max-ranges (counted here
          * by list elements, the only way the parser can refuse a list
          * that is longer than max) */
@@ -76,7 +77,7 @@ bool range_serve(struct hconn *c, struct centry *e, bool head)
             range_log_ignored(c, "max-ranges", elems, max);
         return false;
     }
-    if (n < 0) {
+    if (status == 416) {
         not_satisfiable(c, size);
         return true;
     }

@@ -321,7 +321,7 @@ static void transfer_sync(struct transfer *t)
             wait = wait > 1 ? 1 : wait;   /* shared socket: poll it by timer;
                                              or the next burst of a window */
         else if (!s->cfg->single_port)
-            ibx_io_modify(s->loop, &t->io, EPOLLIN | (x->want_write ? EPOLLOUT : 0));
+            ibx_io_modify(s->loop, &t->io, IBX_EV_READ | (x->want_write ? IBX_EV_WRITE : 0));
         ibx_timer_start(s->loop, &t->timer, wait, on_transfer_timer, t);
         return;
     }
@@ -427,11 +427,11 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
     struct iovec iov[TFTP_TX_BATCH];
     struct rx_ctl rc;
     uint64_t now = tftp_tx_clock(), budget = now + SPIN_BUDGET_US;
-    if (events & EPOLLOUT)
+    if (events & IBX_EV_WRITE)
         tftp_tx_writable(&t->x, now);
     uint64_t pace_at = 0;
     for (;;) {
-        for (int round = 0; round < RX_ROUNDS && (events & (EPOLLIN | EPOLLERR)); round++) {
+        for (int round = 0; round < RX_ROUNDS && (events & (IBX_EV_READ | IBX_EV_ERROR)); round++) {
             int n = rx_batch(s, t->x.sock, m, from, iov, &rc);
             if (n <= 0)
                 break;
@@ -456,7 +456,7 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (w == SPIN_IDLE)
             break;   /* a paced burst then waits for the timer (transfer_sync) */
         now = tftp_tx_clock();
-        events = EPOLLIN;
+        events = IBX_EV_READ;
         if (w == SPIN_PACE) {
             pace_at = 0;
             tftp_tx_pace(&t->x, now);
@@ -771,7 +771,7 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         size_t need = (size_t)x->window * (x->blksize + 64) * 2;
         if (need > 208 * 1024)
             tftp_tx_sock_buffers(sock, need > (4u << 20) ? 4 << 20 : (int)need);
-        r = ibx_io_start(s->loop, &t->io, sock, EPOLLIN, on_transfer_io, t);
+        r = ibx_io_start(s->loop, &t->io, sock, IBX_EV_READ, on_transfer_io, t);
     }
     /* by peer: single-port routes packets so, and in every mode a client
      * that repeats its request is recognised (on_datagram) */
@@ -921,7 +921,7 @@ int tftpd_unit_start(ibx_worker *w, void *arg)
         r = ibx_sock_local(s->lfd, &s->local);
     enable_stamps(s->lfd);
     if (!r)
-        r = ibx_io_start(s->loop, &s->io, s->lfd, EPOLLIN, on_listener, s);
+        r = ibx_io_start(s->loop, &s->io, s->lfd, IBX_EV_READ, on_listener, s);
     if (r < 0) {
         tftp_tx_scratch_free(&s->scratch);
         free(s->rx);

@@ -365,9 +365,9 @@ void recv_update(struct recv_conn *c)
         return;
     }
     bool paused = recv_busy(c->st) || ibx_buf_used(&c->out) > RECV_OUT_MAX;
-    uint32_t ev = paused ? 0 : EPOLLIN | EPOLLRDHUP;
+    uint32_t ev = paused ? 0 : IBX_EV_READ | IBX_EV_RDHUP;
     if (ibx_buf_used(&c->out) || more)
-        ev |= EPOLLOUT;
+        ev |= IBX_EV_WRITE;
     if (ibx_io_modify(ibx_worker_loop(c->base.worker), &c->io, ev) < 0)
         recv_close(c);
 }
@@ -376,11 +376,11 @@ static void on_recv_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct recv_conn *c = io->data;
     (void)loop;
-    if (events & EPOLLERR) {
+    if (events & IBX_EV_ERROR) {
         recv_close(c);
         return;
     }
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+    if (events & (IBX_EV_READ | IBX_EV_RDHUP | IBX_EV_HUP)) {
         if (!recv_input(c)) {
             recv_close(c);
             return;
@@ -481,7 +481,7 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     ibx_tcp_nodelay(fd, true);   /* whole frames only: no Nagle stalls */
     ibx_loop *loop = ibx_worker_loop(w);
     /* our HELLO answers the client's: its version and flags decide ours */
-    int r = ibx_io_start(loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_recv_io, c);
+    int r = ibx_io_start(loop, &c->io, fd, IBX_EV_READ | IBX_EV_RDHUP, on_recv_io, c);
     if (r < 0) {
         close(fd);
         ibx_buf_free(&c->out);

@@ -230,9 +230,9 @@ static int recv_start(void *p, const struct svc_env *env)
     struct recv_cfg *cfg = &rs->cfg;
     cfg->log = env->log;
     cfg->srv = env->srv;
-    enum ibx_model m = env->server->model;
-    if (cfg->once && (env->shared_loop || (m != IBX_MODEL_EPOLL && m != IBX_MODEL_ITERATIVE))) {
-        ibx_err(env->log, "recv: --once needs --model epoll or iterative, and no serve");
+    if (cfg->once && (env->shared_loop ||
+                      !(ibx_model_traits(env->server->model) & IBX_MODEL_ONE_LOOP))) {
+        ibx_err(env->log, "recv: --once needs a one-loop model (epoll, iterative), and no serve");
         return -EINVAL;
     }
     struct stat st;

@@ -1,0 +1,50 @@
+/* Private to the event loop: how a loop learns readiness. The loop
+ * (loop.c) owns watchers, timers, signals, wakes and deferred callbacks; a
+ * backend only keeps a set of (fd, IBX_EV_* mask) registrations and waits
+ * for them, in the manner of redis's aeApi* functions. One backend per file
+ * (loop_epoll.c ...), each exporting one ops table listed in loop.c's
+ * `backends[]`; protocols never see which one runs.
+ *
+ * Contract common to every operation: a backend is used by one thread, the
+ * loop's; it never calls back into the loop; errors are -errno. */
+#ifndef IPCBOX_LOOP_BACKEND_H
+#define IPCBOX_LOOP_BACKEND_H
+
+#include <stdint.h>
+
+#include "ipcbox/loop.h"
+
+/* One ready watcher of a pass: which, and the IBX_EV_* bits that fired. */
+struct ibx__fired {
+    ibx_io *io;
+    uint32_t events;
+};
+
+struct ibx__loop_backend {
+    const char *name;   /* "epoll" ... */
+    /* Make the state of a new loop in *out. Returns 0 or -errno. */
+    int (*create)(void **out);
+    /* Release the state: close this process's descriptors and free memory.
+     * Also called in a forked child on the parent's copy, so it must not
+     * change kernel objects the parent still uses (no deregistration). */
+    void (*release)(void *st);
+    /* Start watching io->fd for events (an IBX_EV_* mask, possibly 0). io
+     * stays valid, at the same address, until del(). Returns 0 or -errno. */
+    int (*add)(void *st, ibx_io *io, uint32_t events);
+    /* Change the mask of a watched io from io->events to events (the loop
+     * never passes IBX_EV_EXCLUSIVE here). Returns 0 or -errno. */
+    int (*mod)(void *st, ibx_io *io, uint32_t events);
+    /* Stop watching io; its fd is still open. Cannot fail. */
+    void (*del)(void *st, ibx_io *io);
+    /* Wait at most timeout_ms (-1: no limit, 0: just look) and store up to
+     * max ready watchers in fired[]. Returns how many, 0 on timeout or on
+     * a signal interruption, or -errno. A watcher fires while it stays
+     * ready (level-triggered); IBX_EV_ERROR and IBX_EV_HUP are reported
+     * whether armed or not. */
+    int (*wait)(void *st, int timeout_ms, struct ibx__fired *fired, int max);
+};
+
+/* loop_epoll.c */
+extern const struct ibx__loop_backend ibx__loop_epoll;
+
+#endif
