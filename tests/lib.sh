@@ -33,7 +33,7 @@ start_server() {
     local i
     for i in $(seq 200); do
         if grep -q "listening on" "$log" 2>/dev/null; then
-            PORT=$(grep -m1 -o "listening on [^ ]*" "$log" | sed 's/.*://')
+            PORT=$(grep -m1 -o "listening on [^ \"]*" "$log" | sed 's/.*://')
             return 0
         fi
         kill -0 "$SPID" 2>/dev/null || { cat "$log" >&2; fail "server died at start: $*"; }
@@ -45,7 +45,7 @@ start_server() {
 
 # port_of LOG PATTERN : port of the listening line matching PATTERN
 port_of() {
-    grep "listening on" "$1" | grep -m1 -- "$2" | grep -o "listening on [^ ]*" | sed 's/.*://'
+    grep "listening on" "$1" | grep -m1 -- "$2" | grep -o "listening on [^ \"]*" | sed 's/.*://'
 }
 
 # wait_exit PID SECONDS : wait for PID (a child of this shell) to exit

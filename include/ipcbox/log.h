@@ -73,6 +73,18 @@ int ibx_log_open_syslog(ibx_log *log, int facility, const char *path);
  * (cap bytes, NUL-terminated; an escape is never cut). Returns the length
  * written. */
 size_t ibx_log_escape(char *dst, size_t cap, const char *src, size_t n);
+/* log tagged ident instead, as a copy in *out (a NULL log stays NULL):
+ * for the lines about one service of several sharing a logger (serve).
+ * The copy writes to the same descriptor. */
+static inline const ibx_log *ibx_log_as(const ibx_log *log, const char *ident,
+                                        ibx_log *out)
+{
+    if (!log)
+        return NULL;
+    *out = *log;
+    out->ident = ident;
+    return out;
+}
 /* Parse "error", "warn", "info" or "debug". Returns 0 or -EINVAL. */
 int ibx_log_level_parse(const char *s, enum ibx_log_level *out);
 /* True if a line at level would be written (to skip costly formatting). */

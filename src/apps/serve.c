@@ -157,6 +157,8 @@ int serve_main(int argc, char **argv)
         return rc;
     }
     size_t started = 0;
+    /* each service logs under its own name (same destination and level) */
+    ibx_log slog[NSERVICES + 1];
     for (size_t i = 0; i < NSERVICES && !rc; i++) {
         if (off[i])
             continue;
@@ -165,18 +167,20 @@ int serve_main(int argc, char **argv)
             snprintf(addr, sizeof addr, "%s", listen[i]);
         else
             default_addr(services[i], host, addr, sizeof addr);
-        int r = services[i]->init(srv, dir, addr, &cli.log, &state[i]);
+        int r = services[i]->init(srv, dir, addr,
+                                  ibx_log_as(&cli.log, services[i]->name, &slog[i]),
+                                  &state[i]);
         if (r < 0)
             rc = r == -EPERM ? IBX_EXIT_USAGE : 1;
         else
             started++;
     }
     if (!rc && !started) {
-        ibx_err(&cli.log, "serve: every service is turned off");
+        ibx_err(&cli.log, "msg=\"every service is turned off\"");
         rc = IBX_EXIT_USAGE;
     }
     if (!rc)
-        ibx_info(&cli.log, "serve: %zu service(s) on one loop, serving %s", started, dir);
+        ibx_info(&cli.log, "msg=\"%zu service(s) on one loop\" root=%s", started, dir);
     bool child = false;
     if (!rc)
         rc = ibx_cli_run_server(&cli, srv, &child);

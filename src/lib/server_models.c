@@ -31,8 +31,8 @@ static void *thread_main(void *arg)
         int r = l->proto->open(w, w->conn_fd, (struct sockaddr *)&w->peer,
                                w->peerlen, l->ctx);
         if (r < 0) {
-            ibx_warn(w->srv->cfg.log, "%s: cannot serve a connection: %s",
-                     l->proto->name, strerror(-r));
+            ibx_warn(ibx_log_as(w->srv->cfg.log, l->proto->name, &(ibx_log){0}),
+                     "msg=\"cannot serve a connection\" reason=%s", strerror(-r));
             run = false;
         }
     }
@@ -215,11 +215,11 @@ void kids_reap(ibx_server *srv)
                 break;
             }
         if (WIFSIGNALED(st) && !srv->stopping)
-            ibx_warn(srv->cfg.log, "%s: child %ld killed by %s", srv->cfg.ident,
+            ibx_warn(srv->cfg.log, "msg=\"child killed\" child=%ld reason=%s",
                      (long)pid, strsignal(WTERMSIG(st)));
         else if (WIFEXITED(st) && WEXITSTATUS(st) && !srv->stopping)
-            ibx_warn(srv->cfg.log, "%s: child %ld exited with status %d",
-                     srv->cfg.ident, (long)pid, WEXITSTATUS(st));
+            ibx_warn(srv->cfg.log, "msg=\"child exited with an error\" child=%ld "
+                     "status=%d", (long)pid, WEXITSTATUS(st));
     }
 }
 

@@ -28,7 +28,7 @@ PIDS+=("$SPID")
 RLOG="$T/r1.log"
 for i in $(seq 200); do grep -q "listening on" "$RLOG" && break; sleep 0.05; done
 RPID=$SPID
-RPORT=$(grep -m1 -o "listening on [^ ]*" "$RLOG" | sed 's/.*://')
+RPORT=$(grep -m1 -o "listening on [^ \"]*" "$RLOG" | sed 's/.*://')
 [ -n "$RPORT" ] || { cat "$RLOG"; fail "recv did not start"; }
 (cd "$T/src" && "$IPCBOX" send --quiet a b c d e f g 127.0.0.1:"$RPORT") || fail "send (umask 027)"
 stop_recv
