@@ -45,17 +45,17 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
     cfg->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (!cfg->root_real || cfg->root_fd < 0) {
         int e = errno;
-        ibx_err(log, "httpd: root %s: %s", root, strerror(e));
+        ibx_err(log, "msg=\"cannot open the root\" root=%s reason=%s", root, strerror(e));
         return -e;
     }
     int sr = cgi_shared_init(cfg);
     if (sr < 0) {
-        ibx_err(log, "httpd: cgi counter: %s", strerror(-sr));
+        ibx_err(log, "msg=\"cgi counter\" reason=%s", strerror(-sr));
         return sr;
     }
     sr = hlog_init(cfg);
     if (sr < 0) {
-        ibx_err(log, "httpd: log gates: %s", strerror(-sr));
+        ibx_err(log, "msg=\"log gates\" reason=%s", strerror(-sr));
         return sr;
     }
     cfg->mime = mime_load(mime);
@@ -64,8 +64,8 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
     if (alog_on) {
         int r = alog_open(&cfg->alog, alog_path);
         if (r < 0) {
-            ibx_err(log, "httpd: access log %s: %s", alog_path ? alog_path : "stdout",
-                    strerror(-r));
+            ibx_err(log, "msg=\"cannot open the access log\" path=%s reason=%s",
+                    alog_path ? alog_path : "stdout", strerror(-r));
             return r;
         }
     }
@@ -88,9 +88,11 @@ static void on_hup(ibx_loop *loop, int signo, void *data)
     struct httpd_cfg *cfg = data;
     int r = alog_reopen(&cfg->alog);
     if (r < 0)
-        ibx_err(cfg->log, "httpd: reopen %s: %s", cfg->alog.path, strerror(-r));
-    else
-        ibx_info(cfg->log, "httpd: SIGHUP: access log reopened");
+        ibx_err(cfg->log, "msg=\"cannot reopen the access log\" path=%s reason=%s",
+                cfg->alog.path, strerror(-r));
+    else if (cfg->alog.path)
+        ibx_info(cfg->log, "msg=\"access log reopened\" path=%s signal=SIGHUP",
+                 cfg->alog.path);
 }
 
 /* ---- serve registration ------------------------------------------------------ */
@@ -108,12 +110,12 @@ static int httpd_init(ibx_server *srv, const char *dir, const char *listen,
         return r;
     ibx_addr addr;
     if (ibx_addr_parse(listen, "127.0.0.1", HTTPD_PORT, &addr) < 0) {
-        ibx_err(log, "httpd: bad address '%s'", listen);
+        ibx_err(log, "msg=\"bad address\" listen=%s", listen);
         return -EINVAL;
     }
     r = ibx_server_listen(srv, &addr, &httpd_proto, cfg);
     if (r < 0) {
-        ibx_err(log, "httpd: cannot listen on %s: %s", listen, strerror(-r));
+        ibx_err(log, "msg=\"cannot listen on %s\" reason=%s", listen, strerror(-r));
         return r;
     }
     return ibx_server_on_signal(srv, SIGHUP, on_hup, cfg);
@@ -362,12 +364,12 @@ int httpd_main(int argc, char **argv)
         rc = 1;
     bool child = false;
     if (!rc) {
-        ibx_info(&cli.log, "httpd: serving %s", cfg.root_real);
+        ibx_info(&cli.log, "msg=serving root=%s", cfg.root_real);
         rc = ibx_cli_run_server(&cli, srv, &child);
     }
     ibx_server_free(srv);
     if (!rc && !child)
-        ibx_info(&cli.log, "httpd: stopped");
+        ibx_info(&cli.log, "msg=stopped");
 out:
     cfg_fini(&cfg);
     return rc;
