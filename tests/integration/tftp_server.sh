@@ -377,7 +377,7 @@ check "get by a receiver whose buffer holds less than a window: intact, few rese
     peer small-buffer-client "$PORT" "$ROOT/win.bin"
 check "option negotiation leaves out what is not granted" peer options "$PORT" "$ROOT/random.bin"
 check "one log line per transfer with result" grep -q 'file="random.bin" .*result=ok' "$WORK/ro.log"
-check "refusals are logged" grep -q 'file="../outside/secret.txt" .*result=refused (access violation)' "$WORK/ro.log"
+check "refusals are logged" grep -q 'file="../outside/secret.txt" .*result=refused reason="access violation"' "$WORK/ro.log"
 
 # ---- concurrency: many transfers on one loop --------------------------------
 pids=()

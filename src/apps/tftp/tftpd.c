@@ -29,7 +29,7 @@ static int tftpd_init(ibx_server *srv, const char *dir, const char *listen,
     cfg->busy_poll = false;   /* the loop is shared with other services */
     *state = cfg;
     if (ibx_addr_parse(listen, "127.0.0.1", TFTPD_PORT, &cfg->listen) < 0) {
-        ibx_err(log, "tftpd: bad address '%s'", listen);
+        ibx_err(log, "bad address '%s'", listen);
         return -EINVAL;
     }
     int r = tftpd_prepare(cfg, dir, log);
@@ -104,19 +104,19 @@ static int drop_privileges(const char *user, const ibx_log *log)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
-        ibx_err(log, "tftpd: no such user '%s'", user);
+        ibx_err(log, "no such user '%s'", user);
         return -ENOENT;
     }
     if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
         setuid(pw->pw_uid) < 0) {
-        ibx_err(log, "tftpd: cannot become %s: %s", user, strerror(errno));
+        ibx_err(log, "cannot become %s: %s", user, strerror(errno));
         return -errno;
     }
     if (setuid(0) == 0) {
-        ibx_err(log, "tftpd: could regain root after dropping to %s", user);
+        ibx_err(log, "could regain root after dropping to %s", user);
         return -EPERM;
     }
-    ibx_info(log, "tftpd: running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+    ibx_info(log, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
     return 0;
 }
 
@@ -268,12 +268,12 @@ int tftpd_main(int argc, char **argv)
         if (drop_privileges(user, &cli.log) < 0)
             goto out;
     } else if (user) {
-        ibx_warn(&cli.log, "tftpd: not running as root; --user %s ignored", user);
+        ibx_warn(&cli.log, "not running as root; --user %s ignored", user);
     }
     bool child = false;
     rc = ibx_cli_run_server(&cli, srv, &child);
     if (!rc && !child)
-        ibx_info(&cli.log, "tftpd: stopped");
+        ibx_info(&cli.log, "stopped");
 out:
     ibx_server_free(srv);
     tftpd_cfg_fini(&cfg);
