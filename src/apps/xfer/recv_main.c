@@ -23,7 +23,7 @@ static int open_root(const char *dir, const ibx_log *log)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        ibx_err(log, "recv: %s: %s", dir, strerror(errno));
+        ibx_err(log, "%s: %s", dir, strerror(errno));
     return fd;
 }
 
@@ -39,9 +39,8 @@ static int check_exposure(const struct sockaddr *sa, socklen_t len,
         return 0;
     char a[IBX_ADDRSTRLEN];
     ibx_addr_format(sa, len, a, sizeof a);
-    ibx_err(log, "recv: refusing to listen on %s without authentication (anyone "
-            "who can connect could upload): give %s FILE, or %s", a, token_flag,
-            anon_flag);
+    ibx_err(log, "refusing to listen on %s without authentication (anyone who can connect "
+            "could upload): give %s FILE, or %s", a, token_flag, anon_flag);
     return -EPERM;
 }
 
@@ -191,14 +190,14 @@ static int recv_init(ibx_server *srv, const char *dir, const char *listen,
     if (rs->token_file) {
         char err[512];
         if (xfer_token_load(rs->token_file, &rs->token, err, sizeof err) < 0) {
-            ibx_err(log, "recv: %s", err);
+            ibx_err(log, "%s", err);
             return -EPERM;
         }
         cfg->token = &rs->token;
     }
     ibx_addr addr;
     if (ibx_addr_parse(listen, "127.0.0.1", XFER_PORT, &addr) < 0) {
-        ibx_err(log, "recv: bad address '%s'", listen);
+        ibx_err(log, "bad address '%s'", listen);
         return -EINVAL;
     }
     int r = check_exposure((struct sockaddr *)&addr.ss, addr.len, cfg,
@@ -211,19 +210,19 @@ static int recv_init(ibx_server *srv, const char *dir, const char *listen,
         return -ENOENT;
     r = recv_shared_map(cfg);
     if (r < 0) {
-        ibx_err(log, "recv: shared memory: %s", strerror(-r));
+        ibx_err(log, "shared memory: %s", strerror(-r));
         return r;
     }
     r = recv_sweep_add(srv, cfg);
     if (r < 0) {
-        ibx_err(log, "recv: part-file sweeper: %s", strerror(-r));
+        ibx_err(log, "part-file sweeper: %s", strerror(-r));
         return r;
     }
     r = ibx_server_listen(srv, &addr, &xfer_recv_proto, cfg);
     if (r < 0)
-        ibx_err(log, "recv: cannot listen on %s: %s", listen, strerror(-r));
+        ibx_err(log, "cannot listen on %s: %s", listen, strerror(-r));
     else if (cfg->token)
-        ibx_info(log, "recv: clients must prove the token of %s", rs->token_file);
+        ibx_info(log, "clients must prove the token of %s", rs->token_file);
     return r;
 }
 
@@ -439,7 +438,7 @@ int recv_main(int argc, char **argv)
         return 1;
     int r = recv_shared_map(&cfg);
     if (r < 0) {
-        ibx_err(&cli.log, "recv: shared memory: %s", strerror(-r));
+        ibx_err(&cli.log, "shared memory: %s", strerror(-r));
         close(cfg.rootfd);
         return 1;
     }
@@ -453,12 +452,12 @@ int recv_main(int argc, char **argv)
     cfg.srv = srv;
     int rc = ibx_cli_bind(&cli, srv, XFER_PORT, &xfer_recv_proto, &cfg);
     if (!rc && recv_sweep_add(srv, &cfg) < 0) {
-        ibx_err(&cli.log, "recv: part-file sweeper: out of memory");
+        ibx_err(&cli.log, "part-file sweeper: out of memory");
         rc = 1;
     }
     bool child = false;
     if (!rc) {
-        ibx_info(&cli.log, "recv: serving %s%s%s", dir,
+        ibx_info(&cli.log, "serving %s%s%s", dir,
                  cfg.token ? "; clients must prove the token of " : "",
                  cfg.token ? token_file : "");
         rc = ibx_cli_run_server(&cli, srv, &child);
@@ -471,6 +470,6 @@ int recv_main(int argc, char **argv)
     if (!rc && !child && cfg.once)
         rc = cfg.status;
     if (!rc && !child)
-        ibx_info(&cli.log, "recv: stopped");
+        ibx_info(&cli.log, "stopped");
     return rc;
 }
