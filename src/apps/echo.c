@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "echo_guard.h"
 #include "ipcbox/buf.h"
+#include "logsink.h"
 #include "service.h"
 
 #define ECHO_PORT 7007
@@ -478,10 +479,16 @@ int echo_main(int argc, char **argv)
         return ibx_cli_usage("echo", "unexpected argument '%s'", argv[optind]);
     if (ibx_signals_block() < 0)
         return 1;
+    /* TEMPORARY HOOK (h/logs, drop at merge): --log-file through the
+     * environment until the lead wires the flag (logsink.h) */
+    struct logsink sink;
+    if (logsink_open(&sink, &cli.log, getenv("IPCBOX_TMP_LOG_FILE"), cli.daemon) < 0)
+        return 1;
 
     ibx_server *srv;
     if (ibx_server_new(&srv, &cli.srv) < 0)
         return 1;
+    logsink_watch(&sink, srv);
     int rc = 0;
     struct udp_start us = {.fd = -1, .cfg = &cfg};
     if (udp) {
@@ -501,5 +508,6 @@ int echo_main(int argc, char **argv)
     ibx_server_free(srv);
     if (!rc && !child)
         ibx_info(&cli.log, "msg=stopped");
+    logsink_close(&sink);
     return rc;
 }
