@@ -79,7 +79,7 @@ TPID=$!
 PIDS="$PIDS $TPID"
 TPORT=""
 for _ in $(seq 1 200); do
-    TPORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/err.tftpd" | head -n1)
+    TPORT=$(sed -n 's/.*listening on .*:\([0-9]*\)" proto=udp.*/\1/p' "$WORK/err.tftpd" | head -n1)
     [ -n "$TPORT" ] && break
     sleep 0.05
 done
@@ -113,8 +113,8 @@ SPID=$!
 PIDS="$PIDS $SPID"
 HADDR="" RADDR=""
 for _ in $(seq 1 200); do
-    HADDR=$(sed -n 's/.*httpd: listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
-    RADDR=$(sed -n 's/.*recv: listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
+    HADDR=$(sed -n 's/.*httpd\[[0-9]*\]: msg="listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
+    RADDR=$(sed -n 's/.*recv\[[0-9]*\]: msg="listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
     [ -n "$HADDR" ] && [ -n "$RADDR" ] && break
     kill -0 "$SPID" 2>/dev/null || break
     sleep 0.05
@@ -132,7 +132,7 @@ check "serve: a growing part file is 404" "$(code "http://$HADDR/.slow.bin.ibxpa
 check "serve: /.env is 404" "$(code "http://$HADDR/.env")" "404"
 check "serve: plain file is served" "$(curl -sS "http://$HADDR/plain.txt")" "plain"
 check_lacks "serve: listing hides the part file" "$(curl -sS "http://$HADDR/")" "ibxpart"
-TPORT=$(sed -n 's/.*tftpd: listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/err.serve" | head -n1)
+TPORT=$(sed -n 's/.*tftpd\[[0-9]*\]: msg="listening on .*:\([0-9]*\)" proto=udp.*/\1/p' "$WORK/err.serve" | head -n1)
 [ -n "$TPORT" ] || die "serve did not start tftpd"
 check "serve: tftp get of the growing part file refused" "$(tget .slow.bin.ibxpart)" "refused"
 check "serve: tftp get of a plain file" "$(tget plain.txt)" "got"

@@ -16,7 +16,7 @@ PID=$!
 PIDS="$PIDS $PID"
 ADDR=""
 for _ in $(seq 1 200); do
-    ADDR=$(sed -n 's/.*httpd: listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
+    ADDR=$(sed -n 's/.*httpd\[[0-9]*\]: msg="listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
     [ -n "$ADDR" ] && break
     kill -0 "$PID" 2>/dev/null || break
     sleep 0.05

@@ -61,7 +61,7 @@ chmod -R a+rwX "$WORK"
 nsx "$IPCBOX" tftpd --listen "$NS_IP:0" --create --allow-overwrite "$SRV" >"$WORK/tftpd.log" 2>&1 &
 PIDS+=($!)
 wait_for "$WORK/tftpd.log" "listening on" || exit 1
-PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/tftpd.log")
+PORT=$(sed -n 's/.*listening on .*:\([0-9]*\)" proto=udp.*/\1/p' "$WORK/tftpd.log")
 ADIR=$WORK/atftpd
 mkdir -p "$ADIR"
 cp "$SRV/small512x200.bin" "$SRV/text.txt" "$ADIR/"

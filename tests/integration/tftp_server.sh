@@ -442,7 +442,7 @@ if python3 -c 'import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM
     "$IPCBOX" tftpd --listen '[::1]:0' "$ROOT" >"$WORK/v6.log" 2>&1 &
     PIDS+=($!)
     wait_for "$WORK/v6.log" "listening on" || exit 1
-    P6=$(sed -n 's/.*listening on \[::1\]:\([0-9]*\) (udp).*/\1/p' "$WORK/v6.log")
+    P6=$(sed -n 's/.*listening on \[::1\]:\([0-9]*\)" proto=udp.*/\1/p' "$WORK/v6.log")
     check "IPv6: ipcbox client over [::1]" \
         bash -c "$IPCBOX tftp --quiet --windowsize 8 '[::1]:$P6' get random.bin $OUT/v6a && cmp $ROOT/random.bin $OUT/v6a"
     check "IPv6: curl over [::1]" \
@@ -493,8 +493,8 @@ others=$("$IPCBOX" serve --help | awk '/^Runs every/{p=1;next} p&&/^  [a-z]/{pri
          | grep -vx tftpd | sed 's/^/--no-/')
 "$IPCBOX" serve "$ROOT" --tftpd-listen 127.0.0.1:0 $others >"$WORK/serve.log" 2>&1 &
 PIDS+=($!)
-if wait_for "$WORK/serve.log" "tftpd: listening on"; then
-    SP=$(sed -n 's/.*tftpd: listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/serve.log" | head -1)
+if wait_for "$WORK/serve.log" 'tftpd\[[0-9]*\]: msg="listening on'; then
+    SP=$(sed -n 's/.*tftpd\[[0-9]*\]: msg="listening on .*:\([0-9]*\)" proto=udp.*/\1/p' "$WORK/serve.log" | head -1)
     check "serve: tftpd runs on the shared loop, read-only" \
         bash -c "$IPCBOX tftp --quiet --windowsize 8 127.0.0.1:$SP get random.bin $OUT/sv && cmp $ROOT/random.bin $OUT/sv"
 else
