@@ -93,9 +93,11 @@ wait_for() {
 # line "PREFIXlistening on ADDR" in LOG and print ADDR (HOST:PORT or
 # [V6]:PORT); prints nothing if it does not come
 listen_addr() {
-    local i a
+    local i a pre=""
+    # PREFIX "httpd: " names the service: its lines read httpd[PID]: msg="...
+    [ -n "${2:-}" ] && pre="${2%: }\\[[0-9]*\\]: msg=\""
     for i in $(seq 200); do
-        a=$(sed -n "s/.*${2:-}listening on \([^ ]*\).*/\1/p" "$1" 2>/dev/null | head -n1)
+        a=$(sed -n "s/.*${pre}listening on \([^ \"]*\).*/\1/p" "$1" 2>/dev/null | head -n1)
         [ -n "$a" ] && { echo "$a"; return 0; }
         [ -n "${3:-}" ] && ! _alive "$3" && return 0
         sleep 0.05
@@ -129,7 +131,7 @@ start_server() {
 
 # port_of LOG PATTERN : port of the listening line matching PATTERN
 port_of() {
-    grep "listening on" "$1" | grep -m1 -- "$2" | grep -o "listening on [^ ]*" | sed 's/.*://'
+    grep "listening on" "$1" | grep -m1 -- "$2" | grep -o "listening on [^ \"]*" | sed 's/.*://'
 }
 
 # wait_exit PID SECONDS : wait for PID (a child of this shell) to exit

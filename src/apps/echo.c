@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "echo_guard.h"
 #include "ipcbox/buf.h"
+#include "logsink.h"
 #include "service.h"
 
 #define ECHO_PORT 7007
@@ -41,7 +42,10 @@ struct echo_conn {
     ibx_defer free_later;
     ibx_buf out;             /* bytes read but not yet written back */
     const struct echo_cfg *cfg;
+    uint64_t bytes;          /* echoed (received) */
+    uint64_t opened_ms;      /* loop clock */
     bool eof, closing;
+    char peer[IBX_ADDRSTRLEN];   /* for the log lines; "" below debug */
 };
 
 static void echo_free(ibx_loop *loop, ibx_defer *d)
@@ -52,12 +56,18 @@ static void echo_free(ibx_loop *loop, ibx_defer *d)
     free(c);
 }
 
-static void echo_close(struct echo_conn *c)
+/* Close c; reason (eof, idle, error, shutdown) goes in its log line. */
+static void echo_close(struct echo_conn *c, const char *reason)
 {
     if (c->closing)
         return;
     c->closing = true;
     ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    ibx_log as;
+    ibx_debug(ibx_log_as(ibx_worker_log(c->base.worker), "echo", &as),
+              "msg=\"connection closed\" peer=%s bytes=%llu duration_ms=%llu reason=%s",
+              c->peer, (unsigned long long)c->bytes,
+              (unsigned long long)(ibx_loop_now(loop) - c->opened_ms), reason);
     int fd = c->io.fd;
     ibx_io_stop(loop, &c->io);
     ibx_timer_stop(loop, &c->idle);
@@ -91,6 +101,7 @@ static bool echo_read(struct echo_conn *c)
             c->eof = true;
             break;
         }
+        c->bytes += (uint64_t)n;
         size_t off = 0;
         if (!ibx_buf_used(&c->out)) {   /* write first */
             ssize_t w = send(c->io.fd, tmp, (size_t)n, MSG_NOSIGNAL);
@@ -110,7 +121,7 @@ static void echo_update(struct echo_conn *c)
 {
     bool stop_reading = c->eof || ibx_worker_draining(c->base.worker);
     if (stop_reading && !ibx_buf_used(&c->out)) {
-        echo_close(c);
+        echo_close(c, c->eof ? "eof" : "shutdown");
         return;
     }
     uint32_t ev = 0;
@@ -119,24 +130,24 @@ static void echo_update(struct echo_conn *c)
     if (ibx_buf_used(&c->out))
         ev |= IBX_EV_WRITE;
     if (ibx_io_modify(ibx_worker_loop(c->base.worker), &c->io, ev) < 0)
-        echo_close(c);
+        echo_close(c, "error");
 }
 
 static void on_idle(ibx_loop *loop, ibx_timer *t)
 {
-    echo_close(t->data);
+    echo_close(t->data, "idle");
 }
 
 static void on_echo_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct echo_conn *c = io->data;
     if ((events & IBX_EV_ERROR) || ((events & IBX_EV_WRITE) && !echo_flush(c))) {
-        echo_close(c);
+        echo_close(c, "error");
         return;
     }
     if ((events & (IBX_EV_READ | IBX_EV_RDHUP | IBX_EV_HUP)) && !ibx_worker_draining(c->base.worker)) {
         if (!echo_read(c)) {
-            echo_close(c);
+            echo_close(c, "error");
             return;
         }
         if (c->cfg->idle_ms)
@@ -154,7 +165,7 @@ static void echo_drain(ibx_conn *base)
 
 static void echo_abort(ibx_conn *base)
 {
-    echo_close((struct echo_conn *)base);
+    echo_close((struct echo_conn *)base, "shutdown");
 }
 
 static const struct ibx_conn_ops echo_ops = {echo_drain, echo_abort};
@@ -178,6 +189,13 @@ static int echo_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     if (c->cfg->idle_ms)
         ibx_timer_start(loop, &c->idle, c->cfg->idle_ms, on_idle, c);
     ibx_conn_add(w, &c->base, &echo_ops, false);
+    c->opened_ms = ibx_loop_now(loop);
+    ibx_log as;
+    const ibx_log *log = ibx_log_as(ibx_worker_log(w), "echo", &as);
+    if (ibx_log_enabled(log, IBX_LOG_DEBUG)) {
+        ibx_addr_format(peer, peerlen, c->peer, sizeof c->peer);
+        ibx_debug(log, "msg=\"connection opened\" peer=%s", c->peer);
+    }
     return 0;
 }
 
@@ -192,6 +210,7 @@ struct echo_udp {
     ibx_timer drop_log;      /* armed while drops are being summed up */
     int fd;
     const ibx_log *log;
+    ibx_log log_as;          /* the server's logger, tagged "echo" */
     struct echo_guard *guard;
     uint64_t dropped[ECHO_DROP_KINDS];  /* since the last log line */
     char last_src[IBX_ADDRSTRLEN];
@@ -216,9 +235,9 @@ static void on_drop_log(ibx_loop *loop, ibx_timer *t)
         n += u->dropped[k];
     if (!n)
         return;
-    ibx_warn(u->log, "echo: udp: dropped %llu more datagrams in the last %d ms: "
-             "%llu from our own port, %llu from ports below 1024, %llu over the "
-             "per-source rate (--udp-rate); last from %s", (unsigned long long)n,
+    ibx_warn(u->log, "msg=\"dropped %llu more datagrams in the last %d ms\" proto=udp "
+             "own_port=%llu below_1024=%llu over_rate=%llu flag=--udp-rate last_peer=%s",
+             (unsigned long long)n,
              ECHO_DROP_LOG_MS, (unsigned long long)u->dropped[ECHO_DROP_OWN_PORT],
              (unsigned long long)u->dropped[ECHO_DROP_PRIV_PORT],
              (unsigned long long)u->dropped[ECHO_DROP_RATE], u->last_src);
@@ -235,8 +254,9 @@ static void udp_dropped(struct echo_udp *u, ibx_loop *loop, enum echo_verdict v,
         u->dropped[v]++;
         return;
     }
-    ibx_warn(u->log, "echo: udp: dropped a datagram from %s: %s%s", u->last_src,
-             echo_verdict_text(v), v == ECHO_DROP_RATE ? " (--udp-rate)" : "");
+    ibx_warn(u->log, "msg=\"dropped a datagram from %s: %s%s\" proto=udp peer=%s",
+             u->last_src, echo_verdict_text(v), v == ECHO_DROP_RATE ? " (--udp-rate)" : "",
+             u->last_src);
     ibx_timer_start(loop, &u->drop_log, ECHO_DROP_LOG_MS, on_drop_log, u);
 }
 
@@ -275,7 +295,7 @@ static void on_udp(ibx_loop *loop, ibx_io *io, uint32_t events)
         }
         if (sendto(u->fd, u->pkt, (size_t)n, 0, (struct sockaddr *)&peer, plen) < 0 &&
             errno != EAGAIN && errno != ECONNREFUSED)
-            ibx_debug(u->log, "echo: udp send: %s", strerror(errno));
+            ibx_debug(u->log, "msg=\"send failed\" proto=udp reason=%s", strerror(errno));
     }
 }
 
@@ -293,7 +313,7 @@ static int udp_unit_start(ibx_worker *w, void *arg)
         return -ENOMEM;
     memset(u, 0, offsetof(struct echo_udp, pkt));
     u->fd = s->fd;
-    u->log = ibx_worker_log(w);
+    u->log = ibx_log_as(ibx_worker_log(w), "echo", &u->log_as);
     ibx_addr bound;
     int r = ibx_sock_local(u->fd, &bound);
     if (r == 0)
@@ -317,13 +337,13 @@ static int udp_prepare(struct udp_start *s, const ibx_log *log)
     char a[IBX_ADDRSTRLEN];
     ibx_addr bound;
     if (s->fd < 0) {
-        ibx_err(log, "echo: cannot bind udp %s: %s",
+        ibx_err(log, "msg=\"cannot listen on %s\" proto=udp reason=%s",
                 ibx_addr_format((struct sockaddr *)&s->addr.ss, s->addr.len, a, sizeof a),
                 strerror(-s->fd));
         return s->fd;
     }
     ibx_sock_local(s->fd, &bound);
-    ibx_info(log, "echo: listening on %s (udp)",
+    ibx_info(log, "msg=\"listening on %s\" proto=udp",
              ibx_addr_format((struct sockaddr *)&bound.ss, bound.len, a, sizeof a));
     return 0;
 }
@@ -376,7 +396,7 @@ static int echo_start(void *p, const struct svc_env *env)
     struct echo_svc *e = p;
     bool tcp = !e->udp_only, udp = e->udp || e->udp_only;
     if (!tcp && !udp) {
-        ibx_err(env->log, "echo: --udp and --no-udp leave nothing to serve");
+        ibx_err(env->log, "msg=\"--udp and --no-udp leave nothing to serve\"");
         return -EINVAL;
     }
     ibx_addr addrs[SVC_ADDRS_MAX];
@@ -407,7 +427,8 @@ static int echo_start(void *p, const struct svc_env *env)
         us->cfg = &e->cfg;
         int r = udp_prepare(us, env->log);
         if (r == -EADDRINUSE)
-            ibx_err(env->log, "echo: choose another port with %s", env->listen_flag);
+            ibx_err(env->log, "msg=\"the udp port is in use (choose another with %s)\" "
+                    "flag=%s", env->listen_flag, env->listen_flag);
         if (r == 0)
             r = ibx_server_add_unit(env->srv, udp_unit_start, us);
         if (r < 0)

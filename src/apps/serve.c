@@ -144,10 +144,12 @@ int serve_main(int argc, char **argv)
     const char *names[64];
     int nfds = ibx_listen_fds(fds, names, 64);
     if (nfds < 0) {
-        ibx_err(&cli.log, "serve: socket activation: %s", strerror(-nfds));
+        ibx_err(&cli.log, "msg=\"socket activation failed\" reason=%s", strerror(-nfds));
         nfds = 0;
     }
     size_t started = 0, skipped = 0;
+    /* each service logs under its own name (same destination and level) */
+    ibx_log slog[NSERVICES + 1];
     for (size_t i = 0; i < NSERVICES && !rc; i++) {
         const struct service *s = services[i];
         struct serve_slot *sl = &slot[i];
@@ -162,7 +164,7 @@ int serve_main(int argc, char **argv)
         size_t nmine = fds_for(s->name, fds, names, nfds, mine);
         struct svc_env env = {
             .srv = srv,
-            .log = &cli.log,
+            .log = ibx_log_as(&cli.log, s->name, &slog[i]),
             .server = &cli.srv,
             .listen = &sl->where.listen,
             .host = so.host,
@@ -187,14 +189,14 @@ int serve_main(int argc, char **argv)
     }
     if (!rc && !started) {
         if (skipped)
-            ibx_err(&cli.log, "serve: no service could start");
+            ibx_err(&cli.log, "msg=\"no service could start\"");
         else
-            ibx_err(&cli.log, "serve: every service is turned off");
+            ibx_err(&cli.log, "msg=\"every service is turned off\"");
         rc = skipped ? 1 : IBX_EXIT_USAGE;
     }
     if (!rc)
-        ibx_info(&cli.log, "serve: %zu service(s) on one loop, serving %s%s", started,
-                 dir, skipped ? " (some skipped: see above)" : "");
+        ibx_info(&cli.log, "msg=\"%zu service(s) on one loop\" root=%s skipped=%zu",
+                 started, dir, skipped);
     bool child = false;
     if (!rc)
         rc = ibx_cli_run_server(&cli, srv, &child);

@@ -60,23 +60,23 @@ static int resolve_name(const struct service *s, const struct svc_env *env,
     char host[256], port[16];
     if (!colon || colon == text || (size_t)(colon - text) >= sizeof host ||
         strlen(colon + 1) >= sizeof port || !colon[1] || memchr(text, ':', (size_t)(colon - text))) {
-        ibx_err(env->log, "%s: bad %s address '%s' (HOST:PORT, [V6]:PORT or PORT)",
-                s->name, env->listen_flag, text);
+        ibx_err(env->log, "msg=\"bad address (HOST:PORT, [V6]:PORT or PORT)\" flag=%s "
+                "addr=%s", env->listen_flag, text);
         return -EINVAL;
     }
     snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
     snprintf(port, sizeof port, "%s", colon + 1);
     uint64_t pn;
     if (opt_parse_uint(port, 0, 65535, &pn) < 0) {
-        ibx_err(env->log, "%s: bad port in %s '%s'", s->name, env->listen_flag, text);
+        ibx_err(env->log, "msg=\"bad port\" flag=%s addr=%s", env->listen_flag, text);
         return -EINVAL;
     }
     struct addrinfo hints = {.ai_socktype = socktype, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int g = getaddrinfo(host, port, &hints, &res);
     if (g) {
-        ibx_err(env->log, "%s: cannot resolve '%s' (%s): %s", s->name, host,
-                env->listen_flag, gai_strerror(g));
+        ibx_err(env->log, "msg=\"cannot resolve %s\" host=%s flag=%s reason=\"%s\"", host,
+                host, env->listen_flag, gai_strerror(g));
         return -EHOSTUNREACH;
     }
     size_t n = 0;
@@ -101,7 +101,7 @@ static int resolve_name(const struct service *s, const struct svc_env *env,
     }
     freeaddrinfo(res);
     if (!n) {
-        ibx_err(env->log, "%s: '%s' (%s) has no IPv4 or IPv6 address", s->name, host,
+        ibx_err(env->log, "msg=\"no IPv4 or IPv6 address\" host=%s flag=%s", host,
                 env->listen_flag);
         return -EHOSTUNREACH;
     }
@@ -150,7 +150,7 @@ int svc_listen_tcp(const struct service *s, const struct svc_env *env,
                         ? ibx_server_adopt(env->srv, env->fds[i], proto, ctx)
                         : -ENOTSOCK;
             if (r < 0) {
-                ibx_err(env->log, "%s: socket activation: fd %d: %s", s->name,
+                ibx_err(env->log, "msg=\"socket activation failed\" fd=%d reason=%s",
                         env->fds[i], strerror(-r));
                 return i ? -EBUSY : r;
             }
@@ -171,14 +171,16 @@ int svc_listen_tcp(const struct service *s, const struct svc_env *env,
             continue;
         }
         if (r == -EADDRINUSE)
-            ibx_err(env->log, "%s: cannot listen on %s: the port is in use "
-                    "(choose another with %s)", s->name, a, env->listen_flag);
+            ibx_err(env->log, "msg=\"cannot listen on %s: the port is in use (choose "
+                    "another with %s)\" addr=%s flag=%s", a, env->listen_flag, a,
+                    env->listen_flag);
         else if ((r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT) && n > 1) {
             /* "localhost" on a host without IPv6: the other address serves */
-            ibx_warn(env->log, "%s: skipping %s: %s", s->name, a, strerror(-r));
+            ibx_warn(env->log, "msg=\"skipping an address\" addr=%s reason=%s", a, strerror(-r));
             continue;
         } else
-            ibx_err(env->log, "%s: cannot listen on %s: %s", s->name, a, strerror(-r));
+            ibx_err(env->log, "msg=\"cannot listen on %s\" addr=%s reason=%s", a, a,
+                    strerror(-r));
         /* a failure after a listener was added is not a clean skip */
         return bound ? -EBUSY : r;
     }
@@ -227,7 +229,7 @@ int service_main(const struct service *s, int argc, char **argv)
     }
     nfds = ibx_listen_fds(fds, NULL, SVC_ADDRS_MAX);
     if (nfds < 0) {
-        ibx_err(&cli.log, "%s: socket activation: %s", s->name, strerror(-nfds));
+        ibx_err(&cli.log, "msg=\"socket activation failed\" reason=%s", strerror(-nfds));
         nfds = 0;
         rc = 1;
         goto out;
@@ -252,7 +254,7 @@ int service_main(const struct service *s, int argc, char **argv)
     if (!rc && !child && s->exit_status)
         rc = s->exit_status(cfg);
     if (!rc && !child)
-        ibx_info(&cli.log, "%s: stopped", s->name);
+        ibx_info(&cli.log, "msg=stopped");
 out:
     ibx_server_free(srv);
     service_cfg_free(s, cfg);

@@ -165,9 +165,9 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (at_cap(w)) {
             worker_unlisten(w);
             if (log_due(w, &w->cap_logged_ms))
-                ibx_warn(srv->cfg.log, "%s: connection limit reached: max_conns=%zu "
-                         "(--max-conns), accepting paused until one closes",
-                         l->proto->name, w->cap);
+                ibx_warn(ibx_log_as(srv->cfg.log, l->proto->name, &(ibx_log){0}),
+                         "msg=\"connection limit reached (--max-conns), accepting "
+                         "paused until one closes\" max_conns=%zu", w->cap);
             return;
         }
         struct sockaddr_storage peer;
@@ -177,9 +177,10 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
             return;
         if (fd < 0) {
             if (log_due(w, &w->accept_logged_ms))
-                ibx_warn(srv->cfg.log, "%s: accept: %s%s", l->proto->name,
-                         strerror(-fd), fd == -EMFILE ? " (connection shed; "
-                         "raise ulimit -n or lower --max-conns)" : "");
+                ibx_warn(ibx_log_as(srv->cfg.log, l->proto->name, &(ibx_log){0}),
+                         "msg=\"accept failed%s\" reason=%s", fd == -EMFILE ?
+                         ", connection shed: raise ulimit -n or lower --max-conns" : "",
+                         strerror(-fd));
             return;
         }
         bool was_child = srv->is_child;
@@ -192,8 +193,8 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
             return;
         }
         if (r < 0 && log_due(w, &w->serve_logged_ms))
-            ibx_warn(srv->cfg.log, "%s: cannot serve a connection: %s",
-                     l->proto->name, strerror(-r));
+            ibx_warn(ibx_log_as(srv->cfg.log, l->proto->name, &(ibx_log){0}),
+                     "msg=\"cannot serve a connection\" reason=%s", strerror(-r));
         if (srv->is_child)
             return;
     }
@@ -415,12 +416,14 @@ static int add_listener(ibx_server *srv, int fd, const struct ibx_proto *proto,
     char a[IBX_ADDRSTRLEN];
     ibx_addr_format((struct sockaddr *)&l->addr.ss, l->addr.len, a, sizeof a);
     const ibx_model *m = srv->cfg.model;
+    ibx_log as;
     if (m->traits & IBX_MODEL_POOL)
-        ibx_info(srv->cfg.log, "%s: listening on %s (tcp, model %s, %u workers)",
-                 proto->name, a, ibx_model_name(m), srv->cfg.workers);
+        ibx_info(ibx_log_as(srv->cfg.log, proto->name, &as),
+                 "msg=\"listening on %s\" proto=tcp model=%s workers=%u", a,
+                 ibx_model_name(m), srv->cfg.workers);
     else
-        ibx_info(srv->cfg.log, "%s: listening on %s (tcp, model %s)", proto->name,
-                 a, ibx_model_name(m));
+        ibx_info(ibx_log_as(srv->cfg.log, proto->name, &as),
+                 "msg=\"listening on %s\" proto=tcp model=%s", a, ibx_model_name(m));
     return 0;
 }
 
@@ -526,8 +529,8 @@ static void on_kill_timer(ibx_loop *loop, ibx_timer *t)
 {
     ibx_server *srv = t->data;
     if (srv->nkids) {
-        ibx_warn(srv->cfg.log, "%s: %zu children outlived the grace period; killing",
-                 srv->cfg.ident, srv->nkids);
+        ibx_warn(srv->cfg.log, "msg=\"children outlived the grace period, killing "
+                 "them\" children=%zu", srv->nkids);
         ibx__kids_signal(srv, SIGKILL);
     }
 }
@@ -537,7 +540,7 @@ static void begin_shutdown(ibx_server *srv, int signo)
     ibx_worker *m = &srv->main;
     if (!srv->stopping) {
         srv->stopping = true;
-        ibx_info(srv->cfg.log, "%s: shutting down (%s), grace %u s", srv->cfg.ident,
+        ibx_info(srv->cfg.log, "msg=\"shutting down\" reason=%s grace_s=%u",
                  signo ? strsignal(signo) : "requested", srv->cfg.grace_ms / 1000);
         ibx__threads_command(srv, CMD_DRAIN);
         ibx__kids_signal(srv, SIGTERM);
@@ -547,7 +550,7 @@ static void begin_shutdown(ibx_server *srv, int signo)
         ibx__worker_drain(m);
     } else if (!srv->aborting) {
         srv->aborting = true;
-        ibx_info(srv->cfg.log, "%s: second signal, stopping now", srv->cfg.ident);
+        ibx_info(srv->cfg.log, "msg=\"second signal, stopping now\"");
         ibx__threads_command(srv, CMD_ABORT);
         ibx__kids_signal(srv, SIGKILL);
         ibx__worker_abort(m);

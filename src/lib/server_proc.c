@@ -43,11 +43,11 @@ void ibx__kids_reap(ibx_server *srv)
                 break;
             }
         if (WIFSIGNALED(st) && !srv->stopping)
-            ibx_warn(srv->cfg.log, "%s: child %ld killed by %s", srv->cfg.ident,
+            ibx_warn(srv->cfg.log, "msg=\"child killed\" child=%ld reason=%s",
                      (long)pid, strsignal(WTERMSIG(st)));
         else if (WIFEXITED(st) && WEXITSTATUS(st) && !srv->stopping)
-            ibx_warn(srv->cfg.log, "%s: child %ld exited with status %d",
-                     srv->cfg.ident, (long)pid, WEXITSTATUS(st));
+            ibx_warn(srv->cfg.log, "msg=\"child exited with an error\" child=%ld "
+                     "status=%d", (long)pid, WEXITSTATUS(st));
     }
 }
 

@@ -28,8 +28,8 @@ static void *thread_main(void *arg)
         int r = l->proto->open(w, w->conn_fd, (struct sockaddr *)&w->peer,
                                w->peerlen, l->ctx);
         if (r < 0) {
-            ibx_warn(w->srv->cfg.log, "%s: cannot serve a connection: %s",
-                     l->proto->name, strerror(-r));
+            ibx_warn(ibx_log_as(w->srv->cfg.log, l->proto->name, &(ibx_log){0}),
+                     "msg=\"cannot serve a connection\" reason=%s", strerror(-r));
             run = false;
         }
     }

@@ -33,7 +33,7 @@ for s in $(serve_services); do
     args+=("--$s-listen" "127.0.0.1:0")
 done
 start_server "$T/serve.log" "$IPCBOX" serve "$T/root" "${args[@]}"
-eport=$(port_of "$T/serve.log" "echo: listening on .*(tcp")
+eport=$(port_of "$T/serve.log" 'echo\[[0-9]*\]: msg="listening on .*proto=tcp')
 [ -n "$eport" ] || { cat "$T/serve.log"; fail "serve: no echo tcp line"; }
 out=$(printf 'hi serve\n' | timeout 10 nc -q1 127.0.0.1 "$eport")
 [ "$out" = "hi serve" ] || fail "serve echo tcp got '$out'"
@@ -44,6 +44,6 @@ no_sanitizer_report "$T/serve.log"
 s2=$!; PIDS+=("$s2")
 sleep 0.3 2>/dev/null
 if kill -0 "$s2" 2>/dev/null; then kill -TERM "$s2"; wait "$s2"; fi
-grep -q "echo: listening" "$T/s2.log" && fail "--no-echo still started echo"
+grep -q 'echo\[[0-9]*\]: msg="listening' "$T/s2.log" && fail "--no-echo still started echo"
 "$IPCBOX" serve /nonexistent 2>/dev/null; [ $? = 2 ] || fail "serve missing dir exit"
 pass "serve"

@@ -1,7 +1,7 @@
 # UDP echo answers datagrams of 1 and 65507 bytes (the IPv4 maximum).
 . "$(dirname "$0")/../lib.sh"
 start_server "$T/udp.log" "$IPCBOX" echo --udp --listen 127.0.0.1:0
-grep -q "(udp)" "$T/udp.log" || fail "no udp listening line"
+grep -q "proto=udp" "$T/udp.log" || fail "no udp listening line"
 for size in 1 512 65507; do
     "$TOOLS/echoload" --udp $size -t 10 127.0.0.1:"$PORT" || fail "udp $size bytes"
 done

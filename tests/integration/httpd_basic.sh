@@ -147,6 +147,8 @@ line=$(grep 'hello.txt?q=1' "$WORK/access.log" | tail -n1)
 check_has "combined format" "$line" '127.0.0.1 - - ['
 check_has "request line" "$line" '"GET /hello.txt?q=1 HTTP/1.1" 200 12 "http://ref/"'
 check_has "escaped agent" "$line" 'Agent \x22quoted\x22'
+check "request duration (us) is the last field" \
+    "$(printf '%s' "$line" | awk '{print ($(NF - 1) ~ /"$/ && $NF ~ /^[0-9]+$/)}')" 1
 stop_httpd
 
 # --access-log FILE and SIGHUP reopening it (prefork: in every child)

@@ -97,7 +97,7 @@ pass "config file errors exit 2 with file:line; the command line wins"
 
 # several --listen: one listener each, every one serving
 start_server "$T/two.log" "$IPCBOX" echo --no-udp --listen 127.0.0.1:0 --listen 127.0.0.2:0
-ports=$(grep -o "listening on [^ ]*" "$T/two.log" | sed 's/.*://')
+ports=$(grep -o "listening on [^ \"]*" "$T/two.log" | sed "s/.*://")
 [ "$(echo "$ports" | wc -l)" = 2 ] || { cat "$T/two.log"; fail "two --listen: not two listeners"; }
 host=1
 for p in $ports; do
@@ -121,7 +121,7 @@ start_server "$T/hold.log" "$IPCBOX" echo --no-udp --listen 127.0.0.1:0
 HOLD=$SPID BUSY=$PORT
 start_server "$T/busy.log" "$IPCBOX" serve "$T/www" $(serve_only httpd echo) \
     --httpd-listen 127.0.0.1:"$BUSY" --echo-listen 127.0.0.1:0 --echo-no-udp
-grep -q "httpd: cannot listen on 127.0.0.1:$BUSY: the port is in use (choose another with --httpd-listen)" \
+grep -q "httpd\[[0-9]*\]: msg=\"cannot listen on 127.0.0.1:$BUSY: the port is in use (choose another with --httpd-listen)\"" \
     "$T/busy.log" || { cat "$T/busy.log"; fail "busy port: no message naming the flag"; }
 [ "$(echo hi | timeout 5 nc -q1 127.0.0.1 "$PORT")" = hi ] || fail "busy port: echo not serving"
 stop_way

@@ -38,7 +38,7 @@ upload_until_ready a.bin
 freeze
 echo go >&3
 exec 3>&-
-wait_for "$WORK/srv.log" 'file="frz/a.bin": storing' || exit 1
+wait_for "$WORK/srv.log" 'storing (fsync, rename)" op=put peer=[^ ]* file="frz/a.bin"' || exit 1
 check_cmd "a download completes while another upload's commit is blocked" \
     "$IPCBOX" tftp --timeout 2 127.0.0.1:"$PORT" get other.bin "$WORK/out/other.bin"
 check_cmd "the downloaded file is intact" same "$ROOT/other.bin" "$WORK/out/other.bin"
@@ -53,7 +53,7 @@ upload_until_ready b.bin
 freeze
 echo go >&3
 exec 3>&-
-wait_for "$WORK/srv.log" 'file="frz/b.bin": storing' || exit 1
+wait_for "$WORK/srv.log" 'storing (fsync, rename)" op=put peer=[^ ]* file="frz/b.bin"' || exit 1
 kill -TERM "$SRV_PID"
 wait_for "$WORK/srv.log" "shutting down" || exit 1
 check_cmd "the server is still waiting for the commit" kill -0 "$SRV_PID"

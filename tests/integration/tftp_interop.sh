@@ -97,7 +97,7 @@ ok_lines=$(grep -c 'result=ok' "$WORK/tftpd.log")
 check_cmd "ipcbox-tftpd logged one result=ok line per transfer ($ok_lines)" \
     test "$ok_lines" -eq "$PASSES"
 check_cmd "ipcbox-tftpd log line has peer, file, bytes, blksize, windowsize, time, rate" \
-    grep -Eq 'get 127\.0\.0\.1:[0-9]+ file="wrap.bin" mode=octet bytes=33554532 blksize=512 windowsize=16 time=[0-9.]+s rate=[0-9.]+MB/s' "$WORK/tftpd.log"
+    grep -Eq 'op=get peer=127\.0\.0\.1:[0-9]+ file="wrap.bin" mode=octet bytes=33554532 blksize=512 windowsize=16 duration_ms=[0-9]+ rate=[0-9.]+MB/s' "$WORK/tftpd.log"
 
 # ---- our client against atftpd ----------------------------------------------
 ATFTPD_ROOT=$WORK/atftpd

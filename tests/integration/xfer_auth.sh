@@ -77,9 +77,9 @@ rm -rf "$T/in/dir"   # (from the authenticated send above)
 "$IPCBOX" get --token-file "$T/bad" 127.0.0.1:"$RPORT" --list >"$T/l2" 2>/dev/null; rc=$?
 [ $rc = 6 ] && [ ! -s "$T/l2" ] || fail "get --list with a wrong token: exit $rc, or listed"
 [ ! -e "$T/dl-none" ] && [ ! -e "$T/dl-bad" ] || fail "a refused get created its output directory"
-grep -q "127.0.0.1:[0-9]*: authentication refused: the client has no token" "$RLOG" \
+grep -q "authentication refused: the client has no token.* peer=127.0.0.1:[0-9]*" "$RLOG" \
     || { cat "$RLOG"; fail "no log line for a client without a token"; }
-grep -q "127.0.0.1:[0-9]*: authentication failed: wrong token" "$RLOG" \
+grep -q "authentication failed: wrong token.* peer=127.0.0.1:[0-9]*" "$RLOG" \
     || { cat "$RLOG"; fail "no log line for a wrong token"; }
 pass "no token / wrong token: exit 6 with a clear message, logged with the peer, nothing created"
 

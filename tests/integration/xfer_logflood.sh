@@ -29,7 +29,7 @@ for model in epoll fork; do
     full=$(grep -c "malformed HELLO" "$RLOG")
     [ "$full" -le $((5 * (secs + 2))) ] || fail "$model: $conns bad HELLOs in $secs s: $full lines in full"
     [ "$model" = fork ] || [ "$n" -lt 100 ] || fail "$model: 500 bad HELLOs wrote $n log lines"
-    sum=$(sed -n 's/.*recv: \([0-9]*\) more lines about connections.*/\1/p' "$RLOG" |
+    sum=$(sed -n 's/.*msg="\([0-9]*\) more lines about connections.*/\1/p' "$RLOG" |
           awk '{s += $1} END {print s + 0}')
     # the last second's count may still be pending: full + sum <= 500, and most are summed
     [ $((full + sum)) -le $conns ] && [ "$sum" -gt 0 ] || fail "$model: full=$full sum=$sum"

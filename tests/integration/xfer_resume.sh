@@ -27,7 +27,7 @@ grep -q "f.bin interrupted at .*partial file kept" "$RLOG" || { cat "$RLOG"; fai
 grep -q "1 resumed" "$T/s2.err" || { cat "$T/s2.err"; fail "second run did not resume"; }
 cmp -s "$T/src/f.bin" "$T/srv/f.bin" || fail "resumed file differs"
 [ ! -e "$PART" ] || fail "partial file left after commit"
-grep -q "stored f.bin .*resumed" "$RLOG" || fail "recv log does not say resumed"
+grep -q "stored f.bin.* resumed=yes" "$RLOG" || fail "recv log does not say resumed"
 pass "kill -9 of the sender: the same command resumes, identical file"
 
 # 2. kill -9 the receiver mid-transfer, restart it, send again

@@ -279,9 +279,8 @@ static int open_entry(struct hcache *c, struct centry *e, int64_t now)
         return fd;
     size_t closed = shed_fds(c, true);
     if (warn_now(now)) {
-        ibx_warn(c->cfg->log, "httpd: descriptor limit reached (%s): closed %zu "
-                 "cached files, %ld still cached by the process",
-                 strerror(-fd), closed,
+        ibx_warn(c->cfg->log, "msg=\"descriptor limit reached, cached files closed\" "
+                 "reason=%s closed=%zu still_cached=%ld", strerror(-fd), closed,
                  (long)atomic_load_explicit(&cache_fds, memory_order_relaxed));
     }
     return fs_open(c->cfg, e->path, O_RDONLY | O_NONBLOCK);
@@ -317,8 +316,8 @@ static void entry_check(struct hcache *c, struct centry *e, int64_t now)
                atomic_load_explicit(&cache_fds, memory_order_relaxed) > c->fd_budget) {
         size_t closed = shed_fds(c, false);
         if (warn_now(now)) {
-            ibx_info(c->cfg->log, "httpd: open-file cache at its descriptor "
-                     "budget (%ld): closed %zu least recently used", c->fd_budget,
+            ibx_info(c->cfg->log, "msg=\"open-file cache at its descriptor budget, "
+                     "least recently used closed\" budget=%ld closed=%zu", c->fd_budget,
                      closed);
         }
     }

@@ -59,6 +59,7 @@ struct cgi {
     char *logstr;
     int status;
     uint64_t sent;
+    int wstatus;                /* waitpid() status once reaped, else -1 */
 };
 
 bool cgi_match(const struct httpd_cfg *cfg, const char *path)
@@ -124,8 +125,8 @@ static void reap_now(struct cgi *g)
 {
     if (!g->spawned || g->exited)
         return;
-    kill(-g->pid, SIGKILL);
-    while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+    kill(-g->pid, SIGKILL);   /* no effect on a script that has exited */
+    while (waitpid(g->pid, &g->wstatus, 0) < 0 && errno == EINTR)
         ;
     exited(g);
 }
@@ -195,7 +196,7 @@ static void detach(struct cgi *g)
 static void on_exit_ready(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct cgi *g = io->data;
-    pid_t r = waitpid(g->pid, NULL, WNOHANG);
+    pid_t r = waitpid(g->pid, &g->wstatus, WNOHANG);
     if (r == 0)
         return;   /* spurious */
     exited(g);   /* reaped (or ECHILD: reaped by someone else) */
@@ -332,11 +333,23 @@ static void fail(struct cgi *g, int status, const char *why)
      * cause; every request keeps its line (and status) in the access log */
     unsigned long held;
     if (why && hlog_due(g->cfg, status == 400 || status == 413 ? HLOG_CGI_BODY : HLOG_CGI_FAIL,
-                        &held))
-        ibx_warn(g->cfg->log, "httpd: cgi %s failed status=%d reason=\"%s\"%s (%lu more "
-                 "since the last such line)", g->elog.tag,
-                 g->head_sent ? g->status : status, why, g->head_sent ? " response=cut" : "",
-                 held);
+                        &held)) {
+        /* how the script ended, if it had before we reaped it */
+        char ended[48] = "running";
+        int ws = g->wstatus;
+        if (!g->spawned)
+            snprintf(ended, sizeof ended, "not-started");
+        else if (ws != -1 && WIFEXITED(ws))
+            snprintf(ended, sizeof ended, "exit-%d", WEXITSTATUS(ws));
+        else if (ws != -1 && WIFSIGNALED(ws))
+            snprintf(ended, sizeof ended, "%s", WTERMSIG(ws) == SIGKILL ? "killed"
+                                                                        : "signal");
+        ibx_warn(g->cfg->log, "msg=\"cgi request failed\" status=%d reason=%s "
+                 "script_end=%s response=%s script=%s pid=%d peer=%s suppressed=%lu",
+                 g->head_sent ? g->status : status, why, ended,
+                 g->head_sent ? "cut" : "error-page", g->elog.script, g->elog.pid,
+                 g->elog.peer, held);
+    }
     if (!g->head_sent) {
         g->status = status;
         g->sent = resp_error_page(c, status);
@@ -502,8 +515,7 @@ static int start_or_fail(struct cgi *g)
     }
     g->spawned = true;
     g->pid = p.pid;
-    size_t tn = strlen(g->elog.tag);
-    snprintf(g->elog.tag + tn, sizeof g->elog.tag - tn, " pid=%d", (int)p.pid);
+    g->elog.pid = (int)p.pid;
     ibx_fd_nonblock(p.in, true);
     ibx_fd_nonblock(p.out, true);
     ibx_fd_nonblock(p.err, true);
@@ -671,14 +683,13 @@ void cgi_start(struct hconn *c, const char *path, struct ibx_http_str query,
     g->script_fd = fd;
     g->dir_fd = dfd;
     g->status = 200;
+    g->wstatus = -1;
     c->cgi = g;
     /* until the whole body is here (or the connection closes after the
      * answer: body_unread) */
     c->reading_body = body;
-    char host[IBX_ADDRSTRLEN], esc[HTTPD_PATH_MAX];
-    ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
-    cgi_log_escape(esc, sizeof esc, script_name, sn);
-    snprintf(g->elog.tag, sizeof g->elog.tag, "script=\"%s\" peer=%s", esc, host);
+    ibx_addr_format(&c->peer.sa, c->peerlen, g->elog.peer, sizeof g->elog.peer);
+    memcpy(g->elog.script, script_name, sn + 1);
     size_t rl = strlen(cfg->root_real);
     g->script = malloc(rl + sn + 1);
     /* a copy of the request line and log fields for the access log */

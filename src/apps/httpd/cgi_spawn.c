@@ -61,9 +61,8 @@ bool cgi_slot_take(const struct httpd_cfg *cfg)
             /* one line a second at most: a flood must not flood the log */
             unsigned long held;
             if (hlog_due(cfg, HLOG_CGI_LIMIT, &held))
-                ibx_warn(cfg->log, "httpd: cgi limit reached limit=%u (--cgi-max), "
-                                   "answering 503 (%lu more since the last such line)",
-                         cfg->cgi_max, held);
+                ibx_warn(cfg->log, "msg=\"cgi limit reached (--cgi-max), answering "
+                                   "503\" cgi_max=%u suppressed=%lu", cfg->cgi_max, held);
             return false;
         }
     } while (!atomic_compare_exchange_weak(&s->running, &n, n + 1));

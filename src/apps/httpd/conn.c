@@ -64,6 +64,13 @@ void conn_close(struct hconn *c)
         return;
     c->closing = true;
     ibx_loop *loop = ibx_worker_loop(c->base.worker);
+    if (ibx_log_enabled(c->cfg->log, IBX_LOG_DEBUG)) {
+        char host[IBX_ADDRSTRLEN];
+        ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
+        ibx_debug(c->cfg->log, "msg=\"connection closed\" peer=%s requests=%u "
+                  "duration_ms=%llu", host, c->requests,
+                  (unsigned long long)(ibx_loop_now(loop) - c->opened_ms));
+    }
     if (c->cgi)
         cgi_abort(c);
     range_free(c);
@@ -114,10 +121,9 @@ static void out_limit_hit(struct hconn *c)
         return;
     char host[IBX_ADDRSTRLEN];
     ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
-    ibx_info(c->cfg->log,
-             "httpd: %s: max-output reached: pending=%zu max_output=%zu, "
-             "pipelined requests wait for the client to read (%lu more since "
-             "the last such line)", host, out_pending(c), c->cfg->max_output, held);
+    ibx_info(c->cfg->log, "msg=\"max-output reached, pipelined requests wait for the "
+             "client to read\" peer=%s pending=%zu max_output=%zu suppressed=%lu", host,
+             out_pending(c), c->cfg->max_output, held);
 }
 
 /* Send buffered bytes, then the file segment, then further multipart
@@ -287,6 +293,8 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
             later = true;
             break;   /* let the other connections run */
         }
+        if (!c->req_t0_us)
+            c->req_t0_us = resp_clock_us();
         ssize_t r = ibx_http_parse_request(buf + off, len - off, 0, &hw->req);
         if (r == IBX_HTTP_INCOMPLETE) {
             if (!c->head_started)
@@ -305,6 +313,7 @@ static size_t conn_process(struct hconn *c, const char *buf, size_t len)
         }
         off += (size_t)r;
         handled++;
+        c->requests++;
         off += handle(c, buf + off, len - off);
         if (c->send.fd >= 0 || c->multi) {
             conn_nodelay(c);
@@ -588,6 +597,12 @@ static int httpd_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     ibx_loop *loop = ibx_worker_loop(w);
     c->io.fd = fd;   /* not on epoll yet: see conn_watch */
     c->head_started = ibx_loop_now(loop);
+    c->opened_ms = c->head_started;
+    if (ibx_log_enabled(cfg->log, IBX_LOG_DEBUG)) {
+        char host[IBX_ADDRSTRLEN];
+        ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
+        ibx_debug(cfg->log, "msg=\"connection opened\" peer=%s", host);
+    }
     ibx_conn_add(w, &c->base, &conn_ops, false);
     /* Optimistic read: the request usually arrived with the handshake
      * (it is there when accept returns), so answer it now and register

@@ -260,6 +260,11 @@ struct hconn {
     struct cgi *cgi;
     uint64_t deadline;        /* ms, loop clock */
     uint64_t head_started;    /* ms when the current head began, 0 = none */
+    uint64_t req_t0_us;       /* CLOCK_MONOTONIC us when the current request's
+                                 head began to be parsed, 0 = none (the
+                                 access log's duration) */
+    uint64_t opened_ms;       /* loop clock at accept (the debug lines) */
+    unsigned requests;        /* requests answered (the debug lines) */
     union {
         struct sockaddr sa;
         struct sockaddr_in in4;
@@ -307,9 +312,13 @@ uint64_t resp_error_page(struct hconn *c, int status);
 void resp_redirect(struct hconn *c, int status, const char *location);
 /* Log the current request (c->hw->req) in the access log. */
 void resp_log(struct hconn *c, int status, uint64_t bytes);
-/* Log a request described by req (which may be a saved copy). */
+/* Log a request described by req (which may be a saved copy). The line
+ * is the combined format plus the request's duration in microseconds
+ * (Apache's %D) as the last field (docs/logging.md). */
 void resp_log_req(struct hconn *c, const struct ibx_http_request *req,
                   int status, uint64_t bytes);
+/* CLOCK_MONOTONIC in microseconds (request durations). */
+uint64_t resp_clock_us(void);
 /* The output buffer of c (its own when it holds unsent bytes, else the
  * worker's scratch). */
 ibx_buf *conn_outbuf(struct hconn *c);
@@ -398,7 +407,9 @@ void cgi_slot_put(const struct httpd_cfg *cfg);
 #define CGI_ERR_LINE 1024
 /* The stderr of one request being framed into the log. */
 struct cgi_errlog {
-    char tag[HTTPD_PATH_MAX + 128];   /* script="..." pid=N peer=A */
+    char script[HTTPD_PATH_MAX];      /* its name (SCRIPT_NAME), raw */
+    char peer[IBX_ADDRSTRLEN];        /* the client */
+    int pid;                          /* 0 until started */
     char line[CGI_ERR_LINE];
     size_t n;                 /* bytes in line */
     size_t total;             /* stderr bytes taken so far */
@@ -409,9 +420,6 @@ void cgi_errlog_feed(struct cgi_errlog *e, const ibx_log *log, size_t max_total,
                      const char *p, size_t n);
 /* The script's stderr ended: log an unterminated last line. */
 void cgi_errlog_end(struct cgi_errlog *e, const ibx_log *log);
-/* Escape n bytes of src for a quoted log value into dst (cap bytes,
- * NUL-terminated, cut if needed). Returns the length. */
-size_t cgi_log_escape(char *dst, size_t cap, const char *src, size_t n);
 
 /* ---- body.c ----------------------------------------------------------------- */
 

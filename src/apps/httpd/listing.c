@@ -178,9 +178,9 @@ void listing_serve(struct hconn *c, const char *path, bool head)
         hlog_due(c->cfg, HLOG_LISTING, &held)) {
         char host[IBX_ADDRSTRLEN];
         ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
-        ibx_info(c->cfg->log, "httpd: %s: max-listing reached: listing of %s "
-                 "truncated at max_listing=%u entries (%lu more since the last "
-                 "such line)", host, path, c->cfg->max_listing, held);
+        ibx_info(c->cfg->log, "msg=\"max-listing reached, listing truncated\" peer=%s "
+                 "path=%s max_listing=%u suppressed=%lu", host, path,
+                 c->cfg->max_listing, held);
     }
     ibx_buf page = {0};
     char title[HTTPD_PATH_MAX * 6 + 1];

@@ -26,17 +26,17 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
     cfg->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (!cfg->root_real || cfg->root_fd < 0) {
         int e = errno;
-        ibx_err(log, "httpd: root %s: %s", root, strerror(e));
+        ibx_err(log, "msg=\"cannot open the root\" root=%s reason=%s", root, strerror(e));
         return -e;
     }
     int sr = cgi_shared_init(cfg);
     if (sr < 0) {
-        ibx_err(log, "httpd: cgi counter: %s", strerror(-sr));
+        ibx_err(log, "msg=\"cgi counter\" reason=%s", strerror(-sr));
         return sr;
     }
     sr = hlog_init(cfg);
     if (sr < 0) {
-        ibx_err(log, "httpd: log gates: %s", strerror(-sr));
+        ibx_err(log, "msg=\"log gates\" reason=%s", strerror(-sr));
         return sr;
     }
     cfg->mime = mime_load(mime);
@@ -45,8 +45,8 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
     if (alog_on) {
         int r = alog_open(&cfg->alog, alog_path);
         if (r < 0) {
-            ibx_err(log, "httpd: access log %s: %s", alog_path ? alog_path : "stdout",
-                    strerror(-r));
+            ibx_err(log, "msg=\"cannot open the access log\" path=%s reason=%s",
+                    alog_path ? alog_path : "stdout", strerror(-r));
             return r;
         }
     }
@@ -69,9 +69,11 @@ static void on_hup(ibx_loop *loop, int signo, void *data)
     struct httpd_cfg *cfg = data;
     int r = alog_reopen(&cfg->alog);
     if (r < 0)
-        ibx_err(cfg->log, "httpd: reopen %s: %s", cfg->alog.path, strerror(-r));
-    else
-        ibx_info(cfg->log, "httpd: SIGHUP: access log reopened");
+        ibx_err(cfg->log, "msg=\"cannot reopen the access log\" path=%s reason=%s",
+                cfg->alog.path, strerror(-r));
+    else if (cfg->alog.path)
+        ibx_info(cfg->log, "msg=\"access log reopened\" path=%s signal=SIGHUP",
+                 cfg->alog.path);
 }
 
 /* ---- the service ------------------------------------------------------------ */
@@ -171,7 +173,7 @@ static int httpd_start(void *p, const struct svc_env *env)
     r = ibx_server_on_signal(env->srv, SIGHUP, on_hup, cfg);
     if (r < 0)
         return -EBUSY;
-    ibx_info(env->log, "httpd: serving %s", cfg->root_real);
+    ibx_info(env->log, "msg=\"serving %s\" root=%s", cfg->root_real, cfg->root_real);
     return 0;
 }
 

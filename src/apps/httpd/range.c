@@ -52,9 +52,8 @@ static void range_log_ignored(struct hconn *c, const char *why, size_t ranges,
     char host[IBX_ADDRSTRLEN];
     ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
     ibx_info(c->cfg->log,
-             "httpd: %s: range header ignored (%s): ranges=%zu max_ranges=%u, "
-             "serving the whole file (%lu more since the last such line)",
-             host, why, ranges, max, held);
+             "msg=\"range header ignored, serving the whole file\" peer=%s reason=%s "
+             "ranges=%zu max_ranges=%u suppressed=%lu", host, why, ranges, max, held);
 }
 
 bool range_serve(struct hconn *c, struct centry *e, bool head)

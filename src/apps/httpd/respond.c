@@ -149,6 +149,13 @@ static size_t log_quoted(char *dst, size_t room, struct ibx_http_str s)
     return o;
 }
 
+uint64_t resp_clock_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 void resp_log(struct hconn *c, int status, uint64_t bytes)
 {
     resp_log_req(c, &c->hw->req, status, bytes);
@@ -158,8 +165,11 @@ void resp_log_req(struct hconn *c, const struct ibx_http_request *req,
                   int status, uint64_t bytes)
 {
     const struct httpd_cfg *cfg = c->cfg;
+    uint64_t t0 = c->req_t0_us;
+    c->req_t0_us = 0;   /* the next request starts its own clock */
     if (cfg->alog.fd < 0)
         return;
+    uint64_t us = t0 ? resp_clock_us() - t0 : 0;
     char line[4096], host[IBX_ADDRSTRLEN], when[64];
     ibx_addr_format(&c->peer.sa, c->peerlen, host, sizeof host);
     /* the combined format wants the address without the port */
@@ -188,9 +198,8 @@ void resp_log_req(struct hconn *c, const struct ibx_http_request *req,
                           (unsigned long long)bytes);
     o += log_quoted(line + o, (sizeof line - o) / 2, req->referer);
     o += (size_t)snprintf(line + o, sizeof line - o, "\" \"");
-    o += log_quoted(line + o, sizeof line - o - 3, req->user_agent);
-    line[o++] = '"';
-    line[o++] = '\n';
+    o += log_quoted(line + o, sizeof line - o - 24, req->user_agent);
+    o += (size_t)snprintf(line + o, sizeof line - o, "\" %llu\n", (unsigned long long)us);
     ssize_t w = write(cfg->alog.fd, line, o);
     (void)w;
 }

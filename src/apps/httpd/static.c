@@ -197,8 +197,8 @@ void static_serve(struct hconn *c, const char *path, const char *query)
              * second, the access log has each 500 */
             unsigned long held;
             if (hlog_due(c->cfg, HLOG_STATIC_500, &held))
-                ibx_warn(c->cfg->log, "httpd: %s: %s, answering 500 (%lu more since the "
-                         "last such line)", path, strerror(e->err), held);
+                ibx_warn(c->cfg->log, "msg=\"cannot open a file, answering 500\" "
+                         "path=%s reason=%s suppressed=%lu", path, strerror(e->err), held);
         }
         resp_error(c, error_status(e->err));
         return;

@@ -204,7 +204,7 @@ again:
     int rl = ibx_tftp_build_req(req, sizeof req, c->put ? IBX_TFTP_WRQ : IBX_TFTP_RRQ,
                                 c->remote, c->mode, with_opts ? &want : NULL);
     if (rl < 0) {
-        ibx_err(&c->log, "tftp: file name too long");
+        ibx_err(&c->log, "file name too long");
         return -EINVAL;
     }
     if (!with_opts)
@@ -232,7 +232,7 @@ again:
     for (;;) {
         uint64_t now = tftp_tx_clock();
         if (now >= end) {
-            ibx_err(&c->log, "tftp: no answer from the server");
+            ibx_err(&c->log, "no answer from the server");
             return -ETIMEDOUT;
         }
         if (now - sent_at >= rto) {
@@ -255,12 +255,12 @@ again:
         if (p.op == IBX_TFTP_ERROR) {
             if (with_opts && want.have && (p.u.error.code == IBX_TFTP_EOPTNEG ||
                                            p.u.error.code == IBX_TFTP_EBADOP)) {
-                ibx_info(&c->log, "tftp: server refused options (%s); retrying without",
+                ibx_info(&c->log, "server refused options (%s); retrying without",
                          p.u.error.msg);
                 with_opts = false;
                 goto again;
             }
-            ibx_err(&c->log, "tftp: server error %u: %s", p.u.error.code, p.u.error.msg);
+            ibx_err(&c->log, "server error %u: %s", p.u.error.code, p.u.error.msg);
             return -EIO;
         }
         if (p.op == IBX_TFTP_OACK && want.have)
@@ -280,7 +280,7 @@ again:
         const char *bad = check_oack(c, &want, &p.u.oack);
         if (bad) {
             tftp_tx_send_error(c->sock, (struct sockaddr *)&from, flen, IBX_TFTP_EOPTNEG, bad);
-            ibx_err(&c->log, "tftp: %s", bad);
+            ibx_err(&c->log, "%s", bad);
             return -EPROTO;
         }
         const struct ibx_tftp_opts *o = &p.u.oack;
@@ -289,13 +289,12 @@ again:
         if (o->have & IBX_TFTP_OPT_WINDOWSIZE)
             x.window = (uint32_t)o->windowsize;
         if (!c->put && (o->have & IBX_TFTP_OPT_TSIZE))
-            ibx_debug(&c->log, "tftp: server says %llu bytes",
-                      (unsigned long long)o->tsize);
+            ibx_debug(&c->log, "server says %llu bytes", (unsigned long long)o->tsize);
         if (!c->put) {
             x.ctl_len = (size_t)ibx_tftp_build_ack(x.ctl, sizeof x.ctl, 0);
         }
     } else if (want.have) {
-        ibx_info(&c->log, "tftp: server ignored options; using blksize 512, windowsize 1");
+        ibx_info(&c->log, "server ignored options; using blksize 512, windowsize 1");
     }
     if (!c->put) {
         /* large windows of large blocks need room in the socket */
@@ -314,13 +313,12 @@ again:
     uint64_t us = tftp_tx_clock() - start;
     if (!r && x.state == TFTP_TX_DONE) {
         double secs = us ? (double)us / 1e6 : 1e-6;
-        ibx_info(&c->log, "tftp: %s %s: %llu bytes in %.3f s (%.1f MB/s), blksize %u, "
-                 "windowsize %u, %llu retransmitted",
-                 c->put ? "put" : "get", c->remote, (unsigned long long)x.bytes, secs,
-                 (double)x.bytes / secs / 1e6, x.blksize, x.window,
-                 (unsigned long long)x.retransmits);
+        ibx_info(&c->log, "%s %s: %llu bytes in %.3f s (%.1f MB/s), blksize %u, windowsize "
+                 "%u, %llu retransmitted", c->put ? "put" : "get", c->remote,
+                 (unsigned long long)x.bytes, secs, (double)x.bytes / secs / 1e6, x.blksize,
+                 x.window, (unsigned long long)x.retransmits);
     } else {
-        ibx_err(&c->log, "tftp: %s %s failed: %s", c->put ? "put" : "get", c->remote,
+        ibx_err(&c->log, "%s %s failed: %s", c->put ? "put" : "get", c->remote,
                 r ? strerror(-r) : x.why);
         r = -EIO;
     }
@@ -418,12 +416,12 @@ int tftp_main(int argc, char **argv)
         r = local_open_write(&c.lf, local);
     }
     if (r < 0) {
-        ibx_err(&c.log, "tftp: %s: %s", local, strerror(-r));
+        ibx_err(&c.log, "%s: %s", local, strerror(-r));
         return 1;
     }
     c.sock = socket(c.server.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c.sock < 0 || tftp_tx_scratch_init(&c.scratch) < 0) {
-        ibx_err(&c.log, "tftp: socket: %s", strerror(errno));
+        ibx_err(&c.log, "socket: %s", strerror(errno));
         local_abandon(&c.lf);
         return 1;
     }
@@ -432,7 +430,7 @@ int tftp_main(int argc, char **argv)
         r = local_commit(&c.lf);
     if (r < 0) {
         if (r != -EIO && r != -ETIMEDOUT && r != -EPROTO)
-            ibx_err(&c.log, "tftp: %s: %s", local, strerror(-r));
+            ibx_err(&c.log, "%s: %s", local, strerror(-r));
         local_abandon(&c.lf);
     } else {
         local_close(&c.lf);

@@ -30,7 +30,7 @@ int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log)
     cfg->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cfg->rootfd < 0) {
         int e = -errno;
-        ibx_err(log, "tftpd: root %s: %s", root, strerror(errno));
+        ibx_err(log, "msg=\"cannot open the root\" root=%s reason=%s", root, strerror(errno));
         return e;
     }
     if (!cfg->max_transfers) {
@@ -45,7 +45,7 @@ int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log)
     tftpd_clean_stale(cfg->rootfd, root, log);
     cfg->lfd = ibx_udp_bind(&cfg->listen, 0);
     if (cfg->lfd < 0) {
-        ibx_err(log, "tftpd: cannot bind udp %s: %s",
+        ibx_err(log, "msg=\"cannot listen on %s\" proto=udp reason=%s",
                 ibx_addr_format((struct sockaddr *)&cfg->listen.ss, cfg->listen.len,
                                 a, sizeof a), strerror(-cfg->lfd));
         return cfg->lfd;
@@ -54,10 +54,10 @@ int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log)
         tftp_tx_sock_buffers(cfg->lfd, 4 << 20);
     ibx_addr bound;
     ibx_sock_local(cfg->lfd, &bound);
-    ibx_info(log, "tftpd: listening on %s (udp), root %s, %s%s",
+    ibx_info(log, "msg=\"listening on %s\" proto=udp root=%s uploads=%s single_port=%s",
              ibx_addr_format((struct sockaddr *)&bound.ss, bound.len, a, sizeof a),
-             root, cfg->create || cfg->overwrite ? "uploads allowed" : "read-only",
-             cfg->single_port ? ", single port" : "");
+             root, cfg->create || cfg->overwrite ? "yes" : "no",
+             cfg->single_port ? "yes" : "no");
     return 0;
 }
 

@@ -237,15 +237,22 @@ static void log_transfer(struct transfer *t)
     uint64_t us = tftp_tx_clock() - x->start;
     double secs = us ? (double)us / 1e6 : 1e-6;
     bool ok = x->state == TFTP_TX_DONE;
-    ibx_log_write(t->srv->log, ok ? IBX_LOG_INFO : IBX_LOG_WARN,
-                  "tftpd: %s %s file=\"%s\" mode=%s bytes=%llu blksize=%u "
-                  "windowsize=%u time=%.3fs rate=%.2fMB/s retransmits=%llu "
-                  "result=%s%s%s%s",
-                  t->upload ? "put" : "get", t->peer, t->name,
-                  ibx_tftp_mode_name(x->mode), (unsigned long long)x->bytes,
-                  x->blksize, x->window, secs, (double)x->bytes / secs / 1e6,
-                  (unsigned long long)x->retransmits, ok ? "ok" : "failed",
-                  ok ? "" : " (", ok ? "" : x->why, ok ? "" : ")");
+    if (ok)
+        ibx_info(t->srv->log, "msg=\"%s done\" op=%s peer=%s file=\"%s\" mode=%s "
+                 "bytes=%llu blksize=%u windowsize=%u duration_ms=%llu rate=%.2fMB/s "
+                 "retransmits=%llu result=ok", t->upload ? "put" : "get",
+                 t->upload ? "put" : "get", t->peer, t->name, ibx_tftp_mode_name(x->mode),
+                 (unsigned long long)x->bytes, x->blksize, x->window,
+                 (unsigned long long)(us / 1000), (double)x->bytes / secs / 1e6,
+                 (unsigned long long)x->retransmits);
+    else
+        ibx_warn(t->srv->log, "msg=\"%s failed\" op=%s peer=%s file=\"%s\" mode=%s "
+                 "bytes=%llu blksize=%u windowsize=%u duration_ms=%llu rate=%.2fMB/s "
+                 "retransmits=%llu result=failed reason=%s", t->upload ? "put" : "get",
+                 t->upload ? "put" : "get", t->peer, t->name, ibx_tftp_mode_name(x->mode),
+                 (unsigned long long)x->bytes, x->blksize, x->window,
+                 (unsigned long long)(us / 1000), (double)x->bytes / secs / 1e6,
+                 (unsigned long long)x->retransmits, x->why);
 }
 
 static void transfer_close(struct transfer *t)
@@ -338,7 +345,7 @@ static void transfer_sync(struct transfer *t)
          * so other transfers on this loop go on meanwhile. Until the final
          * ACK, a repeated last block gets no answer (hold_final). */
         if (!ibx_job_running(&t->commit)) {
-            ibx_debug(s->log, "tftpd: put %s file=\"%s\": storing (fsync, rename)",
+            ibx_debug(s->log, "msg=\"storing (fsync, rename)\" op=put peer=%s file=\"%s\"",
                       t->peer, t->name);
             ibx_timer_stop(s->loop, &t->timer);
             ibx_job_start(&t->commit, s->loop, commit_work, commit_done, t);
@@ -523,9 +530,9 @@ static bool refuse_summary(struct tftpd *s)
     if (!n)
         return false;
     const unsigned long *c = s->refused;
-    ibx_warn(s->log, "tftpd: %lu more refused requests not logged in the last second: "
-             "not-found=%lu access=%lu disk-full=%lu exists=%lu options=%lu other=%lu; "
-             "last from %s", n, c[IBX_TFTP_ENOTFOUND], c[IBX_TFTP_EACCESS],
+    ibx_warn(s->log, "msg=\"%lu more refused requests not logged in the last second\" "
+             "not-found=%lu access=%lu disk-full=%lu exists=%lu options=%lu other=%lu "
+             "last_peer=%s", n, c[IBX_TFTP_ENOTFOUND], c[IBX_TFTP_EACCESS],
              c[IBX_TFTP_ENOSPACE], c[IBX_TFTP_EEXISTS], c[IBX_TFTP_EOPTNEG],
              c[IBX_TFTP_EUNDEF] + c[IBX_TFTP_EBADOP] + c[IBX_TFTP_EBADID] +
              c[IBX_TFTP_ENOUSER], s->refused_last);
@@ -560,7 +567,8 @@ static void refuse(struct tftpd *s, const struct ibx_tftp_pkt *p, const char *pe
     }
     char name[128];
     log_name(name, sizeof name, p->u.req.filename);
-    ibx_warn(s->log, "tftpd: %s %s file=\"%s\" mode=%s result=refused (%s)",
+    ibx_warn(s->log, "msg=\"%s refused\" op=%s peer=%s file=\"%s\" mode=%s "
+             "result=refused reason=%s", p->op == IBX_TFTP_WRQ ? "put" : "get",
              p->op == IBX_TFTP_WRQ ? "put" : "get", peer, name,
              ibx_tftp_mode_name(p->u.req.mode), msg);
 }
@@ -578,9 +586,9 @@ static void limit_hit(struct tftpd *s, const char *what, unsigned limit,
     uint64_t now = tftp_tx_clock();
     if (s->limit_log_t && now - s->limit_log_t < LIMIT_LOG_US)
         return;
-    ibx_warn(s->log, "tftpd: limit reached limit=%s value=%u peer=%s refused=%lu "
-             "evicted=%lu (refused: ERROR \"server busy\"; evicted: transfers whose "
-             "peer never acknowledged data; one line per second)",
+    ibx_warn(s->log, "msg=\"limit reached (refused: ERROR 'server busy'; evicted: "
+             "transfers whose peer never acknowledged data; one line per second)\" "
+             "limit=%s value=%u peer=%s refused=%lu evicted=%lu",
              what, limit, peer, s->limit_hits, s->limit_evicted);
     s->limit_log_t = now;
     s->limit_hits = s->limit_evicted = 0;
@@ -591,8 +599,9 @@ static void evict(struct tftpd *s, struct transfer *t, const char *what,
 {
     t->x.state = TFTP_TX_FAILED;
     snprintf(t->x.why, sizeof t->x.why, "evicted (%s)", what);
-    ibx_debug(s->log, "tftpd: %s %s file=\"%s\" result=evicted (%s)",
-              t->upload ? "put" : "get", t->peer, t->name, what);
+    ibx_debug(s->log, "msg=\"%s evicted\" op=%s peer=%s file=\"%s\" result=evicted "
+              "reason=%s", t->upload ? "put" : "get", t->upload ? "put" : "get", t->peer,
+              t->name, what);
     t->logged = true;    /* counted in the limit line instead */
     limit_hit(s, what, limit, t->peer, true);
     transfer_close(t);   /* nothing is sent: the peer may be forged */

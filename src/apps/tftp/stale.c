@@ -101,14 +101,14 @@ int tftpd_clean_stale(int rootfd, const char *root, const ibx_log *log)
     walk_dir(fd, 0, &w);
     close(fd);
     if (w.removed)
-        ibx_info(log, "tftpd: removed %d stale upload temporar%s (%s*) below %s",
-                 w.removed, w.removed == 1 ? "y" : "ies", TFTPD_TMP_PREFIX, root);
+        ibx_info(log, "removed %d stale upload temporar%s (%s*) below %s", w.removed,
+                 w.removed == 1 ? "y" : "ies", TFTPD_TMP_PREFIX, root);
     if (w.kept)
-        ibx_info(log, "tftpd: kept %d upload temporar%s another server is writing",
-                 w.kept, w.kept == 1 ? "y" : "ies");
+        ibx_info(log, "kept %d upload temporar%s another server is writing", w.kept,
+                 w.kept == 1 ? "y" : "ies");
     if (w.truncated)
-        ibx_warn(log, "tftpd: stale temporaries: stopped at a bound (%d levels, %d "
-                 "entries); deeper or later ones were not looked at",
-                 TFTPD_STALE_DEPTH, TFTPD_STALE_ENTRIES);
+        ibx_warn(log, "stale temporaries: stopped at a bound (%d levels, %d entries); "
+                 "deeper or later ones were not looked at", TFTPD_STALE_DEPTH,
+                 TFTPD_STALE_ENTRIES);
     return w.removed;
 }

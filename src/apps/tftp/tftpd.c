@@ -22,19 +22,19 @@ static int drop_privileges(const char *user, const ibx_log *log)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
-        ibx_err(log, "tftpd: no such user '%s'", user);
+        ibx_err(log, "no such user '%s'", user);
         return -ENOENT;
     }
     if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
         setuid(pw->pw_uid) < 0) {
-        ibx_err(log, "tftpd: cannot become %s: %s", user, strerror(errno));
+        ibx_err(log, "cannot become %s: %s", user, strerror(errno));
         return -errno;
     }
     if (setuid(0) == 0) {
-        ibx_err(log, "tftpd: could regain root after dropping to %s", user);
+        ibx_err(log, "could regain root after dropping to %s", user);
         return -EPERM;
     }
-    ibx_info(log, "tftpd: running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+    ibx_info(log, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
     return 0;
 }
 
@@ -120,7 +120,7 @@ static int tftpd_start(void *p, const struct svc_env *env)
     struct tftpd_svc *t = p;
     struct stat st;
     if (stat(t->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        ibx_err(env->log, "tftpd: '%s' is not a directory", t->dir);
+        ibx_err(env->log, "msg=\"not a directory\" root=%s", t->dir);
         return -EINVAL;
     }
     ibx_addr addrs[SVC_ADDRS_MAX];
@@ -137,7 +137,8 @@ static int tftpd_start(void *p, const struct svc_env *env)
         t->inst[t->ninst++] = c;
         int r = tftpd_prepare(c, t->dir, env->log);
         if (r == -EADDRINUSE)
-            ibx_err(env->log, "tftpd: choose another port with %s", env->listen_flag);
+            ibx_err(env->log, "msg=\"the port is in use (choose another with %s)\" "
+                    "flag=%s", env->listen_flag, env->listen_flag);
         if (!r)
             r = ibx_server_add_unit(env->srv, tftpd_unit_start, c);
         if (r < 0)
@@ -146,7 +147,7 @@ static int tftpd_start(void *p, const struct svc_env *env)
     if (t->user && geteuid() == 0)
         return drop_privileges(t->user, env->log) < 0 ? -EBUSY : 0;
     if (t->user)
-        ibx_warn(env->log, "tftpd: not running as root; --user %s ignored", t->user);
+        ibx_warn(env->log, "msg=\"not running as root; --user ignored\" user=%s", t->user);
     return 0;
 }
 

@@ -61,21 +61,23 @@ static void recv_close(struct recv_conn *c)
     ibx_timer_stop(loop, &c->auth_delay);
     if (fd >= 0)
         close(fd);
+    ibx_debug(recv_log(c), "msg=\"connection closed\" peer=%s duration_ms=%llu", c->peer,
+              (unsigned long long)(ibx_loop_now(loop) - c->opened_at));
     unsigned long held = ibx_log_gate_take(&c->refusals);
     if (held)
-        ibx_warn(recv_log(c), "recv: %s: %lu more refused or skipped files on this "
-                 "connection not logged (the first %d were)", c->peer, held,
-                 RECV_REFUSAL_LOG_MAX);
+        ibx_warn(recv_log(c), "msg=\"%lu more refused or skipped files on this connection "
+                 "not logged (the first %d were)\" peer=%s", held, RECV_REFUSAL_LOG_MAX,
+                 c->peer);
     if (c->st == RS_RX_DATA || c->st == RS_RX_CONFIRM || c->st == RS_HASH_END) {
-        ibx_warn(recv_log(c), "recv: %s: %s interrupted at %llu of %llu bytes; "
-                 "partial file kept for resume", c->peer, c->rx.path,
-                 (unsigned long long)c->rx.pos, (unsigned long long)c->rx.size);
+        ibx_warn(recv_log(c), "msg=\"%s interrupted at %llu of %llu bytes; partial file "
+                 "kept for resume\" peer=%s", c->rx.path, (unsigned long long)c->rx.pos,
+                 (unsigned long long)c->rx.size, c->peer);
         recv_worse(c, XFER_EXIT_IO);
     }
     if (ibx_job_running(&c->commit)) {
         /* the file is verified: its commit goes on, and frees us */
-        ibx_info(recv_log(c), "recv: %s: connection closed while %s is "
-                 "committed; finishing the commit", c->peer, c->rx.path);
+        ibx_info(recv_log(c), "msg=\"connection closed while %s is committed; finishing "
+                 "the commit\" peer=%s", c->rx.path, c->peer);
         return;
     }
     recv_free_later(c);
@@ -112,8 +114,8 @@ void recv_worse(struct recv_conn *c, int exit_code)
 void recv_queue(struct recv_conn *c, const uint8_t *b, ssize_t n)
 {
     if (n < 0 || ibx_buf_append(&c->out, b, (size_t)n) < 0) {
-        ibx_err(recv_log(c), "recv: %s: cannot queue a frame: %s", c->peer,
-                strerror(n < 0 ? (int)-n : ENOMEM));
+        ibx_err(recv_log(c), "msg=\"cannot queue a frame: %s\" peer=%s",
+                strerror(n < 0 ? (int)-n : ENOMEM), c->peer);
         c->close_when_flushed = true;
     }
 }
@@ -129,7 +131,8 @@ void recv_queue_status(struct recv_conn *c, uint8_t type, int code,
 void recv_session_error(struct recv_conn *c, int code, const char *text)
 {
     if (recv_log_due(c))
-        ibx_warn(recv_log(c), "recv: %s: %s: %s", c->peer, ibx_xfer_code_name(code), text);
+        ibx_warn(recv_log(c), "msg=\"%s: %s\" peer=%s", ibx_xfer_code_name(code), text,
+                 c->peer);
     recv_worse(c, xfer_exit_for_code(code) ? xfer_exit_for_code(code) : XFER_EXIT_PROTOCOL);
     recv_queue_status(c, IBX_FT_ERROR, code, text);
     c->close_when_flushed = true;
@@ -162,8 +165,8 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
     if (type == IBX_FT_ERROR) {
         struct ibx_msg_status st;
         if (ibx_msg_status_decode(p, n, &st) == 0 && recv_log_due(c))
-            ibx_warn(recv_log(c), "recv: %s: peer error: %s (%.*s)", c->peer,
-                     ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
+            ibx_warn(recv_log(c), "msg=\"peer error: %s (%.*s)\" peer=%s",
+                     ibx_xfer_code_name(st.code), (int)st.text_len, st.text, c->peer);
         recv_worse(c, st.code == IBX_XC_EXISTS ? XFER_EXIT_REFUSED : XFER_EXIT_IO);
         recv_close(c);
         return;
@@ -172,9 +175,9 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
         /* the peer skips this file (its own check refused it) */
         struct ibx_msg_status st;
         if (ibx_msg_status_decode(p, n, &st) == 0 && recv_refusal_due(c))
-            ibx_info(recv_log(c), "recv: %s: %s skipped by peer: %s (%.*s)", c->peer,
+            ibx_info(recv_log(c), "msg=\"%s skipped by peer: %s (%.*s)\" peer=%s",
                      c->st == RS_RX_CONFIRM ? c->rx.path : c->tx.path,
-                     ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
+                     ibx_xfer_code_name(st.code), (int)st.text_len, st.text, c->peer);
         if (c->st == RS_RX_CONFIRM)
             recv_worse(c, xfer_exit_for_code(st.code));
         recv_file_over(c);
@@ -345,8 +348,8 @@ static bool recv_output(struct recv_conn *c, bool *more)
             }
             int r = recv_produce(c);
             if (r < 0) {
-                ibx_err(recv_log(c), "recv: %s: get %s: %s", c->peer, c->tx.path,
-                        strerror(-r));
+                ibx_err(recv_log(c), "msg=\"get %s: %s\" peer=%s", c->tx.path, strerror(-r),
+                        c->peer);
                 return false;   /* the client sees a cut and can resume */
             }
         }
@@ -417,15 +420,15 @@ static void on_idle(ibx_loop *loop, ibx_timer *t)
     uint64_t age = ibx_loop_now(loop) - c->opened_at;
     if (hs && age >= c->cfg->handshake_ms) {
         if (recv_log_due(c))
-            ibx_info(recv_log(c), "recv: %s: handshake not finished in %llu ms "
-                 "(--handshake-timeout), closing", c->peer, (unsigned long long)age);
+            ibx_info(recv_log(c), "msg=\"handshake not finished in %llu ms (--handshake-timeout), "
+                     "closing\" peer=%s", (unsigned long long)age, c->peer);
         recv_close(c);
         return;
     }
     if (quiet >= patience) {
         if (recv_log_due(c))
-            ibx_info(recv_log(c), "recv: %s: idle for %llu ms, closing", c->peer,
-                 (unsigned long long)quiet);
+            ibx_info(recv_log(c), "msg=\"idle for %llu ms, closing\" peer=%s",
+                     (unsigned long long)quiet, c->peer);
         recv_close(c);
         return;
     }
@@ -495,7 +498,7 @@ static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     if (c->cfg->idle_ms)
         ibx_timer_start(loop, &c->idle, first, on_idle, c);
     ibx_conn_add(w, &c->base, &recv_ops, false);
-    ibx_debug(recv_log(c), "recv: %s: connected", c->peer);
+    ibx_debug(recv_log(c), "msg=\"connection opened\" peer=%s", c->peer);
     return 0;
 }
 

@@ -12,7 +12,7 @@
 static void refuse(struct recv_conn *c, const char *log_why, const char *text)
 {
     if (recv_log_due(c))
-        ibx_warn(recv_log(c), "recv: %s: authentication refused: %s", c->peer, log_why);
+        ibx_warn(recv_log(c), "msg=\"authentication refused: %s\" peer=%s", log_why, c->peer);
     recv_worse(c, XFER_EXIT_AUTH);
     recv_queue_status(c, IBX_FT_ERROR, IBX_XC_AUTH, text);
     c->close_when_flushed = true;
@@ -48,7 +48,7 @@ void recv_on_hello(struct recv_conn *c, const uint8_t *p, size_t n)
     uint8_t nonce[IBX_AUTH_NONCE];
     int r = xfer_random(nonce, sizeof nonce);
     if (r < 0) {
-        ibx_err(recv_log(c), "recv: %s: getrandom: %s", c->peer, strerror(-r));
+        ibx_err(recv_log(c), "msg=\"getrandom: %s\" peer=%s", strerror(-r), c->peer);
         recv_session_error(c, IBX_XC_IO, "server cannot draw a nonce");
         return;
     }
@@ -84,9 +84,9 @@ void recv_on_proof(struct recv_conn *c, const uint8_t *p, size_t n)
     if (r == -EACCES) {
         unsigned long k = atomic_fetch_add(&c->cfg->auth_failures, 1) + 1;
         if (recv_log_due(c))
-            ibx_warn(recv_log(c), "recv: %s: authentication failed: wrong token, or "
-                 "a replayed proof (%lu failure%s since start); closing in %u ms",
-                 c->peer, k, k == 1 ? "" : "s", RECV_AUTH_FAIL_DELAY_MS);
+            ibx_warn(recv_log(c), "msg=\"authentication failed: wrong token, or a replayed "
+                     "proof (%lu failure%s since start); closing in %u ms\" peer=%s", k,
+                     k == 1 ? "" : "s", RECV_AUTH_FAIL_DELAY_MS, c->peer);
         recv_worse(c, XFER_EXIT_AUTH);
         c->st = RS_AUTH_FAILED;   /* input stops (recv_busy) */
         ibx_timer_start(ibx_worker_loop(c->base.worker), &c->auth_delay,
@@ -98,6 +98,6 @@ void recv_on_proof(struct recv_conn *c, const uint8_t *p, size_t n)
         return;
     }
     recv_queue(c, b, r);
-    ibx_info(recv_log(c), "recv: %s: authenticated", c->peer);
+    ibx_info(recv_log(c), "msg=\"authenticated\" peer=%s", c->peer);
     c->st = RS_IDLE;
 }

@@ -23,8 +23,8 @@ static void on_lease_watch(ibx_loop *loop, ibx_timer *t)
     if (xfer_rx_lease_check(&c->rx))
         ibx_timer_start(loop, t, RECV_LEASE_WATCH_MS, on_lease_watch, c);
     else
-        ibx_debug(recv_log(c), "recv: %s: %s was opened by another process; "
-                  "it will be re-read before commit", c->peer, c->rx.path);
+        ibx_debug(recv_log(c), "msg=\"%s was opened by another process; it will be re-read "
+                  "before commit\" peer=%s", c->rx.path, c->peer);
 }
 
 void recv_promise(struct recv_conn *c, uint64_t n)
@@ -53,7 +53,7 @@ void recv_rx_failed(struct recv_conn *c, int err)
     } else {
         xfer_whyf(why, "%.200s: %s", c->rx.path, strerror(err));
     }
-    ibx_err(recv_log(c), "recv: %s: %s", c->peer, why);
+    ibx_err(recv_log(c), "msg=\"%s\" peer=%s", why, c->peer);
     recv_worse(c, XFER_EXIT_IO);
     recv_queue_status(c, IBX_FT_ERROR, IBX_XC_IO, why);
     c->close_when_flushed = true;
@@ -92,8 +92,8 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
     }
     if (code) {
         if (recv_refusal_due(c))
-            ibx_warn(recv_log(c), "recv: %s: refused: %s: %s", c->peer,
-                     ibx_xfer_code_name(code), why);
+            ibx_warn(recv_log(c), "msg=\"refused: %s: %s\" peer=%s",
+                     ibx_xfer_code_name(code), why, c->peer);
         recv_worse(c, xfer_exit_for_code(code));
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
@@ -123,16 +123,16 @@ void recv_on_rx_confirm(struct recv_conn *c, const uint8_t *p, size_t n)
     }
     if (code) {
         if (recv_refusal_due(c))
-            ibx_warn(recv_log(c), "recv: %s: %s", c->peer, why);
+            ibx_warn(recv_log(c), "msg=\"%s\" peer=%s", why, c->peer);
         recv_worse(c, xfer_exit_for_code(code));
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
         return;
     }
     c->file_t0 = ibx_loop_now(ibx_worker_loop(c->base.worker));
-    ibx_debug(recv_log(c), "recv: %s: receiving %s (%llu bytes, from %llu)", c->peer,
-              c->rx.path, (unsigned long long)c->rx.size,
-              (unsigned long long)c->rx.pos);
+    ibx_debug(recv_log(c), "msg=\"receiving %s (%llu bytes, from %llu)\" peer=%s",
+              c->rx.path, (unsigned long long)c->rx.size, (unsigned long long)c->rx.pos,
+              c->peer);
     c->st = RS_RX_DATA;
 }
 
@@ -161,18 +161,18 @@ static void rx_ended(struct recv_conn *c, int code, const char *why)
     uint64_t ms = ibx_loop_now(ibx_worker_loop(c->base.worker)) - c->file_t0;
     uint64_t moved = c->rx.size - c->rx.resumed_from;
     if (code == IBX_XC_OK) {
-        ibx_info(recv_log(c), "recv: %s: stored %s (%llu bytes, %llu received in "
-                 "%llu ms, %.1f MB/s, %s verified %s%s)", c->peer, c->rx.path,
+        ibx_info(recv_log(c), "msg=\"stored %s\" op=put peer=%s file=\"%s\" bytes=%llu "
+                 "received=%llu duration_ms=%llu rate=%.1fMB/s hash=%s verified=%s "
+                 "resumed=%s result=ok", c->rx.path, c->peer, c->rx.path,
                  (unsigned long long)c->rx.size, (unsigned long long)moved,
                  (unsigned long long)ms, recv_rate_mbs(moved, ms),
                  ibx_hash_algo_name(c->rx.algo),
-                 c->rx.verified_while_writing ? "on disk as written"
-                                              : "on disk by a full re-read",
-                 c->rx.resumed_from ? ", resumed" : "");
+                 c->rx.verified_while_writing ? "as-written" : "re-read",
+                 c->rx.resumed_from ? "yes" : "no");
     } else if (code == IBX_XC_UNCHANGED) {
-        ibx_info(recv_log(c), "recv: %s: %s", c->peer, why);
+        ibx_info(recv_log(c), "msg=\"%s\" peer=%s", why, c->peer);
     } else {
-        ibx_err(recv_log(c), "recv: %s: %s", c->peer, why);
+        ibx_err(recv_log(c), "msg=\"%s\" peer=%s", why, c->peer);
         recv_worse(c, xfer_exit_for_code(code));
     }
     recv_queue_status(c, IBX_FT_ACK, code, why);
@@ -214,8 +214,8 @@ void recv_on_get(struct recv_conn *c, const uint8_t *p, size_t n)
     }
     if (code) {
         if (recv_refusal_due(c))
-            ibx_warn(recv_log(c), "recv: %s: get refused: %s: %s", c->peer,
-                     ibx_xfer_code_name(code), why);
+            ibx_warn(recv_log(c), "msg=\"get refused: %s: %s\" peer=%s",
+                     ibx_xfer_code_name(code), why, c->peer);
         recv_queue_status(c, IBX_FT_ACK, code, why);
         return;
     }
@@ -251,7 +251,7 @@ static void tx_resumed(struct recv_conn *c, int code,
     uint8_t b[IBX_FRAME_HDR + 64];
     if (code) {
         if (recv_refusal_due(c))
-            ibx_warn(recv_log(c), "recv: %s: get %s: %s", c->peer, c->tx.path, why);
+            ibx_warn(recv_log(c), "msg=\"get %s: %s\" peer=%s", c->tx.path, why, c->peer);
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
         return;
@@ -271,15 +271,15 @@ void recv_on_tx_ack(struct recv_conn *c, const uint8_t *p, size_t n)
     uint64_t ms = ibx_loop_now(ibx_worker_loop(c->base.worker)) - c->file_t0;
     uint64_t moved = c->tx.size - c->tx.resumed_from;
     if (st.code <= IBX_XC_UNCHANGED)
-        ibx_info(recv_log(c), "recv: %s: sent %s (%llu bytes%s, %llu ms, %.1f MB/s): %s",
-                 c->peer, c->tx.path, (unsigned long long)c->tx.size,
-                 c->tx.resumed_from && st.code == IBX_XC_OK ? ", resumed" : "",
-                 (unsigned long long)ms,
-                 recv_rate_mbs(moved, ms), ibx_xfer_code_name(st.code));
+        ibx_info(recv_log(c), "msg=\"sent %s\" op=get peer=%s file=\"%s\" bytes=%llu "
+                 "sent=%llu duration_ms=%llu rate=%.1fMB/s resumed=%s result=%s",
+                 c->tx.path, c->peer, c->tx.path, (unsigned long long)c->tx.size,
+                 (unsigned long long)moved, (unsigned long long)ms, recv_rate_mbs(moved, ms),
+                 c->tx.resumed_from && st.code == IBX_XC_OK ? "yes" : "no",
+                 ibx_xfer_code_name(st.code));
     else
-        ibx_warn(recv_log(c), "recv: %s: get %s failed at the client: %s (%.*s)",
-                 c->peer, c->tx.path, ibx_xfer_code_name(st.code),
-                 (int)st.text_len, st.text);
+        ibx_warn(recv_log(c), "msg=\"get %s failed at the client: %s (%.*s)\" peer=%s",
+                 c->tx.path, ibx_xfer_code_name(st.code), (int)st.text_len, st.text, c->peer);
     recv_file_over(c);
 }
 
@@ -321,7 +321,7 @@ int recv_produce(struct recv_conn *c)
         xfer_list_close(c->list);
         c->list = NULL;
         if (missed) {
-            ibx_warn(recv_log(c), "recv: %s: listing incomplete: %s", c->peer, why);
+            ibx_warn(recv_log(c), "msg=\"listing incomplete: %s\" peer=%s", why, c->peer);
             char text[XFER_WHY + 32];
             snprintf(text, sizeof text, "listing incomplete: %s", why);
             recv_queue_status(c, IBX_FT_ACK, IBX_XC_IO, text);
@@ -349,10 +349,10 @@ static void commit_done(ibx_loop *loop, struct ibx_job *j)
     (void)loop;
     if (c->closing) {
         if (c->commit_code == IBX_XC_OK)
-            ibx_info(recv_log(c), "recv: %s: stored %s (the client left before "
-                     "the answer)", c->peer, c->rx.path);
+            ibx_info(recv_log(c), "msg=\"stored %s (the client left before the answer)\" "
+                     "peer=%s", c->rx.path, c->peer);
         else
-            ibx_err(recv_log(c), "recv: %s: %s", c->peer, c->commit_why);
+            ibx_err(recv_log(c), "msg=\"%s\" peer=%s", c->commit_why, c->peer);
         recv_worse(c, xfer_exit_for_code(c->commit_code));
         recv_free_later(c);
         return;
@@ -366,8 +366,8 @@ static void commit_done(ibx_loop *loop, struct ibx_job *j)
  * answer (ACK) follows the commit. */
 static void commit_start(struct recv_conn *c)
 {
-    ibx_debug(recv_log(c), "recv: %s: %s verified; committing (fsync, rename) "
-              "off the loop", c->peer, c->rx.path);
+    ibx_debug(recv_log(c), "msg=\"%s verified; committing (fsync, rename) off the loop\" "
+              "peer=%s", c->rx.path, c->peer);
     c->st = RS_COMMIT;
     c->commit_code = IBX_XC_IO;
     c->commit_why[0] = '\0';
@@ -384,7 +384,7 @@ static void offer_hashed(struct recv_conn *c)
     uint8_t b[IBX_FRAME_HDR + 64];
     int code = xfer_rx_offer_finish(&c->rx, &c->reply, why);
     if (code) {
-        ibx_err(recv_log(c), "recv: %s: %s", c->peer, why);
+        ibx_err(recv_log(c), "msg=\"%s\" peer=%s", why, c->peer);
         recv_worse(c, xfer_exit_for_code(code));
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
@@ -410,7 +410,7 @@ static void on_work(ibx_loop *loop, ibx_defer *d)
     if (r < 0) {
         xfer_whyf(why, "%.200s: %s", c->st == RS_HASH_TX ? c->tx.path : c->rx.path,
                   strerror(-r));
-        ibx_err(recv_log(c), "recv: %s: %s", c->peer, why);
+        ibx_err(recv_log(c), "msg=\"%s\" peer=%s", why, c->peer);
         recv_worse(c, XFER_EXIT_IO);
         recv_queue_status(c, IBX_FT_ACK, IBX_XC_IO, why);
         if (c->st == RS_HASH_END)

@@ -23,7 +23,7 @@ static int open_root(const char *dir, const ibx_log *log)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        ibx_err(log, "recv: %s: %s", dir, strerror(errno));
+        ibx_err(log, "%s: %s", dir, strerror(errno));
     return fd;
 }
 
@@ -217,8 +217,9 @@ static int check_exposure(const struct recv_svc *r, const struct svc_env *env)
         bool serve = strcmp(env->listen_flag, "--listen") != 0;
         snprintf(tf, sizeof tf, "--%stoken-file", serve ? "recv-" : "");
         snprintf(an, sizeof an, "--%sallow-anonymous", serve ? "recv-" : "");
-        ibx_err(env->log, "recv: refusing to listen on %s without authentication "
-                "(anyone who can connect could upload): give %s FILE, or %s", a, tf, an);
+        ibx_err(env->log, "msg=\"refusing to listen on %s without authentication "
+                "(anyone who can connect could upload): give %s FILE, or %s\" addr=%s",
+                a, tf, an, a);
         return -EINVAL;
     }
     return 0;
@@ -232,12 +233,13 @@ static int recv_start(void *p, const struct svc_env *env)
     cfg->srv = env->srv;
     if (cfg->once && (env->shared_loop ||
                       !(ibx_model_traits(env->server->model) & IBX_MODEL_ONE_LOOP))) {
-        ibx_err(env->log, "recv: --once needs a one-loop model (epoll, iterative), and no serve");
+        ibx_err(env->log, "msg=\"--once needs a one-loop model (epoll, iterative), and "
+                "no serve\"");
         return -EINVAL;
     }
     struct stat st;
     if (stat(rs->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        ibx_err(env->log, "recv: '%s' is not a directory", rs->dir);
+        ibx_err(env->log, "msg=\"not a directory\" dir=%s", rs->dir);
         return -EINVAL;
     }
     if (rs->token_file) {
@@ -253,19 +255,18 @@ static int recv_start(void *p, const struct svc_env *env)
         return -ENOENT;
     r = recv_shared_map(cfg);
     if (r < 0) {
-        ibx_err(env->log, "recv: shared memory: %s", strerror(-r));
+        ibx_err(env->log, "msg=\"shared memory\" reason=%s", strerror(-r));
         return r;
     }
     r = svc_listen_tcp(&recv_service, env, &xfer_recv_proto, cfg);
     if (r < 0)
         return r;
     if (recv_sweep_add(env->srv, cfg) < 0) {
-        ibx_err(env->log, "recv: part-file sweeper: out of memory");
+        ibx_err(env->log, "msg=\"part-file sweeper: out of memory\"");
         return -EBUSY;
     }
-    ibx_info(env->log, "recv: serving %s%s%s", rs->dir,
-             cfg->token ? "; clients must prove the token of " : "",
-             cfg->token ? rs->token_file : "");
+    ibx_info(env->log, "msg=\"serving %s\" dir=%s auth=%s token_file=%s", rs->dir,
+             rs->dir, cfg->token ? "token" : "none", cfg->token ? rs->token_file : "-");
     return 0;
 }
 

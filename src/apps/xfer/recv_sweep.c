@@ -63,7 +63,7 @@ static void on_sweep(ibx_loop *loop, ibx_timer *t)
         int r = xfer_sweep_open(&w->walk, w->cfg->rootfd, w->cfg->part_ttl_s,
                                 w->cfg->opts.max_depth);
         if (r < 0) {
-            ibx_warn(log, "recv: part-file sweep: %s", strerror(-r));
+            ibx_warn(log, "part-file sweep: %s", strerror(-r));
             ibx_timer_start(loop, t, interval_ms(w), on_sweep, w);
             return;
         }
@@ -76,18 +76,18 @@ static void on_sweep(ibx_loop *loop, ibx_timer *t)
         if (r == XFER_SWEEP_REMOVED) {
             w->removed++;
             fmt_age(out.age_s, age, sizeof age);
-            ibx_info(log, "recv: removed stale part file %s (%llu bytes, unused "
-                     "for %s)", out.path, (unsigned long long)out.size, age);
+            ibx_info(log, "removed stale part file %s (%llu bytes, unused for %s)", out.path,
+                     (unsigned long long)out.size, age);
         } else if (r == XFER_SWEEP_FAILED) {
-            ibx_warn(log, "recv: cannot remove stale part file %s: %s", out.path,
+            ibx_warn(log, "cannot remove stale part file %s: %s", out.path,
                      strerror(-out.err));
         } else if (r == XFER_SWEEP_DONE) {
             char why[XFER_WHY + 64];
             if (xfer_sweep_missed(w->walk, why, sizeof why))
-                ibx_warn(log, "recv: part-file sweep incomplete: %s; "
-                         "part files there are never removed", why);
-            ibx_debug(log, "recv: part-file sweep done: %u removed, %u stale but "
-                      "in use", w->removed, xfer_sweep_in_use(w->walk));
+                ibx_warn(log, "part-file sweep incomplete: %s; part files there are "
+                         "never removed", why);
+            ibx_debug(log, "part-file sweep done: %u removed, %u stale but in use",
+                      w->removed, xfer_sweep_in_use(w->walk));
             xfer_sweep_close(w->walk);
             w->walk = NULL;
             ibx_timer_start(loop, t, interval_ms(w), on_sweep, w);
@@ -105,10 +105,10 @@ static void on_log_summary(ibx_loop *loop, ibx_timer *t)
     struct recv_sweeper *w = t->data;
     unsigned long n = ibx_log_gate_take(w->cfg->preauth_log);
     if (n)
-        ibx_warn(w->cfg->log, "recv: %lu more lines about connections that had not "
-                 "finished the handshake not logged in the last second (refused or "
-                 "failed authentication, handshake timeouts, protocol and peer "
-                 "errors; %d a second are logged in full)", n, RECV_PREAUTH_LOG_BURST);
+        ibx_warn(w->cfg->log, "%lu more lines about connections that had not finished "
+                 "the handshake not logged in the last second (refused or failed authentication, "
+                 "handshake timeouts, protocol and peer errors; %d a second are logged "
+                 "in full)", n, RECV_PREAUTH_LOG_BURST);
     ibx_timer_start(loop, t, 1000, on_log_summary, w);
 }
 
@@ -124,8 +124,8 @@ static void sweep_stop(ibx_conn *c)
     if (w->cfg->preauth_log) {
         unsigned long n = ibx_log_gate_take(w->cfg->preauth_log);
         if (n)
-            ibx_warn(w->cfg->log, "recv: %lu more lines about connections that had "
-                     "not finished the handshake not logged", n);
+            ibx_warn(w->cfg->log, "%lu more lines about connections that had not finished "
+                     "the handshake not logged", n);
     }
     xfer_sweep_close(w->walk);
     w->walk = NULL;
