@@ -75,7 +75,8 @@ const struct opt cli_server_opts[] = {
     OPT_U(struct ibx_cli, srv.max_conns, "max-conns", "N", NULL, 1, 10000000,
           "pause accepting at N open connections (default: half of ulimit -n; "
           "at most 256 with the fork and thread models)"),
-    OPT_B(struct ibx_cli, daemon, "daemon", "detach as a classic daemon"),
+    OPT_B(struct ibx_cli, daemon, "daemon", "detach as a classic daemon; logs go "
+          "to --log-file, else to syslog"),
     OPT_S(struct ibx_cli, pidfile, "pidfile", "FILE", "write the server's pid to FILE"),
     OPT_S(struct ibx_cli, log_file, "log-file", "FILE",
           "append log lines to FILE (SIGHUP reopens it)"),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "logsink.h"
 #include "service.h"
 
 static const struct service *const services[] = {
@@ -95,6 +96,7 @@ int serve_main(int argc, char **argv)
     struct serve_slot slot[NSERVICES + 1];
     memset(slot, 0, sizeof slot);
     struct opt_cmd cmd;
+    struct logsink sink = {.fd = -1};
     char footer[2048];
     serve_footer(footer, sizeof footer);
     opt_cmd_init(&cmd, "serve", "[options] [DIR]", serve_about);
@@ -135,8 +137,14 @@ int serve_main(int argc, char **argv)
         rc = opt_usage("serve", "'%s' is not a directory", dir);
         goto out;
     }
+    if (logsink_open(&sink, &cli.log, cli.log_file, cli.daemon) < 0) {
+        rc = 1;
+        goto out;
+    }
     ibx_server *srv = NULL;
-    if (ibx_signals_block() < 0 || ibx_server_new(&srv, &cli.srv) < 0) {
+    if (ibx_signals_block() < 0 || ibx_server_new(&srv, &cli.srv) < 0 ||
+        logsink_watch(&sink, srv) < 0) {
+        ibx_server_free(srv);
         rc = 1;
         goto out;
     }
@@ -172,6 +180,7 @@ int serve_main(int argc, char **argv)
             .fds = mine,
             .nfds = nmine,
             .quiet = cli.quiet,
+            .daemon = cli.daemon,
             .shared_loop = true,
         };
         int r = s->start(sl->cfg, &env);
@@ -206,5 +215,6 @@ out:
     for (size_t i = 0; i < NSERVICES; i++)
         service_cfg_free(services[i], slot[i].cfg);
     opt_cmd_free(&cmd);
+    logsink_close(&sink);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "logsink.h"
 
 const struct opt svc_where_opts[] = {
     OPT_L(struct svc_where, listen, "listen", "ADDR",
@@ -210,12 +211,17 @@ int service_main(const struct service *s, int argc, char **argv)
     opt_cmd_add(&cmd, "server options", NULL, NULL, cli_server_opts, &cli);
     int rc = opt_parse(&cmd, argc, argv);
     ibx_server *srv = NULL;
+    struct logsink sink = {.fd = -1};
     int fds[SVC_ADDRS_MAX];
     int nfds = 0;
     if (rc >= 0)
         goto out;
     rc = 0;
     cli_finish(&cli);
+    if (logsink_open(&sink, &cli.log, cli.log_file, cli.daemon) < 0) {
+        rc = 1;
+        goto out;
+    }
     if (s->has_dir) {
         const char **dir = (const char **)((char *)cfg + s->dir_off);
         if (cmd.nargs)
@@ -224,6 +230,10 @@ int service_main(const struct service *s, int argc, char **argv)
             *dir = ".";
     }
     if (ibx_signals_block() < 0 || ibx_server_new(&srv, &cli.srv) < 0) {
+        rc = 1;
+        goto out;
+    }
+    if (logsink_watch(&sink, srv) < 0) {
         rc = 1;
         goto out;
     }
@@ -243,6 +253,7 @@ int service_main(const struct service *s, int argc, char **argv)
         .fds = fds,
         .nfds = (size_t)nfds,
         .quiet = cli.quiet,
+        .daemon = cli.daemon,
     };
     int r = s->start(cfg, &env);
     if (r < 0) {
@@ -259,5 +270,6 @@ out:
     ibx_server_free(srv);
     service_cfg_free(s, cfg);
     opt_cmd_free(&cmd);
+    logsink_close(&sink);
     return rc;
 }

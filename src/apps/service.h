@@ -35,6 +35,7 @@ struct svc_env {
     const int *fds;                  /* socket-activated listeners */
     size_t nfds;
     bool quiet;                      /* --quiet: errors only */
+    bool daemon;                     /* --daemon: stdout is /dev/null */
     bool shared_loop;                /* under serve: the loop is shared */
 };
 

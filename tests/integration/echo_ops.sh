@@ -1,8 +1,8 @@
-# Operations: --daemon with --pidfile, systemd socket activation, serve.
+# Operations: --daemon with --pidfile and --log-file, systemd socket activation, serve.
 . "$(dirname "$0")/../lib.sh"
 
 # --daemon --pidfile: detaches, writes the pid, removes it on exit
-"$IPCBOX" echo --listen 127.0.0.1:0 --daemon --pidfile "$T/echo.pid" 2>"$T/d.log" \
+"$IPCBOX" echo --listen 127.0.0.1:0 --daemon --pidfile "$T/echo.pid" --log-file "$T/d.log" 2>"$T/d.err" \
     || fail "daemon start"
 for i in $(seq 100); do [ -s "$T/echo.pid" ] && break; sleep 0.05; done
 dpid=$(cat "$T/echo.pid"); PIDS+=("$dpid")

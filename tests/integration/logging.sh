@@ -69,13 +69,8 @@ kill -TERM "$HPID"; wait_exit "$HPID" 20
 $CHECK "$T/httpd.log" || fail "httpd log is not logfmt"
 pass "httpd: one failure line with its reason, access log duration, logfmt"
 
-# --- the log file, reopened on SIGHUP (until the flag exists: the hook) ------
-if "$IPCBOX" echo --help | grep -q -- "--log-file"; then
-    LOGFILE_ARGS=(--log-file "$T/file.log")
-else
-    export IPCBOX_TMP_LOG_FILE="$T/file.log"   # the temporary hook of h/logs
-    LOGFILE_ARGS=()
-fi
+# --- the log file, reopened on SIGHUP ------------------------------------------
+LOGFILE_ARGS=(--log-file "$T/file.log")
 "$IPCBOX" echo --listen 127.0.0.1:0 --log-level debug "${LOGFILE_ARGS[@]}" 2>"$T/file.err" &
 FPID=$!; PIDS+=("$FPID")
 wait_for "$T/file.log" "listening on"
@@ -94,12 +89,7 @@ $CHECK "$T/file.log" "$T/file.log.1" || fail "log file is not logfmt"
 pass "--log-file appends, SIGHUP reopens"
 
 # --- --daemon keeps its logs: in the log file ... ---------------------------------
-if [ ${#LOGFILE_ARGS[@]} -gt 0 ]; then
-    DARGS=(--log-file "$T/d.log")
-else
-    export IPCBOX_TMP_LOG_FILE="$T/d.log"
-    DARGS=()
-fi
+DARGS=(--log-file "$T/d.log")
 "$IPCBOX" echo --listen 127.0.0.1:0 --daemon --pidfile "$T/d.pid" "${DARGS[@]}" \
     </dev/null >/dev/null 2>"$T/d.err" || { cat "$T/d.err"; fail "--daemon did not start"; }
 wait_for "$T/d.log" "listening on"
@@ -112,7 +102,6 @@ $CHECK "$T/d.log" || fail "daemon log is not logfmt"
 pass "--daemon --log-file: the daemon's lines are in the file"
 
 # ... or in syslog; with no syslog here, --daemon without a file refuses
-unset IPCBOX_TMP_LOG_FILE
 if [ ! -S /dev/log ]; then
     rc=0
     timeout 20 "$IPCBOX" echo --listen 127.0.0.1:0 --daemon </dev/null >/dev/null \

@@ -120,8 +120,9 @@ static const struct opt httpd_opts[] = {
     OPT_Z(H, cfg.max_body, "max-body", "16m", 0, (uint64_t)1 << 40,
           "largest CGI request body"),
     OPT_S(H, access_log, "access-log", "FILE",
-          "combined-format log to FILE ('off' for none, '-' for stdout; default "
-          "stdout, off with --quiet; SIGHUP reopens FILE)"),
+          "combined-format log (plus the request duration) to FILE ('off' for "
+          "none, '-' for stdout; default stdout, off with --quiet or --daemon; "
+          "SIGHUP reopens FILE)"),
     OPT_SEC(H, cfg.header_timeout_ms, "header-timeout", "10", 1, 86400,
             "whole request head deadline"),
     OPT_SEC(H, cfg.idle_timeout_ms, "idle-timeout", "15", 1, 86400,
@@ -161,7 +162,11 @@ static int httpd_start(void *p, const struct svc_env *env)
     struct httpd_svc *h = p;
     struct httpd_cfg *cfg = &h->cfg;
     const char *al = h->access_log;
-    bool alog_on = al ? strcmp(al, "off") != 0 : !env->quiet;
+    /* stdout by default, but not with --quiet, nor under --daemon (where
+     * stdout is /dev/null): there only --access-log FILE keeps one */
+    bool alog_on = al ? strcmp(al, "off") != 0 : !env->quiet && !env->daemon;
+    if (!al && env->daemon)
+        ibx_info(env->log, "msg=\"no access log under --daemon without --access-log FILE\"");
     const char *alog_path = al && strcmp(al, "-") != 0 ? al : NULL;
     cfg->per_conn_worker = ibx_model_traits(env->server->model) & IBX_MODEL_PER_CONN;
     int r = svc_listen_tcp(&httpd_service, env, &httpd_proto, cfg);
