@@ -43,18 +43,27 @@ static double scale(double n, int *u)
     return n;
 }
 
+/* Decimals worth showing of v in unit u: three significant digits. */
+static int prec(double v, int u)
+{
+    return !u || v >= 99.95 ? 0 : 1;
+}
+
+/* "452 KiB": three significant digits, for the live line. */
+static char *fmt_short(double n, char *buf, unsigned size)
+{
+    int u;
+    double v = scale(n, &u);
+    snprintf(buf, size, "%.*f %s", prec(v, u), v, units[u]);
+    return buf;
+}
+
 char *progress_fmt_bytes(double n, char *buf, unsigned size)
 {
     int u;
     double v = scale(n, &u);
     snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
     return buf;
-}
-
-/* Decimals worth showing of v in unit u: three significant digits. */
-static int prec(double v, int u)
-{
-    return !u || v >= 99.95 ? 0 : 1;
 }
 
 /* "1.2/3.4 MiB" when both have one unit, else "512 KiB/3.4 MiB"; three
@@ -89,7 +98,7 @@ static void fmt_eta(double secs, char *buf, unsigned size)
 
 /* One field of a line. */
 struct seg {
-    char text[96];
+    char text[256];
     const char *sep;        /* before it, unless it comes first */
     int rank;               /* left out highest first; 0 = never */
     bool elastic;           /* the name: shortened to fit, from the left */
@@ -120,18 +129,10 @@ static struct seg *seg_add(struct line *l, int rank, const char *sep,
 }
 
 /* The name (NAME_MIN_COLS or its width, whichever is less, is kept free
- * for it before fields go). Its text is the caller's (up to 95 bytes
- * kept: a longer one keeps its tail, where a path's file name is). */
+ * for it before fields go). */
 static void seg_name(struct line *l, const char *sep, const char *name)
 {
-    size_t len = strlen(name);
-    const char *tail = name;
-    if (len > 95) {
-        tail = name + len - 95;
-        while (((unsigned char)*tail & 0xc0) == 0x80)   /* not mid-character */
-            tail++;
-    }
-    struct seg *s = seg_add(l, 0, sep, "%s", tail);
+    struct seg *s = seg_add(l, 0, sep, "%s", name);
     if (s)
         s->elastic = true;
 }
@@ -175,7 +176,7 @@ static int render(const struct line *l, int width, char *out, unsigned size)
     }
     /* join; then a last cut in case even the fields that always stay do
      * not fit (a very narrow terminal) */
-    char buf[1024], part[4 * 96 + 8];
+    char buf[2048], part[256];
     size_t n = 0;
     int first = 1;
     buf[0] = '\0';
@@ -223,7 +224,7 @@ static bool total_of(const struct progress *p, uint64_t *total)
         return true;
     }
     unsigned ended = p->ok + p->unchanged + p->failed;
-    if (p->name && p->file_size_known && (!p->multi || ended + 1 == p->files_total)) {
+    if (p->in_file && p->file_size_known && (!p->multi || ended + 1 == p->files_total)) {
         *total = p->bytes_done + p->file_size;
         return true;
     }
@@ -235,7 +236,7 @@ int progress_line(const struct progress *p, uint64_t now, int width, char *out,
 {
     struct line l = {.n = 0};
     bool plain = width <= 0;
-    uint64_t done = p->bytes_done + (p->name ? p->file_pos : 0), total = 0;
+    uint64_t done = p->bytes_done + (p->in_file ? p->file_pos : 0), total = 0;
     bool known = total_of(p, &total);
     int pct = known ? (total ? (int)((double)done * 100.0 / (double)total) : 100) : -1;
     if (pct > 100)
@@ -270,17 +271,18 @@ int progress_line(const struct progress *p, uint64_t now, int width, char *out,
     if (known)
         fmt_pair(done, total, a, sizeof a);
     else
-        progress_fmt_bytes((double)done, a, sizeof a);
+        fmt_short((double)done, a, sizeof a);
     seg_add(&l, p->multi ? 3 : 2, " ", "%s", a);
     if (rate >= 0 && p->moved) {
         char r[32];
-        seg_add(&l, 5, " ", "%s/s", progress_fmt_bytes(rate, r, sizeof r));
+        seg_add(&l, 5, " ", "%s/s", fmt_short(rate, r, sizeof r));
     }
     if (known && rate > 0 && done < total) {
         fmt_eta((double)(total - done) / rate, a, sizeof a);
         seg_add(&l, 4, " ", "%s", a);
     }
-    if (p->name)
+    /* between two files the last one stays in view */
+    if (p->name[0])
         seg_name(&l, " ", p->name);
     return render(&l, width, out, size);
 }
@@ -297,8 +299,8 @@ int progress_summary(const struct progress *p, uint64_t now, int width,
     progress_fmt_bytes(rate, rt, sizeof rt);
     if (!p->multi) {
         seg_add(&l, 0, "", "%s", p->verb);
-        if (p->last)
-            seg_name(&l, " ", p->last);
+        if (p->name[0])
+            seg_name(&l, " ", p->name);
         seg_add(&l, 0, "", ": %s in %.2f s", moved, secs);
         if (full)
             seg_add(&l, 3, " ", "(%.1f MB/s, %s/s)", rate / 1e6, rt);
@@ -309,14 +311,17 @@ int progress_summary(const struct progress *p, uint64_t now, int width,
         return render(&l, width, out, size);
     }
     /* the full form is what scripts and tests read; on a terminal counts
-     * of zero go first */
+     * of zero are left out */
     unsigned files = p->ok + p->unchanged + p->failed;
     seg_add(&l, 0, "", "%s: %u file%s:", p->verb, files, files == 1 ? "" : "s");
     seg_add(&l, 0, "", " %u ok", p->ok);
-    seg_add(&l, full || p->unchanged ? 1 : 9, "", ", %u unchanged", p->unchanged);
-    seg_add(&l, full || p->resumed ? 2 : 9, "", ", %u resumed (%s skipped)", p->resumed,
-            progress_fmt_bytes((double)p->resumed_bytes, res, sizeof res));
-    seg_add(&l, full || p->failed ? 1 : 9, "", ", %u failed", p->failed);
+    if (full || p->unchanged)
+        seg_add(&l, 1, "", ", %u unchanged", p->unchanged);
+    if (full || p->resumed)
+        seg_add(&l, 2, "", ", %u resumed (%s skipped)", p->resumed,
+                progress_fmt_bytes((double)p->resumed_bytes, res, sizeof res));
+    if (full || p->failed)
+        seg_add(&l, 1, "", ", %u failed", p->failed);
     seg_add(&l, 3, "", "; %s in %.2f s", moved, secs);
     if (full)
         seg_add(&l, 4, " ", "(%.1f MB/s, %s/s)", rate / 1e6, rt);
@@ -414,7 +419,16 @@ void progress_expect(struct progress *p, unsigned files, uint64_t bytes,
 void progress_file_begin(struct progress *p, const char *name, uint64_t size,
                          bool size_known, uint64_t pos)
 {
-    p->name = name;
+    /* the tail of a long name, where a path's file name is */
+    size_t len = strlen(name);
+    const char *tail = name;
+    if (len >= sizeof p->name) {
+        tail = name + len - (sizeof p->name - 1);
+        while (((unsigned char)*tail & 0xc0) == 0x80)   /* not mid-character */
+            tail++;
+    }
+    snprintf(p->name, sizeof p->name, "%s", tail);
+    p->in_file = true;
     p->file_size = size;
     p->file_size_known = size_known;
     p->file_pos = pos;
@@ -448,11 +462,10 @@ void progress_file_end(struct progress *p, enum progress_end how,
     } else if (how == PROGRESS_UNCHANGED) {
         p->unchanged++;
     }
-    if (p->name) {
+    if (p->in_file) {
         p->bytes_done += p->file_size_known && p->file_size > p->file_pos ? p->file_size
                                                                           : p->file_pos;
-        p->last = p->name;
-        p->name = NULL;
+        p->in_file = false;
     }
     progress_tick(p);
 }

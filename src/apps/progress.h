@@ -66,8 +66,9 @@ struct progress {
     uint64_t moved;         /* bytes that crossed the wire */
     uint64_t resumed_bytes; /* not sent thanks to a resume */
     /* the current file */
-    const char *name;       /* NULL between files; the caller's string */
-    const char *last;       /* the file that ended last (one transfer's summary) */
+    char name[256];         /* the current (or last) file's name, or its
+                               tail when longer; "" before the first */
+    bool in_file;           /* between progress_file_begin and _end */
     uint64_t file_size;
     bool file_size_known;
     uint64_t file_pos;      /* bytes of it done, resumed prefix included */
@@ -86,8 +87,7 @@ void progress_init(struct progress *p, const char *verb, bool multi,
  * bytes (bytes_known false = unknown). */
 void progress_expect(struct progress *p, unsigned files, uint64_t bytes,
                      bool bytes_known);
-/* A file starts: name (kept by pointer until progress_file_end; for a
- * single transfer until progress_finish), its size
+/* A file starts: name (copied), its size
  * when known, and pos bytes that need not move (a resumed prefix). */
 void progress_file_begin(struct progress *p, const char *name, uint64_t size,
                          bool size_known, uint64_t pos);

@@ -155,7 +155,7 @@ static void test_skipped(void **state)
     }
     char out[1100];
     progress_line(&p, p.t0 + 1000 * 1000000ull, 100, out, sizeof out);
-    assert_string_equal(out, "[##########] 100% 3/3 files, 3 skipped 2.9/2.9 KiB");
+    assert_string_equal(out, "[##########] 100% 3/3 files, 3 skipped 2.9/2.9 KiB same.bin");
     int n = progress_summary(&p, p.t0 + 1000 * 1000000ull, 0, out, sizeof out);
     assert_int_equal(n, (int)strlen(out));
     assert_string_equal(out, "send: 3 files: 0 ok, 3 unchanged, 0 resumed (0 B skipped), "
