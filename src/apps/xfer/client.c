@@ -12,8 +12,9 @@ void xfer_client_worse(struct xfer_client *c, int code)
 void xfer_client_fail_file(struct xfer_client *c, const char *name,
                            int exit_code, const char *what)
 {
+    progress_clear(&c->prog);
     fprintf(stderr, "%s: %s: %s\n", c->who, name, what);
-    c->prog.failed++;
+    progress_fail(&c->prog);
     xfer_client_worse(c, exit_code);
 }
 
@@ -36,6 +37,19 @@ void xfer_client_unexpected(struct xfer_client *c, const char *name,
     snprintf(msg, sizeof msg, "unexpected frame from %s", c->peer);
     xfer_client_fail_file(c, name, XFER_EXIT_PROTOCOL, msg);
     c->fatal = true;
+}
+
+void xfer_client_file_end(struct xfer_client *c, int code, uint64_t resumed_from)
+{
+    progress_file_end(&c->prog, code == IBX_XC_OK          ? PROGRESS_OK
+                                : code == IBX_XC_UNCHANGED ? PROGRESS_UNCHANGED
+                                                           : PROGRESS_NOT_OK,
+                      resumed_from);
+}
+
+enum progress_mode xfer_progress_mode(bool quiet, bool no_progress)
+{
+    return quiet ? PROGRESS_QUIET : no_progress ? PROGRESS_SUMMARY : PROGRESS_ON;
 }
 
 int xfer_client_send(struct xfer_client *c, const uint8_t *b, ssize_t n)

@@ -59,7 +59,7 @@ static int get_body(struct get_ctx *g, struct xfer_rx *rx, char *why)
                 if (n < 0)
                     return n == -EAGAIN ? -ETIMEDOUT : (int)n;
                 ibx_frame_dec_skip(&g->c.wire.dec, (uint32_t)n);
-                xfer_progress_add(&g->c.prog, (uint64_t)n);
+                progress_add(&g->c.prog, (uint64_t)n);
                 /* read back what was just written (see xfer_rx_verify_step) */
                 if (xfer_rx_lease_check(rx) &&
                     xfer_rx_verify_step(rx, 2 * (uint64_t)n) < 0)
@@ -144,7 +144,7 @@ static void get_one(struct get_ctx *g, const char *name)
     }
     code = xfer_rx_confirm(&rx, &confirm, why);
     if (!code) {
-        xfer_progress_file(&g->c.prog, name, rx.size, rx.pos);
+        progress_file_begin(&g->c.prog, name, rx.size, true, rx.pos);
         r = get_body(g, &rx, why);
         if (r == -ECANCELED)
             goto out;
@@ -154,7 +154,7 @@ static void get_one(struct get_ctx *g, const char *name)
         }
         code = r;
     }
-    xfer_progress_done(&g->c.prog, code, rx.resumed_from);
+    xfer_client_file_end(&g->c, code, rx.resumed_from);
     if (code > IBX_XC_UNCHANGED)
         xfer_client_fail_file(&g->c, name, xfer_exit_for_code(code), why);
     if (xfer_client_send(&g->c, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
@@ -225,8 +225,13 @@ static void usage(void)
            "                        knows it too before anything is fetched)\n"
            "  --allow-anonymous     with --token-file: go on even if the server has\n"
            "                        no token and so cannot prove it knows it\n"
-           "  --quiet               no progress or summary, errors only\n"
+           "  --no-progress         no progress display, only the summary line\n"
+           "  -q, --quiet           no progress or summary, errors only\n"
            "  --help                this help\n\n"
+           "Progress (stderr): on a terminal one line for the whole run (files\n"
+           "done/total, files skipped as unchanged, bytes, rate, the current file)\n"
+           "redrawn in place; otherwise a plain line every few seconds. Then one\n"
+           "summary line.\n\n"
            "Exit: 0 all fetched (or already identical), 1 connection or I/O\n"
            "error, 2 usage, 3 a file was refused or not found, 4 hash mismatch,\n"
            "5 protocol error, 6 authentication required or failed.\n",
@@ -234,7 +239,7 @@ static void usage(void)
 }
 
 enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_TIMEOUT, OPT_LIST,
-       OPT_MAX_SIZE, OPT_MODE, OPT_TOKEN_FILE, OPT_ALLOW_ANON };
+       OPT_MAX_SIZE, OPT_MODE, OPT_TOKEN_FILE, OPT_ALLOW_ANON, OPT_NO_PROGRESS };
 
 int get_main(int argc, char **argv)
 {
@@ -250,6 +255,7 @@ int get_main(int argc, char **argv)
         {"mode", required_argument, 0, OPT_MODE},
         {"token-file", required_argument, 0, OPT_TOKEN_FILE},
         {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
         {0, 0, 0, 0},
     };
     struct get_ctx g;
@@ -259,17 +265,18 @@ int get_main(int argc, char **argv)
     g.algo = IBX_HASH_XXH3;
     g.opts.umask = xfer_process_umask();
     const char *outdir = ".";
-    bool quiet = false, list = false;
+    bool quiet = false, list = false, no_progress = false;
     unsigned long timeout = 30;
     const char *token_file = NULL;
     struct xfer_auth auth = {NULL, false};
     int c;
     ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
         switch (c) {
         case IBX_OPT_HELP:
             usage();
             return 0;
+        case 'q':
         case IBX_OPT_QUIET:
             quiet = true;
             break;
@@ -309,6 +316,9 @@ int get_main(int argc, char **argv)
         case OPT_ALLOW_ANON:
             auth.allow_anonymous = true;
             break;
+        case OPT_NO_PROGRESS:
+            no_progress = true;
+            break;
         default:
             return ibx_cli_bad_option("get", argv);
         }
@@ -347,10 +357,11 @@ int get_main(int argc, char **argv)
     if (!r && list) {
         r = get_list(&g);
     } else if (!r) {
-        xfer_progress_init(&g.c.prog, quiet);
+        progress_init(&g.c.prog, "get", true, xfer_progress_mode(quiet, no_progress));
+        progress_expect(&g.c.prog, (unsigned)(argc - optind), 0, false);
         for (int i = optind; i < argc && !g.c.fatal; i++)
             get_one(&g, argv[i]);
-        xfer_progress_finish(&g.c.prog, "get");
+        progress_finish(&g.c.prog);
         r = g.c.exit_code;
     }
     xfer_wire_close(&g.c.wire);

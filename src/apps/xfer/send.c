@@ -105,7 +105,7 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         goto out;
     }
     r = xfer_client_send(&s->c, b, ibx_msg_resume_encode(b, sizeof b, &confirm));
-    xfer_progress_file(&s->c.prog, relpath, tx.size, tx.pos);
+    progress_file_begin(&s->c.prog, relpath, tx.size, true, tx.pos);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t sent = 0;
@@ -120,7 +120,7 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         }
         ibx_frame_hdr_encode(s->buf, IBX_FT_DATA, (uint32_t)n);
         r = xfer_wire_send(&s->c.wire, s->buf, IBX_FRAME_HDR + (size_t)n);
-        xfer_progress_add(&s->c.prog, (uint64_t)n);
+        progress_add(&s->c.prog, (uint64_t)n);
         sent += (uint64_t)n;
         throttle(s, &t0, sent);
     }
@@ -133,16 +133,16 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         r = xfer_wire_next_after_hash(&s->c.wire, &ev, tx.size);
     if (r < 0) {
         fail_session(s, relpath, r);
-        xfer_progress_done(&s->c.prog, IBX_XC_IO, 0);
+        xfer_client_file_end(&s->c, IBX_XC_IO, 0);
         goto out;
     }
     struct ibx_msg_status st;
     if (ev.type != IBX_FT_ACK || ibx_msg_status_decode(ev.data, ev.len, &st) < 0) {
-        xfer_progress_done(&s->c.prog, IBX_XC_PROTOCOL, 0);
+        xfer_client_file_end(&s->c, IBX_XC_PROTOCOL, 0);
         xfer_client_unexpected(&s->c, relpath, &ev);
         goto out;
     }
-    xfer_progress_done(&s->c.prog, st.code, tx.resumed_from);
+    xfer_client_file_end(&s->c, st.code, tx.resumed_from);
     if (st.code > IBX_XC_UNCHANGED) {
         char msg[IBX_FRAME_TEXT_MAX + 64];
         snprintf(msg, sizeof msg, "%s: %.*s", ibx_xfer_code_name(st.code),
@@ -177,6 +177,7 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
                         O_CLOEXEC | O_NOCTTY);
         struct stat st;
         if (fd < 0 && errno == ELOOP) {
+            progress_clear(&s->c.prog);
             fprintf(stderr, "send: %s: symlink, skipped\n", rel);
             continue;
         }
@@ -201,11 +202,57 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
             }
             send_one(s, fd, rel);
         } else {
+            progress_clear(&s->c.prog);
             fprintf(stderr, "send: %s: not a regular file, skipped\n", rel);
             close(fd);
         }
     }
     closedir(d);
+}
+
+/* Count what send_dir would offer under directory dfd (closed) at depth:
+ * regular files and their bytes, symlinks not followed, SEND_DEPTH kept.
+ * For the progress display only: errors are reported when sending. */
+static void count_dir(int dfd, int depth, unsigned *files, uint64_t *bytes)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(st.st_mode)) {
+            (*files)++;
+            *bytes += (uint64_t)st.st_size;
+        } else if (S_ISDIR(st.st_mode) && depth < SEND_DEPTH) {
+            int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                            O_CLOEXEC);
+            if (fd >= 0)
+                count_dir(fd, depth + 1, files, bytes);
+        }
+    }
+    closedir(d);
+}
+
+/* Count what send_arg(arg) would offer (see count_dir). */
+static void count_arg(const char *arg, unsigned *files, uint64_t *bytes)
+{
+    struct stat st;
+    if (stat(arg, &st) < 0)
+        return;
+    if (S_ISREG(st.st_mode)) {
+        (*files)++;
+        *bytes += (uint64_t)st.st_size;
+    } else if (S_ISDIR(st.st_mode)) {
+        int fd = open(arg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+            count_dir(fd, 1, files, bytes);
+    }
 }
 
 /* One command-line argument. */
@@ -262,9 +309,13 @@ static void usage(void)
            "                        head -c 32 /dev/urandom | base64 > FILE; chmod 600)\n"
            "  --allow-anonymous     with --token-file: go on even if the receiver has\n"
            "                        no token and so cannot prove it knows it\n"
-           "  --quiet               no progress or summary, errors only\n"
+           "  --no-progress         no progress display, only the summary line\n"
+           "  -q, --quiet           no progress or summary, errors only\n"
            "  --help                this help\n\n"
-           "Progress: a bar on a terminal, else one summary line on stderr.\n"
+           "Progress (stderr): on a terminal one line for the whole run (files\n"
+           "done/total, files skipped as unchanged, bytes, rate, ETA, the current\n"
+           "file) redrawn in place; otherwise a plain line every few seconds.\n"
+           "Then one summary line.\n"
            "Exit: 0 all sent (or already identical), 1 connection or I/O error,\n"
            "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error,\n"
            "6 authentication required or failed.\n",
@@ -272,7 +323,7 @@ static void usage(void)
 }
 
 enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RATE, OPT_TIMEOUT,
-       OPT_TOKEN_FILE, OPT_ALLOW_ANON };
+       OPT_TOKEN_FILE, OPT_ALLOW_ANON, OPT_NO_PROGRESS };
 
 int send_main(int argc, char **argv)
 {
@@ -285,6 +336,7 @@ int send_main(int argc, char **argv)
         {"timeout", required_argument, 0, OPT_TIMEOUT},
         {"token-file", required_argument, 0, OPT_TOKEN_FILE},
         {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
         {0, 0, 0, 0},
     };
     struct send_ctx s;
@@ -292,17 +344,18 @@ int send_main(int argc, char **argv)
     s.c.who = "send";
     s.c.peer = "receiver";
     s.algo = IBX_HASH_XXH3;
-    bool quiet = false;
+    bool quiet = false, no_progress = false;
     unsigned long timeout = 30;
     const char *token_file = NULL;
     struct xfer_auth auth = {NULL, false};
     int c;
     ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
         switch (c) {
         case IBX_OPT_HELP:
             usage();
             return 0;
+        case 'q':
         case IBX_OPT_QUIET:
             quiet = true;
             break;
@@ -328,6 +381,9 @@ int send_main(int argc, char **argv)
             break;
         case OPT_ALLOW_ANON:
             auth.allow_anonymous = true;
+            break;
+        case OPT_NO_PROGRESS:
+            no_progress = true;
             break;
         default:
             return ibx_cli_bad_option("send", argv);
@@ -355,10 +411,17 @@ int send_main(int argc, char **argv)
         xfer_wire_close(&s.c.wire);
         return XFER_EXIT_IO;
     }
-    xfer_progress_init(&s.c.prog, quiet);
+    progress_init(&s.c.prog, "send", true, xfer_progress_mode(quiet, no_progress));
+    if (s.c.prog.mode == PROGRESS_ON) {
+        unsigned files = 0;
+        uint64_t bytes = 0;
+        for (int i = optind; i < argc - 1; i++)
+            count_arg(argv[i], &files, &bytes);
+        progress_expect(&s.c.prog, files, bytes, true);
+    }
     for (int i = optind; i < argc - 1 && !s.c.fatal; i++)
         send_arg(&s, argv[i]);
-    xfer_progress_finish(&s.c.prog, "send");
+    progress_finish(&s.c.prog);
     xfer_wire_close(&s.c.wire);
     free(s.buf);
     return s.c.exit_code;
