@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "tftp/local.h"
 #include "tftp/xfer.h"
 
@@ -36,6 +37,8 @@ struct client {
     uint64_t size;          /* put: bytes to send */
     uint8_t *rx;            /* XFER_BATCH receive slots */
     size_t rx_slot;
+    bool no_progress;
+    struct progress prog;
 };
 
 static void usage(void)
@@ -50,9 +53,13 @@ static void usage(void)
            "  --timeout S           ask for an S-second retransmit timeout\n"
            "                        (1..255, RFC 2349); also sets the give-up\n"
            "                        time to 5*S (default: adaptive, give up\n"
-           "                        after 10 s without progress)\n");
+           "                        after 10 s without progress)\n"
+           "  --no-progress         no progress display, only the summary line\n");
     fputs(ibx_cli_basic_help, stdout);
-    printf("Options a server ignores fall back to the RFC 1350 defaults\n"
+    printf("Progress (stderr): on a terminal one line redrawn in place (bytes,\n"
+           "rate, ETA when the size is known), otherwise a plain line every few\n"
+           "seconds; then a summary line (--quiet: neither).\n"
+           "Options a server ignores fall back to the RFC 1350 defaults\n"
            "(512-byte blocks, one block per ACK). Exit status: 0 done, 1 failed,\n"
            "2 usage.\n");
 }
@@ -186,6 +193,7 @@ static int run_xfer(struct client *c, struct xfer *x)
                        (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
         }
         xfer_flush(x, now);
+        progress_set(&c->prog, x->bytes);
     }
     return 0;
 }
@@ -220,6 +228,8 @@ again:
     uint64_t rto_cap = rto_max * 1000ull > 8000000 ? rto_max * 1000ull : 8000000;
     uint64_t end = start + giveup * 1000ull;
     bool resent = false;
+    uint64_t size = c->put ? c->size : 0;   /* for the progress display */
+    bool size_known = c->put && c->mode == IBX_TFTP_OCTET;
     struct xfer x = {.sock = c->sock, .file = c->lf.fd, .sending = c->put,
                      .mode = c->mode, .blksize = IBX_TFTP_BLKSIZE_DEFAULT,
                      .window = 1, .rto_max = rto_max, .rto_fixed = c->timeout != 0,
@@ -288,9 +298,12 @@ again:
             x.blksize = (uint32_t)o->blksize;
         if (o->have & IBX_TFTP_OPT_WINDOWSIZE)
             x.window = (uint32_t)o->windowsize;
-        if (!c->put && (o->have & IBX_TFTP_OPT_TSIZE))
+        if (!c->put && (o->have & IBX_TFTP_OPT_TSIZE)) {
             ibx_debug(&c->log, "tftp: server says %llu bytes",
                       (unsigned long long)o->tsize);
+            if (c->mode == IBX_TFTP_OCTET)
+                size = o->tsize, size_known = true;
+        }
         if (!c->put) {
             x.ctl_len = (size_t)ibx_tftp_build_ack(x.ctl, sizeof x.ctl, 0);
         }
@@ -307,19 +320,17 @@ again:
         xfer_release(&x);
         return -ENOMEM;
     }
+    progress_file_begin(&c->prog, c->remote, size, size_known, 0);
     if (p.op == IBX_TFTP_DATA)
         xfer_input(&x, pkt, (size_t)n, (struct sockaddr *)&from, flen, xfer_clock());
     xfer_flush(&x, xfer_clock());
     int r = run_xfer(c, &x);
-    uint64_t us = xfer_clock() - start;
     if (!r && x.state == XFER_DONE) {
-        double secs = us ? (double)us / 1e6 : 1e-6;
-        ibx_info(&c->log, "tftp: %s %s: %llu bytes in %.3f s (%.1f MB/s), blksize %u, "
-                 "windowsize %u, %llu retransmitted",
-                 c->put ? "put" : "get", c->remote, (unsigned long long)x.bytes, secs,
-                 (double)x.bytes / secs / 1e6, x.blksize, x.window,
-                 (unsigned long long)x.retransmits);
+        /* the summary line (progress_finish) says the rest */
+        progress_note(&c->prog, "blksize %u, windowsize %u, %llu retransmitted",
+                      x.blksize, x.window, (unsigned long long)x.retransmits);
     } else {
+        progress_clear(&c->prog);
         ibx_err(&c->log, "tftp: %s %s failed: %s", c->put ? "put" : "get", c->remote,
                 r ? strerror(-r) : x.why);
         r = -EIO;
@@ -328,7 +339,8 @@ again:
     return r;
 }
 
-enum { OPT_BLKSIZE = IBX_OPT_APPLET_BASE, OPT_WINDOW, OPT_MODE, OPT_TIMEOUT };
+enum { OPT_BLKSIZE = IBX_OPT_APPLET_BASE, OPT_WINDOW, OPT_MODE, OPT_TIMEOUT,
+       OPT_NO_PROGRESS };
 
 static int parse_args(struct client *c, int argc, char **argv)
 {
@@ -338,13 +350,16 @@ static int parse_args(struct client *c, int argc, char **argv)
         {"windowsize", required_argument, 0, OPT_WINDOW},
         {"mode", required_argument, 0, OPT_MODE},
         {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
         {0, 0, 0, 0},
     };
     struct ibx_cli cli;
     ibx_cli_init(&cli, "tftp");
     int o;
     ibx_cli_getopt_reset();
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+        if (o == 'q')
+            o = IBX_OPT_QUIET;   /* -q: what every client takes */
         int k = ibx_cli_common(&cli, o, optarg);
         if (k < 0)
             return IBX_EXIT_USAGE;
@@ -373,6 +388,9 @@ static int parse_args(struct client *c, int argc, char **argv)
         case OPT_TIMEOUT:
             if (ibx_cli_uint(optarg, IBX_TFTP_TIMEOUT_MIN, IBX_TFTP_TIMEOUT_MAX, &c->timeout) < 0)
                 return ibx_cli_usage("tftp", "--timeout wants 1..255 seconds, not '%s'", optarg);
+            break;
+        case OPT_NO_PROGRESS:
+            c->no_progress = true;
             break;
         default:
             return ibx_cli_bad_option("tftp", argv);
@@ -427,9 +445,17 @@ int tftp_main(int argc, char **argv)
         local_abandon(&c.lf);
         return 1;
     }
+    /* --quiet (or --log-level below info) keeps the display off, as it
+     * kept the summary off before */
+    progress_init(&c.prog, c.put ? "tftp put" : "tftp get", false,
+                  !ibx_log_enabled(&c.log, IBX_LOG_INFO) ? PROGRESS_QUIET
+                  : c.no_progress                        ? PROGRESS_SUMMARY
+                                                         : PROGRESS_ON);
     r = transfer(&c);
     if (!r && !c.put)
         r = local_commit(&c.lf);
+    progress_file_end(&c.prog, r < 0 ? PROGRESS_NOT_OK : PROGRESS_OK, 0);
+    progress_clear(&c.prog);
     if (r < 0) {
         if (r != -EIO && r != -ETIMEDOUT && r != -EPROTO)
             ibx_err(&c.log, "tftp: %s: %s", local, strerror(-r));
@@ -437,6 +463,8 @@ int tftp_main(int argc, char **argv)
     } else {
         local_close(&c.lf);
     }
+    if (r >= 0)
+        progress_finish(&c.prog);
     close(c.sock);
     free(c.rx);
     xfer_scratch_free(&c.scratch);
