@@ -1,13 +1,21 @@
 # Thin wrapper over CMake/CTest. The two set-up commands:
-#   make run    install deps, build, start `ipcbox serve` on demo/
-#   make test   install deps, build (gcc, -Werror), build with clang +
-#               ASan/UBSan + libFuzzer, run every test through ctest
+#   make run    install what running needs, build quietly, start
+#               `ipcbox serve` on demo/ (read-only; uploads go to var/uploads)
+#   make test   install every test dependency, build (gcc, -Werror), build
+#               with clang + ASan/UBSan + libFuzzer, run every test via ctest
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 BUILD ?= build
 TEST_BUILD ?= build-test
 FUZZ_SECONDS ?= 10
 FUZZ_LONG_SECONDS ?= 600
+# unit tests in build/ need cmocka: built when it is installed (make test
+# forces them on, and its deps step installs cmocka first)
+TESTS ?= $(shell pkg-config --exists cmocka 2>/dev/null && echo ON || echo OFF)
+# where `make run` keeps uploads (ignored by git; demo/ stays untouched),
+# and extra flags for its serve (e.g. ARGS='--httpd-listen 127.0.0.1:8081')
+RUN_UPLOADS ?= var/uploads
+ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
         fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc
@@ -16,17 +24,34 @@ all: build
 
 build:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	  -DIPCBOX_TESTS=$(TESTS) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# every test dependency (scripts/deps.sh run / bench for the other sets)
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh test
 
-run: deps build
-	$(BUILD)/ipcbox serve demo
+# Quiet on purpose: at most one line from the deps step (only when it
+# installs something), one for the build (the log's tail if it fails), one
+# saying what is served, then the services' "listening on" lines. A busy
+# port stops only its service; serve names it and the flag that moves it.
+run:
+	@scripts/deps.sh run
+	@mkdir -p $(BUILD); log=$(BUILD)/run-build.log; \
+	if cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	     -DIPCBOX_TESTS=$(TESTS) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >$$log 2>&1 && \
+	   cmake --build $(BUILD) -j $(JOBS) --target ipcbox >>$$log 2>&1; then \
+	  echo "build: $(BUILD)/ipcbox ready (log: $$log)"; \
+	else \
+	  tail -n 40 $$log; echo "build: failed, full log in $$log" >&2; exit 1; \
+	fi
+	@mkdir -p $(RUN_UPLOADS)
+	@echo "\$$ $(BUILD)/ipcbox serve demo --recv-dir $(RUN_UPLOADS)$(if $(ARGS), $(ARGS))   # demo/ is served read-only; uploads land in $(RUN_UPLOADS)/ (ignored by git); Ctrl-C stops"
+	@exec $(BUILD)/ipcbox serve demo --recv-dir $(RUN_UPLOADS) $(ARGS)
 
 # gcc build first (warnings are errors), then the sanitizer build with clang
 # that also builds the fuzz harnesses; ctest runs unit, integration, fuzz.
+test: TESTS = ON
 test: deps build
 	@CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 	  -DIPCBOX_SANITIZE=ON -DIPCBOX_FUZZ=ON \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench-ipc: run the full IPC benchmark with the binary `make build`
 # produced (this script builds nothing) and write
-#   docs/bench-ipc.md    the table, with date, machine and load
+#   docs/bench-ipc.md    the table, with date, machine and load (the notes
+#                        below its "Kept by bench/ipc.sh" line are kept)
 #   docs/ipcbench.svg    the chart
 # Method: docs/ipcbench.md. Extra arguments go to ipcbench (e.g. --only).
 set -eu
@@ -15,6 +16,11 @@ md=docs/bench-ipc.md
 svg=docs/ipcbench.svg
 tmp=$(mktemp docs/.bench-ipc.XXXXXX)
 trap 'rm -f "$tmp"' EXIT
+
+# Notes written by hand below the marker line survive the rewrite.
+marker='<!-- Kept by bench/ipc.sh: everything below this line survives a new run. -->'
+kept=""
+[ -f "$md" ] && kept=$(sed -n "\|^$marker\$|,\$p" "$md")
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench-ipc: running '$bin ipcbench full $*' (a few minutes)" >&2
@@ -42,6 +48,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "work: compare rows of one run with each other, not runs with runs."
     echo
     cat "$tmp.table"
+    if [ -n "$kept" ]; then
+        echo
+        printf '%s\n' "$kept"
+    fi
 } >"$tmp"
 rm -f "$tmp.table"
 mv "$tmp" "$md"

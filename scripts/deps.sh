@@ -1,30 +1,47 @@
 #!/bin/sh
-# Installs the Debian 12 packages ipcbox needs; idempotent and quiet when
-# everything is present. apt-get update runs at most once per invocation.
+# Installs the Debian 12 packages ipcbox needs; idempotent, and silent when
+# everything is present. When something is missing it prints one line (what
+# it installs) and keeps apt's output in a log, shown only if apt fails.
 #
-#   scripts/deps.sh          build + test dependencies (make run, make test)
+#   scripts/deps.sh run      to build and run ipcbox (make run)
+#   scripts/deps.sh [test]   also everything the tests need (make test; default)
 #   scripts/deps.sh bench    also the peers the benchmarks compare against
 #
 # Every dependency of the project is named here, with what it is for.
 set -eu
 
-# build: compilers, cmake, pkg-config
-BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev"
-# libraries: libxxhash (XXH3 integrity), libcrypto (SHA-256), cmocka (unit tests)
-LIBS="libxxhash-dev libssl-dev libcmocka-dev"
+# --- run: build the binary and run it ---------------------------------------
+# compilers and make (build-essential), cmake, pkg-config (finds the libraries)
+RUN="build-essential cmake pkg-config"
+# libxxhash (XXH3 integrity of transfers), libssl (libcrypto: SHA-256 and
+# HMAC of transfers), libinih (serve --config FILE, the INI file reader)
+RUN="$RUN libxxhash-dev libssl-dev libinih-dev"
+
+# --- test: everything `make test` builds and runs against -------------------
+# clang + its sanitizer and libFuzzer runtimes (the ASan/UBSan build and the
+# fuzz harnesses), cmocka (unit tests)
+TEST="clang libclang-rt-14-dev libcmocka-dev"
 # test peers: nc, socat, curl, wget, tftp clients/servers, netns + nftables
-# for loss tests, procps for pgrep/ps, chromium for the listing render test
-TEST="netcat-openbsd socat curl wget procps iproute2 nftables tftp-hpa atftp atftpd psmisc python3 chromium"
+# for loss tests, procps for pgrep/ps, python3 for the test peers and
+# checks written in Python, chromium for the listing render test; psmisc
+# (fuser, killall) is used by no test today and kept for debugging a hung one
+TEST="$TEST netcat-openbsd socat curl wget procps iproute2 nftables tftp-hpa atftp atftpd psmisc python3 chromium"
 # the xfer commit-stall test: mkfs.ext4 for a small loop-mounted file
 # system that it freezes (fsfreeze, from util-linux)
 TEST="$TEST e2fsprogs"
-# benchmark peers and tools (only with 'bench'): GNU time (a client's CPU
-# share), wrk, nginx, lighttpd, h2o, busybox, iperf3, and the libraries of
-# the IPC peers (ZeroMQ, nng)
+
+# --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
+# GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,
+# iperf3, hyperfine, and the libraries of the IPC peers (ZeroMQ, nng)
 BENCH="time wrk nginx-light lighttpd h2o busybox iperf3 hyperfine libzmq3-dev libnng-dev"
 
-want="$BUILD $LIBS $TEST"
-[ "${1:-}" = bench ] && want="$want $BENCH"
+mode=${1:-test}
+case $mode in
+run)   want="$RUN" ;;
+test)  want="$RUN $TEST" ;;
+bench) want="$RUN $TEST $BENCH" ;;
+*)     echo "usage: scripts/deps.sh [run|test|bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $want; do
@@ -34,13 +51,26 @@ done
 [ -z "$missing" ] && exit 0
 
 SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "deps: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+        echo "deps: root or sudo is needed to install:$missing" >&2
+        exit 1
+    }
+    SUDO="sudo"
+fi
+echo "deps ($mode): installing$missing" >&2
+log=$(mktemp "${TMPDIR:-/tmp}/ipcbox-deps.XXXXXX")
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# atftpd ships an inetd/systemd service; keep it from starting on install
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# the peer servers must not hold ports or run as daemons behind our tests
+# apt-get update runs at most once per invocation
+if ! { $SUDO apt-get update -qq &&
+       $SUDO apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "deps: apt-get failed; full log in $log" >&2
+    exit 1
+fi
+rm -f "$log"
+# the peer servers (atftpd ships an inetd/systemd service, nginx, lighttpd,
+# h2o) must not hold ports or run as daemons behind our tests
 for svc in atftpd nginx lighttpd h2o; do
     if command -v systemctl >/dev/null 2>&1; then
         $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true

@@ -79,7 +79,7 @@ zombies_of() {
 
 # serve_services : names of the services `ipcbox serve` hosts
 serve_services() {
-    "$IPCBOX" serve --help | awk '/^Runs every/{p=1;next} p&&/^  [a-z]/{print $1} /^$/{if(p)exit}'
+    "$IPCBOX" serve --list-services
 }
 
 # serve_only NAME... : serve flags that turn off every service but NAME...

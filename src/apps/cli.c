@@ -37,6 +37,68 @@ const char ibx_cli_server_help[] =
     "Socket activation: with LISTEN_FDS/LISTEN_PID set (systemd), the\n"
     "inherited listener is used instead of --listen.\n";
 
+static int set_model(void *cfg, const char *text, char *err, size_t errlen)
+{
+    struct ibx_cli *cli = cfg;
+    if (ibx_model_parse(text, &cli->srv.model) == 0)
+        return 0;
+    size_t n = (size_t)snprintf(err, errlen, "wants one of");
+    for (int i = 0; i < IBX_MODEL_COUNT && n < errlen; i++)
+        n += (size_t)snprintf(err + n, errlen - n, "%s %s", i ? "," : "",
+                              ibx_model_name((enum ibx_model)i));
+    return -1;
+}
+
+static int set_log_level(void *cfg, const char *text, char *err, size_t errlen)
+{
+    struct ibx_cli *cli = cfg;
+    if (ibx_log_level_parse(text, &cli->log.level) == 0)
+        return 0;
+    snprintf(err, errlen, "wants error, warn, info or debug");
+    return -1;
+}
+
+#define LOG_ROWS                                                               \
+    OPT_B(struct ibx_cli, quiet, "quiet", "log errors only"),                  \
+    OPT_C(struct ibx_cli, log.level, "log-level", "LEVEL", "info", set_log_level, \
+          "error, warn, info or debug")
+
+const struct opt cli_server_opts[] = {
+    OPT_C(struct ibx_cli, srv.model, "model", "MODEL", "epoll", set_model,
+          "how connections are spread over loops, threads and processes "
+          "(see 'ipcbox --list-models')"),
+    OPT_U(struct ibx_cli, srv.workers, "workers", "N", NULL, 1, 1024,
+          "loops of the prefork, threadpool and reuseport models (default: "
+          "the number of CPUs)"),
+    OPT_SEC(struct ibx_cli, srv.grace_ms, "grace", "10", 0, 86400,
+            "on SIGINT/SIGTERM let work finish this long; a second signal "
+            "stops at once"),
+    OPT_U(struct ibx_cli, srv.max_conns, "max-conns", "N", NULL, 1, 10000000,
+          "pause accepting at N open connections (default: half of ulimit -n; "
+          "at most 256 with the fork and thread models)"),
+    OPT_B(struct ibx_cli, daemon, "daemon", "detach as a classic daemon"),
+    OPT_S(struct ibx_cli, pidfile, "pidfile", "FILE", "write the server's pid to FILE"),
+    OPT_S(struct ibx_cli, log_file, "log-file", "FILE",
+          "append log lines to FILE (SIGHUP reopens it)"),
+    LOG_ROWS,
+    OPT_TABLE_END,
+};
+
+const struct opt cli_log_opts[] = {
+    LOG_ROWS,
+    OPT_TABLE_END,
+};
+
+const char cli_server_footer[] =
+    "Socket activation: with LISTEN_FDS/LISTEN_PID set (systemd), the\n"
+    "inherited listeners are used instead of --listen.\n";
+
+void cli_finish(struct ibx_cli *cli)
+{
+    if (cli->quiet)
+        cli->log.level = IBX_LOG_ERROR;
+}
+
 void ibx_cli_init(struct ibx_cli *cli, const char *applet)
 {
     memset(cli, 0, sizeof *cli);

@@ -17,6 +17,7 @@
 #include "ipcbox/log.h"
 #include "ipcbox/net.h"
 #include "ipcbox/server.h"
+#include "opt.h"
 
 /* Every applet's entry point (generated from the //applet: lines). */
 #define IBX_APPLET(name, desc) int name##_main(int argc, char **argv);
@@ -34,7 +35,21 @@ struct ibx_cli {
     ibx_log log;
     bool daemon;
     const char *pidfile;
+    const char *log_file;       /* --log-file, or NULL */
+    bool quiet;                 /* --quiet: errors only */
 };
+
+/* The rows of the server options every server applet and serve take:
+ * --model, --workers, --grace, --max-conns, --daemon, --pidfile,
+ * --log-file, --log-level, --quiet (on struct ibx_cli). */
+extern const struct opt cli_server_opts[];
+/* The rows of the logging options a client applet takes (--quiet,
+ * --log-level), on struct ibx_cli. */
+extern const struct opt cli_log_opts[];
+/* Apply what the rows left for later (--quiet lowers the log level). */
+void cli_finish(struct ibx_cli *cli);
+/* Text for the end of a server applet's --help. */
+extern const char cli_server_footer[];
 
 /* getopt_long codes of the common flags (above any short option). */
 enum {

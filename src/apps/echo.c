@@ -328,159 +328,109 @@ static int udp_prepare(struct udp_start *s, const ibx_log *log)
     return 0;
 }
 
-/* ---- serve registration ---------------------------------------------------- */
+/* ---- the service ----------------------------------------------------------- */
 
-struct echo_state {
+/* echo's configuration: the options and what start made. */
+struct echo_svc {
     struct echo_cfg cfg;
-    struct udp_start udp;
+    bool udp_only;           /* --udp: no TCP */
+    bool tcp;                /* --no-udp clears udp */
+    bool udp;
+    struct udp_start us[SVC_ADDRS_MAX];
+    size_t nus;
 };
 
-static void echo_fini(void *p)
+static const struct opt echo_opts[] = {
+    OPT_B(struct echo_svc, udp_only, "udp", "echo UDP datagrams only (no TCP)"),
+    OPT_NOT(struct echo_svc, udp, "no-udp", "echo TCP only (no UDP)"),
+    OPT_SEC(struct echo_svc, cfg.idle_ms, "idle", "300", 0, 86400,
+            "close TCP connections idle this long (0: never)"),
+    OPT_U(struct echo_svc, cfg.udp_rate, "udp-rate", "N", "1000", 0, 10000000,
+          "answer at most N datagrams a second per source address (0: no "
+          "limit); datagrams from our own port or from ports below 1024 are "
+          "never answered"),
+    OPT_U(struct echo_svc, cfg.udp_burst, "udp-burst", "N", NULL, 1, 10000000,
+          "... with bursts of up to N (default: N of --udp-rate)"),
+    OPT_TABLE_END,
+};
+
+static void echo_defaults(void *p)
 {
-    struct echo_state *st = p;
-    if (st && st->udp.fd >= 0)
-        close(st->udp.fd);
-    free(st);
+    struct echo_svc *e = p;
+    e->tcp = e->udp = true;
+    for (size_t i = 0; i < SVC_ADDRS_MAX; i++)
+        e->us[i].fd = -1;
 }
 
-static int echo_init(ibx_server *srv, const char *dir, const char *listen,
-                     const ibx_log *log, void **state)
+static void echo_stop(void *p)
 {
-    struct echo_state *st = calloc(1, sizeof *st);
-    if (!st)
-        return -ENOMEM;
-    st->cfg.idle_ms = 300000;
-    st->cfg.udp_rate = ECHO_UDP_RATE;
-    st->udp.fd = -1;
-    st->udp.cfg = &st->cfg;
-    *state = st;
-    if (ibx_addr_parse(listen, "127.0.0.1", ECHO_PORT, &st->udp.addr) < 0) {
-        ibx_err(log, "echo: bad address '%s'", listen);
+    struct echo_svc *e = p;
+    for (size_t i = 0; i < e->nus; i++)
+        if (e->us[i].fd >= 0)
+            close(e->us[i].fd);
+    e->nus = 0;
+}
+
+static int echo_start(void *p, const struct svc_env *env)
+{
+    struct echo_svc *e = p;
+    bool tcp = !e->udp_only, udp = e->udp || e->udp_only;
+    if (!tcp && !udp) {
+        ibx_err(env->log, "echo: --udp and --no-udp leave nothing to serve");
         return -EINVAL;
     }
-    int r = ibx_server_listen(srv, &st->udp.addr, &echo_proto, &st->cfg);
-    if (r < 0) {
-        ibx_err(log, "echo: cannot listen on %s: %s", listen, strerror(-r));
-        return r;
+    ibx_addr addrs[SVC_ADDRS_MAX];
+    int n;
+    if (tcp) {
+        /* TCP first; UDP then takes the port each TCP listener got */
+        size_t before = 0;
+        ibx_addr a;
+        while (ibx_server_listener_addr(env->srv, before, &a) == 0)
+            before++;
+        int r = svc_listen_tcp(&echo_service, env, &echo_proto, &e->cfg);
+        if (r < 0)
+            return r;
+        for (n = 0; n < SVC_ADDRS_MAX &&
+                    ibx_server_listener_addr(env->srv, before + (size_t)n, &addrs[n]) == 0;
+             n++)
+            ;
+    } else {
+        n = svc_addrs(&echo_service, env, SOCK_DGRAM, addrs, SVC_ADDRS_MAX);
+        if (n < 0)
+            return n;
     }
-    /* UDP on the same port as TCP (the TCP port if 0 was asked for) */
-    ibx_addr tcp;
-    ibx_server_listener_addr(srv, 0, &tcp);
-    ibx_addr_set_port((struct sockaddr *)&st->udp.addr.ss,
-                      ibx_addr_port((struct sockaddr *)&tcp.ss));
-    r = udp_prepare(&st->udp, log);
-    if (!r)
-        r = ibx_server_add_unit(srv, udp_unit_start, &st->udp);
-    return r;
+    if (!udp)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        struct udp_start *us = &e->us[e->nus++];
+        us->addr = addrs[i];
+        us->cfg = &e->cfg;
+        int r = udp_prepare(us, env->log);
+        if (r == -EADDRINUSE)
+            ibx_err(env->log, "echo: choose another port with %s", env->listen_flag);
+        if (r == 0)
+            r = ibx_server_add_unit(env->srv, udp_unit_start, us);
+        if (r < 0)
+            return tcp || i ? (r == -EADDRINUSE ? -EBUSY : r) : r;
+    }
+    return 0;
 }
 
-const struct ibx_service_def echo_service = {
+const struct service echo_service = {
     .name = "echo",
-    .default_listen = "127.0.0.1:7007",
     .summary = "RFC 862 echo over TCP and UDP",
-    .init = echo_init,
-    .fini = echo_fini,
+    .synopsis = "[options]",
+    .about = "RFC 862 echo server: every byte received is sent back, over TCP "
+             "(under any server model) and UDP on the same port (default 7007).",
+    .port = ECHO_PORT,
+    .cfg_size = sizeof(struct echo_svc),
+    .opts = echo_opts,
+    .defaults = echo_defaults,
+    .start = echo_start,
+    .stop = echo_stop,
 };
-
-/* ---- applet ---------------------------------------------------------------- */
-
-static void usage(void)
-{
-    printf("usage: ipcbox echo [--udp] [--listen ADDR] [--model MODEL] [options]\n\n"
-           "RFC 862 echo server: every byte received is sent back. TCP by\n"
-           "default (port %d, under any server model), UDP with --udp.\n\n"
-           "  --udp                 echo UDP datagrams instead of TCP\n"
-           "  --idle SECONDS        close TCP connections idle this long\n"
-           "                        (default 300, 0 = never)\n"
-           "  --udp-rate N          answer at most N datagrams a second per\n"
-           "                        source address (default %u, 0 = no limit);\n"
-           "                        datagrams from our own port or from ports\n"
-           "                        below 1024 are never answered\n"
-           "  --udp-burst N         ... with bursts of up to N (default: N of\n"
-           "                        --udp-rate)\n",
-           ECHO_PORT, ECHO_UDP_RATE);
-    fputs(ibx_cli_server_help, stdout);
-}
-
-enum { OPT_UDP = IBX_OPT_APPLET_BASE, OPT_IDLE, OPT_UDP_RATE, OPT_UDP_BURST };
 
 int echo_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        IBX_CLI_SERVER_OPTIONS,
-        {"udp", no_argument, 0, OPT_UDP},
-        {"idle", required_argument, 0, OPT_IDLE},
-        {"udp-rate", required_argument, 0, OPT_UDP_RATE},
-        {"udp-burst", required_argument, 0, OPT_UDP_BURST},
-        {0, 0, 0, 0},
-    };
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "echo");
-    struct echo_cfg cfg = {.idle_ms = 300000, .udp_rate = ECHO_UDP_RATE};
-    bool udp = false;
-    unsigned long v;
-    int c;
-    ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int k = ibx_cli_common(&cli, c, optarg);
-        if (k < 0)
-            return IBX_EXIT_USAGE;
-        if (k > 0)
-            continue;
-        switch (c) {
-        case IBX_OPT_HELP:
-            usage();
-            return 0;
-        case OPT_UDP:
-            udp = true;
-            break;
-        case OPT_IDLE:
-            if (ibx_cli_uint(optarg, 0, 86400, &v) < 0)
-                return ibx_cli_usage("echo", "--idle wants seconds, not '%s'", optarg);
-            cfg.idle_ms = (unsigned)v * 1000;
-            break;
-        case OPT_UDP_RATE:
-            if (ibx_cli_uint(optarg, 0, 10000000, &v) < 0)
-                return ibx_cli_usage("echo", "--udp-rate wants datagrams a second "
-                                     "(0 = no limit), not '%s'", optarg);
-            cfg.udp_rate = (unsigned)v;
-            break;
-        case OPT_UDP_BURST:
-            if (ibx_cli_uint(optarg, 1, 10000000, &v) < 0)
-                return ibx_cli_usage("echo", "--udp-burst wants a positive count, "
-                                     "not '%s'", optarg);
-            cfg.udp_burst = (unsigned)v;
-            break;
-        default:
-            return ibx_cli_bad_option("echo", argv);
-        }
-    }
-    if (optind < argc)
-        return ibx_cli_usage("echo", "unexpected argument '%s'", argv[optind]);
-    if (ibx_signals_block() < 0)
-        return 1;
-
-    ibx_server *srv;
-    if (ibx_server_new(&srv, &cli.srv) < 0)
-        return 1;
-    int rc = 0;
-    struct udp_start us = {.fd = -1, .cfg = &cfg};
-    if (udp) {
-        if (ibx_cli_listen_addr(&cli, ECHO_PORT, &us.addr) < 0)
-            rc = IBX_EXIT_USAGE;
-        else if (udp_prepare(&us, &cli.log) < 0 ||
-                 ibx_server_add_unit(srv, udp_unit_start, &us) < 0)
-            rc = 1;
-    } else {
-        rc = ibx_cli_bind(&cli, srv, ECHO_PORT, &echo_proto, &cfg);
-    }
-    bool child = false;
-    if (!rc)
-        rc = ibx_cli_run_server(&cli, srv, &child);
-    if (us.fd >= 0)
-        close(us.fd);
-    ibx_server_free(srv);
-    if (!rc && !child)
-        ibx_info(&cli.log, "echo: stopped");
-    return rc;
+    return service_main(&echo_service, argc, argv);
 }

@@ -1,15 +1,21 @@
-/* serve: every registered service of one directory on one event loop. */
+/* serve: every registered service of one directory on one event loop.
+ *
+ * Each service brings its option table; serve lists it with the service's
+ * name as prefix (--httpd-cgi) and reads it from the service's section of
+ * the configuration file ([httpd] cgi = ...), so every option of every
+ * service works here exactly as in its applet. */
 //applet: serve run every service (echo, httpd, tftpd, recv ...) on one loop
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "service.h"
 
-static const struct ibx_service_def *const services[] = {
+static const struct service *const services[] = {
 #define IBX_SERVICE(name) &name##_service,
 #include "services.gen.h"
 #undef IBX_SERVICE
@@ -17,170 +23,186 @@ static const struct ibx_service_def *const services[] = {
 };
 #define NSERVICES (sizeof services / sizeof services[0] - 1)
 
-static void usage(void)
+/* serve's own options. */
+struct serve_opts {
+    const char *host;
+    const char *dir;
+};
+
+static const struct opt serve_rows[] = {
+    OPT_S(struct serve_opts, host, "host", "HOST",
+          "host of every service's default address (default 127.0.0.1)"),
+    OPT_S(struct serve_opts, dir, "dir", "DIR",
+          "directory every service serves unless its own --SERVICE-dir says "
+          "otherwise (the DIR argument; default: the current directory)"),
+    OPT_TABLE_END,
+};
+
+/* Per service: its configuration, where it listens, and its --no-NAME. */
+struct serve_slot {
+    void *cfg;
+    struct svc_where where;
+    char prefix[32];
+    char no_name[40];
+    char flag[48];                /* "--httpd-listen" */
+    struct opt no_row[2];
+    bool started;
+};
+
+static const char serve_about[] =
+    "Runs every service on one event loop, all serving DIR (default: the "
+    "current directory), each on its default port unless moved. Every option "
+    "of a service is taken here with the service's name in front "
+    "(--httpd-cgi /cgi-bin/), or from its [section] of the --config file.";
+
+static void serve_footer(char *buf, size_t n)
 {
-    printf("usage: ipcbox serve [DIR] [--host HOST] [--no-SERVICE]... "
-           "[--SERVICE-listen ADDR]...\n\n"
-           "Runs every service on one event loop, all serving DIR (default:\n"
-           "the current directory). Services:\n");
-    for (size_t i = 0; i < NSERVICES; i++)
-        printf("  %-8s %-22s %s\n", services[i]->name, services[i]->default_listen,
-               services[i]->summary);
-    printf("\n  --host HOST           host of every service's default address\n"
-           "  --no-SERVICE          do not start SERVICE\n"
-           "  --SERVICE-listen ADDR address of SERVICE (HOST:PORT, [V6]:PORT, PORT)\n"
-           "  --grace SECONDS       on SIGINT/SIGTERM let work finish this long\n");
-    for (size_t i = 0; i < NSERVICES; i++) {
-        const struct ibx_service_flag *f = services[i]->flags;
-        for (; f && f->name; f++) {
-            char left[64];
-            snprintf(left, sizeof left, "--%s-%s%s%s", services[i]->name, f->name,
-                     f->arg ? " " : "", f->arg ? f->arg : "");
-            printf("  %-21s %s\n", left, f->help);
-        }
-    }
-    fputs(ibx_cli_basic_help, stdout);
+    size_t k = (size_t)snprintf(buf, n, "services (turn one off with --no-NAME; "
+                                "names only: --list-services):\n");
+    for (size_t i = 0; i < NSERVICES && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "  %-8s 127.0.0.1:%-6u %s\n",
+                              services[i]->name, services[i]->port,
+                              services[i]->summary);
+    if (k < n)
+        snprintf(buf + k, n - k, "%s\nA service whose port is in use is skipped "
+                 "(logged with the flag that moves it); serve fails only if "
+                 "none starts.\nSocket activation: listeners named (FileDescriptor"
+                 "Name=) after a service go to it.\n", "");
 }
 
-/* Free what the services' set_flag and init left in state[]. */
-static void free_states(void **state)
+/* Socket-activated listeners for service name: those whose
+ * LISTEN_FDNAMES entry is the name. */
+static size_t fds_for(const char *name, const int *fds, const char **names,
+                      int nfds, int *out)
 {
-    for (size_t i = 0; i < NSERVICES; i++)
-        if (services[i]->fini)
-            services[i]->fini(state[i]);
+    size_t n = 0;
+    for (int i = 0; i < nfds; i++)
+        if (names[i] && !strcmp(names[i], name))
+            out[n++] = fds[i];
+    return n;
 }
-
-/* The default address of a service with its host replaced by host. */
-static void default_addr(const struct ibx_service_def *s, const char *host,
-                         char *out, size_t size)
-{
-    const char *port = strrchr(s->default_listen, ':');
-    if (!host)
-        snprintf(out, size, "%s", s->default_listen);
-    else if (strchr(host, ':'))
-        snprintf(out, size, "[%s]%s", host, port ? port : "");
-    else
-        snprintf(out, size, "%s%s", host, port ? port : "");
-}
-
-enum { OPT_HOST = IBX_OPT_APPLET_BASE, OPT_NO = 0x1200, OPT_LISTEN = 0x1300,
-       OPT_FLAG = 0x1400 /* + service * IBX_SERVICE_FLAGS_MAX + flag */ };
 
 int serve_main(int argc, char **argv)
 {
-    /* --no-NAME and --NAME-listen for every registered service */
-    struct option opts[16 + (2 + IBX_SERVICE_FLAGS_MAX) * NSERVICES];
-    char names[(2 + IBX_SERVICE_FLAGS_MAX) * NSERVICES + 1][48];
-    size_t nnames = 2 * NSERVICES;
-    size_t n = 0;
-    const struct option base[] = {
-        IBX_CLI_BASIC_OPTIONS,
-        {"host", required_argument, 0, OPT_HOST},
-        {"grace", required_argument, 0, IBX_OPT_GRACE},
-    };
-    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-        opts[n++] = base[i];
-    for (size_t i = 0; i < NSERVICES; i++) {
-        snprintf(names[2 * i], sizeof names[0], "no-%s", services[i]->name);
-        snprintf(names[2 * i + 1], sizeof names[0], "%s-listen", services[i]->name);
-        opts[n++] = (struct option){names[2 * i], no_argument, 0, OPT_NO + (int)i};
-        opts[n++] = (struct option){names[2 * i + 1], required_argument, 0,
-                                    OPT_LISTEN + (int)i};
-        const struct ibx_service_flag *f = services[i]->flags;
-        for (int j = 0; f && f[j].name && j < IBX_SERVICE_FLAGS_MAX; j++) {
-            snprintf(names[nnames], sizeof names[0], "%s-%s", services[i]->name,
-                     f[j].name);
-            opts[n++] = (struct option){names[nnames++],
-                                        f[j].arg ? required_argument : no_argument, 0,
-                                        OPT_FLAG + (int)i * IBX_SERVICE_FLAGS_MAX + j};
-        }
+    if (argc == 2 && !strcmp(argv[1], "--list-services")) {
+        for (size_t i = 0; i < NSERVICES; i++)
+            printf("%s\n", services[i]->name);
+        return 0;
     }
-    opts[n] = (struct option){0, 0, 0, 0};
-
     struct ibx_cli cli;
     ibx_cli_init(&cli, "serve");
-    bool off[NSERVICES + 1];
-    const char *listen[NSERVICES + 1];
-    memset(off, 0, sizeof off);
-    memset(listen, 0, sizeof listen);
-    void *state[NSERVICES + 1];
-    memset(state, 0, sizeof state);
-    const char *host = NULL;
-    int c, rc = 0;
-    ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int k = ibx_cli_common(&cli, c, optarg);
-        if (k < 0) {
-            rc = IBX_EXIT_USAGE;
-            break;
+    struct serve_opts so = {0};
+    struct serve_slot slot[NSERVICES + 1];
+    memset(slot, 0, sizeof slot);
+    struct opt_cmd cmd;
+    char footer[2048];
+    serve_footer(footer, sizeof footer);
+    opt_cmd_init(&cmd, "serve", "[options] [DIR]", serve_about);
+    cmd.max_args = 1;
+    cmd.config_file = true;
+    cmd.footer = footer;
+    int rc = 0;
+    opt_cmd_add(&cmd, "serve options", NULL, "serve", serve_rows, &so);
+    opt_cmd_add(&cmd, "serve options", NULL, "serve", cli_server_opts, &cli);
+    for (size_t i = 0; i < NSERVICES; i++) {
+        const struct service *s = services[i];
+        struct serve_slot *sl = &slot[i];
+        sl->where.enabled = true;
+        sl->cfg = service_cfg_new(s);
+        if (!sl->cfg) {
+            fprintf(stderr, "ipcbox serve: out of memory\n");
+            rc = 1;
+            goto out;
         }
-        if (k > 0)
-            continue;
-        if (c == IBX_OPT_HELP) {
-            usage();
-            free_states(state);
-            return 0;
-        } else if (c == OPT_HOST) {
-            host = optarg;
-        } else if (c >= OPT_NO && c < OPT_NO + (int)NSERVICES) {
-            off[c - OPT_NO] = true;
-        } else if (c >= OPT_LISTEN && c < OPT_LISTEN + (int)NSERVICES) {
-            listen[c - OPT_LISTEN] = optarg;
-        } else if (c >= OPT_FLAG &&
-                   c < OPT_FLAG + (int)(NSERVICES * IBX_SERVICE_FLAGS_MAX)) {
-            size_t i = (size_t)(c - OPT_FLAG) / IBX_SERVICE_FLAGS_MAX;
-            if (services[i]->set_flag(&state[i], (c - OPT_FLAG) % IBX_SERVICE_FLAGS_MAX,
-                                      optarg) < 0) {
-                rc = IBX_EXIT_USAGE;
-                break;
-            }
-        } else {
-            rc = ibx_cli_bad_option("serve", argv);
-            break;
-        }
+        snprintf(sl->prefix, sizeof sl->prefix, "%s-", s->name);
+        snprintf(sl->no_name, sizeof sl->no_name, "no-%s", s->name);
+        snprintf(sl->flag, sizeof sl->flag, "--%slisten", sl->prefix);
+        sl->no_row[0] = (struct opt)OPT_NOT(struct svc_where, enabled, sl->no_name,
+                                            "do not start it");
+        sl->no_row[0].flags |= OPT_F_CLI | OPT_F_HIDDEN;
+        opt_cmd_add(&cmd, s->name, NULL, NULL, sl->no_row, &sl->where);
+        opt_cmd_add(&cmd, s->name, sl->prefix, s->name, svc_where_serve_opts, &sl->where);
+        opt_cmd_add(&cmd, s->name, sl->prefix, s->name, s->opts, sl->cfg);
     }
-    const char *dir = ".";
-    if (!rc && optind < argc)
-        dir = argv[optind++];
+    rc = opt_parse(&cmd, argc, argv);
+    if (rc >= 0)
+        goto out;
+    rc = 0;
+    cli_finish(&cli);
+    const char *dir = cmd.nargs ? cmd.args[0] : so.dir ? so.dir : ".";
     struct stat st;
-    if (!rc && optind < argc)
-        rc = ibx_cli_usage("serve", "unexpected argument '%s'", argv[optind]);
-    else if (!rc && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
-        rc = ibx_cli_usage("serve", "'%s' is not a directory", dir);
-    else if (!rc && ibx_signals_block() < 0)
-        rc = 1;
-    ibx_server *srv = NULL;
-    if (!rc && ibx_server_new(&srv, &cli.srv) < 0)
-        rc = 1;
-    if (rc) {
-        free_states(state);
-        return rc;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        rc = opt_usage("serve", "'%s' is not a directory", dir);
+        goto out;
     }
-    size_t started = 0;
+    ibx_server *srv = NULL;
+    if (ibx_signals_block() < 0 || ibx_server_new(&srv, &cli.srv) < 0) {
+        rc = 1;
+        goto out;
+    }
+    int fds[64];
+    const char *names[64];
+    int nfds = ibx_listen_fds(fds, names, 64);
+    if (nfds < 0) {
+        ibx_err(&cli.log, "serve: socket activation: %s", strerror(-nfds));
+        nfds = 0;
+    }
+    size_t started = 0, skipped = 0;
     for (size_t i = 0; i < NSERVICES && !rc; i++) {
-        if (off[i])
+        const struct service *s = services[i];
+        struct serve_slot *sl = &slot[i];
+        if (!sl->where.enabled)
             continue;
-        char addr[128];
-        if (listen[i])
-            snprintf(addr, sizeof addr, "%s", listen[i]);
-        else
-            default_addr(services[i], host, addr, sizeof addr);
-        int r = services[i]->init(srv, dir, addr, &cli.log, &state[i]);
+        if (s->has_dir) {
+            const char **d = (const char **)((char *)sl->cfg + s->dir_off);
+            if (!*d)
+                *d = dir;
+        }
+        int mine[64];
+        size_t nmine = fds_for(s->name, fds, names, nfds, mine);
+        struct svc_env env = {
+            .srv = srv,
+            .log = &cli.log,
+            .server = &cli.srv,
+            .listen = &sl->where.listen,
+            .host = so.host,
+            .listen_flag = sl->flag,
+            .fds = mine,
+            .nfds = nmine,
+            .quiet = cli.quiet,
+            .shared_loop = true,
+        };
+        int r = s->start(sl->cfg, &env);
+        if (r == -EADDRINUSE) {
+            /* nothing of it was registered: the others run without it */
+            skipped++;
+            continue;
+        }
         if (r < 0)
-            rc = r == -EPERM ? IBX_EXIT_USAGE : 1;
-        else
+            rc = r == -EINVAL ? IBX_EXIT_USAGE : 1;
+        else {
+            sl->started = true;
             started++;
+        }
     }
     if (!rc && !started) {
-        ibx_err(&cli.log, "serve: every service is turned off");
-        rc = IBX_EXIT_USAGE;
+        if (skipped)
+            ibx_err(&cli.log, "serve: no service could start");
+        else
+            ibx_err(&cli.log, "serve: every service is turned off");
+        rc = skipped ? 1 : IBX_EXIT_USAGE;
     }
     if (!rc)
-        ibx_info(&cli.log, "serve: %zu service(s) on one loop, serving %s", started, dir);
+        ibx_info(&cli.log, "serve: %zu service(s) on one loop, serving %s%s", started,
+                 dir, skipped ? " (some skipped: see above)" : "");
     bool child = false;
     if (!rc)
         rc = ibx_cli_run_server(&cli, srv, &child);
     ibx_server_free(srv);
-    free_states(state);
+    (void)child;
+out:
+    for (size_t i = 0; i < NSERVICES; i++)
+        service_cfg_free(services[i], slot[i].cfg);
+    opt_cmd_free(&cmd);
     return rc;
 }

@@ -27,7 +27,7 @@ for m in epoll fork thread; do
     cap=20; [ $m = thread ] && cap=10
     (
         ulimit -n 40
-        exec "$IPCBOX" echo --listen 127.0.0.1:0 --model $m
+        exec "$IPCBOX" echo --no-udp --listen 127.0.0.1:0 --model $m
     ) 2>"$T/dcap-$m.log" &
     SPID=$!; PIDS+=("$SPID")
     for i in $(seq 200); do grep -q "listening on" "$T/dcap-$m.log" && break; sleep 0.05; done
@@ -67,7 +67,7 @@ done
 # clients normally.
 (
     ulimit -n 40
-    exec "$IPCBOX" echo --listen 127.0.0.1:0 --max-conns 100
+    exec "$IPCBOX" echo --no-udp --listen 127.0.0.1:0 --max-conns 100
 ) 2>"$T/emfile.log" &
 SPID=$!; PIDS+=("$SPID")
 for i in $(seq 200); do grep -q "listening on" "$T/emfile.log" && break; sleep 0.05; done

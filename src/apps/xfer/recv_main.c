@@ -27,24 +27,6 @@ static int open_root(const char *dir, const ibx_log *log)
     return fd;
 }
 
-/* Whether recv may listen on addr (sa) with this configuration: a
- * non-loopback address needs a token, or the operator's explicit
- * allow_anonymous. Returns 0, or -EPERM after logging why. */
-static int check_exposure(const struct sockaddr *sa, socklen_t len,
-                          const struct recv_cfg *cfg, bool allow_anonymous,
-                          const char *token_flag, const char *anon_flag,
-                          const ibx_log *log)
-{
-    if (cfg->token || allow_anonymous || xfer_addr_is_local(sa))
-        return 0;
-    char a[IBX_ADDRSTRLEN];
-    ibx_addr_format(sa, len, a, sizeof a);
-    ibx_err(log, "recv: refusing to listen on %s without authentication (anyone "
-            "who can connect could upload): give %s FILE, or %s", a, token_flag,
-            anon_flag);
-    return -EPERM;
-}
-
 unsigned recv_default_max_conns(void)
 {
     struct rlimit rl;
@@ -115,362 +97,217 @@ void recv_shared_unmap(struct recv_cfg *cfg)
     cfg->preauth_log = NULL;
 }
 
-/* ---- serve registration ---------------------------------------------- */
+/* ---- the service ---------------------------------------------------------- */
 
-/* recv's state under serve: the configuration and what its flags gave. */
-struct recv_service {
+/* recv's options (cfg) and what start opened. */
+struct recv_svc {
     struct recv_cfg cfg;
-    struct xfer_token token;
+    const char *dir;
     const char *token_file;
     bool allow_anonymous;
+    struct xfer_token token;
 };
 
-static const struct ibx_service_flag recv_flags[] = {
-    {"token-file", "FILE", "recv: require the shared token in FILE (send/get "
-                           "--token-file)"},
-    {"allow-anonymous", NULL, "recv: accept anyone on a non-loopback address "
-                              "without a token"},
-    {NULL, NULL, NULL},
-};
-
-static struct recv_service *recv_service_state(void **state)
+static int set_mode(void *p, const char *text, char *err, size_t errlen)
 {
-    if (!*state) {
-        struct recv_service *rs = calloc(1, sizeof *rs);
-        if (!rs)
-            return NULL;
-        rs->cfg.rootfd = -1;
-        *state = rs;
-    }
-    return *state;
-}
-
-static int recv_set_flag(void **state, int index, const char *arg)
-{
-    struct recv_service *rs = recv_service_state(state);
-    if (!rs) {
-        ibx_cli_usage("serve", "out of memory");
+    struct recv_svc *r = p;
+    if (xfer_parse_mode(text, &r->cfg.opts.mode) < 0) {
+        snprintf(err, errlen, "wants octal permissions up to 0777");
         return -1;
     }
-    if (index == 0)
-        rs->token_file = arg;
-    else
-        rs->allow_anonymous = true;
+    r->cfg.opts.force_mode = true;
     return 0;
 }
 
-static void recv_fini(void *p)
+static int set_min_free(void *p, const char *text, char *err, size_t errlen)
 {
-    struct recv_service *rs = p;
-    if (!rs)
-        return;
-    recv_sweep_free(&rs->cfg);
-    recv_shared_unmap(&rs->cfg);
-    if (rs->cfg.rootfd >= 0)
-        close(rs->cfg.rootfd);
-    xfer_token_wipe(&rs->token);
-    free(rs);
+    if (recv_parse_min_free(text, &((struct recv_svc *)p)->cfg) == 0)
+        return 0;
+    snprintf(err, errlen, "wants a size (e.g. 64m) or a percentage up to %u%%",
+             RECV_MIN_FREE_PCT_MAX);
+    return -1;
 }
 
-static int recv_init(ibx_server *srv, const char *dir, const char *listen,
-                     const ibx_log *log, void **state)
+static int set_part_ttl(void *p, const char *text, char *err, size_t errlen)
 {
-    struct recv_service *rs = recv_service_state(state);
-    if (!rs)
-        return -ENOMEM;
-    struct recv_cfg *cfg = &rs->cfg;
-    cfg->log = log;
-    cfg->srv = srv;
-    cfg->idle_ms = RECV_IDLE_MS;
-    cfg->handshake_ms = RECV_HANDSHAKE_MS;
-    cfg->opts.allow_overwrite = true;
-    cfg->opts.umask = xfer_process_umask();
-    cfg->part_ttl_s = RECV_PART_TTL_S;
-    cfg->opts.max_depth = XFER_DEPTH_DEFAULT;
-    cfg->min_free_pct = RECV_MIN_FREE_PCT;
-    if (rs->token_file) {
-        char err[512];
-        if (xfer_token_load(rs->token_file, &rs->token, err, sizeof err) < 0) {
-            ibx_err(log, "recv: %s", err);
-            return -EPERM;
-        }
-        cfg->token = &rs->token;
+    if (recv_parse_duration(text, &((struct recv_svc *)p)->cfg.part_ttl_s) == 0)
+        return 0;
+    snprintf(err, errlen, "wants a duration such as 7d, 12h, 30m or 0");
+    return -1;
+}
+
+#define R struct recv_svc
+static const struct opt recv_opts[] = {
+    OPT_S(R, dir, "dir", "DIR", "directory to receive into and serve (also the "
+          "DIR argument; default: the current directory)"),
+    OPT_Z(R, cfg.opts.max_size, "max-size", NULL, 0, (uint64_t)1 << 50,
+          "refuse files larger than this"),
+    OPT_NOT(R, cfg.opts.allow_overwrite, "no-overwrite",
+            "never replace a file, even with send --overwrite"),
+    OPT_C(R, cfg.opts.mode, "mode", "OCTAL", NULL, set_mode,
+          "give every received file this mode (e.g. 640)"),
+    OPT_C(R, cfg.part_ttl_s, "part-ttl", "DURATION", "7d", set_part_ttl,
+          "remove interrupted uploads' hidden part files unused this long, at "
+          "start and periodically (N[s|m|h|d]; 0 = keep forever)"),
+    OPT_U(R, cfg.opts.max_depth, "max-depth", "N", "32", 1, XFER_DEPTH_MAX,
+          "directory levels a received path may have; deeper offers are "
+          "refused, and listings and the part-file sweep go this deep"),
+    OPT_C(R, cfg.min_free_pct, "min-free", "SIZE|N%", "1%", set_min_free,
+          "keep this much of the disk free: an offer that would not fit (with "
+          "what uploads in progress may still write) is refused before a byte "
+          "is written"),
+    OPT_SEC(R, cfg.idle_ms, "idle", "120", 1, 86400, "close connections silent this long"),
+    OPT_B(R, cfg.once, "once", "exit after the first connection; the exit status "
+          "says how it went (as for send)"),
+    OPT_S(R, token_file, "token-file", "FILE",
+          "require clients to prove the shared token in FILE (HMAC "
+          "challenge-response; send and get take the same --token-file). One "
+          "line, at least 16 bytes, not readable by others; make one: head -c "
+          "32 /dev/urandom | base64 > FILE"),
+    OPT_B(R, allow_anonymous, "allow-anonymous",
+          "listen on a non-loopback address without a token (refused "
+          "otherwise: anyone could upload)"),
+    OPT_SEC(R, cfg.handshake_ms, "handshake-timeout", "10", 1, 3600,
+            "close a connection that has not finished HELLO and authentication by then"),
+    OPT_TABLE_END,
+};
+#undef R
+
+static void recv_defaults(void *p)
+{
+    struct recv_svc *r = p;
+    r->cfg.rootfd = -1;
+    r->cfg.opts.allow_overwrite = true;
+    r->cfg.opts.umask = xfer_process_umask();
+}
+
+static void recv_stop(void *p)
+{
+    struct recv_svc *r = p;
+    recv_sweep_free(&r->cfg);
+    recv_shared_unmap(&r->cfg);
+    if (r->cfg.rootfd >= 0)
+        close(r->cfg.rootfd);
+    r->cfg.rootfd = -1;
+    xfer_token_wipe(&r->token);
+}
+
+/* A non-loopback address needs a token, or the operator's explicit
+ * --allow-anonymous. Returns 0, or -EINVAL after logging why. */
+static int check_exposure(const struct recv_svc *r, const struct svc_env *env)
+{
+    if (r->cfg.token || r->allow_anonymous)
+        return 0;
+    ibx_addr addrs[SVC_ADDRS_MAX];
+    int n = 0;
+    if (env->nfds) {
+        for (size_t i = 0; i < env->nfds && n < SVC_ADDRS_MAX; i++)
+            if (ibx_sock_local(env->fds[i], &addrs[n]) == 0)
+                n++;
+    } else {
+        n = svc_addrs(&recv_service, env, SOCK_STREAM, addrs, SVC_ADDRS_MAX);
+        if (n < 0)
+            return n;
     }
-    ibx_addr addr;
-    if (ibx_addr_parse(listen, "127.0.0.1", XFER_PORT, &addr) < 0) {
-        ibx_err(log, "recv: bad address '%s'", listen);
+    for (int i = 0; i < n; i++) {
+        if (xfer_addr_is_local((struct sockaddr *)&addrs[i].ss))
+            continue;
+        char a[IBX_ADDRSTRLEN], tf[64], an[64];
+        ibx_addr_format((struct sockaddr *)&addrs[i].ss, addrs[i].len, a, sizeof a);
+        bool serve = strcmp(env->listen_flag, "--listen") != 0;
+        snprintf(tf, sizeof tf, "--%stoken-file", serve ? "recv-" : "");
+        snprintf(an, sizeof an, "--%sallow-anonymous", serve ? "recv-" : "");
+        ibx_err(env->log, "recv: refusing to listen on %s without authentication "
+                "(anyone who can connect could upload): give %s FILE, or %s", a, tf, an);
         return -EINVAL;
     }
-    int r = check_exposure((struct sockaddr *)&addr.ss, addr.len, cfg,
-                           rs->allow_anonymous, "--recv-token-file",
-                           "--recv-allow-anonymous", log);
+    return 0;
+}
+
+static int recv_start(void *p, const struct svc_env *env)
+{
+    struct recv_svc *rs = p;
+    struct recv_cfg *cfg = &rs->cfg;
+    cfg->log = env->log;
+    cfg->srv = env->srv;
+    enum ibx_model m = env->server->model;
+    if (cfg->once && (env->shared_loop || (m != IBX_MODEL_EPOLL && m != IBX_MODEL_ITERATIVE))) {
+        ibx_err(env->log, "recv: --once needs --model epoll or iterative, and no serve");
+        return -EINVAL;
+    }
+    struct stat st;
+    if (stat(rs->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        ibx_err(env->log, "recv: '%s' is not a directory", rs->dir);
+        return -EINVAL;
+    }
+    if (rs->token_file) {
+        if (xfer_token_load_cli("recv", rs->token_file, &rs->token) < 0)
+            return -EINVAL;
+        cfg->token = &rs->token;
+    }
+    int r = check_exposure(rs, env);
     if (r < 0)
         return r;
-    cfg->rootfd = open_root(dir, log);
+    cfg->rootfd = open_root(rs->dir, env->log);
     if (cfg->rootfd < 0)
         return -ENOENT;
     r = recv_shared_map(cfg);
     if (r < 0) {
-        ibx_err(log, "recv: shared memory: %s", strerror(-r));
+        ibx_err(env->log, "recv: shared memory: %s", strerror(-r));
         return r;
     }
-    r = recv_sweep_add(srv, cfg);
-    if (r < 0) {
-        ibx_err(log, "recv: part-file sweeper: %s", strerror(-r));
-        return r;
-    }
-    r = ibx_server_listen(srv, &addr, &xfer_recv_proto, cfg);
+    r = svc_listen_tcp(&recv_service, env, &xfer_recv_proto, cfg);
     if (r < 0)
-        ibx_err(log, "recv: cannot listen on %s: %s", listen, strerror(-r));
-    else if (cfg->token)
-        ibx_info(log, "recv: clients must prove the token of %s", rs->token_file);
-    return r;
-}
-
-const struct ibx_service_def recv_service = {
-    .name = "recv",
-    .default_listen = "127.0.0.1:7070",
-    .summary = "file transfer: send/get/list",
-    .init = recv_init,
-    .fini = recv_fini,
-    .flags = recv_flags,
-    .set_flag = recv_set_flag,
-};
-
-/* ---- applet ---------------------------------------------------------- */
-
-static void usage(void)
-{
-    printf("usage: ipcbox recv [--dir DIR] [--listen ADDR] [options]\n\n"
-           "Receive files from 'ipcbox send' into DIR (default .), and answer\n"
-           "'ipcbox get' and 'ipcbox get --list' with the files under DIR.\n"
-           "Default address 127.0.0.1:%d. Every file lands in a hidden\n"
-           "temporary file, is verified against the sender's hash, fsynced and\n"
-           "renamed into place; interrupted transfers resume. Names with '..',\n"
-           "absolute paths, control characters, or that lead outside DIR\n"
-           "through symlinks are refused.\n\n"
-           "A file gets the sender's permission bits less the umask recv was\n"
-           "started with (never setuid, setgid or sticky), or the --mode given.\n"
-           "The commit (fsync, rename, directory fsync) runs off the event loop;\n"
-           "the sender hears \"ok\" only once the file is durable under its name.\n\n"
-           "  --dir DIR             directory to receive into and serve\n"
-           "  --max-size BYTES      refuse files larger than this (suffix k, m, g)\n"
-           "  --no-overwrite        never replace a file, even with send --overwrite\n"
-           "  --mode OCTAL          give every received file this mode (e.g. 640)\n"
-           "  --part-ttl DURATION   remove interrupted uploads' hidden part files\n"
-           "                        unused this long, at start and periodically\n"
-           "                        (N[s|m|h|d]; default 7d; 0 = keep forever)\n"
-           "  --max-depth N         directory levels a received path may have;\n"
-           "                        deeper offers are refused, and listings and\n"
-           "                        the part-file sweep go this deep (default %d,\n"
-           "                        at most %d); a listing that cannot show\n"
-           "                        everything ends with an error\n"
-           "  --min-free SIZE|N%%    keep this much of the disk free: an offer\n"
-           "                        that would not fit (with what uploads in\n"
-           "                        progress may still write) is refused before\n"
-           "                        a byte is written (default %u%%); a transfer\n"
-           "                        that runs out of space removes its part file\n"
-           "  --max-conns N         (default %u, fewer if RLIMIT_NOFILE is low)\n"
-           "  --idle SECONDS        close connections silent this long (default %u)\n"
-           "  --once                exit after the first connection; the exit\n"
-           "                        status says how it went (as for send)\n"
-           "  --token-file FILE     require clients to prove the shared token in\n"
-           "                        FILE (HMAC challenge-response; send and get\n"
-           "                        take the same --token-file). One line, at\n"
-           "                        least 16 bytes, not readable by others; make\n"
-           "                        one: head -c 32 /dev/urandom | base64 > FILE\n"
-           "  --allow-anonymous     listen on a non-loopback address without a\n"
-           "                        token (refused otherwise: anyone could upload)\n"
-           "  --handshake-timeout SECONDS\n"
-           "                        close a connection that has not finished\n"
-           "                        HELLO and authentication by then (default %u)\n",
-           XFER_PORT, XFER_DEPTH_DEFAULT, XFER_DEPTH_MAX, RECV_MIN_FREE_PCT,
-           RECV_MAX_CONNS, RECV_IDLE_MS / 1000, RECV_HANDSHAKE_MS / 1000);
-    fputs(ibx_cli_server_help, stdout);
-}
-
-enum { OPT_DIR = IBX_OPT_APPLET_BASE, OPT_MAX_SIZE, OPT_NO_OVERWRITE,
-       OPT_IDLE, OPT_ONCE, OPT_MODE, OPT_PART_TTL, OPT_TOKEN_FILE,
-       OPT_ALLOW_ANON, OPT_HANDSHAKE, OPT_MAX_DEPTH, OPT_MIN_FREE };
-
-/* The address recv is about to listen on: the socket-activated one, if
- * any (left in place for ibx_cli_bind), else --listen. Returns 0, or -1
- * after a usage error was printed. */
-static int listen_target(const struct ibx_cli *cli, ibx_addr *out)
-{
-    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-    if (pid && fds && atol(pid) == (long)getpid() && atol(fds) >= 1) {
-        out->len = sizeof out->ss;
-        if (getsockname(3, (struct sockaddr *)&out->ss, &out->len) == 0)
-            return 0;
+        return r;
+    if (recv_sweep_add(env->srv, cfg) < 0) {
+        ibx_err(env->log, "recv: part-file sweeper: out of memory");
+        return -EBUSY;
     }
-    return ibx_cli_listen_addr(cli, XFER_PORT, out) < 0 ? -1 : 0;
+    ibx_info(env->log, "recv: serving %s%s%s", rs->dir,
+             cfg->token ? "; clients must prove the token of " : "",
+             cfg->token ? rs->token_file : "");
+    return 0;
 }
+
+static void recv_server_defaults(struct ibx_server_config *srv)
+{
+    srv->max_conns = recv_default_max_conns();
+}
+
+static int recv_exit_status(const void *p)
+{
+    const struct recv_svc *r = p;
+    return r->cfg.once ? r->cfg.status : 0;
+}
+
+const struct service recv_service = {
+    .name = "recv",
+    .summary = "file transfer: send/get/list (framed, verified)",
+    .synopsis = "[options] [DIR]",
+    .about = "Receive files from 'ipcbox send' into DIR (default .), and answer "
+             "'ipcbox get' and 'ipcbox get --list' with the files under DIR, on "
+             "127.0.0.1:7070 unless --listen says otherwise. Every file lands in "
+             "a hidden temporary file, is verified against the sender's hash, "
+             "fsynced and renamed into place; interrupted transfers resume. Names "
+             "with '..', absolute paths, control characters, or that lead outside "
+             "DIR through symlinks are refused.\n"
+             "A file gets the sender's permission bits less the umask recv was "
+             "started with (never setuid, setgid or sticky), or the --mode given. "
+             "The commit (fsync, rename, directory fsync) runs off the event loop; "
+             "the sender hears \"ok\" only once the file is durable under its name.",
+    .port = XFER_PORT,
+    .cfg_size = sizeof(struct recv_svc),
+    .opts = recv_opts,
+    .has_dir = true,
+    .dir_off = offsetof(struct recv_svc, dir),
+    .defaults = recv_defaults,
+    .server_defaults = recv_server_defaults,
+    .start = recv_start,
+    .stop = recv_stop,
+    .exit_status = recv_exit_status,
+};
 
 int recv_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        IBX_CLI_SERVER_OPTIONS,
-        {"dir", required_argument, 0, OPT_DIR},
-        {"max-size", required_argument, 0, OPT_MAX_SIZE},
-        {"no-overwrite", no_argument, 0, OPT_NO_OVERWRITE},
-        {"idle", required_argument, 0, OPT_IDLE},
-        {"once", no_argument, 0, OPT_ONCE},
-        {"mode", required_argument, 0, OPT_MODE},
-        {"part-ttl", required_argument, 0, OPT_PART_TTL},
-        {"max-depth", required_argument, 0, OPT_MAX_DEPTH},
-        {"min-free", required_argument, 0, OPT_MIN_FREE},
-        {"token-file", required_argument, 0, OPT_TOKEN_FILE},
-        {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
-        {"handshake-timeout", required_argument, 0, OPT_HANDSHAKE},
-        {0, 0, 0, 0},
-    };
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "recv");
-    struct recv_cfg cfg = {.idle_ms = RECV_IDLE_MS, .log = &cli.log,
-                           .opts.allow_overwrite = true,
-                           .opts.umask = xfer_process_umask(),
-                           .part_ttl_s = RECV_PART_TTL_S,
-                           .handshake_ms = RECV_HANDSHAKE_MS,
-                           .opts.max_depth = XFER_DEPTH_DEFAULT,
-                           .min_free_pct = RECV_MIN_FREE_PCT};
-    cli.srv.max_conns = recv_default_max_conns();
-    const char *dir = ".", *token_file = NULL;
-    bool allow_anonymous = false;
-    unsigned long v;
-    int c;
-    ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int k = ibx_cli_common(&cli, c, optarg);
-        if (k < 0)
-            return IBX_EXIT_USAGE;
-        if (k > 0)
-            continue;
-        switch (c) {
-        case IBX_OPT_HELP:
-            usage();
-            return 0;
-        case OPT_DIR:
-            dir = optarg;
-            break;
-        case OPT_MAX_SIZE:
-            if (ibx_cli_size(optarg, 0, 1ull << 50, &cfg.opts.max_size) < 0)
-                return ibx_cli_usage("recv", "--max-size wants bytes (e.g. 100m), not '%s'",
-                                     optarg);
-            break;
-        case OPT_NO_OVERWRITE:
-            cfg.opts.allow_overwrite = false;
-            break;
-        case OPT_IDLE:
-            if (ibx_cli_uint(optarg, 1, 86400, &v) < 0)
-                return ibx_cli_usage("recv", "--idle wants seconds, not '%s'", optarg);
-            cfg.idle_ms = (unsigned)v * 1000;
-            break;
-        case OPT_ONCE:
-            cfg.once = true;
-            break;
-        case OPT_MODE:
-            if (xfer_parse_mode(optarg, &cfg.opts.mode) < 0)
-                return ibx_cli_usage("recv", "--mode wants octal permissions up to "
-                                     "0777, not '%s'", optarg);
-            cfg.opts.force_mode = true;
-            break;
-        case OPT_MAX_DEPTH:
-            if (ibx_cli_uint(optarg, 1, XFER_DEPTH_MAX, &v) < 0)
-                return ibx_cli_usage("recv", "--max-depth wants 1..%d, not '%s'",
-                                     XFER_DEPTH_MAX, optarg);
-            cfg.opts.max_depth = (int)v;
-            break;
-        case OPT_MIN_FREE:
-            if (recv_parse_min_free(optarg, &cfg) < 0)
-                return ibx_cli_usage("recv", "--min-free wants a size (e.g. 64m) or "
-                                     "a percentage up to %u%%, not '%s'",
-                                     RECV_MIN_FREE_PCT_MAX, optarg);
-            break;
-        case OPT_PART_TTL:
-            if (recv_parse_duration(optarg, &cfg.part_ttl_s) < 0)
-                return ibx_cli_usage("recv", "--part-ttl wants a duration such as "
-                                     "7d, 12h, 30m or 0, not '%s'", optarg);
-            break;
-        case OPT_TOKEN_FILE:
-            token_file = optarg;
-            break;
-        case OPT_ALLOW_ANON:
-            allow_anonymous = true;
-            break;
-        case OPT_HANDSHAKE:
-            if (ibx_cli_uint(optarg, 1, 3600, &v) < 0)
-                return ibx_cli_usage("recv", "--handshake-timeout wants seconds, "
-                                     "not '%s'", optarg);
-            cfg.handshake_ms = (unsigned)v * 1000;
-            break;
-        default:
-            return ibx_cli_bad_option("recv", argv);
-        }
-    }
-    if (optind < argc)
-        return ibx_cli_usage("recv", "unexpected argument '%s'", argv[optind]);
-    if (cfg.once && cli.srv.model != IBX_MODEL_EPOLL &&
-        cli.srv.model != IBX_MODEL_ITERATIVE)
-        return ibx_cli_usage("recv", "--once needs --model epoll or iterative");
-    struct stat st;
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        return ibx_cli_usage("recv", "'%s' is not a directory", dir);
-    static struct xfer_token token;
-    if (token_file && xfer_token_load_cli("recv", token_file, &token) < 0)
-        return IBX_EXIT_USAGE;
-    if (token_file)
-        cfg.token = &token;
-    ibx_addr where;
-    if (listen_target(&cli, &where) < 0)
-        return IBX_EXIT_USAGE;
-    if (!cfg.token && !allow_anonymous &&
-        !xfer_addr_is_local((struct sockaddr *)&where.ss)) {
-        char a[IBX_ADDRSTRLEN];
-        ibx_addr_format((struct sockaddr *)&where.ss, where.len, a, sizeof a);
-        return ibx_cli_usage("recv", "refusing to listen on %s without authentication "
-                             "(anyone who can connect could upload): give "
-                             "--token-file FILE, or --allow-anonymous", a);
-    }
-    if (ibx_signals_block() < 0)
-        return 1;
-    cfg.rootfd = open_root(dir, &cli.log);
-    if (cfg.rootfd < 0)
-        return 1;
-    int r = recv_shared_map(&cfg);
-    if (r < 0) {
-        ibx_err(&cli.log, "recv: shared memory: %s", strerror(-r));
-        close(cfg.rootfd);
-        return 1;
-    }
-
-    ibx_server *srv;
-    if (ibx_server_new(&srv, &cli.srv) < 0) {
-        recv_shared_unmap(&cfg);
-        close(cfg.rootfd);
-        return 1;
-    }
-    cfg.srv = srv;
-    int rc = ibx_cli_bind(&cli, srv, XFER_PORT, &xfer_recv_proto, &cfg);
-    if (!rc && recv_sweep_add(srv, &cfg) < 0) {
-        ibx_err(&cli.log, "recv: part-file sweeper: out of memory");
-        rc = 1;
-    }
-    bool child = false;
-    if (!rc) {
-        ibx_info(&cli.log, "recv: serving %s%s%s", dir,
-                 cfg.token ? "; clients must prove the token of " : "",
-                 cfg.token ? token_file : "");
-        rc = ibx_cli_run_server(&cli, srv, &child);
-    }
-    ibx_server_free(srv);
-    recv_sweep_free(&cfg);
-    recv_shared_unmap(&cfg);
-    close(cfg.rootfd);
-    xfer_token_wipe(&token);
-    if (!rc && !child && cfg.once)
-        rc = cfg.status;
-    if (!rc && !child)
-        ibx_info(&cli.log, "recv: stopped");
-    return rc;
+    return service_main(&recv_service, argc, argv);
 }

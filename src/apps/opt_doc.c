@@ -1,0 +1,195 @@
+/* Documentation from the option rows: --help text and the man page. */
+#include "opt.h"
+
+#include <string.h>
+
+#define HELP_WIDTH 80
+#define HELP_LEFT 24   /* column where the help text starts */
+
+/* The left column of o: "  --httpd-cgi PREFIX". */
+static void left_col(const struct opt_group *g, const struct opt *o, char *buf,
+                     size_t n)
+{
+    char shortf[8] = "";
+    if (o->short_name && !g->prefix)
+        snprintf(shortf, sizeof shortf, "-%c, ", o->short_name);
+    snprintf(buf, n, "  %s--%s%s%s%s", shortf, g->prefix ? g->prefix : "", o->name,
+             o->arg && o->type != OPT_T_BOOL ? " " : "",
+             o->arg && o->type != OPT_T_BOOL ? o->arg : "");
+}
+
+/* Write text wrapped to HELP_WIDTH, continuation lines indented to col,
+ * the first line starting at column `at`. */
+static void wrap(FILE *f, const char *text, size_t at, size_t col)
+{
+    size_t x = at;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t w = strcspn(p, " ");
+        if (!w)
+            break;
+        if (x > col && x + 1 + w > HELP_WIDTH) {
+            fprintf(f, "\n%*s", (int)col, "");
+            x = col;
+        } else if (x > col) {
+            fputc(' ', f);
+            x++;
+        }
+        fwrite(p, 1, w, f);
+        x += w;
+        p += w;
+    }
+    fputc('\n', f);
+}
+
+/* The help sentence of o with its default appended. */
+static void help_text(const struct opt *o, char *buf, size_t n)
+{
+    const char *h = o->help ? o->help : "";
+    if (o->def && o->type != OPT_T_BOOL)
+        snprintf(buf, n, "%s (default: %s)", h, o->def);
+    else
+        snprintf(buf, n, "%s", h);
+}
+
+void opt_help(const struct opt_cmd *cmd, FILE *f)
+{
+    fprintf(f, "usage: ipcbox %s %s\n", cmd->applet, cmd->synopsis ? cmd->synopsis : "");
+    if (cmd->about) {
+        fputc('\n', f);
+        /* paragraphs: the text's own newlines are kept */
+        const char *p = cmd->about;
+        while (*p) {
+            size_t len = strcspn(p, "\n");
+            char line[1024];
+            snprintf(line, sizeof line, "%.*s", (int)len, p);
+            wrap(f, line, 0, 0);
+            p += len + (p[len] == '\n');
+        }
+    }
+    const char *last_title = NULL;
+    for (size_t g = 0; g < cmd->ngroups; g++) {
+        const struct opt_group *grp = &cmd->groups[g];
+        bool any = false;
+        for (const struct opt *o = grp->opts; o && o->type; o++)
+            any |= !(o->flags & OPT_F_HIDDEN);
+        if (!any)
+            continue;
+        if (grp->title && (!last_title || strcmp(last_title, grp->title))) {
+            fprintf(f, "\n%s:\n", grp->title);
+            last_title = grp->title;
+        }
+        for (const struct opt *o = grp->opts; o && o->type; o++) {
+            if (o->flags & OPT_F_HIDDEN)
+                continue;
+            char left[128], text[1024];
+            left_col(grp, o, left, sizeof left);
+            help_text(o, text, sizeof text);
+            size_t l = strlen(left);
+            fputs(left, f);
+            if (l + 2 > HELP_LEFT) {
+                fprintf(f, "\n%*s", HELP_LEFT, "");
+                l = HELP_LEFT;
+            } else {
+                fprintf(f, "%*s", (int)(HELP_LEFT - l), "");
+                l = HELP_LEFT;
+            }
+            wrap(f, text, l, HELP_LEFT);
+        }
+    }
+    fprintf(f, "\ngeneral:\n");
+    if (cmd->config_file)
+        fprintf(f, "  --config FILE         read options from an INI file first (one\n"
+                   "                        [section] per service, keys as the flags)\n");
+    fprintf(f, "  -h, --help            this help\n"
+               "  --version             print the version\n");
+    if (cmd->footer) {
+        fputc('\n', f);
+        fputs(cmd->footer, f);
+    }
+}
+
+/* Write s as roff text: backslashes and leading dots escaped, '-' as \-. */
+static void roff(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else if (*s == '\n') {
+            fputc('\n', f);
+            if (s[1] == '.' || s[1] == '\'')
+                fputs("\\&", f);
+        } else
+            fputc(*s, f);
+    }
+}
+
+void opt_man(const struct opt_cmd *cmd, FILE *f)
+{
+    fprintf(f, ".TH IPCBOX\\-%s 1 \"\" \"ipcbox %s\" \"User Commands\"\n", cmd->applet,
+            IPCBOX_VERSION);
+    fprintf(f, ".SH NAME\nipcbox\\-");
+    roff(f, cmd->applet);
+    fputs(" \\- ", f);
+    /* the first sentence of the description */
+    const char *about = cmd->about ? cmd->about : "";
+    size_t n = strcspn(about, ".\n");
+    char first[256];
+    snprintf(first, sizeof first, "%.*s", (int)n, about);
+    roff(f, first);
+    fprintf(f, "\n.SH SYNOPSIS\n.B ipcbox %s\n", cmd->applet);
+    roff(f, cmd->synopsis ? cmd->synopsis : "");
+    fputs("\n.SH DESCRIPTION\n", f);
+    for (const char *p = about; *p;) {
+        size_t len = strcspn(p, "\n");
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)len, p);
+        roff(f, line);
+        fputs("\n.PP\n", f);
+        p += len + (p[len] == '\n');
+    }
+    const char *last_title = NULL;
+    fputs(".SH OPTIONS\n", f);
+    for (size_t g = 0; g < cmd->ngroups; g++) {
+        const struct opt_group *grp = &cmd->groups[g];
+        if (grp->title && (!last_title || strcmp(last_title, grp->title))) {
+            fputs(".SS ", f);
+            roff(f, grp->title);
+            fputc('\n', f);
+            last_title = grp->title;
+        }
+        for (const struct opt *o = grp->opts; o && o->type; o++) {
+            if (o->flags & OPT_F_HIDDEN)
+                continue;
+            char name[128], text[1024];
+            snprintf(name, sizeof name, "--%s%s", grp->prefix ? grp->prefix : "", o->name);
+            fputs(".TP\n.B ", f);
+            if (o->short_name && !grp->prefix)
+                fprintf(f, "\\-%c, ", o->short_name);
+            roff(f, name);
+            if (o->arg && o->type != OPT_T_BOOL) {
+                fputs(" \\fI", f);
+                roff(f, o->arg);
+                fputs("\\fR", f);
+            }
+            fputc('\n', f);
+            help_text(o, text, sizeof text);
+            roff(f, text);
+            fputc('\n', f);
+        }
+    }
+    fputs(".TP\n.B \\-h, \\-\\-help\nPrint the options and exit.\n"
+          ".TP\n.B \\-\\-version\nPrint the version and exit.\n", f);
+    if (cmd->config_file)
+        fputs(".TP\n.B \\-\\-config \\fIFILE\\fR\nRead options from an INI file "
+              "first; the command line wins. See ipcbox.ini.\n", f);
+    fputs(".SH EXIT STATUS\n0 success, 1 runtime failure, 2 bad usage (one line on "
+          "standard error), 127 unknown applet.\n"
+          ".SH SEE ALSO\n.BR ipcbox (1)\n", f);
+}

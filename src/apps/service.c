@@ -1,0 +1,261 @@
+/* Services written once: configuration, listening addresses, and the
+ * standalone applet's main (see service.h). */
+#include "service.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const struct opt svc_where_opts[] = {
+    OPT_L(struct svc_where, listen, "listen", "ADDR",
+          "HOST:PORT, [V6]:PORT or PORT; a host name listens on each of its "
+          "addresses; repeat for more listeners (default host 127.0.0.1; "
+          "[::] is every address)"),
+    OPT_TABLE_END,
+};
+
+const struct opt svc_where_serve_opts[] = {
+    OPT_L(struct svc_where, listen, "listen", "ADDR",
+          "where it listens (repeatable; as --listen of the applet)"),
+    OPT_B(struct svc_where, enabled, "enabled",
+          "start it (a file key: enabled = no turns it off)"),
+    OPT_TABLE_END,
+};
+
+void *service_cfg_new(const struct service *s)
+{
+    void *cfg = calloc(1, s->cfg_size);
+    if (!cfg)
+        return NULL;
+    if (s->defaults)
+        s->defaults(cfg);
+    if (opt_defaults(s->opts, cfg) < 0) {
+        free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+void service_cfg_free(const struct service *s, void *cfg)
+{
+    if (!cfg)
+        return;
+    if (s->stop)
+        s->stop(cfg);
+    free(cfg);
+}
+
+/* Resolve one HOST:PORT whose host is a name. Returns the count added, or
+ * -errno after logging. */
+static int resolve_name(const struct service *s, const struct svc_env *env,
+                        const char *text, int socktype, ibx_addr *out, size_t max)
+{
+    const char *colon = strrchr(text, ':');
+    char host[256], port[16];
+    if (!colon || colon == text || (size_t)(colon - text) >= sizeof host ||
+        strlen(colon + 1) >= sizeof port || !colon[1] || memchr(text, ':', (size_t)(colon - text))) {
+        ibx_err(env->log, "%s: bad %s address '%s' (HOST:PORT, [V6]:PORT or PORT)",
+                s->name, env->listen_flag, text);
+        return -EINVAL;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
+    snprintf(port, sizeof port, "%s", colon + 1);
+    uint64_t pn;
+    if (opt_parse_uint(port, 0, 65535, &pn) < 0) {
+        ibx_err(env->log, "%s: bad port in %s '%s'", s->name, env->listen_flag, text);
+        return -EINVAL;
+    }
+    struct addrinfo hints = {.ai_socktype = socktype, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g) {
+        ibx_err(env->log, "%s: cannot resolve '%s' (%s): %s", s->name, host,
+                env->listen_flag, gai_strerror(g));
+        return -EHOSTUNREACH;
+    }
+    size_t n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+            ai->ai_addrlen > sizeof out[0].ss)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < n; i++)
+            dup |= out[i].len == ai->ai_addrlen &&
+                   !memcmp(&out[i].ss, ai->ai_addr, ai->ai_addrlen);
+        if (dup)
+            continue;
+        if (n == max) {
+            freeaddrinfo(res);
+            return -ENOSPC;
+        }
+        memset(&out[n], 0, sizeof out[n]);
+        memcpy(&out[n].ss, ai->ai_addr, ai->ai_addrlen);
+        out[n].len = ai->ai_addrlen;
+        n++;
+    }
+    freeaddrinfo(res);
+    if (!n) {
+        ibx_err(env->log, "%s: '%s' (%s) has no IPv4 or IPv6 address", s->name, host,
+                env->listen_flag);
+        return -EHOSTUNREACH;
+    }
+    return (int)n;
+}
+
+int svc_addrs(const struct service *s, const struct svc_env *env, int socktype,
+              ibx_addr *out, size_t max)
+{
+    const char *host = env->host ? env->host : "127.0.0.1";
+    char def[300];
+    const char *one[1];
+    const char *const *texts = env->listen ? env->listen->v : NULL;
+    size_t ntexts = env->listen ? env->listen->n : 0;
+    if (!ntexts) {
+        if (strchr(host, ':'))
+            snprintf(def, sizeof def, "[%s]:%u", host, s->port);
+        else
+            snprintf(def, sizeof def, "%s:%u", host, s->port);
+        one[0] = def;
+        texts = one;
+        ntexts = 1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < ntexts; i++) {
+        if (n == max)
+            return -ENOSPC;
+        if (ibx_addr_parse(texts[i], host, s->port, &out[n]) == 0) {
+            n++;
+            continue;
+        }
+        int r = resolve_name(s, env, texts[i], socktype, out + n, max - n);
+        if (r < 0)
+            return r;
+        n += (size_t)r;
+    }
+    return (int)n;
+}
+
+int svc_listen_tcp(const struct service *s, const struct svc_env *env,
+                   const struct ibx_proto *proto, void *ctx)
+{
+    if (env->nfds) {
+        for (size_t i = 0; i < env->nfds; i++) {
+            int r = ibx_sock_is_listener(env->fds[i])
+                        ? ibx_server_adopt(env->srv, env->fds[i], proto, ctx)
+                        : -ENOTSOCK;
+            if (r < 0) {
+                ibx_err(env->log, "%s: socket activation: fd %d: %s", s->name,
+                        env->fds[i], strerror(-r));
+                return i ? -EBUSY : r;
+            }
+        }
+        return 0;
+    }
+    ibx_addr addrs[SVC_ADDRS_MAX];
+    int n = svc_addrs(s, env, SOCK_STREAM, addrs, SVC_ADDRS_MAX);
+    if (n < 0)
+        return n;
+    int bound = 0;
+    for (int i = 0; i < n; i++) {
+        char a[IBX_ADDRSTRLEN];
+        ibx_addr_format((struct sockaddr *)&addrs[i].ss, addrs[i].len, a, sizeof a);
+        int r = ibx_server_listen(env->srv, &addrs[i], proto, ctx);
+        if (r == 0) {
+            bound++;
+            continue;
+        }
+        if (r == -EADDRINUSE)
+            ibx_err(env->log, "%s: cannot listen on %s: the port is in use "
+                    "(choose another with %s)", s->name, a, env->listen_flag);
+        else if ((r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT) && n > 1) {
+            /* "localhost" on a host without IPv6: the other address serves */
+            ibx_warn(env->log, "%s: skipping %s: %s", s->name, a, strerror(-r));
+            continue;
+        } else
+            ibx_err(env->log, "%s: cannot listen on %s: %s", s->name, a, strerror(-r));
+        /* a failure after a listener was added is not a clean skip */
+        return bound ? -EBUSY : r;
+    }
+    return bound ? 0 : -EADDRNOTAVAIL;
+}
+
+/* ---- the standalone applet ------------------------------------------------ */
+
+int service_main(const struct service *s, int argc, char **argv)
+{
+    struct ibx_cli cli;
+    ibx_cli_init(&cli, s->name);
+    if (s->server_defaults)
+        s->server_defaults(&cli.srv);
+    struct svc_where where = {.enabled = true};
+    void *cfg = service_cfg_new(s);
+    if (!cfg) {
+        fprintf(stderr, "ipcbox %s: out of memory\n", s->name);
+        return 1;
+    }
+    struct opt_cmd cmd;
+    opt_cmd_init(&cmd, s->name, s->synopsis, s->about);
+    cmd.max_args = s->has_dir ? 1 : 0;
+    cmd.footer = cli_server_footer;
+    opt_cmd_add(&cmd, "options", NULL, NULL, s->opts, cfg);
+    opt_cmd_add(&cmd, "server options", NULL, NULL, svc_where_opts, &where);
+    opt_cmd_add(&cmd, "server options", NULL, NULL, cli_server_opts, &cli);
+    int rc = opt_parse(&cmd, argc, argv);
+    ibx_server *srv = NULL;
+    int fds[SVC_ADDRS_MAX];
+    int nfds = 0;
+    if (rc >= 0)
+        goto out;
+    rc = 0;
+    cli_finish(&cli);
+    if (s->has_dir) {
+        const char **dir = (const char **)((char *)cfg + s->dir_off);
+        if (cmd.nargs)
+            *dir = cmd.args[0];
+        else if (!*dir)
+            *dir = ".";
+    }
+    if (ibx_signals_block() < 0 || ibx_server_new(&srv, &cli.srv) < 0) {
+        rc = 1;
+        goto out;
+    }
+    nfds = ibx_listen_fds(fds, NULL, SVC_ADDRS_MAX);
+    if (nfds < 0) {
+        ibx_err(&cli.log, "%s: socket activation: %s", s->name, strerror(-nfds));
+        nfds = 0;
+        rc = 1;
+        goto out;
+    }
+    struct svc_env env = {
+        .srv = srv,
+        .log = &cli.log,
+        .server = &cli.srv,
+        .listen = &where.listen,
+        .listen_flag = "--listen",
+        .fds = fds,
+        .nfds = (size_t)nfds,
+        .quiet = cli.quiet,
+    };
+    int r = s->start(cfg, &env);
+    if (r < 0) {
+        rc = r == -EINVAL ? IBX_EXIT_USAGE : 1;
+        goto out;
+    }
+    bool child = false;
+    rc = ibx_cli_run_server(&cli, srv, &child);
+    if (!rc && !child && s->exit_status)
+        rc = s->exit_status(cfg);
+    if (!rc && !child)
+        ibx_info(&cli.log, "%s: stopped", s->name);
+out:
+    ibx_server_free(srv);
+    service_cfg_free(s, cfg);
+    opt_cmd_free(&cmd);
+    return rc;
+}
