@@ -1,7 +1,43 @@
-/* What the two clients, send and get, share (see struct xfer_client). */
+/* What the two clients, send and get, share (see struct xfer_client),
+ * and the options they take alike. */
 #include <stdio.h>
 
 #include "xfer.h"
+
+static int set_hash(void *cfg, const char *text, char *err, size_t errlen)
+{
+    struct xfer_client_cfg *c = cfg;
+    int algo = ibx_hash_algo_parse(text);
+    if (algo < 0) {
+        snprintf(err, errlen, "wants xxh3 or sha256");
+        return -1;
+    }
+    c->algo = algo;
+    return 0;
+}
+
+const struct opt xfer_client_opts[] = {
+    OPT_C(struct xfer_client_cfg, algo, "hash", "ALGO", "xxh3", set_hash,
+          "xxh3 (XXH3-128) or sha256"),
+    OPT_U(struct xfer_client_cfg, timeout, "timeout", "SECONDS", "30", 1, 86400,
+          "give up on a peer silent this long"),
+    OPT_S(struct xfer_client_cfg, token_file, "token-file", "FILE",
+          "authenticate with the shared token in FILE (the peer's --token-file; make "
+          "one with head -c 32 /dev/urandom | base64 > FILE; chmod 600); the peer "
+          "must prove it knows it too"),
+    OPT_B(struct xfer_client_cfg, allow_anonymous, "allow-anonymous",
+          "with --token-file: go on even if the peer has no token and so cannot "
+          "prove it knows it"),
+    OPT_B(struct xfer_client_cfg, no_progress, "no-progress",
+          "no progress display, only the summary line (--quiet: neither)"),
+    OPT_TABLE_END,
+};
+
+const char xfer_client_progress_help[] =
+    "Progress (stderr): on a terminal one line for the whole run (files\n"
+    "done/total, files skipped as unchanged, bytes, rate, ETA, the current\n"
+    "file) redrawn in place and fitted to the width; otherwise a plain line\n"
+    "every few seconds. Then one summary line.\n";
 
 void xfer_client_worse(struct xfer_client *c, int code)
 {

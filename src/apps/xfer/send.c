@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,139 +291,107 @@ static void send_arg(struct send_ctx *s, const char *arg)
     }
 }
 
-static void usage(void)
-{
-    printf("usage: ipcbox send [options] PATH... HOST[:PORT]\n\n"
-           "Send files and directories (recursively, relative paths kept) to an\n"
-           "'ipcbox recv' server (default port %d). A directory DIR arrives as\n"
-           "DIR/...; write DIR/ to send its contents only. Every file is hashed\n"
-           "while it is sent and verified by the receiver before it is\n"
-           "committed; an interrupted transfer resumes where it stopped when\n"
-           "the same command runs again. Symlinks inside directories are not\n"
-           "followed.\n\n"
-           "  --hash ALGO           xxh3 (XXH3-128, default) or sha256\n"
-           "  --overwrite           replace files that exist with other content\n"
-           "  --limit-rate BYTES    at most BYTES per second (suffix k, m, g)\n"
-           "  --timeout SECONDS     give up on a silent receiver (default 30)\n"
-           "  --token-file FILE     authenticate with the shared token in FILE (the\n"
-           "                        receiver's --token-file; make one with\n"
-           "                        head -c 32 /dev/urandom | base64 > FILE; chmod 600)\n"
-           "  --allow-anonymous     with --token-file: go on even if the receiver has\n"
-           "                        no token and so cannot prove it knows it\n"
-           "  --no-progress         no progress display, only the summary line\n"
-           "  -q, --quiet           no progress or summary, errors only\n"
-           "  --help                this help\n\n"
-           "Progress (stderr): on a terminal one line for the whole run (files\n"
-           "done/total, files skipped as unchanged, bytes, rate, ETA, the current\n"
-           "file) redrawn in place; otherwise a plain line every few seconds.\n"
-           "Then one summary line.\n"
-           "Exit: 0 all sent (or already identical), 1 connection or I/O error,\n"
-           "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error,\n"
-           "6 authentication required or failed.\n",
-           XFER_PORT);
-}
+/* send's own options (the common ones are struct xfer_client_cfg). */
+struct send_cfg {
+    bool overwrite;
+    uint64_t limit_rate;
+};
 
-enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RATE, OPT_TIMEOUT,
-       OPT_TOKEN_FILE, OPT_ALLOW_ANON, OPT_NO_PROGRESS };
+static const struct opt send_opts[] = {
+    OPT_B(struct send_cfg, overwrite, "overwrite",
+          "replace files that exist with other content"),
+    {.name = "limit-rate", .type = OPT_T_SIZE, OPT_FIELD_(struct send_cfg, limit_rate),
+     .arg = "BYTES", .min = 1, .max = 1ull << 40,
+     .help = "at most BYTES per second (suffix k, m, g)"},
+    OPT_TABLE_END,
+};
+
+static const char send_about[] =
+    "Send files and directories (recursively, relative paths kept) to an "
+    "'ipcbox recv' server (default port 7070). A directory DIR arrives as "
+    "DIR/...; write DIR/ to send its contents only. Every file is hashed while "
+    "it is sent and verified by the receiver before it is committed; an "
+    "interrupted transfer resumes where it stopped when the same command runs "
+    "again. Symlinks inside directories are not followed.";
+
+static const char send_footer[] =
+    "\nExit: 0 all sent (or already identical), 1 connection or I/O error,\n"
+    "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error,\n"
+    "6 authentication required or failed.\n";
 
 int send_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, 0, IBX_OPT_HELP},
-        {"quiet", no_argument, 0, IBX_OPT_QUIET},
-        {"hash", required_argument, 0, OPT_HASH},
-        {"overwrite", no_argument, 0, OPT_OVERWRITE},
-        {"limit-rate", required_argument, 0, OPT_RATE},
-        {"timeout", required_argument, 0, OPT_TIMEOUT},
-        {"token-file", required_argument, 0, OPT_TOKEN_FILE},
-        {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
-        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {0, 0, 0, 0},
-    };
     struct send_ctx s;
     memset(&s, 0, sizeof s);
     s.c.who = "send";
     s.c.peer = "receiver";
-    s.algo = IBX_HASH_XXH3;
-    bool quiet = false, no_progress = false;
-    unsigned long timeout = 30;
-    const char *token_file = NULL;
-    struct xfer_auth auth = {NULL, false};
-    int c;
-    ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-        switch (c) {
-        case IBX_OPT_HELP:
-            usage();
-            return 0;
-        case 'q':
-        case IBX_OPT_QUIET:
-            quiet = true;
-            break;
-        case OPT_HASH:
-            s.algo = ibx_hash_algo_parse(optarg);
-            if (s.algo < 0)
-                return ibx_cli_usage("send", "--hash wants xxh3 or sha256, not '%s'", optarg);
-            break;
-        case OPT_OVERWRITE:
-            s.flags |= IBX_OFFER_OVERWRITE;
-            break;
-        case OPT_RATE:
-            if (ibx_cli_size(optarg, 1, 1ull << 40, &s.limit_rate) < 0)
-                return ibx_cli_usage("send", "--limit-rate wants bytes per second "
-                                     "(e.g. 10m), not '%s'", optarg);
-            break;
-        case OPT_TIMEOUT:
-            if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)
-                return ibx_cli_usage("send", "--timeout wants seconds, not '%s'", optarg);
-            break;
-        case OPT_TOKEN_FILE:
-            token_file = optarg;
-            break;
-        case OPT_ALLOW_ANON:
-            auth.allow_anonymous = true;
-            break;
-        case OPT_NO_PROGRESS:
-            no_progress = true;
-            break;
-        default:
-            return ibx_cli_bad_option("send", argv);
-        }
+    struct xfer_client_cfg cc = {0};
+    struct send_cfg sc = {0};
+    struct ibx_cli cli;
+    ibx_cli_init(&cli, "send");
+    opt_defaults(xfer_client_opts, &cc);
+    opt_defaults(send_opts, &sc);
+    opt_defaults(cli_log_opts, &cli);
+    char footer[sizeof send_footer + 512];
+    snprintf(footer, sizeof footer, "%s%s", xfer_client_progress_help, send_footer);
+    struct opt_cmd cmd;
+    opt_cmd_init(&cmd, "send", "[options] PATH... HOST[:PORT]", send_about);
+    cmd.footer = footer;
+    cmd.min_args = 2;
+    cmd.max_args = UINT_MAX;
+    opt_cmd_add(&cmd, "options", NULL, NULL, send_opts, &sc);
+    opt_cmd_add(&cmd, "options", NULL, NULL, xfer_client_opts, &cc);
+    opt_cmd_add(&cmd, "options", NULL, NULL, cli_log_opts, &cli);
+    int r = opt_parse(&cmd, argc, argv);
+    if (r >= 0) {
+        opt_cmd_free(&cmd);
+        return r;
     }
-    if (argc - optind < 2)
-        return ibx_cli_usage("send", "need PATH... HOST[:PORT]");
-    const char *dest = argv[argc - 1];
+    cli_finish(&cli);
+    s.algo = cc.algo;
+    s.limit_rate = sc.limit_rate;
+    if (sc.overwrite)
+        s.flags |= IBX_OFFER_OVERWRITE;
+    const char *dest = cmd.args[cmd.nargs - 1];
+    struct xfer_auth auth = {NULL, cc.allow_anonymous};
     static struct xfer_token token;
-    if (token_file && xfer_token_load_cli("send", token_file, &token) < 0)
+    if (cc.token_file && xfer_token_load_cli("send", cc.token_file, &token) < 0) {
+        opt_cmd_free(&cmd);
         return IBX_EXIT_USAGE;
-    if (token_file)
+    }
+    if (cc.token_file)
         auth.token = &token;
 
-    int r = xfer_wire_connect(&s.c.wire, dest, (int)timeout * 1000, &auth);
+    r = xfer_wire_connect(&s.c.wire, dest, (int)cc.timeout * 1000, &auth);
     xfer_token_wipe(&token);
     if (r) {
         fprintf(stderr, "send: %s\n", s.c.wire.err);
         xfer_wire_close(&s.c.wire);
+        opt_cmd_free(&cmd);
         return r;
     }
     s.chunk = XFER_CHUNK < s.c.wire.peer_data_max ? XFER_CHUNK : s.c.wire.peer_data_max;
     s.buf = malloc(IBX_FRAME_HDR + s.chunk);
     if (!s.buf) {
         xfer_wire_close(&s.c.wire);
+        opt_cmd_free(&cmd);
         return XFER_EXIT_IO;
     }
-    progress_init(&s.c.prog, "send", true, xfer_progress_mode(quiet, no_progress));
+    bool quiet = !ibx_log_enabled(&cli.log, IBX_LOG_INFO);
+    progress_init(&s.c.prog, "send", true, xfer_progress_mode(quiet, cc.no_progress));
+    size_t npaths = cmd.nargs - 1;
     if (s.c.prog.mode == PROGRESS_ON) {
         unsigned files = 0;
         uint64_t bytes = 0;
-        for (int i = optind; i < argc - 1; i++)
-            count_arg(argv[i], &files, &bytes);
+        for (size_t i = 0; i < npaths; i++)
+            count_arg(cmd.args[i], &files, &bytes);
         progress_expect(&s.c.prog, files, bytes, true);
     }
-    for (int i = optind; i < argc - 1 && !s.c.fatal; i++)
-        send_arg(&s, argv[i]);
+    for (size_t i = 0; i < npaths && !s.c.fatal; i++)
+        send_arg(&s, cmd.args[i]);
     progress_finish(&s.c.prog);
     xfer_wire_close(&s.c.wire);
     free(s.buf);
+    opt_cmd_free(&cmd);
     return s.c.exit_code;
 }

@@ -20,6 +20,7 @@
 #include "ipcbox/frame.h"
 #include "ipcbox/frame_auth.h"
 #include "ipcbox/hash.h"
+#include "opt.h"
 #include "progress.h"
 
 /* Default port of recv. */
@@ -342,6 +343,20 @@ void xfer_wire_error(struct xfer_wire *w, int code, const char *text);
 int xfer_wire_reason(struct xfer_wire *w, char *out, size_t size);
 /* Close. */
 void xfer_wire_close(struct xfer_wire *w);
+
+/* The options send and get take alike (rows xfer_client_opts). */
+struct xfer_client_cfg {
+    int algo;               /* --hash */
+    unsigned timeout;       /* --timeout, seconds */
+    const char *token_file;
+    bool allow_anonymous;
+    bool no_progress;
+};
+/* Their rows (opt.h): --hash, --timeout, --token-file, --allow-anonymous,
+ * --no-progress. */
+extern const struct opt xfer_client_opts[];
+/* The text after the options in send's and get's --help (progress). */
+extern const char xfer_client_progress_help[];
 
 /* What send and get, the two clients, have in common: the connection,
  * the progress display, and how a run ends (the worst exit code so far,
