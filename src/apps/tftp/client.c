@@ -41,29 +41,6 @@ struct client {
     struct progress prog;
 };
 
-static void usage(void)
-{
-    printf("usage: ipcbox tftp [options] HOST[:PORT] get|put FILE [LOCAL]\n\n"
-           "TFTP client. get fetches the server's FILE into LOCAL (default: the\n"
-           "last part of FILE; '-' is stdout); put sends LOCAL (default FILE)\n"
-           "to the server as FILE. PORT defaults to 69; IPv6 as [ADDR]:PORT.\n\n"
-           "  --blksize N           ask for N-byte blocks (8..65464, RFC 2348)\n"
-           "  --windowsize N        ask for N blocks per ACK (1..65535, RFC 7440)\n"
-           "  --mode MODE           octet (default) or netascii\n"
-           "  --timeout S           ask for an S-second retransmit timeout\n"
-           "                        (1..255, RFC 2349); also sets the give-up\n"
-           "                        time to 5*S (default: adaptive, give up\n"
-           "                        after 10 s without progress)\n"
-           "  --no-progress         no progress display, only the summary line\n");
-    fputs(ibx_cli_basic_help, stdout);
-    printf("Progress (stderr): on a terminal one line redrawn in place (bytes,\n"
-           "rate, ETA when the size is known), otherwise a plain line every few\n"
-           "seconds; then a summary line (--quiet: neither).\n"
-           "Options a server ignores fall back to the RFC 1350 defaults\n"
-           "(512-byte blocks, one block per ACK). Exit status: 0 done, 1 failed,\n"
-           "2 usage.\n");
-}
-
 /* The options to request: what the user asked, plus tsize. */
 static void want_opts(const struct client *c, struct ibx_tftp_opts *o)
 {
@@ -339,94 +316,94 @@ again:
     return r;
 }
 
-enum { OPT_BLKSIZE = IBX_OPT_APPLET_BASE, OPT_WINDOW, OPT_MODE, OPT_TIMEOUT,
-       OPT_NO_PROGRESS };
+static int set_mode(void *cfg, const char *text, char *err, size_t errlen)
+{
+    struct client *c = cfg;
+    if (!strcmp(text, "octet") || !strcmp(text, "binary"))
+        c->mode = IBX_TFTP_OCTET;
+    else if (!strcmp(text, "netascii") || !strcmp(text, "ascii"))
+        c->mode = IBX_TFTP_NETASCII;
+    else {
+        snprintf(err, errlen, "wants octet or netascii");
+        return -1;
+    }
+    return 0;
+}
 
+static const struct opt tftp_opts[] = {
+    OPT_U(struct client, blksize, "blksize", "N", NULL, IBX_TFTP_BLKSIZE_MIN,
+          IBX_TFTP_BLKSIZE_MAX, "ask for N-byte blocks (RFC 2348)"),
+    OPT_U(struct client, window, "windowsize", "N", NULL, 1, IBX_TFTP_WINDOW_MAX,
+          "ask for N blocks per ACK (RFC 7440)"),
+    OPT_C(struct client, mode, "mode", "MODE", "octet", set_mode, "octet or netascii"),
+    OPT_U(struct client, timeout, "timeout", "SECONDS", NULL, IBX_TFTP_TIMEOUT_MIN,
+          IBX_TFTP_TIMEOUT_MAX,
+          "ask for this retransmit timeout (RFC 2349); also sets the give-up time "
+          "to 5 times it (default: adaptive, give up after 10 s without progress)"),
+    OPT_B(struct client, no_progress, "no-progress",
+          "no progress display, only the summary line (--quiet: neither)"),
+    OPT_TABLE_END,
+};
+
+static const char tftp_about[] =
+    "TFTP client. get fetches the server's FILE into LOCAL (default: the last "
+    "part of FILE; '-' is stdout); put sends LOCAL (default FILE) to the server "
+    "as FILE. PORT defaults to 69; IPv6 as [ADDR]:PORT.";
+
+static const char tftp_footer[] =
+    "Progress (stderr): on a terminal one line redrawn in place and fitted to\n"
+    "the width (bytes, rate, ETA when the size is known), otherwise a plain\n"
+    "line every few seconds; then a summary line.\n"
+    "Options a server ignores fall back to the RFC 1350 defaults\n"
+    "(512-byte blocks, one block per ACK). Exit status: 0 done, 1 failed,\n"
+    "2 usage.\n";
+
+/* Parse the command line into c. Returns -1 to go on, or an exit status
+ * (0 after --help). */
 static int parse_args(struct client *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        IBX_CLI_BASIC_OPTIONS,
-        {"blksize", required_argument, 0, OPT_BLKSIZE},
-        {"windowsize", required_argument, 0, OPT_WINDOW},
-        {"mode", required_argument, 0, OPT_MODE},
-        {"timeout", required_argument, 0, OPT_TIMEOUT},
-        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {0, 0, 0, 0},
-    };
     struct ibx_cli cli;
     ibx_cli_init(&cli, "tftp");
-    int o;
-    ibx_cli_getopt_reset();
-    while ((o = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-        if (o == 'q')
-            o = IBX_OPT_QUIET;   /* -q: what every client takes */
-        int k = ibx_cli_common(&cli, o, optarg);
-        if (k < 0)
-            return IBX_EXIT_USAGE;
-        if (k > 0)
-            continue;
-        switch (o) {
-        case IBX_OPT_HELP:
-            usage();
-            return -1;
-        case OPT_BLKSIZE:
-            if (ibx_cli_uint(optarg, IBX_TFTP_BLKSIZE_MIN, IBX_TFTP_BLKSIZE_MAX, &c->blksize) < 0)
-                return ibx_cli_usage("tftp", "--blksize wants 8..65464, not '%s'", optarg);
-            break;
-        case OPT_WINDOW:
-            if (ibx_cli_uint(optarg, 1, IBX_TFTP_WINDOW_MAX, &c->window) < 0)
-                return ibx_cli_usage("tftp", "--windowsize wants 1..65535, not '%s'", optarg);
-            break;
-        case OPT_MODE:
-            if (!strcmp(optarg, "octet") || !strcmp(optarg, "binary"))
-                c->mode = IBX_TFTP_OCTET;
-            else if (!strcmp(optarg, "netascii") || !strcmp(optarg, "ascii"))
-                c->mode = IBX_TFTP_NETASCII;
-            else
-                return ibx_cli_usage("tftp", "--mode wants octet or netascii, not '%s'", optarg);
-            break;
-        case OPT_TIMEOUT:
-            if (ibx_cli_uint(optarg, IBX_TFTP_TIMEOUT_MIN, IBX_TFTP_TIMEOUT_MAX, &c->timeout) < 0)
-                return ibx_cli_usage("tftp", "--timeout wants 1..255 seconds, not '%s'", optarg);
-            break;
-        case OPT_NO_PROGRESS:
-            c->no_progress = true;
-            break;
-        default:
-            return ibx_cli_bad_option("tftp", argv);
-        }
-    }
+    opt_defaults(cli_log_opts, &cli);
+    opt_defaults(tftp_opts, c);
+    struct opt_cmd cmd;
+    opt_cmd_init(&cmd, "tftp", "[options] HOST[:PORT] get|put FILE [LOCAL]", tftp_about);
+    cmd.footer = tftp_footer;
+    cmd.min_args = 3;
+    cmd.max_args = 4;
+    opt_cmd_add(&cmd, "options", NULL, NULL, tftp_opts, c);
+    opt_cmd_add(&cmd, "options", NULL, NULL, cli_log_opts, &cli);
+    int r = opt_parse(&cmd, argc, argv);
+    if (r >= 0)
+        goto out;
+    cli_finish(&cli);
     c->log = cli.log;
-    int left = argc - optind;
-    if (left < 3)
-        return ibx_cli_usage("tftp", "expected HOST[:PORT] get|put FILE [LOCAL]");
-    if (left > 4)
-        return ibx_cli_usage("tftp", "unexpected argument '%s'", argv[optind + 4]);
-    const char *host = argv[optind], *verb = argv[optind + 1];
-    if (!strcmp(verb, "put"))
-        c->put = true;
-    else if (strcmp(verb, "get"))
-        return ibx_cli_usage("tftp", "expected get or put, not '%s'", verb);
-    c->remote = argv[optind + 2];
-    if (!*c->remote)
-        return ibx_cli_usage("tftp", "empty file name");
-    c->local = left == 4 ? argv[optind + 3] : NULL;
-    if (ibx_addr_resolve(host, NULL, IBX_TFTP_PORT, SOCK_DGRAM, &c->server) < 0)
-        return ibx_cli_usage("tftp", "cannot resolve '%s' (HOST[:PORT] or [V6]:PORT)", host);
-    return 0;
+    const char *host = cmd.args[0], *verb = cmd.args[1];
+    c->put = !strcmp(verb, "put");
+    c->remote = cmd.args[2];
+    c->local = cmd.nargs == 4 ? cmd.args[3] : NULL;
+    if (!c->put && strcmp(verb, "get"))
+        r = opt_usage("tftp", "expected get or put, not '%s'", verb);
+    else if (!*c->remote)
+        r = opt_usage("tftp", "empty file name");
+    else if (ibx_addr_resolve(host, NULL, IBX_TFTP_PORT, SOCK_DGRAM, &c->server) < 0)
+        r = opt_usage("tftp", "cannot resolve '%s' (HOST[:PORT] or [V6]:PORT)", host);
+out:
+    opt_cmd_free(&cmd);   /* the arguments are argv's strings */
+    return r;
 }
 
 int tftp_main(int argc, char **argv)
 {
     struct client c = {.sock = -1, .lf = {.fd = -1}};
     int r = parse_args(&c, argc, argv);
-    if (r)
-        return r < 0 ? 0 : r;
+    if (r >= 0)
+        return r;
     char base[4096];
     snprintf(base, sizeof base, "%s", c.remote);
     const char *local = c.local ? c.local : (c.put ? c.remote : basename(base));
     if (!*local || !strcmp(local, "/") || !strcmp(local, ".") || !strcmp(local, ".."))
-        return ibx_cli_usage("tftp", "give a LOCAL file name");
+        return opt_usage("tftp", "give a LOCAL file name");
 
     if (c.put) {
         r = local_open_read(&c.lf, local);
