@@ -40,7 +40,7 @@ echo
 echo "| server | stream MB/s (both directions) | churn connections/s |"
 echo "|---|---|---|"
 port=17000
-for m in epoll iterative fork thread prefork threadpool reuseport; do
+for m in $("$B" --list-models); do
     port=$((port + 1))
     taskset -c 0 "$B" echo --quiet --listen 127.0.0.1:$port --model $m --workers 1 &
     pid=$!

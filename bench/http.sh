@@ -322,7 +322,7 @@ done
 
 # ---- ipcbox under each server model ------------------------------------------------------
 declare -A MKA MCL MBIG
-MODELS="iterative fork thread prefork threadpool epoll reuseport"
+MODELS=$("$IPCBOX" --list-models)
 skip models && MODELS=""
 mup=""
 for m in $MODELS; do

@@ -31,6 +31,10 @@ int opt_cmd_add(struct opt_cmd *cmd, const char *title, const char *prefix,
 
 void opt_cmd_free(struct opt_cmd *cmd)
 {
+    for (size_t g = 0; g < cmd->ngroups; g++) {
+        free(cmd->groups[g].given);
+        cmd->groups[g].given = NULL;
+    }
     for (size_t g = 0; g < cmd->ngroups; g++)
         for (const struct opt *o = cmd->groups[g].opts; o && o->type; o++)
             if (o->type == OPT_T_LIST) {
@@ -172,9 +176,26 @@ static const char *size_text(uint64_t v, char *buf, size_t n)
     return buf;
 }
 
+/* Remember the text an OPT_T_CALL row of g was given. */
+static void remember(struct opt_group *g, const struct opt *o, const char *text)
+{
+    if (!g)
+        return;
+    if (!g->given) {
+        size_t n = 0;
+        while (g->opts[n].type)
+            n++;
+        g->given = calloc(n, sizeof *g->given);
+        if (!g->given)
+            return;
+    }
+    g->given[o - g->opts] = text;
+}
+
 /* Set the field of o in cfg from text (NULL: a flag without value). */
-static int set_value(struct opt_cmd *cmd, void *cfg, const struct opt *o,
-                     const char *text, bool from_file, char *err, size_t errlen)
+static int set_value(struct opt_cmd *cmd, struct opt_group *grp, void *cfg,
+                     const struct opt *o, const char *text, bool from_file,
+                     char *err, size_t errlen)
 {
     void *field = (char *)cfg + o->off;
     uint64_t v;
@@ -255,7 +276,10 @@ static int set_value(struct opt_cmd *cmd, void *cfg, const struct opt *o,
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        return o->set(cfg, text, err, errlen) < 0 ? -1 : 0;
+        if (o->set(cfg, text, err, errlen) < 0)
+            return -1;
+        remember(grp, o, text);
+        return 0;
     case OPT_T_END:
         break;
     }
@@ -266,7 +290,8 @@ static int set_value(struct opt_cmd *cmd, void *cfg, const struct opt *o,
 int opt_set(struct opt_cmd *cmd, const struct opt_group *g, const struct opt *o,
             const char *text, bool from_file, char *err, size_t errlen)
 {
-    return set_value(cmd, g->cfg, o, text, from_file, err, errlen);
+    return set_value(cmd, (struct opt_group *)g, g->cfg, o, text, from_file, err,
+                     errlen);
 }
 
 int opt_defaults(const struct opt *opts, void *cfg)
@@ -276,7 +301,7 @@ int opt_defaults(const struct opt *opts, void *cfg)
     char err[128];
     for (const struct opt *o = opts; o && o->type; o++)
         if (o->def && o->type != OPT_T_STR && o->type != OPT_T_LIST &&
-            set_value(&scratch, cfg, o, o->def, false, err, sizeof err) < 0)
+            set_value(&scratch, NULL, cfg, o, o->def, false, err, sizeof err) < 0)
             return -EINVAL;
         else if (o->def && o->type == OPT_T_STR)
             *(const char **)((char *)cfg + o->off) = o->def;
@@ -372,7 +397,7 @@ int opt_parse(struct opt_cmd *cmd, int argc, char **argv)
                 return r;
         }
     }
-    bool options = true;
+    bool options = true, print = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!options || a[0] != '-' || !a[1]) {
@@ -408,6 +433,10 @@ int opt_parse(struct opt_cmd *cmd, int argc, char **argv)
             if (!eq && !strcmp(n, "help-options")) {
                 list_options(cmd);
                 return 0;
+            }
+            if (!eq && !strcmp(n, "print-config")) {
+                print = true;
+                continue;
             }
             if (cmd->config_file && len == 6 && !strncmp(n, "config", 6)) {
                 if (!eq)
@@ -447,12 +476,17 @@ int opt_parse(struct opt_cmd *cmd, int argc, char **argv)
                                  o->arg ? o->arg : "VALUE");
             }
         }
-        if (set_value(cmd, g->cfg, o, val, false, err, sizeof err) < 0) {
+        if (set_value(cmd, (struct opt_group *)g, g->cfg, o, val, false, err,
+                      sizeof err) < 0) {
             flag_name(g, o, name, sizeof name);
             if (val)
                 return opt_usage(app, "%s %s, not '%s'", name, err, val);
             return opt_usage(app, "%s %s", name, err);
         }
+    }
+    if (print) {
+        opt_print_config(cmd, stdout);
+        return 0;
     }
     if (cmd->nargs < cmd->min_args)
         return opt_usage(app, "missing argument (usage: ipcbox %s %s)", app,
@@ -487,7 +521,8 @@ static int on_ini(void *user, const char *section, const char *key,
             if ((o->flags & OPT_F_CLI) || strcmp(o->name, key) != 0)
                 continue;
             char err[256];
-            if (set_value(cmd, grp->cfg, o, value, true, err, sizeof err) < 0) {
+            if (set_value(cmd, (struct opt_group *)grp, grp->cfg, o, value, true, err,
+                          sizeof err) < 0) {
                 snprintf(fc->err, sizeof fc->err, "[%s] %s %s, not '%s'", section,
                          key, err, value);
                 fc->failed = true;

@@ -103,6 +103,8 @@ struct opt_group {
     const char *section;     /* config-file section it reads, NULL: none */
     const struct opt *opts;  /* ends with OPT_TABLE_END */
     void *cfg;
+    const char **given;      /* private: the text each OPT_T_CALL row was
+                              * last given (for --print-config) */
 };
 
 /* Most groups of one command. */
@@ -143,7 +145,9 @@ void opt_cmd_free(struct opt_cmd *cmd);
 int opt_defaults(const struct opt *opts, void *cfg);
 
 /* Parse argv[1..argc-1] (argv[0] is the applet name): options of every
- * group, --help/-h, --version, --help-man, --help-options and, with
+ * group, --help/-h, --version, --help-man, --help-options,
+ * --print-config (the configuration the other arguments make, as an INI
+ * file, then exit 0) and, with
  * config_file, --config FILE (read first, so the command line wins).
  * Returns -1 to go on running, or an exit status: 0 after printing help
  * or the version, 2 after printing a one-line usage error. */
@@ -161,6 +165,9 @@ int opt_set(struct opt_cmd *cmd, const struct opt_group *g, const struct opt *o,
 
 /* Write --help for cmd to f. */
 void opt_help(const struct opt_cmd *cmd, FILE *f);
+/* Write the configuration the groups hold as an INI file to f: one
+ * [section] per group section (the applet's name for groups without). */
+void opt_print_config(const struct opt_cmd *cmd, FILE *f);
 /* Write a man page (roff) for cmd to f. */
 void opt_man(const struct opt_cmd *cmd, FILE *f);
 

@@ -1,6 +1,7 @@
 /* Documentation from the option rows: --help text and the man page. */
 #include "opt.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define HELP_WIDTH 80
@@ -192,4 +193,94 @@ void opt_man(const struct opt_cmd *cmd, FILE *f)
     fputs(".SH EXIT STATUS\n0 success, 1 runtime failure, 2 bad usage (one line on "
           "standard error), 127 unknown applet.\n"
           ".SH SEE ALSO\n.BR ipcbox (1)\n", f);
+}
+
+/* Read a field of 1, 2, 4 or 8 bytes. */
+static uint64_t load_uint(const void *field, size_t size)
+{
+    switch (size) {
+    case 1: return *(const uint8_t *)field;
+    case 2: return *(const uint16_t *)field;
+    case 4: return *(const uint32_t *)field;
+    default: return *(const uint64_t *)field;
+    }
+}
+
+/* Print one row's value(s) as `name = value` lines. */
+static void print_row(FILE *f, const struct opt_group *g, const struct opt *o)
+{
+    const void *field = (const char *)g->cfg + o->off;
+    switch (o->type) {
+    case OPT_T_BOOL: {
+        bool v = *(const bool *)field;
+        if (o->flags & OPT_F_INVERT)
+            v = !v;
+        fprintf(f, "%s = %s\n", o->name, v ? "yes" : "no");
+        return;
+    }
+    case OPT_T_UINT: {
+        uint64_t v = load_uint(field, o->size);
+        if (o->scale)
+            v /= o->scale;
+        if (v < o->min)   /* 0 below the range: computed at run time */
+            fprintf(f, "; %s (default)\n", o->name);
+        else
+            fprintf(f, "%s = %llu\n", o->name, (unsigned long long)v);
+        return;
+    }
+    case OPT_T_SIZE: {
+        uint64_t v = load_uint(field, o->size);
+        if (v < o->min)
+            fprintf(f, "; %s (default)\n", o->name);
+        else
+            fprintf(f, "%s = %llu\n", o->name, (unsigned long long)v);
+        return;
+    }
+    case OPT_T_STR: {
+        const char *v = *(const char *const *)field;
+        if (v)
+            fprintf(f, "%s = %s\n", o->name, v);
+        else
+            fprintf(f, "; %s (unset)\n", o->name);
+        return;
+    }
+    case OPT_T_LIST: {
+        const struct opt_strv *l = field;
+        for (size_t i = 0; i < l->n; i++)
+            fprintf(f, "%s = %s\n", o->name, l->v[i]);
+        if (!l->n)
+            fprintf(f, "; %s (default)\n", o->name);
+        return;
+    }
+    case OPT_T_CALL: {
+        const char *v = g->given ? g->given[o - g->opts] : NULL;
+        if (v || o->def)
+            fprintf(f, "%s = %s\n", o->name, v ? v : o->def);
+        else
+            fprintf(f, "; %s (unset)\n", o->name);
+        return;
+    }
+    case OPT_T_END:
+        break;
+    }
+}
+
+void opt_print_config(const struct opt_cmd *cmd, FILE *f)
+{
+    const char *last = NULL;
+    for (size_t g = 0; g < cmd->ngroups; g++) {
+        const struct opt_group *grp = &cmd->groups[g];
+        const char *sec = grp->section ? grp->section : cmd->applet;
+        bool any = false;
+        for (const struct opt *o = grp->opts; o && o->type; o++)
+            any |= !(o->flags & OPT_F_CLI);
+        if (!any)
+            continue;
+        if (!last || strcmp(last, sec) != 0)
+            fprintf(f, "%s[%s]\n", last ? "\n" : "", sec);
+        last = sec;
+        for (const struct opt *o = grp->opts; o && o->type; o++)
+            if (!(o->flags & OPT_F_CLI))
+                print_row(f, grp, o);
+    }
 }

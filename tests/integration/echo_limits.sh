@@ -30,32 +30,8 @@ for m in epoll fork thread; do
         exec "$IPCBOX" echo --no-udp --listen 127.0.0.1:0 --model $m
     ) 2>"$T/dcap-$m.log" &
     SPID=$!; PIDS+=("$SPID")
-    for i in $(seq 200); do grep -q "listening on" "$T/dcap-$m.log" && break; sleep 0.05; done
-    PORT=$(grep -m1 -o "listening on [^ ]*" "$T/dcap-$m.log" | sed 's/.*://')
-    python3 - "$PORT" "$cap" <<'PY' || fail "$m: default cap"
-import socket, sys
-port, cap = int(sys.argv[1]), int(sys.argv[2])
-socks = []
-def echo(s, timeout):
-    s.settimeout(timeout)
-    s.sendall(b"x")
-    try:
-        return s.recv(1) == b"x"
-    except socket.timeout:
-        return False
-for i in range(cap):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    socks.append(s)
-    if not echo(s, 10):
-        sys.exit("client %d of the first %d not served" % (i, cap))
-extra = socket.create_connection(("127.0.0.1", port), timeout=10)
-if echo(extra, 1):
-    sys.exit("client served above the default cap of %d" % cap)
-socks[0].close()
-extra.settimeout(10)
-if extra.recv(1) != b"x":
-    sys.exit("waiting client not served after one left")
-PY
+    PORT=$(listen_port "$T/dcap-$m.log" "" "$SPID")
+    python3 "$PYTOOLS/echo_conn_cap.py" "$PORT" "$cap" || fail "$m: default cap"
     grep -q "connection limit reached: max_conns=$cap" "$T/dcap-$m.log" || fail "$m: cap not logged"
     kill -TERM "$SPID"; wait_exit "$SPID" 10; [ "$RC" = 0 ] || fail "$m: exit"
     no_sanitizer_report "$T/dcap-$m.log"
@@ -70,42 +46,8 @@ done
     exec "$IPCBOX" echo --no-udp --listen 127.0.0.1:0 --max-conns 100
 ) 2>"$T/emfile.log" &
 SPID=$!; PIDS+=("$SPID")
-for i in $(seq 200); do grep -q "listening on" "$T/emfile.log" && break; sleep 0.05; done
-PORT=$(grep -m1 -o "listening on [^ ]*" "$T/emfile.log" | sed 's/.*://')
-python3 - "$PORT" <<'PY' || fail "EMFILE: server did not shed and recover"
-import socket, sys, time
-port = int(sys.argv[1])
-socks = []
-for i in range(60):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    socks.append(s)
-served = shed = 0
-for s in socks:
-    try:
-        s.sendall(b"x")
-        served += s.recv(1) == b"x"
-    except (socket.timeout, ConnectionResetError):
-        pass
-    except OSError:
-        pass
-for s in socks:
-    s.close()
-if served == 0 or served == 60:
-    sys.exit("served %d of 60: expected some served and some shed" % served)
-time.sleep(0.2)
-# fresh clients are served again
-for i in range(5):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(b"again")
-    data = b""
-    while len(data) < 5:
-        chunk = s.recv(5)
-        if not chunk: break
-        data += chunk
-    if data != b"again":
-        sys.exit("client %d after recovery got %r" % (i, data))
-    s.close()
-PY
+PORT=$(listen_port "$T/emfile.log" "" "$SPID")
+python3 "$PYTOOLS/echo_emfile.py" "$PORT" || fail "EMFILE: server did not shed and recover"
 kill -0 "$SPID" || fail "EMFILE: server died"
 grep -q "accept" "$T/emfile.log" || fail "EMFILE: shedding not logged"
 kill -TERM "$SPID"; wait_exit "$SPID" 10; [ "$RC" = 0 ] || fail "EMFILE: exit"

@@ -1,7 +1,7 @@
-# The same echo test under all seven server models: nc and socat interop,
+# The same echo test under every server model: nc and socat interop,
 # 20 concurrent verified clients, no zombies, SIGTERM exits 0 cleanly.
 . "$(dirname "$0")/../lib.sh"
-for m in iterative fork thread prefork threadpool epoll reuseport; do
+for m in $(server_models); do
     log=$T/$m.log
     start_server "$log" "$IPCBOX" echo --listen 127.0.0.1:0 --model $m --workers 2 --grace 5
     out=$(printf 'hello %s\n' "$m" | timeout 10 nc -q1 127.0.0.1 "$PORT")

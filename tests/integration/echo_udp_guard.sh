@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (raw sockets forge the source address)"
 PY=$(python3 -c "import sys; print(sys.executable)") || skip "needs python3"
-FORGE="$PY $(dirname "$0")/udp_forge.py"
+FORGE="$PY $PYTOOLS/udp_forge.py"
 
 # bad flags
 for bad in "--udp-rate -1" "--udp-rate x" "--udp-burst 0"; do

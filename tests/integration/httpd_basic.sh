@@ -2,7 +2,8 @@
 # httpd basics against curl, wget and raw sockets: methods, status codes,
 # keep-alive and pipelining, HTTP/1.0, conditional requests, gzip siblings,
 # MIME types, limits, the access log and SIGHUP, the header deadline.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/dir" "$R/noindex" "$R/sub dir"
@@ -38,18 +39,17 @@ curl -sS -o "$WORK/big" "$BASE/big.bin"
 check "big file (sendfile) intact" "$(cmp "$WORK/big" "$R/big.bin" && echo same)" "same"
 
 # --- status codes ---------------------------------------------------------------
-code() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
-check "404" "$(code "$BASE/nope")" "404"
-check "404 file with slash" "$(code "$BASE/hello.txt/")" "404"
-check "301 dir without slash" "$(code "$BASE/dir")" "301"
+check "404" "$(http_code "$BASE/nope")" "404"
+check "404 file with slash" "$(http_code "$BASE/hello.txt/")" "404"
+check "301 dir without slash" "$(http_code "$BASE/dir")" "301"
 check "Location" "$(curl -sS -o /dev/null -w '%{redirect_url}' "$BASE/dir?x=1")" "$BASE/dir/?x=1"
 check "index.html" "$(curl -sS "$BASE/dir/")" "<p>index</p>"
-check "405 POST" "$(code -X POST -d x "$BASE/hello.txt")" "405"
+check "405 POST" "$(http_code -X POST -d x "$BASE/hello.txt")" "405"
 check "405 Allow" "$(curl -sS -D - -o /dev/null -X DELETE "$BASE/hello.txt" | tr -d '\r' | grep -i '^allow:')" "Allow: GET, HEAD, OPTIONS"
 # an unwanted 3 MB body: the 405 must reach the client (lingering close,
 # not an RST that would destroy it)
 check "405 with a large unread body" "$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$R/big.bin" "$BASE/hello.txt")" "405"
-check "501 unknown method" "$(code -X BREW "$BASE/hello.txt")" "501"
+check "501 unknown method" "$(http_code -X BREW "$BASE/hello.txt")" "501"
 check "OPTIONS" "$(curl -sS -D - -o /dev/null -X OPTIONS "$BASE/hello.txt" | tr -d '\r' | grep -i '^allow:')" "Allow: GET, HEAD, OPTIONS"
 check "OPTIONS *" "$(raw_status 'OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')" "200"
 check "400 no Host on 1.1" "$(raw_status 'GET / HTTP/1.1\r\n\r\n')" "400"
@@ -83,19 +83,19 @@ check "curl reuses the connection" "$(curl -sS -v "$BASE/hello.txt" "$BASE/style
 # --- conditional requests (cf. nginx not_modified.t) ---------------------------------
 etag=$(curl -sS -I "$BASE/hello.txt" | tr -d '\r' | sed -n 's/^ETag: //p')
 lm="Thu, 02 Jan 2020 03:04:05 GMT"
-check "INM match 304" "$(code -H "If-None-Match: $etag" "$BASE/hello.txt")" "304"
-check "INM weak match 304" "$(code -H "If-None-Match: W/$etag" "$BASE/hello.txt")" "304"
-check "INM list 304" "$(code -H "If-None-Match: \"zz\", $etag" "$BASE/hello.txt")" "304"
-check "INM star 304" "$(code -H "If-None-Match: *" "$BASE/hello.txt")" "304"
-check "INM other 200" "$(code -H 'If-None-Match: "other"' "$BASE/hello.txt")" "200"
-check "IMS same 304" "$(code -H "If-Modified-Since: $lm" "$BASE/hello.txt")" "304"
-check "IMS later 304" "$(code -H "If-Modified-Since: Fri, 03 Jan 2020 00:00:00 GMT" "$BASE/hello.txt")" "304"
-check "IMS earlier 200" "$(code -H "If-Modified-Since: Wed, 01 Jan 2020 00:00:00 GMT" "$BASE/hello.txt")" "200"
-check "IMS bad date 200" "$(code -H "If-Modified-Since: yesterday" "$BASE/hello.txt")" "200"
-check "INM wins over IMS" "$(code -H 'If-None-Match: "other"' -H "If-Modified-Since: $lm" "$BASE/hello.txt")" "200"
-check "If-Match other 412" "$(code -H 'If-Match: "other"' "$BASE/hello.txt")" "412"
-check "If-Match same 200" "$(code -H "If-Match: $etag" "$BASE/hello.txt")" "200"
-check "IUS earlier 412" "$(code -H "If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT" "$BASE/hello.txt")" "412"
+check "INM match 304" "$(http_code -H "If-None-Match: $etag" "$BASE/hello.txt")" "304"
+check "INM weak match 304" "$(http_code -H "If-None-Match: W/$etag" "$BASE/hello.txt")" "304"
+check "INM list 304" "$(http_code -H "If-None-Match: \"zz\", $etag" "$BASE/hello.txt")" "304"
+check "INM star 304" "$(http_code -H "If-None-Match: *" "$BASE/hello.txt")" "304"
+check "INM other 200" "$(http_code -H 'If-None-Match: "other"' "$BASE/hello.txt")" "200"
+check "IMS same 304" "$(http_code -H "If-Modified-Since: $lm" "$BASE/hello.txt")" "304"
+check "IMS later 304" "$(http_code -H "If-Modified-Since: Fri, 03 Jan 2020 00:00:00 GMT" "$BASE/hello.txt")" "304"
+check "IMS earlier 200" "$(http_code -H "If-Modified-Since: Wed, 01 Jan 2020 00:00:00 GMT" "$BASE/hello.txt")" "200"
+check "IMS bad date 200" "$(http_code -H "If-Modified-Since: yesterday" "$BASE/hello.txt")" "200"
+check "INM wins over IMS" "$(http_code -H 'If-None-Match: "other"' -H "If-Modified-Since: $lm" "$BASE/hello.txt")" "200"
+check "If-Match other 412" "$(http_code -H 'If-Match: "other"' "$BASE/hello.txt")" "412"
+check "If-Match same 200" "$(http_code -H "If-Match: $etag" "$BASE/hello.txt")" "200"
+check "IUS earlier 412" "$(http_code -H "If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT" "$BASE/hello.txt")" "412"
 rm -f "$WORK/out304"; h=$(curl -sS -D - -o "$WORK/out304" -H "If-None-Match: $etag" "$BASE/hello.txt")
 check "304 has no body" "$(cat "$WORK/out304" 2>/dev/null | wc -c)" "0"
 check_has "304 keeps ETag" "$h" "ETag: $etag"
@@ -127,7 +127,7 @@ done
 check "replaced file noticed" "$seen" "version two, longer"
 rm "$R/changing.txt"
 for _ in $(seq 1 60); do
-    c=$(code "$BASE/changing.txt"); [ "$c" = 404 ] && break; sleep 0.1
+    c=$(http_code "$BASE/changing.txt"); [ "$c" = 404 ] && break; sleep 0.1
 done
 check "removed file noticed" "$c" "404"
 
@@ -183,16 +183,11 @@ wait "$PID" 2>/dev/null || true
 PID=""
 
 # --- IPv6 -------------------------------------------------------------------------------------
-if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+if have_ipv6; then
     "$IPCBOX" httpd --listen '[::1]:0' "$R" >/dev/null 2>"$WORK/v6.err" &
     v6=$!
-    PIDS="$PIDS $v6"
-    a6=""
-    for _ in $(seq 1 200); do
-        a6=$(sed -n 's/.*listening on \(\[::1\]:[0-9]*\).*/\1/p' "$WORK/v6.err" | head -n1)
-        [ -n "$a6" ] && break
-        sleep 0.05
-    done
+    PIDS+=("$v6")
+    a6=$(listen_addr "$WORK/v6.err" "" "$v6")
     check "IPv6" "$(curl -sS -g "http://$a6/hello.txt")" "hello world"
     kill "$v6"
 else
@@ -201,28 +196,7 @@ fi
 
 # --- header deadline: a slow head gets 408 and the connection closes -----------------------
 start_httpd --header-timeout 1 "$R"
-a=$(python3 - "$ADDR" <<'PY'
-import socket, sys, time
-h, p = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((h, int(p)), timeout=8)
-s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
-out = b""
-end = time.time() + 8
-while time.time() < end:
-    try:
-        s.sendall(b"X-Slow: 1\r\n")   # trickle, never finish the head
-    except OSError:
-        break
-    s.settimeout(0.3)
-    try:
-        c = s.recv(4096)
-        if not c:
-            break
-        out += c
-    except socket.timeout:
-        pass
-print(out.decode().split("\r\n")[0])
-PY
+a=$(python3 "$PYTOOLS/httpd_slow_head.py" "$ADDR"
 )
 check "slowloris gets 408" "$a" "HTTP/1.1 408 Request Timeout"
 stop_httpd
@@ -232,29 +206,7 @@ stop_httpd
 # it), and is served as soon as its request arrives.
 start_httpd "$R"
 if command -v ss >/dev/null 2>&1; then
-    a=$(python3 - "$ADDR" <<'PY'
-import socket, subprocess, sys, time
-h, p = sys.argv[1].rsplit(":", 1)
-def held():
-    out = subprocess.run(["ss", "-Htn", "state", "syn-recv", "sport = :" + p],
-                         capture_output=True, text=True).stdout
-    return len([l for l in out.splitlines() if l.strip()])
-s = socket.create_connection((h, int(p)), timeout=8)
-n = 0
-for _ in range(50):            # the kernel files it within a moment
-    n = held()
-    if n:
-        break
-    time.sleep(0.02)
-s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-out = b""
-while True:
-    c = s.recv(4096)
-    if not c:
-        break
-    out += c
-print("held=%d after=%d %s" % (n, held(), out.split(b"\r\n")[0].decode()))
-PY
+    a=$(python3 "$PYTOOLS/httpd_deferred_accept.py" "$ADDR"
 )
     check "deferred accept holds a silent connection, then serves it" "$a" "held=1 after=0 HTTP/1.1 200 OK"
 else
@@ -269,39 +221,7 @@ fi
 # Connection: close request followed, in the same write, by more
 # pipelined requests than the server reads (the held response must leave
 # before the close, not be dropped with the reset). One line each.
-a=$(python3 - "$ADDR" <<'PY'
-import socket, struct, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-CLOSE = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-
-def exchange(data):
-    """Send data, let the answer arrive, read to EOF (or a reset)."""
-    s = socket.create_connection((host, int(port)))
-    s.sendall(data)
-    time.sleep(0.3)
-    out = b""
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            out += c
-    except ConnectionResetError:
-        pass
-    return s, out
-
-best = 99
-for _ in range(5):
-    s, out = exchange(CLOSE)
-    ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
-    best = min(best, struct.unpack_from("I", ti, 140)[0])
-    s.close()
-print("ok" if out.endswith(b"hello world\n") and best <= 3 else "segments in: %d" % best)
-junk = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n" * 4000   # ~150 KiB
-s, out = exchange(CLOSE + junk)
-s.close()
-print(out.split(b"\r\n")[0].decode(errors="replace"), out.endswith(b"hello world\n"))
-PY
+a=$(python3 "$PYTOOLS/httpd_close_fin.py" "$ADDR"
 )
 check "a close response carries its FIN (3 segments in, not 4)" "$(sed -n 1p <<<"$a")" "ok"
 check "a close response survives unread pipelined input" "$(sed -n 2p <<<"$a")" "HTTP/1.1 200 OK True"

@@ -4,7 +4,8 @@
 # from the script, errors (502, 403, 404, 413, 504), HTTP/1.0 clients,
 # keep-alive after a script, the script killed on timeout and when the
 # client leaves, and no zombies left behind.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 C="$R/cgi-bin"
@@ -89,16 +90,15 @@ e=$(curl -sS -H 'Transfer-Encoding: chunked' --data-binary 'abcdef' "$BASE/cgi-b
 check_has "chunked body gets CONTENT_LENGTH" "$e" "CONTENT_LENGTH=6"
 check "Expect: 100-continue" "$(curl -sS -H 'Expect: 100-continue' --data-binary 'cont' "$BASE/cgi-bin/cat.sh")" "cont"
 
-code() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
-check "Status header" "$(code "$BASE/cgi-bin/status.sh")" "404"
+check "Status header" "$(http_code "$BASE/cgi-bin/status.sh")" "404"
 check "Status body" "$(curl -sS "$BASE/cgi-bin/status.sh")" "nothing"
-check "Location gives 302" "$(code "$BASE/cgi-bin/redirect.sh")" "302"
+check "Location gives 302" "$(http_code "$BASE/cgi-bin/redirect.sh")" "302"
 check "Location header" "$(curl -sS -o /dev/null -w '%{redirect_url}' "$BASE/cgi-bin/redirect.sh")" "http://example.com/elsewhere"
-check "no header block: 502" "$(code "$BASE/cgi-bin/bad.sh")" "502"
-check "not executable: 403" "$(code "$BASE/cgi-bin/noexec.sh")" "403"
-check "missing: 404" "$(code "$BASE/cgi-bin/nope.sh")" "404"
-check "prefix itself: 403" "$(code "$BASE/cgi-bin/")" "403"
-check "PUT: 405" "$(code -X PUT -d x "$BASE/cgi-bin/cat.sh")" "405"
+check "no header block: 502" "$(http_code "$BASE/cgi-bin/bad.sh")" "502"
+check "not executable: 403" "$(http_code "$BASE/cgi-bin/noexec.sh")" "403"
+check "missing: 404" "$(http_code "$BASE/cgi-bin/nope.sh")" "404"
+check "prefix itself: 403" "$(http_code "$BASE/cgi-bin/")" "403"
+check "PUT: 405" "$(http_code -X PUT -d x "$BASE/cgi-bin/cat.sh")" "405"
 check "body over --max-body: 413" "$(head -c 2000001 /dev/zero | curl -sS -o /dev/null -w '%{http_code}' --data-binary @- "$BASE/cgi-bin/cat.sh")" "413"
 a=$(raw 'GET /cgi-bin/status.sh HTTP/1.0\r\n\r\n')
 check_has "HTTP/1.0: no chunking" "$a" "nothing"
@@ -110,7 +110,7 @@ check "HEAD to a script" "$(curl -sS -I "$BASE/cgi-bin/status.sh" | head -n1 | t
 
 # --cgi-timeout: 504 and the script is gone
 rm -f "$WORK/sleep.pid"
-check "timeout: 504" "$(code -m 20 "$BASE/cgi-bin/sleep.sh")" "504"
+check "timeout: 504" "$(http_code -m 20 "$BASE/cgi-bin/sleep.sh")" "504"
 pid=$(cat "$WORK/sleep.pid")
 gone=no
 for _ in $(seq 1 100); do [ -e "/proc/$pid" ] || { gone=yes; break; }; sleep 0.05; done

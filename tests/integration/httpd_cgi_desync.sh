@@ -12,7 +12,8 @@
 #   gets the whole CGI response;
 # - a client that leaves in the middle of its request body: the script is
 #   killed then, not left running until --cgi-timeout.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 C="$R/cgi-bin"
@@ -48,7 +49,7 @@ chmod +x "$C"/*.sh
 for model in epoll thread fork; do
     start_httpd --model "$model" --workers 2 --cgi /cgi-bin/ --cgi-timeout 1 "$R"
     # (one python for the four probes: it starts slowly on a busy machine)
-    out=$(python3 "$HERE/cgi_desync.py" "$ADDR" /cgi-bin/exit.sh cl /cgi-bin/fail.sh cl \
+    out=$(python3 "$PYTOOLS/httpd_cgi_desync.py" "$ADDR" /cgi-bin/exit.sh cl /cgi-bin/fail.sh cl \
         /cgi-bin/sleep.sh cl /cgi-bin/sleep.sh chunked)
     check "$model: script exits before its body" "$(sed -n 1p <<<"$out")" "secret=no first=200"
     check "$model: script fails before its body (502)" "$(sed -n 2p <<<"$out")" "secret=no first=502"
@@ -65,17 +66,7 @@ done
 # a client that leaves half-way through its body: the script goes at once
 start_httpd --cgi /cgi-bin/ --cgi-timeout 60 "$R"
 rm -f "$WORK/cat.pid"
-python3 - "$ADDR" "$WORK/cat.pid" <<'PY'
-import os, socket, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=10)
-s.sendall(b"POST /cgi-bin/cat.sh HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly part")
-for _ in range(200):   # until the script runs
-    if os.path.exists(sys.argv[2]) and os.path.getsize(sys.argv[2]):
-        break
-    time.sleep(0.05)
-s.close()
-PY
+python3 "$PYTOOLS/httpd_cgi_body_cut.py" "$ADDR" "$WORK/cat.pid"
 pid=$(cat "$WORK/cat.pid")
 gone=no
 for _ in $(seq 1 200); do [ -e "/proc/$pid" ] || { gone=yes; break; }; sleep 0.05; done

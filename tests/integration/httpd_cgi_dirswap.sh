@@ -12,7 +12,8 @@
 # still 404, and that a symlinked script inside ROOT still runs (in the
 # directory of the link) while one outside ROOT is 403 unless
 # --follow-symlinks.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/cgi-bin" "$R/alt" "$R/lib" "$WORK/outside"
@@ -39,29 +40,28 @@ chmod +x "$WORK/outside/out.sh" "$R/lib/real.sh"
 ln -s ../lib/real.sh "$C/link.sh"
 ln -s "$WORK/outside/out.sh" "$C/out.sh"
 
-code() { curl -sS -o /dev/null -w '%{http_code}' "$BASE$1"; }
 for model in epoll thread; do
     start_httpd --model "$model" --cgi /cgi-bin/ "$R"
-    res=$(python3 "$HERE/cgi_dirswap.py" "$ADDR" "$R/cgi-bin" "$R/alt" 600)
+    res=$(python3 "$PYTOOLS/httpd_cgi_dirswap.py" "$ADDR" "$R/cgi-bin" "$R/alt" 600)
     echo "$model: $res"
     check_has "$model: every script ran in its own directory" "$res" "disagree=0 "
     check_has "$model: no other answer" "$res" "other=0"
-    check "$model: hidden script" "$(code /cgi-bin/.hidden.sh)" 404
-    check "$model: upload in progress" "$(code /cgi-bin/.up.ibxpart)" 404
+    check "$model: hidden script" "$(http_code "$BASE/cgi-bin/.hidden.sh")" 404
+    check "$model: upload in progress" "$(http_code "$BASE/cgi-bin/.up.ibxpart")" 404
     check "$model: symlinked script inside ROOT runs where the link is" \
         "$(curl -sS "$BASE/cgi-bin/link.sh")" "real cwd=cgi"
-    check "$model: symlinked script outside ROOT" "$(code /cgi-bin/out.sh)" 403
+    check "$model: symlinked script outside ROOT" "$(http_code "$BASE/cgi-bin/out.sh")" 403
     stop_httpd
 done
 
 start_httpd --follow-symlinks --cgi /cgi-bin/ "$R"
 check "follow-symlinks: symlinked script outside ROOT runs" \
     "$(curl -sS "$BASE/cgi-bin/out.sh")" "outside"
-check "follow-symlinks: hidden script" "$(code /cgi-bin/.hidden.sh)" 404
+check "follow-symlinks: hidden script" "$(http_code "$BASE/cgi-bin/.hidden.sh")" 404
 stop_httpd
 start_httpd --show-hidden --cgi /cgi-bin/ "$R"
 check "show-hidden: hidden script runs" \
     "$(curl -sS "$BASE/cgi-bin/.hidden.sh" | cut -d' ' -f1)" "script=cgi"
-check "show-hidden: upload in progress" "$(code /cgi-bin/.up.ibxpart)" 404
+check "show-hidden: upload in progress" "$(http_code "$BASE/cgi-bin/.up.ibxpart")" 404
 stop_httpd
 finish

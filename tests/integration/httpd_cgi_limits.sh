@@ -10,7 +10,8 @@
 #   #! script the script itself for its interpreter);
 # - a request body waiting for a slow script is not buffered whole: the
 #   server's peak RSS grows far less than the body.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 C="$R/cgi-bin"
@@ -94,16 +95,15 @@ held"
 check "slots given back" "$(curl -sS "$BASE/cgi-bin/err.sh")" "ok"
 
 # --- a request body for a slow script is not buffered whole
-hwm() { awk '/^VmHWM/ {print $2}' "/proc/$PID/status"; }
 head -c 30000000 /dev/zero > "$WORK/body"
-before=$(hwm)
+before=$(proc_kb "$PID" VmHWM)
 curl -sS -m 60 --data-binary @"$WORK/body" -o "$WORK/wc" "$BASE/cgi-bin/slowread.sh" & cp=$!
 # the client has sent what the socket buffers take and waits
 for _ in $(seq 1 100); do [ -e "/proc/$cp" ] || break; sleep 0.05; done
 touch "$WORK/go"
 wait "$cp" || true
 check "30 MB body reached the slow script" "$(tr -d ' ' < "$WORK/wc")" "30000000"
-after=$(hwm)
+after=$(proc_kb "$PID" VmHWM)
 grow=$(( (after - before) / 1024 ))
 check "server peak grew < 12 MiB for a 30 MB body (${grow} MiB)" "$([ "$grow" -lt 12 ] && echo yes || echo no)" "yes"
 finish

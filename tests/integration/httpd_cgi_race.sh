@@ -7,7 +7,8 @@
 # with 403 when the check sees it). Also checked: a #! script and a binary
 # both run through the checked descriptor, and the script's working
 # directory is its own directory.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 C="$R/cgi-bin"
@@ -36,7 +37,7 @@ ln -s inside.sh "$C/race.sh"
 for model in epoll thread; do
     start_httpd --model "$model" --cgi /cgi-bin/ "$R"
     rm -f "$WORK/escaped"
-    counts=$(python3 "$HERE/cgi_race.py" "$ADDR" "$C/race.sh" inside.sh "$OUT/evil.sh" 600)
+    counts=$(python3 "$PYTOOLS/httpd_cgi_race.py" "$ADDR" "$C/race.sh" inside.sh "$OUT/evil.sh" 600)
     echo "$model: $counts"
     check "$model: the outside script never ran" "$([ -e "$WORK/escaped" ] && echo ran || echo never)" "never"
     check_has "$model: the inside script ran" "$counts" "200="

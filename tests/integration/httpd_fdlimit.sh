@@ -8,7 +8,8 @@
 # EMFILE, sheds with its spare descriptor, and once they are gone new
 # connections are served again. Under epoll (2 workers), thread and
 # threadpool; the budget log line is checked once.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 LIMIT=256
 R="$WORK/root"
@@ -38,7 +39,7 @@ for model in epoll thread threadpool; do
     check "$model: descriptor limit is $LIMIT" \
         "$(awk '/Max open files/ {print $4}' "/proc/$PID/limits")" "$LIMIT"
     rc=0
-    out=$(timeout 120 python3 "$HERE/fdload.py" "$ADDR" "$R" 30 $((LIMIT + 60)) 2>&1) || rc=$?
+    out=$(timeout 120 python3 "$PYTOOLS/httpd_fdload.py" "$ADDR" "$R" 30 $((LIMIT + 60)) 2>&1) || rc=$?
     check "$model: every request 200 (1170 requests, 600 files)" \
         "$rc $(printf '%s\n' "$out" | tail -n1)" "0 ok 1170"
     printf '%s\n' "$out" | grep FAIL | head -n 5 >&2 || true

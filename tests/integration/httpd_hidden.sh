@@ -6,7 +6,8 @@
 # .NAME.ibxpart, tftpd's .tftp-upload.*) are never served or listed, by
 # httpd (also under `serve`, with a real upload running) or by tftpd.
 # Also: a listing neither follows nor shows a symlink that leaves ROOT.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 O="$WORK/outside"
@@ -30,17 +31,16 @@ echo "outside secret, 31 bytes long.." > "$O/secret.txt"
 ln -s ../outside/secret.txt "$R/escape.txt"
 ln -s visible.txt "$R/inside.txt"
 
-code() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
 
 start_httpd --cgi /cgi-bin/ "$R"
 for p in /.htpasswd /.env /dir/.git/config /dir/.git/ /dir/.git /.hiddendir/f.txt \
          /.hiddendir/ /.x.ibxpart /dir/.y.ibxpart /.big.ibxpart \
          /.tftp-upload.0123456789ab /cgi-bin/.h.sh; do
-    check "default: GET $p is 404" "$(code "$BASE$p")" "404"
-    check "default: HEAD $p is 404" "$(code -I "$BASE$p")" "404"
+    check "default: GET $p is 404" "$(http_code "$BASE$p")" "404"
+    check "default: HEAD $p is 404" "$(http_code -I "$BASE$p")" "404"
 done
-check "default: percent-encoded dot is 404" "$(code "$BASE/%2eenv")" "404"
-check "default: hidden with gzip accepted is 404" "$(code -H 'Accept-Encoding: gzip' "$BASE/.env")" "404"
+check "default: percent-encoded dot is 404" "$(http_code "$BASE/%2eenv")" "404"
+check "default: hidden with gzip accepted is 404" "$(http_code -H 'Accept-Encoding: gzip' "$BASE/.env")" "404"
 check_lacks "default: hidden CGI did not run" "$(curl -sS "$BASE/cgi-bin/.h.sh")" "HIDDEN-CGI-RAN"
 check "default: visible CGI runs" "$(curl -sS "$BASE/cgi-bin/ok.sh")" "cgi ok"
 check "default: visible file" "$(curl -sS "$BASE/visible.txt")" "visible"
@@ -62,9 +62,9 @@ check "show-hidden: /.env" "$(curl -sS "$BASE/.env")" "SECRET=1"
 check "show-hidden: /dir/.git/config" "$(curl -sS "$BASE/dir/.git/config")" "[core]"
 check "show-hidden: hidden CGI runs" "$(curl -sS "$BASE/cgi-bin/.h.sh")" "HIDDEN-CGI-RAN"
 for p in /.x.ibxpart /dir/.y.ibxpart /.big.ibxpart /.tftp-upload.0123456789ab; do
-    check "show-hidden: GET $p is still 404" "$(code "$BASE$p")" "404"
+    check "show-hidden: GET $p is still 404" "$(http_code "$BASE$p")" "404"
 done
-check "show-hidden: ranged part file is 404" "$(code -r 0-3 "$BASE/.big.ibxpart")" "404"
+check "show-hidden: ranged part file is 404" "$(http_code -r 0-3 "$BASE/.big.ibxpart")" "404"
 list=$(curl -sS "$BASE/")
 check_has "show-hidden: listing shows .htpasswd" "$list" ".htpasswd"
 check_has "show-hidden: listing shows .hiddendir" "$list" ".hiddendir/"
@@ -74,16 +74,8 @@ check_lacks "show-hidden: dir listing hides part files" "$(curl -sS "$BASE/dir/"
 stop_httpd
 
 # tftpd: neither a part file nor a tftpd temporary is read or written
-"$IPCBOX" tftpd --listen 127.0.0.1:0 --create --allow-overwrite "$R" >"$WORK/err.tftpd" 2>&1 &
-TPID=$!
-PIDS="$PIDS $TPID"
-TPORT=""
-for _ in $(seq 1 200); do
-    TPORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/err.tftpd" | head -n1)
-    [ -n "$TPORT" ] && break
-    sleep 0.05
-done
-[ -n "$TPORT" ] || { cat "$WORK/err.tftpd" >&2; die "tftpd did not start"; }
+start_tftpd "$WORK/err.tftpd" --create --allow-overwrite "$R"
+TPORT=$PORT
 tget() {
     rm -f "$WORK/tget.out"
     timeout 30 "$IPCBOX" tftp --quiet --timeout 1 "127.0.0.1:$TPORT" get "$1" "$WORK/tget.out" \
@@ -105,35 +97,27 @@ mkdir -p "$S"
 echo "SECRET=2" > "$S/.env"
 echo "plain" > "$S/plain.txt"
 head -c 3000000 /dev/urandom > "$WORK/slow.bin"
-services=$("$IPCBOX" serve --help | awk '$2 ~ /^[0-9.]+:[0-9]+$/ || $2 ~ /^\[.*\]:[0-9]+$/ {print $1}')
-args=""
-for s in $services; do args="$args --$s-listen 127.0.0.1:0"; done
-"$IPCBOX" serve "$S" $args >"$WORK/serve.out" 2>"$WORK/err.serve" &
+"$IPCBOX" serve "$S" $(serve_ephemeral) >"$WORK/serve.out" 2>"$WORK/err.serve" &
 SPID=$!
-PIDS="$PIDS $SPID"
-HADDR="" RADDR=""
-for _ in $(seq 1 200); do
-    HADDR=$(sed -n 's/.*httpd: listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
-    RADDR=$(sed -n 's/.*recv: listening on \([0-9.:]*\).*/\1/p' "$WORK/err.serve" | head -n1)
-    [ -n "$HADDR" ] && [ -n "$RADDR" ] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.05
-done
-[ -n "$HADDR" ] && [ -n "$RADDR" ] || { cat "$WORK/err.serve" >&2; die "serve did not start httpd and recv"; }
+PIDS+=("$SPID")
+HADDR=$(listen_addr "$WORK/err.serve" "httpd: " "$SPID")
+RADDR=$(listen_addr "$WORK/err.serve" "recv: " "$SPID")
+[ -n "$HADDR" ] && [ -n "$RADDR" ] || { cat "$WORK/err.serve" >&2; fail "serve did not start httpd and recv"; }
 "$IPCBOX" send --quiet --limit-rate 200k "$WORK/slow.bin" "$RADDR" >/dev/null 2>&1 &
 SND=$!
-PIDS="$PIDS $SND"
+PIDS+=("$SND")
 for _ in $(seq 1 200); do
     [ -s "$S/.slow.bin.ibxpart" ] && break
     sleep 0.05
 done
-[ -s "$S/.slow.bin.ibxpart" ] || die "no part file appeared under serve"
-check "serve: a growing part file is 404" "$(code "http://$HADDR/.slow.bin.ibxpart")" "404"
-check "serve: /.env is 404" "$(code "http://$HADDR/.env")" "404"
+[ -s "$S/.slow.bin.ibxpart" ] || fail "no part file appeared under serve"
+check "serve: a growing part file is 404" "$(http_code "http://$HADDR/.slow.bin.ibxpart")" "404"
+check "serve: /.env is 404" "$(http_code "http://$HADDR/.env")" "404"
 check "serve: plain file is served" "$(curl -sS "http://$HADDR/plain.txt")" "plain"
 check_lacks "serve: listing hides the part file" "$(curl -sS "http://$HADDR/")" "ibxpart"
-TPORT=$(sed -n 's/.*tftpd: listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/err.serve" | head -n1)
-[ -n "$TPORT" ] || die "serve did not start tftpd"
+TPORT=$(listen_addr "$WORK/err.serve" "tftpd: " "$SPID")
+TPORT=${TPORT##*:}
+[ -n "$TPORT" ] || fail "serve did not start tftpd"
 check "serve: tftp get of the growing part file refused" "$(tget .slow.bin.ibxpart)" "refused"
 check "serve: tftp get of a plain file" "$(tget plain.txt)" "got"
 kill "$SND" 2>/dev/null || true

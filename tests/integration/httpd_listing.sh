@@ -4,7 +4,8 @@
 # parent link, dotfiles hidden unless --show-hidden, --no-listing, HEAD,
 # and a headless Chromium that renders the page (non-blank screenshot) and
 # whose DOM's links all resolve.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/zdir" "$R/adir" "$R/sub/inner" "$R/.hiddendir" "$R/with space"
@@ -75,25 +76,7 @@ chrome() {
         --disable-quic --user-data-dir="$(mktemp -d "$WORK/chrome.XXXXXX")" "$@" 2>/dev/null
 }
 chrome --window-size=800,600 --screenshot="$WORK/shot.png" "$BASE/sub/" >/dev/null || true
-verdict=$(python3 - "$WORK/shot.png" <<'PY'
-import struct, sys, zlib
-try:
-    d = open(sys.argv[1], "rb").read()
-except OSError:
-    print("no screenshot"); sys.exit()
-if d[:8] != b"\x89PNG\r\n\x1a\n":
-    print("not a png"); sys.exit()
-i, idat, w = 8, b"", 0
-while i < len(d):
-    n, t = struct.unpack(">I4s", d[i:i + 8])
-    if t == b"IHDR":
-        w = struct.unpack(">I", d[i + 8:i + 12])[0]
-    if t == b"IDAT":
-        idat += d[i + 8:i + 8 + n]
-    i += 12 + n
-raw = zlib.decompress(idat)
-print("rendered" if w > 0 and len(set(raw)) > 8 else "blank")
-PY
+verdict=$(python3 "$PYTOOLS/httpd_png_verdict.py" "$WORK/shot.png"
 )
 check "chromium screenshot is not blank" "$verdict" "rendered"
 dom=$(chrome --dump-dom "$BASE/sub/" || true)

@@ -4,7 +4,8 @@
 # dangling one) is not listed, so the size and date of a file outside ROOT
 # do not leak; a link inside ROOT shows its target; --follow-symlinks
 # lists (and serves) both.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R" "$WORK/outside"

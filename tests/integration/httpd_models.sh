@@ -1,8 +1,9 @@
 #!/bin/bash
-# The same basic exchange under each of the seven server models: small and
+# The same basic exchange under each server model: small and
 # large files, keep-alive reuse, pipelining, a range, a 404, a CGI script,
 # several clients at once, then a graceful SIGTERM.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/cgi-bin"
@@ -11,7 +12,7 @@ head -c 700000 /dev/urandom > "$R/big.bin"
 printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\ncgi ok\\n"\n' > "$R/cgi-bin/t.sh"
 chmod +x "$R/cgi-bin/t.sh"
 
-for model in iterative fork thread prefork threadpool epoll reuseport; do
+for model in $(server_models); do
     start_httpd --model "$model" --workers 2 --cgi /cgi-bin/ "$R"
     check "$model: GET" "$(curl -sS "$BASE/hello.txt")" "hello"
     curl -sS -o "$WORK/big.$model" "$BASE/big.bin"

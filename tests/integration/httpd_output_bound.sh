@@ -5,7 +5,8 @@
 # read. The server must stop reading each of them (parsing pauses at
 # --max-output), keep its memory bounded, and meanwhile serve another
 # client whole; under the single-loop model (epoll) and a thread model.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/many"
@@ -19,7 +20,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4:malloc_
 
 for model in epoll thread; do
     start_httpd --model "$model" --access-log off "$R"
-    out=$(python3 "$HERE/outbound.py" "$ADDR" "$PID" 64 small multi listing 2>&1) || true
+    out=$(python3 "$PYTOOLS/httpd_outbound.py" "$ADDR" "$PID" 64 small multi listing 2>&1) || true
     printf '%s\n' "$out" | sed "s/^/[$model] /"
     n_ok=$(printf '%s\n' "$out" | grep -c '^ok:' || true)
     check "$model: abuse checks passed" "$n_ok" "6"
@@ -39,7 +40,7 @@ for _ in $(seq 1 100); do
     [ "$(printf '%s' "$kids" | tr -cd , | wc -c)" -ge 2 ] && break
     sleep 0.05
 done
-out=$(python3 "$HERE/outbound.py" "$ADDR" "$PID,$kids" 64 head 404 405 redirect 304 416 \
+out=$(python3 "$PYTOOLS/httpd_outbound.py" "$ADDR" "$PID,$kids" 64 head 404 405 redirect 304 416 \
     options bigrange bigmulti headlisting mix 2>&1) || true
 printf '%s\n' "$out" | sed "s/^/[prefork] /"
 check "prefork: every kind stopped, victim served, memory bounded" \

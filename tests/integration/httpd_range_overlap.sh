@@ -4,7 +4,8 @@
 # appeared); ranges that add up to more than the file, or more ranges than
 # --max-ranges, are ignored and the file is sent once (200), as nginx and
 # Apache do. Both the in-memory (small file) path and the file path.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R"

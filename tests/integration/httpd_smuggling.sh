@@ -3,7 +3,8 @@
 # transfer codings we do not implement) and the connection closed, so the
 # bytes smuggled behind it are never answered as a request of their own.
 # Also: bodies of requests we do not want are never parsed as requests.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 mkdir -p "$R/cgi-bin"
@@ -14,7 +15,7 @@ chmod +x "$R/cgi-bin/echo.sh"
 start_httpd --cgi /cgi-bin/ "$R"
 
 S='GET /smuggled.txt HTTP/1.1\r\nHost: a\r\n\r\n'
-out=$(python3 "$HERE/cases.py" "$ADDR" SMUGGLED-RESOURCE <<EOF_CASES || true
+out=$(python3 "$PYTOOLS/httpd_cases.py" "$ADDR" SMUGGLED-RESOURCE <<EOF_CASES || true
 400 1 CL then TE	POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$S
 400 1 TE then CL	POST /hello.txt HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$S
 400 1 CL+TE to CGI	POST /cgi-bin/echo.sh HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$S

@@ -4,7 +4,8 @@
 # targets, symlinks that leave ROOT (refused) or stay inside (served), and
 # --follow-symlinks lifting the confinement. No response may ever carry a
 # byte of the file outside ROOT.
-. "$(dirname "$0")/httpd/lib.sh"
+. "$(dirname "$0")/../lib.sh"
+set -e
 
 R="$WORK/root"
 O="$WORK/outside"
@@ -22,7 +23,7 @@ ln -s "$R/hello.txt" "$R/abs_inside.txt"
 start_httpd "$R"
 
 cases() {
-    python3 "$HERE/cases.py" "$ADDR" TOPSECRET "root:x:0" || true
+    python3 "$PYTOOLS/httpd_cases.py" "$ADDR" TOPSECRET "root:x:0" || true
 }
 out=$(cases <<'EOF_CASES'
 400 1 dotdot	GET /../outside/secret.txt HTTP/1.1\r\nHost: a\r\n\r\n

@@ -3,10 +3,9 @@
 # of random-size messages with checksums, then rounds where a producer or
 # the consumer is SIGKILLed at a random point and the survivors must notice.
 # Bounded by --count and a per-round --timeout (and ctest's TIMEOUT).
-set -u
-: "${TOOLS:?TOOLS must point at the build directory}"
+. "$(dirname "$0")/../lib.sh"
 stress="$TOOLS/shmq_stress"
-[ -x "$stress" ] || { echo "FAIL: $stress not built" >&2; exit 1; }
+[ -x "$stress" ] || fail "$stress not built"
 seed=${SHMQ_STRESS_SEED:-$(date +%s)}
 echo "seed $seed (set SHMQ_STRESS_SEED to replay)"
 set -e

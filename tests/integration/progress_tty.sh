@@ -9,9 +9,8 @@
 # the summary only; -q: nothing. Durations are bounded below with
 # --limit-rate where a frame must exist, never measured.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
-command -v python3 >/dev/null || skip "python3 needed"
-PTY=(python3 "$SRC/tests/tools/pty_run.py")
+need python3
+PTY=(python3 "$PYTOOLS/pty_run.py")
 
 # run_tty COLS NAME CMD... : run CMD on a COLS-wide pty, output in $T/NAME
 run_tty() {
@@ -39,9 +38,9 @@ long="$T/src/tree/$(printf '\346\227\245\346\234\254\350\252\236')-caf$(printf '
 mkrand "$long" 5000
 mkrand "$T/troot/big.bin" 8000000
 start_recv "$T/srv"
-start_server "$T/tftpd.log" "$IPCBOX" tftpd --listen 127.0.0.1:0 --create "$T/troot"
+start_tftpd "$T/tftpd.log" --create "$T/troot"
 TPORT=$PORT
-TSPID=$SPID
+TSPID=$SRV_PID
 gets=()
 for i in $(seq 40); do gets+=("tree/f$i.bin"); done
 

@@ -5,7 +5,7 @@
 # server runs inside; clients (ours, curl, tftp-hpa, atftp) run outside;
 # our client is also run against atftpd inside. At 1% and 5% loss every
 # transfer must complete and be byte-identical.
-. "$(dirname "$0")/tftp_common.inc"
+. "$(dirname "$0")/../lib.sh"
 
 for tool in ip nft curl tftp atftp atftpd python3; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed (scripts/deps.sh)"; exit 77; }
@@ -21,9 +21,8 @@ net_cleanup() {
     ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
     ip netns del "$NS" 2>/dev/null
     ip link del "$VA" 2>/dev/null
-    cleanup
 }
-trap net_cleanup EXIT
+on_exit_first net_cleanup
 SUB="10.$((200 + RANDOM % 50)).$((RANDOM % 250))"
 HOST_IP=$SUB.1
 NS_IP=$SUB.2
@@ -53,7 +52,7 @@ EOF
 SRV=$WORK/srv
 OUT=$WORK/out
 mkdir -p "$OUT" "$SRV"
-make_files "$SRV"
+tftp_files "$SRV"
 head -c 2000000 /dev/urandom >"$SRV/big.bin"
 head -c $((512 * 200)) /dev/urandom >"$SRV/small512x200.bin"
 chmod -R a+rwX "$WORK"
@@ -61,7 +60,7 @@ chmod -R a+rwX "$WORK"
 nsx "$IPCBOX" tftpd --listen "$NS_IP:0" --create --allow-overwrite "$SRV" >"$WORK/tftpd.log" 2>&1 &
 PIDS+=($!)
 wait_for "$WORK/tftpd.log" "listening on" || exit 1
-PORT=$(sed -n 's/.*listening on .*:\([0-9]*\) (udp).*/\1/p' "$WORK/tftpd.log")
+PORT=$(listen_port "$WORK/tftpd.log")
 ADIR=$WORK/atftpd
 mkdir -p "$ADIR"
 cp "$SRV/small512x200.bin" "$SRV/text.txt" "$ADIR/"
@@ -79,7 +78,7 @@ for _ in $(seq 50); do
 done
 echo "ipcbox tftpd at $NS_IP:$PORT, atftpd at $NS_IP:$APORT (namespace $NS)"
 
-T="$IPCBOX tftp --quiet $NS_IP:$PORT"
+TC="$IPCBOX tftp --quiet $NS_IP:$PORT"
 
 # atftp_get OUT: atftp's client fetches big.bin with windowsize 8. That
 # client aborts when an OACK arrives again ("unexpected OACK"), which any
@@ -103,36 +102,36 @@ for loss in 1 5; do
     for opt in "" "--windowsize 16 --blksize 1468" "--windowsize 64 --blksize 1024" "--windowsize 4 --blksize 8192"; do
         [ "$loss" = 5 ] && [ "$opt" = "--windowsize 4 --blksize 8192" ] && continue  # 6 fragments each
         n=$((n + 1))
-        check "$loss% ipcbox-tftpd <- ipcbox-tftp get big.bin $opt" \
-            bash -c "$T $opt get big.bin $OUT/$n && cmp $SRV/big.bin $OUT/$n"
+        check_cmd "$loss% ipcbox-tftpd <- ipcbox-tftp get big.bin $opt" \
+            bash -c "$TC $opt get big.bin $OUT/$n && cmp $SRV/big.bin $OUT/$n"
         n=$((n + 1))
-        check "$loss% ipcbox-tftpd <- ipcbox-tftp put big.bin $opt" \
-            bash -c "$T $opt put up$n.bin $SRV/big.bin && cmp $SRV/big.bin $SRV/up$n.bin"
+        check_cmd "$loss% ipcbox-tftpd <- ipcbox-tftp put big.bin $opt" \
+            bash -c "$TC $opt put up$n.bin $SRV/big.bin && cmp $SRV/big.bin $SRV/up$n.bin"
     done
     n=$((n + 1))
-    check "$loss% ipcbox-tftpd <- ipcbox-tftp get small512x200.bin (exact blocks)" \
-        bash -c "$T get small512x200.bin $OUT/$n && cmp $SRV/small512x200.bin $OUT/$n"
+    check_cmd "$loss% ipcbox-tftpd <- ipcbox-tftp get small512x200.bin (exact blocks)" \
+        bash -c "$TC get small512x200.bin $OUT/$n && cmp $SRV/small512x200.bin $OUT/$n"
     n=$((n + 1))
-    check "$loss% ipcbox-tftpd <- ipcbox-tftp netascii get+put text.txt windowsize 4" \
-        bash -c "$T --mode netascii --windowsize 4 get text.txt $OUT/$n && cmp $SRV/text.txt $OUT/$n &&
-                 $T --mode netascii --windowsize 4 put t$n.txt $SRV/text.txt && cmp $SRV/text.txt $SRV/t$n.txt"
+    check_cmd "$loss% ipcbox-tftpd <- ipcbox-tftp netascii get+put text.txt windowsize 4" \
+        bash -c "$TC --mode netascii --windowsize 4 get text.txt $OUT/$n && cmp $SRV/text.txt $OUT/$n &&
+                 $TC --mode netascii --windowsize 4 put t$n.txt $SRV/text.txt && cmp $SRV/text.txt $SRV/t$n.txt"
     n=$((n + 1))
-    check "$loss% ipcbox-tftpd <- curl get big.bin --tftp-blksize 1468" \
+    check_cmd "$loss% ipcbox-tftpd <- curl get big.bin --tftp-blksize 1468" \
         bash -c "curl -sS --tftp-blksize 1468 -o $OUT/$n tftp://$NS_IP:$PORT/big.bin && cmp $SRV/big.bin $OUT/$n"
     n=$((n + 1))
-    check "$loss% ipcbox-tftpd <- tftp-hpa get big.bin" \
+    check_cmd "$loss% ipcbox-tftpd <- tftp-hpa get big.bin" \
         bash -c "tftp $NS_IP $PORT -m binary -c get big.bin $OUT/$n && cmp $SRV/big.bin $OUT/$n"
     n=$((n + 1))
-    check "$loss% ipcbox-tftpd <- atftp get big.bin windowsize 8" atftp_get "$OUT/$n"
+    check_cmd "$loss% ipcbox-tftpd <- atftp get big.bin windowsize 8" atftp_get "$OUT/$n"
     n=$((n + 1))
-    check "$loss% atftpd <- ipcbox-tftp get small512x200.bin" \
+    check_cmd "$loss% atftpd <- ipcbox-tftp get small512x200.bin" \
         bash -c "$IPCBOX tftp --quiet $NS_IP:$APORT get small512x200.bin $OUT/$n && cmp $ADIR/small512x200.bin $OUT/$n"
     n=$((n + 1))
-    check "$loss% atftpd <- ipcbox-tftp get small512x200.bin windowsize 8" \
+    check_cmd "$loss% atftpd <- ipcbox-tftp get small512x200.bin windowsize 8" \
         bash -c "$IPCBOX tftp --quiet --windowsize 8 $NS_IP:$APORT get small512x200.bin $OUT/$n && cmp $ADIR/small512x200.bin $OUT/$n"
 done
 nsx nft list table inet ibxloss | grep -q 'numgen random mod 100 < 5' &&
     echo "(rules were in place: $(nsx nft list table inet ibxloss | grep -c drop) drop rules)"
 retx=$(grep -o 'retransmits=[0-9]*' "$WORK/tftpd.log" | awk -F= '{s+=$2} END {print s+0}')
-check "loss was real: the server retransmitted ($retx packets)" test "$retx" -gt 0
+check_cmd "loss was real: the server retransmitted ($retx packets)" test "$retx" -gt 0
 finish

@@ -5,7 +5,6 @@
 # address without a token unless --allow-anonymous (exit 2, also under
 # serve); anonymous loopback use is unchanged.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 PEER="$TOOLS/xferpeer"
 [ -x "$PEER" ] || fail "missing $PEER"

@@ -1,14 +1,13 @@
 # recv --token-file under every server model: a wrong token and no token
 # are refused (exit 6, nothing created), the right token uploads.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/src/d"
 head -c 32 /dev/urandom | base64 >"$T/tok"
 head -c 32 /dev/urandom | base64 >"$T/bad"
 chmod 600 "$T/tok" "$T/bad"
 printf 'payload\n' >"$T/src/d/f.txt"
-for m in iterative fork thread prefork threadpool reuseport epoll; do
+for m in $(server_models); do
     mkdir -p "$T/in-$m"
     start_recv "$T/in-$m" --model "$m" --workers 2 --token-file "$T/tok"
     "$IPCBOX" send "$T/src/d" 127.0.0.1:"$RPORT" 2>/dev/null; rc=$?

@@ -2,7 +2,6 @@
 # both hashes, unchanged no-op, --overwrite, --max-size, output format
 # (a summary line off a TTY, a progress line on one), exit codes.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/srv" "$T/src/tree/deep/er" "$T/out"
 mkrand "$T/src/one.bin" 3000000

@@ -3,7 +3,6 @@
 # the client from the loop afterwards); nothing is left half-done, and a
 # SIGTERM right after leaves the server exiting cleanly.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 N=12
 mkdir -p "$T/src/d"
@@ -12,7 +11,7 @@ for i in $(seq $N); do
 done
 mkrand "$T/src/d/nested.bin" 500000
 
-for model in epoll iterative thread threadpool reuseport fork prefork; do
+for model in $(server_models); do
     extra=()
     case $model in threadpool|reuseport|prefork) extra=(--workers 2) ;; esac
     rm -rf "$T/srv"
@@ -46,4 +45,4 @@ for model in epoll iterative thread threadpool reuseport fork prefork; do
     stop_recv
     [ "$RC" = 0 ] || { cat "$RLOG"; fail "$model: recv exit $RC after SIGTERM"; }
 done
-pass "$N concurrent uploads + a multi-file session, 7 models: all committed, identical"
+pass "$N concurrent uploads + a multi-file session, every model ($(server_models | wc -l)): all committed, identical"

@@ -7,9 +7,7 @@
 # SIGTERM meanwhile waits for the commit; nothing incomplete ever appears
 # under a final name.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
-. "$(dirname "$0")/frozen_fs.inc"
 PEER="$TOOLS/xferpeer"
 [ -x "$PEER" ] || fail "missing $PEER"
 mkdir -p "$T/src"
@@ -18,36 +16,13 @@ frozen_fs_mount "$T/root/frz" "$T/fs.img" 64M
 mkrand "$T/src/a.bin" 3000000
 mkrand "$T/src/b.bin" 2000000
 
-# upload_paused NAME PATH : xferpeer uploads $T/src/NAME.bin as PATH and
-# pauses before END; its stdin is fd 3 + N. Sets UPID; output in $T/NAME.out
-upload_paused() {
-    rm -f "$T/$1.in" "$T/$1.out"
-    mkfifo "$T/$1.in"
-    "$PEER" upload 127.0.0.1:"$RPORT" "$2" "$T/src/$1.bin" end <"$T/$1.in" >"$T/$1.out" 2>&1 &
-    UPID=$!
-    PIDS+=("$UPID")
-    exec 3>"$T/$1.in"
-    local i
-    for i in $(seq 200); do grep -q paused "$T/$1.out" && break; sleep 0.05; done
-    grep -q paused "$T/$1.out" || { cat "$T/$1.out"; fail "xferpeer did not reach END"; }
-}
-
-# wait_log PATTERN : the recv log shows PATTERN within 20 s
-wait_log() {
-    local i
-    for i in $(seq 400); do grep -q "$1" "$RLOG" && return 0; sleep 0.05; done
-    cat "$RLOG" >&2
-    fail "recv never logged '$1'"
-}
-
 # 1. one client's commit blocks on the disk; another client of the same
 #    loop sends a file, lists, and fetches meanwhile
 start_recv "$T/root" --log-level debug
-upload_paused a frz/a.bin
+peer_paused a frz/a.bin "$T/src/a.bin" end
 wait_size "$MNT/.a.bin.ibxpart" 3000000 20
 freeze
-echo go >&3
-exec 3>&-
+peer_go a
 wait_log "frz/a.bin verified; committing"
 "$IPCBOX" send --timeout 20 "$T/src/b.bin" 127.0.0.1:"$RPORT" 2>"$T/b.err" \
     || { cat "$T/b.err" "$RLOG"; fail "a second client stalled behind a blocked commit"; }
@@ -68,16 +43,15 @@ pass "a commit blocked on the disk: other clients served meanwhile, ok only afte
 
 # 2. SIGTERM while a commit is blocked: the server waits for it, the
 #    client gets its ok, and only complete files exist, in every model
-for model in epoll thread threadpool reuseport fork prefork; do
+for model in $(server_models iterative); do
     extra=()
     case $model in threadpool|reuseport|prefork) extra=(--workers 2) ;; esac
     rm -f "$MNT/a.bin"
     start_recv "$T/root" --log-level debug --model $model "${extra[@]}" --grace 120
-    upload_paused a frz/a.bin
+    peer_paused a frz/a.bin "$T/src/a.bin" end
     wait_size "$MNT/.a.bin.ibxpart" 3000000 20
     freeze
-    echo go >&3
-    exec 3>&-
+    peer_go a
     wait_log "frz/a.bin verified; committing"
     kill -TERM "$RPID"
     wait_log "shutting down"
@@ -91,17 +65,16 @@ for model in epoll thread threadpool reuseport fork prefork; do
     cmp -s "$T/src/a.bin" "$MNT/a.bin" || fail "$model: a.bin differs"
     ls -A "$MNT" | grep -q ibxpart && fail "$model: part file left"
 done
-pass "SIGTERM during a blocked commit: the server waits, ok, complete file (6 models)"
+pass "SIGTERM during a blocked commit: the server waits, ok, complete file (every model but iterative)"
 
 # 3. two SIGTERMs (abort) while a commit is blocked: the connection is
 #    dropped, but the verified file is still committed whole before exit
 rm -f "$MNT/a.bin"
 start_recv "$T/root" --log-level debug
-upload_paused a frz/a.bin
+peer_paused a frz/a.bin "$T/src/a.bin" end
 wait_size "$MNT/.a.bin.ibxpart" 3000000 20
 freeze
-echo go >&3
-exec 3>&-
+peer_go a
 wait_log "frz/a.bin verified; committing"
 kill -TERM "$RPID"
 wait_log "shutting down"

@@ -7,7 +7,6 @@
 # abandoned at the confirm), while an interrupted upload keeps its part
 # file and the directories holding it.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 [ -x "$TOOLS/xferpeer" ] || fail "missing xferpeer"
 S="$T/srv"
 mkdir -p "$S" "$T/src"

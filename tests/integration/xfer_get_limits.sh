@@ -3,7 +3,6 @@
 # that sends more than it announced is cut off at the announced size; in
 # both cases nothing appears under the final name.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 PEER="$TOOLS/xferpeer"
 [ -x "$PEER" ] || fail "missing $PEER"

@@ -7,53 +7,11 @@
 # in one line at close. The old code wrote one line per bad connection
 # and one per refused GET.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
 S="$T/srv"
 mkdir -p "$S"
 mkrand "$S/small.bin" 5000
 
-cat >"$T/peer.py" <<'PY'
-# python3 peer.py PORT badhello N | gets N
-import socket, struct, sys
-port, what, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-def frame(t, p): return struct.pack(">BBHI", t, 0, 0, len(p)) + p
-def recvn(s, k):
-    b = b""
-    while len(b) < k:
-        x = s.recv(k - len(b))
-        if not x:
-            raise EOFError
-        b += x
-    return b
-def read_frame(s):
-    t, _, _, k = struct.unpack(">BBHI", recvn(s, 8))
-    return t, recvn(s, k)
-done = 0
-if what == "badhello":
-    for i in range(n):
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        s.sendall(frame(1, b"XXXX" + struct.pack(">HHI", 1, 0, 65536)))
-        try:
-            t, p = read_frame(s)
-            if t == 9:
-                done += 1
-        except (EOFError, ConnectionResetError):
-            pass
-        s.close()
-else:
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(frame(1, b"IBXF" + struct.pack(">HHI", 1, 0, 65536)))
-    assert read_frame(s)[0] == 1
-    for i in range(n):
-        name = b"missing-%d.bin" % i
-        s.sendall(frame(7, struct.pack(">BBH", 0, 1, len(name)) + name))
-        t, p = read_frame(s)
-        if t == 6 and struct.unpack(">H", p[:2])[0] == 22:
-            done += 1
-    s.close()
-print("answered", done)
-PY
 
 # epoll: 500 connections; fork (a process each, slow under ASan): 200.
 # The bound is a rate: at most 5 lines in full per second of the flood
@@ -63,7 +21,7 @@ for model in epoll fork; do
     conns=500
     [ "$model" = fork ] && conns=200
     t0=$(date +%s)
-    out=$(timeout 120 python3 "$T/peer.py" "$RPORT" badhello $conns)
+    out=$(timeout 120 python3 "$PYTOOLS/xfer_flood_peer.py" "$RPORT" badhello $conns)
     secs=$(($(date +%s) - t0 + 1))
     [ "$out" = "answered $conns" ] || fail "$model: bad HELLOs: $out"
     wait_log "more lines about connections that had not finished the handshake" 5
@@ -78,7 +36,7 @@ for model in epoll fork; do
     pass "$model: $conns bad HELLOs in $secs s: $n log lines ($full in full, $sum summed up)"
 
     before=$(wc -l <"$RLOG")
-    out=$(timeout 120 python3 "$T/peer.py" "$RPORT" gets 1000)
+    out=$(timeout 120 python3 "$PYTOOLS/xfer_flood_peer.py" "$RPORT" gets 1000)
     [ "$out" = "answered 1000" ] || fail "$model: refused GETs: $out"
     wait_log "984 more refused or skipped files on this connection not logged" 5
     n=$(($(wc -l <"$RLOG") - before))

@@ -4,7 +4,6 @@
 # the temporary file is removed, and both sides exit 4 with a clear
 # message. Same with --hash sha256.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/srv" "$T/src" "$T/out"
 mkrand "$T/src/m.bin" 8000000

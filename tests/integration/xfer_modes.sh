@@ -2,7 +2,6 @@
 # umask, never setuid, setgid or sticky; --mode forces one mode. The same
 # for files that get stores locally. Checked with stat.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/src" "$T/srv"
 # name:mode pairs the sender offers
@@ -26,9 +25,8 @@ mode_is() {
 SPID=$!
 PIDS+=("$SPID")
 RLOG="$T/r1.log"
-for i in $(seq 200); do grep -q "listening on" "$RLOG" && break; sleep 0.05; done
 RPID=$SPID
-RPORT=$(grep -m1 -o "listening on [^ ]*" "$RLOG" | sed 's/.*://')
+RPORT=$(listen_port "$RLOG" "" "$SPID")
 [ -n "$RPORT" ] || { cat "$RLOG"; fail "recv did not start"; }
 (cd "$T/src" && "$IPCBOX" send --quiet a b c d e f g 127.0.0.1:"$RPORT") || fail "send (umask 027)"
 stop_recv

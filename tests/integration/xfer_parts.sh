@@ -3,7 +3,6 @@
 # log line each; young ones, other names, symlinks and a part file that a
 # live connection holds are kept. Ages are made with touch -d.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 PEER="$TOOLS/xferpeer"
 [ -x "$PEER" ] || fail "missing $PEER"

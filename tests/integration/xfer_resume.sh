@@ -3,7 +3,6 @@
 # and sent again instead of being kept. Every run ends with an identical
 # file.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 SIZE=24000000
 mkdir -p "$T/srv" "$T/src" "$T/out"

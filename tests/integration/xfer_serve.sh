@@ -2,7 +2,6 @@
 # on one event loop, graceful shutdown that lets a transfer finish, and
 # the recv service of `ipcbox serve DIR`.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 
 mkdir -p "$T/srv" "$T/src" "$T/out"
 N=8
@@ -58,7 +57,7 @@ no_sanitizer_report "$T/serve.log"
 pass "serve DIR hosts recv (send, list)"
 
 # every server model carries the same protocol
-for m in iterative fork thread prefork threadpool reuseport; do
+for m in $(server_models epoll); do   # epoll (the default): above
     mkdir -p "$T/m-$m" "$T/mo-$m"
     start_recv "$T/m-$m" --model $m --workers 2
     "$IPCBOX" send "$T/src/c2.bin" "$T/src/c3.bin" 127.0.0.1:"$RPORT" 2>"$T/m.err" \
@@ -69,7 +68,7 @@ for m in iterative fork thread prefork threadpool reuseport; do
         || fail "model $m: content"
     stop_recv
 done
-pass "recv under every server model (iterative, fork, thread, prefork, threadpool, reuseport)"
+pass "recv under every other server model ($(server_models epoll | paste -sd " "))"
 
 # --grace 0: SIGTERM aborts a running transfer; the sender exits 1 and the
 # partial file is kept, so the next run resumes

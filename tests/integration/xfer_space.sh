@@ -5,7 +5,12 @@
 # shows why (exit 3); a transfer that runs out of space because the disk
 # filled meanwhile removes its part file and tells the sender. The old
 # code accepted, filled the disk and kept the part file.
-. "$(dirname "$0")/xfer_tmpfs.inc"
+. "$(dirname "$0")/../lib.sh"
+private_mount_ns "$@"
+[ -x "$TOOLS/xferpeer" ] || fail "missing xferpeer"
+S="$T/srv"   # an 8 MiB tmpfs
+mkdir -p "$T/src"
+mount_tmpfs "$S" 8m
 
 for bad in 91% x% -1 1q; do
     "$IPCBOX" recv --dir "$S" --min-free "$bad" 2>/dev/null; rc=$?

@@ -5,7 +5,12 @@
 # process takes it. The old count lived in each process's own copy of the
 # configuration, so under fork (and prefork, when another worker took the
 # connection) the second offer was accepted and the disk ran full.
-. "$(dirname "$0")/xfer_tmpfs.inc"
+. "$(dirname "$0")/../lib.sh"
+private_mount_ns "$@"
+[ -x "$TOOLS/xferpeer" ] || fail "missing xferpeer"
+S="$T/srv"   # an 8 MiB tmpfs
+mkdir -p "$T/src"
+mount_tmpfs "$S" 8m
 
 mkrand "$T/src/five.bin" $((5 << 20))
 

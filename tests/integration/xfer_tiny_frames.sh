@@ -5,7 +5,6 @@
 # loop pass, which stalled every other client of the loop for seconds.
 # The old code accepted any data_max above 0.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
 S="$T/srv"
 mkdir -p "$S"
@@ -15,29 +14,7 @@ start_recv "$S"
 # hello PORT DATA_MAX : HELLO v1 announcing DATA_MAX, then GET big.bin;
 # prints the type of each frame that comes back (and the code of an ERROR)
 hello() {
-    python3 - "$1" "$2" <<'PY'
-import socket, struct, sys
-port, dmax = int(sys.argv[1]), int(sys.argv[2])
-def frame(t, p): return struct.pack(">BBHI", t, 0, 0, len(p)) + p
-def recvn(s, n):
-    b = b""
-    while len(b) < n:
-        x = s.recv(n - len(b))
-        if not x:
-            raise EOFError
-        b += x
-    return b
-def read_frame(s):
-    t, _, _, n = struct.unpack(">BBHI", recvn(s, 8))
-    p = recvn(s, n)
-    print("frame", t, struct.unpack(">H", p[:2])[0] if t == 9 else "")
-    return t
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-s.sendall(frame(1, b"IBXF" + struct.pack(">HHI", 1, 0, dmax)))
-if read_frame(s) == 1:
-    s.sendall(frame(7, struct.pack(">BBH", 0, 1, 7) + b"big.bin"))
-    read_frame(s)
-PY
+    python3 "$PYTOOLS/xfer_tiny_hello.py" "$1" "$2"
 }
 out=$(hello "$RPORT" 1)
 echo "$out" | grep -q "^frame 9 24" || { echo "$out"; fail "data_max 1: no ERROR protocol"; }

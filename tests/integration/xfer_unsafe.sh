@@ -5,7 +5,6 @@
 # "not regular" (23) and nothing is written outside the directory.
 # Oversized frames end the session with ERROR "frame size" (27).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/xfer_common.inc"
 PY=$(command -v /usr/bin/python3 || command -v python3) || skip "python3 is needed to craft raw frames"
 
 mkdir -p "$T/srv/sub" "$T/outside"
@@ -16,42 +15,10 @@ ln -s sub "$T/srv/inside"                   # symlink that stays inside: fine
 echo ok >"$T/srv/sub/fine.txt"
 start_recv "$T/srv"
 
-# raw.py MODE PORT HEXNAME : speak the protocol; print the answer as
-# "TYPE CODE" (ACK 6 / ERROR 9 / OFFER 2 / RESUME 3)
-cat >"$T/raw.py" <<'PY'
-import socket, struct, sys
-mode, port, name = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-def frame(t, p): return struct.pack(">BBHI", t, 0, 0, len(p)) + p
-def read_exact(n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c: raise SystemExit("EOF")
-        b += c
-    return b
-def read_frame():
-    t, f, r, n = struct.unpack(">BBHI", read_exact(8))
-    return t, read_exact(n)
-s.sendall(frame(1, b"IBXF" + struct.pack(">HHI", 1, 0, 1 << 20)))
-t, p = read_frame()
-assert t == 1 and p[:4] == b"IBXF"
-if mode == "offer":
-    s.sendall(frame(2, struct.pack(">QIqIBBH", 5, 0o644, 0, 0, 1, 0, len(name)) + name))
-elif mode == "get":
-    s.sendall(frame(7, struct.pack(">BBH", 0, 1, len(name)) + name))
-elif mode == "bigctrl":
-    s.sendall(struct.pack(">BBHI", 2, 0, 0, 8193))
-elif mode == "bigdata":
-    s.sendall(struct.pack(">BBHI", 4, 0, 0, (1 << 20) + 1))
-elif mode == "badhdr":
-    s.sendall(struct.pack(">BBHI", 2, 1, 0, 0))
-t, p = read_frame()
-code = struct.unpack(">H", p[:2])[0] if t in (6, 9) else -1
-print(t, code, p[4:].decode(errors="replace") if t in (6, 9) else "")
-PY
-# raw MODE NAME [HEXSUFFIX] : the name is NAME's bytes + HEXSUFFIX
-raw() { "$PY" "$T/raw.py" "$1" "$RPORT" "$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')${3:-}"; }
+touch "$T/stamp"   # files in $T/srv newer than this were written by the test
+# raw MODE NAME [HEXSUFFIX] : one exchange of tests/tools/xfer_raw_name.py
+# (answer "TYPE CODE"); the name is NAME's bytes + HEXSUFFIX
+raw() { "$PY" "$PYTOOLS/xfer_raw_name.py" "$1" "$RPORT" "$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')${3:-}"; }
 
 check_refused() {   # MODE NAME HEXSUFFIX WANTCODE
     local out
@@ -93,7 +60,7 @@ pass "symlinks: escapes refused, inside symlinks usable, never replaced"
 
 [ "$(ls -A "$T/outside")" = secret.txt ] || fail "something was written outside DIR"
 [ "$(cat "$T/outside/secret.txt")" = secret ] || fail "outside file changed"
-[ -z "$(find "$T/srv" -newer "$T/raw.py" -type f)" ] || { find "$T/srv" -newer "$T/raw.py"; fail "files written for refused names"; }
+[ -z "$(find "$T/srv" -newer "$T/stamp" -type f)" ] || { find "$T/srv" -newer "$T/stamp"; fail "files written for refused names"; }
 pass "nothing written outside DIR (or inside, for refused names)"
 
 # frame limits and malformed headers end the session with ERROR
@@ -135,46 +102,15 @@ stop_recv
 # a hostile server: it names another path in its OFFER (get stores under
 # the name it asked for, nowhere else), or sends an oversized frame (get
 # stops with a protocol error, exit 5)
-cat >"$T/evil.py" <<'PY'
-import socket, struct, sys, hashlib
-mode = sys.argv[1]
-ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(1)
-print(ls.getsockname()[1], flush=True)
-c, _ = ls.accept(); c.settimeout(10)
-def frame(t, p): return struct.pack(">BBHI", t, 0, 0, len(p)) + p
-def read_exact(n):
-    b = b""
-    while len(b) < n:
-        x = c.recv(n - len(b))
-        if not x: raise SystemExit(0)
-        b += x
-    return b
-def read_frame():
-    t, f, r, n = struct.unpack(">BBHI", read_exact(8)); return t, read_exact(n)
-read_frame()
-c.sendall(frame(1, b"IBXF" + struct.pack(">HHI", 1, 0, 1 << 20)))
-read_frame()                                   # GET
-if mode == "big":
-    c.sendall(struct.pack(">BBHI", 2, 0, 0, 1 << 30)); c.close(); raise SystemExit(0)
-data = b"pwned\n"
-name = b"../../evil.txt"
-c.sendall(frame(2, struct.pack(">QIqIBBH", len(data), 0o644, 0, 0, 2, 0, len(name)) + name))
-read_frame()                                   # client's RESUME
-c.sendall(frame(3, struct.pack(">QBBB", 0, 0, 2, 0)))
-c.sendall(frame(4, data))
-c.sendall(frame(5, struct.pack(">BB", 2, 32) + hashlib.sha256(data).digest()))
-t, p = read_frame()
-print("ACK", struct.unpack(">H", p[:2])[0], flush=True)
-PY
 mkdir -p "$T/evilout"
-"$PY" "$T/evil.py" offer >"$T/evil.out" &
+"$PY" "$PYTOOLS/xfer_evil_server.py" offer >"$T/evil.out" &
 PIDS+=($!)
 for i in $(seq 100); do [ -s "$T/evil.out" ] && break; sleep 0.05; done
 EP=$(head -1 "$T/evil.out")
 "$IPCBOX" get --hash sha256 127.0.0.1:"$EP" asked.txt -o "$T/evilout" 2>"$T/err" || { cat "$T/err"; fail "get from the hostile server"; }
 [ "$(cat "$T/evilout/asked.txt")" = pwned ] || fail "not stored under the asked name"
 [ ! -e "$T/evil.txt" ] && [ ! -e "$T/../evil.txt" ] || fail "stored where the server said"
-"$PY" "$T/evil.py" big >"$T/evil2.out" &
+"$PY" "$PYTOOLS/xfer_evil_server.py" big >"$T/evil2.out" &
 PIDS+=($!)
 for i in $(seq 100); do [ -s "$T/evil2.out" ] && break; sleep 0.05; done
 EP=$(head -1 "$T/evil2.out")

@@ -74,6 +74,17 @@ struct row {
     double p50_ns, p99_ns, max_ns;
     uint64_t tput_count;        /* messages measured (after warm-up) */
     double mb_s, msg_s;         /* MB = 10^6 bytes */
+    /* CPU cost of the ping-pong and of the stream: CPU seconds of both
+     * sides together per second of wall time (2.0 = two cores busy the
+     * whole run), from CLOCK_PROCESS_CPUTIME_ID and CLOCK_MONOTONIC read
+     * by each side around its run. Channel rows only. */
+    bool has_lat_cores, has_tput_cores;
+    double lat_cores, tput_cores;
+    /* The same plus the time the sides waited for a CPU while runnable
+     * (/proc/self/schedstat): what they would have kept busy on an idle
+     * machine. A spinning side wants a whole core however little a loaded
+     * machine gives it. Negative when the kernel does not report it. */
+    double lat_wanted, tput_wanted;
     char note[128];
 };
 
@@ -131,6 +142,11 @@ void chan_tmpdir_remove(struct chan *c, const char *const *names, size_t n);
 void *shared_alloc(size_t n);
 void shared_free(void *p, size_t n);
 int64_t now_ns(void);
+/* CPU time of the calling process (all its threads), in ns. */
+int64_t cpu_now_ns(void);
+/* Time the calling thread has spent runnable but waiting for a CPU, in
+ * ns (/proc/self/schedstat), or -1 when the kernel does not say. */
+int64_t runq_wait_ns(void);
 void cpu_relax(void);
 
 /* Output (report.c). */
@@ -138,5 +154,17 @@ enum out_format { OUT_MARKDOWN, OUT_CSV, OUT_JSON };
 void report_print(enum out_format f, const struct plan *pl, const struct row *rows,
                   size_t n);
 int report_svg(const char *path, const struct row *rows, size_t n);
+/* Cores busy as printed: "0.18", or "0.18 (1.98)" when the sides wanted
+ * noticeably more than they got (wanted < 0: unknown). */
+const char *report_cores(double busy, double wanted, char *buf, size_t len);
+
+/* The "which mechanism for which job" table (guide.c): every classic IPC
+ * mechanism, always in the same order and number, with its speed and CPU
+ * cost taken from the rows of this run (or "not measured in this run"). */
+void guide_print_markdown(const struct row *rows, size_t n);
+/* The same as a JSON array (no trailing newline). */
+void guide_print_json(const struct row *rows, size_t n);
+/* Rows of the guide (for tests and documentation). */
+extern const size_t guide_nentries;
 
 #endif

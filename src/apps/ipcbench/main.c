@@ -14,8 +14,8 @@
 #include "cli.h"
 
 /* Table (and run) order: the floor, the queue and the one-core references
- * first, close together in time, because the targets compare them and a
- * shared machine's load drifts during a run; then every other mechanism. */
+ * first, close together in time, because the "bound" line compares them and
+ * a shared machine's load drifts during a run; then every other mechanism. */
 const struct mech *const ipcbench_mechs[] = {
     &mech_cacheline, &mech_shmq, &mech_memcpy, &mech_memcpy_dram, &mech_hash,
     &mech_pipe, &mech_shm_spin, &mech_mmap_file, &mech_eventfd_shm, &mech_fifo,
@@ -46,7 +46,10 @@ static const char help[] =
     "Measure local IPC between two processes pinned to different CPUs:\n"
     "round-trip latency (ping-pong p50/p99/max) and one-way stream\n"
     "throughput (MB/s, msg/s) for 64 B, 1 KiB, 64 KiB and 1 MiB messages.\n"
-    "Every row checks by XXH3 that every byte arrived, in order.\n"
+    "Every row checks by XXH3 that every byte arrived, in order, and\n"
+    "gives the CPU both sides used (cores busy). After the table, a\n"
+    "\"which mechanism for which job\" table: every classic IPC method with\n"
+    "its speed and CPU cost from this run's rows.\n"
     "\n"
     "  full               the default: every mechanism, every size\n"
     "  --quick            short runs (a few seconds in total), for CI\n"

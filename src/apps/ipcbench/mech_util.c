@@ -92,6 +92,24 @@ int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t cpu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t runq_wait_ns(void)
+{
+    /* "time on the CPU, time waiting on a run queue, timeslices" (ns) */
+    FILE *f = fopen("/proc/self/schedstat", "re");
+    unsigned long long run, wait;
+    int n = f ? fscanf(f, "%llu %llu", &run, &wait) : 0;
+    if (f)
+        fclose(f);
+    return n == 2 ? (int64_t)wait : -1;
+}
+
 void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

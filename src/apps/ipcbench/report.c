@@ -1,5 +1,7 @@
 /* ipcbench output: a markdown table (default), CSV, JSON, and an SVG
- * chart (round-trip p50 at the smallest size, stream MB/s per size). */
+ * chart (round-trip p50 at the smallest size, stream MB/s per size).
+ * Measurements only: the rows, the CPU they cost, and the "which
+ * mechanism for which job" table built from them (guide.c). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,64 +69,6 @@ static const struct row *find(const struct row *rows, size_t n, const char *name
     return NULL;
 }
 
-/* One of the issue's targets, as a ratio of two rows of this run. */
-struct target {
-    const char *key;        /* JSON key; CSV mechanism "target:KEY" */
-    const char *subject;    /* printed as "shmq SUBJECT = RATIO x OBJECT" */
-    const char *object;
-    int prec;               /* decimals printed */
-    double ratio;           /* NAN if a row it compares did not run */
-    double goal;
-    bool at_most;           /* the goal is an upper bound */
-};
-
-enum { T_RTT, T_RATE, T_BW_CACHE, T_BW_MEM, NTARGETS };
-
-static bool target_met(const struct target *t)
-{
-    return t->at_most ? t->ratio <= t->goal : t->ratio >= t->goal;
-}
-
-/* The 1 MiB goal is "0.8x single-core memcpy bandwidth", which reads two
- * ways: memcpy of the same footprint inside one core's caches (the memcpy
- * row), or a machine's single-core memory copy bandwidth (memcpy-dram,
- * what mbw/STREAM report). Both are computed and printed. */
-static void compute_targets(const struct row *rows, size_t n, struct target *t)
-{
-    static const struct target proto[NTARGETS] = {
-        [T_RTT] = {"shmq_rtt_vs_floor", "64 B round trip p50", "the cache-line floor",
-                   2, NAN, 2, true},
-        [T_RATE] = {"shmq_64B_rate_vs_pipe", "64 B stream", "pipe msg/s",
-                    1, NAN, 10, false},
-        [T_BW_CACHE] = {"shmq_1MiB_bw_vs_memcpy", "1 MiB stream",
-                        "single-core memcpy in cache (same 4 MiB footprint)",
-                        2, NAN, 0.8, false},
-        [T_BW_MEM] = {"shmq_1MiB_bw_vs_membw", "1 MiB stream",
-                      "single-core memory bandwidth (memcpy over 256 MiB)",
-                      2, NAN, 0.8, false},
-    };
-    memcpy(t, proto, sizeof proto);
-    const struct row *q64 = find(rows, n, "shmq", 64), *fl = find(rows, n, "cacheline", 8),
-                     *p64 = find(rows, n, "pipe", 64), *q1m = find(rows, n, "shmq", 1u << 20),
-                     *m1m = find(rows, n, "memcpy", 1u << 20),
-                     *d1m = find(rows, n, "memcpy-dram", 1u << 20);
-    if (q64 && fl && q64->has_lat && fl->p50_ns > 0)
-        t[T_RTT].ratio = q64->p50_ns / fl->p50_ns;
-    if (q64 && p64 && q64->has_tput && p64->msg_s > 0)
-        t[T_RATE].ratio = q64->msg_s / p64->msg_s;
-    if (q1m && m1m && q1m->has_tput && m1m->mb_s > 0)
-        t[T_BW_CACHE].ratio = q1m->mb_s / m1m->mb_s;
-    if (q1m && d1m && q1m->has_tput && d1m->mb_s > 0)
-        t[T_BW_MEM].ratio = q1m->mb_s / d1m->mb_s;
-}
-
-/* "shmq SUBJECT = RATIO x OBJECT" into buf. */
-static const char *target_text(const struct target *t, char *buf, size_t len)
-{
-    snprintf(buf, len, "shmq %s = %.*f x %s", t->subject, t->prec, t->ratio, t->object);
-    return buf;
-}
-
 static void cpu_model(char *buf, size_t len)
 {
     snprintf(buf, len, "unknown CPU");
@@ -145,61 +89,82 @@ static void cpu_model(char *buf, size_t len)
     fclose(f);
 }
 
+/* Cores busy, or empty when not measured (see report_cores). */
+static const char *fmt_cores(bool has, double busy, double wanted, char *buf, size_t len)
+{
+    if (has)
+        report_cores(busy, wanted, buf, len);
+    else
+        snprintf(buf, len, "%s", "");
+    return buf;
+}
+
+const char *report_cores(double busy, double wanted, char *buf, size_t len)
+{
+    if (wanted >= 0 && wanted - busy >= 0.05)
+        snprintf(buf, len, "%.2f (%.2f)", busy, wanted);
+    else
+        snprintf(buf, len, "%.2f", busy);
+    return buf;
+}
+
+/* The 1-minute load average, or -1. */
+static double loadavg(void)
+{
+    double v = -1;
+    FILE *f = fopen("/proc/loadavg", "re");
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1)
+            v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
 static void print_markdown(const struct plan *pl, const struct row *rows, size_t n)
 {
     char when[64], cpu[128];
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     cpu_model(cpu, sizeof cpu);
-    printf("ipcbench %s, %s, %ld CPUs online; side A on CPU %d, side B on CPU %d; %s run\n\n",
-           when, cpu, sysconf(_SC_NPROCESSORS_ONLN), pl->cpu_a, pl->cpu_b,
+    printf("ipcbench %s, %s, %ld CPUs online, load average %.2f at the end; side A on "
+           "CPU %d, side B on CPU %d; %s run\n\n", when, cpu,
+           sysconf(_SC_NPROCESSORS_ONLN), loadavg(), pl->cpu_a, pl->cpu_b,
            pl->quick ? "quick" : "full");
-    printf("| mechanism | size | rtt p50 µs | rtt p99 µs | rtt max µs | MB/s | msg/s | verified | note |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|:---:|---|\n");
+    printf("| mechanism | size | rtt p50 µs | rtt p99 µs | rtt max µs | MB/s | msg/s "
+           "| CPU rtt | CPU stream | verified | note |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---|\n");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
-        char sz[32], a[32], b[32], c[32], d[32], e[32];
-        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->m->label,
+        char sz[32], a[32], b[32], c[32], d[32], e[32], f[48], g[48];
+        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->m->label,
                size_label(r->size, sz, sizeof sz),
                r->has_lat ? fmt_us(r->p50_ns, a, sizeof a) : "",
                r->has_lat ? fmt_us(r->p99_ns, b, sizeof b) : "",
                r->has_lat ? fmt_us(r->max_ns, c, sizeof c) : "",
                r->has_tput ? fmt_big(r->mb_s, d, sizeof d) : "",
                r->has_tput ? fmt_big(r->msg_s, e, sizeof e) : "",
+               fmt_cores(r->has_lat_cores, r->lat_cores, r->lat_wanted, f, sizeof f),
+               fmt_cores(r->has_tput_cores, r->tput_cores, r->tput_wanted, g, sizeof g),
                status_word(r), r->note);
     }
-    struct target t[NTARGETS];
-    compute_targets(rows, n, t);
-    printf("\nTargets (measured in this run; benchmarks, not tests):\n");
-    bool any = false;
-    for (int k = 0; k < NTARGETS; k++) {
-        char text[160];
-        if (isnan(t[k].ratio))
-            continue;
-        any = true;
-        printf("- %s (target %s %g): %s\n", target_text(&t[k], text, sizeof text),
-               t[k].at_most ? "<=" : ">=", t[k].goal, target_met(&t[k]) ? "met" : "missed");
-    }
-    if (!isnan(t[T_BW_CACHE].ratio) && !isnan(t[T_BW_MEM].ratio)) {
-        bool c = target_met(&t[T_BW_CACHE]), d = target_met(&t[T_BW_MEM]);
-        printf("- so \"1 MiB stream >= 0.8x single-core memcpy bandwidth\" is %s\n",
-               c && d ? "met against both references"
-               : d ? "met against memory bandwidth, missed against in-cache memcpy"
-               : c ? "met against in-cache memcpy, missed against memory bandwidth"
-               : "missed against both references");
-    }
+    printf("\nCPU rtt / CPU stream: cores busy during the ping-pong / the stream, "
+           "both sides together (CPU seconds per second of wall time; 2.00 = two "
+           "cores the whole run). In parentheses when it differs: the cores the "
+           "sides would have kept busy had they not waited for a CPU (time "
+           "runnable, from /proc/self/schedstat): on a loaded machine a spinning "
+           "side gets only its share of a CPU but wants all of it.\n");
     const struct row *h = find(rows, n, "xxh3", 1u << 20),
                      *q = find(rows, n, "shmq", 1u << 20),
                      *m = find(rows, n, "memcpy", 1u << 20);
     if (h && h->mb_s > 0 && q && q->has_tput && m && m->mb_s > 0) {
         char v[32];
-        printf("- bound: every receiver hashes each byte with XXH3, which alone runs at "
+        printf("Bound: every receiver hashes each byte with XXH3, which alone runs at "
                "%s MB/s on 1 MiB messages here (%.2f x in-cache memcpy); the shmq 1 MiB "
-               "stream reaches %.2f x that\n", fmt_big(h->mb_s, v, sizeof v),
+               "stream reaches %.2f x that.\n", fmt_big(h->mb_s, v, sizeof v),
                h->mb_s / m->mb_s, q->mb_s / h->mb_s);
     }
-    if (!any)
-        printf("- (the rows they compare were not run)\n");
+    guide_print_markdown(rows, n);
 }
 
 /* CSV/JSON strings here are our own labels and kernel error texts: quote
@@ -229,10 +194,22 @@ static void json_string(const char *s)
     putchar('"');
 }
 
+/* Two CSV fields: cores busy and cores wanted (empty when unknown). */
+static void csv_cores(bool has, double busy, double wanted)
+{
+    if (has)
+        printf("%.3f", busy);
+    putchar(',');
+    if (has && wanted >= 0)
+        printf("%.3f", wanted);
+    putchar(',');
+}
+
 static void print_csv(const struct row *rows, size_t n)
 {
     printf("mechanism,label,size,status,verified,rtt_count,rtt_p50_ns,rtt_p99_ns,rtt_max_ns,"
-           "stream_count,mb_per_s,msg_per_s,note,ratio,goal\n");
+           "stream_count,mb_per_s,msg_per_s,rtt_cpu_cores,rtt_cpu_wanted,"
+           "stream_cpu_cores,stream_cpu_wanted,note\n");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         printf("%s,", r->m->name);
@@ -248,24 +225,10 @@ static void print_csv(const struct row *rows, size_t n)
             printf("%llu,%.1f,%.0f,", (unsigned long long)r->tput_count, r->mb_s, r->msg_s);
         else
             printf(",,,");
+        csv_cores(r->has_lat_cores, r->lat_cores, r->lat_wanted);
+        csv_cores(r->has_tput_cores, r->tput_cores, r->tput_wanted);
         csv_field(r->note);
-        printf(",,\n");
-    }
-    /* then one row per target that could be computed: mechanism
-     * "target:KEY", status met or missed, the ratio and the goal */
-    struct target t[NTARGETS];
-    compute_targets(rows, n, t);
-    for (int k = 0; k < NTARGETS; k++) {
-        char label[160];
-        if (isnan(t[k].ratio))
-            continue;
-        snprintf(label, sizeof label, "shmq %s vs %s", t[k].subject, t[k].object);
-        printf("target:%s,", t[k].key);
-        csv_field(label);
-        printf(",%zu,%s,,,,,,,,,", k <= T_RATE ? (size_t)64 : (size_t)1 << 20,
-               target_met(&t[k]) ? "met" : "missed");
-        csv_field("measured in this run; a goal, not a test");
-        printf(",%.3f,%s%g\n", t[k].ratio, t[k].at_most ? "<=" : ">=", t[k].goal);
+        putchar('\n');
     }
 }
 
@@ -301,29 +264,29 @@ static void print_json(const struct plan *pl, const struct row *rows, size_t n)
         if (r->has_tput)
             printf(", \"stream_count\": %llu, \"mb_per_s\": %.1f, \"msg_per_s\": %.0f",
                    (unsigned long long)r->tput_count, r->mb_s, r->msg_s);
+        if (r->has_lat_cores) {
+            printf(", \"rtt_cpu_cores\": %.3f, ", r->lat_cores);
+            json_num("rtt_cpu_wanted", r->lat_wanted >= 0 ? r->lat_wanted : NAN, false);
+        }
+        if (r->has_tput_cores) {
+            printf(", \"stream_cpu_cores\": %.3f, ", r->tput_cores);
+            json_num("stream_cpu_wanted", r->tput_wanted >= 0 ? r->tput_wanted : NAN, false);
+        }
         printf(", \"note\": ");
         json_string(r->note);
         printf("}%s\n", i + 1 < n ? "," : "");
     }
-    struct target t[NTARGETS];
-    compute_targets(rows, n, t);
-    printf(" ],\n \"targets\": {");
-    for (int k = 0; k < NTARGETS; k++)
-        json_num(t[k].key, t[k].ratio, k + 1 < NTARGETS);
-    printf("},\n \"targets_met\": {");
-    for (int k = 0; k < NTARGETS; k++)
-        printf("\"%s\": %s%s", t[k].key,
-               isnan(t[k].ratio) ? "null" : target_met(&t[k]) ? "true" : "false",
-               k + 1 < NTARGETS ? ", " : "");
     /* the receivers' own ceiling (see the markdown "bound" line) */
     const struct row *h = find(rows, n, "xxh3", 1u << 20),
                      *q = find(rows, n, "shmq", 1u << 20),
                      *m = find(rows, n, "memcpy", 1u << 20);
-    printf("},\n \"bound\": {");
+    printf(" ],\n \"bound\": {");
     json_num("xxh3_1MiB_vs_memcpy", h && m && m->mb_s > 0 ? h->mb_s / m->mb_s : NAN, true);
     json_num("shmq_1MiB_bw_vs_xxh3", h && q && q->has_tput && h->mb_s > 0 ?
              q->mb_s / h->mb_s : NAN, false);
-    printf("}\n}\n");
+    printf("},\n \"guide\": ");
+    guide_print_json(rows, n);
+    printf("\n}\n");
 }
 
 void report_print(enum out_format f, const struct plan *pl, const struct row *rows, size_t n)

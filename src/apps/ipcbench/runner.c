@@ -40,6 +40,8 @@ struct ctl {
     int64_t t0, t1;             /* B's measured stream window */
     uint64_t warm;              /* warm-up messages / round trips */
     uint64_t measured;          /* latency samples written */
+    int64_t cpu_ns[2], wall_ns[2];  /* each side's CPU and wall time of its run */
+    int64_t runq_ns[2];         /* ... and its wait for a CPU (-1: unknown) */
     char why[2][112];           /* a side's failure */
 };
 
@@ -253,11 +255,16 @@ static int child(const struct plan *pl, struct chan *c, struct ctl *ctl, int sid
         return 1;
     }
     barrier(ctl);
+    int64_t w0 = now_ns(), c0 = cpu_now_ns(), q0 = runq_wait_ns();
     if (side == 0)
         r = c->stream ? stream_a(pl, c, ctl, pool, max)
                       : lat_a(pl, c, ctl, pool, samples, max);
     else
         r = c->stream ? stream_b(c, ctl) : lat_b(c, ctl, pool);
+    int64_t q1 = runq_wait_ns();
+    ctl->cpu_ns[side] = cpu_now_ns() - c0;
+    ctl->wall_ns[side] = now_ns() - w0;
+    ctl->runq_ns[side] = q0 >= 0 && q1 >= q0 ? q1 - q0 : -1;
     if (r < 0)
         snprintf(ctl->why[side], sizeof ctl->why[side], "%s: %s",
                  side ? "B" : "A", c->why[0] ? c->why : strerror(-r));
@@ -364,7 +371,16 @@ static void run_channel(const struct plan *pl, const struct mech *m, size_t size
         snprintf(row->note, sizeof row->note, "checksum mismatch (%s)",
                  stream ? "stream" : "ping-pong");
     }
+    /* both sides' CPU time over the longer of their two runs */
+    int64_t wall = ctl->wall_ns[0] > ctl->wall_ns[1] ? ctl->wall_ns[0] : ctl->wall_ns[1];
+    double cores = wall > 0 ? (double)(ctl->cpu_ns[0] + ctl->cpu_ns[1]) / (double)wall : 0;
+    double wanted = wall > 0 && ctl->runq_ns[0] >= 0 && ctl->runq_ns[1] >= 0
+                        ? cores + (double)(ctl->runq_ns[0] + ctl->runq_ns[1]) / (double)wall
+                        : -1;
     if (stream) {
+        row->has_tput_cores = true;
+        row->tput_cores = cores;
+        row->tput_wanted = wanted;
         uint64_t n = total > warm ? total - warm : total;
         double secs = (ctl->t1 - ctl->t0) / 1e9;
         row->has_tput = true;
@@ -372,6 +388,9 @@ static void run_channel(const struct plan *pl, const struct mech *m, size_t size
         row->msg_s = secs > 0 ? n / secs : 0;
         row->mb_s = row->msg_s * size / 1e6;
     } else {
+        row->has_lat_cores = true;
+        row->lat_cores = cores;
+        row->lat_wanted = wanted;
         uint64_t n = ctl->measured;
         qsort(samples, n, sizeof *samples, cmp_u64);
         row->has_lat = n > 0;

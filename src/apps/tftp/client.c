@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "tftp/local.h"
-#include "tftp/xfer.h"
+#include "tftp/transfer.h"
 
 struct client {
     const char *applet;
@@ -32,10 +32,10 @@ struct client {
     enum ibx_tftp_mode mode;
     unsigned long blksize, window, timeout;   /* 0 = not asked */
     int sock;
-    struct xfer_scratch scratch;
+    struct tftp_tx_scratch scratch;
     struct local_file lf;
     uint64_t size;          /* put: bytes to send */
-    uint8_t *rx;            /* XFER_BATCH receive slots */
+    uint8_t *rx;            /* TFTP_TX_BATCH receive slots */
     size_t rx_slot;
     bool no_progress;
     struct progress prog;
@@ -92,13 +92,13 @@ static bool same_host(const struct sockaddr *a, const ibx_addr *srv)
                                              : sizeof(struct sockaddr_in));
     ibx_addr_set_port((struct sockaddr *)&t.ss,
                       ibx_addr_port((const struct sockaddr *)&srv->ss));
-    return xfer_same_addr((struct sockaddr *)&t.ss, (const struct sockaddr *)&srv->ss);
+    return tftp_tx_same_addr((struct sockaddr *)&t.ss, (const struct sockaddr *)&srv->ss);
 }
 
 static int recv_batch(struct client *c, struct mmsghdr *m,
                       struct sockaddr_storage *from, struct iovec *iov)
 {
-    for (unsigned i = 0; i < XFER_BATCH; i++) {
+    for (unsigned i = 0; i < TFTP_TX_BATCH; i++) {
         iov[i].iov_base = c->rx + i * c->rx_slot;
         iov[i].iov_len = c->rx_slot;
         memset(&m[i].msg_hdr, 0, sizeof m[i].msg_hdr);
@@ -107,7 +107,7 @@ static int recv_batch(struct client *c, struct mmsghdr *m,
         m[i].msg_hdr.msg_iov = &iov[i];
         m[i].msg_hdr.msg_iovlen = 1;
     }
-    return recvmmsg(c->sock, m, XFER_BATCH, MSG_DONTWAIT, NULL);
+    return recvmmsg(c->sock, m, TFTP_TX_BATCH, MSG_DONTWAIT, NULL);
 }
 
 /* Spin on the socket for up to SPIN_US before sleeping in poll(): on
@@ -120,33 +120,33 @@ static int recv_batch(struct client *c, struct mmsghdr *m,
 #define REQ_RTO_INITIAL 250000
 
 /* Data phase: poll until the engine is done or failed. */
-static int run_xfer(struct client *c, struct xfer *x)
+static int run_transfer(struct client *c, struct tftp_tx *x)
 {
-    struct mmsghdr m[XFER_BATCH];
-    struct sockaddr_storage from[XFER_BATCH];
-    struct iovec iov[XFER_BATCH];
-    while (x->state == XFER_RUNNING) {
-        uint64_t now = xfer_clock();
+    struct mmsghdr m[TFTP_TX_BATCH];
+    struct sockaddr_storage from[TFTP_TX_BATCH];
+    struct iovec iov[TFTP_TX_BATCH];
+    while (x->state == TFTP_TX_RUNNING) {
+        uint64_t now = tftp_tx_clock();
         if (now >= x->deadline) {
-            xfer_timeout(x, now);
+            tftp_tx_timeout(x, now);
             continue;
         }
         int n = -1;
-        uint64_t pace_at = x->pace_wait ? now + XFER_PACE_US : 0;
+        uint64_t pace_at = x->pace_wait ? now + TFTP_TX_PACE_US : 0;
         for (uint64_t end = now + SPIN_US; !x->want_write && n <= 0 && now < end &&
-                                           now < x->deadline; now = xfer_clock()) {
+                                           now < x->deadline; now = tftp_tx_clock()) {
             if (pace_at && now >= pace_at) {
-                xfer_pace(x, now);   /* the next burst of the window */
-                pace_at = x->pace_wait ? now + XFER_PACE_US : 0;
+                tftp_tx_pace(x, now);   /* the next burst of the window */
+                pace_at = x->pace_wait ? now + TFTP_TX_PACE_US : 0;
                 end = now + SPIN_US;
             }
             n = recv_batch(c, m, from, iov);
         }
         if (n <= 0 && pace_at) {
             /* a burst is due: do not sleep past it */
-            while (xfer_clock() < pace_at)
+            while (tftp_tx_clock() < pace_at)
                 ;
-            xfer_pace(x, xfer_clock());
+            tftp_tx_pace(x, tftp_tx_clock());
             continue;
         }
         if (n <= 0 && now < x->deadline) {
@@ -158,18 +158,18 @@ static int run_xfer(struct client *c, struct xfer *x)
             if (r < 0 && errno != EINTR)
                 return -errno;
             if (p.revents & POLLOUT)
-                xfer_writable(x, xfer_clock());
+                tftp_tx_writable(x, tftp_tx_clock());
             if (p.revents & (POLLIN | POLLERR))
                 n = recv_batch(c, m, from, iov);
         }
-        now = xfer_clock();
-        for (int i = 0; i < n && x->state == XFER_RUNNING; i++) {
+        now = tftp_tx_clock();
+        for (int i = 0; i < n && x->state == TFTP_TX_RUNNING; i++) {
             if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
                 continue;
-            xfer_input(x, iov[i].iov_base, m[i].msg_len,
-                       (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
+            tftp_tx_input(x, iov[i].iov_base, m[i].msg_len,
+                          (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
         }
-        xfer_flush(x, now);
+        tftp_tx_flush(x, now);
         progress_set(&c->prog, x->bytes);
     }
     return 0;
@@ -194,7 +194,7 @@ again:
     }
     if (!with_opts)
         want.have = 0;
-    uint64_t start = xfer_clock(), sent_at = start;   /* µs */
+    uint64_t start = tftp_tx_clock(), sent_at = start;   /* µs */
     /* A read request is tiny and a repeat is harmless (a server that
      * starts a second transfer for it gets ERROR 5 from us), so its first
      * repeat comes after REQ_RTO_INITIAL, not after the full timeout: a
@@ -207,24 +207,24 @@ again:
     bool resent = false;
     uint64_t size = c->put ? c->size : 0;   /* for the progress display */
     bool size_known = c->put && c->mode == IBX_TFTP_OCTET;
-    struct xfer x = {.sock = c->sock, .file = c->lf.fd, .sending = c->put,
-                     .mode = c->mode, .blksize = IBX_TFTP_BLKSIZE_DEFAULT,
-                     .window = 1, .rto_max = rto_max, .rto_fixed = c->timeout != 0,
-                     .giveup = giveup, .scratch = &c->scratch};
+    struct tftp_tx x = {.sock = c->sock, .file = c->lf.fd, .sending = c->put,
+                        .mode = c->mode, .blksize = IBX_TFTP_BLKSIZE_DEFAULT,
+                        .window = 1, .rto_max = rto_max, .rto_fixed = c->timeout != 0,
+                        .giveup = giveup, .scratch = &c->scratch};
     struct ibx_tftp_pkt p;
     struct sockaddr_storage from;
     socklen_t flen;
     ssize_t n;
-    xfer_send_to(c->sock, req, (size_t)rl, (struct sockaddr *)&c->server.ss, c->server.len);
+    tftp_tx_send_to(c->sock, req, (size_t)rl, (struct sockaddr *)&c->server.ss, c->server.len);
     for (;;) {
-        uint64_t now = xfer_clock();
+        uint64_t now = tftp_tx_clock();
         if (now >= end) {
             ibx_err(&c->log, "tftp: no answer from the server");
             return -ETIMEDOUT;
         }
         if (now - sent_at >= rto) {
-            xfer_send_to(c->sock, req, (size_t)rl, (struct sockaddr *)&c->server.ss,
-                         c->server.len);
+            tftp_tx_send_to(c->sock, req, (size_t)rl, (struct sockaddr *)&c->server.ss,
+                            c->server.len);
             sent_at = now;
             resent = true;
             rto = rto * 2 < rto_cap ? rto * 2 : rto_cap;
@@ -261,12 +261,12 @@ again:
     x.peer.len = flen;
     if (!resent) {   /* Karn: a request sent twice times nothing */
         x.rtt_hint_set = true;
-        x.rtt_hint = (uint32_t)(xfer_clock() - start);
+        x.rtt_hint = (uint32_t)(tftp_tx_clock() - start);
     }
     if (p.op == IBX_TFTP_OACK) {
         const char *bad = check_oack(c, &want, &p.u.oack);
         if (bad) {
-            xfer_send_error(c->sock, (struct sockaddr *)&from, flen, IBX_TFTP_EOPTNEG, bad);
+            tftp_tx_send_error(c->sock, (struct sockaddr *)&from, flen, IBX_TFTP_EOPTNEG, bad);
             ibx_err(&c->log, "tftp: %s", bad);
             return -EPROTO;
         }
@@ -289,20 +289,20 @@ again:
     }
     if (!c->put) {
         /* large windows of large blocks need room in the socket */
-        xfer_sock_buffers(c->sock, 4 << 20);
+        tftp_tx_sock_buffers(c->sock, 4 << 20);
     }
     c->rx_slot = x.blksize + IBX_TFTP_HDR + 1;
-    c->rx = malloc(XFER_BATCH * c->rx_slot);
-    if (!c->rx || xfer_begin(&x, xfer_clock()) < 0) {
-        xfer_release(&x);
+    c->rx = malloc(TFTP_TX_BATCH * c->rx_slot);
+    if (!c->rx || tftp_tx_begin(&x, tftp_tx_clock()) < 0) {
+        tftp_tx_release(&x);
         return -ENOMEM;
     }
     progress_file_begin(&c->prog, c->remote, size, size_known, 0);
     if (p.op == IBX_TFTP_DATA)
-        xfer_input(&x, pkt, (size_t)n, (struct sockaddr *)&from, flen, xfer_clock());
-    xfer_flush(&x, xfer_clock());
-    int r = run_xfer(c, &x);
-    if (!r && x.state == XFER_DONE) {
+        tftp_tx_input(&x, pkt, (size_t)n, (struct sockaddr *)&from, flen, tftp_tx_clock());
+    tftp_tx_flush(&x, tftp_tx_clock());
+    int r = run_transfer(c, &x);
+    if (!r && x.state == TFTP_TX_DONE) {
         /* the summary line (progress_finish) says the rest */
         progress_note(&c->prog, "blksize %u, windowsize %u, %llu retransmitted",
                       x.blksize, x.window, (unsigned long long)x.retransmits);
@@ -312,7 +312,7 @@ again:
                 r ? strerror(-r) : x.why);
         r = -EIO;
     }
-    xfer_release(&x);
+    tftp_tx_release(&x);
     return r;
 }
 
@@ -417,7 +417,7 @@ int tftp_main(int argc, char **argv)
         return 1;
     }
     c.sock = socket(c.server.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c.sock < 0 || xfer_scratch_init(&c.scratch) < 0) {
+    if (c.sock < 0 || tftp_tx_scratch_init(&c.scratch) < 0) {
         ibx_err(&c.log, "tftp: socket: %s", strerror(errno));
         local_abandon(&c.lf);
         return 1;
@@ -444,6 +444,6 @@ int tftp_main(int argc, char **argv)
         progress_finish(&c.prog);
     close(c.sock);
     free(c.rx);
-    xfer_scratch_free(&c.scratch);
+    tftp_tx_scratch_free(&c.scratch);
     return r < 0 ? 1 : 0;
 }

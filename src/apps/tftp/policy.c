@@ -51,7 +51,7 @@ int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log)
         return cfg->lfd;
     }
     if (cfg->single_port)
-        xfer_sock_buffers(cfg->lfd, 4 << 20);
+        tftp_tx_sock_buffers(cfg->lfd, 4 << 20);
     ibx_addr bound;
     ibx_sock_local(cfg->lfd, &bound);
     ibx_info(log, "tftpd: listening on %s (udp), root %s, %s%s",
@@ -72,10 +72,10 @@ void tftpd_cfg_fini(struct tftpd_cfg *cfg)
 
 /* ---- options ----------------------------------------------------------- */
 
-/* Decide the options to grant. Returns 0, or an ERROR code (+1) with msg. */
+/* Decide the options to grant. Returns 0, or -EFBIG with *code and *msg. */
 int tftpd_negotiate(const struct tftpd_cfg *cfg, const struct ibx_tftp_pkt *p,
-                    uint64_t size, struct ibx_tftp_opts *g, struct xfer *x,
-                    const char **msg)
+                    uint64_t size, struct ibx_tftp_opts *g, struct tftp_tx *x,
+                    uint16_t *code, const char **msg)
 {
     const struct ibx_tftp_opts *o = &p->u.req.opts;
     memset(g, 0, sizeof *g);
@@ -102,8 +102,9 @@ int tftpd_negotiate(const struct tftpd_cfg *cfg, const struct ibx_tftp_pkt *p,
     if (o->have & IBX_TFTP_OPT_TSIZE) {
         if (p->op == IBX_TFTP_WRQ) {
             if (cfg->max_size && o->tsize > cfg->max_size) {
+                *code = IBX_TFTP_ENOSPACE;
                 *msg = "file too large";
-                return IBX_TFTP_ENOSPACE + 1;
+                return -EFBIG;
             }
             g->have |= IBX_TFTP_OPT_TSIZE;
             g->tsize = o->tsize;

@@ -9,15 +9,16 @@
 
 #include "ipcbox/tftp.h"
 #include "tftp/server.h"
-#include "tftp/xfer.h"
+#include "tftp/transfer.h"
 
 /* Decide the options to grant request p (file size `size`) under cfg:
  * fill g (what goes in the OACK) and x->blksize, window, rto_max. Options
- * not granted are left out, as RFC 2347 asks. Returns 0, or an ERROR code
- * + 1 with *msg when the request must be refused. */
+ * not granted are left out, as RFC 2347 asks. Returns 0, or -EFBIG when
+ * the request must be refused (a declared tsize over --max-size): then
+ * *code is the TFTP error code to send and *msg its text. */
 int tftpd_negotiate(const struct tftpd_cfg *cfg, const struct ibx_tftp_pkt *p,
-                    uint64_t size, struct ibx_tftp_opts *g, struct xfer *x,
-                    const char **msg);
+                    uint64_t size, struct ibx_tftp_opts *g, struct tftp_tx *x,
+                    uint16_t *code, const char **msg);
 /* A printable, quote-free copy of a requested name for the log. */
 void log_name(char *dst, size_t cap, const char *src);
 /* A hash of a peer's address and port (FNV-1a). */

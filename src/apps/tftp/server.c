@@ -1,5 +1,5 @@
 /* The TFTP server unit (see server.h): requests on the listener, options
- * granted by policy, one engine (xfer.c) per transfer, one log line each. */
+ * granted by policy, one engine (transfer.c) per transfer, one log line each. */
 #include "server.h"
 
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include "ipcbox/job.h"
 #include "tftp/policy.h"
 #include "tftp/root.h"
-#include "tftp/xfer.h"
+#include "tftp/transfer.h"
 
 #define HASH_SIZE 1024                     /* single-port peer table */
 #define RX_SLOT (IBX_TFTP_PKT_MAX + 1)     /* one more byte shows a cut */
@@ -44,7 +44,7 @@ struct transfer {
     ibx_io io;
     ibx_timer timer;
     ibx_defer free_later;
-    struct xfer x;
+    struct tftp_tx x;
     struct root_upload up;
     struct ibx_job commit;     /* an upload's fsync + rename, off the loop */
     int commit_rc;
@@ -64,8 +64,8 @@ struct tftpd {
     const ibx_log *log;
     int lfd;
     ibx_addr local;            /* the listener's address (port 0 for transfers) */
-    struct xfer_scratch scratch;
-    uint8_t *rx;               /* XFER_BATCH slots of RX_SLOT */
+    struct tftp_tx_scratch scratch;
+    uint8_t *rx;               /* TFTP_TX_BATCH slots of RX_SLOT */
     unsigned ntransfers;
     unsigned port_next;
     bool draining, finished;
@@ -143,7 +143,7 @@ static void uv_append(struct tftpd *s, struct transfer *t)
 static struct transfer *lookup(struct tftpd *s, const struct sockaddr *sa)
 {
     for (struct transfer *t = s->hash[peer_hash_mod(sa)]; t; t = t->hnext)
-        if (xfer_same_addr(sa, (struct sockaddr *)&t->x.peer.ss))
+        if (tftp_tx_same_addr(sa, (struct sockaddr *)&t->x.peer.ss))
             return t;
     return NULL;
 }
@@ -166,7 +166,7 @@ static void unhash(struct tftpd *s, struct transfer *t)
 }
 
 /* Kernel receive timestamps: when a datagram arrived, which tells an ACK
- * that answers what we sent from one sent before it (xfer.h). */
+ * that answers what we sent from one sent before it (transfer.h). */
 static void enable_stamps(int fd)
 {
     int on = 1;
@@ -174,8 +174,8 @@ static void enable_stamps(int fd)
 }
 
 struct rx_ctl {
-    uint8_t buf[XFER_BATCH][STAMP_ROOM];
-    uint64_t mono;             /* xfer_clock() after the receive */
+    uint8_t buf[TFTP_TX_BATCH][STAMP_ROOM];
+    uint64_t mono;             /* tftp_tx_clock() after the receive */
     struct timespec real;      /* CLOCK_REALTIME then (the stamps' clock) */
 };
 
@@ -183,7 +183,7 @@ static int rx_batch(struct tftpd *s, int fd, struct mmsghdr *m,
                     struct sockaddr_storage *from, struct iovec *iov,
                     struct rx_ctl *c)
 {
-    for (unsigned i = 0; i < XFER_BATCH; i++) {
+    for (unsigned i = 0; i < TFTP_TX_BATCH; i++) {
         iov[i].iov_base = s->rx + (size_t)i * RX_SLOT;
         iov[i].iov_len = RX_SLOT;
         memset(&m[i].msg_hdr, 0, sizeof m[i].msg_hdr);
@@ -194,13 +194,13 @@ static int rx_batch(struct tftpd *s, int fd, struct mmsghdr *m,
         m[i].msg_hdr.msg_control = c->buf[i];
         m[i].msg_hdr.msg_controllen = sizeof c->buf[i];
     }
-    int n = recvmmsg(fd, m, XFER_BATCH, MSG_DONTWAIT, NULL);
-    c->mono = xfer_clock();
+    int n = recvmmsg(fd, m, TFTP_TX_BATCH, MSG_DONTWAIT, NULL);
+    c->mono = tftp_tx_clock();
     clock_gettime(CLOCK_REALTIME, &c->real);
     return n;
 }
 
-/* When message h arrived, on xfer_clock() (the read time if unstamped). */
+/* When message h arrived, on tftp_tx_clock() (the read time if unstamped). */
 static uint64_t rx_arrival(const struct msghdr *h, const struct rx_ctl *c)
 {
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
@@ -233,10 +233,10 @@ static void log_transfer(struct transfer *t)
     if (t->logged)
         return;
     t->logged = true;
-    const struct xfer *x = &t->x;
-    uint64_t us = xfer_clock() - x->start;
+    const struct tftp_tx *x = &t->x;
+    uint64_t us = tftp_tx_clock() - x->start;
     double secs = us ? (double)us / 1e6 : 1e-6;
-    bool ok = x->state == XFER_DONE;
+    bool ok = x->state == TFTP_TX_DONE;
     ibx_log_write(t->srv->log, ok ? IBX_LOG_INFO : IBX_LOG_WARN,
                   "tftpd: %s %s file=\"%s\" mode=%s bytes=%llu blksize=%u "
                   "windowsize=%u time=%.3fs rate=%.2fMB/s retransmits=%llu "
@@ -267,7 +267,7 @@ static void transfer_close(struct transfer *t)
         root_upload_abort(&t->up);   /* a no-op once committed */
     else if (t->x.file >= 0)
         close(t->x.file);
-    xfer_release(&t->x);
+    tftp_tx_release(&t->x);
     s->ntransfers--;
     ibx_loop_defer(s->loop, &t->free_later, transfer_free, t);
     if (s->draining && !s->ntransfers)
@@ -287,17 +287,17 @@ static void commit_work(struct ibx_job *j)
 static void commit_done(ibx_loop *loop, struct ibx_job *j)
 {
     struct transfer *t = j->data;
-    struct xfer *x = &t->x;
+    struct tftp_tx *x = &t->x;
     if (t->commit_rc < 0) {
-        x->state = XFER_FAILED;
+        x->state = TFTP_TX_FAILED;
         snprintf(x->why, sizeof x->why, "commit: %s", strerror(-t->commit_rc));
-        xfer_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
-                        IBX_TFTP_EUNDEF, "cannot store file");
+        tftp_tx_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
+                           IBX_TFTP_EUNDEF, "cannot store file");
         transfer_close(t);
         return;
     }
     log_transfer(t);   /* first, so the line exists once the peer knows */
-    xfer_ack_final(x, xfer_clock());
+    tftp_tx_ack_final(x, tftp_tx_clock());
     /* stay a little to re-ACK a repeated last block (lost final ACK) */
     t->dally = true;
     uint32_t d = x->rto_max * 2 < DALLY_MAX_MS ? x->rto_max * 2 : DALLY_MAX_MS;
@@ -308,14 +308,14 @@ static void commit_done(ibx_loop *loop, struct ibx_job *j)
 static void transfer_sync(struct transfer *t)
 {
     struct tftpd *s = t->srv;
-    struct xfer *x = &t->x;
+    struct tftp_tx *x = &t->x;
     if (t->closing)
         return;
     if (t->in_uv && x->verified)
         uv_unlink(s, t);   /* it proved its address: never evicted */
-    if (x->state == XFER_RUNNING) {
+    if (x->state == TFTP_TX_RUNNING) {
         /* the engine counts microseconds, the loop's timers milliseconds */
-        uint64_t now = xfer_clock();
+        uint64_t now = tftp_tx_clock();
         uint64_t wait = x->deadline > now ? (x->deadline - now + 999) / 1000 : 0;
         if ((x->want_write && s->cfg->single_port) || x->pace_wait)
             wait = wait > 1 ? 1 : wait;   /* shared socket: poll it by timer;
@@ -325,15 +325,15 @@ static void transfer_sync(struct transfer *t)
         ibx_timer_start(s->loop, &t->timer, wait, on_transfer_timer, t);
         return;
     }
-    if (x->state == XFER_DONE && t->upload && !t->dally && t->declared &&
+    if (x->state == TFTP_TX_DONE && t->upload && !t->dally && t->declared &&
         x->bytes != t->declared && !ibx_job_running(&t->commit)) {
-        xfer_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
-                        IBX_TFTP_EUNDEF, "size differs from the declared tsize");
-        x->state = XFER_FAILED;
+        tftp_tx_send_error(x->sock, (struct sockaddr *)&x->peer.ss, x->peer.len,
+                           IBX_TFTP_EUNDEF, "size differs from the declared tsize");
+        x->state = TFTP_TX_FAILED;
         snprintf(x->why, sizeof x->why, "%llu bytes, declared tsize %llu: not stored",
                  (unsigned long long)x->bytes, (unsigned long long)t->declared);
     }
-    if (x->state == XFER_DONE && t->upload && !t->dally) {
+    if (x->state == TFTP_TX_DONE && t->upload && !t->dally) {
         /* fsync and rename block on the disk: on a thread of their own,
          * so other transfers on this loop go on meanwhile. Until the final
          * ACK, a repeated last block gets no answer (hold_final). */
@@ -352,18 +352,18 @@ static void transfer_sync(struct transfer *t)
 static void on_transfer_timer(ibx_loop *loop, ibx_timer *tm)
 {
     struct transfer *t = tm->data;
-    uint64_t now = xfer_clock();
+    uint64_t now = tftp_tx_clock();
     (void)loop;
     if (t->dally) {
         transfer_close(t);
         return;
     }
     if (now >= t->x.deadline)
-        xfer_timeout(&t->x, now);
+        tftp_tx_timeout(&t->x, now);
     else if (t->x.pace_wait)
-        xfer_pace(&t->x, now);
+        tftp_tx_pace(&t->x, now);
     else if (t->x.want_write)
-        xfer_writable(&t->x, now);
+        tftp_tx_writable(&t->x, now);
     transfer_sync(t);
 }
 
@@ -373,9 +373,9 @@ static void transfer_feed(struct transfer *t, const uint8_t *pkt, size_t len,
                           uint64_t arrived)
 {
     t->x.arrived = arrived;
-    xfer_input(&t->x, pkt, len, from, flen, now);
+    tftp_tx_input(&t->x, pkt, len, from, flen, now);
     t->x.arrived = 0;
-    xfer_flush(&t->x, now);
+    tftp_tx_flush(&t->x, now);
     transfer_sync(t);
 }
 
@@ -387,41 +387,48 @@ static void transfer_feed(struct transfer *t, const uint8_t *pkt, size_t len,
  * in `serve`, where other services share the loop (cfg->busy_poll). */
 static bool should_spin(const struct transfer *t)
 {
-    const struct xfer *x = &t->x;
+    const struct tftp_tx *x = &t->x;
     /* a paced burst is due within microseconds, whatever the round trip */
     return t->srv->cfg->busy_poll && t->srv->ntransfers == 1 &&
-           x->state == XFER_RUNNING && !x->want_write &&
+           x->state == TFTP_TX_RUNNING && !x->want_write &&
            (x->srtt8 < 8 * 1000 || x->pace_wait) && !t->closing;
 }
 
-/* Spin up to SPIN_US for the socket to become readable (returns 1),
- * until pace_at, when a paced burst is due (returns 2), or until the
- * engine's deadline (returns 3); 0 = none of them. */
-static int spin_wait(int fd, uint64_t pace_at, uint64_t deadline)
+/* What ended a spin_wait(). */
+enum spin_end {
+    SPIN_IDLE,        /* SPIN_US passed with none of the others */
+    SPIN_READABLE,    /* the socket became readable */
+    SPIN_PACE,        /* pace_at came: a paced burst is due */
+    SPIN_DEADLINE,    /* the engine's deadline came */
+};
+
+/* Spin up to SPIN_US for the socket to become readable, until pace_at
+ * (0: none), or until the engine's deadline, whichever comes first. */
+static enum spin_end spin_wait(int fd, uint64_t pace_at, uint64_t deadline)
 {
     struct pollfd p = {fd, POLLIN, 0};
-    for (uint64_t t = xfer_clock(), end = t + SPIN_US; t < end; t = xfer_clock()) {
+    for (uint64_t t = tftp_tx_clock(), end = t + SPIN_US; t < end; t = tftp_tx_clock()) {
         if (pace_at && t >= pace_at)
-            return 2;
+            return SPIN_PACE;
         if (t >= deadline)
-            return 3;
+            return SPIN_DEADLINE;
         if (poll(&p, 1, 0) > 0)
-            return 1;
+            return SPIN_READABLE;
     }
-    return 0;
+    return SPIN_IDLE;
 }
 
 static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct transfer *t = io->data;
     struct tftpd *s = t->srv;
-    struct mmsghdr m[XFER_BATCH];
-    struct sockaddr_storage from[XFER_BATCH];
-    struct iovec iov[XFER_BATCH];
+    struct mmsghdr m[TFTP_TX_BATCH];
+    struct sockaddr_storage from[TFTP_TX_BATCH];
+    struct iovec iov[TFTP_TX_BATCH];
     struct rx_ctl rc;
-    uint64_t now = xfer_clock(), budget = now + SPIN_BUDGET_US;
+    uint64_t now = tftp_tx_clock(), budget = now + SPIN_BUDGET_US;
     if (events & EPOLLOUT)
-        xfer_writable(&t->x, now);
+        tftp_tx_writable(&t->x, now);
     uint64_t pace_at = 0;
     for (;;) {
         for (int round = 0; round < RX_ROUNDS && (events & (EPOLLIN | EPOLLERR)); round++) {
@@ -432,30 +439,30 @@ static void on_transfer_io(ibx_loop *loop, ibx_io *io, uint32_t events)
                 if (m[i].msg_hdr.msg_flags & MSG_TRUNC)
                     continue;
                 t->x.arrived = t->x.verified ? 0 : rx_arrival(&m[i].msg_hdr, &rc);
-                xfer_input(&t->x, iov[i].iov_base, m[i].msg_len,
-                           (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
+                tftp_tx_input(&t->x, iov[i].iov_base, m[i].msg_len,
+                              (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
             }
             t->x.arrived = 0;
-            xfer_flush(&t->x, now);
-            if (n < XFER_BATCH || t->x.state != XFER_RUNNING)
+            tftp_tx_flush(&t->x, now);
+            if (n < TFTP_TX_BATCH || t->x.state != TFTP_TX_RUNNING)
                 break;
         }
         if (!t->x.pace_wait)
             pace_at = 0;
         else if (!pace_at)
-            pace_at = xfer_clock() + XFER_PACE_US;
-        int w = should_spin(t) && xfer_clock() <= budget
-                    ? spin_wait(t->x.sock, pace_at, t->x.deadline) : 0;
-        if (!w)
+            pace_at = tftp_tx_clock() + TFTP_TX_PACE_US;
+        enum spin_end w = should_spin(t) && tftp_tx_clock() <= budget
+                              ? spin_wait(t->x.sock, pace_at, t->x.deadline) : SPIN_IDLE;
+        if (w == SPIN_IDLE)
             break;   /* a paced burst then waits for the timer (transfer_sync) */
-        now = xfer_clock();
+        now = tftp_tx_clock();
         events = EPOLLIN;
-        if (w == 2) {
+        if (w == SPIN_PACE) {
             pace_at = 0;
-            xfer_pace(&t->x, now);
-        } else if (w == 3) {
-            xfer_timeout(&t->x, now);   /* a loss, found to the microsecond */
-            if (t->x.state != XFER_RUNNING)
+            tftp_tx_pace(&t->x, now);
+        } else if (w == SPIN_DEADLINE) {
+            tftp_tx_timeout(&t->x, now);   /* a loss, found to the microsecond */
+            if (t->x.state != TFTP_TX_RUNNING)
                 break;
         }
     }
@@ -471,8 +478,8 @@ static void transfer_drain(ibx_conn *c)
 static void transfer_abort(ibx_conn *c)
 {
     struct transfer *t = (struct transfer *)c;
-    if (t->x.state == XFER_RUNNING)
-        xfer_abort(&t->x, IBX_TFTP_EUNDEF, "server shutting down");
+    if (t->x.state == TFTP_TX_RUNNING)
+        tftp_tx_abort(&t->x, IBX_TFTP_EUNDEF, "server shutting down");
     transfer_close(t);
 }
 
@@ -495,7 +502,7 @@ static int transfer_socket(struct tftpd *s)
              * is the only secret of TFTP, so do not make it predictable */
             uint32_t r = 0;
             if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-                r = (uint32_t)xfer_clock();
+                r = (uint32_t)tftp_tx_clock();
             s->port_next = r % n;
             enable_stamps(fd);
             return fd;
@@ -543,7 +550,7 @@ static void refuse(struct tftpd *s, const struct ibx_tftp_pkt *p, const char *pe
                    const struct sockaddr *from, socklen_t flen, uint16_t code,
                    const char *msg, size_t len)
 {
-    xfer_send_error_fit(s->lfd, from, flen, code, msg, len);
+    tftp_tx_send_error_fit(s->lfd, from, flen, code, msg, len);
     if (!ibx_log_gate_pass(&s->refuse_gate, ibx_loop_now(s->loop), NULL)) {
         s->refused[code < REFUSE_CODES ? code : IBX_TFTP_EUNDEF]++;
         snprintf(s->refused_last, sizeof s->refused_last, "%s", peer);
@@ -568,7 +575,7 @@ static void limit_hit(struct tftpd *s, const char *what, unsigned limit,
         s->limit_evicted++;
     else
         s->limit_hits++;
-    uint64_t now = xfer_clock();
+    uint64_t now = tftp_tx_clock();
     if (s->limit_log_t && now - s->limit_log_t < LIMIT_LOG_US)
         return;
     ibx_warn(s->log, "tftpd: limit reached limit=%s value=%u peer=%s refused=%lu "
@@ -582,7 +589,7 @@ static void limit_hit(struct tftpd *s, const char *what, unsigned limit,
 static void evict(struct tftpd *s, struct transfer *t, const char *what,
                   unsigned limit)
 {
-    t->x.state = XFER_FAILED;
+    t->x.state = TFTP_TX_FAILED;
     snprintf(t->x.why, sizeof t->x.why, "evicted (%s)", what);
     ibx_debug(s->log, "tftpd: %s %s file=\"%s\" result=evicted (%s)",
               t->upload ? "put" : "get", t->peer, t->name, what);
@@ -629,9 +636,10 @@ static const char *make_room(struct tftpd *s, const struct sockaddr *from,
     return NULL;
 }
 
-/* Open the file of a request. Returns 0, or an ERROR code + 1 with msg. */
+/* Open the file of a request. Returns 0, or the -errno of the failure with
+ * the TFTP error code to answer in *code and its text in *msg. */
 static int open_file(struct tftpd *s, const struct ibx_tftp_pkt *p,
-                     struct transfer *t, uint64_t *size, const char **msg)
+                     struct transfer *t, uint64_t *size, uint16_t *code, const char **msg)
 {
     const struct tftpd_cfg *cfg = s->cfg;
     int r;
@@ -646,12 +654,20 @@ static int open_file(struct tftpd *s, const struct ibx_tftp_pkt *p,
     if (r >= 0)
         return 0;
     t->x.file = -1;
-    *msg = r == -ENOENT ? "file not found"
-         : r == -EEXIST ? "file already exists"
-         : r == -EACCES || r == -EPERM ? "access violation" : strerror(-r);
-    return 1 + (r == -ENOENT ? IBX_TFTP_ENOTFOUND
-              : r == -EEXIST ? IBX_TFTP_EEXISTS
-              : r == -EACCES || r == -EPERM ? IBX_TFTP_EACCESS : IBX_TFTP_EUNDEF);
+    if (r == -ENOENT) {
+        *code = IBX_TFTP_ENOTFOUND;
+        *msg = "file not found";
+    } else if (r == -EEXIST) {
+        *code = IBX_TFTP_EEXISTS;
+        *msg = "file already exists";
+    } else if (r == -EACCES || r == -EPERM) {
+        *code = IBX_TFTP_EACCESS;
+        *msg = "access violation";
+    } else {
+        *code = IBX_TFTP_EUNDEF;
+        *msg = strerror(-r);
+    }
+    return r;
 }
 
 /* Check, open, negotiate and start one request; refuse it on failure. */
@@ -664,7 +680,8 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     char peer[IBX_ADDRSTRLEN];
     struct ibx_tftp_opts grant;
     const char *msg = NULL;
-    int code = 0, sock = -1;
+    uint16_t code = IBX_TFTP_EUNDEF;   /* the ERROR to answer when err < 0 */
+    int err = 0, sock = -1;
     uint64_t size = 0;
     struct transfer *t = NULL;
 
@@ -672,18 +689,19 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     unsigned limit = 0;
     const char *cap = s->draining ? NULL : make_room(s, from, &limit);
     if (cap) {
-        xfer_send_error_fit(s->lfd, from, flen, IBX_TFTP_EUNDEF, "server busy", len);
+        tftp_tx_send_error_fit(s->lfd, from, flen, IBX_TFTP_EUNDEF, "server busy", len);
         limit_hit(s, cap, limit, peer, false);
         return;
     }
     if (s->draining) {
-        code = 1 + IBX_TFTP_EUNDEF;
+        err = -ESHUTDOWN;
         msg = "server shutting down";
     } else if (upload && !cfg->create && !cfg->overwrite) {
-        code = 1 + IBX_TFTP_EACCESS;
+        err = -EROFS;
+        code = IBX_TFTP_EACCESS;
         msg = "server is read-only";
     } else if (!(t = calloc(1, sizeof *t))) {
-        code = 1 + IBX_TFTP_EUNDEF;
+        err = -ENOMEM;
         msg = "out of memory";
     }
     if (t) {
@@ -692,11 +710,11 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         ibx_job_init(&t->commit);
         t->up.fd = t->up.dirfd = -1;
         t->x.file = -1;
-        code = open_file(s, p, t, &size, &msg);
+        err = open_file(s, p, t, &size, &code, &msg);
     }
-    if (!code)
-        code = tftpd_negotiate(cfg, p, size, &grant, &t->x, &msg);
-    if (!code && upload && (grant.have & IBX_TFTP_OPT_TSIZE) && grant.tsize &&
+    if (!err)
+        err = tftpd_negotiate(cfg, p, size, &grant, &t->x, &code, &msg);
+    if (!err && upload && (grant.have & IBX_TFTP_OPT_TSIZE) && grant.tsize &&
         p->u.req.mode == IBX_TFTP_OCTET) {
         /* the declared size binds: more is refused as it comes, less is
          * not stored (transfer_sync); and it must fit on the disk now */
@@ -704,30 +722,31 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
         t->declared = grant.tsize;
         if (fstatvfs(t->up.fd, &fs) == 0 &&
             (uint64_t)fs.f_bavail * fs.f_frsize < grant.tsize) {
-            code = 1 + IBX_TFTP_ENOSPACE;
+            err = -ENOSPC;
+            code = IBX_TFTP_ENOSPACE;
             msg = "disk full";
         }
     }
-    if (!code) {
+    if (!err) {
         sock = cfg->single_port ? s->lfd : transfer_socket(s);
         if (sock < 0) {
-            code = 1 + IBX_TFTP_EUNDEF;
+            err = sock;
             msg = "no transfer port free";
         }
     }
-    if (code) {
+    if (err) {
         if (t && upload)
             root_upload_abort(&t->up);
         else if (t && t->x.file >= 0)
             close(t->x.file);
         free(t);
-        refuse(s, p, peer, from, flen, (uint16_t)(code - 1), msg, len);
+        refuse(s, p, peer, from, flen, code, msg, len);
         return;
     }
 
     snprintf(t->peer, sizeof t->peer, "%s", peer);
     log_name(t->name, sizeof t->name, p->u.req.filename);
-    struct xfer *x = &t->x;
+    struct tftp_tx *x = &t->x;
     x->sock = sock;
     memcpy(&x->peer.ss, from, flen);
     x->peer.len = flen;
@@ -751,7 +770,7 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     if (!cfg->single_port) {
         size_t need = (size_t)x->window * (x->blksize + 64) * 2;
         if (need > 208 * 1024)
-            xfer_sock_buffers(sock, need > (4u << 20) ? 4 << 20 : (int)need);
+            tftp_tx_sock_buffers(sock, need > (4u << 20) ? 4 << 20 : (int)need);
         r = ibx_io_start(s->loop, &t->io, sock, EPOLLIN, on_transfer_io, t);
     }
     /* by peer: single-port routes packets so, and in every mode a client
@@ -766,9 +785,9 @@ static void start_transfer(struct tftpd *s, const struct ibx_tftp_pkt *p,
     s->ntransfers++;
     ibx_conn_add(s->w, &t->base, &transfer_ops, true);
     if (!r)
-        r = xfer_begin(x, now);
+        r = tftp_tx_begin(x, now);
     if (r < 0) {
-        x->state = XFER_FAILED;
+        x->state = TFTP_TX_FAILED;
         snprintf(x->why, sizeof x->why, "cannot start: %s", strerror(-r));
         transfer_close(t);
         return;
@@ -782,7 +801,7 @@ static void listener_free(ibx_loop *loop, ibx_defer *d)
 {
     struct tftpd *s = d->data;
     ibx_conn_done(&s->base);
-    xfer_scratch_free(&s->scratch);
+    tftp_tx_scratch_free(&s->scratch);
     free(s->rx);
     free(s);
 }
@@ -815,13 +834,13 @@ static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
             transfer_feed(t, pkt, len, from, flen, now, arrived);
             return;
         }
-        if (request && t->x.state == XFER_RUNNING && !t->closing) {
+        if (request && t->x.state == TFTP_TX_RUNNING && !t->closing) {
             /* the client repeated its request (our OACK or first packet
              * was lost or late): the running transfer resends its OACK
              * at once, or its data on its own timer; a second transfer
              * would answer from a second port, which clients take for a
              * stray packet (atftp aborts) */
-            xfer_request_again(&t->x, len, now);
+            tftp_tx_request_again(&t->x, len, now);
             return;
         }
         if (request && s->cfg->single_port)
@@ -838,17 +857,17 @@ static void on_datagram(struct tftpd *s, const uint8_t *pkt, size_t len,
         return;   /* a peer's packet to the wrong port: not worth an answer */
     /* never larger than what it answers: the source may be forged */
     if (r == 0)
-        xfer_send_error_fit(s->lfd, from, flen, IBX_TFTP_EBADID, "unknown transfer ID", len);
+        tftp_tx_send_error_fit(s->lfd, from, flen, IBX_TFTP_EBADID, "unknown transfer ID", len);
     else
-        xfer_send_error_fit(s->lfd, from, flen, IBX_TFTP_EBADOP, "illegal TFTP operation", len);
+        tftp_tx_send_error_fit(s->lfd, from, flen, IBX_TFTP_EBADOP, "illegal TFTP operation", len);
 }
 
 static void on_listener(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct tftpd *s = io->data;
-    struct mmsghdr m[XFER_BATCH];
-    struct sockaddr_storage from[XFER_BATCH];
-    struct iovec iov[XFER_BATCH];
+    struct mmsghdr m[TFTP_TX_BATCH];
+    struct sockaddr_storage from[TFTP_TX_BATCH];
+    struct iovec iov[TFTP_TX_BATCH];
     struct rx_ctl rc;
     for (int round = 0; round < RX_ROUNDS && s->lfd >= 0; round++) {
         int n = rx_batch(s, s->lfd, m, from, iov, &rc);
@@ -861,7 +880,7 @@ static void on_listener(ibx_loop *loop, ibx_io *io, uint32_t events)
             on_datagram(s, iov[i].iov_base, m[i].msg_len, (struct sockaddr *)&from[i],
                         m[i].msg_hdr.msg_namelen, now, rx_arrival(&m[i].msg_hdr, &rc));
         }
-        if (n < XFER_BATCH)
+        if (n < TFTP_TX_BATCH)
             break;
     }
 }
@@ -896,15 +915,15 @@ int tftpd_unit_start(ibx_worker *w, void *arg)
     s->log = ibx_worker_log(w);
     s->lfd = cfg->lfd;
     ibx_log_gate_init(&s->refuse_gate, REFUSE_LOG_BURST, REFUSE_LOG_MS);
-    s->rx = malloc((size_t)XFER_BATCH * RX_SLOT);
-    int r = s->rx ? xfer_scratch_init(&s->scratch) : -ENOMEM;
+    s->rx = malloc((size_t)TFTP_TX_BATCH * RX_SLOT);
+    int r = s->rx ? tftp_tx_scratch_init(&s->scratch) : -ENOMEM;
     if (!r)
         r = ibx_sock_local(s->lfd, &s->local);
     enable_stamps(s->lfd);
     if (!r)
         r = ibx_io_start(s->loop, &s->io, s->lfd, EPOLLIN, on_listener, s);
     if (r < 0) {
-        xfer_scratch_free(&s->scratch);
+        tftp_tx_scratch_free(&s->scratch);
         free(s->rx);
         free(s);
         return r;
