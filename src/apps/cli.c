@@ -58,7 +58,8 @@ static int set_log_level(void *cfg, const char *text, char *err, size_t errlen)
 }
 
 #define LOG_ROWS                                                               \
-    OPT_B(struct ibx_cli, quiet, "quiet", "log errors only"),                  \
+    {.name = "quiet", .type = OPT_T_BOOL, OPT_FIELD_(struct ibx_cli, quiet),  \
+     .help = "log errors only", .short_name = 'q'},                            \
     OPT_C(struct ibx_cli, log.level, "log-level", "LEVEL", "info", set_log_level, \
           "error, warn, info or debug")
 

@@ -47,6 +47,24 @@ void opt_cmd_free(struct opt_cmd *cmd)
     free(cmd->owned);
     cmd->owned = NULL;
     cmd->nowned = cmd->capowned = 0;
+    free(cmd->args);
+    cmd->args = NULL;
+    cmd->nargs = cmd->capargs = 0;
+}
+
+/* Keep a positional argument. Returns 0 or -ENOMEM. */
+static int add_arg(struct opt_cmd *cmd, const char *a)
+{
+    if (cmd->nargs == cmd->capargs) {
+        size_t cap = cmd->capargs ? 2 * cmd->capargs : 8;
+        const char **p = realloc(cmd->args, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        cmd->args = p;
+        cmd->capargs = cap;
+    }
+    cmd->args[cmd->nargs++] = a;
+    return 0;
 }
 
 /* Keep a copy of text until opt_cmd_free. */
@@ -383,9 +401,10 @@ int opt_parse(struct opt_cmd *cmd, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!options || a[0] != '-' || !a[1]) {
-            if (cmd->nargs == OPT_ARGS_MAX || cmd->nargs >= cmd->max_args)
+            if (cmd->nargs >= cmd->max_args)
                 return opt_usage(app, "unexpected argument '%s'", a);
-            cmd->args[cmd->nargs++] = a;
+            if (add_arg(cmd, a) < 0)
+                return opt_usage(app, "out of memory");
             continue;
         }
         if (!strcmp(a, "--")) {

@@ -109,8 +109,6 @@ struct opt_group {
 
 /* Most groups of one command. */
 #define OPT_GROUPS_MAX 24
-/* Most positional arguments kept. */
-#define OPT_ARGS_MAX 64
 
 /* A command: its groups, its arguments, and what its parse left. */
 struct opt_cmd {
@@ -123,8 +121,9 @@ struct opt_cmd {
     unsigned min_args, max_args;   /* positional arguments accepted */
     bool config_file;        /* offer --config FILE */
     /* results */
-    const char *args[OPT_ARGS_MAX];
-    size_t nargs;
+    const char **args;       /* positional arguments (any number: send's
+                              * PATH..., get's NAME...), freed by opt_cmd_free */
+    size_t nargs, capargs;
     const char *config;      /* --config FILE given, or NULL */
     /* private: text copied from a file, and list arrays, freed together */
     char **owned;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "tftp/local.h"
 #include "tftp/transfer.h"
 
@@ -36,26 +37,9 @@ struct client {
     uint64_t size;          /* put: bytes to send */
     uint8_t *rx;            /* TFTP_TX_BATCH receive slots */
     size_t rx_slot;
+    bool no_progress;
+    struct progress prog;
 };
-
-static void usage(void)
-{
-    printf("usage: ipcbox tftp [options] HOST[:PORT] get|put FILE [LOCAL]\n\n"
-           "TFTP client. get fetches the server's FILE into LOCAL (default: the\n"
-           "last part of FILE; '-' is stdout); put sends LOCAL (default FILE)\n"
-           "to the server as FILE. PORT defaults to 69; IPv6 as [ADDR]:PORT.\n\n"
-           "  --blksize N           ask for N-byte blocks (8..65464, RFC 2348)\n"
-           "  --windowsize N        ask for N blocks per ACK (1..65535, RFC 7440)\n"
-           "  --mode MODE           octet (default) or netascii\n"
-           "  --timeout S           ask for an S-second retransmit timeout\n"
-           "                        (1..255, RFC 2349); also sets the give-up\n"
-           "                        time to 5*S (default: adaptive, give up\n"
-           "                        after 10 s without progress)\n");
-    fputs(ibx_cli_basic_help, stdout);
-    printf("Options a server ignores fall back to the RFC 1350 defaults\n"
-           "(512-byte blocks, one block per ACK). Exit status: 0 done, 1 failed,\n"
-           "2 usage.\n");
-}
 
 /* The options to request: what the user asked, plus tsize. */
 static void want_opts(const struct client *c, struct ibx_tftp_opts *o)
@@ -186,6 +170,7 @@ static int run_transfer(struct client *c, struct tftp_tx *x)
                           (struct sockaddr *)&from[i], m[i].msg_hdr.msg_namelen, now);
         }
         tftp_tx_flush(x, now);
+        progress_set(&c->prog, x->bytes);
     }
     return 0;
 }
@@ -220,6 +205,8 @@ again:
     uint64_t rto_cap = rto_max * 1000ull > 8000000 ? rto_max * 1000ull : 8000000;
     uint64_t end = start + giveup * 1000ull;
     bool resent = false;
+    uint64_t size = c->put ? c->size : 0;   /* for the progress display */
+    bool size_known = c->put && c->mode == IBX_TFTP_OCTET;
     struct tftp_tx x = {.sock = c->sock, .file = c->lf.fd, .sending = c->put,
                         .mode = c->mode, .blksize = IBX_TFTP_BLKSIZE_DEFAULT,
                         .window = 1, .rto_max = rto_max, .rto_fixed = c->timeout != 0,
@@ -288,8 +275,12 @@ again:
             x.blksize = (uint32_t)o->blksize;
         if (o->have & IBX_TFTP_OPT_WINDOWSIZE)
             x.window = (uint32_t)o->windowsize;
-        if (!c->put && (o->have & IBX_TFTP_OPT_TSIZE))
-            ibx_debug(&c->log, "server says %llu bytes", (unsigned long long)o->tsize);
+        if (!c->put && (o->have & IBX_TFTP_OPT_TSIZE)) {
+            ibx_debug(&c->log, "server says %llu bytes",
+                      (unsigned long long)o->tsize);
+            if (c->mode == IBX_TFTP_OCTET)
+                size = o->tsize, size_known = true;
+        }
         if (!c->put) {
             x.ctl_len = (size_t)ibx_tftp_build_ack(x.ctl, sizeof x.ctl, 0);
         }
@@ -306,18 +297,17 @@ again:
         tftp_tx_release(&x);
         return -ENOMEM;
     }
+    progress_file_begin(&c->prog, c->remote, size, size_known, 0);
     if (p.op == IBX_TFTP_DATA)
         tftp_tx_input(&x, pkt, (size_t)n, (struct sockaddr *)&from, flen, tftp_tx_clock());
     tftp_tx_flush(&x, tftp_tx_clock());
     int r = run_transfer(c, &x);
-    uint64_t us = tftp_tx_clock() - start;
     if (!r && x.state == TFTP_TX_DONE) {
-        double secs = us ? (double)us / 1e6 : 1e-6;
-        ibx_info(&c->log, "%s %s: %llu bytes in %.3f s (%.1f MB/s), blksize %u, windowsize "
-                 "%u, %llu retransmitted", c->put ? "put" : "get", c->remote,
-                 (unsigned long long)x.bytes, secs, (double)x.bytes / secs / 1e6, x.blksize,
-                 x.window, (unsigned long long)x.retransmits);
+        /* the summary line (progress_finish) says the rest */
+        progress_note(&c->prog, "blksize %u, windowsize %u, %llu retransmitted",
+                      x.blksize, x.window, (unsigned long long)x.retransmits);
     } else {
+        progress_clear(&c->prog);
         ibx_err(&c->log, "%s %s failed: %s", c->put ? "put" : "get", c->remote,
                 r ? strerror(-r) : x.why);
         r = -EIO;
@@ -326,87 +316,94 @@ again:
     return r;
 }
 
-enum { OPT_BLKSIZE = IBX_OPT_APPLET_BASE, OPT_WINDOW, OPT_MODE, OPT_TIMEOUT };
+static int set_mode(void *cfg, const char *text, char *err, size_t errlen)
+{
+    struct client *c = cfg;
+    if (!strcmp(text, "octet") || !strcmp(text, "binary"))
+        c->mode = IBX_TFTP_OCTET;
+    else if (!strcmp(text, "netascii") || !strcmp(text, "ascii"))
+        c->mode = IBX_TFTP_NETASCII;
+    else {
+        snprintf(err, errlen, "wants octet or netascii");
+        return -1;
+    }
+    return 0;
+}
 
+static const struct opt tftp_opts[] = {
+    OPT_U(struct client, blksize, "blksize", "N", NULL, IBX_TFTP_BLKSIZE_MIN,
+          IBX_TFTP_BLKSIZE_MAX, "ask for N-byte blocks (RFC 2348)"),
+    OPT_U(struct client, window, "windowsize", "N", NULL, 1, IBX_TFTP_WINDOW_MAX,
+          "ask for N blocks per ACK (RFC 7440)"),
+    OPT_C(struct client, mode, "mode", "MODE", "octet", set_mode, "octet or netascii"),
+    OPT_U(struct client, timeout, "timeout", "SECONDS", NULL, IBX_TFTP_TIMEOUT_MIN,
+          IBX_TFTP_TIMEOUT_MAX,
+          "ask for this retransmit timeout (RFC 2349); also sets the give-up time "
+          "to 5 times it (default: adaptive, give up after 10 s without progress)"),
+    OPT_B(struct client, no_progress, "no-progress",
+          "no progress display, only the summary line (--quiet: neither)"),
+    OPT_TABLE_END,
+};
+
+static const char tftp_about[] =
+    "TFTP client. get fetches the server's FILE into LOCAL (default: the last "
+    "part of FILE; '-' is stdout); put sends LOCAL (default FILE) to the server "
+    "as FILE. PORT defaults to 69; IPv6 as [ADDR]:PORT.";
+
+static const char tftp_footer[] =
+    "Progress (stderr): on a terminal one line redrawn in place and fitted to\n"
+    "the width (bytes, rate, ETA when the size is known), otherwise a plain\n"
+    "line every few seconds; then a summary line.\n"
+    "Options a server ignores fall back to the RFC 1350 defaults\n"
+    "(512-byte blocks, one block per ACK). Exit status: 0 done, 1 failed,\n"
+    "2 usage.\n";
+
+/* Parse the command line into c. Returns -1 to go on, or an exit status
+ * (0 after --help). */
 static int parse_args(struct client *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        IBX_CLI_BASIC_OPTIONS,
-        {"blksize", required_argument, 0, OPT_BLKSIZE},
-        {"windowsize", required_argument, 0, OPT_WINDOW},
-        {"mode", required_argument, 0, OPT_MODE},
-        {"timeout", required_argument, 0, OPT_TIMEOUT},
-        {0, 0, 0, 0},
-    };
     struct ibx_cli cli;
     ibx_cli_init(&cli, "tftp");
-    int o;
-    ibx_cli_getopt_reset();
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int k = ibx_cli_common(&cli, o, optarg);
-        if (k < 0)
-            return IBX_EXIT_USAGE;
-        if (k > 0)
-            continue;
-        switch (o) {
-        case IBX_OPT_HELP:
-            usage();
-            return -1;
-        case OPT_BLKSIZE:
-            if (ibx_cli_uint(optarg, IBX_TFTP_BLKSIZE_MIN, IBX_TFTP_BLKSIZE_MAX, &c->blksize) < 0)
-                return ibx_cli_usage("tftp", "--blksize wants 8..65464, not '%s'", optarg);
-            break;
-        case OPT_WINDOW:
-            if (ibx_cli_uint(optarg, 1, IBX_TFTP_WINDOW_MAX, &c->window) < 0)
-                return ibx_cli_usage("tftp", "--windowsize wants 1..65535, not '%s'", optarg);
-            break;
-        case OPT_MODE:
-            if (!strcmp(optarg, "octet") || !strcmp(optarg, "binary"))
-                c->mode = IBX_TFTP_OCTET;
-            else if (!strcmp(optarg, "netascii") || !strcmp(optarg, "ascii"))
-                c->mode = IBX_TFTP_NETASCII;
-            else
-                return ibx_cli_usage("tftp", "--mode wants octet or netascii, not '%s'", optarg);
-            break;
-        case OPT_TIMEOUT:
-            if (ibx_cli_uint(optarg, IBX_TFTP_TIMEOUT_MIN, IBX_TFTP_TIMEOUT_MAX, &c->timeout) < 0)
-                return ibx_cli_usage("tftp", "--timeout wants 1..255 seconds, not '%s'", optarg);
-            break;
-        default:
-            return ibx_cli_bad_option("tftp", argv);
-        }
-    }
+    opt_defaults(cli_log_opts, &cli);
+    opt_defaults(tftp_opts, c);
+    struct opt_cmd cmd;
+    opt_cmd_init(&cmd, "tftp", "[options] HOST[:PORT] get|put FILE [LOCAL]", tftp_about);
+    cmd.footer = tftp_footer;
+    cmd.min_args = 3;
+    cmd.max_args = 4;
+    opt_cmd_add(&cmd, "options", NULL, NULL, tftp_opts, c);
+    opt_cmd_add(&cmd, "options", NULL, NULL, cli_log_opts, &cli);
+    int r = opt_parse(&cmd, argc, argv);
+    if (r >= 0)
+        goto out;
+    cli_finish(&cli);
     c->log = cli.log;
-    int left = argc - optind;
-    if (left < 3)
-        return ibx_cli_usage("tftp", "expected HOST[:PORT] get|put FILE [LOCAL]");
-    if (left > 4)
-        return ibx_cli_usage("tftp", "unexpected argument '%s'", argv[optind + 4]);
-    const char *host = argv[optind], *verb = argv[optind + 1];
-    if (!strcmp(verb, "put"))
-        c->put = true;
-    else if (strcmp(verb, "get"))
-        return ibx_cli_usage("tftp", "expected get or put, not '%s'", verb);
-    c->remote = argv[optind + 2];
-    if (!*c->remote)
-        return ibx_cli_usage("tftp", "empty file name");
-    c->local = left == 4 ? argv[optind + 3] : NULL;
-    if (ibx_addr_resolve(host, NULL, IBX_TFTP_PORT, SOCK_DGRAM, &c->server) < 0)
-        return ibx_cli_usage("tftp", "cannot resolve '%s' (HOST[:PORT] or [V6]:PORT)", host);
-    return 0;
+    const char *host = cmd.args[0], *verb = cmd.args[1];
+    c->put = !strcmp(verb, "put");
+    c->remote = cmd.args[2];
+    c->local = cmd.nargs == 4 ? cmd.args[3] : NULL;
+    if (!c->put && strcmp(verb, "get"))
+        r = opt_usage("tftp", "expected get or put, not '%s'", verb);
+    else if (!*c->remote)
+        r = opt_usage("tftp", "empty file name");
+    else if (ibx_addr_resolve(host, NULL, IBX_TFTP_PORT, SOCK_DGRAM, &c->server) < 0)
+        r = opt_usage("tftp", "cannot resolve '%s' (HOST[:PORT] or [V6]:PORT)", host);
+out:
+    opt_cmd_free(&cmd);   /* the arguments are argv's strings */
+    return r;
 }
 
 int tftp_main(int argc, char **argv)
 {
     struct client c = {.sock = -1, .lf = {.fd = -1}};
     int r = parse_args(&c, argc, argv);
-    if (r)
-        return r < 0 ? 0 : r;
+    if (r >= 0)
+        return r;
     char base[4096];
     snprintf(base, sizeof base, "%s", c.remote);
     const char *local = c.local ? c.local : (c.put ? c.remote : basename(base));
     if (!*local || !strcmp(local, "/") || !strcmp(local, ".") || !strcmp(local, ".."))
-        return ibx_cli_usage("tftp", "give a LOCAL file name");
+        return opt_usage("tftp", "give a LOCAL file name");
 
     if (c.put) {
         r = local_open_read(&c.lf, local);
@@ -425,9 +422,17 @@ int tftp_main(int argc, char **argv)
         local_abandon(&c.lf);
         return 1;
     }
+    /* --quiet (or --log-level below info) keeps the display off, as it
+     * kept the summary off before */
+    progress_init(&c.prog, c.put ? "tftp put" : "tftp get", false,
+                  !ibx_log_enabled(&c.log, IBX_LOG_INFO) ? PROGRESS_QUIET
+                  : c.no_progress                        ? PROGRESS_SUMMARY
+                                                         : PROGRESS_ON);
     r = transfer(&c);
     if (!r && !c.put)
         r = local_commit(&c.lf);
+    progress_file_end(&c.prog, r < 0 ? PROGRESS_NOT_OK : PROGRESS_OK, 0);
+    progress_clear(&c.prog);
     if (r < 0) {
         if (r != -EIO && r != -ETIMEDOUT && r != -EPROTO)
             ibx_err(&c.log, "%s: %s", local, strerror(-r));
@@ -435,6 +440,8 @@ int tftp_main(int argc, char **argv)
     } else {
         local_close(&c.lf);
     }
+    if (r >= 0)
+        progress_finish(&c.prog);
     close(c.sock);
     free(c.rx);
     tftp_tx_scratch_free(&c.scratch);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static int get_body(struct get_ctx *g, struct xfer_rx *rx, char *why)
                 if (n < 0)
                     return n == -EAGAIN ? -ETIMEDOUT : (int)n;
                 ibx_frame_dec_skip(&g->c.wire.dec, (uint32_t)n);
-                xfer_progress_add(&g->c.prog, (uint64_t)n);
+                progress_add(&g->c.prog, (uint64_t)n);
                 /* read back what was just written (see xfer_rx_verify_step) */
                 if (xfer_rx_lease_check(rx) &&
                     xfer_rx_verify_step(rx, 2 * (uint64_t)n) < 0)
@@ -144,7 +145,7 @@ static void get_one(struct get_ctx *g, const char *name)
     }
     code = xfer_rx_confirm(&rx, &confirm, why);
     if (!code) {
-        xfer_progress_file(&g->c.prog, name, rx.size, rx.pos);
+        progress_file_begin(&g->c.prog, name, rx.size, true, rx.pos);
         r = get_body(g, &rx, why);
         if (r == -ECANCELED)
             goto out;
@@ -154,7 +155,7 @@ static void get_one(struct get_ctx *g, const char *name)
         }
         code = r;
     }
-    xfer_progress_done(&g->c.prog, code, rx.resumed_from);
+    xfer_client_file_end(&g->c, code, rx.resumed_from);
     if (code > IBX_XC_UNCHANGED)
         xfer_client_fail_file(&g->c, name, xfer_exit_for_code(code), why);
     if (xfer_client_send(&g->c, b, ibx_msg_status_encode(b, sizeof b, IBX_FT_ACK,
@@ -202,136 +203,112 @@ static int get_list(struct get_ctx *g)
     return g->c.exit_code;
 }
 
-static void usage(void)
+/* get's own options (the common ones are struct xfer_client_cfg). */
+struct get_cfg {
+    const char *output;
+    bool list;
+    bool overwrite;
+};
+
+static int set_mode(void *cfg, const char *text, char *err, size_t errlen)
 {
-    printf("usage: ipcbox get [options] HOST[:PORT] NAME...\n"
-           "       ipcbox get [options] HOST[:PORT] --list\n\n"
-           "Fetch files by their relative NAME from an 'ipcbox recv' server\n"
-           "(default port %d) into DIR, or list the files it serves. Data goes\n"
-           "to a hidden temporary file that is verified, fsynced and renamed\n"
-           "into place; an interrupted fetch resumes when run again. A file\n"
-           "gets the server's permission bits less the umask (never setuid,\n"
-           "setgid or sticky), or the --mode given.\n\n"
-           "  -o, --output DIR      store files under DIR (default .)\n"
-           "  --list                list the server's files: size, mode, mtime, name\n"
-           "  --hash ALGO           xxh3 (XXH3-128, default) or sha256\n"
-           "  --overwrite           replace local files that differ\n"
-           "  --max-size BYTES      refuse a file the server announces larger than\n"
-           "                        this, before writing anything (suffix k, m, g)\n"
-           "  --mode OCTAL          give every fetched file this mode (e.g. 600)\n"
-           "  --timeout SECONDS     give up on a silent server (default 30)\n"
-           "  --token-file FILE     authenticate with the shared token in FILE (the\n"
-           "                        server's --token-file; the server must prove it\n"
-           "                        knows it too before anything is fetched)\n"
-           "  --allow-anonymous     with --token-file: go on even if the server has\n"
-           "                        no token and so cannot prove it knows it\n"
-           "  --quiet               no progress or summary, errors only\n"
-           "  --help                this help\n\n"
-           "Exit: 0 all fetched (or already identical), 1 connection or I/O\n"
-           "error, 2 usage, 3 a file was refused or not found, 4 hash mismatch,\n"
-           "5 protocol error, 6 authentication required or failed.\n",
-           XFER_PORT);
+    struct xfer_rx_opts *o = cfg;
+    if (xfer_parse_mode(text, &o->mode) < 0) {
+        snprintf(err, errlen, "wants octal permissions up to 0777");
+        return -1;
+    }
+    o->force_mode = true;
+    return 0;
 }
 
-enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_TIMEOUT, OPT_LIST,
-       OPT_MAX_SIZE, OPT_MODE, OPT_TOKEN_FILE, OPT_ALLOW_ANON };
+static const struct opt get_opts[] = {
+    {.name = "output", .type = OPT_T_STR, OPT_FIELD_(struct get_cfg, output),
+     .arg = "DIR", .def = ".", .help = "store files under DIR", .short_name = 'o'},
+    OPT_B(struct get_cfg, list, "list",
+          "list the server's files (size, mode, mtime, name) instead"),
+    OPT_B(struct get_cfg, overwrite, "overwrite", "replace local files that differ"),
+    OPT_TABLE_END,
+};
+
+/* Rows filling the receiving side's policy (struct xfer_rx_opts). */
+static const struct opt get_rx_opts[] = {
+    {.name = "max-size", .type = OPT_T_SIZE, OPT_FIELD_(struct xfer_rx_opts, max_size),
+     .arg = "BYTES", .min = 1, .max = 1ull << 60,
+     .help = "refuse a file the server announces larger than this, before writing "
+             "anything (suffix k, m, g)"},
+    OPT_C(struct xfer_rx_opts, mode, "mode", "OCTAL", NULL, set_mode,
+          "give every fetched file this mode (e.g. 600)"),
+    OPT_TABLE_END,
+};
+
+static const char get_about[] =
+    "Fetch files by their relative NAME from an 'ipcbox recv' server (default "
+    "port 7070) into DIR, or list the files it serves (--list, no NAME). Data "
+    "goes to a hidden temporary file that is verified, fsynced and renamed into "
+    "place; an interrupted fetch resumes when run again. A file gets the "
+    "server's permission bits less the umask (never setuid, setgid or sticky), "
+    "or the --mode given.";
+
+static const char get_footer[] =
+    "\nExit: 0 all fetched (or already identical), 1 connection or I/O\n"
+    "error, 2 usage, 3 a file was refused or not found, 4 hash mismatch,\n"
+    "5 protocol error, 6 authentication required or failed.\n";
 
 int get_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, 0, IBX_OPT_HELP},
-        {"quiet", no_argument, 0, IBX_OPT_QUIET},
-        {"output", required_argument, 0, 'o'},
-        {"list", no_argument, 0, OPT_LIST},
-        {"hash", required_argument, 0, OPT_HASH},
-        {"overwrite", no_argument, 0, OPT_OVERWRITE},
-        {"timeout", required_argument, 0, OPT_TIMEOUT},
-        {"max-size", required_argument, 0, OPT_MAX_SIZE},
-        {"mode", required_argument, 0, OPT_MODE},
-        {"token-file", required_argument, 0, OPT_TOKEN_FILE},
-        {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
-        {0, 0, 0, 0},
-    };
     struct get_ctx g;
     memset(&g, 0, sizeof g);
     g.c.who = "get";
     g.c.peer = "server";
-    g.algo = IBX_HASH_XXH3;
     g.opts.umask = xfer_process_umask();
-    const char *outdir = ".";
-    bool quiet = false, list = false;
-    unsigned long timeout = 30;
-    const char *token_file = NULL;
-    struct xfer_auth auth = {NULL, false};
-    int c;
-    ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-        switch (c) {
-        case IBX_OPT_HELP:
-            usage();
-            return 0;
-        case IBX_OPT_QUIET:
-            quiet = true;
-            break;
-        case 'o':
-            outdir = optarg;
-            break;
-        case OPT_LIST:
-            list = true;
-            break;
-        case OPT_HASH:
-            g.algo = ibx_hash_algo_parse(optarg);
-            if (g.algo < 0)
-                return ibx_cli_usage("get", "--hash wants xxh3 or sha256, not '%s'", optarg);
-            break;
-        case OPT_OVERWRITE:
-            g.flags |= IBX_OFFER_OVERWRITE;
-            g.opts.allow_overwrite = true;
-            break;
-        case OPT_MAX_SIZE:
-            if (ibx_cli_size(optarg, 1, 1ull << 60, &g.opts.max_size) < 0)
-                return ibx_cli_usage("get", "--max-size wants bytes (e.g. 100m), not '%s'",
-                                     optarg);
-            break;
-        case OPT_MODE:
-            if (xfer_parse_mode(optarg, &g.opts.mode) < 0)
-                return ibx_cli_usage("get", "--mode wants octal permissions up to "
-                                     "0777, not '%s'", optarg);
-            g.opts.force_mode = true;
-            break;
-        case OPT_TIMEOUT:
-            if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)
-                return ibx_cli_usage("get", "--timeout wants seconds, not '%s'", optarg);
-            break;
-        case OPT_TOKEN_FILE:
-            token_file = optarg;
-            break;
-        case OPT_ALLOW_ANON:
-            auth.allow_anonymous = true;
-            break;
-        default:
-            return ibx_cli_bad_option("get", argv);
-        }
+    struct xfer_client_cfg cc = {0};
+    struct get_cfg gc = {0};
+    struct ibx_cli cli;
+    ibx_cli_init(&cli, "get");
+    opt_defaults(xfer_client_opts, &cc);
+    opt_defaults(get_opts, &gc);
+    opt_defaults(cli_log_opts, &cli);
+    char footer[sizeof get_footer + 512];
+    snprintf(footer, sizeof footer, "%s%s", xfer_client_progress_help, get_footer);
+    struct opt_cmd cmd;
+    opt_cmd_init(&cmd, "get", "[options] HOST[:PORT] NAME... | --list", get_about);
+    cmd.footer = footer;
+    cmd.min_args = 1;
+    cmd.max_args = UINT_MAX;
+    opt_cmd_add(&cmd, "options", NULL, NULL, get_opts, &gc);
+    opt_cmd_add(&cmd, "options", NULL, NULL, get_rx_opts, &g.opts);
+    opt_cmd_add(&cmd, "options", NULL, NULL, xfer_client_opts, &cc);
+    opt_cmd_add(&cmd, "options", NULL, NULL, cli_log_opts, &cli);
+    int r = opt_parse(&cmd, argc, argv);
+    if (r < 0 && !gc.list && cmd.nargs < 2)
+        r = opt_usage("get", "need NAME... (or --list)");
+    if (r < 0 && gc.list && cmd.nargs > 1)
+        r = opt_usage("get", "--list takes no NAME");
+    if (r >= 0) {
+        opt_cmd_free(&cmd);
+        return r;
     }
-    if (optind >= argc)
-        return ibx_cli_usage("get", "need HOST[:PORT]");
-    if (!list && argc - optind < 2)
-        return ibx_cli_usage("get", "need NAME... (or --list)");
-    if (list && argc - optind > 1)
-        return ibx_cli_usage("get", "--list takes no NAME");
-    const char *host = argv[optind++];
-
+    cli_finish(&cli);
+    g.algo = cc.algo;
+    if (gc.overwrite) {
+        g.flags |= IBX_OFFER_OVERWRITE;
+        g.opts.allow_overwrite = true;
+    }
+    const char *host = cmd.args[0], *outdir = gc.output;
+    struct xfer_auth auth = {NULL, cc.allow_anonymous};
     static struct xfer_token token;
-    if (token_file && xfer_token_load_cli("get", token_file, &token) < 0)
+    if (cc.token_file && xfer_token_load_cli("get", cc.token_file, &token) < 0) {
+        opt_cmd_free(&cmd);
         return IBX_EXIT_USAGE;
-    if (token_file)
+    }
+    if (cc.token_file)
         auth.token = &token;
 
     /* connect (and authenticate) before creating anything locally */
     g.rootfd = -1;
-    int r = xfer_wire_connect(&g.c.wire, host, (int)timeout * 1000, &auth);
+    r = xfer_wire_connect(&g.c.wire, host, (int)cc.timeout * 1000, &auth);
     xfer_token_wipe(&token);
-    if (!r && !list) {
+    if (!r && !gc.list) {
         if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
             fprintf(stderr, "get: %s: %s\n", outdir, strerror(errno));
             r = XFER_EXIT_IO;
@@ -344,17 +321,20 @@ int get_main(int argc, char **argv)
     } else if (r) {
         fprintf(stderr, "get: %s\n", g.c.wire.err);
     }
-    if (!r && list) {
+    if (!r && gc.list) {
         r = get_list(&g);
     } else if (!r) {
-        xfer_progress_init(&g.c.prog, quiet);
-        for (int i = optind; i < argc && !g.c.fatal; i++)
-            get_one(&g, argv[i]);
-        xfer_progress_finish(&g.c.prog, "get");
+        bool quiet = !ibx_log_enabled(&cli.log, IBX_LOG_INFO);
+        progress_init(&g.c.prog, "get", true, xfer_progress_mode(quiet, cc.no_progress));
+        progress_expect(&g.c.prog, (unsigned)(cmd.nargs - 1), 0, false);
+        for (size_t i = 1; i < cmd.nargs && !g.c.fatal; i++)
+            get_one(&g, cmd.args[i]);
+        progress_finish(&g.c.prog);
         r = g.c.exit_code;
     }
     xfer_wire_close(&g.c.wire);
     if (g.rootfd >= 0)
         close(g.rootfd);
+    opt_cmd_free(&cmd);
     return r;
 }

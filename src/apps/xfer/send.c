@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         goto out;
     }
     r = xfer_client_send(&s->c, b, ibx_msg_resume_encode(b, sizeof b, &confirm));
-    xfer_progress_file(&s->c.prog, relpath, tx.size, tx.pos);
+    progress_file_begin(&s->c.prog, relpath, tx.size, true, tx.pos);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t sent = 0;
@@ -120,7 +121,7 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         }
         ibx_frame_hdr_encode(s->buf, IBX_FT_DATA, (uint32_t)n);
         r = xfer_wire_send(&s->c.wire, s->buf, IBX_FRAME_HDR + (size_t)n);
-        xfer_progress_add(&s->c.prog, (uint64_t)n);
+        progress_add(&s->c.prog, (uint64_t)n);
         sent += (uint64_t)n;
         throttle(s, &t0, sent);
     }
@@ -133,16 +134,16 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
         r = xfer_wire_next_after_hash(&s->c.wire, &ev, tx.size);
     if (r < 0) {
         fail_session(s, relpath, r);
-        xfer_progress_done(&s->c.prog, IBX_XC_IO, 0);
+        xfer_client_file_end(&s->c, IBX_XC_IO, 0);
         goto out;
     }
     struct ibx_msg_status st;
     if (ev.type != IBX_FT_ACK || ibx_msg_status_decode(ev.data, ev.len, &st) < 0) {
-        xfer_progress_done(&s->c.prog, IBX_XC_PROTOCOL, 0);
+        xfer_client_file_end(&s->c, IBX_XC_PROTOCOL, 0);
         xfer_client_unexpected(&s->c, relpath, &ev);
         goto out;
     }
-    xfer_progress_done(&s->c.prog, st.code, tx.resumed_from);
+    xfer_client_file_end(&s->c, st.code, tx.resumed_from);
     if (st.code > IBX_XC_UNCHANGED) {
         char msg[IBX_FRAME_TEXT_MAX + 64];
         snprintf(msg, sizeof msg, "%s: %.*s", ibx_xfer_code_name(st.code),
@@ -177,6 +178,7 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
                         O_CLOEXEC | O_NOCTTY);
         struct stat st;
         if (fd < 0 && errno == ELOOP) {
+            progress_clear(&s->c.prog);
             fprintf(stderr, "send: %s: symlink, skipped\n", rel);
             continue;
         }
@@ -201,11 +203,57 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
             }
             send_one(s, fd, rel);
         } else {
+            progress_clear(&s->c.prog);
             fprintf(stderr, "send: %s: not a regular file, skipped\n", rel);
             close(fd);
         }
     }
     closedir(d);
+}
+
+/* Count what send_dir would offer under directory dfd (closed) at depth:
+ * regular files and their bytes, symlinks not followed, SEND_DEPTH kept.
+ * For the progress display only: errors are reported when sending. */
+static void count_dir(int dfd, int depth, unsigned *files, uint64_t *bytes)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(st.st_mode)) {
+            (*files)++;
+            *bytes += (uint64_t)st.st_size;
+        } else if (S_ISDIR(st.st_mode) && depth < SEND_DEPTH) {
+            int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                            O_CLOEXEC);
+            if (fd >= 0)
+                count_dir(fd, depth + 1, files, bytes);
+        }
+    }
+    closedir(d);
+}
+
+/* Count what send_arg(arg) would offer (see count_dir). */
+static void count_arg(const char *arg, unsigned *files, uint64_t *bytes)
+{
+    struct stat st;
+    if (stat(arg, &st) < 0)
+        return;
+    if (S_ISREG(st.st_mode)) {
+        (*files)++;
+        *bytes += (uint64_t)st.st_size;
+    } else if (S_ISDIR(st.st_mode)) {
+        int fd = open(arg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+            count_dir(fd, 1, files, bytes);
+    }
 }
 
 /* One command-line argument. */
@@ -243,123 +291,107 @@ static void send_arg(struct send_ctx *s, const char *arg)
     }
 }
 
-static void usage(void)
-{
-    printf("usage: ipcbox send [options] PATH... HOST[:PORT]\n\n"
-           "Send files and directories (recursively, relative paths kept) to an\n"
-           "'ipcbox recv' server (default port %d). A directory DIR arrives as\n"
-           "DIR/...; write DIR/ to send its contents only. Every file is hashed\n"
-           "while it is sent and verified by the receiver before it is\n"
-           "committed; an interrupted transfer resumes where it stopped when\n"
-           "the same command runs again. Symlinks inside directories are not\n"
-           "followed.\n\n"
-           "  --hash ALGO           xxh3 (XXH3-128, default) or sha256\n"
-           "  --overwrite           replace files that exist with other content\n"
-           "  --limit-rate BYTES    at most BYTES per second (suffix k, m, g)\n"
-           "  --timeout SECONDS     give up on a silent receiver (default 30)\n"
-           "  --token-file FILE     authenticate with the shared token in FILE (the\n"
-           "                        receiver's --token-file; make one with\n"
-           "                        head -c 32 /dev/urandom | base64 > FILE; chmod 600)\n"
-           "  --allow-anonymous     with --token-file: go on even if the receiver has\n"
-           "                        no token and so cannot prove it knows it\n"
-           "  --quiet               no progress or summary, errors only\n"
-           "  --help                this help\n\n"
-           "Progress: a bar on a terminal, else one summary line on stderr.\n"
-           "Exit: 0 all sent (or already identical), 1 connection or I/O error,\n"
-           "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error,\n"
-           "6 authentication required or failed.\n",
-           XFER_PORT);
-}
+/* send's own options (the common ones are struct xfer_client_cfg). */
+struct send_cfg {
+    bool overwrite;
+    uint64_t limit_rate;
+};
 
-enum { OPT_HASH = IBX_OPT_APPLET_BASE, OPT_OVERWRITE, OPT_RATE, OPT_TIMEOUT,
-       OPT_TOKEN_FILE, OPT_ALLOW_ANON };
+static const struct opt send_opts[] = {
+    OPT_B(struct send_cfg, overwrite, "overwrite",
+          "replace files that exist with other content"),
+    {.name = "limit-rate", .type = OPT_T_SIZE, OPT_FIELD_(struct send_cfg, limit_rate),
+     .arg = "BYTES", .min = 1, .max = 1ull << 40,
+     .help = "at most BYTES per second (suffix k, m, g)"},
+    OPT_TABLE_END,
+};
+
+static const char send_about[] =
+    "Send files and directories (recursively, relative paths kept) to an "
+    "'ipcbox recv' server (default port 7070). A directory DIR arrives as "
+    "DIR/...; write DIR/ to send its contents only. Every file is hashed while "
+    "it is sent and verified by the receiver before it is committed; an "
+    "interrupted transfer resumes where it stopped when the same command runs "
+    "again. Symlinks inside directories are not followed.";
+
+static const char send_footer[] =
+    "\nExit: 0 all sent (or already identical), 1 connection or I/O error,\n"
+    "2 usage, 3 a file was refused, 4 hash mismatch, 5 protocol error,\n"
+    "6 authentication required or failed.\n";
 
 int send_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, 0, IBX_OPT_HELP},
-        {"quiet", no_argument, 0, IBX_OPT_QUIET},
-        {"hash", required_argument, 0, OPT_HASH},
-        {"overwrite", no_argument, 0, OPT_OVERWRITE},
-        {"limit-rate", required_argument, 0, OPT_RATE},
-        {"timeout", required_argument, 0, OPT_TIMEOUT},
-        {"token-file", required_argument, 0, OPT_TOKEN_FILE},
-        {"allow-anonymous", no_argument, 0, OPT_ALLOW_ANON},
-        {0, 0, 0, 0},
-    };
     struct send_ctx s;
     memset(&s, 0, sizeof s);
     s.c.who = "send";
     s.c.peer = "receiver";
-    s.algo = IBX_HASH_XXH3;
-    bool quiet = false;
-    unsigned long timeout = 30;
-    const char *token_file = NULL;
-    struct xfer_auth auth = {NULL, false};
-    int c;
-    ibx_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case IBX_OPT_HELP:
-            usage();
-            return 0;
-        case IBX_OPT_QUIET:
-            quiet = true;
-            break;
-        case OPT_HASH:
-            s.algo = ibx_hash_algo_parse(optarg);
-            if (s.algo < 0)
-                return ibx_cli_usage("send", "--hash wants xxh3 or sha256, not '%s'", optarg);
-            break;
-        case OPT_OVERWRITE:
-            s.flags |= IBX_OFFER_OVERWRITE;
-            break;
-        case OPT_RATE:
-            if (ibx_cli_size(optarg, 1, 1ull << 40, &s.limit_rate) < 0)
-                return ibx_cli_usage("send", "--limit-rate wants bytes per second "
-                                     "(e.g. 10m), not '%s'", optarg);
-            break;
-        case OPT_TIMEOUT:
-            if (ibx_cli_uint(optarg, 1, 86400, &timeout) < 0)
-                return ibx_cli_usage("send", "--timeout wants seconds, not '%s'", optarg);
-            break;
-        case OPT_TOKEN_FILE:
-            token_file = optarg;
-            break;
-        case OPT_ALLOW_ANON:
-            auth.allow_anonymous = true;
-            break;
-        default:
-            return ibx_cli_bad_option("send", argv);
-        }
+    struct xfer_client_cfg cc = {0};
+    struct send_cfg sc = {0};
+    struct ibx_cli cli;
+    ibx_cli_init(&cli, "send");
+    opt_defaults(xfer_client_opts, &cc);
+    opt_defaults(send_opts, &sc);
+    opt_defaults(cli_log_opts, &cli);
+    char footer[sizeof send_footer + 512];
+    snprintf(footer, sizeof footer, "%s%s", xfer_client_progress_help, send_footer);
+    struct opt_cmd cmd;
+    opt_cmd_init(&cmd, "send", "[options] PATH... HOST[:PORT]", send_about);
+    cmd.footer = footer;
+    cmd.min_args = 2;
+    cmd.max_args = UINT_MAX;
+    opt_cmd_add(&cmd, "options", NULL, NULL, send_opts, &sc);
+    opt_cmd_add(&cmd, "options", NULL, NULL, xfer_client_opts, &cc);
+    opt_cmd_add(&cmd, "options", NULL, NULL, cli_log_opts, &cli);
+    int r = opt_parse(&cmd, argc, argv);
+    if (r >= 0) {
+        opt_cmd_free(&cmd);
+        return r;
     }
-    if (argc - optind < 2)
-        return ibx_cli_usage("send", "need PATH... HOST[:PORT]");
-    const char *dest = argv[argc - 1];
+    cli_finish(&cli);
+    s.algo = cc.algo;
+    s.limit_rate = sc.limit_rate;
+    if (sc.overwrite)
+        s.flags |= IBX_OFFER_OVERWRITE;
+    const char *dest = cmd.args[cmd.nargs - 1];
+    struct xfer_auth auth = {NULL, cc.allow_anonymous};
     static struct xfer_token token;
-    if (token_file && xfer_token_load_cli("send", token_file, &token) < 0)
+    if (cc.token_file && xfer_token_load_cli("send", cc.token_file, &token) < 0) {
+        opt_cmd_free(&cmd);
         return IBX_EXIT_USAGE;
-    if (token_file)
+    }
+    if (cc.token_file)
         auth.token = &token;
 
-    int r = xfer_wire_connect(&s.c.wire, dest, (int)timeout * 1000, &auth);
+    r = xfer_wire_connect(&s.c.wire, dest, (int)cc.timeout * 1000, &auth);
     xfer_token_wipe(&token);
     if (r) {
         fprintf(stderr, "send: %s\n", s.c.wire.err);
         xfer_wire_close(&s.c.wire);
+        opt_cmd_free(&cmd);
         return r;
     }
     s.chunk = XFER_CHUNK < s.c.wire.peer_data_max ? XFER_CHUNK : s.c.wire.peer_data_max;
     s.buf = malloc(IBX_FRAME_HDR + s.chunk);
     if (!s.buf) {
         xfer_wire_close(&s.c.wire);
+        opt_cmd_free(&cmd);
         return XFER_EXIT_IO;
     }
-    xfer_progress_init(&s.c.prog, quiet);
-    for (int i = optind; i < argc - 1 && !s.c.fatal; i++)
-        send_arg(&s, argv[i]);
-    xfer_progress_finish(&s.c.prog, "send");
+    bool quiet = !ibx_log_enabled(&cli.log, IBX_LOG_INFO);
+    progress_init(&s.c.prog, "send", true, xfer_progress_mode(quiet, cc.no_progress));
+    size_t npaths = cmd.nargs - 1;
+    if (s.c.prog.mode == PROGRESS_ON) {
+        unsigned files = 0;
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < npaths; i++)
+            count_arg(cmd.args[i], &files, &bytes);
+        progress_expect(&s.c.prog, files, bytes, true);
+    }
+    for (size_t i = 0; i < npaths && !s.c.fatal; i++)
+        send_arg(&s, cmd.args[i]);
+    progress_finish(&s.c.prog);
     xfer_wire_close(&s.c.wire);
     free(s.buf);
+    opt_cmd_free(&cmd);
     return s.c.exit_code;
 }

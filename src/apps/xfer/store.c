@@ -554,7 +554,7 @@ ssize_t xfer_rx_pump(struct xfer_rx *rx, int sock, size_t max)
 /* "1.5 MiB" style, for reasons. */
 static const char *fmt_size(uint64_t n, char *buf, size_t size)
 {
-    return xfer_fmt_bytes((double)n, buf, size);
+    return progress_fmt_bytes((double)n, buf, (unsigned)size);
 }
 
 int xfer_rx_space_check(const struct xfer_rx *rx, uint64_t other_bytes,

@@ -1,7 +1,8 @@
 /* Shared parts of send, recv and get: the receiving side of one file
  * (confined paths, resumable locked temporary file, verify-then-commit),
  * the sending side of one file (offer, prefix check, hashed reads),
- * blocking frame I/O for the clients, and progress output.
+ * blocking frame I/O for the clients (whose progress display is the
+ * shared src/apps/progress.h).
  *
  * The per-file logic does no socket I/O of its own (except moving DATA
  * payload with splice), so the event-driven server and the blocking
@@ -19,6 +20,8 @@
 #include "ipcbox/frame.h"
 #include "ipcbox/frame_auth.h"
 #include "ipcbox/hash.h"
+#include "opt.h"
+#include "progress.h"
 
 /* Default port of recv. */
 #define XFER_PORT 7070
@@ -341,43 +344,26 @@ int xfer_wire_reason(struct xfer_wire *w, char *out, size_t size);
 /* Close. */
 void xfer_wire_close(struct xfer_wire *w);
 
-/* ---- progress -------------------------------------------------------- */
-
-/* Progress of a whole run: a bar on a TTY, else one summary at the end. */
-struct xfer_progress {
-    bool tty;
-    bool quiet;
-    uint64_t t0_ns, last_ns, file_t0_ns;
-    uint64_t total;         /* bytes of every file, if known */
-    uint64_t done;          /* bytes moved or skipped so far */
-    uint64_t moved;         /* bytes that actually crossed the wire */
-    const char *name;       /* current file */
-    uint64_t file_size, file_done, file_skip;
-    uint64_t resumed_bytes; /* bytes not sent thanks to resume */
-    unsigned files, ok, unchanged, resumed, failed;
+/* The options send and get take alike (rows xfer_client_opts). */
+struct xfer_client_cfg {
+    int algo;               /* --hash */
+    unsigned timeout;       /* --timeout, seconds */
+    const char *token_file;
+    bool allow_anonymous;
+    bool no_progress;
 };
-
-/* Start (tty: stderr is a terminal). */
-void xfer_progress_init(struct xfer_progress *p, bool quiet);
-/* A file starts. */
-void xfer_progress_file(struct xfer_progress *p, const char *name,
-                        uint64_t size, uint64_t skipped);
-/* n more bytes of the current file. */
-void xfer_progress_add(struct xfer_progress *p, uint64_t n);
-/* The current file ended with result code (and resume offset); failures
- * are counted by the caller in ->failed. */
-void xfer_progress_done(struct xfer_progress *p, int code, uint64_t resumed);
-/* Print the summary line: "VERB: N files, SIZE in T s (RATE) ...". */
-void xfer_progress_finish(struct xfer_progress *p, const char *verb);
-/* "1.5 GiB" style. */
-char *xfer_fmt_bytes(double n, char *buf, size_t size);
+/* Their rows (opt.h): --hash, --timeout, --token-file, --allow-anonymous,
+ * --no-progress. */
+extern const struct opt xfer_client_opts[];
+/* The text after the options in send's and get's --help (progress). */
+extern const char xfer_client_progress_help[];
 
 /* What send and get, the two clients, have in common: the connection,
  * the progress display, and how a run ends (the worst exit code so far,
  * and whether the session is over). */
 struct xfer_client {
     struct xfer_wire wire;
-    struct xfer_progress prog;
+    struct progress prog;   /* the display (src/apps/progress.h) */
     const char *who;        /* "send" or "get": prefix of messages */
     const char *peer;       /* "receiver" or "server" */
     int exit_code;          /* worst so far */
@@ -386,7 +372,8 @@ struct xfer_client {
 
 /* Raise the exit code to code if that is worse. */
 void xfer_client_worse(struct xfer_client *c, int code);
-/* One file failed: "WHO: NAME: WHAT" on stderr, counted, exit code. */
+/* One file failed: "WHO: NAME: WHAT" on stderr (the progress line taken
+ * off first), counted, exit code. */
 void xfer_client_fail_file(struct xfer_client *c, const char *name,
                            int exit_code, const char *what);
 /* A frame other than the expected one: an ACK or ERROR from the peer is
@@ -394,6 +381,12 @@ void xfer_client_fail_file(struct xfer_client *c, const char *name,
  * protocol failure that ends the session. */
 void xfer_client_unexpected(struct xfer_client *c, const char *name,
                             const struct ibx_frame_ev *ev);
+/* The current file ended with result code (IBX_XC_*: OK counts as done,
+ * UNCHANGED as skipped, others were counted by xfer_client_fail_file)
+ * after resuming at resumed_from. */
+void xfer_client_file_end(struct xfer_client *c, int code, uint64_t resumed_from);
+/* The progress mode for --quiet and --no-progress. */
+enum progress_mode xfer_progress_mode(bool quiet, bool no_progress);
 /* Send an encoded frame of n bytes (n < 0: the encoder's -errno). */
 int xfer_client_send(struct xfer_client *c, const uint8_t *b, ssize_t n);
 
