@@ -38,6 +38,28 @@ static int usage(FILE *f)
     return f == stdout ? 0 : IBX_EXIT_USAGE;
 }
 
+/* ipcbox(1): the applets, each with its own page ipcbox-APPLET(1). */
+static int man_page(void)
+{
+    printf(".TH IPCBOX 1 \"\" \"ipcbox %s\" \"User Commands\"\n"
+           ".SH NAME\nipcbox \\- every way two processes talk, in one binary\n"
+           ".SH SYNOPSIS\n.B ipcbox\n\\fIAPPLET\\fR [\\fIOPTIONS\\fR]\n.br\n"
+           ".B ipcbox\n\\-\\-help | \\-\\-version | \\-\\-list | \\-\\-list\\-models\n"
+           ".SH DESCRIPTION\nA multi-call binary: the first argument (or the name of a "
+           "symbolic link to it) chooses the applet. Servers listen on 127.0.0.1 unless "
+           "told otherwise; every applet takes \\-\\-help and \\-\\-version.\n"
+           ".SH APPLETS\n", IPCBOX_VERSION);
+    for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++)
+        printf(".TP\n.BR ipcbox\\-%s (1)\n%s\n", applets[i].name, applets[i].desc);
+    printf(".SH EXIT STATUS\n0 success, 1 runtime failure, 2 bad usage, 127 unknown "
+           "applet.\n.SH FILES\n.TP\n.I ipcbox.ini\nan example configuration for "
+           "\\fBipcbox serve \\-\\-config\\fR.\n.SH SEE ALSO\n");
+    for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++)
+        printf(".BR ipcbox\\-%s (1)%s\n", applets[i].name,
+               i + 1 < sizeof applets / sizeof applets[0] ? "," : "");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char *base = basename(argv[0]);
@@ -55,6 +77,8 @@ int main(int argc, char **argv)
         printf("ipcbox %s\n", IPCBOX_VERSION);
         return 0;
     }
+    if (!strcmp(cmd, "--help-man"))
+        return man_page();
     if (!strcmp(cmd, "--list")) {
         for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++)
             printf("%s\n", applets[i].name);

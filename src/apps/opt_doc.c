@@ -1,6 +1,7 @@
 /* Documentation from the option rows: --help text and the man page. */
 #include "opt.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -133,14 +134,22 @@ static void roff(FILE *f, const char *s)
 
 void opt_man(const struct opt_cmd *cmd, FILE *f)
 {
-    fprintf(f, ".TH IPCBOX\\-%s 1 \"\" \"ipcbox %s\" \"User Commands\"\n", cmd->applet,
+    char upper[64];
+    size_t u = 0;
+    for (; cmd->applet[u] && u + 1 < sizeof upper; u++)
+        upper[u] = (char)toupper((unsigned char)cmd->applet[u]);
+    upper[u] = '\0';
+    fprintf(f, ".TH IPCBOX\\-%s 1 \"\" \"ipcbox %s\" \"User Commands\"\n", upper,
             IPCBOX_VERSION);
     fprintf(f, ".SH NAME\nipcbox\\-");
     roff(f, cmd->applet);
     fputs(" \\- ", f);
     /* the first sentence of the description */
     const char *about = cmd->about ? cmd->about : "";
-    size_t n = strcspn(about, ".\n");
+    size_t n = 0;   /* up to ". " (not the dot of "HTTP/1.1") or the line's end */
+    while (about[n] && about[n] != '\n' && !(about[n] == '.' && (about[n + 1] == ' ' ||
+                                                                 !about[n + 1])))
+        n++;
     char first[256];
     snprintf(first, sizeof first, "%.*s", (int)n, about);
     roff(f, first);
