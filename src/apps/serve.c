@@ -65,10 +65,10 @@ static void serve_footer(char *buf, size_t n)
                               services[i]->name, services[i]->port,
                               services[i]->summary);
     if (k < n)
-        snprintf(buf + k, n - k, "%s\nA service whose port is in use is skipped "
-                 "(logged with the flag that moves it); serve fails only if "
-                 "none starts.\nSocket activation: listeners named (FileDescriptor"
-                 "Name=) after a service go to it.\n", "");
+        snprintf(buf + k, n - k,
+                 "\nA service whose port is in use is skipped (logged with the flag\n"
+                 "that moves it); serve fails only if none starts. Socket activation:\n"
+                 "listeners named after a service (FileDescriptorName=) go to it.\n");
 }
 
 /* Socket-activated listeners for service name: those whose
@@ -194,6 +194,17 @@ int serve_main(int argc, char **argv)
         else {
             sl->started = true;
             started++;
+        }
+    }
+    for (int i = 0; i < nfds; i++) {
+        bool claimed = false;
+        for (size_t j = 0; j < NSERVICES; j++)
+            claimed |= slot[j].started && names[i] && !strcmp(names[i], services[j]->name);
+        if (!claimed) {
+            ibx_warn(&cli.log, "msg=\"socket-activated listener matches no started "
+                     "service (name it after one with FileDescriptorName=)\" fd=%d "
+                     "name=%s", fds[i], names[i] ? names[i] : "-");
+            close(fds[i]);
         }
     }
     if (!rc && !started) {

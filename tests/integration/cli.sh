@@ -15,6 +15,16 @@ for a in $("$IPCBOX" --list); do
     [ ! -s "$T/out" ] || fail "$a --bogus wrote to stdout"
 done
 pass "every applet: --help, --bogus exits 2 with one line"
+for a in $("$IPCBOX" --list); do
+    "$IPCBOX" "$a" -h >"$T/h1" 2>&1 || fail "$a -h exit status"
+    "$IPCBOX" "$a" --help >"$T/h2" 2>&1
+    cmp -s "$T/h1" "$T/h2" || fail "$a -h differs from --help"
+    v=$("$IPCBOX" "$a" --version) || fail "$a --version exit status"
+    echo "$v" | grep -Eq "^ipcbox $a [0-9]+\.[0-9]+" || fail "$a --version printed '$v'"
+    # the help fits an 80-column terminal
+    awk 'length > 80 { exit 1 }' "$T/h2" || fail "$a --help has lines over 80 columns"
+done
+pass "every applet: -h, --version, help within 80 columns"
 "$IPCBOX" echo --model nosuch 2>/dev/null; [ $? = 2 ] || fail "bad model"
 "$IPCBOX" echo --listen 1.2.3:x 2>/dev/null; [ $? = 2 ] || fail "bad listen"
 "$IPCBOX" echo --workers 0 2>/dev/null; [ $? = 2 ] || fail "bad workers"

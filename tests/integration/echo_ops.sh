@@ -47,3 +47,23 @@ if kill -0 "$s2" 2>/dev/null; then kill -TERM "$s2"; wait "$s2"; fi
 grep -q 'echo\[[0-9]*\]: msg="listening' "$T/s2.log" && fail "--no-echo still started echo"
 "$IPCBOX" serve /nonexistent 2>/dev/null; [ $? = 2 ] || fail "serve missing dir exit"
 pass "serve"
+
+# serve hands a socket-activated listener to the service it is named after
+# (systemd's FileDescriptorName=, LISTEN_FDNAMES)
+mkdir -p "$T/www"; echo hello >"$T/www/a.txt"
+LISTEN_FDNAMES=httpd "$TOOLS/activate" "$T/sport" "$IPCBOX" serve "$T/www" \
+    $(serve_only httpd) --httpd-access-log off 2>"$T/sact.log" &
+SA=$!; PIDS+=("$SA")
+for i in $(seq 100); do [ -s "$T/sport" ] && grep -q "serving" "$T/sact.log" && break; sleep 0.05; done
+sport=$(cat "$T/sport")
+[ "$(curl -s --max-time 10 "http://127.0.0.1:$sport/a.txt")" = hello ] \
+    || { cat "$T/sact.log"; fail "serve: activated listener not given to httpd"; }
+kill -TERM "$SA"; wait_exit "$SA" 20
+[ "$RC" = 0 ] || fail "serve with activation exit $RC"
+# one named after no service is refused with a line, not silently kept
+LISTEN_FDNAMES=nosuch "$TOOLS/activate" "$T/sport2" "$IPCBOX" serve "$T/www" \
+    $(serve_only httpd) --httpd-listen 127.0.0.1:0 2>"$T/sact2.log" &
+SA=$!; PIDS+=("$SA")
+wait_for "$T/sact2.log" "matches no started service"
+kill -TERM "$SA"; wait_exit "$SA" 20
+pass "serve: socket activation by FileDescriptorName"

@@ -153,7 +153,7 @@ static int tftpd_start(void *p, const struct svc_env *env)
 
 const struct service tftpd_service = {
     .name = "tftpd",
-    .summary = "TFTP server (RFC 1350, 2347-2349, 7440), read-only by default",
+    .summary = "TFTP server (RFC 1350, 2347-2349, 7440)",
     .synopsis = "[options] [ROOT]",
     .about = "TFTP server for the files below ROOT (default: the current "
              "directory) on 127.0.0.1:6969. Read-only unless --create or "
