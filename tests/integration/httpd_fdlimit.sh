@@ -66,6 +66,6 @@ codes=$(curl -sS -K "$WORK/urls" -w '%{http_code}\n' | sort | uniq -c | awk '{pr
 check "--cache-fds 8: 40 large files served" "$codes" "200x40"
 held=$(cached_files "$PID")
 check "--cache-fds 8: $held cached descriptors <= 10" "$([ "$held" -le 10 ] && echo yes)" "yes"
-check_has "--cache-fds 8: budget logged" "$(cat "$ERRLOG")" "descriptor budget (8)"
+check_has "--cache-fds 8: budget logged" "$(cat "$ERRLOG")" "at its descriptor budget, least recently used closed\" budget=8"
 stop_httpd
 finish
