@@ -1,41 +1,15 @@
-/* Shared command-line handling: common flags, one-line usage errors,
- * running a server with socket activation, --daemon and --pidfile. */
+/* Shared command-line handling: the common option rows (server, logging),
+ * running a server with --daemon and --pidfile. */
 #include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char ibx_cli_basic_help[] =
-    "  --quiet               log errors only\n"
-    "  --log-level LEVEL     error, warn, info (default) or debug\n"
-    "  --help                this help\n";
-
-const char ibx_cli_server_help[] =
-    "  --listen ADDR         HOST:PORT, [V6]:PORT or PORT (host defaults to\n"
-    "                        127.0.0.1; [::] is every address, dual-stack)\n"
-    "  --model MODEL         iterative, fork, thread, prefork, threadpool,\n"
-    "                        epoll (default) or reuseport\n"
-    "  --workers N           loops for prefork/threadpool/reuseport\n"
-    "                        (default: number of CPUs)\n"
-    "  --grace SECONDS       on SIGINT/SIGTERM let work finish this long\n"
-    "                        (default 10); a second signal stops at once\n"
-    "  --max-conns N         pause accepting at N open connections\n"
-    "                        (default: half of ulimit -n; at most 256\n"
-    "                        with the fork and thread models)\n"
-    "  --daemon              detach (classic daemon); logs go to /dev/null\n"
-    "  --pidfile FILE        write the server's pid to FILE\n"
-    "  --quiet               log errors only\n"
-    "  --log-level LEVEL     error, warn, info (default) or debug\n"
-    "  --help                this help\n"
-    "Socket activation: with LISTEN_FDS/LISTEN_PID set (systemd), the\n"
-    "inherited listener is used instead of --listen.\n";
 
 static int set_model(void *cfg, const char *text, char *err, size_t errlen)
 {
@@ -109,138 +83,6 @@ void ibx_cli_init(struct ibx_cli *cli, const char *applet)
     cli->srv.ident = applet;
     ibx_log_init(&cli->log, applet);
     cli->srv.log = &cli->log;
-}
-
-int ibx_cli_usage(const char *applet, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "ipcbox %s: %s (see 'ipcbox %s --help')\n", applet, msg,
-            applet);
-    return IBX_EXIT_USAGE;
-}
-
-int ibx_cli_bad_option(const char *applet, char **argv)
-{
-    if (optopt > ' ' && optopt < 127)
-        return ibx_cli_usage(applet, "option '-%c' is unknown or needs a value",
-                             optopt);
-    const char *bad = optind > 0 ? argv[optind - 1] : NULL;
-    return ibx_cli_usage(applet, "option '%s' is unknown or needs a value",
-                         bad ? bad : "?");
-}
-
-void ibx_cli_getopt_reset(void)
-{
-    optind = 0;   /* 0 also resets glibc's internal state */
-    opterr = 0;
-}
-
-int ibx_cli_uint(const char *s, unsigned long min, unsigned long max,
-                 unsigned long *out)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -EINVAL;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
-int ibx_cli_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -EINVAL;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return -EINVAL;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
-    }
-    /* the range is checked before shifting, so nothing can wrap */
-    if (*end || v > (max >> shift) || ((uint64_t)v << shift) < min)
-        return -EINVAL;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
-int ibx_cli_common(struct ibx_cli *cli, int opt, const char *arg)
-{
-    unsigned long v;
-    switch (opt) {
-    case IBX_OPT_LISTEN:
-        cli->listen = arg;
-        return 1;
-    case IBX_OPT_MODEL:
-        if (ibx_model_parse(arg, &cli->srv.model) < 0) {
-            ibx_cli_usage(cli->applet, "unknown model '%s' (iterative, fork, "
-                          "thread, prefork, threadpool, epoll, reuseport)", arg);
-            return -1;
-        }
-        return 1;
-    case IBX_OPT_WORKERS:
-        if (ibx_cli_uint(arg, 1, 1024, &v) < 0) {
-            ibx_cli_usage(cli->applet, "--workers wants 1..1024, not '%s'", arg);
-            return -1;
-        }
-        cli->srv.workers = (unsigned)v;
-        return 1;
-    case IBX_OPT_GRACE:
-        if (ibx_cli_uint(arg, 0, 86400, &v) < 0) {
-            ibx_cli_usage(cli->applet, "--grace wants seconds (0..86400), not '%s'", arg);
-            return -1;
-        }
-        cli->srv.grace_ms = (unsigned)v * 1000;
-        return 1;
-    case IBX_OPT_MAX_CONNS:
-        if (ibx_cli_uint(arg, 1, 10000000, &v) < 0) {
-            ibx_cli_usage(cli->applet, "--max-conns wants a positive count, not '%s'", arg);
-            return -1;
-        }
-        cli->srv.max_conns = (unsigned)v;
-        return 1;
-    case IBX_OPT_QUIET:
-        cli->log.level = IBX_LOG_ERROR;
-        return 1;
-    case IBX_OPT_LOG_LEVEL:
-        if (ibx_log_level_parse(arg, &cli->log.level) < 0) {
-            ibx_cli_usage(cli->applet, "--log-level wants error, warn, info or debug, not '%s'", arg);
-            return -1;
-        }
-        return 1;
-    case IBX_OPT_DAEMON:
-        cli->daemon = true;
-        return 1;
-    case IBX_OPT_PIDFILE:
-        cli->pidfile = arg;
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-int ibx_cli_listen_addr(const struct ibx_cli *cli, uint16_t default_port,
-                        ibx_addr *out)
-{
-    const char *text = cli->listen ? cli->listen : "";
-    if (ibx_addr_parse(text, "127.0.0.1", default_port, out) < 0) {
-        ibx_cli_usage(cli->applet, "bad --listen address '%s' (HOST:PORT, "
-                      "[V6]:PORT or PORT)", text);
-        return -1;
-    }
-    return 0;
 }
 
 static int write_pidfile(const char *path)
@@ -342,38 +184,6 @@ int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
         unlink(cli->pidfile);
     if (r < 0) {
         ibx_err(&cli->log, "server: %s", strerror(-r));
-        return 1;
-    }
-    return 0;
-}
-
-int ibx_cli_bind(struct ibx_cli *cli, ibx_server *srv, uint16_t default_port,
-                 const struct ibx_proto *proto, void *ctx)
-{
-    int fds[1];
-    int n = ibx_listen_fds(fds, NULL, 1);
-    if (n < 0) {
-        ibx_err(&cli->log, "socket activation: %s", strerror(-n));
-        return 1;
-    }
-    if (n == 1) {
-        int r = ibx_server_adopt(srv, fds[0], proto, ctx);
-        if (r < 0) {
-            ibx_err(&cli->log, "socket activation: fd %d: %s", fds[0], strerror(-r));
-            close(fds[0]);
-            return 1;
-        }
-        return 0;
-    }
-    ibx_addr addr;
-    if (ibx_cli_listen_addr(cli, default_port, &addr) < 0)
-        return IBX_EXIT_USAGE;
-    int r = ibx_server_listen(srv, &addr, proto, ctx);
-    if (r < 0) {
-        char a[IBX_ADDRSTRLEN];
-        ibx_err(&cli->log, "cannot listen on %s: %s",
-                ibx_addr_format((struct sockaddr *)&addr.ss, addr.len, a, sizeof a),
-                strerror(-r));
         return 1;
     }
     return 0;
