@@ -13,7 +13,7 @@
 
 static int set_model(void *cfg, const char *text, char *err, size_t errlen)
 {
-    struct ibx_cli *cli = cfg;
+    struct cli *cli = cfg;
     if (ibx_model_parse(text, &cli->srv.model) == 0)
         return 0;
     size_t n = (size_t)snprintf(err, errlen, "wants one of");
@@ -24,7 +24,7 @@ static int set_model(void *cfg, const char *text, char *err, size_t errlen)
 
 static int set_log_level(void *cfg, const char *text, char *err, size_t errlen)
 {
-    struct ibx_cli *cli = cfg;
+    struct cli *cli = cfg;
     if (ibx_log_level_parse(text, &cli->log.level) == 0)
         return 0;
     snprintf(err, errlen, "wants error, warn, info or debug");
@@ -32,28 +32,28 @@ static int set_log_level(void *cfg, const char *text, char *err, size_t errlen)
 }
 
 #define LOG_ROWS                                                               \
-    {.name = "quiet", .type = OPT_T_BOOL, OPT_FIELD_(struct ibx_cli, quiet),  \
+    {.name = "quiet", .type = OPT_T_BOOL, OPT_FIELD_(struct cli, quiet),       \
      .help = "log errors only", .short_name = 'q'},                            \
-    OPT_C(struct ibx_cli, log.level, "log-level", "LEVEL", "info", set_log_level, \
+    OPT_C(struct cli, log.level, "log-level", "LEVEL", "info", set_log_level,  \
           "error, warn, info or debug")
 
 const struct opt cli_server_opts[] = {
-    OPT_C(struct ibx_cli, srv.model, "model", "MODEL", "epoll", set_model,
+    OPT_C(struct cli, srv.model, "model", "MODEL", "epoll", set_model,
           "how connections are spread over loops, threads and processes "
           "(see 'ipcbox --list-models')"),
-    OPT_U(struct ibx_cli, srv.workers, "workers", "N", NULL, 1, 1024,
+    OPT_U(struct cli, srv.workers, "workers", "N", NULL, 1, 1024,
           "loops of the prefork, threadpool and reuseport models (default: "
           "the number of CPUs)"),
-    OPT_SEC(struct ibx_cli, srv.grace_ms, "grace", "10", 0, 86400,
+    OPT_SEC(struct cli, srv.grace_ms, "grace", "10", 0, 86400,
             "on SIGINT/SIGTERM let work finish this long; a second signal "
             "stops at once"),
-    OPT_U(struct ibx_cli, srv.max_conns, "max-conns", "N", NULL, 1, 10000000,
+    OPT_U(struct cli, srv.max_conns, "max-conns", "N", NULL, 1, 10000000,
           "pause accepting at N open connections (default: half of ulimit -n; "
           "at most 256 with the fork and thread models)"),
-    OPT_B(struct ibx_cli, daemon, "daemon", "detach as a classic daemon; logs go "
+    OPT_B(struct cli, daemon, "daemon", "detach as a classic daemon; logs go "
           "to --log-file, else to syslog"),
-    OPT_S(struct ibx_cli, pidfile, "pidfile", "FILE", "write the server's pid to FILE"),
-    OPT_S(struct ibx_cli, log_file, "log-file", "FILE",
+    OPT_S(struct cli, pidfile, "pidfile", "FILE", "write the server's pid to FILE"),
+    OPT_S(struct cli, log_file, "log-file", "FILE",
           "append log lines to FILE (SIGHUP reopens it)"),
     LOG_ROWS,
     OPT_TABLE_END,
@@ -68,13 +68,13 @@ const char cli_server_footer[] =
     "Socket activation: with LISTEN_FDS/LISTEN_PID set (systemd), the\n"
     "inherited listeners are used instead of --listen.\n";
 
-void cli_finish(struct ibx_cli *cli)
+void cli_finish(struct cli *cli)
 {
     if (cli->quiet)
         cli->log.level = IBX_LOG_ERROR;
 }
 
-void ibx_cli_init(struct ibx_cli *cli, const char *applet)
+void cli_init(struct cli *cli, const char *applet)
 {
     memset(cli, 0, sizeof *cli);
     cli->applet = applet;
@@ -110,7 +110,7 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
-int ibx_daemonize(const char *pidfile)
+int cli_daemonize(const char *pidfile)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -156,12 +156,12 @@ static void raise_nofile(const ibx_log *log)
                   (unsigned long long)old, (unsigned long long)want);
 }
 
-int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
+int cli_run_server(struct cli *cli, ibx_server *srv, bool *child)
 {
     *child = false;
     raise_nofile(&cli->log);
     if (cli->daemon) {
-        int r = ibx_daemonize(cli->pidfile);
+        int r = cli_daemonize(cli->pidfile);
         if (r > 0)
             return 0;   /* the original process: the daemon runs on */
         if (r < 0) {

@@ -18,15 +18,15 @@
 #include "opt.h"
 
 /* Every applet's entry point (generated from the //applet: lines). */
-#define IBX_APPLET(name, desc) int name##_main(int argc, char **argv);
+#define APPLET(name, desc) int name##_main(int argc, char **argv);
 #include "applets.gen.h"
-#undef IBX_APPLET
+#undef APPLET
 
 /* Exit status for bad usage. */
-#define IBX_EXIT_USAGE 2
+#define EXIT_USAGE 2
 
 /* Flags common to server applets. */
-struct ibx_cli {
+struct cli {
     const char *applet;         /* "echo" */
     struct ibx_server_config srv;
     ibx_log log;
@@ -38,27 +38,27 @@ struct ibx_cli {
 
 /* The rows of the server options every server applet and serve take:
  * --model, --workers, --grace, --max-conns, --daemon, --pidfile,
- * --log-file, --log-level, --quiet (on struct ibx_cli). */
+ * --log-file, --log-level, --quiet (on struct cli). */
 extern const struct opt cli_server_opts[];
 /* The rows of the logging options a client applet takes (--quiet,
- * --log-level), on struct ibx_cli. */
+ * --log-level), on struct cli. */
 extern const struct opt cli_log_opts[];
 /* Apply what the rows left for later (--quiet lowers the log level). */
-void cli_finish(struct ibx_cli *cli);
+void cli_finish(struct cli *cli);
 /* Text for the end of a server applet's --help. */
 extern const char cli_server_footer[];
 
 /* Defaults: model epoll, grace 10 s, logger tagged with applet. */
-void ibx_cli_init(struct ibx_cli *cli, const char *applet);
+void cli_init(struct cli *cli, const char *applet);
 /* Run srv honouring --daemon and --pidfile. Returns the exit status for
  * main (0, or 1 after logging). In a finished fork/prefork child *child is
  * set: free what the applet owns and return 0 without further output. */
-int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child);
+int cli_run_server(struct cli *cli, ibx_server *srv, bool *child);
 
 /* Detach as a classic daemon (fork, setsid, fork, chdir /, stdio to
  * /dev/null) and write pidfile if not NULL. Returns 0 in the daemon, a
  * positive value in the original process (which should exit 0), -errno on
  * failure. */
-int ibx_daemonize(const char *pidfile);
+int cli_daemonize(const char *pidfile);
 
 #endif

@@ -284,8 +284,8 @@ int ipcbench_main(int argc, char **argv)
     memset(&bc, 0, sizeof bc);
     default_cpus(&bc.cpu_a, &bc.cpu_b);
     opt_defaults(bench_opts, &bc);
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "ipcbench");
+    struct cli cli;
+    cli_init(&cli, "ipcbench");
     opt_defaults(cli_log_opts, &cli);
     struct opt_cmd cmd;
     opt_cmd_init(&cmd, "ipcbench", "[full] [options]", bench_about);

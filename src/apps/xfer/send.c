@@ -327,8 +327,8 @@ int send_main(int argc, char **argv)
     s.c.peer = "receiver";
     struct xfer_client_cfg cc = {0};
     struct send_cfg sc = {0};
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "send");
+    struct cli cli;
+    cli_init(&cli, "send");
     opt_defaults(xfer_client_opts, &cc);
     opt_defaults(send_opts, &sc);
     opt_defaults(cli_log_opts, &cli);
@@ -357,7 +357,7 @@ int send_main(int argc, char **argv)
     static struct xfer_token token;
     if (cc.token_file && xfer_token_load_cli("send", cc.token_file, &token) < 0) {
         opt_cmd_free(&cmd);
-        return IBX_EXIT_USAGE;
+        return EXIT_USAGE;
     }
     if (cc.token_file)
         auth.token = &token;

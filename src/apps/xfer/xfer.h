@@ -290,7 +290,7 @@ int xfer_token_load(const char *path, struct xfer_token *t, char *err,
                     size_t size);
 /* xfer_token_load for an applet's --token-file: on failure the reason is
  * printed as a usage error of applet and -1 returned (exit with
- * IBX_EXIT_USAGE). */
+ * EXIT_USAGE). */
 int xfer_token_load_cli(const char *applet, const char *path, struct xfer_token *t);
 /* Overwrite the key in memory. */
 void xfer_token_wipe(struct xfer_token *t);
