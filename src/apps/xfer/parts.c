@@ -12,10 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "partial.h"
 #include "xfer_list.h"
 #include "xfer_parts.h"
-
-#define PART_SUFFIX ".ibxpart"
 
 struct xfer_sweep {
     uint64_t ttl_s;

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "partial.h"
 #include "store_int.h"
 
 int xfer_exit_for_code(int code)
@@ -199,7 +200,7 @@ static int open_parent(struct xfer_rx *rx, int rootfd, char *why)
     memcpy(rx->name, base, blen + 1);
     rx->tmpname[0] = '.';
     memcpy(rx->tmpname + 1, base, blen);
-    memcpy(rx->tmpname + 1 + blen, ".ibxpart", sizeof ".ibxpart");
+    memcpy(rx->tmpname + 1 + blen, PART_SUFFIX, sizeof PART_SUFFIX);
     if (!slash) {
         rx->dirfd = openat2_beneath(rootfd, ".", O_RDONLY | O_DIRECTORY);
         return rx->dirfd < 0 ? path_error(rx->dirfd, ".", why) : 0;
