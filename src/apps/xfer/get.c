@@ -87,7 +87,7 @@ static void get_one(struct get_ctx *g, const char *name)
     char why[XFER_WHY];
     struct ibx_frame_ev ev;
     size_t len = strlen(name);
-    if (ibx_xfer_path_check(name, len) < 0) {
+    if (ibx_frame_path_check(name, len) < 0) {
         xfer_client_fail_file(&g->c, name, XFER_EXIT_REFUSED, "unsafe name refused");
         return;
     }

@@ -146,7 +146,7 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
     xfer_client_file_end(&s->c, st.code, tx.resumed_from);
     if (st.code > IBX_XC_UNCHANGED) {
         char msg[IBX_FRAME_TEXT_MAX + 64];
-        snprintf(msg, sizeof msg, "%s: %.*s", ibx_xfer_code_name(st.code),
+        snprintf(msg, sizeof msg, "%s: %.*s", ibx_frame_code_name(st.code),
                  (int)st.text_len, st.text);
         xfer_client_fail_file(&s->c, relpath, xfer_exit_for_code(st.code), msg);
     }
@@ -196,7 +196,7 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
                 send_dir(s, fd, rel, depth + 1);
             }
         } else if (S_ISREG(st.st_mode)) {
-            if (ibx_xfer_path_check(rel, (size_t)n) < 0) {
+            if (ibx_frame_path_check(rel, (size_t)n) < 0) {
                 xfer_client_fail_file(&s->c, rel, XFER_EXIT_REFUSED, "name cannot be sent safely");
                 close(fd);
                 continue;
@@ -279,7 +279,7 @@ static void send_arg(struct send_ctx *s, const char *arg)
     if (S_ISDIR(st.st_mode)) {
         send_dir(s, fd, contents ? "" : base, 1);
     } else if (S_ISREG(st.st_mode)) {
-        if (ibx_xfer_path_check(base, strlen(base)) < 0) {
+        if (ibx_frame_path_check(base, strlen(base)) < 0) {
             xfer_client_fail_file(&s->c, arg, XFER_EXIT_REFUSED, "name cannot be sent safely");
             close(fd);
             return;
