@@ -32,7 +32,7 @@ static void mix(struct trace *t, const uint8_t *p, size_t n, uint64_t tag)
  * "." or ".." component, no empty component and no control byte. */
 static void check_path(const char *p, size_t n)
 {
-    if (ibx_xfer_path_check(p, n) != 0)
+    if (ibx_frame_path_check(p, n) != 0)
         return;
     if (n == 0 || p[0] == '/' || p[n - 1] == '/')
         abort();

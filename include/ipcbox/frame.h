@@ -76,7 +76,7 @@ enum ibx_hash_algo {
 };
 
 /* Result codes in ACK and ERROR. Codes below 16 mean success. */
-enum ibx_xfer_code {
+enum ibx_frame_code {
     IBX_XC_OK = 0,          /* committed */
     IBX_XC_UNCHANGED = 1,   /* identical file already there; nothing done */
     IBX_XC_BAD_NAME = 16,   /* unsafe or malformed path */
@@ -108,7 +108,7 @@ const char *ibx_hash_algo_name(int algo);
 /* Parse "xxh3"/"xxh128" or "sha256". Returns the algo or -EINVAL. */
 int ibx_hash_algo_parse(const char *s);
 /* Short name of a result code ("ok", "mismatch" ...). */
-const char *ibx_xfer_code_name(int code);
+const char *ibx_frame_code_name(int code);
 
 /* A decoded frame header. */
 struct ibx_frame_hdr {
@@ -255,7 +255,7 @@ ssize_t ibx_msg_list_req_encode(void *out, size_t cap);
  * than IBX_HELLO_AUTH, or any flag with version 1, are -EPROTO. */
 int ibx_msg_hello_decode(const uint8_t *p, size_t n, struct ibx_msg_hello *m);
 /* OFFER or LIST entry (the path is not checked here: see
- * ibx_xfer_path_check). */
+ * ibx_frame_path_check). */
 int ibx_msg_offer_decode(const uint8_t *p, size_t n, struct ibx_msg_offer *m);
 /* RESUME payload. */
 int ibx_msg_resume_decode(const uint8_t *p, size_t n, struct ibx_msg_resume *m);
@@ -267,14 +267,14 @@ int ibx_msg_status_decode(const uint8_t *p, size_t n, struct ibx_msg_status *m);
 int ibx_msg_get_decode(const uint8_t *p, size_t n, struct ibx_msg_get *m);
 
 /* Check a relative transfer path: non-empty, at most IBX_FRAME_PATH_MAX
- * bytes, '/'-separated components of 1..IBX_XFER_NAME_MAX bytes, none
+ * bytes, '/'-separated components of 1..IBX_FRAME_NAME_MAX bytes, none
  * "." or "..", no leading '/', no empty component, no byte below 0x20,
  * no 0x7f (so no NUL), none of the reserved temporary form ".X.ibxpart".
  * Returns 0 or -EINVAL. Symlinks are the file
  * system's business: see the applets. */
-int ibx_xfer_path_check(const char *path, size_t len);
+int ibx_frame_path_check(const char *path, size_t len);
 /* Longest path component accepted (room for the temporary name). */
-#define IBX_XFER_NAME_MAX 240
+#define IBX_FRAME_NAME_MAX 240
 
 #pragma GCC visibility pop
 

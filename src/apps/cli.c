@@ -1,10 +1,9 @@
-/* Shared command-line handling: common flags, one-line usage errors,
- * running a server with socket activation, --daemon and --pidfile. */
+/* Shared command-line handling: the common option rows (server, logging),
+ * running a server with --daemon and --pidfile. */
 #include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,34 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char ibx_cli_basic_help[] =
-    "  --quiet               log errors only\n"
-    "  --log-level LEVEL     error, warn, info (default) or debug\n"
-    "  --help                this help\n";
-
-const char ibx_cli_server_help[] =
-    "  --listen ADDR         HOST:PORT, [V6]:PORT or PORT (host defaults to\n"
-    "                        127.0.0.1; [::] is every address, dual-stack)\n"
-    "  --model MODEL         iterative, fork, thread, prefork, threadpool,\n"
-    "                        epoll (default) or reuseport\n"
-    "  --workers N           loops for prefork/threadpool/reuseport\n"
-    "                        (default: number of CPUs)\n"
-    "  --grace SECONDS       on SIGINT/SIGTERM let work finish this long\n"
-    "                        (default 10); a second signal stops at once\n"
-    "  --max-conns N         pause accepting at N open connections\n"
-    "                        (default: half of ulimit -n; at most 256\n"
-    "                        with the fork and thread models)\n"
-    "  --daemon              detach (classic daemon); logs go to /dev/null\n"
-    "  --pidfile FILE        write the server's pid to FILE\n"
-    "  --quiet               log errors only\n"
-    "  --log-level LEVEL     error, warn, info (default) or debug\n"
-    "  --help                this help\n"
-    "Socket activation: with LISTEN_FDS/LISTEN_PID set (systemd), the\n"
-    "inherited listener is used instead of --listen.\n";
-
 static int set_model(void *cfg, const char *text, char *err, size_t errlen)
 {
-    struct ibx_cli *cli = cfg;
+    struct cli *cli = cfg;
     if (ibx_model_parse(text, &cli->srv.model) == 0)
         return 0;
     size_t n = (size_t)snprintf(err, errlen, "wants one of");
@@ -50,7 +24,7 @@ static int set_model(void *cfg, const char *text, char *err, size_t errlen)
 
 static int set_log_level(void *cfg, const char *text, char *err, size_t errlen)
 {
-    struct ibx_cli *cli = cfg;
+    struct cli *cli = cfg;
     if (ibx_log_level_parse(text, &cli->log.level) == 0)
         return 0;
     snprintf(err, errlen, "wants error, warn, info or debug");
@@ -58,28 +32,28 @@ static int set_log_level(void *cfg, const char *text, char *err, size_t errlen)
 }
 
 #define LOG_ROWS                                                               \
-    {.name = "quiet", .type = OPT_T_BOOL, OPT_FIELD_(struct ibx_cli, quiet),  \
+    {.name = "quiet", .type = OPT_T_BOOL, OPT_FIELD_(struct cli, quiet),       \
      .help = "log errors only", .short_name = 'q'},                            \
-    OPT_C(struct ibx_cli, log.level, "log-level", "LEVEL", "info", set_log_level, \
+    OPT_C(struct cli, log.level, "log-level", "LEVEL", "info", set_log_level,  \
           "error, warn, info or debug")
 
 const struct opt cli_server_opts[] = {
-    OPT_C(struct ibx_cli, srv.model, "model", "MODEL", "epoll", set_model,
+    OPT_C(struct cli, srv.model, "model", "MODEL", "epoll", set_model,
           "how connections are spread over loops, threads and processes "
           "(see 'ipcbox --list-models')"),
-    OPT_U(struct ibx_cli, srv.workers, "workers", "N", NULL, 1, 1024,
+    OPT_U(struct cli, srv.workers, "workers", "N", NULL, 1, 1024,
           "loops of the prefork, threadpool and reuseport models (default: "
           "the number of CPUs)"),
-    OPT_SEC(struct ibx_cli, srv.grace_ms, "grace", "10", 0, 86400,
+    OPT_SEC(struct cli, srv.grace_ms, "grace", "10", 0, 86400,
             "on SIGINT/SIGTERM let work finish this long; a second signal "
             "stops at once"),
-    OPT_U(struct ibx_cli, srv.max_conns, "max-conns", "N", NULL, 1, 10000000,
+    OPT_U(struct cli, srv.max_conns, "max-conns", "N", NULL, 1, 10000000,
           "pause accepting at N open connections (default: half of ulimit -n; "
           "at most 256 with the fork and thread models)"),
-    OPT_B(struct ibx_cli, daemon, "daemon", "detach as a classic daemon; logs go "
+    OPT_B(struct cli, daemon, "daemon", "detach as a classic daemon; logs go "
           "to --log-file, else to syslog"),
-    OPT_S(struct ibx_cli, pidfile, "pidfile", "FILE", "write the server's pid to FILE"),
-    OPT_S(struct ibx_cli, log_file, "log-file", "FILE",
+    OPT_S(struct cli, pidfile, "pidfile", "FILE", "write the server's pid to FILE"),
+    OPT_S(struct cli, log_file, "log-file", "FILE",
           "append log lines to FILE (SIGHUP reopens it)"),
     LOG_ROWS,
     OPT_TABLE_END,
@@ -94,13 +68,13 @@ const char cli_server_footer[] =
     "Socket activation: with LISTEN_FDS/LISTEN_PID set (systemd), the\n"
     "inherited listeners are used instead of --listen.\n";
 
-void cli_finish(struct ibx_cli *cli)
+void cli_finish(struct cli *cli)
 {
     if (cli->quiet)
         cli->log.level = IBX_LOG_ERROR;
 }
 
-void ibx_cli_init(struct ibx_cli *cli, const char *applet)
+void cli_init(struct cli *cli, const char *applet)
 {
     memset(cli, 0, sizeof *cli);
     cli->applet = applet;
@@ -109,138 +83,6 @@ void ibx_cli_init(struct ibx_cli *cli, const char *applet)
     cli->srv.ident = applet;
     ibx_log_init(&cli->log, applet);
     cli->srv.log = &cli->log;
-}
-
-int ibx_cli_usage(const char *applet, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "ipcbox %s: %s (see 'ipcbox %s --help')\n", applet, msg,
-            applet);
-    return IBX_EXIT_USAGE;
-}
-
-int ibx_cli_bad_option(const char *applet, char **argv)
-{
-    if (optopt > ' ' && optopt < 127)
-        return ibx_cli_usage(applet, "option '-%c' is unknown or needs a value",
-                             optopt);
-    const char *bad = optind > 0 ? argv[optind - 1] : NULL;
-    return ibx_cli_usage(applet, "option '%s' is unknown or needs a value",
-                         bad ? bad : "?");
-}
-
-void ibx_cli_getopt_reset(void)
-{
-    optind = 0;   /* 0 also resets glibc's internal state */
-    opterr = 0;
-}
-
-int ibx_cli_uint(const char *s, unsigned long min, unsigned long max,
-                 unsigned long *out)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -EINVAL;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
-int ibx_cli_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -EINVAL;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return -EINVAL;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
-    }
-    /* the range is checked before shifting, so nothing can wrap */
-    if (*end || v > (max >> shift) || ((uint64_t)v << shift) < min)
-        return -EINVAL;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
-int ibx_cli_common(struct ibx_cli *cli, int opt, const char *arg)
-{
-    unsigned long v;
-    switch (opt) {
-    case IBX_OPT_LISTEN:
-        cli->listen = arg;
-        return 1;
-    case IBX_OPT_MODEL:
-        if (ibx_model_parse(arg, &cli->srv.model) < 0) {
-            ibx_cli_usage(cli->applet, "unknown model '%s' (iterative, fork, "
-                          "thread, prefork, threadpool, epoll, reuseport)", arg);
-            return -1;
-        }
-        return 1;
-    case IBX_OPT_WORKERS:
-        if (ibx_cli_uint(arg, 1, 1024, &v) < 0) {
-            ibx_cli_usage(cli->applet, "--workers wants 1..1024, not '%s'", arg);
-            return -1;
-        }
-        cli->srv.workers = (unsigned)v;
-        return 1;
-    case IBX_OPT_GRACE:
-        if (ibx_cli_uint(arg, 0, 86400, &v) < 0) {
-            ibx_cli_usage(cli->applet, "--grace wants seconds (0..86400), not '%s'", arg);
-            return -1;
-        }
-        cli->srv.grace_ms = (unsigned)v * 1000;
-        return 1;
-    case IBX_OPT_MAX_CONNS:
-        if (ibx_cli_uint(arg, 1, 10000000, &v) < 0) {
-            ibx_cli_usage(cli->applet, "--max-conns wants a positive count, not '%s'", arg);
-            return -1;
-        }
-        cli->srv.max_conns = (unsigned)v;
-        return 1;
-    case IBX_OPT_QUIET:
-        cli->log.level = IBX_LOG_ERROR;
-        return 1;
-    case IBX_OPT_LOG_LEVEL:
-        if (ibx_log_level_parse(arg, &cli->log.level) < 0) {
-            ibx_cli_usage(cli->applet, "--log-level wants error, warn, info or debug, not '%s'", arg);
-            return -1;
-        }
-        return 1;
-    case IBX_OPT_DAEMON:
-        cli->daemon = true;
-        return 1;
-    case IBX_OPT_PIDFILE:
-        cli->pidfile = arg;
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-int ibx_cli_listen_addr(const struct ibx_cli *cli, uint16_t default_port,
-                        ibx_addr *out)
-{
-    const char *text = cli->listen ? cli->listen : "";
-    if (ibx_addr_parse(text, "127.0.0.1", default_port, out) < 0) {
-        ibx_cli_usage(cli->applet, "bad --listen address '%s' (HOST:PORT, "
-                      "[V6]:PORT or PORT)", text);
-        return -1;
-    }
-    return 0;
 }
 
 static int write_pidfile(const char *path)
@@ -268,7 +110,7 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
-int ibx_daemonize(const char *pidfile)
+int cli_daemonize(const char *pidfile)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -314,12 +156,12 @@ static void raise_nofile(const ibx_log *log)
                   (unsigned long long)old, (unsigned long long)want);
 }
 
-int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
+int cli_run_server(struct cli *cli, ibx_server *srv, bool *child)
 {
     *child = false;
     raise_nofile(&cli->log);
     if (cli->daemon) {
-        int r = ibx_daemonize(cli->pidfile);
+        int r = cli_daemonize(cli->pidfile);
         if (r > 0)
             return 0;   /* the original process: the daemon runs on */
         if (r < 0) {
@@ -342,38 +184,6 @@ int ibx_cli_run_server(struct ibx_cli *cli, ibx_server *srv, bool *child)
         unlink(cli->pidfile);
     if (r < 0) {
         ibx_err(&cli->log, "server: %s", strerror(-r));
-        return 1;
-    }
-    return 0;
-}
-
-int ibx_cli_bind(struct ibx_cli *cli, ibx_server *srv, uint16_t default_port,
-                 const struct ibx_proto *proto, void *ctx)
-{
-    int fds[1];
-    int n = ibx_listen_fds(fds, NULL, 1);
-    if (n < 0) {
-        ibx_err(&cli->log, "socket activation: %s", strerror(-n));
-        return 1;
-    }
-    if (n == 1) {
-        int r = ibx_server_adopt(srv, fds[0], proto, ctx);
-        if (r < 0) {
-            ibx_err(&cli->log, "socket activation: fd %d: %s", fds[0], strerror(-r));
-            close(fds[0]);
-            return 1;
-        }
-        return 0;
-    }
-    ibx_addr addr;
-    if (ibx_cli_listen_addr(cli, default_port, &addr) < 0)
-        return IBX_EXIT_USAGE;
-    int r = ibx_server_listen(srv, &addr, proto, ctx);
-    if (r < 0) {
-        char a[IBX_ADDRSTRLEN];
-        ibx_err(&cli->log, "cannot listen on %s: %s",
-                ibx_addr_format((struct sockaddr *)&addr.ss, addr.len, a, sizeof a),
-                strerror(-r));
         return 1;
     }
     return 0;

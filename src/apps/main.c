@@ -13,9 +13,9 @@ struct applet {
 };
 
 static const struct applet applets[] = {
-#define IBX_APPLET(name, desc) {#name, desc, name##_main},
+#define APPLET(name, desc) {#name, desc, name##_main},
 #include "applets.gen.h"
-#undef IBX_APPLET
+#undef APPLET
 };
 
 static const struct applet *find_applet(const char *name)
@@ -35,7 +35,7 @@ static int usage(FILE *f)
     for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++)
         fprintf(f, "  %-10s %s\n", applets[i].name, applets[i].desc);
     fprintf(f, "\nRun 'ipcbox APPLET --help' for the flags of one applet.\n");
-    return f == stdout ? 0 : IBX_EXIT_USAGE;
+    return f == stdout ? 0 : EXIT_USAGE;
 }
 
 /* ipcbox(1): the applets, each with its own page ipcbox-APPLET(1). */

@@ -3,21 +3,21 @@
 
 #include <string.h>
 
-bool ibx_partial_name(const char *name, size_t len)
+bool partial_name(const char *name, size_t len)
 {
-    size_t ks = sizeof IBX_PART_SUFFIX - 1, kp = sizeof IBX_TFTP_TMP_PREFIX - 1;
+    size_t ks = sizeof PART_SUFFIX - 1, kp = sizeof TFTP_TMP_PREFIX - 1;
     if (len > ks + 1 && name[0] == '.' &&
-        memcmp(name + len - ks, IBX_PART_SUFFIX, ks) == 0)
+        memcmp(name + len - ks, PART_SUFFIX, ks) == 0)
         return true;
-    return len >= kp && memcmp(name, IBX_TFTP_TMP_PREFIX, kp) == 0;
+    return len >= kp && memcmp(name, TFTP_TMP_PREFIX, kp) == 0;
 }
 
-bool ibx_partial_path(const char *path)
+bool partial_path(const char *path)
 {
     while (*path) {
         const char *end = strchr(path, '/');
         size_t n = end ? (size_t)(end - path) : strlen(path);
-        if (n && ibx_partial_name(path, n))
+        if (n && partial_name(path, n))
             return true;
         if (!end)
             break;

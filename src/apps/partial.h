@@ -12,15 +12,15 @@
 #include <stddef.h>
 
 /* Suffix of recv's part files (".NAME" + this). */
-#define IBX_PART_SUFFIX ".ibxpart"
+#define PART_SUFFIX ".ibxpart"
 /* Prefix of tftpd's temporary upload files (random hex follows). */
-#define IBX_TFTP_TMP_PREFIX ".tftp-upload."
+#define TFTP_TMP_PREFIX ".tftp-upload."
 
 /* True if the path component name[0..len) is an upload in progress: a
  * part file ".X.ibxpart" or a tftpd temporary ".tftp-upload.*". */
-bool ibx_partial_name(const char *name, size_t len);
+bool partial_name(const char *name, size_t len);
 /* True if any '/'-separated component of path is an upload in progress
- * (see ibx_partial_name). */
-bool ibx_partial_path(const char *path);
+ * (see partial_name). */
+bool partial_path(const char *path);
 
 #endif

@@ -17,9 +17,9 @@
 #include "service.h"
 
 static const struct service *const services[] = {
-#define IBX_SERVICE(name) &name##_service,
+#define SERVICE(name) &name##_service,
 #include "services.gen.h"
-#undef IBX_SERVICE
+#undef SERVICE
     NULL,
 };
 #define NSERVICES (sizeof services / sizeof services[0] - 1)
@@ -90,8 +90,8 @@ int serve_main(int argc, char **argv)
             printf("%s\n", services[i]->name);
         return 0;
     }
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "serve");
+    struct cli cli;
+    cli_init(&cli, "serve");
     struct serve_opts so = {0};
     struct serve_slot slot[NSERVICES + 1];
     memset(slot, 0, sizeof slot);
@@ -190,7 +190,7 @@ int serve_main(int argc, char **argv)
             continue;
         }
         if (r < 0)
-            rc = r == -EINVAL ? IBX_EXIT_USAGE : 1;
+            rc = r == -EINVAL ? EXIT_USAGE : 1;
         else {
             sl->started = true;
             started++;
@@ -212,14 +212,14 @@ int serve_main(int argc, char **argv)
             ibx_err(&cli.log, "msg=\"no service could start\"");
         else
             ibx_err(&cli.log, "msg=\"every service is turned off\"");
-        rc = skipped ? 1 : IBX_EXIT_USAGE;
+        rc = skipped ? 1 : EXIT_USAGE;
     }
     if (!rc)
         ibx_info(&cli.log, "msg=\"%zu service(s) on one loop\" root=%s skipped=%zu",
                  started, dir, skipped);
     bool child = false;
     if (!rc)
-        rc = ibx_cli_run_server(&cli, srv, &child);
+        rc = cli_run_server(&cli, srv, &child);
     ibx_server_free(srv);
     (void)child;
 out:

@@ -192,8 +192,8 @@ int svc_listen_tcp(const struct service *s, const struct svc_env *env,
 
 int service_main(const struct service *s, int argc, char **argv)
 {
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, s->name);
+    struct cli cli;
+    cli_init(&cli, s->name);
     if (s->server_defaults)
         s->server_defaults(&cli.srv);
     struct svc_where where = {.enabled = true};
@@ -257,11 +257,11 @@ int service_main(const struct service *s, int argc, char **argv)
     };
     int r = s->start(cfg, &env);
     if (r < 0) {
-        rc = r == -EINVAL ? IBX_EXIT_USAGE : 1;
+        rc = r == -EINVAL ? EXIT_USAGE : 1;
         goto out;
     }
     bool child = false;
-    rc = ibx_cli_run_server(&cli, srv, &child);
+    rc = cli_run_server(&cli, srv, &child);
     if (!rc && !child && s->exit_status)
         rc = s->exit_status(cfg);
     if (!rc && !child)

@@ -71,9 +71,9 @@ struct service {
 };
 
 /* Every service (generated from the //service: lines). */
-#define IBX_SERVICE(name) extern const struct service name##_service;
+#define SERVICE(name) extern const struct service name##_service;
 #include "services.gen.h"
-#undef IBX_SERVICE
+#undef SERVICE
 
 /* Options serve and the applet add to each service: where it listens. */
 struct svc_where {

@@ -122,7 +122,7 @@ int ibx_hash_algo_parse(const char *s)
     return -EINVAL;
 }
 
-const char *ibx_xfer_code_name(int code)
+const char *ibx_frame_code_name(int code)
 {
     switch (code) {
     case IBX_XC_OK: return "ok";
@@ -356,7 +356,7 @@ ssize_t ibx_msg_list_req_encode(void *out, size_t cap)
 
 /* ---- path check ------------------------------------------------------ */
 
-int ibx_xfer_path_check(const char *path, size_t len)
+int ibx_frame_path_check(const char *path, size_t len)
 {
     if (!path || len == 0 || len > IBX_FRAME_PATH_MAX || path[0] == '/')
         return -EINVAL;
@@ -371,7 +371,7 @@ int ibx_xfer_path_check(const char *path, size_t len)
         }
         size_t clen = i - start;
         const char *comp = path + start;
-        if (clen == 0 || clen > IBX_XFER_NAME_MAX)
+        if (clen == 0 || clen > IBX_FRAME_NAME_MAX)
             return -EINVAL;
         if ((clen == 1 && comp[0] == '.') ||
             (clen == 2 && comp[0] == '.' && comp[1] == '.'))

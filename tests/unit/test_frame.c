@@ -342,26 +342,26 @@ static void test_path_check(void **state)
                                  "a/.b", "x y", "\xc3\xa9t\xc3\xa9", "...",
                                  ".ibxpart", "a.ibxpart"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-        assert_int_equal(ibx_xfer_path_check(good[i], strlen(good[i])), 0);
+        assert_int_equal(ibx_frame_path_check(good[i], strlen(good[i])), 0);
     static const char *bad[] = {"", "/etc/passwd", "..", "../x", "a/../b",
                                 "a/..", ".", "./a", "a/./b", "a//b", "a/",
                                 "a\nb", "a\tb", "a\x7f", "\x1b[31m",
                                 ".x.ibxpart", "d/.f.ibxpart"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(ibx_xfer_path_check(bad[i], strlen(bad[i])), -EINVAL);
+        assert_int_equal(ibx_frame_path_check(bad[i], strlen(bad[i])), -EINVAL);
     /* NUL inside the counted name */
-    assert_int_equal(ibx_xfer_path_check("a\0b", 3), -EINVAL);
+    assert_int_equal(ibx_frame_path_check("a\0b", 3), -EINVAL);
     /* component and total length limits */
-    char longc[IBX_XFER_NAME_MAX + 2];
+    char longc[IBX_FRAME_NAME_MAX + 2];
     memset(longc, 'x', sizeof longc);
-    assert_int_equal(ibx_xfer_path_check(longc, IBX_XFER_NAME_MAX), 0);
-    assert_int_equal(ibx_xfer_path_check(longc, IBX_XFER_NAME_MAX + 1), -EINVAL);
+    assert_int_equal(ibx_frame_path_check(longc, IBX_FRAME_NAME_MAX), 0);
+    assert_int_equal(ibx_frame_path_check(longc, IBX_FRAME_NAME_MAX + 1), -EINVAL);
     char *longp = malloc(IBX_FRAME_PATH_MAX + 2);
     assert_non_null(longp);
     for (size_t i = 0; i < IBX_FRAME_PATH_MAX + 1; i++)
         longp[i] = i % 100 == 99 ? '/' : 'p';
-    assert_int_equal(ibx_xfer_path_check(longp, IBX_FRAME_PATH_MAX), 0);
-    assert_int_equal(ibx_xfer_path_check(longp, IBX_FRAME_PATH_MAX + 1), -EINVAL);
+    assert_int_equal(ibx_frame_path_check(longp, IBX_FRAME_PATH_MAX), 0);
+    assert_int_equal(ibx_frame_path_check(longp, IBX_FRAME_PATH_MAX + 1), -EINVAL);
     free(longp);
 }
 
@@ -374,7 +374,7 @@ static void test_algo_names(void **state)
     assert_int_equal(ibx_hash_algo_len(IBX_HASH_XXH3), 16);
     assert_int_equal(ibx_hash_algo_len(IBX_HASH_SHA256), 32);
     assert_int_equal(ibx_hash_algo_len(0), 0);
-    assert_string_equal(ibx_xfer_code_name(IBX_XC_MISMATCH), "hash mismatch");
+    assert_string_equal(ibx_frame_code_name(IBX_XC_MISMATCH), "hash mismatch");
 }
 
 int main(void)

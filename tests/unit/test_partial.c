@@ -15,7 +15,7 @@
 #include "partial.h"
 #include "tftp/root.h"
 
-static bool name(const char *s) { return ibx_partial_name(s, strlen(s)); }
+static bool name(const char *s) { return partial_name(s, strlen(s)); }
 
 static void test_partial_names(void **state)
 {
@@ -33,21 +33,21 @@ static void test_partial_names(void **state)
     assert_false(name(".env"));
     assert_false(name(""));
     /* a component of a longer buffer: only len bytes count */
-    assert_true(ibx_partial_name(".x.ibxpart/rest", 10));
-    assert_false(ibx_partial_name(".x.ibxpart", 9));
+    assert_true(partial_name(".x.ibxpart/rest", 10));
+    assert_false(partial_name(".x.ibxpart", 9));
 }
 
 static void test_partial_paths(void **state)
 {
     (void)state;
-    assert_true(ibx_partial_path("/.x.ibxpart"));
-    assert_true(ibx_partial_path("a/b/.x.ibxpart"));
-    assert_true(ibx_partial_path("/.d.ibxpart/inside.txt"));
-    assert_true(ibx_partial_path("dir/.tftp-upload.00ff00ff00ff"));
-    assert_false(ibx_partial_path("/"));
-    assert_false(ibx_partial_path(""));
-    assert_false(ibx_partial_path("/a/b.ibxpart/c"));
-    assert_false(ibx_partial_path("//a//.ibxpart//"));
+    assert_true(partial_path("/.x.ibxpart"));
+    assert_true(partial_path("a/b/.x.ibxpart"));
+    assert_true(partial_path("/.d.ibxpart/inside.txt"));
+    assert_true(partial_path("dir/.tftp-upload.00ff00ff00ff"));
+    assert_false(partial_path("/"));
+    assert_false(partial_path(""));
+    assert_false(partial_path("/a/b.ibxpart/c"));
+    assert_false(partial_path("//a//.ibxpart//"));
 }
 
 static void test_tftp_name_check(void **state)

@@ -46,7 +46,7 @@ static bool inside(const char *root, const char *p)
 
 bool fs_name_visible(const struct httpd_cfg *cfg, const char *name, size_t len)
 {
-    if (ibx_partial_name(name, len))
+    if (partial_name(name, len))
         return false;
     if (!len || name[0] != '.' || cfg->show_hidden)
         return true;

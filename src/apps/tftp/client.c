@@ -362,8 +362,8 @@ static const char tftp_footer[] =
  * (0 after --help). */
 static int parse_args(struct client *c, int argc, char **argv)
 {
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "tftp");
+    struct cli cli;
+    cli_init(&cli, "tftp");
     opt_defaults(cli_log_opts, &cli);
     opt_defaults(tftp_opts, c);
     struct opt_cmd cmd;

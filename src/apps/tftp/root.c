@@ -33,7 +33,7 @@ int root_check_name(const char *name, const char **rel)
             return -EACCES;
     }
     /* uploads in progress (ours, recv's) are neither read nor written */
-    if (ibx_partial_path(name))
+    if (partial_path(name))
         return -EACCES;
     *rel = name;
     return 0;
@@ -143,7 +143,7 @@ int root_upload_begin(struct root_upload *u, int rootfd, const char *name,
             r = -EIO;
             break;
         }
-        snprintf(u->tmp, sizeof u->tmp, IBX_TFTP_TMP_PREFIX "%02x%02x%02x%02x%02x%02x",
+        snprintf(u->tmp, sizeof u->tmp, TFTP_TMP_PREFIX "%02x%02x%02x%02x%02x%02x",
                  rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
         u->fd = openat(u->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
                        O_NOFOLLOW, 0644);

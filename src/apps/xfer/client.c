@@ -62,7 +62,7 @@ void xfer_client_unexpected(struct xfer_client *c, const char *name,
         ibx_msg_status_decode(ev->data, ev->len, &st) == 0) {
         char msg[IBX_FRAME_TEXT_MAX + 64];
         snprintf(msg, sizeof msg, "refused by %s: %s (%.*s)", c->peer,
-                 ibx_xfer_code_name(st.code), (int)st.text_len, st.text);
+                 ibx_frame_code_name(st.code), (int)st.text_len, st.text);
         int ec = xfer_exit_for_code(st.code);
         xfer_client_fail_file(c, name, ec ? ec : XFER_EXIT_PROTOCOL, msg);
         if (ev->type == IBX_FT_ERROR)

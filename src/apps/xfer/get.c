@@ -87,7 +87,7 @@ static void get_one(struct get_ctx *g, const char *name)
     char why[XFER_WHY];
     struct ibx_frame_ev ev;
     size_t len = strlen(name);
-    if (ibx_xfer_path_check(name, len) < 0) {
+    if (ibx_frame_path_check(name, len) < 0) {
         xfer_client_fail_file(&g->c, name, XFER_EXIT_REFUSED, "unsafe name refused");
         return;
     }
@@ -263,8 +263,8 @@ int get_main(int argc, char **argv)
     g.opts.umask = xfer_process_umask();
     struct xfer_client_cfg cc = {0};
     struct get_cfg gc = {0};
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "get");
+    struct cli cli;
+    cli_init(&cli, "get");
     opt_defaults(xfer_client_opts, &cc);
     opt_defaults(get_opts, &gc);
     opt_defaults(cli_log_opts, &cli);
@@ -299,7 +299,7 @@ int get_main(int argc, char **argv)
     static struct xfer_token token;
     if (cc.token_file && xfer_token_load_cli("get", cc.token_file, &token) < 0) {
         opt_cmd_free(&cmd);
-        return IBX_EXIT_USAGE;
+        return EXIT_USAGE;
     }
     if (cc.token_file)
         auth.token = &token;

@@ -155,7 +155,7 @@ int xfer_list_next(struct xfer_list *l, struct ibx_msg_offer *o)
 {
     struct xfer_walk_entry e;
     while (xfer_walk_step(&l->w, &e) == 1) {
-        if (ibx_xfer_path_check(e.path, e.len) < 0)
+        if (ibx_frame_path_check(e.path, e.len) < 0)
             continue;   /* a name no client could ask for */
         if (S_ISDIR(e.st.st_mode)) {
             (void)xfer_walk_enter(&l->w, &e);   /* a miss is counted */

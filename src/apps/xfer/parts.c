@@ -12,10 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "partial.h"
 #include "xfer_list.h"
 #include "xfer_parts.h"
-
-#define PART_SUFFIX ".ibxpart"
 
 struct xfer_sweep {
     uint64_t ttl_s;
@@ -124,7 +123,7 @@ int xfer_sweep_next(struct xfer_sweep *s, struct xfer_swept *out)
         return XFER_SWEEP_DONE;
     if (S_ISDIR(e.st.st_mode)) {
         /* only directories a transfer can name hold part files */
-        if (ibx_xfer_path_check(e.path, e.len) == 0)
+        if (ibx_frame_path_check(e.path, e.len) == 0)
             (void)xfer_walk_enter(&s->w, &e);
         return XFER_SWEEP_MORE;
     }

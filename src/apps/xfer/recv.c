@@ -131,7 +131,7 @@ void recv_queue_status(struct recv_conn *c, uint8_t type, int code,
 void recv_session_error(struct recv_conn *c, int code, const char *text)
 {
     if (recv_log_due(c))
-        ibx_warn(recv_log(c), "msg=\"%s: %s\" peer=%s", ibx_xfer_code_name(code), text,
+        ibx_warn(recv_log(c), "msg=\"%s: %s\" peer=%s", ibx_frame_code_name(code), text,
                  c->peer);
     recv_worse(c, xfer_exit_for_code(code) ? xfer_exit_for_code(code) : XFER_EXIT_PROTOCOL);
     recv_queue_status(c, IBX_FT_ERROR, code, text);
@@ -166,7 +166,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
         struct ibx_msg_status st;
         if (ibx_msg_status_decode(p, n, &st) == 0 && recv_log_due(c))
             ibx_warn(recv_log(c), "msg=\"peer error: %s (%.*s)\" peer=%s",
-                     ibx_xfer_code_name(st.code), (int)st.text_len, st.text, c->peer);
+                     ibx_frame_code_name(st.code), (int)st.text_len, st.text, c->peer);
         recv_worse(c, st.code == IBX_XC_EXISTS ? XFER_EXIT_REFUSED : XFER_EXIT_IO);
         recv_close(c);
         return;
@@ -177,7 +177,7 @@ static void on_frame(struct recv_conn *c, uint8_t type, const uint8_t *p, size_t
         if (ibx_msg_status_decode(p, n, &st) == 0 && recv_refusal_due(c))
             ibx_info(recv_log(c), "msg=\"%s skipped by peer: %s (%.*s)\" peer=%s",
                      c->st == RS_RX_CONFIRM ? c->rx.path : c->tx.path,
-                     ibx_xfer_code_name(st.code), (int)st.text_len, st.text, c->peer);
+                     ibx_frame_code_name(st.code), (int)st.text_len, st.text, c->peer);
         if (c->st == RS_RX_CONFIRM)
             recv_worse(c, xfer_exit_for_code(st.code));
         recv_file_over(c);

@@ -93,7 +93,7 @@ void recv_on_offer(struct recv_conn *c, const uint8_t *p, size_t n)
     if (code) {
         if (recv_refusal_due(c))
             ibx_warn(recv_log(c), "msg=\"refused: %s: %s\" peer=%s",
-                     ibx_xfer_code_name(code), why, c->peer);
+                     ibx_frame_code_name(code), why, c->peer);
         recv_worse(c, xfer_exit_for_code(code));
         recv_queue_status(c, IBX_FT_ACK, code, why);
         recv_file_over(c);
@@ -215,7 +215,7 @@ void recv_on_get(struct recv_conn *c, const uint8_t *p, size_t n)
     if (code) {
         if (recv_refusal_due(c))
             ibx_warn(recv_log(c), "msg=\"get refused: %s: %s\" peer=%s",
-                     ibx_xfer_code_name(code), why, c->peer);
+                     ibx_frame_code_name(code), why, c->peer);
         recv_queue_status(c, IBX_FT_ACK, code, why);
         return;
     }
@@ -276,10 +276,10 @@ void recv_on_tx_ack(struct recv_conn *c, const uint8_t *p, size_t n)
                  c->tx.path, c->peer, c->tx.path, (unsigned long long)c->tx.size,
                  (unsigned long long)moved, (unsigned long long)ms, recv_rate_mbs(moved, ms),
                  c->tx.resumed_from && st.code == IBX_XC_OK ? "yes" : "no",
-                 ibx_xfer_code_name(st.code));
+                 ibx_frame_code_name(st.code));
     else
         ibx_warn(recv_log(c), "msg=\"get %s failed at the client: %s (%.*s)\" peer=%s",
-                 c->tx.path, ibx_xfer_code_name(st.code), (int)st.text_len, st.text, c->peer);
+                 c->tx.path, ibx_frame_code_name(st.code), (int)st.text_len, st.text, c->peer);
     recv_file_over(c);
 }
 

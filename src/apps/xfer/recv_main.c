@@ -45,19 +45,19 @@ int recv_parse_min_free(const char *s, struct recv_cfg *cfg)
     size_t n = strlen(s);
     if (n > 1 && s[n - 1] == '%') {
         char num[16];
-        unsigned long v;
+        uint64_t v;
         if (n - 1 >= sizeof num)
             return -EINVAL;
         memcpy(num, s, n - 1);
         num[n - 1] = '\0';
-        if (ibx_cli_uint(num, 0, RECV_MIN_FREE_PCT_MAX, &v) < 0)
+        if (opt_parse_uint(num, 0, RECV_MIN_FREE_PCT_MAX, &v) < 0)
             return -EINVAL;
         cfg->min_free_pct = (unsigned)v;
         cfg->min_free = 0;
         return 0;
     }
     uint64_t b;
-    if (ibx_cli_size(s, 0, 1ull << 50, &b) < 0)
+    if (opt_parse_size(s, 0, 1ull << 50, &b) < 0)
         return -EINVAL;
     cfg->min_free = b;
     cfg->min_free_pct = 0;

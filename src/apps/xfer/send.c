@@ -146,7 +146,7 @@ static void send_one(struct send_ctx *s, int fd, const char *relpath)
     xfer_client_file_end(&s->c, st.code, tx.resumed_from);
     if (st.code > IBX_XC_UNCHANGED) {
         char msg[IBX_FRAME_TEXT_MAX + 64];
-        snprintf(msg, sizeof msg, "%s: %.*s", ibx_xfer_code_name(st.code),
+        snprintf(msg, sizeof msg, "%s: %.*s", ibx_frame_code_name(st.code),
                  (int)st.text_len, st.text);
         xfer_client_fail_file(&s->c, relpath, xfer_exit_for_code(st.code), msg);
     }
@@ -196,7 +196,7 @@ static void send_dir(struct send_ctx *s, int dfd, const char *prefix, int depth)
                 send_dir(s, fd, rel, depth + 1);
             }
         } else if (S_ISREG(st.st_mode)) {
-            if (ibx_xfer_path_check(rel, (size_t)n) < 0) {
+            if (ibx_frame_path_check(rel, (size_t)n) < 0) {
                 xfer_client_fail_file(&s->c, rel, XFER_EXIT_REFUSED, "name cannot be sent safely");
                 close(fd);
                 continue;
@@ -279,7 +279,7 @@ static void send_arg(struct send_ctx *s, const char *arg)
     if (S_ISDIR(st.st_mode)) {
         send_dir(s, fd, contents ? "" : base, 1);
     } else if (S_ISREG(st.st_mode)) {
-        if (ibx_xfer_path_check(base, strlen(base)) < 0) {
+        if (ibx_frame_path_check(base, strlen(base)) < 0) {
             xfer_client_fail_file(&s->c, arg, XFER_EXIT_REFUSED, "name cannot be sent safely");
             close(fd);
             return;
@@ -327,8 +327,8 @@ int send_main(int argc, char **argv)
     s.c.peer = "receiver";
     struct xfer_client_cfg cc = {0};
     struct send_cfg sc = {0};
-    struct ibx_cli cli;
-    ibx_cli_init(&cli, "send");
+    struct cli cli;
+    cli_init(&cli, "send");
     opt_defaults(xfer_client_opts, &cc);
     opt_defaults(send_opts, &sc);
     opt_defaults(cli_log_opts, &cli);
@@ -357,7 +357,7 @@ int send_main(int argc, char **argv)
     static struct xfer_token token;
     if (cc.token_file && xfer_token_load_cli("send", cc.token_file, &token) < 0) {
         opt_cmd_free(&cmd);
-        return IBX_EXIT_USAGE;
+        return EXIT_USAGE;
     }
     if (cc.token_file)
         auth.token = &token;

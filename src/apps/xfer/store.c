@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "partial.h"
 #include "store_int.h"
 
 int xfer_exit_for_code(int code)
@@ -81,7 +82,7 @@ static int path_error(int err, const char *path, char *why)
 int xfer_open_beneath(int rootfd, const char *path, size_t len, char *why)
 {
     char p[IBX_FRAME_PATH_MAX + 1];
-    if (ibx_xfer_path_check(path, len) < 0) {
+    if (ibx_frame_path_check(path, len) < 0) {
         xfer_whyf(why, "unsafe name refused");
         return -IBX_XC_BAD_NAME;
     }
@@ -133,7 +134,7 @@ static void drop_made_dirs(struct xfer_rx *rx)
         for (int i = 0; i < k; i++)
             start += strcspn(rel + start, "/") + 1;
         size_t len = strcspn(rel + start, "/");
-        char name[IBX_XFER_NAME_MAX + 1], parent[IBX_FRAME_PATH_MAX + 1];
+        char name[IBX_FRAME_NAME_MAX + 1], parent[IBX_FRAME_PATH_MAX + 1];
         memcpy(name, rel + start, len);
         name[len] = '\0';
         int pfd = rx->mkbase;
@@ -195,11 +196,11 @@ static int open_parent(struct xfer_rx *rx, int rootfd, char *why)
 {
     char *slash = strrchr(rx->path, '/');
     const char *base = slash ? slash + 1 : rx->path;
-    size_t blen = strlen(base);   /* <= IBX_XFER_NAME_MAX: path checked */
+    size_t blen = strlen(base);   /* <= IBX_FRAME_NAME_MAX: path checked */
     memcpy(rx->name, base, blen + 1);
     rx->tmpname[0] = '.';
     memcpy(rx->tmpname + 1, base, blen);
-    memcpy(rx->tmpname + 1 + blen, ".ibxpart", sizeof ".ibxpart");
+    memcpy(rx->tmpname + 1 + blen, PART_SUFFIX, sizeof PART_SUFFIX);
     if (!slash) {
         rx->dirfd = openat2_beneath(rootfd, ".", O_RDONLY | O_DIRECTORY);
         return rx->dirfd < 0 ? path_error(rx->dirfd, ".", why) : 0;
@@ -322,7 +323,7 @@ int xfer_rx_offer_start(struct xfer_rx *rx, int rootfd,
 {
     xfer_rx_close(rx);
     memset(reply, 0, sizeof *reply);
-    if (ibx_xfer_path_check(o->path, o->path_len) < 0) {
+    if (ibx_frame_path_check(o->path, o->path_len) < 0) {
         /* never echo the raw name: it may hold control characters */
         xfer_whyf(why, "unsafe name refused");
         return IBX_XC_BAD_NAME;

@@ -117,6 +117,6 @@ int xfer_token_load_cli(const char *applet, const char *path, struct xfer_token 
     char err[512];
     if (xfer_token_load(path, t, err, sizeof err) == 0)
         return 0;
-    ibx_cli_usage(applet, "%s", err);
+    opt_usage(applet, "%s", err);
     return -1;
 }

@@ -126,7 +126,7 @@ int xfer_wire_reason(struct xfer_wire *w, char *out, size_t size)
         (ev.type != IBX_FT_ERROR && ev.type != IBX_FT_ACK) ||
         ibx_msg_status_decode(ev.data, ev.len, &st) < 0)
         return -1;
-    snprintf(out, size, "%s: %.*s", ibx_xfer_code_name(st.code),
+    snprintf(out, size, "%s: %.*s", ibx_frame_code_name(st.code),
              (int)st.text_len, st.text);
     return st.code;
 }

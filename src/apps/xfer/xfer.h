@@ -7,7 +7,7 @@
  * The per-file logic does no socket I/O of its own (except moving DATA
  * payload with splice), so the event-driven server and the blocking
  * clients share it. Functions returning "a code" return 0 or one of
- * enum ibx_xfer_code with a human reason in why[]. */
+ * enum ibx_frame_code with a human reason in why[]. */
 #ifndef IPCBOX_APPS_XFER_H
 #define IPCBOX_APPS_XFER_H
 
@@ -109,8 +109,8 @@ struct xfer_rx {
     int dirfd;              /* parent directory of the target, or -1 */
     int fd;                 /* locked temporary file, or -1 */
     int pipe[2];            /* for splice: socket -> pipe -> file */
-    char name[IBX_XFER_NAME_MAX + 1];
-    char tmpname[IBX_XFER_NAME_MAX + 16];
+    char name[IBX_FRAME_NAME_MAX + 1];
+    char tmpname[IBX_FRAME_NAME_MAX + 16];
     char path[IBX_FRAME_PATH_MAX + 1];
     uint64_t size;          /* offered size */
     uint64_t pos;           /* bytes of the temporary file that are valid */
@@ -290,7 +290,7 @@ int xfer_token_load(const char *path, struct xfer_token *t, char *err,
                     size_t size);
 /* xfer_token_load for an applet's --token-file: on failure the reason is
  * printed as a usage error of applet and -1 returned (exit with
- * IBX_EXIT_USAGE). */
+ * EXIT_USAGE). */
 int xfer_token_load_cli(const char *applet, const char *path, struct xfer_token *t);
 /* Overwrite the key in memory. */
 void xfer_token_wipe(struct xfer_token *t);
