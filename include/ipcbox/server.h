@@ -74,6 +74,12 @@ struct ibx_conn_ops {
     void (*drain)(ibx_conn *c);
     /* Now: close at once (still via the usual deferred free). */
     void (*abort)(ibx_conn *c);
+    /* Optional: in a fork/prefork child whose work is done, free what the
+     * connection or unit holds without touching the loop (the loop and
+     * its watchers are the parent's): close its descriptors (the parent
+     * keeps its own), free its memory. Units of the main loop that a
+     * child inherits need it, or the child leaks them at exit. */
+    void (*release)(ibx_conn *c);
 };
 
 /* Embedded in each protocol connection or unit; owned by its worker. */

@@ -168,7 +168,7 @@ static void echo_abort(ibx_conn *base)
     echo_close((struct echo_conn *)base, "shutdown");
 }
 
-static const struct ibx_conn_ops echo_ops = {echo_drain, echo_abort};
+static const struct ibx_conn_ops echo_ops = {.drain = echo_drain, .abort = echo_abort};
 
 static int echo_open(ibx_worker *w, int fd, const struct sockaddr *peer,
                      socklen_t peerlen, void *ctx)
@@ -273,7 +273,17 @@ static void udp_stop(ibx_conn *base)
     ibx_loop_defer(loop, &u->free_later, udp_free, u);
 }
 
-static const struct ibx_conn_ops udp_ops = {udp_stop, udp_stop};
+/* In a forked child: free the inherited unit, loop untouched. */
+static void udp_release(ibx_conn *base)
+{
+    struct echo_udp *u = (struct echo_udp *)base;
+    if (u->fd >= 0)
+        close(u->fd);
+    echo_guard_free(u->guard);
+    free(u);
+}
+
+static const struct ibx_conn_ops udp_ops = {.drain = udp_stop, .abort = udp_stop, .release = udp_release};
 
 static void on_udp(ibx_loop *loop, ibx_io *io, uint32_t events)
 {

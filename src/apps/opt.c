@@ -364,33 +364,55 @@ static void list_options(const struct opt_cmd *cmd)
 }
 
 /* The --config value of argv, if any (read before everything else). */
-static const char *find_config(int argc, char **argv, bool *missing)
+static const char *find_config(int argc, char **argv, bool *missing, bool *twice)
 {
-    *missing = false;
+    const char *found = NULL;
+    *missing = *twice = false;
     for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
         if (!strcmp(argv[i], "--"))
             break;
-        if (!strncmp(argv[i], "--config=", 9))
-            return argv[i] + 9;
-        if (!strcmp(argv[i], "--config")) {
-            if (i + 1 < argc)
-                return argv[i + 1];
-            *missing = true;
-            return NULL;
+        if (!strncmp(argv[i], "--config=", 9)) {
+            v = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) {
+                *missing = true;
+                return NULL;
+            }
+            v = argv[++i];
         }
+        if (v && found)
+            *twice = true;
+        if (v)
+            found = v;
     }
-    return NULL;
+    return found;
+}
+
+/* Whether argv asks for help (which no other error should hide). */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
 }
 
 int opt_parse(struct opt_cmd *cmd, int argc, char **argv)
 {
     char err[256], name[128];
     const char *app = cmd->applet;
+    if (wants_help(argc, argv)) {
+        opt_help(cmd, stdout);
+        return 0;
+    }
     if (cmd->config_file) {
-        bool missing;
-        cmd->config = find_config(argc, argv, &missing);
+        bool missing, twice;
+        cmd->config = find_config(argc, argv, &missing, &twice);
         if (missing)
             return opt_usage(app, "option '--config' needs a value (FILE)");
+        if (twice)
+            return opt_usage(app, "--config is given twice (one file holds it all)");
         if (cmd->config) {
             int r = opt_load_file(cmd, cmd->config);
             if (r)
@@ -500,7 +522,46 @@ struct file_ctx {
     struct opt_cmd *cmd;
     char err[320];
     bool failed;
+    /* the reader's state */
+    FILE *f;
+    char *line;
+    size_t cap;
+    int lineno;
+    int too_long;            /* number of a line too long for inih, or 0 */
+    /* single-valued keys already set by this file: group << 16 | row */
+    uint32_t seen[256];
+    size_t nseen;
 };
+
+/* Longest line inih takes (its buffer holds the newline and the NUL). */
+#define INI_LINE_MAX (INI_MAX_LINE - 2)
+
+/* inih's line reader. Whole lines only: a line longer than inih's buffer
+ * stops the parse (it would otherwise be cut in two, and its tail read
+ * as a line of its own), and leading blanks are dropped (inih would read
+ * an indented line as the continuation of the previous value). */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct file_ctx *fc = stream;
+    ssize_t n = getline(&fc->line, &fc->cap, fc->f);
+    if (n < 0)
+        return NULL;
+    fc->lineno++;
+    const char *p = fc->line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t len = strlen(p);
+    while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    if (len > INI_LINE_MAX || len + 2 > (size_t)num) {
+        fc->too_long = fc->lineno;
+        return NULL;
+    }
+    memcpy(str, p, len);
+    str[len] = '\n';
+    str[len + 1] = '\0';
+    return str;
+}
 
 /* One `key = value` of [section]. Returns 1, or 0 for an error (inih then
  * reports the first failing line's number). */
@@ -520,6 +581,18 @@ static int on_ini(void *user, const char *section, const char *key,
         for (const struct opt *o = grp->opts; o && o->type; o++) {
             if ((o->flags & OPT_F_CLI) || strcmp(o->name, key) != 0)
                 continue;
+            if (o->type != OPT_T_LIST) {
+                uint32_t id = (uint32_t)g << 16 | (uint32_t)(o - grp->opts);
+                for (size_t i = 0; i < fc->nseen; i++)
+                    if (fc->seen[i] == id) {
+                        snprintf(fc->err, sizeof fc->err, "[%s] %s is given twice",
+                                 section, key);
+                        fc->failed = true;
+                        return 0;
+                    }
+                if (fc->nseen < sizeof fc->seen / sizeof fc->seen[0])
+                    fc->seen[fc->nseen++] = id;
+            }
             char err[256];
             if (set_value(cmd, (struct opt_group *)grp, grp->cfg, o, value, true, err,
                           sizeof err) < 0) {
@@ -531,7 +604,9 @@ static int on_ini(void *user, const char *section, const char *key,
             return 1;
         }
     }
-    if (!known_section)
+    if (!*section)
+        snprintf(fc->err, sizeof fc->err, "'%s' is outside a [section]", key);
+    else if (!known_section)
         snprintf(fc->err, sizeof fc->err, "unknown section [%s]", section);
     else
         snprintf(fc->err, sizeof fc->err, "[%s] has no key '%s'", section, key);
@@ -546,9 +621,20 @@ int opt_load_file(struct opt_cmd *cmd, const char *path)
         fprintf(stderr, "ipcbox %s: %s: %s\n", cmd->applet, path, strerror(errno));
         return 2;
     }
-    struct file_ctx fc = {.cmd = cmd};
-    int r = ini_parse_file(f, on_ini, &fc);
+    struct file_ctx fc = {.cmd = cmd, .f = f};
+    int r = ini_parse_stream(read_line, &fc, on_ini, &fc);
+    bool rerr = ferror(f);
     fclose(f);
+    free(fc.line);
+    if (fc.too_long) {
+        fprintf(stderr, "ipcbox %s: %s:%d: line longer than %d bytes\n", cmd->applet,
+                path, fc.too_long, INI_LINE_MAX);
+        return 2;
+    }
+    if (rerr) {
+        fprintf(stderr, "ipcbox %s: %s: %s\n", cmd->applet, path, strerror(errno));
+        return 2;
+    }
     if (fc.failed) {
         fprintf(stderr, "ipcbox %s: %s:%d: %s\n", cmd->applet, path, r, fc.err);
         return 2;
@@ -560,7 +646,7 @@ int opt_load_file(struct opt_cmd *cmd, const char *path)
     if (r) {
         fprintf(stderr, "ipcbox %s: %s:%d: not an INI line (key = value, "
                 "[section] or a ; or # comment; at most %d bytes)\n",
-                cmd->applet, path, r, INI_MAX_LINE - 2);
+                cmd->applet, path, r, INI_LINE_MAX);
         return 2;
     }
     return 0;

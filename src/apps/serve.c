@@ -121,7 +121,7 @@ int serve_main(int argc, char **argv)
         snprintf(sl->flag, sizeof sl->flag, "--%slisten", sl->prefix);
         sl->no_row[0] = (struct opt)OPT_NOT(struct svc_where, enabled, sl->no_name,
                                             "do not start it");
-        sl->no_row[0].flags |= OPT_F_CLI | OPT_F_HIDDEN;
+        sl->no_row[0].flags |= OPT_F_CLI;
         opt_cmd_add(&cmd, s->name, NULL, NULL, sl->no_row, &sl->where);
         opt_cmd_add(&cmd, s->name, sl->prefix, s->name, svc_where_serve_opts, &sl->where);
         opt_cmd_add(&cmd, s->name, sl->prefix, s->name, s->opts, sl->cfg);

@@ -636,7 +636,13 @@ int ibx_server_run(ibx_server *srv)
         lr = 0;
     if (srv->is_child) {
         /* A fork/prefork child whose work is done. The loop is the
-         * parent's copy: release it without touching the shared epoll. */
+         * parent's copy: release it without touching the shared epoll,
+         * and the units it inherited through their release op. */
+        for (ibx_conn *c = srv->main.head.next, *next; c && c != &srv->main.head; c = next) {
+            next = c->next;
+            if (c->ops && c->ops->release)
+                c->ops->release(c);
+        }
         ibx__worker_fini(&srv->main);
         return 0;
     }

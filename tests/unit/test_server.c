@@ -32,7 +32,7 @@ static void greet_free(ibx_loop *l, ibx_defer *d)
     free(g);
 }
 
-static const struct ibx_conn_ops greet_ops = {NULL, NULL};
+static const struct ibx_conn_ops greet_ops = {.drain = NULL, .abort = NULL};
 
 /* Writes "hi\n", closes, and frees itself on the next phase. */
 static int greet_open(ibx_worker *w, int fd, const struct sockaddr *peer,

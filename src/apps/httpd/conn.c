@@ -571,7 +571,7 @@ static void conn_abort(ibx_conn *base)
     conn_close((struct hconn *)base);
 }
 
-static const struct ibx_conn_ops conn_ops = {conn_drain, conn_abort};
+static const struct ibx_conn_ops conn_ops = {.drain = conn_drain, .abort = conn_abort};
 
 static int httpd_open(ibx_worker *w, int fd, const struct sockaddr *peer,
                       socklen_t peerlen, void *ctx)

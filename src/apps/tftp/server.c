@@ -490,7 +490,7 @@ static void transfer_abort(ibx_conn *c)
     transfer_close(t);
 }
 
-static const struct ibx_conn_ops transfer_ops = {transfer_drain, transfer_abort};
+static const struct ibx_conn_ops transfer_ops = {.drain = transfer_drain, .abort = transfer_abort};
 
 /* A fresh socket for one transfer on the listener's address, from the
  * port range when one is set. Returns the fd or -errno. */
@@ -910,7 +910,7 @@ static void listener_drain(ibx_conn *c)
         listener_finish(s);
 }
 
-static const struct ibx_conn_ops listener_ops = {listener_drain, listener_drain};
+static const struct ibx_conn_ops listener_ops = {.drain = listener_drain, .abort = listener_drain};
 
 int tftpd_unit_start(ibx_worker *w, void *arg)
 {

@@ -465,7 +465,7 @@ static void recv_abort(ibx_conn *base)
     recv_close(c);
 }
 
-static const struct ibx_conn_ops recv_ops = {recv_drain, recv_abort};
+static const struct ibx_conn_ops recv_ops = {.drain = recv_drain, .abort = recv_abort};
 
 static int recv_open(ibx_worker *w, int fd, const struct sockaddr *peer,
                      socklen_t peerlen, void *ctx)

@@ -132,7 +132,7 @@ static void sweep_stop(ibx_conn *c)
     ibx_conn_done(&w->base);
 }
 
-static const struct ibx_conn_ops sweep_ops = {sweep_stop, sweep_stop};
+static const struct ibx_conn_ops sweep_ops = {.drain = sweep_stop, .abort = sweep_stop};
 
 static int sweep_start(ibx_worker *wk, void *arg)
 {
