@@ -3,6 +3,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +56,9 @@ const struct opt cli_server_opts[] = {
     OPT_B(struct cli, daemon, "daemon", "detach as a classic daemon; logs go "
           "to --log-file, else to syslog"),
     OPT_S(struct cli, pidfile, "pidfile", "FILE", "write the server's pid to FILE"),
+    OPT_S(struct cli, user, "user", "NAME",
+          "when started as root, become NAME (its groups too) once every listener "
+          "is bound and the pidfile written"),
     OPT_S(struct cli, log_file, "log-file", "FILE",
           "append log lines to FILE (SIGHUP reopens it)"),
     LOG_ROWS,
@@ -85,13 +91,33 @@ void cli_init(struct cli *cli, const char *applet)
     cli->srv.log = &cli->log;
 }
 
+/* path made absolute (a daemon changes directory to /). Returns a
+ * malloc'd string or NULL. */
+static char *absolute(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    size_t n = strlen(cwd) + strlen(path) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", cwd, path);
+    return s;
+}
+
+/* Write our pid to path atomically: a fresh temporary (never through a
+ * planted symlink or an existing file), fsync, rename. */
 static int write_pidfile(const char *path)
 {
     char tmp[4096], line[32];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (n < 0 || (size_t)n >= sizeof tmp)
         return -ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (unlink(tmp) < 0 && errno != ENOENT)
+        return -errno;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
@@ -110,18 +136,36 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
-int cli_daemonize(const char *pidfile)
+int cli_daemonize(int *ready)
 {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -errno;
     pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid > 0)
-        return 1;
+    if (pid < 0) {
+        int e = -errno;
+        close(p[0]);
+        close(p[1]);
+        return e;
+    }
+    if (pid > 0) {
+        /* the original process: wait for the daemon's word */
+        close(p[1]);
+        char c = 1;
+        ssize_t n;
+        do
+            n = read(p[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        close(p[0]);
+        waitpid(pid, NULL, 0);   /* the session leader exits at once */
+        return n == 1 && c == 0 ? 1 : 2;
+    }
+    close(p[0]);
     if (setsid() < 0)
-        return -errno;
+        _exit(1);
     pid = fork();
     if (pid < 0)
-        return -errno;
+        _exit(1);
     if (pid > 0)
         _exit(0);   /* the session leader's only job was to fork */
     umask(022);
@@ -135,7 +179,29 @@ int cli_daemonize(const char *pidfile)
         if (fd > 2)
             close(fd);
     }
-    return pidfile ? write_pidfile(pidfile) : 0;
+    *ready = p[1];
+    return 0;
+}
+
+int cli_drop_privileges(const char *user, const ibx_log *log)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        ibx_err(log, "msg=\"no such user\" user=%s", user);
+        return -ENOENT;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+        setuid(pw->pw_uid) < 0) {
+        int e = -errno;
+        ibx_err(log, "msg=\"cannot become %s\" user=%s reason=%s", user, user, strerror(-e));
+        return e;
+    }
+    if (setuid(0) == 0) {
+        ibx_err(log, "msg=\"could regain root after dropping privileges\" user=%s", user);
+        return -EPERM;
+    }
+    ibx_info(log, "msg=\"running as %s\" user=%s uid=%u", user, user, (unsigned)pw->pw_uid);
+    return 0;
 }
 
 /* Servers hold a descriptor per connection: raise the soft limit to the
@@ -160,30 +226,71 @@ int cli_run_server(struct cli *cli, ibx_server *srv, bool *child)
 {
     *child = false;
     raise_nofile(&cli->log);
+    char *pidfile = NULL;
+    if (cli->pidfile && !(pidfile = absolute(cli->pidfile))) {
+        ibx_err(&cli->log, "msg=\"pidfile: cannot make the path absolute\" path=%s",
+                cli->pidfile);
+        return 1;
+    }
+    int ready = -1;   /* the daemon tells the original process it runs */
     if (cli->daemon) {
-        int r = cli_daemonize(cli->pidfile);
-        if (r > 0)
-            return 0;   /* the original process: the daemon runs on */
-        if (r < 0) {
-            ibx_err(&cli->log, "daemonize: %s", strerror(-r));
+        int r = cli_daemonize(&ready);
+        if (r > 0) {
+            /* the original process: no more output of its own */
+            free(pidfile);
+            *child = true;
+            if (r == 1)
+                return 0;
+            fprintf(stderr, "ipcbox %s: the daemon did not start (its log says why: "
+                    "--log-file, or syslog)\n", cli->applet);
             return 1;
         }
-    } else if (cli->pidfile) {
-        int r = write_pidfile(cli->pidfile);
         if (r < 0) {
-            ibx_err(&cli->log, "pidfile %s: %s", cli->pidfile, strerror(-r));
+            ibx_err(&cli->log, "msg=\"cannot daemonize\" reason=%s", strerror(-r));
+            free(pidfile);
             return 1;
         }
+    }
+    int rc = 0;
+    if (pidfile) {
+        int r = write_pidfile(pidfile);
+        if (r < 0) {
+            ibx_err(&cli->log, "msg=\"cannot write the pidfile\" path=%s reason=%s",
+                    pidfile, strerror(-r));
+            rc = 1;
+        }
+    }
+    /* after every listener is bound and the pidfile written, before any
+     * client is served */
+    if (!rc && cli->user && geteuid() == 0 && cli_drop_privileges(cli->user, &cli->log) < 0)
+        rc = 1;
+    else if (!rc && cli->user && geteuid() != 0)
+        ibx_warn(&cli->log, "msg=\"not running as root; --user ignored\" user=%s", cli->user);
+    if (ready >= 0) {
+        if (!rc) {
+            char ok = 0;
+            ssize_t w = write(ready, &ok, 1);
+            (void)w;   /* the original process has gone: nothing to tell */
+        }
+        close(ready);
+    }
+    if (rc) {
+        if (pidfile)
+            unlink(pidfile);
+        free(pidfile);
+        return rc;
     }
     int r = ibx_server_run(srv);
     if (ibx_server_is_child(srv)) {
+        free(pidfile);
         *child = true;
         return 0;
     }
-    if (cli->pidfile)
-        unlink(cli->pidfile);
+    if (pidfile)
+        unlink(pidfile);
+    free(pidfile);
     if (r < 0) {
-        ibx_err(&cli->log, "server: %s", strerror(-r));
+        ibx_err(&cli->log, "msg=\"server failed\" reason=%s", strerror(-r));
         return 1;
     }
     return 0;

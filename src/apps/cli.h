@@ -34,6 +34,7 @@ struct cli {
     const char *pidfile;
     const char *log_file;       /* --log-file, or NULL */
     bool quiet;                 /* --quiet: errors only */
+    const char *user;           /* --user: drop root for NAME, or NULL */
 };
 
 /* The rows of the server options every server applet and serve take:
@@ -50,15 +51,20 @@ extern const char cli_server_footer[];
 
 /* Defaults: model epoll, grace 10 s, logger tagged with applet. */
 void cli_init(struct cli *cli, const char *applet);
-/* Run srv honouring --daemon and --pidfile. Returns the exit status for
- * main (0, or 1 after logging). In a finished fork/prefork child *child is
- * set: free what the applet owns and return 0 without further output. */
+/* Run srv honouring --daemon, --pidfile and --user (dropped once the
+ * pidfile is written). Returns the exit status for main (0, or 1 after
+ * logging). *child is set in a finished fork/prefork child, and in the
+ * original process of a --daemon: free what the applet owns and return
+ * the status without further output. */
 int cli_run_server(struct cli *cli, ibx_server *srv, bool *child);
 
 /* Detach as a classic daemon (fork, setsid, fork, chdir /, stdio to
- * /dev/null) and write pidfile if not NULL. Returns 0 in the daemon, a
- * positive value in the original process (which should exit 0), -errno on
+ * /dev/null). Returns 0 in the daemon, which must write one 0 byte to
+ * *ready once it runs (and close it); in the original process, once the
+ * daemon has written or died: 1 if it runs, 2 if it failed. -errno on
  * failure. */
-int cli_daemonize(const char *pidfile);
+int cli_daemonize(int *ready);
+/* Become user (groups too) when root. Returns 0 or -errno after logging. */
+int cli_drop_privileges(const char *user, const ibx_log *log);
 
 #endif

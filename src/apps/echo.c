@@ -404,19 +404,40 @@ static void echo_stop(void *p)
 static int echo_start(void *p, const struct svc_env *env)
 {
     struct echo_svc *e = p;
-    bool tcp = !e->udp_only, udp = e->udp || e->udp_only;
+    bool tcp = !e->udp_only, udp = e->udp;
     if (!tcp && !udp) {
         ibx_err(env->log, "msg=\"--udp and --no-udp leave nothing to serve\"");
         return -EINVAL;
     }
     ibx_addr addrs[SVC_ADDRS_MAX];
     int n;
+    if (env->nfds) {
+        /* socket activation: the sockets given, TCP and UDP, nothing else */
+        int fds[SVC_ADDRS_MAX];
+        size_t nt = svc_fds(env, SOCK_STREAM, fds, SVC_ADDRS_MAX);
+        size_t nu = svc_fds(env, SOCK_DGRAM, fds, SVC_ADDRS_MAX);
+        if (tcp && nt) {
+            int r = svc_listen_tcp(&echo_service, env, &echo_proto, &e->cfg);
+            if (r < 0)
+                return r;
+        }
+        if (!(tcp && nt) && !(udp && nu)) {
+            ibx_err(env->log, "msg=\"socket activation gave no socket echo serves\"");
+            return -EINVAL;
+        }
+        for (size_t i = 0; udp && i < nu; i++) {
+            struct udp_start *us = &e->us[e->nus++];
+            us->fd = fds[i];
+            us->cfg = &e->cfg;
+            int r = ibx_server_add_unit(env->srv, udp_unit_start, us);
+            if (r < 0)
+                return -EBUSY;
+        }
+        return 0;
+    }
     if (tcp) {
         /* TCP first; UDP then takes the port each TCP listener got */
-        size_t before = 0;
-        ibx_addr a;
-        while (ibx_server_listener_addr(env->srv, before, &a) == 0)
-            before++;
+        size_t before = svc_listener_count(env);
         int r = svc_listen_tcp(&echo_service, env, &echo_proto, &e->cfg);
         if (r < 0)
             return r;

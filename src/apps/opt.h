@@ -108,7 +108,7 @@ struct opt_group {
 };
 
 /* Most groups of one command. */
-#define OPT_GROUPS_MAX 24
+#define OPT_GROUPS_MAX 64
 
 /* A command: its groups, its arguments, and what its parse left. */
 struct opt_cmd {

@@ -71,6 +71,14 @@ static void serve_footer(char *buf, size_t n)
                  "listeners named after a service (FileDescriptorName=) go to it.\n");
 }
 
+/* Whether the LISTEN_FDNAMES entry at entry (':'-terminated, or the last)
+ * is name. */
+static bool name_is(const char *entry, const char *name)
+{
+    size_t len = strlen(name);
+    return entry && !strncmp(entry, name, len) && (entry[len] == ':' || !entry[len]);
+}
+
 /* Socket-activated listeners for service name: those whose
  * LISTEN_FDNAMES entry is the name. */
 static size_t fds_for(const char *name, const int *fds, const char **names,
@@ -78,7 +86,7 @@ static size_t fds_for(const char *name, const int *fds, const char **names,
 {
     size_t n = 0;
     for (int i = 0; i < nfds; i++)
-        if (names[i] && !strcmp(names[i], name))
+        if (name_is(names[i], name))
             out[n++] = fds[i];
     return n;
 }
@@ -122,9 +130,15 @@ int serve_main(int argc, char **argv)
         sl->no_row[0] = (struct opt)OPT_NOT(struct svc_where, enabled, sl->no_name,
                                             "do not start it");
         sl->no_row[0].flags |= OPT_F_CLI;
-        opt_cmd_add(&cmd, s->name, NULL, NULL, sl->no_row, &sl->where);
-        opt_cmd_add(&cmd, s->name, sl->prefix, s->name, svc_where_serve_opts, &sl->where);
-        opt_cmd_add(&cmd, s->name, sl->prefix, s->name, s->opts, sl->cfg);
+        if (opt_cmd_add(&cmd, s->name, NULL, NULL, sl->no_row, &sl->where) < 0 ||
+            opt_cmd_add(&cmd, s->name, sl->prefix, s->name, svc_where_serve_opts,
+                        &sl->where) < 0 ||
+            opt_cmd_add(&cmd, s->name, sl->prefix, s->name, s->opts, sl->cfg) < 0) {
+            /* a build with more services than OPT_GROUPS_MAX holds */
+            fprintf(stderr, "ipcbox serve: too many services for OPT_GROUPS_MAX\n");
+            rc = 1;
+            goto out;
+        }
     }
     rc = opt_parse(&cmd, argc, argv);
     if (rc >= 0)
@@ -199,11 +213,12 @@ int serve_main(int argc, char **argv)
     for (int i = 0; i < nfds; i++) {
         bool claimed = false;
         for (size_t j = 0; j < NSERVICES; j++)
-            claimed |= slot[j].started && names[i] && !strcmp(names[i], services[j]->name);
+            claimed |= slot[j].started && name_is(names[i], services[j]->name);
         if (!claimed) {
             ibx_warn(&cli.log, "msg=\"socket-activated listener matches no started "
                      "service (name it after one with FileDescriptorName=)\" fd=%d "
-                     "name=%s", fds[i], names[i] ? names[i] : "-");
+                     "name=%.*s", fds[i], names[i] ? (int)strcspn(names[i], ":") : 1,
+                     names[i] ? names[i] : "-");
             close(fds[i]);
         }
     }

@@ -129,30 +129,74 @@ int svc_addrs(const struct service *s, const struct svc_env *env, int socktype,
     size_t n = 0;
     for (size_t i = 0; i < ntexts; i++) {
         if (n == max)
-            return -ENOSPC;
-        if (ibx_addr_parse(texts[i], host, s->port, &out[n]) == 0) {
-            n++;
-            continue;
+            goto full;
+        size_t k = 1;
+        if (ibx_addr_parse(texts[i], host, s->port, &out[n]) < 0) {
+            int r = resolve_name(s, env, texts[i], socktype, out + n, max - n);
+            if (r == -ENOSPC)
+                goto full;
+            if (r < 0)
+                return r;
+            k = (size_t)r;
         }
-        int r = resolve_name(s, env, texts[i], socktype, out + n, max - n);
-        if (r < 0)
-            return r;
-        n += (size_t)r;
+        /* the same address twice (--listen localhost:X --listen
+         * 127.0.0.1:X) is one listener, not a clash with ourselves */
+        size_t from = n, to = n + k;
+        for (size_t j = from; j < to; j++) {
+            bool dup = false;
+            for (size_t m = 0; m < n && !dup; m++)
+                dup = out[m].len == out[j].len && !memcmp(&out[m].ss, &out[j].ss, out[j].len);
+            if (!dup)
+                out[n++] = out[j];
+        }
     }
     return (int)n;
+full:
+    ibx_err(env->log, "msg=\"too many addresses (at most %d)\" flag=%s", SVC_ADDRS_MAX,
+            env->listen_flag);
+    return -EINVAL;
+}
+
+size_t svc_fds(const struct svc_env *env, int socktype, int *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < env->nfds && n < max; i++) {
+        int type = 0;
+        socklen_t len = sizeof type;
+        if (getsockopt(env->fds[i], SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+            type != socktype)
+            continue;
+        if (socktype == SOCK_STREAM && !ibx_sock_is_listener(env->fds[i]))
+            continue;
+        out[n++] = env->fds[i];
+    }
+    return n;
+}
+
+size_t svc_listener_count(const struct svc_env *env)
+{
+    size_t n = 0;
+    ibx_addr a;
+    while (ibx_server_listener_addr(env->srv, n, &a) == 0)
+        n++;
+    return n;
 }
 
 int svc_listen_tcp(const struct service *s, const struct svc_env *env,
                    const struct ibx_proto *proto, void *ctx)
 {
     if (env->nfds) {
-        for (size_t i = 0; i < env->nfds; i++) {
-            int r = ibx_sock_is_listener(env->fds[i])
-                        ? ibx_server_adopt(env->srv, env->fds[i], proto, ctx)
-                        : -ENOTSOCK;
+        int fds[SVC_ADDRS_MAX];
+        size_t n = svc_fds(env, SOCK_STREAM, fds, SVC_ADDRS_MAX);
+        if (!n) {
+            ibx_err(env->log, "msg=\"socket activation gave no TCP listener\"");
+            return -EINVAL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int r = ibx_server_adopt(env->srv, fds[i], proto, ctx);
             if (r < 0) {
                 ibx_err(env->log, "msg=\"socket activation failed\" fd=%d reason=%s",
-                        env->fds[i], strerror(-r));
+                        fds[i], strerror(-r));
                 return i ? -EBUSY : r;
             }
         }
@@ -206,9 +250,10 @@ int service_main(const struct service *s, int argc, char **argv)
     opt_cmd_init(&cmd, s->name, s->synopsis, s->about);
     cmd.max_args = s->has_dir ? 1 : 0;
     cmd.footer = cli_server_footer;
-    opt_cmd_add(&cmd, "options", NULL, NULL, s->opts, cfg);
-    opt_cmd_add(&cmd, "server options", NULL, NULL, svc_where_opts, &where);
-    opt_cmd_add(&cmd, "server options", NULL, NULL, cli_server_opts, &cli);
+    cmd.config_file = true;   /* the same file serve reads: [NAME] and [serve] */
+    opt_cmd_add(&cmd, "options", NULL, s->name, s->opts, cfg);
+    opt_cmd_add(&cmd, "server options", NULL, s->name, svc_where_opts, &where);
+    opt_cmd_add(&cmd, "server options", NULL, "serve", cli_server_opts, &cli);
     int rc = opt_parse(&cmd, argc, argv);
     ibx_server *srv = NULL;
     struct logsink sink = {.fd = -1};

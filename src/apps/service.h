@@ -102,6 +102,12 @@ int svc_addrs(const struct service *s, const struct svc_env *env, int socktype,
  * service name and the flag that moves it. Returns 0 or -errno. */
 int svc_listen_tcp(const struct service *s, const struct svc_env *env,
                    const struct ibx_proto *proto, void *ctx);
+/* The socket-activated descriptors of env of socktype (SOCK_STREAM:
+ * listening ones), at most max, into out. Returns the count. */
+size_t svc_fds(const struct svc_env *env, int socktype, int *out, size_t max);
+/* How many TCP listeners env->srv has so far (the index the next one
+ * gets in ibx_server_listener_addr). */
+size_t svc_listener_count(const struct svc_env *env);
 /* Most addresses one service listens on. */
 #define SVC_ADDRS_MAX 16
 

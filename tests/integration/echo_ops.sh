@@ -67,3 +67,59 @@ SA=$!; PIDS+=("$SA")
 wait_for "$T/sact2.log" "matches no started service"
 kill -TERM "$SA"; wait_exit "$SA" 20
 pass "serve: socket activation by FileDescriptorName"
+
+# LISTEN_FDNAMES with several names: each entry ends at ':'
+LISTEN_FDNAMES=httpd:recv "$TOOLS/activate" "$T/sport3" "$IPCBOX" serve "$T/www" \
+    $(serve_only httpd) --httpd-access-log off 2>"$T/sact3.log" &
+SA=$!; PIDS+=("$SA")
+for i in $(seq 100); do [ -s "$T/sport3" ] && grep -q "serving" "$T/sact3.log" && break; sleep 0.05; done
+[ "$(curl -s --max-time 10 "http://127.0.0.1:$(cat "$T/sport3")/a.txt")" = hello ] \
+    || { cat "$T/sact3.log"; fail "serve: first of two FDNAMES not given to httpd"; }
+kill -TERM "$SA"; wait_exit "$SA" 20
+# a socket-activated UDP socket: tftpd and echo serve on it
+echo data >"$T/www/t.txt"
+ACTIVATE_UDP=1 "$TOOLS/activate" "$T/uport" "$IPCBOX" tftpd "$T/www" 2>"$T/uact.log" &
+SA=$!; PIDS+=("$SA")
+for i in $(seq 100); do [ -s "$T/uport" ] && grep -q "listening on" "$T/uact.log" && break; sleep 0.05; done
+grep -q "listening on 127.0.0.1:$(cat "$T/uport")\"" "$T/uact.log" \
+    || { cat "$T/uact.log"; fail "tftpd: activated UDP socket not used"; }
+timeout 20 "$IPCBOX" tftp --quiet 127.0.0.1:"$(cat "$T/uport")" get t.txt "$T/t.got" \
+    && cmp -s "$T/www/t.txt" "$T/t.got" || fail "tftpd over an activated UDP socket"
+kill -TERM "$SA"; wait_exit "$SA" 20
+ACTIVATE_UDP=1 "$TOOLS/activate" "$T/uport2" "$IPCBOX" echo 2>"$T/uact2.log" &
+SA=$!; PIDS+=("$SA")
+for i in $(seq 100); do [ -s "$T/uport2" ] && break; sleep 0.05; done
+got=$(python3 "$PYTOOLS/udp_echo_once.py" 127.0.0.1 "$(cat "$T/uport2")" hello)
+[ "$got" = hello ] || { cat "$T/uact2.log"; fail "echo over an activated UDP socket: '$got'"; }
+kill -TERM "$SA"; wait_exit "$SA" 20
+pass "socket activation: several FDNAMES, UDP sockets for tftpd and echo"
+
+# --daemon: the original process exits 1 when the daemon cannot start, and
+# a relative --pidfile lands where it was started, not in /
+mkdir -p "$T/dd"
+( cd "$T/dd" && "$IPCBOX" echo --listen 127.0.0.1:0 --daemon --log-file d.log \
+      --pidfile "$T/no/such/dir/p.pid" ) 2>"$T/dfail.err"; rc=$?
+[ $rc = 1 ] && grep -q "the daemon did not start" "$T/dfail.err" \
+    || { cat "$T/dfail.err"; fail "--daemon with a bad pidfile: exit $rc, want 1"; }
+grep -q 'cannot write the pidfile' "$T/dd/d.log" || { cat "$T/dd/d.log"; fail "pidfile failure not logged"; }
+( cd "$T/dd" && "$IPCBOX" echo --listen 127.0.0.1:0 --daemon --log-file d2.log --pidfile rel.pid ) \
+    || fail "--daemon with a relative pidfile"
+for i in $(seq 100); do [ -s "$T/dd/rel.pid" ] && break; sleep 0.05; done
+[ -s "$T/dd/rel.pid" ] || fail "relative --pidfile not written where serve started"
+dp=$(cat "$T/dd/rel.pid"); PIDS+=("$dp")
+grep -q 'msg=stopped' "$T/dd/d2.log" && fail "the original process logged 'stopped'"
+kill -TERM "$dp"
+for i in $(seq 100); do kill -0 "$dp" 2>/dev/null || break; sleep 0.05; done
+pass "--daemon: failure reported by the original process; relative pidfile"
+
+# --user: root is dropped once everything is bound and the pidfile written
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    start_server "$T/user.log" "$IPCBOX" serve "$T/www" $(serve_only httpd echo) \
+        --httpd-listen 127.0.0.1:0 --echo-listen 127.0.0.1:0 --user nobody --pidfile "$T/u.pid"
+    for i in $(seq 100); do grep -q "running as nobody" "$T/user.log" && break; sleep 0.05; done
+    [ "$(awk '/^Uid:/{print $2}' /proc/"$SPID"/status)" = "$(id -u nobody)" ] \
+        || { cat "$T/user.log"; fail "--user nobody: uid not dropped"; }
+    [ -s "$T/u.pid" ] || fail "--user: pidfile not written before the drop"
+    kill -TERM "$SPID"; wait_exit "$SPID" 20
+    pass "--user drops root once, for the whole server"
+fi

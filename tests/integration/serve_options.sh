@@ -131,3 +131,41 @@ p=$!; PIDS+=("$p"); wait_exit $p 20
 [ "$RC" = 1 ] || fail "serve with only a busy service: exit $RC, want 1"
 SPID=$HOLD stop_way
 pass "busy port under serve: skipped with the flag that moves it; exit 1 if none starts"
+
+# INI lines are whole lines: one too long for the reader is an error, not
+# two lines (the tail of a comment must never become a setting); indented
+# keys are keys, not continuations of the previous value; a key given
+# twice is an error
+python3 -c 'import sys; open(sys.argv[1], "w").write("[httpd]\n; " + "x" * 197 + "cgi = /cgi-bin/\n")' "$T/long.ini"
+"$IPCBOX" serve --config "$T/long.ini" --print-config >/dev/null 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q "long.ini:2: line longer than" "$T/err" || { cat "$T/err"; fail "a long line: exit $rc"; }
+printf '[httpd]\n  dir = /tmp\n  cgi = /cgi-bin/\n\taccess-log = off\n' >"$T/indent.ini"
+"$IPCBOX" serve --config "$T/indent.ini" --print-config >"$T/indent.out" || fail "indented keys"
+grep -qx 'dir = /tmp' "$T/indent.out" && grep -qx 'cgi = /cgi-bin/' "$T/indent.out" \
+    && grep -qx 'access-log = off' "$T/indent.out" || { cat "$T/indent.out"; fail "indented keys misread"; }
+printf '[httpd]\ncgi = /a/\ncgi = /b/\n' >"$T/twice.ini"
+"$IPCBOX" serve --config "$T/twice.ini" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q "twice.ini:3: \[httpd\] cgi is given twice" "$T/err" || { cat "$T/err"; fail "a key twice: exit $rc"; }
+"$IPCBOX" serve --config "$T/twice.ini" --help >/dev/null || fail "--help hidden behind a bad --config"
+pass "config file: whole lines, indented keys, a key twice refused, --help wins"
+
+# the configuration an applet prints is a file serve and the applet read back
+"$IPCBOX" httpd --cgi /x/ --max-body 2m --print-config >"$T/rt.ini" || fail "httpd --print-config"
+"$IPCBOX" serve --config "$T/rt.ini" --print-config >"$T/rt.serve" || fail "serve cannot read httpd --print-config"
+"$IPCBOX" httpd --config "$T/rt.ini" --print-config >"$T/rt.httpd" || fail "httpd cannot read its --print-config"
+grep -qx 'cgi = /x/' "$T/rt.serve" && grep -qx 'max-body = 2097152' "$T/rt.httpd" \
+    || fail "print-config round trip lost values"
+pass "--print-config output reads back (serve --config, APPLET --config)"
+
+# usage errors: too many addresses, contradictory flags, a bad ROOT or MIME
+# table: exit 2, one line, and no "listening on" before it
+"$IPCBOX" echo $(for i in $(seq 0 16); do printf -- '--listen 127.0.0.1:%d ' $((21000 + i)); done) \
+    2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q "too many addresses" "$T/err" || { cat "$T/err"; fail "17 --listen: exit $rc"; }
+"$IPCBOX" echo --listen 127.0.0.1:0 --udp --no-udp 2>"$T/err"; rc=$?
+[ $rc = 2 ] || { cat "$T/err"; fail "echo --udp --no-udp: exit $rc, want 2"; }
+"$IPCBOX" httpd --listen 127.0.0.1:0 "$T/no-such-root" 2>"$T/err"; rc=$?
+[ $rc = 2 ] && ! grep -q "listening on" "$T/err" || { cat "$T/err"; fail "httpd bad root: exit $rc"; }
+"$IPCBOX" httpd --listen 127.0.0.1:0 --mime-types "$T/no-such-table" "$T/www" 2>"$T/err"; rc=$?
+[ $rc = 2 ] || { cat "$T/err"; fail "httpd missing --mime-types: exit $rc, want 2"; }
+pass "usage errors: 17 addresses, --udp --no-udp, bad ROOT, missing MIME table"

@@ -2,7 +2,9 @@
  *   activate PORTFILE COMMAND [ARGS...]
  * binds 127.0.0.1:0, writes the port to PORTFILE, puts the listener on fd 3,
  * sets LISTEN_FDS=1 and LISTEN_PID to its own pid, and execs COMMAND (exec
- * keeps the pid, as systemd's protocol expects). */
+ * keeps the pid, as systemd's protocol expects). With ACTIVATE_UDP=1 in the
+ * environment the socket is a bound UDP socket instead (as systemd's
+ * ListenDatagram=). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,7 +19,8 @@ int main(int argc, char **argv)
     }
     ibx_addr a, bound;
     ibx_addr_parse("127.0.0.1:0", NULL, 0, &a);
-    int fd = ibx_tcp_listen(&a, 128, 0);
+    const char *udp = getenv("ACTIVATE_UDP");
+    int fd = udp && *udp == '1' ? ibx_udp_bind(&a, 0) : ibx_tcp_listen(&a, 128, 0);
     if (fd < 0 || ibx_sock_local(fd, &bound) < 0) {
         perror("listen");
         return 1;

@@ -4,12 +4,27 @@
  * once) for log rotation. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "httpd.h"
 
 int alog_open(struct alog *a, const char *path)
 {
+    a->path = NULL;
+    if (path && path[0] != '/') {
+        /* absolute, so that a reopen after --daemon's chdir("/") finds it */
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd))
+            return -errno;
+        size_t n = strlen(cwd) + strlen(path) + 2;
+        if (!(a->abs = malloc(n)))
+            return -ENOMEM;
+        snprintf(a->abs, n, "%s/%s", cwd, path);
+        path = a->abs;
+    }
     a->path = path;
     if (!path) {
         a->fd = dup(STDOUT_FILENO);
@@ -39,4 +54,6 @@ void alog_close(struct alog *a)
     if (a->fd >= 0)
         close(a->fd);
     a->fd = -1;
+    free(a->abs);
+    a->abs = NULL;
 }

@@ -73,7 +73,8 @@ const char *mime_lookup(const struct mime_table *t, const char *name);
  * line per write(). */
 struct alog {
     int fd;              /* -1 = off */
-    const char *path;    /* NULL = stdout */
+    const char *path;    /* NULL = stdout; else absolute */
+    char *abs;           /* path made absolute (owned), or NULL */
 };
 /* Open the log (path NULL: stdout). Returns 0 or -errno. */
 int alog_open(struct alog *a, const char *path);

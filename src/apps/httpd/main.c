@@ -39,6 +39,13 @@ static int cfg_start(struct httpd_cfg *cfg, const char *root, const char *mime,
         ibx_err(log, "msg=\"log gates\" reason=%s", strerror(-sr));
         return sr;
     }
+    if (mime && access(mime, R_OK) < 0) {
+        /* only the default table may be missing quietly */
+        int e = errno;
+        ibx_err(log, "msg=\"cannot read the MIME table\" path=%s reason=%s", mime,
+                strerror(e));
+        return -EINVAL;
+    }
     cfg->mime = mime_load(mime);
     if (!cfg->mime)
         return -ENOMEM;
@@ -169,12 +176,14 @@ static int httpd_start(void *p, const struct svc_env *env)
         ibx_info(env->log, "msg=\"no access log under --daemon without --access-log FILE\"");
     const char *alog_path = al && strcmp(al, "-") != 0 ? al : NULL;
     cfg->per_conn_worker = ibx_model_traits(env->server->model) & IBX_MODEL_PER_CONN;
-    int r = svc_listen_tcp(&httpd_service, env, &httpd_proto, cfg);
+    /* what the configuration names first: no "listening on" line for a
+     * server that then cannot start */
+    int r = cfg_start(cfg, h->dir, h->mime_path, alog_on, alog_path, env->log);
+    if (r < 0)
+        return r == -ENOENT || r == -ENOTDIR ? -EINVAL : r == -EADDRINUSE ? -EBUSY : r;
+    r = svc_listen_tcp(&httpd_service, env, &httpd_proto, cfg);
     if (r < 0)
         return r;
-    r = cfg_start(cfg, h->dir, h->mime_path, alog_on, alog_path, env->log);
-    if (r < 0)
-        return r == -EADDRINUSE ? -EBUSY : r;
     r = ibx_server_on_signal(env->srv, SIGHUP, on_hup, cfg);
     if (r < 0)
         return -EBUSY;

@@ -43,7 +43,8 @@ int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log)
         cfg->max_transfers = fit < TFTPD_MAX_TRANSFERS ? (unsigned)fit : TFTPD_MAX_TRANSFERS;
     }
     tftpd_clean_stale(cfg->rootfd, root, log);
-    cfg->lfd = ibx_udp_bind(&cfg->listen, 0);
+    if (cfg->lfd < 0)   /* else a socket-activated one */
+        cfg->lfd = ibx_udp_bind(&cfg->listen, 0);
     if (cfg->lfd < 0) {
         ibx_err(log, "msg=\"cannot listen on %s\" proto=udp reason=%s",
                 ibx_addr_format((struct sockaddr *)&cfg->listen.ss, cfg->listen.len,

@@ -47,7 +47,8 @@ struct tftpd_cfg {
 void tftpd_cfg_init(struct tftpd_cfg *cfg);
 /* Open root, remove upload temporaries a dead server left (root.h),
  * size max_transfers if unset, and bind the listener (logs "listening on
- * ADDR (udp)"). Returns 0 or -errno after logging why. */
+ * ADDR" proto=udp), or keep cfg->lfd if it is already a socket (socket
+ * activation). Returns 0 or -errno after logging why. */
 int tftpd_prepare(struct tftpd_cfg *cfg, const char *root, const ibx_log *log);
 /* Unit starter for ibx_server_add_unit (arg: the prepared cfg, which must
  * outlive the server run). Takes over cfg->lfd. */

@@ -17,34 +17,12 @@
 
 #define TFTPD_PORT 6969
 
-/* Drop root for user (its primary group and supplementary groups). */
-static int drop_privileges(const char *user, const ibx_log *log)
-{
-    struct passwd *pw = getpwnam(user);
-    if (!pw) {
-        ibx_err(log, "no such user '%s'", user);
-        return -ENOENT;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-        setuid(pw->pw_uid) < 0) {
-        ibx_err(log, "cannot become %s: %s", user, strerror(errno));
-        return -errno;
-    }
-    if (setuid(0) == 0) {
-        ibx_err(log, "could regain root after dropping to %s", user);
-        return -EPERM;
-    }
-    ibx_info(log, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
-    return 0;
-}
-
 /* ---- the service ---------------------------------------------------------- */
 
 /* tftpd's options (cfg) and one prepared copy of them per address. */
 struct tftpd_svc {
     struct tftpd_cfg cfg;
     const char *dir;
-    const char *user;
     bool no_busy_poll;
     struct tftpd_cfg *inst[SVC_ADDRS_MAX];
     size_t ninst;
@@ -74,7 +52,6 @@ static const struct opt tftpd_opts[] = {
           "local ports for transfers (default: any)"),
     OPT_B(T, cfg.single_port, "single-port",
           "answer every transfer from the listening port (for NAT and containers)"),
-    OPT_S(T, user, "user", "NAME", "drop privileges to NAME after binding (as root)"),
     OPT_U(T, cfg.max_blksize, "max-blksize", "N", "65464", IBX_TFTP_BLKSIZE_MIN,
           IBX_TFTP_BLKSIZE_MAX, "largest blksize granted"),
     OPT_U(T, cfg.max_window, "max-windowsize", "N", "256", 1, IBX_TFTP_WINDOW_MAX,
@@ -124,15 +101,31 @@ static int tftpd_start(void *p, const struct svc_env *env)
         return -EINVAL;
     }
     ibx_addr addrs[SVC_ADDRS_MAX];
-    int n = svc_addrs(&tftpd_service, env, SOCK_DGRAM, addrs, SVC_ADDRS_MAX);
-    if (n < 0)
-        return n;
+    int fds[SVC_ADDRS_MAX];
+    int n;
+    if (env->nfds) {
+        /* socket activation: the datagram sockets given */
+        n = (int)svc_fds(env, SOCK_DGRAM, fds, SVC_ADDRS_MAX);
+        if (!n) {
+            ibx_err(env->log, "msg=\"socket activation gave no UDP socket\"");
+            return -EINVAL;
+        }
+    } else {
+        n = svc_addrs(&tftpd_service, env, SOCK_DGRAM, addrs, SVC_ADDRS_MAX);
+        if (n < 0)
+            return n;
+    }
     for (int i = 0; i < n; i++) {
         struct tftpd_cfg *c = malloc(sizeof *c);
         if (!c)
             return i ? -EBUSY : -ENOMEM;
         *c = t->cfg;
-        c->listen = addrs[i];
+        if (env->nfds) {
+            c->lfd = fds[i];   /* tftpd_prepare keeps a socket it is given */
+            ibx_sock_local(fds[i], &c->listen);
+        } else {
+            c->listen = addrs[i];
+        }
         c->busy_poll = !t->no_busy_poll && !env->shared_loop;
         t->inst[t->ninst++] = c;
         int r = tftpd_prepare(c, t->dir, env->log);
@@ -144,10 +137,6 @@ static int tftpd_start(void *p, const struct svc_env *env)
         if (r < 0)
             return i && r == -EADDRINUSE ? -EBUSY : r;
     }
-    if (t->user && geteuid() == 0)
-        return drop_privileges(t->user, env->log) < 0 ? -EBUSY : 0;
-    if (t->user)
-        ibx_warn(env->log, "msg=\"not running as root; --user ignored\" user=%s", t->user);
     return 0;
 }
 

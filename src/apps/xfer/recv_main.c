@@ -141,7 +141,7 @@ static const struct opt recv_opts[] = {
     OPT_S(R, dir, "dir", "DIR", "directory to receive into and serve (also the "
           "DIR argument; default: the current directory)"),
     OPT_Z(R, cfg.opts.max_size, "max-size", NULL, 0, (uint64_t)1 << 50,
-          "refuse files larger than this"),
+          "refuse files larger than this (default: no limit; 0 = no limit)"),
     OPT_NOT(R, cfg.opts.allow_overwrite, "no-overwrite",
             "never replace a file, even with send --overwrite"),
     OPT_C(R, cfg.opts.mode, "mode", "OCTAL", NULL, set_mode,
@@ -194,13 +194,19 @@ static void recv_stop(void *p)
 
 /* A non-loopback address needs a token, or the operator's explicit
  * --allow-anonymous. Returns 0, or -EINVAL after logging why. */
-static int check_exposure(const struct recv_svc *r, const struct svc_env *env)
+static int check_exposure(const struct recv_svc *r, const struct svc_env *env,
+                          bool bound, size_t first)
 {
     if (r->cfg.token || r->allow_anonymous)
         return 0;
     ibx_addr addrs[SVC_ADDRS_MAX];
     int n = 0;
-    if (env->nfds) {
+    if (bound) {
+        /* what was bound, not what a name resolved to a moment before */
+        while (n < SVC_ADDRS_MAX &&
+               ibx_server_listener_addr(env->srv, first + (size_t)n, &addrs[n]) == 0)
+            n++;
+    } else if (env->nfds) {
         for (size_t i = 0; i < env->nfds && n < SVC_ADDRS_MAX; i++)
             if (ibx_sock_local(env->fds[i], &addrs[n]) == 0)
                 n++;
@@ -247,7 +253,7 @@ static int recv_start(void *p, const struct svc_env *env)
             return -EINVAL;
         cfg->token = &rs->token;
     }
-    int r = check_exposure(rs, env);
+    int r = check_exposure(rs, env, false, 0);
     if (r < 0)
         return r;
     cfg->rootfd = open_root(rs->dir, env->log);
@@ -258,9 +264,12 @@ static int recv_start(void *p, const struct svc_env *env)
         ibx_err(env->log, "msg=\"shared memory\" reason=%s", strerror(-r));
         return r;
     }
+    size_t first = svc_listener_count(env);
     r = svc_listen_tcp(&recv_service, env, &xfer_recv_proto, cfg);
     if (r < 0)
         return r;
+    if (check_exposure(rs, env, true, first) < 0)
+        return -EINVAL;
     if (recv_sweep_add(env->srv, cfg) < 0) {
         ibx_err(env->log, "msg=\"part-file sweeper: out of memory\"");
         return -EBUSY;
