@@ -95,14 +95,22 @@ int opt_usage(const char *applet, const char *fmt, ...)
     return 2;
 }
 
-int opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+/* The decimal digits s starts with (no sign, no blanks); *end after them.
+ * Returns 0 or -EINVAL (none, or too large). */
+static int leading_uint(const char *s, unsigned long long *v, char **end)
 {
     if (!s || *s < '0' || *s > '9')
         return -EINVAL;
-    char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
+    *v = strtoull(s, end, 10);
+    return errno ? -EINVAL : 0;
+}
+
+int opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    unsigned long long v;
+    char *end;
+    if (leading_uint(s, &v, &end) < 0 || *end || v < min || v > max)
         return -EINVAL;
     *out = v;
     return 0;
@@ -110,12 +118,9 @@ int opt_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 int opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    if (!s || *s < '0' || *s > '9')
-        return -EINVAL;
+    unsigned long long v;
     char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
+    if (leading_uint(s, &v, &end) < 0)
         return -EINVAL;
     unsigned shift = 0;
     switch (*end) {

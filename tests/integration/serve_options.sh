@@ -169,3 +169,14 @@ pass "--print-config output reads back (serve --config, APPLET --config)"
 "$IPCBOX" httpd --listen 127.0.0.1:0 --mime-types "$T/no-such-table" "$T/www" 2>"$T/err"; rc=$?
 [ $rc = 2 ] || { cat "$T/err"; fail "httpd missing --mime-types: exit $rc, want 2"; }
 pass "usage errors: 17 addresses, --udp --no-udp, bad ROOT, missing MIME table"
+
+# --quiet under serve: errors only, and no access log unless one is asked for
+"$IPCBOX" serve "$T/www" $(serve_only httpd) --httpd-listen 127.0.0.1:0 --quiet \
+    >"$T/q.out" 2>"$T/q.err" &
+QP=$!; PIDS+=("$QP")
+for i in $(seq 100); do QPORT=$(ss -Htlnp 2>/dev/null | grep "pid=$QP," | awk '{print $4}' | sed 's/.*://' | head -1); [ -n "$QPORT" ] && break; sleep 0.05; done
+[ -n "$QPORT" ] || fail "serve --quiet: no listener"
+curl -s --max-time 10 "http://127.0.0.1:$QPORT/cgi-bin/hi" >/dev/null
+kill -TERM "$QP"; wait_exit "$QP" 20
+[ ! -s "$T/q.out" ] && [ ! -s "$T/q.err" ] || { cat "$T/q.out" "$T/q.err"; fail "serve --quiet printed lines"; }
+pass "serve --quiet: no access log, no info lines"
