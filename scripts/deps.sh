@@ -16,6 +16,8 @@ RUN="build-essential cmake pkg-config"
 # libxxhash (XXH3 integrity of transfers), libssl (libcrypto: SHA-256 and
 # HMAC of transfers), libinih (serve --config FILE, the INI file reader)
 RUN="$RUN libxxhash-dev libssl-dev libinih-dev"
+# libedit (the chat client's input line: editing and history)
+RUN="$RUN libedit-dev"
 
 # --- test: everything `make test` builds and runs against -------------------
 # clang + its sanitizer and libFuzzer runtimes (the ASan/UBSan build and the
@@ -29,6 +31,10 @@ TEST="$TEST netcat-openbsd socat curl wget procps iproute2 nftables tftp-hpa atf
 # the xfer commit-stall test: mkfs.ext4 for a small loop-mounted file
 # system that it freezes (fsfreeze, from util-linux)
 TEST="$TEST e2fsprogs"
+# the chat client's tests: ngircd (a real IRC server, run by the test on a
+# private loopback port) and python3-pyte (a terminal emulator that reads
+# what the client draws on its pseudo-terminal)
+TEST="$TEST ngircd python3-pyte"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,
@@ -70,8 +76,8 @@ if ! { $SUDO apt-get update -qq &&
 fi
 rm -f "$log"
 # the peer servers (atftpd ships an inetd/systemd service, nginx, lighttpd,
-# h2o) must not hold ports or run as daemons behind our tests
-for svc in atftpd nginx lighttpd h2o; do
+# h2o, ngircd) must not hold ports or run as daemons behind our tests
+for svc in atftpd nginx lighttpd h2o ngircd; do
     if command -v systemctl >/dev/null 2>&1; then
         $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi
