@@ -140,6 +140,8 @@ static int run(struct chat_app *a, const struct chat_cfg *cfg)
             p[0].events |= POLLOUT;
         if (s->ready && !s->quitting && !a->stdin_eof)
             p[1].events = POLLIN;
+        else
+            p[1].fd = -1;                        /* (a closed pipe still says POLLHUP) */
         long long due = quit_by ? quit_by : s->ready ? 0 : welcome_by;
         int wait = -1;
         if (due)
