@@ -189,8 +189,9 @@ static void numeric(const struct chat_view *v, const struct chat_irc_msg *m, int
         raw(o, ": ");
         text(o, m->nparams > 3 ? m->params[3] : "");
         return;
-    case 352:                             /* RPL_WHOREPLY */
-        if (m->nparams < 7)
+    case 352:                             /* RPL_WHOREPLY: me #room user host
+                                           * server nick flags :hops real */
+        if (m->nparams < 8)
             break;
         raw(o, "*** ");
         text(o, p1);
@@ -201,7 +202,8 @@ static void numeric(const struct chat_view *v, const struct chat_irc_msg *m, int
         raw(o, "@");
         text(o, m->params[3]);
         raw(o, ") ");
-        text(o, m->params[6]);
+        const char *real = strchr(m->params[7], ' ');
+        text(o, real ? real + 1 : "");
         return;
     case 322:                             /* RPL_LIST: me #room count :topic */
         raw(o, "*** ");

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "chat.h"
-#include "termtext.h"
+#include "../termtext.h"   /* (relative: the fuzz harness includes this file) */
 
 /* mIRC formatting: bold, colour, hex colour, reset, monospace, reverse,
  * italic, strikethrough, underline. */
