@@ -166,7 +166,7 @@ type /quit\r
 exit 0
 STEPS
 (
-    wait_for "$T/typed" . 10 2>/dev/null || [ -e "$T/typed" ] || exit 1
+    for i in $(seq 200); do [ -e "$T/typed" ] && break; sleep 0.05; done
     echo incoming | "$IPCBOX" chat --nick carol "$ADDR" >"$T/carol.out" 2>&1
 ) &
 CPID=$!
