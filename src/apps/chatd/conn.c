@@ -27,7 +27,7 @@
 
 #include "chatd.h"
 
-#define CHATD_LINGER_MS 2000
+#define CHATD_LINGER_MS 5000
 #define CHATD_IOV 64
 /* Input waiting behind flood control before the client is refused. */
 #define CHATD_WAIT_MAX (16 * IBX_IRC_LINE_MAX)
@@ -50,7 +50,7 @@ static void update_events(struct conn *c)
     if (c->closed)
         return;
     uint32_t ev = 0;
-    if (!c->dead && !c->throttled)
+    if (!c->dead)   /* throttled too: its waiting input is bounded */
         ev |= IBX_EV_READ | IBX_EV_RDHUP;
     if (c->qn)
         ev |= IBX_EV_WRITE;

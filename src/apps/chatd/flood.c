@@ -1,7 +1,8 @@
 /* chatd's flood control: a token bucket per client. Each line takes a
  * token; tokens refill at --flood-rate a second up to --flood-burst. A
- * client out of tokens is delayed (its lines wait, unread), and one whose
- * waiting input outgrows its bound is refused (conn.c). */
+ * client out of tokens is delayed (its lines wait in its input buffer),
+ * and one whose waiting input outgrows its bound is disconnected with
+ * "Excess Flood" (conn.c). */
 #include "chatd.h"
 
 void flood_init(struct flood *f, unsigned burst, uint64_t now)

@@ -18,7 +18,7 @@ struct chatd_svc {
 
 static const struct opt chatd_opts[] = {
     OPT_S(struct chatd_svc, cfg.password, "password", "TEXT",
-          "IRC clients must send PASS TEXT to register (plain users are not asked)"),
+          "clients must give this password to register: IRC clients with PASS, plain users when asked \"password? \" after their nickname"),
     OPT_S(struct chatd_svc, cfg.motd_path, "motd", "FILE", "message of the day, shown after registration"),
     {.name = "room", .type = OPT_T_STR, OPT_FIELD_(struct chatd_svc, cfg.default_room),
      .arg = "ROOM", .def = "#lobby",

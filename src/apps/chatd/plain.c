@@ -156,6 +156,14 @@ static void command(struct conn *c, char *line)
 
 void plain_line(struct conn *c, char *line, size_t len)
 {
+    if (!c->registered && c->has_nick) {   /* the answer to "password? " */
+        if (strcmp(line, c->srv->cfg->password) != 0) {
+            conn_kill(c, "Bad password", "bad password");
+            return;
+        }
+        conn_registered(c);
+        return;
+    }
     if (!c->registered) {
         char *p = line;
         char *n = word(&p);
@@ -168,7 +176,10 @@ void plain_line(struct conn *c, char *line, size_t len)
             return;
         }
         snprintf(c->user, sizeof c->user, "plain");
-        conn_registered(c);
+        if (c->srv->cfg->password)
+            conn_sendf(c, "password? ");
+        else
+            conn_registered(c);
         return;
     }
     if (!len)
