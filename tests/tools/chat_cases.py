@@ -445,12 +445,26 @@ def case_ping():
 
 
 def case_smoke():
+    room = sys.argv[3] if len(sys.argv) > 3 else "#lobby"
     p = plain("smoky")
-    i = irc("smokey", join="#lobby")
+    p.expect("smoky joined " + room)
+    i = irc("smokey", join=room)
     p.expect("smokey joined")
     p.send("via serve\n")
-    i.expect("PRIVMSG #lobby :via serve")
-    ok("plain and IRC user talk")
+    i.expect(f"PRIVMSG {room} :via serve")
+    ok(f"plain and IRC user talk in {room}")
+
+
+def case_ircpeer():
+    """An IRC peer for a real plain client (nc, socat): waits in #lobby
+    for the line "hello irc" from ARG, answers "hello ARG", waits for its quit."""
+    who = sys.argv[3]
+    i = irc("ircpeer", join="#lobby")
+    print("ready", flush=True)
+    i.expect(f":{who}!plain@127.0.0.1 PRIVMSG #lobby :hello irc", timeout=15)
+    i.send(f"PRIVMSG #lobby :hello {who}\r\n")
+    i.expect(f":{who}!plain@127.0.0.1 QUIT", timeout=15)
+    ok(f"IRC peer and {who} talked")
 
 
 def main():

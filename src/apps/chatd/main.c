@@ -103,10 +103,10 @@ static int chatd_start(void *p, const struct svc_env *env)
     const ibx_model *model = env->server->model;
     unsigned traits = ibx_model_traits(model);
     if (!(traits & IBX_MODEL_ONE_LOOP) || (traits & IBX_MODEL_SERIAL)) {
-        ibx_err(env->log, "msg=\"chatd runs under the epoll model only (not %s): iterative "
-                "serves one client at a time, which is no chat room; the threaded and "
-                "process models wait for per-loop mailboxes and the shared-memory hub\" "
-                "flag=--model", ibx_model_name(model));
+        ibx_err(env->log, "msg=\"chatd runs under the epoll model only, not %s (iterative "
+                "serves one client at a time, no chat room; threaded and process models "
+                "wait for per-loop mailboxes and the shared-memory hub)%s\" flag=--model",
+                ibx_model_name(model), env->shared_loop ? "; serve --no-chatd leaves it out" : "");
         return -EINVAL;
     }
     if (cfg->default_room && *cfg->default_room &&
