@@ -29,6 +29,9 @@ TEST="$TEST netcat-openbsd socat curl wget procps iproute2 nftables tftp-hpa atf
 # the xfer commit-stall test: mkfs.ext4 for a small loop-mounted file
 # system that it freezes (fsfreeze, from util-linux)
 TEST="$TEST e2fsprogs"
+# the chatd test with a real IRC client: ii (FIFO and file based, easy to
+# script from a shell test)
+TEST="$TEST ii"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,

@@ -467,6 +467,21 @@ def case_ircpeer():
     ok(f"IRC peer and {who} talked")
 
 
+def case_plainpeer():
+    """A plain user for a real IRC client named ARG: waits in #lobby for
+    its join and "hello from ARG", answers "hello ARG", sees its nick
+    change to ARG2 and its quit."""
+    who = sys.argv[3]
+    p = plain("plainy")
+    print("ready", flush=True)
+    p.expect(f"*** {who} joined #lobby", timeout=15)
+    p.expect(f"[#lobby] {who}: hello from {who}", timeout=15)
+    p.send(f"hello {who}\n")
+    p.expect(f"*** {who} is now known as {who}2", timeout=15)
+    p.expect(f"*** {who}2 quit", timeout=15)
+    ok(f"plain user and the IRC client {who} talked")
+
+
 def main():
     global ADDR
     host, port = sys.argv[1].rsplit(":", 1)

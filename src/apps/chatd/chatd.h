@@ -139,6 +139,8 @@ struct chat_srv {
     struct map rooms;        /* folded name -> struct room */
     struct map addrs;        /* address text -> (uintptr_t) count */
     unsigned clients;
+    ibx_log_gate refuse_gate;   /* connection refusals: lines per second */
+    ibx_log_gate quit_gate;     /* disconnect lines per second */
     uint64_t gen;            /* marks for dedup fan-out */
     time_t started;
 };

@@ -257,9 +257,18 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
         return;
     c->dead = true;
     snprintf(c->why, sizeof c->why, "%s", reason);
-    ibx_info(c->srv->log, "msg=\"client disconnected\" nick=%s peer=%s dialect=%s reason=\"%s\"",
-             c->has_nick ? c->nick : "-", c->host,
-             c->dialect == D_IRC ? "irc" : c->dialect == D_PLAIN ? "plain" : "none", reason);
+    /* clients that gave a nick: info, gated; the others (port scans): debug */
+    unsigned long held = 0;
+    bool reg = c->registered || c->has_nick;
+    if (!reg || ibx_log_gate_pass(&c->srv->quit_gate, now_of(c), &held)) {
+        if (held)
+            ibx_info(c->srv->log, "msg=\"%lu more disconnections not logged\"", held);
+        ibx_log_write(c->srv->log, reg ? IBX_LOG_INFO : IBX_LOG_DEBUG,
+                      "msg=\"client disconnected\" nick=%s peer=%s dialect=%s reason=\"%s\"",
+                      c->has_nick ? c->nick : "-", c->host,
+                      c->dialect == D_IRC ? "irc" : c->dialect == D_PLAIN ? "plain" : "none",
+                      reason);
+    }
     /* keep only the message being written, then the error line */
     if (drop && c->qn) {
         struct chat_msg *head = c->q[c->qhead].m;
@@ -589,9 +598,14 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
     else if (cfg->max_per_addr && from_addr >= cfg->max_per_addr)
         refuse = "too many connections from your address";
     if (refuse) {
-        ibx_warn(s->log, "msg=\"connection refused: %s\" peer=%s flag=%s", refuse, host,
-                 cfg->max_clients && s->clients >= cfg->max_clients ? "--max-clients"
-                                                                    : "--max-per-addr");
+        unsigned long held = 0;
+        if (ibx_log_gate_pass(&s->refuse_gate, ibx_loop_now(ibx_worker_loop(w)), &held)) {
+            if (held)
+                ibx_warn(s->log, "msg=\"%lu more refused connections not logged\"", held);
+            ibx_warn(s->log, "msg=\"connection refused: %s\" peer=%s flag=%s", refuse, host,
+                     cfg->max_clients && s->clients >= cfg->max_clients ? "--max-clients"
+                                                                        : "--max-per-addr");
+        }
         char line[128];
         int n = snprintf(line, sizeof line, "ERROR :Closing Link: %s\r\n", refuse);
         (void)!send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);

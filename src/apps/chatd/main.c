@@ -130,6 +130,8 @@ static int chatd_start(void *p, const struct svc_env *env)
     cs->srv->cfg = cfg;
     cs->srv->log = ibx_log_as(env->log, "chatd", &cs->srv->log_as);
     cs->srv->started = time(NULL);
+    ibx_log_gate_init(&cs->srv->refuse_gate, 5, 1000);
+    ibx_log_gate_init(&cs->srv->quit_gate, 50, 1000);
     return svc_listen_tcp(&chatd_service, env, &chatd_proto, cs->srv);
 }
 
