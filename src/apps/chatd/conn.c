@@ -33,6 +33,7 @@
 #define CHATD_WAIT_MAX (16 * IBX_IRC_LINE_MAX)
 
 static void conn_close(struct conn *c);
+static void drop_queue(struct conn *c);
 static void kill_(struct conn *c, const char *reason, const char *error, bool drop);
 static void process(struct conn *c);
 
@@ -73,7 +74,7 @@ static void flush(struct conn *c)
         if (w < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 break;
-            c->qn = 0;   /* the peer is gone: drop everything */
+            drop_queue(c);   /* the peer is gone: drop everything */
             conn_kill(c, "write error", NULL);
             conn_close(c);
             return;
