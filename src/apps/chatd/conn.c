@@ -4,7 +4,7 @@
  * queue of shared messages written with writev.
  *
  * Dialect: the first line decides. NICK, USER, PASS or CAP (any case)
- * make an IRC client; anything else is a plain user, whose first line is
+ * followed by a parameter make an IRC client; anything else is a plain user, whose first line is
  * the nickname. A client that says nothing for CHATD_PROMPT_MS gets the
  * plain prompt "nickname? " (IRC clients speak first and never see it).
  *
@@ -442,7 +442,7 @@ static bool is_irc_word(const char *p, size_t n)
     static const char *const words[] = {"NICK", "USER", "PASS", "CAP"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
         size_t k = strlen(words[i]);
-        if (n >= k && strncasecmp(p, words[i], k) == 0 && (n == k || p[k] == ' '))
+        if (n > k + 1 && strncasecmp(p, words[i], k) == 0 && p[k] == ' ')
             return true;
     }
     return false;
