@@ -35,6 +35,9 @@ TEST="$TEST e2fsprogs"
 # private loopback port) and python3-pyte (a terminal emulator that reads
 # what the client draws on its pseudo-terminal)
 TEST="$TEST ngircd python3-pyte"
+# the chatd test with a real IRC client: ii (FIFO and file based, easy to
+# script from a shell test)
+TEST="$TEST ii"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,

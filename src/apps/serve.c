@@ -198,8 +198,9 @@ int serve_main(int argc, char **argv)
             .shared_loop = true,
         };
         int r = s->start(sl->cfg, &env);
-        if (r == -EADDRINUSE) {
-            /* nothing of it was registered: the others run without it */
+        if (r == -EADDRINUSE || r == -EOPNOTSUPP) {
+            /* nothing of it was registered (a busy first port, or a model
+             * it cannot run under): the others run without it */
             skipped++;
             continue;
         }

@@ -302,7 +302,7 @@ int service_main(const struct service *s, int argc, char **argv)
     };
     int r = s->start(cfg, &env);
     if (r < 0) {
-        rc = r == -EINVAL ? EXIT_USAGE : 1;
+        rc = r == -EINVAL || r == -EOPNOTSUPP ? EXIT_USAGE : 1;
         goto out;
     }
     bool child = false;

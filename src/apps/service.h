@@ -58,7 +58,10 @@ struct service {
     void (*defaults)(void *cfg);
     /* Open what the configuration names, listen, add units. Returns 0,
      * -EINVAL when the configuration is refused (exit 2; the reason was
-     * logged), or another -errno after logging why (exit 1). */
+     * logged), -EOPNOTSUPP when it cannot run under the server model
+     * (exit 2 standalone; serve goes on without it), -EADDRINUSE when its
+     * first address is busy and nothing was registered (serve goes on
+     * without it), or another -errno after logging why (exit 1). */
     int (*start)(void *cfg, const struct svc_env *env);
     /* Free what start made (also after a failed or skipped start). */
     void (*stop)(void *cfg);

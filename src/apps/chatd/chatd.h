@@ -1,0 +1,269 @@
+/* chatd: a chat server that plain-line users (nc, telnet, socat) and IRC
+ * clients share; one room is one room for both.
+ *
+ * Files: main.c (the service and its options), conn.c (a connection: input
+ * lines, the dialect decision, timers, the output queue), msg.c (shared
+ * refcounted messages, formatting per dialect, text neutralising),
+ * room.c (rooms, members, nicknames, history), irc.c (IRC commands),
+ * chat.c (what users do, in either dialect), plain.c (plain-line commands), flood.c (the token bucket), map.c (the
+ * name tables).
+ *
+ * Fan-out: an event (a message, a join ...) is formatted at most once per
+ * dialect into a refcounted struct chat_msg; each recipient's output queue
+ * holds a reference, and is written with writev at the end of the loop
+ * pass. This landing runs under the one-loop model only: every
+ * connection lives on the main loop, so rooms are plain memory. */
+#ifndef IPCBOX_APPS_CHATD_H
+#define IPCBOX_APPS_CHATD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ipcbox/buf.h"
+#include "ipcbox/irc.h"
+#include "ipcbox/log.h"
+#include "ipcbox/net.h"
+#include "ipcbox/server.h"
+
+#define CHATD_PORT 6667
+#define CHATD_SERVER_NAME "ipcbox.chatd"
+#define CHATD_NICK_MAX 30          /* hard ceiling of --nick-len */
+#define CHATD_PROMPT_MS 500        /* plain prompt after this much silence */
+
+/* ---- configuration ---------------------------------------------------- */
+
+struct chat_cfg {
+    const char *password;    /* IRC PASS, NULL: none */
+    const char *motd_path;
+    const char *default_room;
+    unsigned history;        /* lines kept per room */
+    unsigned flood_burst;    /* lines; 0 = no flood control */
+    unsigned flood_rate;     /* lines per second; 0 = no flood control */
+    uint64_t sendq;          /* bytes queued per client before disconnect */
+    unsigned nick_len, room_len, topic_len;
+    unsigned max_rooms;      /* rooms per client */
+    unsigned max_per_addr;   /* clients per address; 0 = no limit */
+    unsigned max_clients;    /* 0 = no limit */
+    unsigned reg_timeout_ms, ping_ms, idle_ms;
+    /* made by start */
+    char *motd;              /* the file's text, or NULL */
+};
+
+/* ---- name tables (map.c) ------------------------------------------------ */
+
+struct map_ent {
+    struct map_ent *next;
+    void *val;
+    char key[];              /* folded */
+};
+struct map {
+    struct map_ent **b;
+    size_t nb, n;
+};
+/* The value under key (folded by the caller, or fold = true), or NULL. */
+void *map_get(const struct map *m, const char *key);
+/* Add key -> val (key not present). Returns 0 or -ENOMEM. */
+int map_put(struct map *m, const char *key, void *val);
+/* Where key's value is stored, or NULL. */
+void **map_slot(const struct map *m, const char *key);
+/* Remove key; returns its value or NULL. */
+void *map_del(struct map *m, const char *key);
+void map_free(struct map *m);
+/* Call fn for every value. */
+void map_each(const struct map *m, void (*fn)(void *val, void *arg), void *arg);
+
+/* ---- messages (msg.c) --------------------------------------------------- */
+
+/* One formatted line shared by every recipient's output queue. */
+struct chat_msg {
+    unsigned refs;
+    size_t len;
+    char data[];
+};
+struct chat_msg *msg_new(size_t len);
+struct chat_msg *msg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline struct chat_msg *msg_ref(struct chat_msg *m) { m->refs++; return m; }
+void msg_unref(struct chat_msg *m);
+
+enum dialect { D_NONE = 0, D_PLAIN, D_IRC };
+
+/* What happened, to be formatted for each dialect. */
+enum ev_kind {
+    EV_MSG, EV_ACTION, EV_NOTICE, EV_JOIN, EV_PART, EV_QUIT, EV_NICK,
+    EV_TOPIC, EV_MODE, EV_KICK,
+};
+struct chat_event {
+    enum ev_kind kind;
+    const struct conn *from;
+    const char *nick;        /* the sender's nick if not from->nick (NICK:
+                              * the old one) */
+    const char *target;      /* room or nick */
+    const char *text;        /* message, reason, topic, mode string */
+    const char *arg;         /* new nick, kicked nick */
+    bool to_nick;            /* private: target is the recipient */
+    struct chat_msg *m[3];   /* formatted lazily per dialect */
+};
+/* The formatted line of ev for dialect d (made on first use). NULL on
+ * ENOMEM. */
+struct chat_msg *event_msg(struct chat_event *ev, enum dialect d);
+/* Drop the event's messages. */
+void event_done(struct chat_event *ev);
+/* Copy text into dst (cap bytes) with control bytes neutralised for a
+ * terminal: IRC formatting codes dropped, other controls (and UTF-8 C1
+ * controls) as '?'. */
+void text_clean(char *dst, size_t cap, const char *text);
+/* Longest prefix of s of at most max bytes that ends on a UTF-8 boundary. */
+size_t utf8_cut(const char *s, size_t max);
+
+/* ---- flood control (flood.c) -------------------------------------------- */
+
+struct flood {
+    double tokens;
+    uint64_t last_ms;
+};
+void flood_init(struct flood *f, unsigned burst, uint64_t now);
+/* Take one token; returns 0, or the milliseconds until one is there. */
+uint64_t flood_take(struct flood *f, unsigned burst, unsigned rate, uint64_t now);
+
+/* ---- the server state ------------------------------------------------- */
+
+struct room;
+
+struct chat_srv {
+    struct chat_cfg *cfg;
+    const ibx_log *log;
+    ibx_log log_as;
+    struct map nicks;        /* folded nick -> struct conn */
+    struct map rooms;        /* folded name -> struct room */
+    struct map addrs;        /* address text -> (uintptr_t) count */
+    unsigned clients;
+    ibx_log_gate refuse_gate;   /* connection refusals: lines per second */
+    ibx_log_gate quit_gate;     /* disconnect lines per second */
+    uint64_t gen;            /* marks for dedup fan-out */
+    time_t started;
+};
+
+/* ---- connections (conn.c) --------------------------------------------- */
+
+struct outq_ent {
+    struct chat_msg *m;
+};
+
+struct conn {
+    ibx_conn base;           /* first */
+    ibx_io io;
+    ibx_timer tick;          /* prompt, registration, ping */
+    ibx_timer flood_t;       /* throttled input resumes */
+    ibx_defer flush_d, detach_d, free_d;
+    struct chat_srv *srv;
+    ibx_buf in;              /* partial and waiting lines */
+    struct outq_ent *q;      /* output queue: a ring of references */
+    size_t qhead, qn, qcap;
+    size_t qoff;             /* bytes of q[qhead] already written */
+    uint64_t queued;         /* bytes not yet written */
+    struct flood flood;
+    uint64_t last_in_ms;
+    uint64_t mark;
+    enum dialect dialect;
+    bool registered, prompted, pinged, dead, detached, closed, has_nick, got_user,
+        pass_ok, throttled, skipping, capping;
+    char why[128];           /* the reason it was killed */
+    struct room **rooms;     /* rooms joined */
+    size_t nrooms;
+    struct room *cur;        /* plain: the current room */
+    char *away;
+    char nick[CHATD_NICK_MAX + 1];
+    char user[16];
+    char host[IBX_ADDRSTRLEN];
+};
+
+/* Queue m (a new reference is taken) for c; past --sendq c is killed. */
+void conn_send(struct conn *c, struct chat_msg *m);
+/* Queue a formatted line for c. */
+void conn_sendf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Disconnect c after telling the others (reason in QUIT and the log);
+ * error, if not NULL, is sent first as an IRC ERROR or a plain notice. */
+void conn_kill(struct conn *c, const char *reason, const char *error);
+/* Registration is complete (nick known; IRC: USER, PASS): welcome. */
+void conn_registered(struct conn *c);
+/* Set c's nick (unique, checked by the caller) and announce the change. */
+int conn_set_nick(struct conn *c, const char *nick);
+/* The conn with nick, or NULL. */
+struct conn *conn_by_nick(struct chat_srv *s, const char *nick);
+/* Send ev to everyone sharing a room with c (once each) except c. */
+void conn_tell_peers(struct conn *c, struct chat_event *ev, bool self);
+
+extern const struct ibx_proto chatd_proto;
+
+/* ---- rooms (room.c) ------------------------------------------------------ */
+
+struct member {
+    struct conn *c;
+    bool op;
+    bool voice;
+};
+struct hist {
+    time_t t;
+    bool action;
+    char *nick;
+    char *text;
+};
+struct room {
+    char *name;
+    char *topic;
+    char topic_by[CHATD_NICK_MAX + 1];
+    time_t topic_at, created;
+    bool mode_n, mode_t, mode_m;
+    struct member *m;
+    size_t n, cap;
+    struct hist *h;          /* ring of cfg->history */
+    size_t hhead, hn;
+};
+/* The room called name, or NULL. */
+struct room *room_find(struct chat_srv *s, const char *name);
+/* Join c to name (created if missing, c its operator). Returns the room,
+ * or NULL with *err set: -EMLINK (too many rooms), -EINVAL (bad name),
+ * -ENOMEM. Already a member: the room, *err = -EALREADY. */
+struct room *room_join(struct chat_srv *s, struct conn *c, const char *name, int *err);
+/* Remove c from r (announcing with reason if not NULL); frees an empty room. */
+void room_part(struct chat_srv *s, struct room *r, struct conn *c, const char *reason,
+               bool announce);
+/* c's membership of r, or NULL. */
+struct member *room_member(struct room *r, const struct conn *c);
+/* Send ev to every member of r, except skip (may be NULL). */
+void room_send(struct room *r, struct chat_event *ev, const struct conn *skip);
+/* Record a message in r's history. */
+void room_remember(struct chat_srv *s, struct room *r, const char *nick, const char *text,
+                   bool action);
+/* Replay r's history to c. */
+void room_replay(struct chat_srv *s, struct room *r, struct conn *c);
+/* The name list of r ("@alice bob"), with the op prefix when irc. */
+void room_names(struct room *r, ibx_buf *out, bool irc);
+void room_free(void *r);
+
+/* ---- dialects (irc.c, plain.c) ----------------------------------------- */
+
+/* One line from an IRC client (NUL-terminated, line end removed). */
+void irc_line(struct conn *c, char *line, size_t len);
+/* The welcome numerics, MOTD, after registration. */
+void irc_welcome(struct conn *c);
+/* One line from a plain user. */
+void plain_line(struct conn *c, char *line, size_t len);
+/* The welcome of a plain user. */
+void plain_welcome(struct conn *c);
+/* An error for c: IRC ":server NUM nick ARGS :TEXT", plain "*** ARGS: TEXT". */
+void chat_err(struct conn *c, const char *num, const char *args, const char *text);
+/* Server notice to c in its dialect. */
+void conn_notice(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Join c to name and tell everyone (both dialects), replay history. */
+void chat_join(struct conn *c, const char *name);
+/* Send text (action or not, notice or not) from c to target (room or nick). */
+void chat_say(struct conn *c, const char *target, const char *text, enum ev_kind kind);
+/* Change nick with the checks; returns 0 or the IRC numeric of the refusal. */
+int chat_nick(struct conn *c, const char *nick);
+/* Set the topic of r. */
+void chat_topic(struct conn *c, struct room *r, const char *topic);
+
+#endif

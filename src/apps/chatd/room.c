@@ -1,0 +1,201 @@
+/* chatd's rooms: members (with the operator flag), topic, modes, and the
+ * history ring replayed on join. A room exists while it has members. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatd.h"
+
+/* The table key of a room name: folded. */
+static const char *fold_key(const char *name, char key[static 256])
+{
+    snprintf(key, 256, "%s", name);
+    ibx_irc_fold(key);
+    return key;
+}
+
+struct room *room_find(struct chat_srv *s, const char *name)
+{
+    char key[256];
+    return map_get(&s->rooms, fold_key(name, key));
+}
+
+struct member *room_member(struct room *r, const struct conn *c)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->m[i].c == c)
+            return &r->m[i];
+    return NULL;
+}
+
+void room_free(void *p)
+{
+    struct room *r = p;
+    for (size_t i = 0; i < r->hn; i++) {
+        free(r->h[i].nick);
+        free(r->h[i].text);
+    }
+    free(r->h);
+    free(r->m);
+    free(r->topic);
+    free(r->name);
+    free(r);
+}
+
+struct room *room_join(struct chat_srv *s, struct conn *c, const char *name, int *err)
+{
+    *err = 0;
+    if (!ibx_irc_channel_valid(name, s->cfg->room_len)) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    struct room *r = room_find(s, name);
+    if (r && room_member(r, c)) {
+        *err = -EALREADY;
+        return r;
+    }
+    if (c->nrooms >= s->cfg->max_rooms) {
+        *err = -EMLINK;
+        return NULL;
+    }
+    struct room **cr = realloc(c->rooms, (c->nrooms + 1) * sizeof *cr);
+    if (!cr) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    c->rooms = cr;
+    bool fresh = !r;
+    if (fresh) {
+        r = calloc(1, sizeof *r);
+        char key[256];
+        fold_key(name, key);
+        if (!r || !(r->name = strdup(name)) || map_put(&s->rooms, key, r) < 0) {
+            if (r)
+                free(r->name);
+            free(r);
+            *err = -ENOMEM;
+            return NULL;
+        }
+        r->created = time(NULL);
+        r->mode_n = r->mode_t = true;
+    }
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 4;
+        struct member *m = realloc(r->m, cap * sizeof *m);
+        if (!m) {
+            *err = -ENOMEM;
+            if (fresh) {
+                char key[256];
+                room_free(map_del(&s->rooms, fold_key(name, key)));
+            }
+            return NULL;
+        }
+        r->m = m;
+        r->cap = cap;
+    }
+    r->m[r->n++] = (struct member){.c = c, .op = fresh};
+    c->rooms[c->nrooms++] = r;
+    return r;
+}
+
+void room_part(struct chat_srv *s, struct room *r, struct conn *c, const char *reason,
+               bool announce)
+{
+    struct member *m = room_member(r, c);
+    if (!m)
+        return;
+    if (announce) {
+        struct chat_event ev = {.kind = EV_PART, .from = c, .target = r->name, .text = reason};
+        room_send(r, &ev, NULL);
+        event_done(&ev);
+    }
+    *m = r->m[--r->n];   /* order of members does not matter */
+    for (size_t i = 0; i < c->nrooms; i++)
+        if (c->rooms[i] == r) {
+            c->rooms[i] = c->rooms[--c->nrooms];
+            break;
+        }
+    if (c->cur == r)
+        c->cur = c->nrooms ? c->rooms[0] : NULL;
+    if (!r->n) {
+        char key[256];
+        room_free(map_del(&s->rooms, fold_key(r->name, key)));
+    }
+}
+
+void room_send(struct room *r, struct chat_event *ev, const struct conn *skip)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct conn *c = r->m[i].c;
+        if (c == skip || c->dead)
+            continue;
+        struct chat_msg *m = event_msg(ev, c->dialect);
+        if (m)
+            conn_send(c, m);
+    }
+}
+
+void room_remember(struct chat_srv *s, struct room *r, const char *nick, const char *text,
+                   bool action)
+{
+    size_t cap = s->cfg->history;
+    if (!cap)
+        return;
+    if (!r->h && !(r->h = calloc(cap, sizeof *r->h)))
+        return;
+    struct hist *h;
+    if (r->hn < cap) {
+        h = &r->h[(r->hhead + r->hn++) % cap];
+    } else {
+        h = &r->h[r->hhead];
+        r->hhead = (r->hhead + 1) % cap;
+        free(h->nick);
+        free(h->text);
+    }
+    h->t = time(NULL);
+    h->action = action;
+    h->nick = strdup(nick);
+    h->text = strdup(text);
+    if (!h->nick || !h->text) {   /* keep the slot, empty */
+        free(h->nick);
+        free(h->text);
+        h->nick = strdup("?");
+        h->text = NULL;
+    }
+}
+
+void room_replay(struct chat_srv *s, struct room *r, struct conn *c)
+{
+    size_t cap = s->cfg->history;
+    for (size_t i = 0; i < r->hn; i++) {
+        const struct hist *h = &r->h[(r->hhead + i) % cap];
+        if (!h->text || !h->nick)
+            continue;
+        struct tm tm;
+        char ts[32];
+        localtime_r(&h->t, &tm);
+        strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+        if (c->dialect == D_IRC) {
+            char text[IBX_IRC_LINE_MAX];
+            snprintf(text, sizeof text, h->action ? "[%s] * %s %s" : "[%s] <%s> %s", ts,
+                     h->nick, h->text);
+            size_t room = IBX_IRC_TEXT_MAX - strlen(CHATD_SERVER_NAME) - strlen(r->name) - 20;
+            conn_sendf(c, ":%s NOTICE %s :%.*s\r\n", CHATD_SERVER_NAME, r->name,
+                       (int)utf8_cut(text, room), text);
+        } else {
+            char raw[1200], clean[1200];
+            snprintf(raw, sizeof raw, h->action ? "[%s] %s * %s %s" : "[%s] %s %s: %s",
+                     r->name, ts, h->nick, h->text);
+            text_clean(clean, sizeof clean, raw);
+            conn_sendf(c, "%s\n", clean);
+        }
+    }
+}
+
+void room_names(struct room *r, ibx_buf *out, bool irc)
+{
+    for (size_t i = 0; i < r->n; i++)
+        ibx_buf_printf(out, "%s%s%s", i ? " " : "", r->m[i].op && irc ? "@" : "",
+                       r->m[i].c->nick);
+}
