@@ -2,7 +2,7 @@
  *
  *   chatload --proto irc|redis|nats|lines [-n MEMBERS] [--seconds S]
  *            [--window W | --rate R] [--size BYTES] [--idle]
- *            [--timeout S] [--room NAME] HOST:PORT
+ *            [--timeout S] [--room NAME] [--batch K] HOST:PORT
  *
  * MEMBERS subscriber connections join one room (IRC channel #NAME, Redis
  * pub/sub channel NAME, NATS subject NAME; `lines` = every line a client
@@ -25,6 +25,8 @@
  *   --idle    members connect and join, "ready N" is printed (stdout,
  *             flushed), and they stay idle (answering PINGs) for S seconds;
  *             then "idle done". For the server's RSS with N members.
+ *
+ *   --batch K members connect and register K at a time (default 64).
  *
  * One thread, one epoll loop. Only loopback targets are accepted; members
  * are at most 20000. Setup (connect, register, join, warm-up) is bounded by
@@ -60,7 +62,6 @@
 #define CARRY 2048          /* a partial message kept between reads */
 #define SCRATCH (256 * 1024)
 #define RATE_RING 65536     /* outstanding messages in --rate mode */
-#define MAX_CONNECTING 64   /* members in connect/registration at once */
 
 enum proto { P_IRC, P_REDIS, P_NATS, P_LINES };
 static const char *proto_names[] = {"irc", "redis", "nats", "lines"};
@@ -87,6 +88,7 @@ static int size = 64;
 static bool idle_mode;
 static double setup_timeout = 60;
 static const char *room = "bench";
+static int max_connecting = 64;   /* members in connect/registration at once */
 
 static ibx_addr target;
 static int ep;
@@ -404,12 +406,19 @@ static void publish(bool warm, uint64_t seq)
 }
 
 /* ---- protocol handshakes --------------------------------------------- */
+/* IRC nicks carry a tag of this run (two letters from the pid) so that a
+ * previous run's connections, still known to the server, neither collide
+ * nor count: members accept PRIVMSG only from this run's publisher. Nicks
+ * stay within 9 characters (RFC 2812; ngircd's default). */
+static char run_tag[3];
+static char pub_prefix[16];   /* ":<tag>pub!" */
+
 static void nick_of(struct conn *c, char *buf, size_t n)
 {
     if (c->idx < 0)
-        snprintf(buf, n, "pub");
+        snprintf(buf, n, "%spub", run_tag);
     else
-        snprintf(buf, n, "m%d", c->idx);
+        snprintf(buf, n, "%sm%d", run_tag, c->idx);
 }
 
 static void on_connected(struct conn *c)
@@ -461,6 +470,9 @@ static void irc_line(struct conn *c, char *l, size_t len)
     char *args = sp ? sp + 1 : end;
 #define CMD(s) (clen == sizeof(s) - 1 && memcmp(p, s, clen) == 0)
     if (CMD("PRIVMSG")) {
+        size_t pl = strlen(pub_prefix);
+        if (len < pl || memcmp(l, pub_prefix, pl) != 0)
+            return;   /* not from this run's publisher */
         char *t = memmem(args, (size_t)(end - args), " :", 2);
         if (t)
             deliver(c, t + 2, (size_t)(end - t - 2));
@@ -717,7 +729,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: chatload --proto irc|redis|nats|lines [-n MEMBERS] [--seconds S]\n"
             "                [--window W | --rate R] [--size BYTES] [--idle]\n"
-            "                [--timeout S] [--room NAME] HOST:PORT   (loopback only)\n");
+            "                [--timeout S] [--room NAME] [--batch K] HOST:PORT   (loopback only)\n");
     exit(2);
 }
 
@@ -770,6 +782,7 @@ int main(int argc, char **argv)
         {"rate", required_argument, 0, 'r'}, {"size", required_argument, 0, 'b'},
         {"idle", no_argument, 0, 'i'}, {"timeout", required_argument, 0, 't'},
         {"room", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
+        {"batch", required_argument, 0, 'B'},
         {0, 0, 0, 0}};
     int o;
     bool have_window = false;
@@ -789,12 +802,13 @@ int main(int argc, char **argv)
         case 'i': idle_mode = true; break;
         case 't': setup_timeout = atof(optarg); break;
         case 'R': room = optarg; break;
+        case 'B': max_connecting = atoi(optarg); break;
         default: usage();
         }
     }
     if (optind != argc - 1 || members < 1 || members > MAX_MEMBERS || seconds <= 0 ||
         seconds > 3600 || window < 1 || window > RATE_RING || rate < 0 || size < 40 ||
-        size > 200 || setup_timeout <= 0 || strlen(room) > 32 || (have_window && rate > 0))
+        size > 200 || max_connecting < 1 || setup_timeout <= 0 || strlen(room) > 32 || (have_window && rate > 0))
         usage();
     if (ibx_addr_parse(argv[optind], "127.0.0.1", 0, &target) < 0 || ibx_addr_port((void *)&target.ss) == 0)
         usage();
@@ -823,11 +837,14 @@ int main(int argc, char **argv)
     if (!dcount || !subs || !scratch || ep < 0)
         die("setup failed");
     pubc.idx = -1;
+    run_tag[0] = (char)('a' + getpid() % 26);
+    run_tag[1] = (char)('a' + getpid() / 26 % 26);
+    snprintf(pub_prefix, sizeof pub_prefix, ":%spub!", run_tag);
 
     /* 1. members connect and join, MAX_CONNECTING at a time */
     double t_setup = now_s();
     while (n_ready < members) {
-        while (n_started < members && n_connecting < MAX_CONNECTING) {
+        while (n_started < members && n_connecting < max_connecting) {
             conn_open(&subs[n_started], n_started);
             n_started++;
             n_connecting++;
