@@ -18,7 +18,7 @@ RUN_UPLOADS ?= var/uploads
 ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
-        fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc
+        fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc bench-chat
 
 all: build
 
@@ -92,3 +92,7 @@ bench-ipc: build
 	@scripts/deps.sh bench && bench/ipc.sh
 bench-echo: build
 	@bench/echo.sh
+
+# chatd against redis-server, nats-server and ncat --chat (docs/bench-chat.md)
+bench-chat: build
+	@scripts/deps.sh bench && bench/chat.sh

@@ -43,6 +43,10 @@ TEST="$TEST ii"
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,
 # iperf3, hyperfine, and the libraries of the IPC peers (ZeroMQ, nng)
 BENCH="time wrk nginx-light lighttpd h2o busybox iperf3 hyperfine libzmq3-dev libnng-dev"
+# the chat benchmark's peers (bench/chat.sh, started on private loopback
+# ports): redis-server (Redis pub/sub), nats-server, ncat (ncat --chat, a
+# plain-line chat room)
+BENCH="$BENCH redis-server nats-server ncat"
 
 mode=${1:-test}
 case $mode in
@@ -79,8 +83,9 @@ if ! { $SUDO apt-get update -qq &&
 fi
 rm -f "$log"
 # the peer servers (atftpd ships an inetd/systemd service, nginx, lighttpd,
-# h2o, ngircd) must not hold ports or run as daemons behind our tests
-for svc in atftpd nginx lighttpd h2o ngircd; do
+# h2o, ngircd, redis-server, nats-server) must not hold ports or run as
+# daemons behind our tests
+for svc in atftpd nginx lighttpd h2o ngircd redis-server nats-server; do
     if command -v systemctl >/dev/null 2>&1; then
         $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi
