@@ -488,8 +488,9 @@ static void irc_line(struct conn *c, char *l, size_t len)
         fprintf(stderr, "chatload: member %d: server: %.*s\n", c->idx, (int)len, l);
         errors++;
         mark_closed(c);
-    } else if (clen == 3 && (p[0] == '4' || p[0] == '5')) {
-        /* error numerics: nick in use, cannot join, flood... */
+    } else if (clen == 3 && (p[0] == '4' || p[0] == '5') && !CMD("422")) {
+        /* error numerics: nick in use, cannot join, flood... (422, "no
+         * MOTD", is a server without one, not an error) */
         fprintf(stderr, "chatload: member %d: server: %.*s\n", c->idx, (int)len, l);
         errors++;
     }
