@@ -41,7 +41,8 @@ pass "chatd refuses every model but epoll with one line (exit 2)"
 # under serve a model chatd cannot run under leaves chatd out, not the rest
 start_server "$T/sm.log" "$IPCBOX" serve "$T" $(serve_only chatd echo) --model threadpool \
     --workers 2 --chatd-listen 127.0.0.1:0 --echo-listen 127.0.0.1:0 --echo-no-udp
-grep -q 'chatd runs under the epoll model only, not threadpool.*serve goes on without it' "$T/sm.log" \
+wait_for "$T/sm.log" 'service(s) on one loop' && \
+    grep -q 'chatd runs under the epoll model only, not threadpool.*serve goes on without it' "$T/sm.log" \
     || { cat "$T/sm.log"; fail "serve: no line saying chatd was left out"; }
 [ "$(echo hi | timeout 5 nc -q1 127.0.0.1 "$PORT")" = hi ] || fail "serve: echo not serving beside a refused chatd"
 kill -TERM "$SPID"; wait_exit "$SPID" 20

@@ -121,7 +121,9 @@ start_server "$T/hold.log" "$IPCBOX" echo --no-udp --listen 127.0.0.1:0
 HOLD=$SPID BUSY=$PORT
 start_server "$T/busy.log" "$IPCBOX" serve "$T/www" $(serve_only httpd echo) \
     --httpd-listen 127.0.0.1:"$BUSY" --echo-listen 127.0.0.1:0 --echo-no-udp
-grep -q "httpd\[[0-9]*\]: msg=\"cannot listen on 127.0.0.1:$BUSY: the port is in use (choose another with --httpd-listen)\"" \
+# (start_server returned at echo's line; serve's summary comes after httpd's)
+wait_for "$T/busy.log" 'service(s) on one loop' \
+    && grep -q "httpd\[[0-9]*\]: msg=\"cannot listen on 127.0.0.1:$BUSY: the port is in use (choose another with --httpd-listen)\"" \
     "$T/busy.log" || { cat "$T/busy.log"; fail "busy port: no message naming the flag"; }
 [ "$(echo hi | timeout 5 nc -q1 127.0.0.1 "$PORT")" = hi ] || fail "busy port: echo not serving"
 stop_way
