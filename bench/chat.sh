@@ -29,7 +29,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 # ---- adjust here: how chatd is started (flood control off for the
 # trusted local load; see `ipcbox chatd --help`) ---------------------------
-CHATD_ARGS=${CHATD_ARGS:---flood-rate 0}
+CHATD_ARGS=${CHATD_ARGS:---flood-rate 0 --max-per-addr 0}
 # extra chatload arguments per target for the closed-loop table (e.g.
 # NGIRCD_LOAD="--window 1": ngircd throttles each client to about one line
 # a second after a short burst)
