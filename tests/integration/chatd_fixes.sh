@@ -13,6 +13,12 @@ stop() { kill -TERM "$SPID"; wait_exit "$SPID" 15; [ "$RC" = 0 ] || fail "exit s
 LOG=$T/default.log
 start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
 run_case slowreg
+run_case mode
+stop
+
+LOG=$T/burst.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --sendq 8k --flood-burst 0
+run_case burst
 stop
 
 pass "chatd: review-13 regressions"

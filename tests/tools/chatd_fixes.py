@@ -37,6 +37,92 @@ def case_slowreg():
         p.close()
 
 
+class Reader:
+    """A member that reads everything as fast as it can, in a thread."""
+    def __init__(self, peer):
+        self.p, self.data, self.stop = peer, b"", False
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        self.p.s.settimeout(0.2)
+        while not self.stop:
+            try:
+                d = self.p.s.recv(1 << 20)
+            except OSError:
+                continue
+            if not d:
+                break
+            self.data += d
+
+    def done(self):
+        self.stop = True
+        self.t.join()
+        return self.data
+
+
+def case_mode():
+    """MODE: one line to the room per command, net changes only, at most
+    MODES=4 nick modes; ops flooding MODE do not get readers disconnected."""
+    op = irc("opA", join="#amp")
+    w = [irc(f"w{k}", join="#amp") for k in range(5)]
+    op.send("MODE #amp +nt-t+m+oooo w0 w1 w2 w3\r\n")
+    got = w[4].expect("MODE #amp ")
+    if "MODE #amp +m-t+oooo w0 w1 w2 w3\r\n" not in got:
+        fail(f"merged MODE line: {got!r}")
+    w[4].quiet("MODE #amp", secs=0.4)
+    op.send("MODE #amp +ooooo w0 w1 w2 w3 w4\r\nMODE #amp +t-t+t-t\r\nMODE #amp +n\r\n")
+    w[4].quiet("MODE #amp", secs=0.5)
+    ok("MODE: one merged line with net changes; no-op changes and modes past MODES=4 not sent")
+    ops = [op] + w[:4]   # w0..w3 are operators now
+    vs = [irc(f"v{k}", join="#amp") for k in range(5)]
+    for x in ops + vs:
+        x.drain(0.1)
+    rs = [Reader(v) for v in vs]
+    line = ("MODE #amp +" + "t" * 490 + "\r\n") * 8
+    junk = ("MODE #amp +" + "tn" * 245 + "\r\n") * 8
+    for k, o in enumerate(ops):
+        o.send(line if k % 2 else junk)
+    time.sleep(1.5)
+    for k, r in enumerate(rs):
+        d = r.done()
+        if b"SendQ" in d:
+            fail(f"reader v{k} disconnected: {d[-100:]!r}")
+        if d.count(b" MODE ") > 10:
+            fail(f"reader v{k} got {d.count(b' MODE ')} MODE lines for 40 commands that change nothing")
+    ok("MODE: 40 no-op MODE commands of 490 flags: no amplification, readers stay")
+
+
+def case_burst():
+    """Many talkers' bursts in one loop pass (--sendq 8k): members that read
+    stay (a member that never reads is still disconnected: chat_cases.py
+    sendq, in chatd_abuse.sh)."""
+    slow = Peer("slow", rcvbuf=4096)
+    slow.send("NICK slow\r\nUSER slow 0 * :s\r\nJOIN #b\r\n")
+    slow.expect(" 366 slow #b ")
+    talkers = [irc(f"t{k}", join="#b") for k in range(12)]
+    vs = [irc(f"r{k}", join="#b") for k in range(4)]
+    for x in talkers + vs:
+        x.drain(0.1)
+    rs = [Reader(v) for v in vs]
+    rt = [Reader(t) for t in talkers]   # talkers read too
+    for rnd in range(6):
+        for k, t in enumerate(talkers):
+            t.send("".join(f"PRIVMSG #b :{rnd} {k} {i} " + "x" * 460 + "\r\n" for i in range(8)))
+        time.sleep(0.05)
+    time.sleep(1.5)
+    for r in rt:
+        r.done()
+    for k, r in enumerate(rs):
+        d = r.done()
+        if b"SendQ" in d:
+            fail(f"reader r{k} disconnected: {d[-100:]!r}")
+        n = d.count(b" PRIVMSG #b :")
+        if n != 6 * 12 * 8:
+            fail(f"reader r{k} got {n} of {6 * 12 * 8} lines")
+    ok("bursts: readers got all 576 lines of 500 bytes from 12 talkers with --sendq 8k")
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

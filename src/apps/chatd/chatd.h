@@ -31,6 +31,7 @@
 #define CHATD_SERVER_NAME "ipcbox.chatd"
 #define CHATD_NICK_MAX 30          /* hard ceiling of --nick-len */
 #define CHATD_PROMPT_MS 500        /* plain prompt after this much silence */
+#define CHATD_MODES 4              /* nick modes (+o/+v) per MODE command (ISUPPORT MODES=) */
 
 /* ---- configuration ---------------------------------------------------- */
 

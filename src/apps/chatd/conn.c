@@ -134,8 +134,17 @@ void conn_send(struct conn *c, struct chat_msg *m)
     if (c->dead || !m)
         return;
     if (c->queued + m->len > c->srv->cfg->sendq) {
-        kill_(c, "SendQ exceeded", "SendQ exceeded", true);
-        return;
+        /* Before judging, write what the socket takes now: a burst made
+         * in one loop pass (other people's lines, a big reply) must not
+         * cost a member that reads its connection; only one whose socket
+         * stays full is past the bound. */
+        flush(c);
+        if (c->dead || c->closed)
+            return;
+        if (c->queued + m->len > c->srv->cfg->sendq) {
+            kill_(c, "SendQ exceeded", "SendQ exceeded", true);
+            return;
+        }
     }
     if (push(c, m) < 0)
         conn_kill(c, "out of memory", NULL);
