@@ -14,6 +14,7 @@ LOG=$T/default.log
 start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
 run_case slowreg
 run_case mode
+run_case cr
 stop
 
 LOG=$T/burst.log

@@ -123,6 +123,33 @@ def case_burst():
     ok("bursts: readers got all 576 lines of 500 bytes from 12 talkers with --sendq 8k")
 
 
+def case_cr():
+    """A plain user's bare CR (or any C0) never reaches an IRC client inside
+    a line: messages, topics, PART and QUIT reasons, history, CTCP."""
+    p = plain("plainer")
+    p.send("/join #crr\n")
+    p.expect("plainer joined #crr")
+    i = irc("watcher", join="#crr")
+    p.expect("watcher joined #crr")
+    p.send("hello\r:evil!evil@ipcbox.chatd PRIVMSG #lobby :spoofed\n")
+    p.send("\x01VERSION\x01\n/topic a\rb\x1b[31m\n/part #crr bye\rZ\n")
+    p.send("/join #crr\n/quit q\rQ\n")
+    got = i.expect("QUIT :")
+    j = irc("late", join="#crr")
+    got2 = j.drain(0.5)
+    for g in (got, got2):
+        raw = g.encode().replace(b"\r\n", b"")
+        if b"\r" in raw or b"\x01" in raw or b"\x1b" in raw:
+            fail(f"control byte inside an IRC line: {g!r}")
+    for w in ("PRIVMSG #crr :hello?:evil", "TOPIC #crr :a?b?[31m", "PART #crr :bye?Z",
+              "QUIT :q?Q"):
+        if w not in got:
+            fail(f"no {w!r} in {got!r}")
+    if "hello?:evil" not in got2:
+        fail(f"history replay: {got2!r}")
+    ok("plain text: CR and other controls masked in messages, topics, reasons, history, CTCP")
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

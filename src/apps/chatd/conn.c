@@ -519,6 +519,14 @@ static void process(struct conn *c)
             if (c->dialect == D_PLAIN)
                 c->prompted = true;
         }
+        if (c->dialect == D_PLAIN) {   /* IRC input refuses these in its parser */
+            for (size_t i = 0; i < len; i++) {
+                if (head[i] == '\t')
+                    head[i] = ' ';
+                else if ((unsigned char)head[i] < 0x20 || head[i] == 0x7f)
+                    head[i] = '?';   /* a bare CR, ESC, ^A (CTCP) ...: never relayed */
+            }
+        }
         if (c->dialect == D_IRC)
             irc_line(c, head, len);
         else

@@ -115,7 +115,7 @@ static void prefix(const struct chat_event *ev, char *buf, size_t cap)
     snprintf(buf, cap, ":%s!%s@%s", ev->nick ? ev->nick : c->nick, c->user, c->host);
 }
 
-static struct chat_msg *format_irc(const struct chat_event *ev)
+static struct chat_msg *format_irc_(const struct chat_event *ev)
 {
     char p[128];
     prefix(ev, p, sizeof p);
@@ -144,6 +144,17 @@ static struct chat_msg *format_irc(const struct chat_event *ev)
     size_t room = IBX_IRC_TEXT_MAX - (size_t)n - (ev->kind == EV_ACTION ? 1 : 0);
     size_t tl = utf8_cut(x, room);
     return msg_printf("%s%.*s%s\r\n", head, (int)tl, x, ev->kind == EV_ACTION ? "\001" : "");
+}
+
+/* The IRC line of ev: no CR, LF or NUL inside, whoever wrote the text. */
+static struct chat_msg *format_irc(const struct chat_event *ev)
+{
+    struct chat_msg *m = format_irc_(ev);
+    if (m)
+        for (size_t i = 0; i + 2 < m->len; i++)
+            if (m->data[i] == '\r' || m->data[i] == '\n' || !m->data[i])
+                m->data[i] = '?';
+    return m;
 }
 
 static struct chat_msg *format_plain(const struct chat_event *ev)
