@@ -15,6 +15,7 @@ start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
 run_case slowreg
 run_case mode
 run_case cr
+run_case longline
 stop
 
 LOG=$T/burst.log

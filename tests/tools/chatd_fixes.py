@@ -150,6 +150,38 @@ def case_cr():
     ok("plain text: CR and other controls masked in messages, topics, reasons, history, CTCP")
 
 
+def case_longline():
+    """Plain lines obey the 512-byte limit however they arrive: in one
+    read, or gathered while flood control holds input back."""
+    w = irc("w10", join="#t10")
+    p = plain("p10")
+    p.send("/join #t10\n")
+    w.expect("p10!plain@127.0.0.1 JOIN")
+    p.drain(0.2)
+    p.send("A" * 4000 + "\n" + "short\n")
+    p.expect("line too long")
+    got = w.expect("PRIVMSG #t10 :short")
+    if "AAAA" in got:
+        fail("a 4000-byte plain line sent in one write was relayed")
+    p.send("B" * 511 + "\n")
+    p.expect("line too long")
+    p.send("C" * 510 + "\n")
+    w.expect("PRIVMSG #t10 :" + "C" * 400)   # relayed (cut to fit the prefix)
+    ok("plain: a 4000-byte line in one write and a 511-byte line dropped, 510 bytes pass")
+    p.send("x\n" * 25)   # past the burst: input is held back
+    time.sleep(0.1)
+    p.send("D" * 3000)
+    time.sleep(0.05)
+    p.send("D" * 3000)
+    time.sleep(0.05)
+    p.send("D" * 1500 + "\nend\n")
+    p.expect("line too long", timeout=10)
+    got = w.expect("PRIVMSG #t10 :end", timeout=10)
+    if "DDDD" in got:
+        fail("a 7500-byte line held back by flood control was relayed")
+    ok("plain: a 7500-byte line gathered under flood hold-back dropped")
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

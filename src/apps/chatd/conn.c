@@ -469,6 +469,15 @@ static void on_flood(ibx_loop *loop, ibx_timer *t)
     update_events(c);
 }
 
+static void too_long(struct conn *c)
+{
+    if (c->dialect == D_IRC)
+        conn_sendf(c, ":%s 417 %s :Input line was too long\r\n", CHATD_SERVER_NAME,
+                   c->has_nick ? c->nick : "*");
+    else
+        conn_sendf(c, "*** line too long (at most %d bytes): dropped\n", IBX_IRC_TEXT_MAX);
+}
+
 /* Handle the complete lines waiting in c->in, as flood control allows. */
 static void process(struct conn *c)
 {
@@ -485,19 +494,16 @@ static void process(struct conn *c)
             break;
         }
         size_t len = (size_t)(nl - head), take = len + 1;
-        if (c->skipping) {
-            c->skipping = false;
-            ibx_buf_consume(&c->in, take);
-            if (c->dialect == D_IRC)
-                conn_sendf(c, ":%s 417 %s :Input line was too long\r\n", CHATD_SERVER_NAME,
-                           c->has_nick ? c->nick : "*");
-            else
-                conn_sendf(c, "*** line too long (at most %d bytes): dropped\n",
-                           IBX_IRC_TEXT_MAX);
-            continue;
-        }
         if (len && head[len - 1] == '\r')
             len--;
+        /* too long, whether its end came in the same read or not (or it
+         * waited behind flood control): dropped, in either dialect */
+        if (c->skipping || len > IBX_IRC_TEXT_MAX) {
+            c->skipping = false;
+            ibx_buf_consume(&c->in, take);
+            too_long(c);
+            continue;
+        }
         if (c->registered) {
             uint64_t wait = flood_take(&c->flood, cfg->flood_burst, cfg->flood_rate, now_of(c));
             if (wait) {

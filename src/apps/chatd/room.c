@@ -156,7 +156,7 @@ void room_remember(struct chat_srv *s, struct room *r, const char *nick, const c
     h->t = time(NULL);
     h->action = action;
     h->nick = strdup(nick);
-    h->text = strdup(text);
+    h->text = strndup(text, utf8_cut(text, IBX_IRC_TEXT_MAX));   /* bounded, whoever calls */
     if (!h->nick || !h->text) {   /* keep the slot, empty */
         free(h->nick);
         free(h->text);
