@@ -23,4 +23,14 @@ start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --sendq 8k --flood-burs
 run_case burst
 stop
 
+LOG=$T/bounds.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --room '' --max-rooms-total 3 \
+    --history 5 --history-bytes 2000
+run_case bounds
+grep -q 'room refused: too many rooms on this server.*flag=--max-rooms-total' "$LOG" \
+    || { cat "$LOG"; fail "no --max-rooms-total log line"; }
+grep -q 'history bytes limit reached.*flag=--history-bytes' "$LOG" \
+    || { cat "$LOG"; fail "no --history-bytes log line"; }
+stop
+
 pass "chatd: review-13 regressions"

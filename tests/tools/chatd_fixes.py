@@ -182,6 +182,38 @@ def case_longline():
     ok("plain: a 7500-byte line gathered under flood hold-back dropped")
 
 
+def case_bounds():
+    """--max-rooms-total 3 --history 5 --history-bytes 2000: a fourth room
+    is refused; past the byte budget the server's oldest lines go, from
+    whichever room holds them."""
+    h = plain("hx")
+    for r in ("#a", "#b", "#c"):
+        h.send(f"/join {r}\n")
+        h.expect(f"hx joined {r}")
+    h.send("/join #d\n")
+    h.expect("Too many rooms on this server")
+    for r in ("a", "b"):
+        h.send(f"/join #{r}\n")
+        h.expect(f"now talking in #{r}")
+        h.send("".join(f"{r}{k}" + "y" * 298 + "\n" for k in (1, 2, 3)))
+    h.send("/join #c\n")
+    h.expect("now talking in #c")
+    h.send("c1" + "y" * 298 + "\nc2" + "y" * 298 + "\n")
+    time.sleep(0.3)
+    j = irc("joiner")
+    seen = {}
+    for r in ("#a", "#b", "#c"):
+        j.send(f"JOIN {r}\r\n")
+        got = j.expect(f" 366 joiner {r} ")
+        got += j.drain(0.4)
+        seen[r] = [x.split("> ")[1][:2] for x in got.split("\r\n") if "NOTICE " + r in x and "> " in x]
+    want = {"#a": ["a3"], "#b": ["b1", "b2", "b3"], "#c": ["c1", "c2"]}
+    if seen != want:
+        fail(f"history after the byte budget: {seen} (want {want})")
+    ok("bounds: a fourth room refused (--max-rooms-total); the oldest lines of all rooms "
+       "dropped past --history-bytes")
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

@@ -89,6 +89,8 @@ void chat_join(struct conn *c, const char *name)
     if (!r) {
         if (err == -EMLINK)
             chat_err(c, "405", name, "You have joined too many channels");
+        else if (err == -ENOSPC)
+            chat_err(c, "405", name, "Too many rooms on this server");
         else if (err == -EINVAL)
             chat_err(c, "479", name, "Illegal channel name");
         else

@@ -45,6 +45,8 @@ struct chat_cfg {
     uint64_t sendq;          /* bytes queued per client before disconnect */
     unsigned nick_len, room_len, topic_len;
     unsigned max_rooms;      /* rooms per client */
+    unsigned max_rooms_total;   /* rooms on the server; 0 = no limit */
+    uint64_t history_bytes;  /* history text of all rooms; 0 = no limit */
     unsigned max_per_addr;   /* clients per address; 0 = no limit */
     unsigned max_clients;    /* 0 = no limit */
     unsigned reg_timeout_ms, ping_ms, idle_ms;
@@ -142,6 +144,10 @@ struct chat_srv {
     unsigned clients;
     ibx_log_gate refuse_gate;   /* connection refusals: lines per second */
     ibx_log_gate quit_gate;     /* disconnect lines per second */
+    ibx_log_gate rooms_gate;    /* --max-rooms-total refusals */
+    ibx_log_gate hist_gate;     /* --history-bytes evictions */
+    struct hist *hold, *hnew;   /* every room's history lines, oldest first */
+    uint64_t hist_bytes;     /* their text bytes */
     uint64_t gen;            /* marks for dedup fan-out */
     time_t started;
 };
@@ -211,8 +217,12 @@ struct hist {
     bool action;
     char *nick;
     char *text;
+    size_t bytes;            /* counted against --history-bytes */
+    struct room *room;
+    struct hist *gprev, *gnext;   /* the server's list, oldest first */
 };
 struct room {
+    struct chat_srv *srv;
     char *name;
     char *topic;
     char topic_by[CHATD_NICK_MAX + 1];
@@ -226,7 +236,8 @@ struct room {
 /* The room called name, or NULL. */
 struct room *room_find(struct chat_srv *s, const char *name);
 /* Join c to name (created if missing, c its operator). Returns the room,
- * or NULL with *err set: -EMLINK (too many rooms), -EINVAL (bad name),
+ * or NULL with *err set: -EMLINK (too many rooms for c), -ENOSPC (too
+ * many rooms on the server: --max-rooms-total), -EINVAL (bad name),
  * -ENOMEM. Already a member: the room, *err = -EALREADY. */
 struct room *room_join(struct chat_srv *s, struct conn *c, const char *name, int *err);
 /* Remove c from r (announcing with reason if not NULL); frees an empty room. */
@@ -236,7 +247,8 @@ void room_part(struct chat_srv *s, struct room *r, struct conn *c, const char *r
 struct member *room_member(struct room *r, const struct conn *c);
 /* Send ev to every member of r, except skip (may be NULL). */
 void room_send(struct room *r, struct chat_event *ev, const struct conn *skip);
-/* Record a message in r's history. */
+/* Record a message in r's history (its oldest line goes past --history;
+ * the server's oldest lines go past --history-bytes). */
 void room_remember(struct chat_srv *s, struct room *r, const char *nick, const char *text,
                    bool action);
 /* Replay r's history to c. */
