@@ -33,4 +33,10 @@ grep -q 'history bytes limit reached.*flag=--history-bytes' "$LOG" \
     || { cat "$LOG"; fail "no --history-bytes log line"; }
 stop
 
+LOG=$T/big.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --sendq 4k --max-per-addr 0 \
+    --flood-burst 0 --room ''
+run_case bigroom
+stop
+
 pass "chatd: review-13 regressions"

@@ -214,6 +214,64 @@ def case_bounds():
        "dropped past --history-bytes")
 
 
+def case_bigroom():
+    """A room of 400 members with 28-character nicks (--sendq 4k): JOIN,
+    NAMES and WHO list every member in 512-byte lines, and the asker is
+    not disconnected; plain /who too."""
+    n = 400
+    nicks = [f"m{k:03d}" + "x" * 24 for k in range(n)]
+    ms = []
+    for k, nk in enumerate(nicks):
+        p = Peer(nk)
+        p.send(f"NICK {nk}\r\nUSER u 0 * :u\r\nJOIN #big\r\n")
+        ms.append(p)
+        if k % 50 == 49:
+            time.sleep(0.2)
+    time.sleep(0.5)
+    a = irc("asker")
+
+    def names_of(got, num):
+        out = set()
+        for ln in got.split("\r\n"):
+            if f" {num} asker " in ln:
+                if len(ln) + 2 > 512:
+                    fail(f"a {num} line of {len(ln) + 2} bytes")
+                if num == "353":
+                    out.update(x.lstrip("@+") for x in ln.split(" :", 1)[1].split())
+                else:
+                    out.add(ln.split()[7])
+        return out
+
+    a.send("JOIN #big\r\n")
+    got = a.expect(" 366 asker #big ", timeout=10)
+    if names_of(got, "353") != set(nicks) | {"asker"}:
+        fail(f"JOIN: {len(names_of(got, '353'))} names of {n + 1}")
+    a.send("NAMES #big\r\n")
+    got = a.expect(" 366 asker #big ", timeout=10)
+    if names_of(got, "353") != set(nicks) | {"asker"}:
+        fail(f"NAMES: {len(names_of(got, '353'))} names of {n + 1}")
+    a.send("WHO #big\r\n")
+    got = a.expect(" 315 asker #big ", timeout=10)
+    if names_of(got, "352") != set(nicks) | {"asker"}:
+        fail(f"WHO: {len(names_of(got, '352'))} names of {n + 1}")
+    a.send("PING :still\r\n")
+    a.expect("PONG ipcbox.chatd :still")
+    ok(f"big room: JOIN, NAMES and WHO list all {n + 1} members in 512-byte lines; "
+       "the asker stays")
+    p = plain("pasker")
+    p.send("/who #big\n/quit\n")
+    got = p.expect("*** bye", timeout=10)
+    seen = set()
+    for ln in got.split("\n"):
+        if ln.startswith("*** in #big: "):
+            seen.update(ln[len("*** in #big: "):].split())
+    if not set(nicks) <= seen:
+        fail(f"plain /who: {len(seen)} names")
+    ok("big room: plain /who lists every member over several lines")
+    for m in ms:
+        m.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

@@ -156,7 +156,14 @@ struct chat_srv {
 
 struct outq_ent {
     struct chat_msg *m;
+    bool bulk;               /* part of a bulk reply (WHO, NAMES, LIST) */
 };
+
+/* Bulk replies (the member list of a room, WHO, LIST) are counted against
+ * this allowance, not --sendq: asking about a room of 10,000 must not
+ * cost the asker its connection, and a client that asks again and again
+ * without reading is still disconnected. */
+#define CHATD_BULK_MAX ((uint64_t)4 << 20)
 
 struct conn {
     ibx_conn base;           /* first */
@@ -170,6 +177,7 @@ struct conn {
     size_t qhead, qn, qcap;
     size_t qoff;             /* bytes of q[qhead] already written */
     uint64_t queued;         /* bytes not yet written */
+    uint64_t bulk_queued;    /* of which bulk replies' */
     struct flood flood;
     uint64_t last_in_ms;
     uint64_t opened_ms;      /* when it connected: the registration deadline */
@@ -177,6 +185,7 @@ struct conn {
     enum dialect dialect;
     bool registered, prompted, pinged, dead, detached, closed, has_nick, got_user,
         pass_ok, throttled, skipping, capping;
+    bool bulk;               /* what is queued now is a bulk reply */
     char why[128];           /* the reason it was killed */
     struct room **rooms;     /* rooms joined */
     size_t nrooms;
@@ -189,6 +198,9 @@ struct conn {
 
 /* Queue m (a new reference is taken) for c; past --sendq c is killed. */
 void conn_send(struct conn *c, struct chat_msg *m);
+/* Send the member list of r to c as IRC 353 lines of at most 512 bytes
+ * (no 366), or as plain notices "in #r: a b c" of at most 512 bytes. */
+void chat_names(struct conn *c, struct room *r);
 /* Queue a formatted line for c. */
 void conn_sendf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Disconnect c after telling the others (reason in QUIT and the log);

@@ -84,6 +84,8 @@ static void flush(struct conn *c)
         while (left) {
             struct outq_ent *e = &c->q[c->qhead];
             size_t rest = e->m->len - c->qoff;
+            if (e->bulk)
+                c->bulk_queued -= left < rest ? left : rest;
             if (left < rest) {
                 c->qoff += left;
                 break;
@@ -108,7 +110,7 @@ static void flush(struct conn *c)
 }
 
 /* Put m at the tail of c's queue. Returns 0 or -ENOMEM. */
-static int push(struct conn *c, struct chat_msg *m)
+static int push(struct conn *c, struct chat_msg *m, bool bulk)
 {
     if (c->qn == c->qcap) {
         size_t cap = c->qcap ? c->qcap * 2 : 8;
@@ -122,8 +124,10 @@ static int push(struct conn *c, struct chat_msg *m)
         c->qcap = cap;
         c->qhead = 0;
     }
-    c->q[(c->qhead + c->qn++) % c->qcap].m = msg_ref(m);
+    c->q[(c->qhead + c->qn++) % c->qcap] = (struct outq_ent){.m = msg_ref(m), .bulk = bulk};
     c->queued += m->len;
+    if (bulk)
+        c->bulk_queued += m->len;
     if (c->qn == 1)
         ibx_loop_defer(loop_of(c), &c->flush_d, on_flush, c);
     return 0;
@@ -133,7 +137,11 @@ void conn_send(struct conn *c, struct chat_msg *m)
 {
     if (c->dead || !m)
         return;
-    if (c->queued + m->len > c->srv->cfg->sendq) {
+    /* bulk replies and the rest are counted apart (CHATD_BULK_MAX) */
+    bool bulk = c->bulk;
+    uint64_t bound = bulk ? CHATD_BULK_MAX : c->srv->cfg->sendq;
+#define USED(c) (bulk ? (c)->bulk_queued : (c)->queued - (c)->bulk_queued)
+    if (USED(c) + m->len > bound) {
         /* Before judging, write what the socket takes now: a burst made
          * in one loop pass (other people's lines, a big reply) must not
          * cost a member that reads its connection; only one whose socket
@@ -141,12 +149,13 @@ void conn_send(struct conn *c, struct chat_msg *m)
         flush(c);
         if (c->dead || c->closed)
             return;
-        if (c->queued + m->len > c->srv->cfg->sendq) {
+        if (USED(c) + m->len > bound) {
             kill_(c, "SendQ exceeded", "SendQ exceeded", true);
             return;
         }
     }
-    if (push(c, m) < 0)
+#undef USED
+    if (push(c, m, bulk) < 0)
         conn_kill(c, "out of memory", NULL);
 }
 
@@ -190,7 +199,7 @@ static void drop_queue(struct conn *c)
     free(c->q);
     c->q = NULL;
     c->qn = c->qcap = c->qhead = c->qoff = 0;
-    c->queued = 0;
+    c->queued = c->bulk_queued = 0;
 }
 
 static void conn_close(struct conn *c)
@@ -282,13 +291,15 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
     /* keep only the message being written, then the error line */
     if (drop && c->qn) {
         struct chat_msg *head = c->q[c->qhead].m;
+        bool hbulk = c->q[c->qhead].bulk;
         size_t off = c->qoff;
         if (off) {
             msg_ref(head);
             drop_queue(c);
-            push(c, head);
+            push(c, head, hbulk);
             c->qoff = off;
             c->queued = head->len - off;
+            c->bulk_queued = hbulk ? c->queued : 0;
             msg_unref(head);
         } else {
             drop_queue(c);
@@ -298,7 +309,7 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
         struct chat_msg *m = c->dialect == D_IRC ? msg_printf("ERROR :%s\r\n", error)
                                                  : msg_printf("*** %s\n", error);
         if (m) {
-            push(c, m);
+            push(c, m, false);
             msg_unref(m);
         }
     }

@@ -91,6 +91,7 @@ static void need_params(struct conn *c, const char *cmd)
 static void who(struct conn *c, const char *mask)
 {
     struct room *r = mask[0] == '#' ? room_find(c->srv, mask) : NULL;
+    c->bulk = true;
     if (r) {
         for (size_t i = 0; i < r->n; i++) {
             const struct conn *p = r->m[i].c;
@@ -104,6 +105,7 @@ static void who(struct conn *c, const char *mask)
             conn_sendf(c, ":%s 352 %s * %s %s %s %s %c :0 %s\r\n", SRV, c->nick, p->user,
                        p->host, SRV, p->nick, p->away ? 'G' : 'H', p->nick);
     }
+    c->bulk = false;
     conn_sendf(c, ":%s 315 %s %s :End of /WHO list.\r\n", SRV, c->nick, mask);
 }
 
@@ -118,14 +120,8 @@ static void list_one(void *val, void *arg)
 static void names(struct conn *c, const char *name)
 {
     struct room *r = room_find(c->srv, name);
-    if (r) {
-        ibx_buf b = {0};
-        room_names(r, &b, true);
-        ibx_buf_append(&b, "", 1);
-        conn_sendf(c, ":%s 353 %s = %s :%.*s\r\n", SRV, c->nick, r->name,
-                   (int)utf8_cut(b.data, 400), b.data);
-        ibx_buf_free(&b);
-    }
+    if (r)
+        chat_names(c, r);
     conn_sendf(c, ":%s 366 %s %s :End of /NAMES list.\r\n", SRV, c->nick, name);
 }
 
@@ -367,7 +363,9 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
         whois(c, m->nparams > 1 ? m->params[1] : p0);
     } else if (!strcmp(cmd, "LIST")) {
         conn_sendf(c, ":%s 321 %s Channel :Users  Name\r\n", SRV, c->nick);
+        c->bulk = true;
         map_each(&c->srv->rooms, list_one, c);
+        c->bulk = false;
         conn_sendf(c, ":%s 323 %s :End of /LIST\r\n", SRV, c->nick);
     } else if (!strcmp(cmd, "AWAY")) {
         free(c->away);
