@@ -16,6 +16,7 @@ run_case slowreg
 run_case mode
 run_case cr
 run_case longline
+run_case termtext
 stop
 
 LOG=$T/burst.log

@@ -272,6 +272,38 @@ def case_bigroom():
         m.close()
 
 
+def case_termtext():
+    """Plain users get text masked as the chat client masks it (termtext):
+    8-bit CSI after a high byte, overlong forms, bidi overrides and
+    isolates, line separators, surrogates."""
+    v = plain("viewer")
+    a = irc("attacker", join="#lobby")
+    v.expect("attacker joined")
+    pays = [b"raw c1 \xff\x9b31m", b"overlong esc \xc0\x9b[31m", b"bidi \xe2\x80\xaeevil",
+            b"isolate \xe2\x81\xa6x", b"lsep \xe2\x80\xa8x", b"surrogate \xed\xa0\x80",
+            b"colour \x0304,12red\x0f \x04ff0000hex"]
+    for p in pays:
+        a.send(b"PRIVMSG #lobby :" + p + b"\r\n")
+    a.send(b"PRIVMSG #lobby :utf8 \xc3\xa9t\xc3\xa9 end\r\n")
+    got = b""
+    deadline = time.time() + 5
+    while b"end\n" not in got and time.time() < deadline:
+        v._fill(deadline)
+        got, v.buf = got + v.buf, b""
+    lines = got.split(b"\n")
+    for p in pays:
+        word = p.split(b" ")[0]
+        ln = [x for x in lines if b"attacker: " + word in x]
+        if not ln or any(ch >= 0x80 for ch in ln[0]):
+            fail(f"not masked: {ln!r}")
+    if b"[#lobby] attacker: colour red hex" not in got:
+        fail(f"formatting codes: {got!r}")
+    if "[#lobby] attacker: utf8 été end".encode() not in got:
+        fail(f"valid UTF-8 changed: {got!r}")
+    ok("plain text masked by termtext's rules: C1, overlong, bidi, separators, surrogates; "
+       "UTF-8 kept, IRC formatting dropped")
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

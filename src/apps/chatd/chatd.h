@@ -113,9 +113,10 @@ struct chat_event {
 struct chat_msg *event_msg(struct chat_event *ev, enum dialect d);
 /* Drop the event's messages. */
 void event_done(struct chat_event *ev);
-/* Copy text into dst (cap bytes) with control bytes neutralised for a
- * terminal: IRC formatting codes dropped, other controls (and UTF-8 C1
- * controls) as '?'. */
+/* Copy text into dst (cap bytes) made safe for a terminal: IRC formatting
+ * codes dropped, then the rules of src/apps/termtext.h (the chat client's):
+ * C0, DEL, C1, line separators, bidi overrides and isolates and every byte
+ * of invalid UTF-8 shown as '?'. */
 void text_clean(char *dst, size_t cap, const char *text);
 /* Longest prefix of s of at most max bytes that ends on a UTF-8 boundary. */
 size_t utf8_cut(const char *s, size_t max);
