@@ -17,6 +17,7 @@ run_case mode
 run_case cr
 run_case longline
 run_case termtext
+run_case dups
 stop
 
 LOG=$T/burst.log

@@ -304,6 +304,18 @@ def case_termtext():
        "UTF-8 kept, IRC formatting dropped")
 
 
+def case_dups():
+    """PRIVMSG #r,#R,#r :x delivers one copy to each member, not three."""
+    a = irc("dupa", join="#dup")
+    b = irc("dupb", join="#dup")
+    a.expect("dupb!")
+    a.send("PRIVMSG #dup,#DUP,#dup,dupb,DUPB :once\r\nPRIVMSG #dup :end\r\n")
+    got = b.expect("PRIVMSG #dup :end")
+    if got.count("PRIVMSG #dup :once") != 1 or got.count("PRIVMSG dupb :once") != 1:
+        fail(f"duplicate targets: {got!r}")
+    ok("PRIVMSG: a target given several times (any case) gets one copy")
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

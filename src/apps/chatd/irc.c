@@ -304,11 +304,22 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
         } else if (text[0] == '\001' && !notice) {
             return;   /* other CTCP queries: not answered */
         }
-        char targets[IBX_IRC_LINE_MAX];
+        /* at most MAXTARGETS=4 targets, each once (folded): a repeated
+         * target must not multiply the fan-out */
+        char targets[IBX_IRC_LINE_MAX], seen[4][IBX_IRC_LINE_MAX];
         snprintf(targets, sizeof targets, "%s", p0);
         char *save, *t = strtok_r(targets, ",", &save);
-        for (int n = 0; t && n < 4; t = strtok_r(NULL, ",", &save), n++)
+        for (int n = 0; t && n < 4; t = strtok_r(NULL, ",", &save)) {
+            snprintf(seen[n], sizeof seen[n], "%s", t);
+            ibx_irc_fold(seen[n]);
+            bool dup = false;
+            for (int k = 0; k < n; k++)
+                dup = dup || !strcmp(seen[k], seen[n]);
+            if (dup)
+                continue;
+            n++;
             chat_say(c, t, text, kind);
+        }
     } else if (!strcmp(cmd, "JOIN")) {
         if (!p0)
             return need_params(c, cmd);
