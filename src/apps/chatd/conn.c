@@ -656,13 +656,6 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
         close(fd);
         return -ENOMEM;
     }
-    if (slot)
-        *slot = (void *)(from_addr + 1);
-    else if (map_put(&s->addrs, host, (void *)(uintptr_t)1) < 0) {
-        free(c);
-        close(fd);
-        return -ENOMEM;
-    }
     c->srv = s;
     memcpy(c->host, host, sizeof c->host);
     ibx_loop *loop = ibx_worker_loop(w);
@@ -671,6 +664,16 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
         close(fd);
         free(c);
         return r;
+    }
+    /* counted only once the connection is really there: a failure above
+     * must not take one of the address's --max-per-addr slots for good */
+    if (slot) {
+        *slot = (void *)(from_addr + 1);
+    } else if (map_put(&s->addrs, host, (void *)(uintptr_t)1) < 0) {
+        ibx_io_stop(loop, &c->io);
+        close(fd);
+        free(c);
+        return -ENOMEM;
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
