@@ -176,3 +176,18 @@ PIDS+=("$CPID")
 wait_exit "$CPID" 15
 [ "$RC" = 0 ] || { cat "$T/carol.out" >&2; fail "carol: exit $RC"; }
 pass "on a terminal: a message arrives above the input line, the typed text is kept; Enter sends it"
+
+# a hostile server's room names never reach the prompt raw: a bidi override
+# is shown as '?', a JOIN of a name with an escape sequence is ignored
+coproc HOSTILE { exec python3 "$PYTOOLS/chat_hostile.py"; }
+PIDS+=("$HOSTILE_PID")
+read -r HPORT <&"${HOSTILE[0]}"
+cat >"$T/hostile.steps" <<STEPS
+wait ^\[#r\] eve: done$
+last ^#r\?Z>$
+type /quit\r
+exit 0
+STEPS
+"$PY" "$PYTOOLS/chat_tty.py" --cols 80 --rows 24 --timeout 15 --steps "$T/hostile.steps" -- \
+    "$IPCBOX" chat --nick tty "127.0.0.1:$HPORT" || fail "hostile room names (see the screen above)"
+pass "a hostile server's room names are masked in the prompt or ignored"

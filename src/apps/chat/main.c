@@ -79,7 +79,9 @@ static void show(void *ctx, const char *line)
 static const char *prompt(void *ctx)
 {
     struct chat_app *a = ctx;
-    snprintf(a->prompt, sizeof a->prompt, "%s> ", a->s.room[0] ? a->s.room : "");
+    char room[CHAT_NAME_MAX];   /* the server's text: masked like any other */
+    chat_safe(room, sizeof room, a->s.room);
+    snprintf(a->prompt, sizeof a->prompt, "%s> ", room);
     return a->prompt;
 }
 

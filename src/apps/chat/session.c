@@ -20,6 +20,18 @@ static void set_name(char *dst, const char *src)
     snprintf(dst, CHAT_NAME_MAX, "%s", src ? src : "");
 }
 
+/* A room name as the client itself would send one (main.c's check):
+ * short, no space, comma, control byte or DEL. */
+static bool room_name_ok(const char *name)
+{
+    if (!chat_irc_is_room(name) || strlen(name) >= CHAT_NAME_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p <= ' ' || *p == ',' || *p == 0x7f)
+            return false;
+    return true;
+}
+
 void chat_session_start(struct chat_session *s, const char *nick,
                         const char *password, const char *room)
 {
@@ -74,6 +86,8 @@ static void track(struct chat_session *s, const struct chat_irc_msg *m)
     } else if (!strcmp(c, "NICK") && me) {
         set_name(s->nick, p0);
     } else if (!strcmp(c, "JOIN") && me) {
+        if (!room_name_ok(p0))
+            return;   /* no room name a server may send: not followed */
         set_name(s->room, p0);
         s->ready = true;
     } else if ((!strcmp(c, "PART") && me) ||

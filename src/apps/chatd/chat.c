@@ -37,42 +37,56 @@ void conn_notice(struct conn *c, const char *fmt, ...)
     }
 }
 
-/* The topic and the member list of r, for c who just joined. */
-static void tell_room(struct conn *c, struct room *r)
+void chat_names(struct conn *c, struct room *r)
 {
     ibx_buf names = {0};
     room_names(r, &names, c->dialect == D_IRC);
     ibx_buf_append(&names, "", 1);
-    if (c->dialect == D_IRC) {
-        if (r->topic) {
+    bool was = c->bulk;
+    c->bulk = true;
+    /* lines short enough for the line limit, split between names */
+    const char *p = names.data ? names.data : "";
+    size_t room = c->dialect == D_IRC
+                      ? IBX_IRC_TEXT_MAX - 40 - strlen(c->nick) - strlen(r->name)
+                      : IBX_IRC_TEXT_MAX - 20 - strlen(r->name);
+    while (*p) {
+        size_t n = strlen(p);
+        if (n > room) {
+            n = room;
+            while (n && p[n] != ' ')
+                n--;
+            if (!n)
+                n = utf8_cut(p, room);
+        }
+        if (c->dialect == D_IRC)
+            conn_sendf(c, ":%s 353 %s = %s :%.*s\r\n", CHATD_SERVER_NAME, c->nick, r->name,
+                       (int)n, p);
+        else
+            conn_notice(c, "in %s: %.*s", r->name, (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    c->bulk = was;
+    ibx_buf_free(&names);
+}
+
+/* The topic and the member list of r, for c who just joined. */
+static void tell_room(struct conn *c, struct room *r)
+{
+    if (r->topic) {
+        if (c->dialect == D_IRC) {
             conn_sendf(c, ":%s 332 %s %s :%s\r\n", CHATD_SERVER_NAME, c->nick, r->name, r->topic);
             conn_sendf(c, ":%s 333 %s %s %s %lld\r\n", CHATD_SERVER_NAME, c->nick, r->name,
                        r->topic_by, (long long)r->topic_at);
+        } else {
+            conn_notice(c, "topic of %s: %s (set by %s)", r->name, r->topic, r->topic_by);
         }
-        /* 353 lines short enough for the line limit */
-        const char *p = names.data ? names.data : "";
-        while (*p) {
-            size_t room = IBX_IRC_TEXT_MAX - 40 - strlen(c->nick) - strlen(r->name);
-            size_t n = strlen(p);
-            if (n > room) {
-                n = room;
-                while (n && p[n] != ' ')
-                    n--;
-            }
-            conn_sendf(c, ":%s 353 %s = %s :%.*s\r\n", CHATD_SERVER_NAME, c->nick, r->name,
-                       (int)n, p);
-            p += n;
-            while (*p == ' ')
-                p++;
-        }
+    }
+    chat_names(c, r);
+    if (c->dialect == D_IRC)
         conn_sendf(c, ":%s 366 %s %s :End of /NAMES list.\r\n", CHATD_SERVER_NAME, c->nick,
                    r->name);
-    } else {
-        if (r->topic)
-            conn_notice(c, "topic of %s: %s (set by %s)", r->name, r->topic, r->topic_by);
-        conn_notice(c, "in %s: %s", r->name, names.data ? names.data : "");
-    }
-    ibx_buf_free(&names);
 }
 
 void chat_join(struct conn *c, const char *name)
@@ -89,6 +103,8 @@ void chat_join(struct conn *c, const char *name)
     if (!r) {
         if (err == -EMLINK)
             chat_err(c, "405", name, "You have joined too many channels");
+        else if (err == -ENOSPC)
+            chat_err(c, "405", name, "Too many rooms on this server");
         else if (err == -EINVAL)
             chat_err(c, "479", name, "Illegal channel name");
         else

@@ -31,6 +31,7 @@
 #define CHATD_SERVER_NAME "ipcbox.chatd"
 #define CHATD_NICK_MAX 30          /* hard ceiling of --nick-len */
 #define CHATD_PROMPT_MS 500        /* plain prompt after this much silence */
+#define CHATD_MODES 4              /* nick modes (+o/+v) per MODE command (ISUPPORT MODES=) */
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -44,6 +45,8 @@ struct chat_cfg {
     uint64_t sendq;          /* bytes queued per client before disconnect */
     unsigned nick_len, room_len, topic_len;
     unsigned max_rooms;      /* rooms per client */
+    unsigned max_rooms_total;   /* rooms on the server; 0 = no limit */
+    uint64_t history_bytes;  /* history text of all rooms; 0 = no limit */
     unsigned max_per_addr;   /* clients per address; 0 = no limit */
     unsigned max_clients;    /* 0 = no limit */
     unsigned reg_timeout_ms, ping_ms, idle_ms;
@@ -110,9 +113,10 @@ struct chat_event {
 struct chat_msg *event_msg(struct chat_event *ev, enum dialect d);
 /* Drop the event's messages. */
 void event_done(struct chat_event *ev);
-/* Copy text into dst (cap bytes) with control bytes neutralised for a
- * terminal: IRC formatting codes dropped, other controls (and UTF-8 C1
- * controls) as '?'. */
+/* Copy text into dst (cap bytes) made safe for a terminal: IRC formatting
+ * codes dropped, then the rules of src/apps/termtext.h (the chat client's):
+ * C0, DEL, C1, line separators, bidi overrides and isolates and every byte
+ * of invalid UTF-8 shown as '?'. */
 void text_clean(char *dst, size_t cap, const char *text);
 /* Longest prefix of s of at most max bytes that ends on a UTF-8 boundary. */
 size_t utf8_cut(const char *s, size_t max);
@@ -141,6 +145,10 @@ struct chat_srv {
     unsigned clients;
     ibx_log_gate refuse_gate;   /* connection refusals: lines per second */
     ibx_log_gate quit_gate;     /* disconnect lines per second */
+    ibx_log_gate rooms_gate;    /* --max-rooms-total refusals */
+    ibx_log_gate hist_gate;     /* --history-bytes evictions */
+    struct hist *hold, *hnew;   /* every room's history lines, oldest first */
+    uint64_t hist_bytes;     /* their text bytes */
     uint64_t gen;            /* marks for dedup fan-out */
     time_t started;
 };
@@ -149,7 +157,14 @@ struct chat_srv {
 
 struct outq_ent {
     struct chat_msg *m;
+    bool bulk;               /* part of a bulk reply (WHO, NAMES, LIST) */
 };
+
+/* Bulk replies (the member list of a room, WHO, LIST) are counted against
+ * this allowance, not --sendq: asking about a room of 10,000 must not
+ * cost the asker its connection, and a client that asks again and again
+ * without reading is still disconnected. */
+#define CHATD_BULK_MAX ((uint64_t)4 << 20)
 
 struct conn {
     ibx_conn base;           /* first */
@@ -163,12 +178,15 @@ struct conn {
     size_t qhead, qn, qcap;
     size_t qoff;             /* bytes of q[qhead] already written */
     uint64_t queued;         /* bytes not yet written */
+    uint64_t bulk_queued;    /* of which bulk replies' */
     struct flood flood;
     uint64_t last_in_ms;
+    uint64_t opened_ms;      /* when it connected: the registration deadline */
     uint64_t mark;
     enum dialect dialect;
     bool registered, prompted, pinged, dead, detached, closed, has_nick, got_user,
         pass_ok, throttled, skipping, capping;
+    bool bulk;               /* what is queued now is a bulk reply */
     char why[128];           /* the reason it was killed */
     struct room **rooms;     /* rooms joined */
     size_t nrooms;
@@ -181,6 +199,9 @@ struct conn {
 
 /* Queue m (a new reference is taken) for c; past --sendq c is killed. */
 void conn_send(struct conn *c, struct chat_msg *m);
+/* Send the member list of r to c as IRC 353 lines of at most 512 bytes
+ * (no 366), or as plain notices "in #r: a b c" of at most 512 bytes. */
+void chat_names(struct conn *c, struct room *r);
 /* Queue a formatted line for c. */
 void conn_sendf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Disconnect c after telling the others (reason in QUIT and the log);
@@ -209,8 +230,12 @@ struct hist {
     bool action;
     char *nick;
     char *text;
+    size_t bytes;            /* counted against --history-bytes */
+    struct room *room;
+    struct hist *gprev, *gnext;   /* the server's list, oldest first */
 };
 struct room {
+    struct chat_srv *srv;
     char *name;
     char *topic;
     char topic_by[CHATD_NICK_MAX + 1];
@@ -224,7 +249,8 @@ struct room {
 /* The room called name, or NULL. */
 struct room *room_find(struct chat_srv *s, const char *name);
 /* Join c to name (created if missing, c its operator). Returns the room,
- * or NULL with *err set: -EMLINK (too many rooms), -EINVAL (bad name),
+ * or NULL with *err set: -EMLINK (too many rooms for c), -ENOSPC (too
+ * many rooms on the server: --max-rooms-total), -EINVAL (bad name),
  * -ENOMEM. Already a member: the room, *err = -EALREADY. */
 struct room *room_join(struct chat_srv *s, struct conn *c, const char *name, int *err);
 /* Remove c from r (announcing with reason if not NULL); frees an empty room. */
@@ -234,7 +260,8 @@ void room_part(struct chat_srv *s, struct room *r, struct conn *c, const char *r
 struct member *room_member(struct room *r, const struct conn *c);
 /* Send ev to every member of r, except skip (may be NULL). */
 void room_send(struct room *r, struct chat_event *ev, const struct conn *skip);
-/* Record a message in r's history. */
+/* Record a message in r's history (its oldest line goes past --history;
+ * the server's oldest lines go past --history-bytes). */
 void room_remember(struct chat_srv *s, struct room *r, const char *nick, const char *text,
                    bool action);
 /* Replay r's history to c. */

@@ -84,6 +84,8 @@ static void flush(struct conn *c)
         while (left) {
             struct outq_ent *e = &c->q[c->qhead];
             size_t rest = e->m->len - c->qoff;
+            if (e->bulk)
+                c->bulk_queued -= left < rest ? left : rest;
             if (left < rest) {
                 c->qoff += left;
                 break;
@@ -108,7 +110,7 @@ static void flush(struct conn *c)
 }
 
 /* Put m at the tail of c's queue. Returns 0 or -ENOMEM. */
-static int push(struct conn *c, struct chat_msg *m)
+static int push(struct conn *c, struct chat_msg *m, bool bulk)
 {
     if (c->qn == c->qcap) {
         size_t cap = c->qcap ? c->qcap * 2 : 8;
@@ -122,8 +124,10 @@ static int push(struct conn *c, struct chat_msg *m)
         c->qcap = cap;
         c->qhead = 0;
     }
-    c->q[(c->qhead + c->qn++) % c->qcap].m = msg_ref(m);
+    c->q[(c->qhead + c->qn++) % c->qcap] = (struct outq_ent){.m = msg_ref(m), .bulk = bulk};
     c->queued += m->len;
+    if (bulk)
+        c->bulk_queued += m->len;
     if (c->qn == 1)
         ibx_loop_defer(loop_of(c), &c->flush_d, on_flush, c);
     return 0;
@@ -133,11 +137,25 @@ void conn_send(struct conn *c, struct chat_msg *m)
 {
     if (c->dead || !m)
         return;
-    if (c->queued + m->len > c->srv->cfg->sendq) {
-        kill_(c, "SendQ exceeded", "SendQ exceeded", true);
-        return;
+    /* bulk replies and the rest are counted apart (CHATD_BULK_MAX) */
+    bool bulk = c->bulk;
+    uint64_t bound = bulk ? CHATD_BULK_MAX : c->srv->cfg->sendq;
+#define USED(c) (bulk ? (c)->bulk_queued : (c)->queued - (c)->bulk_queued)
+    if (USED(c) + m->len > bound) {
+        /* Before judging, write what the socket takes now: a burst made
+         * in one loop pass (other people's lines, a big reply) must not
+         * cost a member that reads its connection; only one whose socket
+         * stays full is past the bound. */
+        flush(c);
+        if (c->dead || c->closed)
+            return;
+        if (USED(c) + m->len > bound) {
+            kill_(c, "SendQ exceeded", "SendQ exceeded", true);
+            return;
+        }
     }
-    if (push(c, m) < 0)
+#undef USED
+    if (push(c, m, bulk) < 0)
         conn_kill(c, "out of memory", NULL);
 }
 
@@ -181,7 +199,7 @@ static void drop_queue(struct conn *c)
     free(c->q);
     c->q = NULL;
     c->qn = c->qcap = c->qhead = c->qoff = 0;
-    c->queued = 0;
+    c->queued = c->bulk_queued = 0;
 }
 
 static void conn_close(struct conn *c)
@@ -273,13 +291,15 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
     /* keep only the message being written, then the error line */
     if (drop && c->qn) {
         struct chat_msg *head = c->q[c->qhead].m;
+        bool hbulk = c->q[c->qhead].bulk;
         size_t off = c->qoff;
         if (off) {
             msg_ref(head);
             drop_queue(c);
-            push(c, head);
+            push(c, head, hbulk);
             c->qoff = off;
             c->queued = head->len - off;
+            c->bulk_queued = hbulk ? c->queued : 0;
             msg_unref(head);
         } else {
             drop_queue(c);
@@ -289,7 +309,7 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
         struct chat_msg *m = c->dialect == D_IRC ? msg_printf("ERROR :%s\r\n", error)
                                                  : msg_printf("*** %s\n", error);
         if (m) {
-            push(c, m);
+            push(c, m, false);
             msg_unref(m);
         }
     }
@@ -397,15 +417,19 @@ static void on_tick(ibx_loop *loop, ibx_timer *t)
     uint64_t now = ibx_loop_now(loop), quiet = now - c->last_in_ms;
     if (c->dead)
         return;
-    if (c->dialect == D_NONE && !c->prompted) {
-        c->prompted = true;
-        conn_sendf(c, "nickname? ");
-        if (cfg->reg_timeout_ms > CHATD_PROMPT_MS)
-            tick_after(c, cfg->reg_timeout_ms - CHATD_PROMPT_MS);
-        return;
-    }
     if (!c->registered) {
-        conn_kill(c, "Registration timeout", "Closing Link: registration timed out");
+        /* the prompt is for a client that has said nothing yet; the
+         * deadline counts from the connection's start, whatever it said */
+        if (c->dialect == D_NONE && !c->prompted) {
+            c->prompted = true;
+            conn_sendf(c, "nickname? ");
+        }
+        uint64_t age = now - c->opened_ms;
+        if (age >= cfg->reg_timeout_ms) {
+            conn_kill(c, "Registration timeout", "Closing Link: registration timed out");
+            return;
+        }
+        tick_after(c, cfg->reg_timeout_ms - age);
         return;
     }
     if (cfg->idle_ms && quiet >= cfg->idle_ms) {
@@ -456,6 +480,15 @@ static void on_flood(ibx_loop *loop, ibx_timer *t)
     update_events(c);
 }
 
+static void too_long(struct conn *c)
+{
+    if (c->dialect == D_IRC)
+        conn_sendf(c, ":%s 417 %s :Input line was too long\r\n", CHATD_SERVER_NAME,
+                   c->has_nick ? c->nick : "*");
+    else
+        conn_sendf(c, "*** line too long (at most %d bytes): dropped\n", IBX_IRC_TEXT_MAX);
+}
+
 /* Handle the complete lines waiting in c->in, as flood control allows. */
 static void process(struct conn *c)
 {
@@ -472,19 +505,16 @@ static void process(struct conn *c)
             break;
         }
         size_t len = (size_t)(nl - head), take = len + 1;
-        if (c->skipping) {
-            c->skipping = false;
-            ibx_buf_consume(&c->in, take);
-            if (c->dialect == D_IRC)
-                conn_sendf(c, ":%s 417 %s :Input line was too long\r\n", CHATD_SERVER_NAME,
-                           c->has_nick ? c->nick : "*");
-            else
-                conn_sendf(c, "*** line too long (at most %d bytes): dropped\n",
-                           IBX_IRC_TEXT_MAX);
-            continue;
-        }
         if (len && head[len - 1] == '\r')
             len--;
+        /* too long, whether its end came in the same read or not (or it
+         * waited behind flood control): dropped, in either dialect */
+        if (c->skipping || len > IBX_IRC_TEXT_MAX) {
+            c->skipping = false;
+            ibx_buf_consume(&c->in, take);
+            too_long(c);
+            continue;
+        }
         if (c->registered) {
             uint64_t wait = flood_take(&c->flood, cfg->flood_burst, cfg->flood_rate, now_of(c));
             if (wait) {
@@ -505,6 +535,14 @@ static void process(struct conn *c)
             c->dialect = is_irc_word(head, len) ? D_IRC : D_PLAIN;
             if (c->dialect == D_PLAIN)
                 c->prompted = true;
+        }
+        if (c->dialect == D_PLAIN) {   /* IRC input refuses these in its parser */
+            for (size_t i = 0; i < len; i++) {
+                if (head[i] == '\t')
+                    head[i] = ' ';
+                else if ((unsigned char)head[i] < 0x20 || head[i] == 0x7f)
+                    head[i] = '?';   /* a bare CR, ESC, ^A (CTCP) ...: never relayed */
+            }
         }
         if (c->dialect == D_IRC)
             irc_line(c, head, len);
@@ -618,13 +656,6 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
         close(fd);
         return -ENOMEM;
     }
-    if (slot)
-        *slot = (void *)(from_addr + 1);
-    else if (map_put(&s->addrs, host, (void *)(uintptr_t)1) < 0) {
-        free(c);
-        close(fd);
-        return -ENOMEM;
-    }
     c->srv = s;
     memcpy(c->host, host, sizeof c->host);
     ibx_loop *loop = ibx_worker_loop(w);
@@ -634,11 +665,21 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
         free(c);
         return r;
     }
+    /* counted only once the connection is really there: a failure above
+     * must not take one of the address's --max-per-addr slots for good */
+    if (slot) {
+        *slot = (void *)(from_addr + 1);
+    } else if (map_put(&s->addrs, host, (void *)(uintptr_t)1) < 0) {
+        ibx_io_stop(loop, &c->io);
+        close(fd);
+        free(c);
+        return -ENOMEM;
+    }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     s->clients++;
     ibx_conn_add(w, &c->base, &conn_ops, false);
-    c->last_in_ms = ibx_loop_now(loop);
+    c->last_in_ms = c->opened_ms = ibx_loop_now(loop);
     flood_init(&c->flood, cfg->flood_burst, c->last_in_ms);
     snprintf(c->user, sizeof c->user, "~user");
     uint64_t first = cfg->reg_timeout_ms && cfg->reg_timeout_ms < CHATD_PROMPT_MS

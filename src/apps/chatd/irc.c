@@ -45,8 +45,9 @@ void irc_welcome(struct conn *c)
     conn_sendf(c, ":%s 004 %s %s ipcbox-chatd i mntov\r\n", SRV, c->nick, SRV);
     conn_sendf(c, ":%s 005 %s CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ "
                "CHANMODES=,,,mnt NICKLEN=%u CHANNELLEN=%u TOPICLEN=%u CHANLIMIT=#:%u "
-               "MAXTARGETS=4 NETWORK=ipcbox :are supported by this server\r\n",
-               SRV, c->nick, cfg->nick_len, cfg->room_len, cfg->topic_len, cfg->max_rooms);
+               "MAXTARGETS=4 MODES=%d NETWORK=ipcbox :are supported by this server\r\n",
+               SRV, c->nick, cfg->nick_len, cfg->room_len, cfg->topic_len, cfg->max_rooms,
+               CHATD_MODES);
     motd(c);
 }
 
@@ -90,6 +91,7 @@ static void need_params(struct conn *c, const char *cmd)
 static void who(struct conn *c, const char *mask)
 {
     struct room *r = mask[0] == '#' ? room_find(c->srv, mask) : NULL;
+    c->bulk = true;
     if (r) {
         for (size_t i = 0; i < r->n; i++) {
             const struct conn *p = r->m[i].c;
@@ -103,6 +105,7 @@ static void who(struct conn *c, const char *mask)
             conn_sendf(c, ":%s 352 %s * %s %s %s %s %c :0 %s\r\n", SRV, c->nick, p->user,
                        p->host, SRV, p->nick, p->away ? 'G' : 'H', p->nick);
     }
+    c->bulk = false;
     conn_sendf(c, ":%s 315 %s %s :End of /WHO list.\r\n", SRV, c->nick, mask);
 }
 
@@ -117,14 +120,8 @@ static void list_one(void *val, void *arg)
 static void names(struct conn *c, const char *name)
 {
     struct room *r = room_find(c->srv, name);
-    if (r) {
-        ibx_buf b = {0};
-        room_names(r, &b, true);
-        ibx_buf_append(&b, "", 1);
-        conn_sendf(c, ":%s 353 %s = %s :%.*s\r\n", SRV, c->nick, r->name,
-                   (int)utf8_cut(b.data, 400), b.data);
-        ibx_buf_free(&b);
-    }
+    if (r)
+        chat_names(c, r);
     conn_sendf(c, ":%s 366 %s %s :End of /NAMES list.\r\n", SRV, c->nick, name);
 }
 
@@ -159,22 +156,30 @@ static void mode(struct conn *c, struct ibx_irc_msg *m)
         chat_err(c, "482", r->name, "You're not channel operator");
         return;
     }
-    bool add = true;
-    size_t arg = 2;
+    /* All changes of one command make one MODE line to the room, with only
+     * what really changed (the flags by their net effect), and at most
+     * CHATD_MODES nick modes, as ISUPPORT MODES= says: one command can not
+     * make the server send more than one line to each member. */
+    bool add = true, was_n = r->mode_n, was_t = r->mode_t, was_m = r->mode_m;
+    bool unknown[256] = {false};
+    char params[IBX_IRC_LINE_MAX] = "", nickmodes[2 * CHATD_MODES + 1] = "";
+    size_t arg = 2, np = 0, pl = 0, nl = 0;
+    char last = 0;
     for (const char *p = ms; *p; p++) {
-        char done[CHATD_NICK_MAX + 8];
-        done[0] = '\0';
         switch (*p) {
         case '+': add = true; continue;
         case '-': add = false; continue;
-        case 'n': r->mode_n = add; break;
-        case 't': r->mode_t = add; break;
-        case 'm': r->mode_m = add; break;
+        case 'n': r->mode_n = add; continue;
+        case 't': r->mode_t = add; continue;
+        case 'm': r->mode_m = add; continue;
         case 'o':
         case 'v': {
+            if (np >= CHATD_MODES)
+                continue;   /* past MODES=: ignored, as ircds do */
+            np++;
             if (arg >= m->nparams) {
                 need_params(c, "MODE");
-                return;
+                break;
             }
             const char *who_ = m->params[arg++];
             struct conn *t = conn_by_nick(c->srv, who_);
@@ -183,23 +188,48 @@ static void mode(struct conn *c, struct ibx_irc_msg *m)
                 chat_err(c, "441", who_, "They aren't on that channel");
                 continue;
             }
-            if (*p == 'o')
-                tm->op = add;
-            else
-                tm->voice = add;
-            snprintf(done, sizeof done, " %s", t->nick);
-            break;
-        }
-        default:
-            conn_sendf(c, ":%s 472 %s %c :is unknown mode char to me\r\n", SRV, c->nick, *p);
+            bool *flag = *p == 'o' ? &tm->op : &tm->voice;
+            if (*flag == add)
+                continue;   /* no change: not announced */
+            *flag = add;
+            char sign = add ? '+' : '-';
+            if (sign != last)
+                nickmodes[nl++] = last = sign;
+            nickmodes[nl++] = *p;
+            nickmodes[nl] = '\0';
+            pl += (size_t)snprintf(params + pl, sizeof params - pl, " %s", t->nick);
             continue;
         }
-        char text[64];
-        snprintf(text, sizeof text, "%c%c%s", add ? '+' : '-', *p, done);
-        struct chat_event ev = {.kind = EV_MODE, .from = c, .target = r->name, .text = text};
-        room_send(r, &ev, NULL);
-        event_done(&ev);
+        default:
+            if (!unknown[(unsigned char)*p]) {
+                unknown[(unsigned char)*p] = true;
+                conn_sendf(c, ":%s 472 %s %c :is unknown mode char to me\r\n", SRV, c->nick,
+                           *p);
+            }
+            continue;
+        }
+        break;
     }
+    /* the flags' net changes first ("+nt-m"), then the nick modes */
+    char text[IBX_IRC_LINE_MAX];
+    size_t tl = 0;
+    const struct { char ch; bool was, now; } fl[] = {
+        {'m', was_m, r->mode_m}, {'n', was_n, r->mode_n}, {'t', was_t, r->mode_t}};
+    last = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < sizeof fl / sizeof *fl; i++)
+            if (fl[i].was != fl[i].now && fl[i].now == (pass == 0)) {
+                char sign = pass == 0 ? '+' : '-';
+                if (sign != last)
+                    text[tl++] = last = sign;
+                text[tl++] = fl[i].ch;
+            }
+    if (!tl && !nl)
+        return;
+    snprintf(text + tl, sizeof text - tl, "%s%s", nickmodes, params);
+    struct chat_event ev = {.kind = EV_MODE, .from = c, .target = r->name, .text = text};
+    room_send(r, &ev, NULL);
+    event_done(&ev);
 }
 
 static void kick(struct conn *c, struct ibx_irc_msg *m)
@@ -274,11 +304,22 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
         } else if (text[0] == '\001' && !notice) {
             return;   /* other CTCP queries: not answered */
         }
-        char targets[IBX_IRC_LINE_MAX];
+        /* at most MAXTARGETS=4 targets, each once (folded): a repeated
+         * target must not multiply the fan-out */
+        char targets[IBX_IRC_LINE_MAX], seen[4][IBX_IRC_LINE_MAX];
         snprintf(targets, sizeof targets, "%s", p0);
         char *save, *t = strtok_r(targets, ",", &save);
-        for (int n = 0; t && n < 4; t = strtok_r(NULL, ",", &save), n++)
+        for (int n = 0; t && n < 4; t = strtok_r(NULL, ",", &save)) {
+            snprintf(seen[n], sizeof seen[n], "%s", t);
+            ibx_irc_fold(seen[n]);
+            bool dup = false;
+            for (int k = 0; k < n; k++)
+                dup = dup || !strcmp(seen[k], seen[n]);
+            if (dup)
+                continue;
+            n++;
             chat_say(c, t, text, kind);
+        }
     } else if (!strcmp(cmd, "JOIN")) {
         if (!p0)
             return need_params(c, cmd);
@@ -333,7 +374,9 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
         whois(c, m->nparams > 1 ? m->params[1] : p0);
     } else if (!strcmp(cmd, "LIST")) {
         conn_sendf(c, ":%s 321 %s Channel :Users  Name\r\n", SRV, c->nick);
+        c->bulk = true;
         map_each(&c->srv->rooms, list_one, c);
+        c->bulk = false;
         conn_sendf(c, ":%s 323 %s :End of /LIST\r\n", SRV, c->nick);
     } else if (!strcmp(cmd, "AWAY")) {
         free(c->away);

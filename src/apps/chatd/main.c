@@ -38,6 +38,11 @@ static const struct opt chatd_opts[] = {
     OPT_U(struct chatd_svc, cfg.room_len, "room-len", "N", "50", 2, 200, "longest room name, '#' included"),
     OPT_U(struct chatd_svc, cfg.topic_len, "topic-len", "N", "300", 0, 390, "longest topic (longer ones are cut)"),
     OPT_U(struct chatd_svc, cfg.max_rooms, "max-rooms", "N", "20", 1, 10000, "rooms one client may be in"),
+    OPT_U(struct chatd_svc, cfg.max_rooms_total, "max-rooms-total", "N", "10000", 0, 10000000,
+          "rooms on the server (0: no limit); joining a new room past it is refused"),
+    OPT_Z(struct chatd_svc, cfg.history_bytes, "history-bytes", "16m", 0, (uint64_t)1 << 40,
+          "text of the history of all rooms together (0: no limit); past it the "
+          "server's oldest lines go"),
     OPT_U(struct chatd_svc, cfg.max_per_addr, "max-per-addr", "N", "64", 0, 1000000,
           "connections from one address (0: no limit)"),
     OPT_U(struct chatd_svc, cfg.max_clients, "max-clients", "N", "10000", 0, 10000000,
@@ -134,6 +139,8 @@ static int chatd_start(void *p, const struct svc_env *env)
     cs->srv->started = time(NULL);
     ibx_log_gate_init(&cs->srv->refuse_gate, 5, 1000);
     ibx_log_gate_init(&cs->srv->quit_gate, 50, 1000);
+    ibx_log_gate_init(&cs->srv->rooms_gate, 1, 1000);
+    ibx_log_gate_init(&cs->srv->hist_gate, 1, 60000);
     return svc_listen_tcp(&chatd_service, env, &chatd_proto, cs->srv);
 }
 

@@ -1,12 +1,16 @@
 /* chatd's shared messages: one formatted line per dialect per event,
  * held by reference in every recipient's output queue; and the text
  * neutralising that keeps other people's bytes from driving a terminal. */
+#include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chatd.h"
+#include "../termtext.h"
 
 struct chat_msg *msg_new(size_t len)
 {
@@ -67,41 +71,36 @@ size_t utf8_cut(const char *s, size_t max)
 
 void text_clean(char *dst, size_t cap, const char *s)
 {
-    size_t o = 0;
     if (!cap)
         return;
-    for (const unsigned char *p = (const unsigned char *)s; *p && o + 1 < cap; p++) {
+    /* first drop IRC formatting (and CTCP marks), then mask what is left
+     * by the rules the chat client uses (termtext.h): C0, DEL, C1, line
+     * separators, bidi overrides and isolates, invalid UTF-8 */
+    char plain[1200];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 1 < sizeof plain; p++) {
         unsigned char c = *p;
-        if (c == 0x02 || c == 0x0f || c == 0x16 || c == 0x1d || c == 0x1e || c == 0x1f ||
-            c == 0x01)
+        if (c == 0x01 || c == 0x02 || c == 0x0f || c == 0x11 || c == 0x16 || c == 0x1d ||
+            c == 0x1e || c == 0x1f)
             continue;                      /* IRC formatting, CTCP marks */
-        if (c == 0x03) {                   /* IRC colour: ^C[nn[,nn]] */
-            for (int k = 0; k < 2 && p[1] >= '0' && p[1] <= '9'; k++)
+        if (c == 0x03 || c == 0x04) {      /* colour: ^C[nn[,nn]], ^D[hex6[,hex6]] */
+            bool hex = c == 0x04;
+            int want = hex ? 6 : 2;
+#define DIGIT(x) (hex ? isxdigit(x) : isdigit(x))
+            for (int k = 0; k < want && p[1] && DIGIT(p[1]); k++)
                 p++;
-            if (p[1] == ',' && p[2] >= '0' && p[2] <= '9') {
+            if (p[1] == ',' && p[2] && DIGIT(p[2])) {
                 p++;
-                for (int k = 0; k < 2 && p[1] >= '0' && p[1] <= '9'; k++)
+                for (int k = 0; k < want && p[1] && DIGIT(p[1]); k++)
                     p++;
             }
+#undef DIGIT
             continue;
         }
-        if (c < 0x20 || c == 0x7f) {
-            dst[o++] = '?';
-            continue;
-        }
-        if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {   /* U+0080..U+009F */
-            dst[o++] = '?';
-            p++;
-            continue;
-        }
-        if (c >= 0x80 && c <= 0x9f && (p == (const unsigned char *)s ||
-                                       (p[-1] & 0x80) == 0)) {
-            dst[o++] = '?';                /* a lone 8-bit C1 control */
-            continue;
-        }
-        dst[o++] = (char)c;
+        plain[o++] = (char)c;
     }
-    dst[o] = '\0';
+    plain[o] = '\0';
+    termtext_fit(dst, cap, plain, INT_MAX / 8, TERMTEXT_KEEP_HEAD);
 }
 
 /* ":nick!user@host" of the event's sender. */
@@ -115,7 +114,7 @@ static void prefix(const struct chat_event *ev, char *buf, size_t cap)
     snprintf(buf, cap, ":%s!%s@%s", ev->nick ? ev->nick : c->nick, c->user, c->host);
 }
 
-static struct chat_msg *format_irc(const struct chat_event *ev)
+static struct chat_msg *format_irc_(const struct chat_event *ev)
 {
     char p[128];
     prefix(ev, p, sizeof p);
@@ -144,6 +143,17 @@ static struct chat_msg *format_irc(const struct chat_event *ev)
     size_t room = IBX_IRC_TEXT_MAX - (size_t)n - (ev->kind == EV_ACTION ? 1 : 0);
     size_t tl = utf8_cut(x, room);
     return msg_printf("%s%.*s%s\r\n", head, (int)tl, x, ev->kind == EV_ACTION ? "\001" : "");
+}
+
+/* The IRC line of ev: no CR, LF or NUL inside, whoever wrote the text. */
+static struct chat_msg *format_irc(const struct chat_event *ev)
+{
+    struct chat_msg *m = format_irc_(ev);
+    if (m)
+        for (size_t i = 0; i + 2 < m->len; i++)
+            if (m->data[i] == '\r' || m->data[i] == '\n' || !m->data[i])
+                m->data[i] = '?';
+    return m;
 }
 
 static struct chat_msg *format_plain(const struct chat_event *ev)

@@ -126,15 +126,13 @@ static void command(struct conn *c, char *line)
             conn_notice(c, "no such room");
             return;
         }
-        ibx_buf names = {0};
-        room_names(r, &names, false);
-        ibx_buf_append(&names, "", 1);
-        conn_notice(c, "in %s: %s", r->name, names.data ? names.data : "");
-        ibx_buf_free(&names);
+        chat_names(c, r);
     } else if (!strcasecmp(cmd, "list")) {
         struct list_ctx l = {c};
         conn_notice(c, "rooms:");
+        c->bulk = true;
         map_each(&c->srv->rooms, list_one, &l);
+        c->bulk = false;
     } else if (!strcasecmp(cmd, "topic")) {
         if (!c->cur) {
             conn_notice(c, "you are in no room: /join ROOM");

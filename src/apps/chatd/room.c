@@ -29,13 +29,32 @@ struct member *room_member(struct room *r, const struct conn *c)
     return NULL;
 }
 
+/* Drop the oldest history line of r. */
+static void hist_drop(struct room *r)
+{
+    struct chat_srv *s = r->srv;
+    struct hist *h = &r->h[r->hhead];
+    if (h->gprev)
+        h->gprev->gnext = h->gnext;
+    else
+        s->hold = h->gnext;
+    if (h->gnext)
+        h->gnext->gprev = h->gprev;
+    else
+        s->hnew = h->gprev;
+    s->hist_bytes -= h->bytes;
+    free(h->nick);
+    free(h->text);
+    *h = (struct hist){0};
+    r->hhead = (r->hhead + 1) % s->cfg->history;
+    r->hn--;
+}
+
 void room_free(void *p)
 {
     struct room *r = p;
-    for (size_t i = 0; i < r->hn; i++) {
-        free(r->h[i].nick);
-        free(r->h[i].text);
-    }
+    while (r->hn)
+        hist_drop(r);
     free(r->h);
     free(r->m);
     free(r->topic);
@@ -66,6 +85,15 @@ struct room *room_join(struct chat_srv *s, struct conn *c, const char *name, int
     }
     c->rooms = cr;
     bool fresh = !r;
+    if (fresh && s->cfg->max_rooms_total && s->rooms.n >= s->cfg->max_rooms_total) {
+        unsigned long held = 0;
+        if (ibx_log_gate_pass(&s->rooms_gate, ibx_loop_now(ibx_worker_loop(c->base.worker)),
+                              &held))
+            ibx_warn(s->log, "msg=\"room refused: too many rooms on this server\" room=%s "
+                     "rooms=%zu flag=--max-rooms-total held=%lu", name, s->rooms.n, held);
+        *err = -ENOSPC;
+        return NULL;
+    }
     if (fresh) {
         r = calloc(1, sizeof *r);
         char key[256];
@@ -78,6 +106,7 @@ struct room *room_join(struct chat_srv *s, struct conn *c, const char *name, int
             return NULL;
         }
         r->created = time(NULL);
+        r->srv = s;
         r->mode_n = r->mode_t = true;
     }
     if (r->n == r->cap) {
@@ -140,29 +169,50 @@ void room_remember(struct chat_srv *s, struct room *r, const char *nick, const c
                    bool action)
 {
     size_t cap = s->cfg->history;
-    if (!cap)
+    uint64_t limit = s->cfg->history_bytes;
+    size_t tl = utf8_cut(text, IBX_IRC_TEXT_MAX);   /* bounded, whoever calls */
+    size_t bytes = strlen(nick) + tl + 2;
+    if (!cap || (limit && bytes > limit))
         return;
     if (!r->h && !(r->h = calloc(cap, sizeof *r->h)))
         return;
-    struct hist *h;
-    if (r->hn < cap) {
-        h = &r->h[(r->hhead + r->hn++) % cap];
-    } else {
-        h = &r->h[r->hhead];
-        r->hhead = (r->hhead + 1) % cap;
-        free(h->nick);
-        free(h->text);
+    if (r->hn == cap)
+        hist_drop(r);
+    bool dropped = false;
+    while (limit && s->hist_bytes + bytes > limit && s->hold) {
+        hist_drop(s->hold->room);   /* the server's oldest line is its room's oldest */
+        dropped = true;
     }
+    if (dropped) {
+        unsigned long held = 0;
+        /* no loop at hand here: the gate's clock is seconds of wall time */
+        if (ibx_log_gate_pass(&s->hist_gate, (uint64_t)time(NULL) * 1000, &held))
+            ibx_info(s->log, "msg=\"history bytes limit reached: oldest lines dropped\" "
+                     "bytes=%llu flag=--history-bytes",
+                     (unsigned long long)s->hist_bytes);
+    }
+    struct hist *h = &r->h[(r->hhead + r->hn) % cap];
     h->t = time(NULL);
     h->action = action;
     h->nick = strdup(nick);
-    h->text = strdup(text);
-    if (!h->nick || !h->text) {   /* keep the slot, empty */
+    h->text = strndup(text, tl);
+    if (!h->nick || !h->text) {
         free(h->nick);
         free(h->text);
-        h->nick = strdup("?");
-        h->text = NULL;
+        *h = (struct hist){0};
+        return;
     }
+    h->bytes = bytes;
+    h->room = r;
+    h->gprev = s->hnew;
+    h->gnext = NULL;
+    if (s->hnew)
+        s->hnew->gnext = h;
+    else
+        s->hold = h;
+    s->hnew = h;
+    s->hist_bytes += bytes;
+    r->hn++;
 }
 
 void room_replay(struct chat_srv *s, struct room *r, struct conn *c)
