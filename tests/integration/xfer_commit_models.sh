@@ -10,6 +10,10 @@ for i in $(seq $N); do
     mkrand "$T/src/f$i.bin" $((100000 + i * 37000))
 done
 mkrand "$T/src/d/nested.bin" 500000
+# the multi-file session's second file has a name of its own: were it f1.bin,
+# recv would rightly refuse one of the two concurrent uploads of f1.bin as
+# busy (exit 3), by timing alone
+mkrand "$T/src/multi.bin" 137000
 
 for model in $(server_models); do
     extra=()
@@ -26,7 +30,7 @@ for model in $(server_models); do
     done
     # one session with several files in a row (the next OFFER follows an ACK
     # that a commit on another thread produced)
-    "$IPCBOX" send --quiet --timeout 60 "$T/src/d" "$T/src/f1.bin" 127.0.0.1:"$RPORT" \
+    "$IPCBOX" send --quiet --timeout 60 "$T/src/d" "$T/src/multi.bin" 127.0.0.1:"$RPORT" \
         2>"$T/multi.err" &
     pids+=($!)
     PIDS+=($!)
@@ -38,6 +42,7 @@ for model in $(server_models); do
         cmp -s "$T/src/f$i.bin" "$T/srv/f$i.bin" || fail "$model: f$i.bin differs"
     done
     cmp -s "$T/src/d/nested.bin" "$T/srv/d/nested.bin" || fail "$model: d/nested.bin differs"
+    cmp -s "$T/src/multi.bin" "$T/srv/multi.bin" || fail "$model: multi.bin differs"
     left=$(find "$T/srv" -name '*.ibxpart' | wc -l)
     [ "$left" = 0 ] || fail "$model: $left part files left"
     stored=$(grep -c "stored f[0-9]*.bin" "$RLOG")
