@@ -23,7 +23,7 @@ peer() { timeout 60 python3 "$PYTOOLS/tftp_hardening_peer.py" "$@"; }
 # ---- item 9: amplification ---------------------------------------------------
 start_tftpd "$WORK/sp.log" --single-port --giveup 2 "$ROOT"
 check_cmd "single-port: forged RRQ + blind ACK 0 and guessed ACKs: at most 3x + one block" \
-    peer blind "$PORT"
+    env SERVER_PID="$SRV_PID" timeout 60 python3 "$PYTOOLS/tftp_hardening_peer.py" blind "$PORT"
 check_cmd "single-port: the blind transfer ended at once, logged" \
     wait_for "$WORK/sp.log" 'file="big.bin".*result=failed'
 check_cmd "single-port: a peer silent after ACK 0 gets block 1 at most three times, no window" \
@@ -43,9 +43,9 @@ check_cmd "per-transfer ports: a real client gets the file at windowsize 16" \
     bash -c "$IPCBOX tftp --quiet --windowsize 16 127.0.0.1:$PORT get big.bin $OUT/pp && cmp $ROOT/big.bin $OUT/pp"
 
 # ---- item 10: caps -----------------------------------------------------------
-start_tftpd "$WORK/cap.log" --max-transfers 4 --max-per-peer 2 --giveup 8 "$ROOT"
-peer stall "$PORT" 127.0.0.5 14 >"$WORK/stall1" 2>&1 & s1=$!
-peer stall "$PORT" 127.0.0.5 14 >"$WORK/stall2" 2>&1 & s2=$!
+start_tftpd "$WORK/cap.log" --max-transfers 4 --max-per-peer 2 --giveup 12 "$ROOT"
+peer stall "$PORT" 127.0.0.5 16 >"$WORK/stall1" 2>&1 & s1=$!
+peer stall "$PORT" 127.0.0.5 16 >"$WORK/stall2" 2>&1 & s2=$!
 wait_for "$WORK/stall1" holding >/dev/null && wait_for "$WORK/stall2" holding >/dev/null
 check_cmd "max-per-peer: a third transfer from one address (two verified) is refused" \
     peer busy "$PORT" 127.0.0.5
@@ -53,8 +53,8 @@ check_cmd "max-per-peer: refusal logged once per second with the limit" \
     grep -q 'limit reached.* limit=max-per-peer value=2 peer=127.0.0.5' "$WORK/cap.log"
 check_cmd "max-per-peer: another address is served meanwhile" \
     bash -c "$IPCBOX tftp --quiet 127.0.0.1:$PORT get random.bin $OUT/c1 && cmp $ROOT/random.bin $OUT/c1"
-peer stall "$PORT" 127.0.0.6 14 >"$WORK/stall3" 2>&1 & s3=$!
-peer stall "$PORT" 127.0.0.7 14 >"$WORK/stall4" 2>&1 & s4=$!
+peer stall "$PORT" 127.0.0.6 16 >"$WORK/stall3" 2>&1 & s3=$!
+peer stall "$PORT" 127.0.0.7 16 >"$WORK/stall4" 2>&1 & s4=$!
 wait_for "$WORK/stall3" holding >/dev/null && wait_for "$WORK/stall4" holding >/dev/null
 check_cmd "max-transfers: a fifth transfer (four verified) is refused" peer busy "$PORT" 127.0.0.8
 check_cmd "max-transfers: refusal logged" grep -q 'limit reached.* limit=max-transfers value=4' "$WORK/cap.log"

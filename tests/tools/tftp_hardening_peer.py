@@ -6,6 +6,8 @@ CHECK: blind, blind-spray, silent-after-ack0, stall (ARGS: source
 address), busy, flood, small-errors, upload-stall, tsize-lie. Prints what
 it saw; exits non-zero when the check fails.
 """
+import os
+import signal
 import socket, struct, sys, time
 
 def sock(addr="127.0.0.1"):
@@ -53,6 +55,14 @@ if check in ("blind", "blind-spray"):
     v = sock()
     req = rrq("big.bin", [("blksize", BLK), ("windowsize", 64)])
     sent = 0
+    # "all at once": with SERVER_PID the server is held stopped while the
+    # burst is sent, so a loaded machine cannot interleave it with the
+    # server's answers (which would let guessed ACKs arrive after the
+    # blocks they name were sent: a blind paced-ACK attack, which a
+    # server without cookies cannot tell from a real peer; docs/security.md)
+    held = int(os.environ.get("SERVER_PID", "0")) if check == "blind" else 0
+    if held:
+        os.kill(held, signal.SIGSTOP)
     v.sendto(req, srv); sent += len(req)
     if check == "blind-spray":
         # per-transfer ports: once the transfer's port exists (a blind
@@ -61,6 +71,8 @@ if check in ("blind", "blind-spray"):
     for tid in range(lo, hi + 1):
         for n in (range(64, -1, -1) if check == "blind-spray" else range(0, 65)):
             v.sendto(ack(n), ("127.0.0.1", tid)); sent += 4
+    if held:
+        os.kill(held, signal.SIGCONT)
     got, pkts = drain(v, quiet=1.5)
     bound = 3 * sent + BLK + 4
     print("sent %d bytes, received %d in %d packets (bound %d): %s" %
