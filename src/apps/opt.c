@@ -223,17 +223,14 @@ static int set_value(struct opt_cmd *cmd, struct opt_group *grp, void *cfg,
         }
         if (o->scale)
             v *= o->scale;   /* tables keep max * scale within the field */
-        if (store_uint(field, o->size, v) < 0) {
-            snprintf(err, errlen, "is too large");
-            return -1;
-        }
-        return 0;
+        goto store;
     case OPT_T_SIZE:
         if (!text || opt_parse_size(text, o->min, o->max, &v) < 0) {
             snprintf(err, errlen, "wants a byte count (k, m, g suffixes) in %s..%s",
                      size_text(o->min, a, sizeof a), size_text(o->max, b, sizeof b));
             return -1;
         }
+    store:
         if (store_uint(field, o->size, v) < 0) {
             snprintf(err, errlen, "is too large");
             return -1;

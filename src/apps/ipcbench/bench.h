@@ -157,6 +157,8 @@ int report_svg(const char *path, const struct row *rows, size_t n);
 /* Cores busy as printed: "0.18", or "0.18 (1.98)" when the sides wanted
  * noticeably more than they got (wanted < 0: unknown). */
 const char *report_cores(double busy, double wanted, char *buf, size_t len);
+/* Write s to stdout as a JSON string (quotes and control bytes escaped). */
+void json_string(const char *s);
 
 /* The "which mechanism for which job" table (guide.c): every classic IPC
  * mechanism, always in the same order and number, with its speed and CPU

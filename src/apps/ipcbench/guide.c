@@ -190,20 +190,6 @@ void guide_print_markdown(const struct row *rows, size_t n)
     }
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
-}
-
 void guide_print_json(const struct row *rows, size_t n)
 {
     static const char *const code[] = {"measured", "not measured", "n/a", "failed"};
@@ -213,7 +199,7 @@ void guide_print_json(const struct row *rows, size_t n)
         struct guide_speed g;
         speed_of(e->mech, rows, n, &g);
         printf("  {\"method\": ");
-        json_str(e->method);
+        json_string(e->method);
         printf(", \"mechanism\": \"%s\", \"status\": \"%s\"", e->mech, code[g.status]);
         if (g.status == G_MEASURED && g.lat)
             printf(", \"latency\": \"%s\", \"latency_p50_ns\": %.0f, \"latency_size\": %zu",
@@ -234,12 +220,12 @@ void guide_print_json(const struct row *rows, size_t n)
         else
             printf(", \"cpu_wanted\": null");
         printf(", \"complexity\": ");
-        json_str(e->complexity);
+        json_string(e->complexity);
         printf(", \"use\": ");
-        json_str(e->use);
+        json_string(e->use);
         printf(", \"note\": ");
         if (g.why && g.status != G_MEASURED)
-            json_str(g.why);
+            json_string(g.why);
         else
             printf("null");
         printf("}%s\n", k + 1 < guide_nentries ? "," : "");

@@ -180,7 +180,7 @@ static void csv_field(const char *s)
     putchar('"');
 }
 
-static void json_string(const char *s)
+void json_string(const char *s)
 {
     putchar('"');
     for (; *s; s++) {
