@@ -156,7 +156,7 @@ load() {
     shift 2
     # shellcheck disable=SC2086
     line=$(timeout $((DUR + 150)) taskset -c 1 "$LOAD" --proto "${PROTO_OF[$n]}" -n "$m" \
-             --seconds "$DUR" "$@" "127.0.0.1:${PORT_OF[$n]}" 2>"$T/err")
+             --seconds "$DUR" --server-pid "${PID_OF[$n]}" "$@" "127.0.0.1:${PORT_OF[$n]}" 2>"$T/err")
     rc=$?
     if [ $rc -ne 0 ] || [ -z "$line" ]; then
         { echo "$n members=$m $*: FAILED (exit $rc) $line"; tail -n 5 "$T/err" | sed 's/^/    /'; } >>"$T/raw"
@@ -187,18 +187,21 @@ declare -A PEAK   # msgs/s at LAT_MEMBERS, for the fixed rate
 T1="| members |"; sep="|---|"
 for n in $UP; do T1="$T1 $n |"; sep="$sep---|"; done
 T1="$T1"$'\n'"$sep"
+T1C="$T1"   # the same runs: server CPU per delivery
 for m in $SIZES; do
-    row="| $m |"
+    row="| $m |"; rowc="| $m |"
     for n in $UP; do
-        if [ "$n" = ncat ] && [ "$m" -gt "$NCAT_MAX" ]; then row="$row — |"; continue; fi
+        if [ "$n" = ncat ] && [ "$m" -gt "$NCAT_MAX" ]; then row="$row — |"; rowc="$rowc — |"; continue; fi
         echo "bench-chat: $n, $m members" >&2
         # shellcheck disable=SC2086
         r=$(load "$n" "$m" ${EXTRA_OF[$n]})
-        if [ "$r" = failed ]; then row="$row failed |"; continue; fi
+        if [ "$r" = failed ]; then row="$row failed |"; rowc="$rowc failed |"; continue; fi
         row="$row $(human "$(field deliveries_per_s "$r")") · $(field cpu_pct "$r")% |"
+        rowc="$rowc $(field server_ns_per_delivery "$r") ns · $(field server_cpu_pct "$r")% |"
         [ "$m" = "$LAT_MEMBERS" ] && PEAK[$n]=$(field msgs_per_s "$r")
     done
     T1="$T1"$'\n'"$row"
+    T1C="$T1C"$'\n'"$rowc"
 done
 
 # ---- 2. latency at a fixed offered load -------------------------------------
@@ -301,6 +304,16 @@ tmp=$(mktemp "$(dirname "$OUT")/.bench-chat.XXXXXX")
     echo "read(), not each line, and cuts lines under load)."
     echo
     echo "$T1"
+    echo
+    echo "## Server CPU per delivery (the same runs)"
+    echo
+    echo "The server's user+system CPU time over the measured window (its threads and"
+    echo "worker processes, read from /proc by chatload --server-pid), divided by the"
+    echo "deliveries, then the server's CPU share. This is the server's cost even where"
+    echo "the load tool set the pace above (its CPU near 100%): the fair comparison on"
+    echo "this 2-CPU machine. Lower is better."
+    echo
+    echo "$T1C"
     echo
     echo "## Delivery latency at a fixed offered load"
     echo

@@ -22,6 +22,11 @@
  *   cpu_pct=... errors=0
  * cpu_pct is this tool's CPU share: near 100 means the tool, not the
  * server, set the pace.
+ *   --server-pid PID  also print server_cpu_pct and server_ns_per_delivery:
+ *             the CPU time of PID (threads and worker processes, from
+ *             /proc: bench/proc_cpu.h) over the measured window, per
+ *             delivery -- the server's cost even when the tool is the
+ *             bottleneck.
  *   --idle    members connect and join, "ready N" is printed (stdout,
  *             flushed), and they stay idle (answering PINGs) for S seconds;
  *             then "idle done". For the server's RSS with N members.
@@ -57,6 +62,7 @@
 #include <unistd.h>
 
 #include "ipcbox/net.h"
+#include "proc_cpu.h"
 
 #define MAX_MEMBERS 20000
 #define CARRY 2048          /* a partial message kept between reads */
@@ -88,7 +94,8 @@ static int size = 64;
 static bool idle_mode;
 static double setup_timeout = 60;
 static const char *room = "bench";
-static int max_connecting = 64;   /* members in connect/registration at once */
+static int max_connecting = 64;
+static long server_pid;              /* --server-pid: its CPU per delivery */   /* members in connect/registration at once */
 
 static ibx_addr target;
 static int ep;
@@ -730,7 +737,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: chatload --proto irc|redis|nats|lines [-n MEMBERS] [--seconds S]\n"
             "                [--window W | --rate R] [--size BYTES] [--idle]\n"
-            "                [--timeout S] [--room NAME] [--batch K] HOST:PORT   (loopback only)\n");
+            "                [--timeout S] [--room NAME] [--batch K] [--server-pid PID]\n"
+            "                HOST:PORT   (loopback only)\n");
     exit(2);
 }
 
@@ -783,7 +791,7 @@ int main(int argc, char **argv)
         {"rate", required_argument, 0, 'r'}, {"size", required_argument, 0, 'b'},
         {"idle", no_argument, 0, 'i'}, {"timeout", required_argument, 0, 't'},
         {"room", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
-        {"batch", required_argument, 0, 'B'},
+        {"batch", required_argument, 0, 'B'}, {"server-pid", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     int o;
     bool have_window = false;
@@ -804,6 +812,7 @@ int main(int argc, char **argv)
         case 't': setup_timeout = atof(optarg); break;
         case 'R': room = optarg; break;
         case 'B': max_connecting = atoi(optarg); break;
+        case 'P': server_pid = atol(optarg); break;
         default: usage();
         }
     }
@@ -900,6 +909,7 @@ int main(int argc, char **argv)
     run_phase = true;
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
+    double scpu0 = proc_cpu_s(server_pid);
     double t0 = now_s(), tend = t0 + seconds, last_progress = t0;
     uint64_t last_done = 0;
     int limit = rate > 0 ? RATE_RING : window;
@@ -943,6 +953,7 @@ int main(int argc, char **argv)
     }
     double t1 = now_s();
     getrusage(RUSAGE_SELF, &ru1);
+    double scpu = proc_cpu_s(server_pid) - scpu0;
     if (done < sent) {
         fprintf(stderr, "chatload: drain timeout: %" PRIu64 " of %" PRIu64 " messages reached every member\n",
                 done, sent);
@@ -967,9 +978,13 @@ int main(int argc, char **argv)
     printf("proto=%s members=%d mode=%s sent=%" PRIu64 " deliveries=%" PRIu64
            " seconds=%.3f deliveries_per_s=%.0f msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f"
            " max_us=%.1f cpu_pct=%.0f behind=%" PRIu64 " lost=%" PRIu64 " dups=%" PRIu64
-           " corrupt=%" PRIu64 " errors=%" PRIu64 "\n",
+           " corrupt=%" PRIu64 " errors=%" PRIu64,
            proto_names[proto], members, rate > 0 ? "rate" : "window", sent, deliveries, wall,
            deliveries / wall, sent / wall, hist_pct(0.50), hist_pct(0.99), lat_max / 1000.0,
            100 * cpu / wall, behind, lost, dups, corrupt, errors);
+    if (server_pid > 0)   /* the server's cost, whoever set the pace */
+        printf(" server_cpu_pct=%.0f server_ns_per_delivery=%.0f", 100 * scpu / wall,
+               deliveries ? scpu * 1e9 / (double)deliveries : 0);
+    printf("\n");
     return errors || lost || dups || corrupt ? 1 : 0;
 }

@@ -1,0 +1,59 @@
+/* proc_cpu.h: CPU time of a server under load, read from /proc, for the
+ * load tools of bench/ (header only: each bench .c file is its own program).
+ *
+ * proc_cpu_s(pid) is the user+system time in seconds of pid (all its
+ * threads) plus, recursively, of its child processes that are alive (the
+ * prefork and fork models' workers), so a tool can divide the server's
+ * CPU over its measured window by the work done in it: a cost that holds
+ * when the load tool, not the server, sets the pace. Children that exit
+ * during the window are not counted (their time moves to the parent's
+ * cutime only when reaped, and a fork model's per-connection children
+ * live as long as their member, so a steady window loses none). */
+#ifndef IPCBOX_BENCH_PROC_CPU_H
+#define IPCBOX_BENCH_PROC_CPU_H
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* user+system clock ticks of one process (fields 14 and 15 of stat) */
+static double proc_cpu_one(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');   /* the command may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* pid's time and its live descendants' (depth-bounded), seconds */
+static double proc_cpu_tree(long pid, int depth)
+{
+    double t = proc_cpu_one(pid);
+    if (depth > 4)
+        return t;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return t;
+    long kid;
+    while (fscanf(f, "%ld", &kid) == 1)
+        t += proc_cpu_tree(kid, depth + 1);
+    fclose(f);
+    return t;
+}
+
+/* CPU seconds used so far by the server pid and its worker processes. */
+static inline double proc_cpu_s(long pid) { return pid > 0 ? proc_cpu_tree(pid, 0) : 0; }
+
+#endif
