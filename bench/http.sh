@@ -4,7 +4,9 @@
 # with wrk on loopback: every server pinned to CPU 0, wrk to CPU 1, the
 # same files. Prints markdown tables: req/s with ratios to nginx and to the
 # floor, RSS with 10,000 idle keep-alive connections, and ipcbox under each
-# of the seven server models.
+# of the server models. The pipelined row sends 16 requests per write
+# (bench/pipeline.lua, as the TechEmpower plaintext test does): there the
+# server, not wrk, is the limit.
 #
 # The machine may be shared, so the servers of a table run side by side
 # (idle unless measured) and the runs are interleaved: ROUNDS rounds, each
@@ -257,7 +259,7 @@ start() {
     esac
 }
 
-declare -A KA CL BIG RSS PORTOF PIDOF KAC CLC BIGC KAW CLW MKAC MCLC MBIGC
+declare -A KA CL BIG RSS PORTOF PIDOF KAC CLC BIGC KAW CLW MKAC MCLC MBIGC PL PLC PLW
 # nginxd: the same nginx with `listen ... deferred` (TCP_DEFER_ACCEPT, which
 # ipcbox httpd uses); ratios are taken to the faster of the two nginx
 SERVERS="ipcbox nginx nginxd lighttpd h2o busybox python canned"
@@ -278,6 +280,7 @@ for r in $(seq 1 "$ROUNDS"); do
         u="http://127.0.0.1:${PORTOF[$s]}"
         keep KA KAC "$(rps "${PIDOF[$s]}" "$u/1k.html")" "$s" KAW
         [ "$s" = canned ] && continue   # canned ignores Connection: close and paths
+        keep PL PLC "$(rps "${PIDOF[$s]}" "$u/1k.html" -s bench/pipeline.lua)" "$s" PLW
         keep CL CLC "$(rps "${PIDOF[$s]}" "$u/1k.html" -H "Connection: close")" "$s" CLW
         keep BIG BIGC "$(CONNS=10 rps "${PIDOF[$s]}" "$u/1m.bin")" "$s"
     done
@@ -296,15 +299,15 @@ echo
 echo "### Static files: req/s (best of $ROUNDS interleaved ${DUR} s runs; ${CONNS} connections; 1 MiB with 10)"
 echo
 # the better nginx of the two configurations is the reference
-for k in KA CL; do
+for k in KA CL PL; do
     declare -n a=$k
     n=${a[nginx]:-0}; d=${a[nginxd]:-0}
     a[ref]=$(( n > d ? n : d ))
     [ "${a[ref]}" = 0 ] && a[ref]=""
     unset -n a
 done
-echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns | server CPU µs/req: keep-alive / close / 1 MiB | wrk's CPU: keep-alive / close |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| server | 1 KiB keep-alive | vs nginx | vs floor | 1 KiB pipelined ×16 | vs nginx | 1 KiB close | vs nginx | 1 MiB | vs h2o | RSS, $IDLE idle conns | server CPU µs/req: keep-alive / pipelined / close / 1 MiB | wrk's CPU: keep-alive / pipelined / close |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for s in $SERVERS; do
     skip "$s" && continue
     rss=${RSS[$s]:-}
@@ -317,7 +320,7 @@ for s in $SERVERS; do
         ipcbox) name="**ipcbox httpd**" ;;
         nginxd) name="nginx, listen deferred" ;;
     esac
-    echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[ref]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[ref]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss | ${KAC[$s]:--} / ${CLC[$s]:--} / ${BIGC[$s]:--} | $(pc "${KAW[$s]:-}") / $(pc "${CLW[$s]:-}") |"
+    echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[ref]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${PL[$s]:--} | $(ratio "${PL[$s]:-}" "${PL[ref]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[ref]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss | ${KAC[$s]:--} / ${PLC[$s]:--} / ${CLC[$s]:--} / ${BIGC[$s]:--} | $(pc "${KAW[$s]:-}") / $(pc "${PLW[$s]:-}") / $(pc "${CLW[$s]:-}") |"
 done
 
 # ---- ipcbox under each server model ------------------------------------------------------
