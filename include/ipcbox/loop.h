@@ -1,5 +1,5 @@
-/* ipcbox event loop: fd watchers (on epoll, behind a private backend
- * interface that poll, select or io_uring could implement as well), a
+/* ipcbox event loop: fd watchers (on epoll by default, or poll or select,
+ * behind a private backend interface: src/lib/loop_backend.h), a
  * min-heap of timers with "now" cached once per pass, signals delivered as loop events through signalfd,
  * and deferred callbacks that run after every fd event of the pass (the
  * place to free a handle, never inside its own callback).
@@ -70,8 +70,18 @@ struct ibx_defer {
     void *data;
 };
 
-/* Create a loop. Returns 0 or -errno. */
+/* Create a loop on the best readiness backend this system has (epoll).
+ * Returns 0 or -errno. */
 int ibx_loop_new(ibx_loop **out);
+/* Create a loop on the named backend: "epoll", "poll" or "select" (NULL:
+ * as ibx_loop_new). A select loop cannot watch a descriptor at or past
+ * FD_SETSIZE (ibx_io_start returns -EMFILE). Returns 0, -EINVAL for an
+ * unknown name, or -errno. */
+int ibx_loop_new_backend(ibx_loop **out, const char *backend);
+/* Name of the backend a loop runs on ("epoll" ...). */
+const char *ibx_loop_backend(const ibx_loop *loop);
+/* Name of the i-th backend (i from 0, best first), or NULL past the last. */
+const char *ibx_loop_backend_at(size_t i);
 /* Free a loop; watchers still registered are simply forgotten (their fds
  * are not closed). Pending deferred callbacks are run first. */
 void ibx_loop_free(ibx_loop *loop);

@@ -1,6 +1,6 @@
-/* The event loop: a backend for fd readiness (loop_backend.h; epoll), a
- * binary min-heap for timers, signalfd for signals, an eventfd for
- * cross-thread wakes, and a FIFO of deferred callbacks run after each
+/* The event loop: a backend for fd readiness (loop_backend.h: epoll, poll,
+ * select), a binary min-heap for timers, signalfd for signals, an eventfd
+ * for cross-thread wakes, and a FIFO of deferred callbacks run after each
  * pass's fd events. */
 #include "ipcbox/loop.h"
 #include "loop_backend.h"
@@ -21,6 +21,8 @@
 /* The backends, best first: a loop takes the first that it can create. */
 static const struct ibx__loop_backend *const backends[] = {
     &ibx__loop_epoll,
+    &ibx__loop_poll,
+    &ibx__loop_select,
 };
 
 struct sigwatch {
@@ -63,13 +65,24 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int ibx_loop_new(ibx_loop **out)
+int ibx_loop_new(ibx_loop **out) { return ibx_loop_new_backend(out, NULL); }
+
+int ibx_loop_new_backend(ibx_loop **out, const char *backend)
 {
+    size_t nb = sizeof backends / sizeof backends[0], i;
+    if (backend) {
+        for (i = 0; i < nb && strcmp(backends[i]->name, backend) != 0; i++)
+            ;
+        if (i == nb)
+            return -EINVAL;
+    }
     ibx_loop *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
     int r = -ENOSYS;
-    for (size_t i = 0; r < 0 && i < sizeof backends / sizeof backends[0]; i++) {
+    for (i = 0; r < 0 && i < nb; i++) {
+        if (backend && strcmp(backends[i]->name, backend) != 0)
+            continue;
         l->be = backends[i];
         r = l->be->create(&l->be_state);
     }
@@ -129,6 +142,15 @@ void ibx_loop_free_forked(ibx_loop *l)
     if (l)
         loop_release(l);
 }
+
+const char *ibx_loop_backend(const ibx_loop *l) { return l->be->name; }
+
+const char *ibx_loop_backend_at(size_t i)
+{
+    return i < sizeof backends / sizeof backends[0] ? backends[i]->name : NULL;
+}
+
+bool ibx__loop_fd_ok(const ibx_loop *l, int fd) { return !l->be->max_fd || fd <= l->be->max_fd; }
 
 uint64_t ibx_loop_now(const ibx_loop *l) { return l->now; }
 void ibx_loop_update_now(ibx_loop *l) { l->now = mono_ms(); }

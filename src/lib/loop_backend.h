@@ -2,14 +2,17 @@
  * (loop.c) owns watchers, timers, signals, wakes and deferred callbacks; a
  * backend only keeps a set of (fd, IBX_EV_* mask) registrations and waits
  * for them, in the manner of redis's aeApi* functions. One backend per file
- * (loop_epoll.c ...), each exporting one ops table listed in loop.c's
- * `backends[]`; protocols never see which one runs.
+ * (loop_epoll.c, loop_poll.c, loop_select.c), each exporting one ops table
+ * listed in loop.c's `backends[]`; protocols never see which one runs. A
+ * loop takes the first backend it can create unless one is named
+ * (ibx_loop_new_backend; a model names its backend in struct ibx_model).
  *
  * Contract common to every operation: a backend is used by one thread, the
  * loop's; it never calls back into the loop; errors are -errno. */
 #ifndef IPCBOX_LOOP_BACKEND_H
 #define IPCBOX_LOOP_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ipcbox/loop.h"
@@ -42,9 +45,19 @@ struct ibx__loop_backend {
      * ready (level-triggered); IBX_EV_ERROR and IBX_EV_HUP are reported
      * whether armed or not. */
     int (*wait)(void *st, int timeout_ms, struct ibx__fired *fired, int max);
+    /* The highest descriptor add() takes (select: FD_SETSIZE - 1), or 0
+     * for no limit. */
+    int max_fd;
 };
 
-/* loop_epoll.c */
+/* loop_epoll.c, loop_poll.c, loop_select.c */
 extern const struct ibx__loop_backend ibx__loop_epoll;
+extern const struct ibx__loop_backend ibx__loop_poll;
+extern const struct ibx__loop_backend ibx__loop_select;
+
+/* False if fd is past what the loop's backend can watch (select's
+ * FD_SETSIZE): the caller closes it rather than fail later, with a log
+ * line naming the limit. */
+bool ibx__loop_fd_ok(const ibx_loop *l, int fd);
 
 #endif

@@ -4,6 +4,7 @@
  * model_*.c); the thread and process workers live in server_thread.c and
  * server_proc.c. */
 #include "server_int.h"
+#include "loop_backend.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -183,6 +184,15 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
                          strerror(-fd));
             return;
         }
+        if (!ibx__loop_fd_ok(loop, fd)) {
+            /* select: FD_SETSIZE; never handed to a watcher */
+            close(fd);
+            if (log_due(w, &w->serve_logged_ms))
+                ibx_warn(ibx_log_as(srv->cfg.log, l->proto->name, &(ibx_log){0}),
+                         "msg=\"connection closed: its descriptor is past what the %s loop "
+                         "can watch\" fd=%d flag=--max-conns", ibx_loop_backend(loop), fd);
+            continue;
+        }
         bool was_child = srv->is_child;
         int r = srv->cfg.model->accept
                     ? srv->cfg.model->accept(srv, w, fd, l, &peer, plen)
@@ -359,7 +369,7 @@ int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg)
     srv->main.spare = -1;
     /* The main loop exists from the start, so that ibx_server_shutdown()
      * is safe from any thread at any time, even before ibx_server_run(). */
-    int r = ibx_loop_new(&srv->main.loop);
+    int r = ibx_loop_new_backend(&srv->main.loop, srv->cfg.model->backend);
     if (!r)
         r = ibx_loop_set_wake(srv->main.loop, on_main_wake, srv);
     if (r < 0) {

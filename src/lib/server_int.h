@@ -37,6 +37,8 @@ struct ibx_model {
     const char *help;        /* one line for --help and docs */
     unsigned traits;         /* IBX_MODEL_* bits (ipcbox/server.h) */
     int listen_flags;        /* extra ibx_tcp_listen() flags for listeners */
+    const char *backend;     /* the main loop's readiness backend ("poll"),
+                              * NULL: the best (loop_backend.h) */
     /* The default connection cap (ibx_server_default_max_conns) is the
      * soft RLIMIT_NOFILE divided by nofile_share, at least 8, and at most
      * max_conns_ceiling if that is not 0. */

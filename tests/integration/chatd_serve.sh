@@ -29,8 +29,8 @@ kill -TERM "$SPID"; wait_exit "$SPID" 15
 grep -qx 'room = #fromfile' "$T/printed" || { cat "$T/printed"; fail "applet reads [chatd]"; }
 pass "chatd under serve: flags and configuration file"
 
-# models other than epoll: refused, one line, exit 2
-for m in $(server_models epoll); do
+# models other than the one-loop ones (epoll, poll, select): refused, one line, exit 2
+for m in $(server_models epoll poll select); do
     "$IPCBOX" chatd --listen 127.0.0.1:0 --model "$m" >"$T/m.out" 2>"$T/m.err"
     rc=$?
     [ "$rc" = 2 ] || fail "model $m: exit $rc, want 2"

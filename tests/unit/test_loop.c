@@ -1,5 +1,7 @@
 /* Unit tests for src/lib/loop.c: timer heap order and cancellation, deferred
- * callbacks, fd watchers, signals and cross-thread wakes. */
+ * callbacks, fd watchers, signals and cross-thread wakes -- every test on
+ * every readiness backend (epoll, poll, select: ibx_loop_backend_at), plus
+ * what differs between them (select's FD_SETSIZE). */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -9,11 +11,24 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ipcbox/loop.h"
+
+/* The backend the tests of this round run on (main sets it). */
+static const char *backend;
+
+static int new_loop(ibx_loop **l)
+{
+    int r = ibx_loop_new_backend(l, backend);
+    if (!r)
+        assert_string_equal(ibx_loop_backend(*l), backend);
+    return r;
+}
 
 /* Each timer records its deadline so order can be checked. */
 struct ttimer {
@@ -38,7 +53,7 @@ static void on_ttimer(ibx_loop *l, ibx_timer *t)
 static void test_timers_fire_in_deadline_order(void **state)
 {
     ibx_loop *l;
-    assert_int_equal(ibx_loop_new(&l), 0);
+    assert_int_equal(new_loop(&l), 0);
     enum { N = 2000 };
     struct ttimer *t = calloc(N, sizeof *t);
     struct trec *rec = calloc(1, sizeof *rec);
@@ -75,7 +90,7 @@ static void test_timers_fire_in_deadline_order(void **state)
 static void test_equal_deadlines_are_fifo(void **state)
 {
     ibx_loop *l;
-    assert_int_equal(ibx_loop_new(&l), 0);
+    assert_int_equal(new_loop(&l), 0);
     struct ttimer t[50];
     struct trec *rec = calloc(1, sizeof *rec);
     for (int i = 0; i < 50; i++) {
@@ -107,7 +122,7 @@ static void on_defer(ibx_loop *l, ibx_defer *d)
 static void test_defer_runs_in_order_and_once(void **state)
 {
     ibx_loop *l;
-    assert_int_equal(ibx_loop_new(&l), 0);
+    assert_int_equal(new_loop(&l), 0);
     struct deferrer x = {0};
     ibx_loop_defer(l, &x.d[0], on_defer, &x);
     ibx_loop_defer(l, &x.d[1], on_defer, &x);
@@ -142,7 +157,7 @@ static void on_pipe(ibx_loop *l, ibx_io *io, uint32_t ev)
 static void test_io_reads_until_eof(void **state)
 {
     ibx_loop *l;
-    assert_int_equal(ibx_loop_new(&l), 0);
+    assert_int_equal(new_loop(&l), 0);
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     struct piper p = {0};
@@ -182,7 +197,7 @@ static void on_pair(ibx_loop *l, ibx_io *io, uint32_t ev)
 static void test_stopped_watcher_gets_no_stale_event(void **state)
 {
     ibx_loop *l;
-    assert_int_equal(ibx_loop_new(&l), 0);
+    assert_int_equal(new_loop(&l), 0);
     int p1[2], p2[2];
     assert_int_equal(pipe(p1), 0);
     assert_int_equal(pipe(p2), 0);
@@ -211,7 +226,7 @@ static void on_sig(ibx_loop *l, int signo, void *data)
 static void test_signal_is_a_loop_event(void **state)
 {
     ibx_loop *l;
-    assert_int_equal(ibx_loop_new(&l), 0);
+    assert_int_equal(new_loop(&l), 0);
     int got = 0;
     assert_int_equal(ibx_loop_signal(l, SIGUSR1, on_sig, &got), 0);
     ibx_timer keep = {0};   /* keeps the loop alive while it waits */
@@ -237,7 +252,7 @@ static void *waker(void *arg)
 static void test_wake_from_another_thread(void **state)
 {
     ibx_loop *l;
-    assert_int_equal(ibx_loop_new(&l), 0);
+    assert_int_equal(new_loop(&l), 0);
     int woken = 0;
     assert_int_equal(ibx_loop_set_wake(l, on_wake, &woken), 0);
     ibx_timer keep = {0};
@@ -250,9 +265,148 @@ static void test_wake_from_another_thread(void **state)
     ibx_loop_free(l);
 }
 
+/* More descriptors ready at once than a pass dispatches (256): every one
+ * is served within a few passes, none starved by the scan order. */
+#define MANY 300
+struct many {
+    ibx_io io[MANY];
+    int calls[MANY];
+};
+
+static void on_many(ibx_loop *l, ibx_io *io, uint32_t ev)
+{
+    struct many *m = io->data;
+    char c;
+    assert_true(ev & IBX_EV_READ);
+    assert_int_equal(read(io->fd, &c, 1), 1);
+    m->calls[io - m->io]++;
+    ibx_io_stop(l, io);
+}
+
+static void test_many_ready_all_served(void **state)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 2 * MANY + 64) {
+        rl.rlim_cur = rl.rlim_max < 2 * MANY + 64 ? rl.rlim_max : 2 * MANY + 64;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        if (rl.rlim_cur < 2 * MANY + 64)
+            skip();
+    }
+    ibx_loop *l;
+    assert_int_equal(new_loop(&l), 0);
+    struct many *m = calloc(1, sizeof *m);
+    int p[MANY][2];
+    for (int i = 0; i < MANY; i++) {
+        assert_int_equal(pipe(p[i]), 0);
+        assert_int_equal(write(p[i][1], "x", 1), 1);
+        assert_int_equal(ibx_io_start(l, &m->io[i], p[i][0], IBX_EV_READ, on_many, m), 0);
+    }
+    int passes = 0, served = 0;
+    while (served < MANY && passes < 4) {
+        int n = ibx_loop_run_once(l, 1000);
+        assert_true(n > 0);
+        served += n;
+        passes++;
+    }
+    assert_int_equal(served, MANY);
+    for (int i = 0; i < MANY; i++) {
+        assert_int_equal(m->calls[i], 1);
+        close(p[i][0]);
+        close(p[i][1]);
+    }
+    free(m);
+    ibx_loop_free(l);
+}
+
+/* A watcher's mask changes: read interest off, write on, then stopped and
+ * the same descriptor watched again by another watcher. */
+static void on_count(ibx_loop *l, ibx_io *io, uint32_t ev)
+{
+    int *n = io->data;
+    n[0]++;
+    n[1] |= (int)ev;
+}
+
+static void test_modify_and_rewatch(void **state)
+{
+    ibx_loop *l;
+    assert_int_equal(new_loop(&l), 0);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    int got[2] = {0};
+    ibx_io io = {0}, io2 = {0};
+    assert_int_equal(ibx_io_start(l, &io, fds[1], 0, on_count, got), 0);
+    assert_int_equal(ibx_loop_run_once(l, 0), 0);       /* nothing armed */
+    assert_int_equal(ibx_io_modify(l, &io, IBX_EV_WRITE), 0);
+    assert_int_equal(ibx_loop_run_once(l, 1000), 1);    /* a pipe takes bytes */
+    assert_int_equal(got[0], 1);
+    assert_true(got[1] & IBX_EV_WRITE);
+    ibx_io_stop(l, &io);
+    assert_int_equal(ibx_loop_run_once(l, 0), 0);
+    assert_int_equal(ibx_io_start(l, &io2, fds[1], IBX_EV_WRITE, on_count, got), 0);
+    assert_int_equal(ibx_loop_run_once(l, 1000), 1);
+    assert_int_equal(got[0], 2);
+    ibx_io_stop(l, &io2);
+    close(fds[0]);
+    close(fds[1]);
+    ibx_loop_free(l);
+}
+
+/* select cannot watch a descriptor at or past FD_SETSIZE: refused, never
+ * set out of the fd_set's bounds; the other backends take it. */
+static void test_high_fd(void **state)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur <= FD_SETSIZE + 8) {
+        if (rl.rlim_max <= FD_SETSIZE + 8)
+            skip();
+        rl.rlim_cur = FD_SETSIZE + 16;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    }
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    int high = dup2(fds[0], FD_SETSIZE + 4);
+    assert_int_equal(high, FD_SETSIZE + 4);
+    ibx_loop *l;
+    assert_int_equal(new_loop(&l), 0);
+    ibx_io io = {0};
+    int got[2] = {0};
+    int r = ibx_io_start(l, &io, high, IBX_EV_READ, on_count, got);
+    if (strcmp(backend, "select") == 0) {
+        assert_int_equal(r, -EMFILE);
+        assert_false(io.active);
+    } else {
+        assert_int_equal(r, 0);
+        assert_int_equal(write(fds[1], "x", 1), 1);
+        assert_int_equal(ibx_loop_run_once(l, 1000), 1);
+        assert_int_equal(got[0], 1);
+        ibx_io_stop(l, &io);
+    }
+    ibx_loop_free(l);
+    close(high);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void test_unknown_backend(void **state)
+{
+    ibx_loop *l = NULL;
+    assert_int_equal(ibx_loop_new_backend(&l, "kqueue"), -EINVAL);
+    assert_null(l);
+    assert_int_equal(ibx_loop_new_backend(&l, NULL), 0);
+    assert_string_equal(ibx_loop_backend(l), ibx_loop_backend_at(0));
+    ibx_loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_many_ready_all_served),
+        cmocka_unit_test(test_modify_and_rewatch),
+        cmocka_unit_test(test_high_fd),
+        cmocka_unit_test(test_unknown_backend),
         cmocka_unit_test(test_timers_fire_in_deadline_order),
         cmocka_unit_test(test_equal_deadlines_are_fifo),
         cmocka_unit_test(test_defer_runs_in_order_and_once),
@@ -261,5 +415,9 @@ int main(void)
         cmocka_unit_test(test_signal_is_a_loop_event),
         cmocka_unit_test(test_wake_from_another_thread),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = 0, n = 0;
+    for (size_t i = 0; (backend = ibx_loop_backend_at(i)) != NULL; i++, n++)
+        failed += cmocka_run_group_tests_name(backend, tests, NULL, NULL);
+    assert_int_equal(n, 3);   /* epoll, poll, select */
+    return failed;
 }
