@@ -54,7 +54,7 @@ void chat_session_quit(struct chat_session *s, const char *reason)
 }
 
 /* State that follows from message m (before it is shown). */
-static void track(struct chat_session *s, const struct chat_irc_msg *m)
+static void track(struct chat_session *s, const struct ibx_irc_msg *m)
 {
     const char *c = m->command;
     char from[CHAT_NAME_MAX];
@@ -102,8 +102,8 @@ static void track(struct chat_session *s, const struct chat_irc_msg *m)
 
 void chat_session_line(struct chat_session *s, char *line)
 {
-    struct chat_irc_msg m;
-    if (chat_irc_parse(line, &m) < 0)
+    struct ibx_irc_msg m;
+    if (chat_irc_read(line, &m) < 0)
         return;
     /* formatted before the state moves: "you are now known as" needs the
      * old nick */
