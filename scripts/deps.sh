@@ -38,6 +38,9 @@ TEST="$TEST ngircd python3-pyte"
 # the chatd test with a real IRC client: ii (FIFO and file based, easy to
 # script from a shell test)
 TEST="$TEST ii"
+# the chatd test with WeeChat: weechat-headless (no terminal needed) and
+# weechat-plugins (its fifo plugin, through which the test types commands)
+TEST="$TEST weechat-headless weechat-plugins"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,
