@@ -75,6 +75,10 @@ static void test_numerics(void **state)
                         "*** error: al: Nickname is already in use");
     assert_string_equal(show(":s 421 me FOO :Unknown command", false),
                         "*** error: FOO: Unknown command");
+    /* no MOTD is server chatter like the MOTD, not an error */
+    assert_string_equal(show(":s 422 me :MOTD File is missing", false),
+                        "*** MOTD File is missing");
+    assert_string_equal(show(":s 422 me :MOTD File is missing", true), "(hidden)");
 }
 
 static void test_neutralised(void **state)

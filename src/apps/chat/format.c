@@ -216,7 +216,7 @@ static void numeric(const struct chat_view *v, const struct ibx_irc_msg *m, int 
     default:
         break;
     }
-    if (num >= 400 && num < 600) {
+    if (num >= 400 && num < 600 && num != 422) {   /* 422: no MOTD, not an error */
         raw(o, "*** error: ");
         params_from(m, 1, true, o);
         return;
