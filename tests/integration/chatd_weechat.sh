@@ -25,7 +25,7 @@ HOME=$T weechat-headless --dir "$WC" -P irc,fifo,logger --stdout -r "\
 wpid=$!; PIDS+=("$wpid")
 LOGS=$WC/logs
 FIFO=$WC/weechat_fifo_$wpid
-for i in $(seq 400); do [ -p "$FIFO" ] && break; _alive "$wpid" || break; sleep 0.05; done
+for _ in $(seq 400); do [ -p "$FIFO" ] && break; _alive "$wpid" || break; sleep 0.05; done
 [ -p "$FIFO" ] || { cat "$T/weechat.out"; fail "weechat made no fifo $FIFO (fifo plugin: weechat-plugins)"; }
 
 # wc BUFFER COMMAND : what WeeChat's user types in BUFFER (irc.server.chatd,
