@@ -1,5 +1,6 @@
-/* The chat client's view of server lines: split (chat_irc_parse), then
- * shown (chat_format, with and without colour and quiet) -- the output
+/* The chat client's view of server lines: read (chat_irc_read: tags
+ * skipped and the rest cut, on the library's ibx_irc_parse, which
+ * fuzz_irc.c fuzzes on its own), then shown (chat_format, with and without colour and quiet) -- the output
  * must never hold a control character other than the SGR colour codes;
  * and the same bytes as a typed line (chat_command): what goes out holds
  * CR LF only as line ends and no line passes 512 bytes. The client's
@@ -43,10 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(line, data, size);
     line[size] = '\0';
     memcpy(copy, line, size + 1);
-    struct chat_irc_msg m;
-    if (chat_irc_parse(line, &m) == 0) {
-        if (!m.command || m.nparams > CHAT_PARAMS_MAX)
+    struct ibx_irc_msg m;
+    if (chat_irc_read(line, &m) == 0) {
+        if (!m.command || m.nparams > IBX_IRC_PARAMS_MAX)
             abort();
+        for (size_t i = 0; i < m.nparams; i++)      /* inside the line */
+            if (m.params[i] < line || m.params[i] > line + size)
+                abort();
         char out[CHAT_SHOW_MAX];
         for (int k = 0; k < 4; k++) {
             struct chat_view v = {"me", k & 1, k & 2};

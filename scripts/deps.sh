@@ -38,6 +38,12 @@ TEST="$TEST ngircd python3-pyte"
 # the chatd test with a real IRC client: ii (FIFO and file based, easy to
 # script from a shell test)
 TEST="$TEST ii"
+# the chatd test with WeeChat: weechat-headless (no terminal needed) and
+# weechat-plugins (its fifo plugin, through which the test types commands)
+TEST="$TEST weechat-headless weechat-plugins"
+# the chatd test with irssi (run on a pseudo-terminal, keys typed by
+# tests/tools/chat_tty.py, read through its autolog files)
+TEST="$TEST irssi"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,

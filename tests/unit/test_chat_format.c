@@ -21,9 +21,9 @@ static const char *show(const char *line, bool quiet)
     static char out[CHAT_SHOW_MAX];
     char copy[CHAT_IN_MAX];
     snprintf(copy, sizeof copy, "%s", line);
-    struct chat_irc_msg m;
+    struct ibx_irc_msg m;
     struct chat_view v = {"me", false, quiet};
-    if (chat_irc_parse(copy, &m) < 0)
+    if (chat_irc_read(copy, &m) < 0)
         return "(refused)";
     if (!chat_format(&v, &m, out, sizeof out))
         return "(hidden)";
@@ -75,6 +75,10 @@ static void test_numerics(void **state)
                         "*** error: al: Nickname is already in use");
     assert_string_equal(show(":s 421 me FOO :Unknown command", false),
                         "*** error: FOO: Unknown command");
+    /* no MOTD is server chatter like the MOTD, not an error */
+    assert_string_equal(show(":s 422 me :MOTD File is missing", false),
+                        "*** MOTD File is missing");
+    assert_string_equal(show(":s 422 me :MOTD File is missing", true), "(hidden)");
 }
 
 static void test_neutralised(void **state)
@@ -102,8 +106,8 @@ static void test_color(void **state)
     (void)state;
     char out[256];
     char l[] = ":al!a@h PRIVMSG #lobby :hi";
-    struct chat_irc_msg m;
-    chat_irc_parse(l, &m);
+    struct ibx_irc_msg m;
+    chat_irc_read(l, &m);
     struct chat_view v = {"me", true, false};
     chat_format(&v, &m, out, sizeof out);
     char want[128];

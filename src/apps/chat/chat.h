@@ -2,7 +2,7 @@
  * speak it), for `ipcbox chatd` and any IRC server.
  *
  * Files (one concept each):
- *   ircmsg.c   split one IRC line into prefix, command and parameters (pure)
+ *   ircmsg.c   a server's line as the library's IRC message (pure)
  *   safe.c     neutralise control characters and escapes in peers' text (pure)
  *   format.c   an IRC message as the line a user sees (pure)
  *   command.c  a typed line (text or /command) as IRC lines (pure)
@@ -13,8 +13,11 @@
 #ifndef IPCBOX_APPS_CHAT_H
 #define IPCBOX_APPS_CHAT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "ipcbox/irc.h"
 
 /* Default server port (IRC). */
 #define CHAT_PORT 6667
@@ -23,8 +26,6 @@
 /* Longest line accepted from a server (IRCv3 tags may come before the
  * 512 bytes); a longer one is cut there. */
 #define CHAT_IN_MAX 8192
-/* Most parameters of one message (RFC 2812: 15). */
-#define CHAT_PARAMS_MAX 15
 /* Longest nick or room name kept. */
 #define CHAT_NAME_MAX 64
 /* Longest line shown to the user (formatted, neutralised, with colours). */
@@ -32,20 +33,14 @@
 
 /* ---- ircmsg.c ------------------------------------------------------------ */
 
-/* One IRC message, pointing into the line it was split from. */
-struct chat_irc_msg {
-    const char *prefix;      /* "nick!user@host" or "server", or NULL */
-    const char *command;     /* "PRIVMSG", "001" (never NULL after success) */
-    const char *params[CHAT_PARAMS_MAX];
-    int nparams;             /* the trailing one (after " :") included */
-};
-
-/* Split line (NUL-terminated, no CR LF; modified in place) into m:
- * optional "@tags " (skipped), optional ":prefix ", the command, then up
- * to CHAT_PARAMS_MAX parameters, the last one possibly ":trailing" (any
- * parameters past the 15th are joined into it). Returns 0, or -1 for a
- * line without a command. */
-int chat_irc_parse(char *line, struct chat_irc_msg *m);
+/* Parse a server's line (NUL-terminated, no CR LF; modified in place)
+ * into m with the library's codec (ibx_irc_parse: prefix, command
+ * upper-cased, runs of spaces, up to 15 parameters, the last possibly
+ * trailing), after what only a client meets: a leading "@tags " (IRCv3
+ * message tags) is skipped, and the rest, if longer than an IRC line
+ * allows (IBX_IRC_TEXT_MAX), is cut there. Returns 0, or -EINVAL for a
+ * line that is no message (no command, a bad prefix or command). */
+int chat_irc_read(char *line, struct ibx_irc_msg *m);
 
 /* The nick of a prefix ("nick!user@host" -> "nick") into buf (size
  * bytes); the whole prefix if it has no '!'. Empty for NULL. */
@@ -90,7 +85,7 @@ const char *chat_nick_color(const char *nick);
  * Everything that came from the peer is neutralised (chat_safe). Returns
  * the length, or 0 when the message is not shown (PING, end of lists, and
  * server chatter under quiet). */
-size_t chat_format(const struct chat_view *v, const struct chat_irc_msg *m,
+size_t chat_format(const struct chat_view *v, const struct ibx_irc_msg *m,
                    char *out, size_t size);
 
 /* Our own message as we show it (servers do not echo PRIVMSG): target,

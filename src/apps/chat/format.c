@@ -113,7 +113,7 @@ size_t chat_format_own(const struct chat_view *v, const char *target,
 }
 
 /* PRIVMSG and NOTICE. */
-static void message(const struct chat_view *v, const struct chat_irc_msg *m,
+static void message(const struct chat_view *v, const struct ibx_irc_msg *m,
                     const char *from, bool notice, struct out *o)
 {
     const char *target = m->params[0], *t = m->params[1];
@@ -154,17 +154,17 @@ static void message(const struct chat_view *v, const struct chat_irc_msg *m,
 
 /* Parameters from i on, joined by spaces; before the last one ": " when
  * colon is set and at least two remain. */
-static void params_from(const struct chat_irc_msg *m, int i, bool colon, struct out *o)
+static void params_from(const struct ibx_irc_msg *m, size_t i, bool colon, struct out *o)
 {
-    for (int k = i; k < m->nparams; k++) {
+    for (size_t k = i; k < m->nparams; k++) {
         if (k > i)
-            raw(o, colon && k == m->nparams - 1 ? ": " : " ");
+            raw(o, colon && k + 1 == m->nparams ? ": " : " ");
         text(o, m->params[k]);
     }
 }
 
 /* A numeric reply. */
-static void numeric(const struct chat_view *v, const struct chat_irc_msg *m, int num,
+static void numeric(const struct chat_view *v, const struct ibx_irc_msg *m, int num,
                     struct out *o)
 {
     const char *p1 = m->nparams > 1 ? m->params[1] : "";
@@ -216,7 +216,7 @@ static void numeric(const struct chat_view *v, const struct chat_irc_msg *m, int
     default:
         break;
     }
-    if (num >= 400 && num < 600) {
+    if (num >= 400 && num < 600 && num != 422) {   /* 422: no MOTD, not an error */
         raw(o, "*** error: ");
         params_from(m, 1, true, o);
         return;
@@ -227,7 +227,7 @@ static void numeric(const struct chat_view *v, const struct chat_irc_msg *m, int
     params_from(m, 1, false, o);
 }
 
-size_t chat_format(const struct chat_view *v, const struct chat_irc_msg *m,
+size_t chat_format(const struct chat_view *v, const struct ibx_irc_msg *m,
                    char *buf, size_t size)
 {
     struct out o = {buf, size, 0, v->color};

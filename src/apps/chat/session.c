@@ -54,7 +54,7 @@ void chat_session_quit(struct chat_session *s, const char *reason)
 }
 
 /* State that follows from message m (before it is shown). */
-static void track(struct chat_session *s, const struct chat_irc_msg *m)
+static void track(struct chat_session *s, const struct ibx_irc_msg *m)
 {
     const char *c = m->command;
     char from[CHAT_NAME_MAX];
@@ -94,16 +94,17 @@ static void track(struct chat_session *s, const struct chat_irc_msg *m)
                (!strcmp(c, "KICK") && m->nparams > 1 && chat_irc_same(m->params[1], s->nick))) {
         if (chat_irc_same(p0, s->room))
             s->room[0] = '\0';
-    } else if (num == 403 || num == 405 || num == 471 || num == 473 || num == 474 ||
-               num == 475 || num == 476 || num == 477) {
-        s->ready = s->registered;                /* the first room refused: go on */
+    } else if (s->registered && !s->ready && num >= 400 && num < 600 && m->nparams > 1 &&
+               s->want_room && chat_irc_same(m->params[1], s->want_room)) {
+        s->ready = true;                         /* the first room refused (403, 405,
+                                                  * 471-477, 479 ...): go on */
     }
 }
 
 void chat_session_line(struct chat_session *s, char *line)
 {
-    struct chat_irc_msg m;
-    if (chat_irc_parse(line, &m) < 0)
+    struct ibx_irc_msg m;
+    if (chat_irc_read(line, &m) < 0)
         return;
     /* formatted before the state moves: "you are now known as" needs the
      * old nick */
