@@ -1,5 +1,5 @@
 /* GNU parallel's job log (see joblog.h). */
-#include "pool/joblog.h"
+#include "joblog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -51,7 +51,7 @@ static bool field(const char **p, const char *end, const char **f, size_t *n)
 
 /* An optionally signed decimal, possibly with a fraction and blanks around
  * (JobRuntime is padded). */
-static bool number(const char *f, size_t n, bool frac, bool sign, double *out)
+static bool parse_number(const char *f, size_t n, bool frac, bool sign, double *out)
 {
     char tmp[64];
     while (n && *f == ' ')
@@ -96,20 +96,20 @@ int joblog_parse(const char *line, size_t len, struct joblog_rec *r)
     }
     if (!field(&p, end, &f, &n) || !n)   /* Host */
         return -EINVAL;
-    if (!field(&p, end, &f, &n) || !number(f, n, true, false, &r->start))
+    if (!field(&p, end, &f, &n) || !parse_number(f, n, true, false, &r->start))
         return -EINVAL;
-    if (!field(&p, end, &f, &n) || !number(f, n, true, true, &r->runtime))
+    if (!field(&p, end, &f, &n) || !parse_number(f, n, true, true, &r->runtime))
         return -EINVAL;
-    if (!field(&p, end, &f, &n) || !number(f, n, false, false, &d) || d > 1e18)
+    if (!field(&p, end, &f, &n) || !parse_number(f, n, false, false, &d) || d > 1e18)
         return -EINVAL;
     r->send = (uint64_t)d;
-    if (!field(&p, end, &f, &n) || !number(f, n, false, false, &d) || d > 1e18)
+    if (!field(&p, end, &f, &n) || !parse_number(f, n, false, false, &d) || d > 1e18)
         return -EINVAL;
     r->receive = (uint64_t)d;
-    if (!field(&p, end, &f, &n) || !number(f, n, false, true, &d) || fabs(d) > 1e9)
+    if (!field(&p, end, &f, &n) || !parse_number(f, n, false, true, &d) || fabs(d) > 1e9)
         return -EINVAL;
     r->exitval = (long)d;
-    if (!field(&p, end, &f, &n) || !number(f, n, false, true, &d) || fabs(d) > 1e9)
+    if (!field(&p, end, &f, &n) || !parse_number(f, n, false, true, &d) || fabs(d) > 1e9)
         return -EINVAL;
     r->sig = (int)d;
     r->cmd = p;

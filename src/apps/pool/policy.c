@@ -1,6 +1,6 @@
 /* Pure decisions of `ipcbox pool` (see policy.h). The halt rules follow
  * GNU parallel 20221122's should_we_halt() and halt(). */
-#include "pool/policy.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* The command template of `ipcbox pool` (see template.h). */
-#include "pool/template.h"
+#include "template.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -336,7 +336,7 @@ static void value(const struct tpl_job *j, size_t k, const char **s, size_t *n)
     }
 }
 
-static int number(const struct tpl_part *p, const struct tpl_job *j, struct tpl_buf *out)
+static int put_number(const struct tpl_part *p, const struct tpl_job *j, struct tpl_buf *out)
 {
     char num[24];
     int n = snprintf(num, sizeof num, "%" PRIu64,
@@ -352,7 +352,7 @@ int tpl_line(const struct tpl *t, const struct tpl_job *j, struct tpl_buf *out)
         if (p->lit) {
             r = tpl_buf_add(out, p->text, p->len);
         } else if (p->mod == TPL_M_SEQ || p->mod == TPL_M_SLOT) {
-            r = number(p, j, out);
+            r = put_number(p, j, out);
         } else {
             size_t first = p->pos ? p->pos - 1 : 0, last = p->pos ? p->pos : j->nv;
             for (size_t k = first; k < last && !r; k++) {
@@ -394,7 +394,7 @@ long tpl_words(const struct tpl *t, const struct tpl_job *j, struct tpl_buf *out
             continue;
         }
         if (p->mod == TPL_M_SEQ || p->mod == TPL_M_SLOT) {
-            if (number(p, j, out))
+            if (put_number(p, j, out))
                 return -ENOMEM;
             in = true;
             continue;
