@@ -38,6 +38,10 @@ TEST="$TEST ngircd python3-pyte"
 # the chatd test with a real IRC client: ii (FIFO and file based, easy to
 # script from a shell test)
 TEST="$TEST ii"
+# GNU parallel: tests/integration/pool_parallel.sh runs ipcbox pool and
+# parallel on the same inputs and compares outputs, exit statuses and job
+# logs (bench/pool.sh measures it too)
+TEST="$TEST parallel"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,
