@@ -18,7 +18,8 @@ RUN_UPLOADS ?= var/uploads
 ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
-        fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc bench-chat
+        fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc bench-chat \
+        bench-pool
 
 all: build
 
@@ -96,3 +97,7 @@ bench-echo: build
 # chatd against redis-server, nats-server and ncat --chat (docs/bench-chat.md)
 bench-chat: build
 	@scripts/deps.sh bench && bench/chat.sh
+
+# ipcbox pool beside xargs -P2 and GNU parallel -j2 (docs/bench-pool.md)
+bench-pool: build
+	@scripts/deps.sh bench && bench/pool.sh

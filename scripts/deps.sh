@@ -44,6 +44,10 @@ TEST="$TEST weechat-headless weechat-plugins"
 # the chatd test with irssi (run on a pseudo-terminal, keys typed by
 # tests/tools/chat_tty.py, read through its autolog files)
 TEST="$TEST irssi"
+# GNU parallel: tests/integration/pool_parallel.sh runs ipcbox pool and
+# parallel on the same inputs and compares outputs, exit statuses and job
+# logs (bench/pool.sh measures it too)
+TEST="$TEST parallel"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,
