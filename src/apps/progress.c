@@ -231,9 +231,54 @@ static bool total_of(const struct progress *p, uint64_t *total)
     return false;
 }
 
+/* The line of a counted job: [bar] pct% done/total jobs, failed, rate, ETA,
+ * the current one's name. */
+static int count_line(const struct progress *p, uint64_t now, int width, char *out,
+                      unsigned size)
+{
+    struct line l = {.n = 0};
+    unsigned ended = p->ok + p->unchanged + p->failed;
+    double secs = (double)(now - p->t0) / 1e9;
+    double rate = secs > 0 ? ended / secs : 0;
+    int pct = p->files_total ? (int)(100.0 * ended / p->files_total) : -1;
+    if (pct > 100)
+        pct = 100;
+    if (width <= 0)
+        seg_add(&l, 0, " ", "%s:", p->verb);
+    if (pct >= 0 && width > 0) {
+        char bar[BAR_COLS + 1];
+        bar[0] = '[';
+        for (int i = 0; i < BAR_COLS - 2; i++)
+            bar[1 + i] = i < pct * (BAR_COLS - 2) / 100 ? '#' : '.';
+        bar[BAR_COLS - 1] = ']';
+        bar[BAR_COLS] = '\0';
+        seg_add(&l, 7, " ", "%s", bar);
+    }
+    if (pct >= 0)
+        seg_add(&l, 6, " ", "%d%%", pct);
+    if (p->files_total)
+        seg_add(&l, 0, " ", "%u/%u %ss", ended, p->files_total, p->unit);
+    else
+        seg_add(&l, 0, " ", "%u %s%s", ended, p->unit, ended == 1 ? "" : "s");
+    if (p->failed)
+        seg_add(&l, 2, ", ", "%u failed", p->failed);
+    if (rate > 0)
+        seg_add(&l, 5, " ", "%.1f/s", rate);
+    if (p->files_total && rate > 0 && ended < p->files_total) {
+        char a[48];
+        fmt_eta((p->files_total - ended) / rate, a, sizeof a);
+        seg_add(&l, 4, " ", "%s", a);
+    }
+    if (p->name[0])
+        seg_name(&l, " ", p->name);
+    return render(&l, width, out, size);
+}
+
 int progress_line(const struct progress *p, uint64_t now, int width, char *out,
                   unsigned size)
 {
+    if (p->count_only)
+        return count_line(p, now, width, out, size);
     struct line l = {.n = 0};
     bool plain = width <= 0;
     uint64_t done = p->bytes_done + (p->in_file ? p->file_pos : 0), total = 0;
@@ -313,7 +358,16 @@ int progress_summary(const struct progress *p, uint64_t now, int width,
     /* the full form is what scripts and tests read; on a terminal counts
      * of zero are left out */
     unsigned files = p->ok + p->unchanged + p->failed;
-    seg_add(&l, 0, "", "%s: %u file%s:", p->verb, files, files == 1 ? "" : "s");
+    const char *unit = p->unit ? p->unit : "file";
+    seg_add(&l, 0, "", "%s: %u %s%s:", p->verb, files, unit, files == 1 ? "" : "s");
+    if (p->count_only) {
+        seg_add(&l, 0, "", " %u ok", p->ok);
+        if (full || p->failed)
+            seg_add(&l, 1, "", ", %u failed", p->failed);
+        seg_add(&l, 3, "", " in %.2f s", secs);
+        seg_add(&l, 4, " ", "(%.1f %ss/s)", secs > 0 ? files / secs : 0.0, unit);
+        return render(&l, width, out, size);
+    }
     seg_add(&l, 0, "", " %u ok", p->ok);
     if (full || p->unchanged)
         seg_add(&l, 1, "", ", %u unchanged", p->unchanged);
@@ -406,6 +460,12 @@ void progress_init(struct progress *p, const char *verb, bool multi,
     p->t0 = p->rate_t = now_ns();
     p->next_draw = p->t0;
     p->next_plain = p->t0 + PROGRESS_PLAIN_MS * MS;
+}
+
+void progress_counting(struct progress *p, const char *unit)
+{
+    p->unit = unit;
+    p->count_only = true;
 }
 
 void progress_expect(struct progress *p, unsigned files, uint64_t bytes,

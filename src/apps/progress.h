@@ -52,6 +52,9 @@ struct progress {
     enum progress_mode mode;
     bool tty;               /* redraw in place */
     bool multi;             /* a job of files (send, get), not one transfer */
+    const char *unit;       /* what a multi job counts ("file"; "job" for
+                               pool): progress_counting */
+    bool count_only;        /* no bytes: percentage, rate and ETA from counts */
     bool drawn;             /* a progress line is on the terminal */
     const char *verb;       /* "send", "get", "tftp get" */
     uint64_t t0;            /* ns, CLOCK_MONOTONIC */
@@ -83,6 +86,10 @@ struct progress {
  * it redraws in place when fd 2 is a terminal. */
 void progress_init(struct progress *p, const char *verb, bool multi,
                    enum progress_mode mode);
+/* A multi job of things that are counted, not measured in bytes (pool's
+ * jobs): lines and summary say unit ("job", plural with an s) and take
+ * percentage, rate and ETA from the counts. Call after progress_init. */
+void progress_counting(struct progress *p, const char *unit);
 /* What the job holds, when known before it runs: files (0 = unknown) and
  * bytes (bytes_known false = unknown). */
 void progress_expect(struct progress *p, unsigned files, uint64_t bytes,

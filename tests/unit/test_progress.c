@@ -216,6 +216,36 @@ static void test_single(void **state)
     assert_string_equal(out, "tftp get images/boot.img: 8.0 MiB in 4.00 s (2.0 MiB/s)");
 }
 
+/* A counted job (pool): jobs, not files or bytes; rate and ETA from the
+ * counts; every width fits. */
+static void test_counting(void **state)
+{
+    (void)state;
+    struct progress p;
+    progress_init(&p, "pool", true, PROGRESS_QUIET);
+    progress_counting(&p, "job");
+    progress_expect(&p, 40, 0, false);
+    for (int i = 0; i < 10; i++) {
+        progress_file_begin(&p, "sleep 1", 0, false, 0);
+        progress_file_end(&p, i == 3 ? PROGRESS_NOT_OK : PROGRESS_OK, 0);
+        if (i == 3)
+            progress_fail(&p);
+    }
+    char out[1100];
+    uint64_t now = p.t0 + 5000 * 1000000ull;
+    progress_line(&p, now, 0, out, sizeof out);
+    assert_string_equal(out, "pool: 25% 10/40 jobs, 1 failed 2.0/s ETA 0:15 sleep 1");
+    progress_line(&p, now, 100, out, sizeof out);
+    assert_string_equal(out, "[##........] 25% 10/40 jobs, 1 failed 2.0/s ETA 0:15 sleep 1");
+    for (int w = 10; w <= 120; w++) {
+        progress_line(&p, now, w, out, sizeof out);
+        assert_true(termtext_cols(out) <= w - 1);
+        assert_null(strstr(out, " B"));
+    }
+    progress_summary(&p, now, 0, out, sizeof out);
+    assert_string_equal(out, "pool: 10 jobs: 9 ok, 1 failed in 5.00 s (2.0 jobs/s)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_skipped),
         cmocka_unit_test(test_unknown_total),
         cmocka_unit_test(test_single),
+        cmocka_unit_test(test_counting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

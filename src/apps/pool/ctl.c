@@ -332,6 +332,7 @@ int pool_run(const struct pool_cfg *cfg, struct pool_input *in)
     }
     if (cfg->bar || cfg->eta) {
         progress_init(&prog, "pool", true, PROGRESS_ON);
+        progress_counting(&prog, "job");
         progress_expect(&prog, p.total > UINT32_MAX ? 0 : (unsigned)p.total, 0, false);
         p.progress = &prog;
     }
