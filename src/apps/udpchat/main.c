@@ -2,6 +2,7 @@
 //applet: udpchat serverless LAN chat over UDP: one peer, broadcast or multicast, with presence
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,10 +382,15 @@ int udpchat_main(int argc, char **argv)
     a.tty = NULL;
     status = r < 0 ? 1 : 0;
     const struct uc_stats *s = &a.chat.st;
-    char fields[512];
-    uc_chat_stats_fields(&a.chat, fields, sizeof fields);
     if (cfg.verbose || s->malformed || s->oversized || s->version || s->rate || s->evicted)
-        ibx_info(&a.log, "msg=stats %s", fields);
+        ibx_info(&a.log,
+                 "msg=stats received=%" PRIu64 " shown=%" PRIu64 " own=%" PRIu64
+                 " duplicate=%" PRIu64 " old=%" PRIu64 " malformed=%" PRIu64
+                 " oversized=%" PRIu64 " version=%" PRIu64 " rate=%" PRIu64
+                 " evicted=%" PRIu64 " expired=%" PRIu64 " sent=%" PRIu64
+                 " send_errors=%" PRIu64,
+                 s->received, s->shown, s->own, s->dup, s->old, s->malformed, s->oversized,
+                 s->version, s->rate, s->evicted, s->expired, s->sent, s->send_errors);
 out:
     chat_tty_close(a.tty);
     uc_chat_free(&a.chat);
