@@ -5,6 +5,7 @@ number (to replay, duplicate or flood), and broken ones.
 
   udpchat_forge.py HOST PORT KIND [--id HEX] [--seq N] [--nick NICK]
                    [--text TEXT] [--count N] [--copies K] [--ids N]
+                   [--source ADDR]
 
 KIND:
   message    a message (TEXT, default "forged"); with --count N, N of them
@@ -17,7 +18,9 @@ KIND:
   version    a message that claims version 2
   garbage    random bytes
 --copies K sends every datagram K times (duplicates); --ids N sends one
-datagram from each of N different random sender ids.
+datagram from each of N different random sender ids. --source ADDR binds
+that local IPv4 address and multicasts out of its interface (HOST may then
+be a group).
 """
 import argparse
 import os
@@ -60,9 +63,13 @@ def main():
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--copies", type=int, default=1)
     ap.add_argument("--ids", type=int, default=0)
+    ap.add_argument("--source")
     a = ap.parse_args()
     ai = socket.getaddrinfo(a.host, a.port, type=socket.SOCK_DGRAM)[0]
     s = socket.socket(ai[0], socket.SOCK_DGRAM)
+    if a.source:
+        s.bind((a.source, 0))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(a.source))
     grams = []
     if a.ids:
         for _ in range(a.ids):

@@ -90,6 +90,25 @@ static int only_interface(char *name, size_t size)
     return found > 0 ? found : 0;
 }
 
+/* The broadcast address of an IPv4 interface address (host order), or 0
+ * when it has none: the one configured, else the subnet's from the
+ * netmask (an address added without "brd" reports itself as broadcast
+ * address); none for /31 and /32. */
+static uint32_t broadcast_of(const struct ifaddrs *i)
+{
+    uint32_t addr = ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+    uint32_t mask = i->ifa_netmask
+        ? ntohl(((const struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr) : 0;
+    if (i->ifa_broadaddr && i->ifa_broadaddr->sa_family == AF_INET) {
+        uint32_t b = ntohl(((const struct sockaddr_in *)i->ifa_broadaddr)->sin_addr.s_addr);
+        if (b && b != addr)
+            return b;
+    }
+    if (!mask || ~mask <= 1)
+        return 0;
+    return addr | ~mask;
+}
+
 size_t uc_net_refresh(struct uc_net *n)
 {
     if (n->mode != UC_BROADCAST)
@@ -100,16 +119,18 @@ size_t uc_net_refresh(struct uc_net *n)
     struct uc_dest fresh[UC_DEST_MAX];
     size_t k = 0;
     for (i = ifs; i && k < UC_DEST_MAX; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_broadaddr ||
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
             (i->ifa_flags & (IFF_UP | IFF_BROADCAST | IFF_LOOPBACK)) != (IFF_UP | IFF_BROADCAST))
             continue;
         if (n->ifindex && strcmp(i->ifa_name, n->ifname) != 0)
             continue;
+        uint32_t bcast = broadcast_of(i);
+        if (!bcast)
+            continue;
         struct uc_dest d = {.ifindex = (int)if_nametoindex(i->ifa_name)};
         struct sockaddr_in *s = (struct sockaddr_in *)&d.addr.ss;
-        *s = *(const struct sockaddr_in *)i->ifa_broadaddr;
-        if (n->limited)
-            s->sin_addr.s_addr = htonl(INADDR_BROADCAST);
+        s->sin_family = AF_INET;
+        s->sin_addr.s_addr = htonl(n->limited ? INADDR_BROADCAST : bcast);
         s->sin_port = htons(n->port);
         d.addr.len = sizeof *s;
         bool dup = false;   /* one per interface and address */
