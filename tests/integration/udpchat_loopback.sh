@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # PID_NAME and FD_NAME are set by peer() with eval
 # udpchat between peers on 127.0.0.1 only (--to, no namespaces needed).
 # Two peers without a terminal (stdin from FIFOs, stdout to files) see each
 # other arrive, talk both ways as 'nick@host: text'; escape sequences in a
@@ -50,7 +51,6 @@ stat() {
     grep '^\*\*\* stats ' "$T/$1.out" | tail -n1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 # stats NAME : ask NAME for /stats and wait for the answer
-STATS_N=0
 stats() {
     local before
     before=$(grep -c '^\*\*\* stats ' "$T/$1.out")

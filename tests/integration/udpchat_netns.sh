@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # PID_NAME and FD_NAME are set by peer() with eval
 # udpchat between three network namespaces on one bridge, all made (and
 # removed, even on failure) by this test: namespaces N1, N2, N3 hold one
 # peer each (10.77.0.1-3/24 on an interface uc0), a fourth holds the
@@ -45,12 +46,14 @@ nsx "$NSB" ip link set br0 up
 for i in 1 2 3; do
     ns=${TAG}n$i
     ip netns add "$ns" || fail "netns $ns"
+    brd=(brd +)
+    [ "$i" = 1 ] && brd=()
     ip link add "${TAG}a$i" type veth peer name "${TAG}b$i" || fail "veth $i"
     ip link set "${TAG}a$i" netns "$ns" name uc0 &&
         ip link set "${TAG}b$i" netns "$NSB" &&
         nsx "$NSB" ip link set "${TAG}b$i" master br0 up &&
         nsx "$ns" sysctl -qw net.ipv6.conf.uc0.accept_dad=0 &&
-        nsx "$ns" ip addr add "10.77.0.$i/24" $([ $i = 1 ] || echo brd +) dev uc0 &&
+        nsx "$ns" ip addr add "10.77.0.$i/24" "${brd[@]}" dev uc0 &&
         nsx "$ns" ip link set uc0 up &&
         nsx "$ns" ip link set lo up || fail "set-up of $ns"
 done
