@@ -2,7 +2,7 @@
  * serverless chat over UDP unicast, broadcast and multicast.
  *
  * One datagram is one message, a presence announcement or a leave notice
- * (big-endian integers; docs/udpchat.md has the same table):
+ * (integers big-endian):
  *
  *   offset  size  field
  *   0       2     magic "UC" (0x55 0x43)

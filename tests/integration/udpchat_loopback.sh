@@ -65,7 +65,7 @@ stats() {
 # ---- usage --------------------------------------------------------------
 "$IPCBOX" udpchat --help | grep -q -- "--multicast GROUP" || fail "--help lacks --multicast"
 for bad in "--to 127.0.0.1:1 --broadcast" "--broadcast --multicast 239.1.1.1" \
-           "--limited" "--multicast 10.1.2.3" "--nick a@b" "--to 127.0.0.1:xx" "--ttl 0"; do
+           "--limited" "--to 127.0.0.1:1 --interface lo" "--multicast 10.1.2.3" "--nick a@b" "--to 127.0.0.1:xx" "--ttl 0"; do
     # shellcheck disable=SC2086
     "$IPCBOX" udpchat $bad </dev/null >/dev/null 2>"$T/usage.err"
     rc=$?
@@ -192,6 +192,19 @@ STEPS
         record_fail "on a terminal: /quit sent no leave"
     else
         record_pass "on a terminal: a message above the input line, a typed line sent, /quit"
+    fi
+    # Ctrl-C: a leave, the terminal given back, exit 0
+    printf 'wait ^erin>$\ntype half a line\\x03\nexit 0\n' >"$T/tty2.steps"
+    if ! "$PY" "$PYTOOLS/chat_tty.py" --timeout 20 --steps "$T/tty2.steps" -- \
+        "$IPCBOX" udpchat --nick erin --port "$PE" --to "127.0.0.1:$PF" 2>"$T/erin2.err"; then
+        record_fail "Ctrl-C on a terminal (see the screen above)"
+    elif ! for _ in $(seq 200); do
+            [ "$(grep -c '^\*\*\* erin@127.0.0.1 left$' "$T/fred.out")" = 2 ] && break
+            sleep 0.05
+        done || [ "$(grep -c '^\*\*\* erin@127.0.0.1 left$' "$T/fred.out")" != 2 ]; then
+        record_fail "Ctrl-C on a terminal sent no leave: $(cat "$T/fred.out")"
+    else
+        record_pass "Ctrl-C on a terminal: leave sent, exit 0"
     fi
     hangup fred
 fi

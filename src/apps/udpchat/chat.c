@@ -180,7 +180,7 @@ static const char help_text[] =
     "*** /who          the peers heard from\n"
     "*** /nick NAME    change nick (announced at once)\n"
     "*** /stats        counters: received, shown, dropped by reason, sent\n"
-    "*** /quit         leave (also: end of input, Ctrl-D, Ctrl-C)\n"
+    "*** /quit         leave (also: the end of input, Ctrl-C)\n"
     "*** /help         this text";
 
 static void cmd_who(struct uc_chat *c, uint64_t now_ms)
@@ -326,10 +326,8 @@ static struct uc_peer *sender(struct uc_chat *c, const struct ibx_udpchat_pkt *p
         struct uc_peer ev;
         bool was;
         peer = uc_peers_add(&c->peers, p->sender, now_ms, DEFAULT_INTERVAL_MS, &ev, &was);
-        if (was) {
-            c->st.evicted++;
-            ibx_debug(c->log, "msg=\"peer evicted (--max-peers)\" id=%016" PRIx64, ev.id);
-        }
+        if (was)
+            dropped(c, &c->st.evicted, "evicted", ev.host, now_ms);
         snprintf(peer->nick, sizeof peer->nick, "%.*s", (int)p->nick_len, p->nick);
         snprintf(peer->host, sizeof peer->host, "%s", host);
         char w[UC_SHOW_MAX / 4];

@@ -296,6 +296,8 @@ static int parse(struct uc_cfg *cfg, struct cli *cli, struct opt_cmd *cmd, int a
                          "'@' or control character)", *nick, IBX_UDPCHAT_NICK_MAX);
     if ((cfg->to.n != 0) + cfg->broadcast + (cfg->group != NULL) > 1)
         return opt_usage("udpchat", "--to, --broadcast and --multicast exclude each other");
+    if (cfg->iface && cfg->to.n)
+        return opt_usage("udpchat", "--interface goes with --broadcast or --multicast");
     if (cfg->limited && !cfg->broadcast)
         return opt_usage("udpchat", "--limited goes with --broadcast");
     return -1;
