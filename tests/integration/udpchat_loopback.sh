@@ -158,6 +158,22 @@ check_has "--verbose: the counters are logged at exit" "$(cat "$T/bob.err")" "ms
 check_has "... with the drops" "$(cat "$T/bob.err")" "malformed=2 oversized=1 version=1"
 for p in alice bob carol dave; do no_sanitizer_report "$T/$p.err"; done
 
+# ---- IPv6 loopback ------------------------------------------------------------
+if have_ipv6; then
+    read -r PG PH <<<"$(free_ports 2)"
+    peer gus --port "$PG" --to "[::1]:$PH"
+    peer hal --port "$PH" --to "[::1]:$PG"
+    check_has "binds ::1" "$(cat "$T/gus.err")" "listening on [::1]:$PG"
+    wait_for "$T/hal.out" '^\*\*\* gus@::1 is here$' || record_fail "hal never heard of gus"
+    say gus "over ::1"
+    wait_for "$T/hal.out" '^gus@::1: over ::1$' && record_pass "IPv6 --to [::1]:PORT" ||
+        record_fail "hal did not get gus's line over ::1"
+    hangup gus
+    hangup hal
+else
+    echo "SKIP (part): no ::1 here"
+fi
+
 # ---- on a terminal ------------------------------------------------------------
 PY=""
 for p in python3 /usr/bin/python3; do
