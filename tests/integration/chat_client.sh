@@ -177,6 +177,16 @@ wait_exit "$CPID" 15
 [ "$RC" = 0 ] || { cat "$T/carol.out" >&2; fail "carol: exit $RC"; }
 pass "on a terminal: a message arrives above the input line, the typed text is kept; Enter sends it"
 
+# Ctrl-D on an empty input line ends the client, as at the end of a file
+cat >"$T/eof.steps" <<STEPS
+wait ^#lobby>
+type \\x04
+exit 0
+STEPS
+"$PY" "$PYTOOLS/chat_tty.py" --cols 80 --rows 24 --timeout 15 --steps "$T/eof.steps" -- \
+    "$IPCBOX" chat --nick tty2 "$ADDR" || fail "Ctrl-D on an empty line (see the screen above)"
+pass "on a terminal: Ctrl-D on an empty line quits"
+
 # a hostile server's room names never reach the prompt raw: a bidi override
 # is shown as '?', a JOIN of a name with an escape sequence is ignored
 coproc HOSTILE { exec python3 "$PYTOOLS/chat_hostile.py"; }

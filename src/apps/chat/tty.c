@@ -90,6 +90,10 @@ int chat_tty_read(struct chat_tty *t, char *out, size_t size)
     const char *l = el_gets(t->el, &n);
     if (!l || n <= 0)
         return -1;
+    /* unbuffered libedit hands Ctrl-D on an empty line over as the byte
+     * itself (on a line with text it deletes a character instead) */
+    if (n == 1 && l[0] == 4)
+        return -1;
     if (l[n - 1] != '\n')
         return 0;
     n--;
