@@ -180,7 +180,7 @@ static const char help_text[] =
     "*** /who          the peers heard from\n"
     "*** /nick NAME    change nick (announced at once)\n"
     "*** /stats        counters: received, shown, dropped by reason, sent\n"
-    "*** /quit         leave (also: the end of input, Ctrl-C)\n"
+    "*** /quit         leave (also: the end of input, Ctrl-D, Ctrl-C)\n"
     "*** /help         this text";
 
 static void cmd_who(struct uc_chat *c, uint64_t now_ms)
