@@ -38,6 +38,9 @@ TEST="$TEST ngircd python3-pyte"
 # the chatd test with a real IRC client: ii (FIFO and file based, easy to
 # script from a shell test)
 TEST="$TEST ii"
+# the chatd nodes test: redis-server (the backplane of chatd --redis, run
+# by the test on a private loopback port; chatd speaks RESP itself)
+TEST="$TEST redis-server"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,

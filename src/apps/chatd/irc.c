@@ -99,6 +99,7 @@ static void who(struct conn *c, const char *mask)
                        p->user, p->host, SRV, p->nick, p->away ? 'G' : 'H',
                        r->m[i].op ? "@" : r->m[i].voice ? "+" : "", p->nick);
         }
+        node_who(c, r);
     } else if (mask[0] != '#') {
         const struct conn *p = conn_by_nick(c->srv, mask);
         if (p && p->registered)
@@ -113,7 +114,7 @@ static void list_one(void *val, void *arg)
 {
     struct room *r = val;
     struct conn *c = arg;
-    conn_sendf(c, ":%s 322 %s %s %zu :%s\r\n", SRV, c->nick, r->name, r->n,
+    conn_sendf(c, ":%s 322 %s %s %zu :%s\r\n", SRV, c->nick, r->name, r->n + node_count(r),
                r->topic ? r->topic : "");
 }
 
@@ -229,6 +230,7 @@ static void mode(struct conn *c, struct ibx_irc_msg *m)
     snprintf(text + tl, sizeof text - tl, "%s%s", nickmodes, params);
     struct chat_event ev = {.kind = EV_MODE, .from = c, .target = r->name, .text = text};
     room_send(r, &ev, NULL);
+    node_pub(r, &ev);
     event_done(&ev);
 }
 
@@ -249,6 +251,9 @@ static void kick(struct conn *c, struct ibx_irc_msg *m)
         return;
     }
     struct conn *t = conn_by_nick(c->srv, m->params[1]);
+    if ((!t || !room_member(r, t)) &&
+        node_kick(c, r, m->params[1], m->nparams > 2 ? m->params[2] : c->nick))
+        return;
     if (!t || !room_member(r, t)) {
         chat_err(c, "441", m->params[1], "They aren't on that channel");
         return;
@@ -256,6 +261,7 @@ static void kick(struct conn *c, struct ibx_irc_msg *m)
     struct chat_event ev = {.kind = EV_KICK, .from = c, .target = r->name, .arg = t->nick,
                             .text = m->nparams > 2 ? m->params[2] : c->nick};
     room_send(r, &ev, NULL);
+    node_pub(r, &ev);
     event_done(&ev);
     room_part(c->srv, r, t, NULL, false);
 }

@@ -55,7 +55,7 @@ static void list_one(void *val, void *arg)
 {
     struct room *r = val;
     struct list_ctx *l = arg;
-    conn_notice(l->c, "%s (%zu): %s", r->name, r->n, r->topic ? r->topic : "");
+    conn_notice(l->c, "%s (%zu): %s", r->name, r->n + node_count(r), r->topic ? r->topic : "");
 }
 
 /* Split the first word off s: returns it, s then points after its spaces. */

@@ -134,6 +134,7 @@ void room_part(struct chat_srv *s, struct room *r, struct conn *c, const char *r
     struct member *m = room_member(r, c);
     if (!m)
         return;
+    node_part(r, c, reason, announce);
     if (announce) {
         struct chat_event ev = {.kind = EV_PART, .from = c, .target = r->name, .text = reason};
         room_send(r, &ev, NULL);
@@ -248,4 +249,5 @@ void room_names(struct room *r, ibx_buf *out, bool irc)
     for (size_t i = 0; i < r->n; i++)
         ibx_buf_printf(out, "%s%s%s", i ? " " : "", r->m[i].op && irc ? "@" : "",
                        r->m[i].c->nick);
+    node_names(r, out, irc);
 }
