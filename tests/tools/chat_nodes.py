@@ -185,13 +185,36 @@ def main():
         ok("lines between nodes, both dialects, private messages")
 
     if "nick" in steps:
+        # frank shares no room with anyone on B: B learns of him from Redis
+        frank = irc("frank", c_addr)
         eve = Peer("eve", b_addr)
         eve.send("NICK alice\r\nUSER eve 0 * :eve\r\n")
         eve.expect(" 433 * alice ")
+        eve.send("NICK frank\r\n")
+        eve.expect(" 433 * frank ")
         eve.send("NICK eve\r\n")
         eve.expect(" 001 eve ")
+        plain_eve = Peer("frank", a_addr)   # plain: refused, asked again
+        plain_eve.send("frank\n")
+        plain_eve.expect("Nickname is already in use")
+        plain_eve.expect("nickname? ")
+        eve.send("NICK carol\r\n")
+        eve.expect(" 433 eve carol ")
+        frank.send("QUIT :bye\r\n")
+        frank.s.close()
+        deadline = time.time() + 15   # free again once node C saw frank leave
+        while True:
+            plain_eve.send("frank\n")
+            got = plain_eve.expect("***")
+            if "welcome, frank" in got:
+                break
+            plain_eve.expect("nickname? ")
+            if time.time() > deadline:
+                fail("frank's nick still taken after he left")
+            time.sleep(0.3)
+        plain_eve.s.close()
         eve.s.close()
-        ok("a nick of node A is refused on node B (433)")
+        ok("nicks of other nodes are refused (433), in use or not in a shared room")
 
     if "outage" in steps:
         with open(rpidfile) as f:

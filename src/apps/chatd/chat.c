@@ -169,8 +169,24 @@ int chat_nick(struct conn *c, const char *nick)
         return 432;
     }
     struct conn *o = conn_by_nick(c->srv, nick);
-    if (o && o != c) {
+    int claim = o && o != c ? 433 : node_claim(c, nick);
+    if (claim == 433) {
         chat_err(c, "433", nick, "Nickname is already in use");
+        return 433;
+    }
+    if (claim == CHAT_NICK_PENDING)
+        return claim;
+    return chat_nick_claimed(c, nick, true);
+}
+
+int chat_nick_claimed(struct conn *c, const char *nick, bool ok)
+{
+    if (c->dead)
+        return 433;
+    if (!ok) {
+        chat_err(c, "433", nick, "Nickname is already in use");
+        if (!c->registered && c->dialect == D_PLAIN)
+            conn_sendf(c, "nickname? ");
         return 433;
     }
     if (c->has_nick && strcmp(c->nick, nick) == 0)

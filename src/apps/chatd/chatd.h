@@ -292,8 +292,17 @@ void conn_notice(struct conn *c, const char *fmt, ...) __attribute__((format(pri
 void chat_join(struct conn *c, const char *name);
 /* Send text (action or not, notice or not) from c to target (room or nick). */
 void chat_say(struct conn *c, const char *target, const char *text, enum ev_kind kind);
-/* Change nick with the checks; returns 0 or the IRC numeric of the refusal. */
+/* Change nick with the checks; returns 0, the IRC numeric of the refusal,
+ * or CHAT_NICK_PENDING: the other nodes are asked first (nodes over
+ * Redis), and chat_nick_claimed completes it. */
 int chat_nick(struct conn *c, const char *nick);
+#define CHAT_NICK_PENDING 1
+/* The answer to a pending claim (ok: nick is c's): set it, and go on with
+ * the registration. Returns as chat_nick. */
+int chat_nick_claimed(struct conn *c, const char *nick, bool ok);
+/* The nick of an unregistered client is set: go on registering. */
+void irc_nick_set(struct conn *c);
+void plain_nick_set(struct conn *c);
 /* Set the topic of r. */
 void chat_topic(struct conn *c, struct room *r, const char *topic);
 
@@ -325,6 +334,10 @@ void node_names(struct room *r, ibx_buf *out, bool irc);
 void node_who(struct conn *c, struct room *r);
 /* How many members of r are on other nodes. */
 size_t node_count(struct room *r);
+/* Claim nick for c across nodes: 0 (go on: no nodes, or Redis away), 433
+ * (a member of another node has it), or CHAT_NICK_PENDING (asked; the
+ * answer calls chat_nick_claimed). */
+int node_claim(struct conn *c, const char *nick);
 /* Kick nick (of another node) from r: true if it is a member there. */
 bool node_kick(struct conn *c, struct room *r, const char *nick, const char *reason);
 

@@ -64,6 +64,8 @@ static void try_register(struct conn *c)
     conn_registered(c);
 }
 
+void irc_nick_set(struct conn *c) { try_register(c); }
+
 static void cap(struct conn *c, struct ibx_irc_msg *m)
 {
     const char *sub = m->nparams ? m->params[0] : "";
@@ -460,7 +462,7 @@ void irc_line(struct conn *c, char *line, size_t len)
         if (!p0 || !*p0)
             conn_sendf(c, ":%s 431 %s :No nickname given\r\n", SRV, me(c));
         else if (chat_nick(c, p0) == 0)
-            try_register(c);
+            try_register(c);   /* pending: irc_nick_set does it */
     } else if (!strcmp(cmd, "USER")) {
         if (c->registered || c->got_user) {
             conn_sendf(c, ":%s 462 %s :You may not reregister\r\n", SRV, me(c));

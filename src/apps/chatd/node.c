@@ -167,6 +167,7 @@ static void on_alive(ibx_loop *loop, ibx_timer *t)
         snprintf(px, sizeof px, "%u", ttl);
         const char *argv[] = {"SET", node_key(key, sizeof key, "alive", n->hex), "1", "PX", px};
         node_cmd(n, NULL, NULL, 5, argv, NULL);
+        node_nicks_renew(n);
         /* a node that just came back waits until the others had time to
          * come back too before it judges them */
         if (now_ms(n) - n->up_since >= (uint64_t)ttl + 2 * NODE_RETRY_MAX_MS)
@@ -381,10 +382,12 @@ void node_free(struct chat_srv *s)
     if (!n)
         return;
     n->stopping = true;
+    node_claims_forget(n);
     rconn_close(&n->cmd);
     rconn_close(&n->sub);
     node_rooms_free(n);
     map_free(&n->origins);
+    map_free(&n->claims);   /* their callbacks ran (and freed them) on close */
     while (n->qhead) {
         struct npub *p = n->qhead;
         n->qhead = p->next;

@@ -135,6 +135,7 @@ struct node {
     struct map rooms;        /* folded room -> struct nroom */
     struct map remote;       /* folded nick -> struct rnick */
     struct map origins;      /* node hex -> (uintptr_t) last seq */
+    struct map claims;       /* folded nick -> struct claim, asked of Redis */
     struct npub *qhead, *qtail;   /* publications: in flight, then waiting */
     size_t qn, inflight;
     unsigned long dropped;   /* publications dropped (queue full) */
@@ -154,6 +155,14 @@ int node_cmd(struct node *n, rconn_reply_cb cb, void *arg, int argc, const char 
 const char *node_key(char *buf, size_t cap, const char *kind, const char *name);
 /* Fill w's sender from c (nick: nick, or c's). */
 void node_sender(struct wire_ev *w, const struct conn *c, const char *nick);
+
+/* node_nick.c */
+/* Renew the keys of every local nick (finds clashes after an outage). */
+void node_nicks_renew(struct node *n);
+/* The clients of pending claims are gone (shutting down). */
+void node_claims_forget(struct node *n);
+/* A local nick is no longer used: free its key. */
+void node_nick_released(struct node *n, const char *old);
 
 /* node_room.c */
 /* Subscribe to r's channel and read its members (on join, reconnect). */

@@ -755,6 +755,8 @@ void node_nick(struct conn *c, const char *old)
     struct wire_ev w = {.kind = EV_NICK};
     node_sender(&w, c, old);
     snprintf(w.arg, sizeof w.arg, "%s", c->nick);
+    if (old[0] && ibx_irc_casecmp(old, c->nick))
+        node_nick_released(n, old);
     for (size_t i = 0; i < c->nrooms; i++) {
         struct nroom *nr = nroom_of(n, c->rooms[i]->name);
         if (!nr)
