@@ -31,7 +31,7 @@ for n in a b c; do
 done
 
 python3 "$PYTOOLS/chat_nodes.py" "${ADDRS[@]}" "${NPIDS[2]}" "$RPORT" "$T/redis.pid" \
-    "$T/redis.log" chat,nick,outage,death || { tail -n 30 "$T"/a.log "$T"/b.log "$T"/c.log; fail "scenario"; }
+    "$T/redis.log" chat,nick,history,outage,death || { tail -n 30 "$T"/a.log "$T"/b.log "$T"/c.log; fail "scenario"; }
 
 for n in a b; do
     grep -q "warn chatd\[[0-9]*\]: msg=\"redis connection lost: .*url=$URL" "$T/$n.log" \

@@ -216,6 +216,35 @@ def main():
         eve.s.close()
         ok("nicks of other nodes are refused (433), in use or not in a shared room")
 
+    if "history" in steps:
+        # #h lives on node A only; gina opens it on node B: the topic and
+        # the backlog come from Redis
+        alice.send("JOIN #h\r\n")
+        alice.expect(" 366 alice #h ")
+        alice.send("TOPIC #h :shared topic of h\r\n")
+        alice.expect("TOPIC #h :shared topic of h")
+        alice.send("PRIVMSG #h :first line of h\r\n")
+        alice.send("PRIVMSG #h :\x01ACTION waves in h\x01\r\n")
+        alice.send("NAMES #h\r\n")
+        alice.expect(" 366 alice #h ")   # the lines went before this answer
+        gina = plain("gina", b_addr)
+        gina.send("/join #h\n")
+        received(gina, "first line of h")
+        received(gina, "* alice waves in h")
+        received(gina, "topic of #h: shared topic of h (set by alice)")
+        gina.drain(0.5)
+        for text in ("first line of h", "waves in h", "shared topic of h"):
+            if gina.count(text) != 1:
+                fail(f"gina got {text!r} {gina.count(text)} times")
+        carol.send("TOPIC #x :topic set on C\r\n")
+        received(bob, "*** carol set the topic of #x: topic set on C")
+        received(alice, ":carol!~carol@127.0.0.1 TOPIC #x :topic set on C")
+        once["topic set on C"] = {"alice", "dave", "bob", "carol"}
+        gina.s.close()
+        alice.send("PART #h\r\n")
+        alice.expect("PART #h")
+        ok("history and topics shared through Redis")
+
     if "outage" in steps:
         with open(rpidfile) as f:
             rpid = int(f.read().strip())

@@ -270,6 +270,9 @@ void room_remember(struct chat_srv *s, struct room *r, const char *nick, const c
                    bool action);
 /* Replay r's history to c. */
 void room_replay(struct chat_srv *s, struct room *r, struct conn *c);
+/* One replayed line, in c's dialect. */
+void room_replay_line(struct room *r, struct conn *c, time_t t, const char *nick,
+                      const char *text, bool action);
 /* The name list of r ("@alice bob"), with the op prefix when irc. */
 void room_names(struct room *r, ibx_buf *out, bool irc);
 void room_free(void *r);
@@ -334,6 +337,9 @@ void node_names(struct room *r, ibx_buf *out, bool irc);
 void node_who(struct conn *c, struct room *r);
 /* How many members of r are on other nodes. */
 size_t node_count(struct room *r);
+/* Replay the shared history of r to c (from Redis): true if asked for
+ * (the lines follow), false to replay the local one. */
+bool node_replay(struct conn *c, struct room *r);
 /* Claim nick for c across nodes: 0 (go on: no nodes, or Redis away), 433
  * (a member of another node has it), or CHAT_NICK_PENDING (asked; the
  * answer calls chat_nick_claimed). */

@@ -383,6 +383,7 @@ void node_free(struct chat_srv *s)
         return;
     n->stopping = true;
     node_claims_forget(n);
+    node_waits_forget(n, NULL);
     rconn_close(&n->cmd);
     rconn_close(&n->sub);
     node_rooms_free(n);
@@ -393,6 +394,7 @@ void node_free(struct chat_srv *s)
         n->qhead = p->next;
         free(p);
     }
+    free(n->waits);
     free(n->scratch);
     free(n);
     s->node = NULL;

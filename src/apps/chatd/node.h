@@ -141,6 +141,8 @@ struct node {
     unsigned long dropped;   /* publications dropped (queue full) */
     bool drop_logged;
     struct conn *scratch;    /* the sender of remote events (formatting) */
+    void **waits;            /* replies awaited for a client (node_hist.c) */
+    size_t nwaits, capwaits;
 };
 
 /* node.c */
@@ -163,6 +165,17 @@ void node_nicks_renew(struct node *n);
 void node_claims_forget(struct node *n);
 /* A local nick is no longer used: free its key. */
 void node_nick_released(struct node *n, const char *old);
+
+/* node_hist.c */
+/* Forget c (NULL: every client) in the replies awaited. */
+void node_waits_forget(struct node *n, const struct conn *c);
+/* Push a line of room_key on its shared history. */
+void node_history_push(struct node *n, const char *room_key, const char *nick,
+                       const char *text, bool action);
+/* Keep r's topic (or its absence) in Redis. */
+void node_topic_store(struct node *n, const char *room_key, const struct room *r);
+/* Read the topic of a room opened here by c's join. */
+void node_topic_read(struct node *n, struct nroom *nr, struct conn *c);
 
 /* node_room.c */
 /* Subscribe to r's channel and read its members (on join, reconnect). */

@@ -208,6 +208,7 @@ void node_conn_gone(struct conn *c)
     if (!n)
         return;
     map_each(&n->claims, forget_conn, c);
+    node_waits_forget(n, c);
     if (c->has_nick)
         release(n, c->nick);
 }

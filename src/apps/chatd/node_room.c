@@ -680,6 +680,8 @@ void node_join(struct conn *c, struct room *r)
             return;
         }
         nroom_sync(n, nr);
+        if (n->state == NODE_UP)
+            node_topic_read(n, nr, c);
     }
     hset(n, nr->key, c);
     struct wire_ev w = {.kind = EV_JOIN};
@@ -745,6 +747,10 @@ void node_pub(struct room *r, const struct chat_event *ev)
                  ev->text);
     }
     publish_room(n, nr->key, &w);
+    if (ev->kind == EV_MSG || ev->kind == EV_ACTION)
+        node_history_push(n, nr->key, w.nick, w.text, ev->kind == EV_ACTION);
+    else if (ev->kind == EV_TOPIC)
+        node_topic_store(n, nr->key, r);
 }
 
 void node_nick(struct conn *c, const char *old)
