@@ -592,7 +592,7 @@ static void pm_event(struct node *n, struct wire_ev *w)
     if (w->kind != EV_MSG && w->kind != EV_ACTION && w->kind != EV_NOTICE)
         return;
     struct conn *to = conn_by_nick(n->s, w->target);
-    if (!to || !to->registered || to->dead)
+    if (!to || !to->registered || to->dead || conn_by_nick(n->s, w->nick))
         return;
     struct chat_event ev = {.kind = w->kind, .target = to->nick, .text = w->text,
                             .to_nick = true, .from = sender(n, w->nick, w->user, w->host)};
