@@ -48,6 +48,9 @@ TEST="$TEST irssi"
 # parallel on the same inputs and compares outputs, exit statuses and job
 # logs (bench/pool.sh measures it too)
 TEST="$TEST parallel"
+# the chatd nodes test: redis-server (the backplane of chatd --redis, run
+# by the test on a private loopback port; chatd speaks RESP itself)
+TEST="$TEST redis-server"
 
 # --- bench: the peers and tools of the benchmarks (bench/*.sh) ---------------
 # GNU time (a client's CPU share), wrk, nginx, lighttpd, h2o, busybox,

@@ -114,6 +114,7 @@ void chat_join(struct conn *c, const char *name)
     struct chat_event ev = {.kind = EV_JOIN, .from = c, .target = r->name};
     room_send(r, &ev, NULL);
     event_done(&ev);
+    node_join(c, r);
     if (c->dialect == D_PLAIN)
         c->cur = r;
     tell_room(c, r);
@@ -136,10 +137,13 @@ void chat_say(struct conn *c, const char *target, const char *text, enum ev_kind
         }
         ev.target = r->name;
         room_send(r, &ev, c);
+        node_pub(r, &ev);
         if (kind != EV_NOTICE)
             room_remember(c->srv, r, c->nick, text, kind == EV_ACTION);
     } else {
         struct conn *to = conn_by_nick(c->srv, target);
+        if ((!to || !to->registered) && node_pm(c, target, text, kind))
+            return;
         if (!to || !to->registered) {
             chat_err(c, "401", target, "No such nick/channel");
             return;
@@ -165,16 +169,35 @@ int chat_nick(struct conn *c, const char *nick)
         return 432;
     }
     struct conn *o = conn_by_nick(c->srv, nick);
-    if (o && o != c) {
+    int claim = o && o != c ? 433 : node_claim(c, nick);
+    if (claim == 433) {
         chat_err(c, "433", nick, "Nickname is already in use");
+        return 433;
+    }
+    if (claim == CHAT_NICK_PENDING)
+        return claim;
+    return chat_nick_claimed(c, nick, true);
+}
+
+int chat_nick_claimed(struct conn *c, const char *nick, bool ok)
+{
+    if (c->dead)
+        return 433;
+    if (!ok) {
+        chat_err(c, "433", nick, "Nickname is already in use");
+        if (!c->registered && c->dialect == D_PLAIN)
+            conn_sendf(c, "nickname? ");
         return 433;
     }
     if (c->has_nick && strcmp(c->nick, nick) == 0)
         return 0;
+    char old[CHATD_NICK_MAX + 1];
+    memcpy(old, c->nick, sizeof old);
     if (conn_set_nick(c, nick) < 0) {
         chat_err(c, "432", nick, "Cannot take this nickname now");
         return 432;
     }
+    node_nick(c, old);
     return 0;
 }
 
@@ -200,5 +223,6 @@ void chat_topic(struct conn *c, struct room *r, const char *topic)
     struct chat_event ev = {.kind = EV_TOPIC, .from = c, .target = r->name,
                             .text = t ? t : ""};
     room_send(r, &ev, NULL);
+    node_pub(r, &ev);
     event_done(&ev);
 }

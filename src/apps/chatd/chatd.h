@@ -50,6 +50,9 @@ struct chat_cfg {
     unsigned max_per_addr;   /* clients per address; 0 = no limit */
     unsigned max_clients;    /* 0 = no limit */
     unsigned reg_timeout_ms, ping_ms, idle_ms;
+    const char *redis;       /* redis://HOST:PORT[/DB]: nodes over Redis; NULL off */
+    unsigned redis_ttl_ms;   /* alive and nick keys' lifetime */
+    unsigned redis_queue;    /* publications kept while Redis is away */
     /* made by start */
     char *motd;              /* the file's text, or NULL */
 };
@@ -151,6 +154,7 @@ struct chat_srv {
     uint64_t hist_bytes;     /* their text bytes */
     uint64_t gen;            /* marks for dedup fan-out */
     time_t started;
+    struct node *node;       /* the Redis backplane, NULL when off (node.h) */
 };
 
 /* ---- connections (conn.c) --------------------------------------------- */
@@ -266,6 +270,9 @@ void room_remember(struct chat_srv *s, struct room *r, const char *nick, const c
                    bool action);
 /* Replay r's history to c. */
 void room_replay(struct chat_srv *s, struct room *r, struct conn *c);
+/* One replayed line, in c's dialect. */
+void room_replay_line(struct room *r, struct conn *c, time_t t, const char *nick,
+                      const char *text, bool action);
 /* The name list of r ("@alice bob"), with the op prefix when irc. */
 void room_names(struct room *r, ibx_buf *out, bool irc);
 void room_free(void *r);
@@ -288,9 +295,56 @@ void conn_notice(struct conn *c, const char *fmt, ...) __attribute__((format(pri
 void chat_join(struct conn *c, const char *name);
 /* Send text (action or not, notice or not) from c to target (room or nick). */
 void chat_say(struct conn *c, const char *target, const char *text, enum ev_kind kind);
-/* Change nick with the checks; returns 0 or the IRC numeric of the refusal. */
+/* Change nick with the checks; returns 0, the IRC numeric of the refusal,
+ * or CHAT_NICK_PENDING: the other nodes are asked first (nodes over
+ * Redis), and chat_nick_claimed completes it. */
 int chat_nick(struct conn *c, const char *nick);
+#define CHAT_NICK_PENDING 1
+/* The answer to a pending claim (ok: nick is c's): set it, and go on with
+ * the registration. Returns as chat_nick. */
+int chat_nick_claimed(struct conn *c, const char *nick, bool ok);
+/* The nick of an unregistered client is set: go on registering. */
+void irc_nick_set(struct conn *c);
+void plain_nick_set(struct conn *c);
 /* Set the topic of r. */
 void chat_topic(struct conn *c, struct room *r, const char *topic);
+
+/* ---- nodes over Redis (node*.c; every hook does nothing when off) ---- */
+
+struct node;
+/* Start the backplane of s (cfg->redis set) as a unit of srv. Returns 0
+ * or -errno after logging. */
+int node_start(struct chat_srv *s, ibx_server *srv);
+/* Free it (after the loop ended). */
+void node_free(struct chat_srv *s);
+/* c joined r (after the local JOIN). */
+void node_join(struct conn *c, struct room *r);
+/* c leaves r (before it is removed): PART if announce, QUIT if c is dead,
+ * else a KICK published by node_pub. */
+void node_part(struct room *r, struct conn *c, const char *reason, bool announce);
+/* Tell the other nodes about ev of room r (a line, a topic, a mode, a kick). */
+void node_pub(struct room *r, const struct chat_event *ev);
+/* A private message to a nick that is not here: true if sent on (or
+ * looked up; a 401 follows if nobody has it). */
+bool node_pm(struct conn *c, const char *target, const char *text, enum ev_kind kind);
+/* c changed its nick from old (after the local NICK). */
+void node_nick(struct conn *c, const char *old);
+/* c leaves the server (from detach). */
+void node_conn_gone(struct conn *c);
+/* Append the members of r on other nodes to a name list. */
+void node_names(struct room *r, ibx_buf *out, bool irc);
+/* WHO lines for the members of r on other nodes. */
+void node_who(struct conn *c, struct room *r);
+/* How many members of r are on other nodes. */
+size_t node_count(struct room *r);
+/* Replay the shared history of r to c (from Redis): true if asked for
+ * (the lines follow), false to replay the local one. */
+bool node_replay(struct conn *c, struct room *r);
+/* Claim nick for c across nodes: 0 (go on: no nodes, or Redis away), 433
+ * (a member of another node has it), or CHAT_NICK_PENDING (asked; the
+ * answer calls chat_nick_claimed). */
+int node_claim(struct conn *c, const char *nick);
+/* Kick nick (of another node) from r: true if it is a member there. */
+bool node_kick(struct conn *c, struct room *r, const char *nick, const char *reason);
 
 #endif

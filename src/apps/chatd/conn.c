@@ -225,6 +225,7 @@ static void detach(struct conn *c, bool announce)
         return;
     c->detached = true;
     struct chat_srv *s = c->srv;
+    node_conn_gone(c);
     if (announce && c->registered) {
         struct chat_event ev = {.kind = EV_QUIT, .from = c, .text = c->why};
         conn_tell_peers(c, &ev, false);

@@ -64,6 +64,8 @@ static void try_register(struct conn *c)
     conn_registered(c);
 }
 
+void irc_nick_set(struct conn *c) { try_register(c); }
+
 static void cap(struct conn *c, struct ibx_irc_msg *m)
 {
     const char *sub = m->nparams ? m->params[0] : "";
@@ -99,6 +101,7 @@ static void who(struct conn *c, const char *mask)
                        p->user, p->host, SRV, p->nick, p->away ? 'G' : 'H',
                        r->m[i].op ? "@" : r->m[i].voice ? "+" : "", p->nick);
         }
+        node_who(c, r);
     } else if (mask[0] != '#') {
         const struct conn *p = conn_by_nick(c->srv, mask);
         if (p && p->registered)
@@ -113,7 +116,7 @@ static void list_one(void *val, void *arg)
 {
     struct room *r = val;
     struct conn *c = arg;
-    conn_sendf(c, ":%s 322 %s %s %zu :%s\r\n", SRV, c->nick, r->name, r->n,
+    conn_sendf(c, ":%s 322 %s %s %zu :%s\r\n", SRV, c->nick, r->name, r->n + node_count(r),
                r->topic ? r->topic : "");
 }
 
@@ -229,6 +232,7 @@ static void mode(struct conn *c, struct ibx_irc_msg *m)
     snprintf(text + tl, sizeof text - tl, "%s%s", nickmodes, params);
     struct chat_event ev = {.kind = EV_MODE, .from = c, .target = r->name, .text = text};
     room_send(r, &ev, NULL);
+    node_pub(r, &ev);
     event_done(&ev);
 }
 
@@ -249,6 +253,9 @@ static void kick(struct conn *c, struct ibx_irc_msg *m)
         return;
     }
     struct conn *t = conn_by_nick(c->srv, m->params[1]);
+    if ((!t || !room_member(r, t)) &&
+        node_kick(c, r, m->params[1], m->nparams > 2 ? m->params[2] : c->nick))
+        return;
     if (!t || !room_member(r, t)) {
         chat_err(c, "441", m->params[1], "They aren't on that channel");
         return;
@@ -256,6 +263,7 @@ static void kick(struct conn *c, struct ibx_irc_msg *m)
     struct chat_event ev = {.kind = EV_KICK, .from = c, .target = r->name, .arg = t->nick,
                             .text = m->nparams > 2 ? m->params[2] : c->nick};
     room_send(r, &ev, NULL);
+    node_pub(r, &ev);
     event_done(&ev);
     room_part(c->srv, r, t, NULL, false);
 }
@@ -454,7 +462,7 @@ void irc_line(struct conn *c, char *line, size_t len)
         if (!p0 || !*p0)
             conn_sendf(c, ":%s 431 %s :No nickname given\r\n", SRV, me(c));
         else if (chat_nick(c, p0) == 0)
-            try_register(c);
+            try_register(c);   /* pending: irc_nick_set does it */
     } else if (!strcmp(cmd, "USER")) {
         if (c->registered || c->got_user) {
             conn_sendf(c, ":%s 462 %s :You may not reregister\r\n", SRV, me(c));

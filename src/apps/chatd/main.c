@@ -55,6 +55,15 @@ static const struct opt chatd_opts[] = {
             "answer (0: never)"),
     OPT_SEC(struct chatd_svc, cfg.idle_ms, "idle", "0", 0, 864000,
             "close any client silent this long (0: never)"),
+    OPT_S(struct chatd_svc, cfg.redis, "redis", "URL",
+          "run as one node of several that share their rooms, nicks, topics and history "
+          "over Redis at redis://HOST[:PORT][/DB] (default: a server on its own)"),
+    OPT_SEC(struct chatd_svc, cfg.redis_ttl_ms, "redis-ttl", "15", 1, 3600,
+            "a node that has not refreshed its keys in Redis this long is taken for "
+            "dead: its members quit on the other nodes, its nicks are free"),
+    OPT_U(struct chatd_svc, cfg.redis_queue, "redis-queue", "N", "1000", 0, 1000000,
+          "cross-node lines kept while Redis is away; past it they are dropped "
+          "(counted and logged)"),
     OPT_TABLE_END,
 };
 
@@ -67,6 +76,7 @@ static void chatd_stop(void *p)
 {
     struct chatd_svc *cs = p;
     if (cs->srv) {
+        node_free(cs->srv);
         map_each(&cs->srv->rooms, free_room, NULL);
         map_free(&cs->srv->rooms);
         map_free(&cs->srv->nicks);
@@ -141,6 +151,11 @@ static int chatd_start(void *p, const struct svc_env *env)
     ibx_log_gate_init(&cs->srv->quit_gate, 50, 1000);
     ibx_log_gate_init(&cs->srv->rooms_gate, 1, 1000);
     ibx_log_gate_init(&cs->srv->hist_gate, 1, 60000);
+    if (cfg->redis) {
+        int r = node_start(cs->srv, env->srv);
+        if (r < 0)
+            return r;
+    }
     return svc_listen_tcp(&chatd_service, env, &chatd_proto, cs->srv);
 }
 

@@ -55,7 +55,7 @@ static void list_one(void *val, void *arg)
 {
     struct room *r = val;
     struct list_ctx *l = arg;
-    conn_notice(l->c, "%s (%zu): %s", r->name, r->n, r->topic ? r->topic : "");
+    conn_notice(l->c, "%s (%zu): %s", r->name, r->n + node_count(r), r->topic ? r->topic : "");
 }
 
 /* Split the first word off s: returns it, s then points after its spaces. */
@@ -152,6 +152,15 @@ static void command(struct conn *c, char *line)
     }
 }
 
+void plain_nick_set(struct conn *c)
+{
+    snprintf(c->user, sizeof c->user, "plain");
+    if (c->srv->cfg->password)
+        conn_sendf(c, "password? ");
+    else
+        conn_registered(c);
+}
+
 void plain_line(struct conn *c, char *line, size_t len)
 {
     if (!c->registered && c->has_nick) {   /* the answer to "password? " */
@@ -169,15 +178,11 @@ void plain_line(struct conn *c, char *line, size_t len)
             conn_sendf(c, "nickname? ");
             return;
         }
-        if (chat_nick(c, n) != 0) {
+        int r = chat_nick(c, n);
+        if (r == 0)
+            plain_nick_set(c);
+        else if (r != CHAT_NICK_PENDING)
             conn_sendf(c, "nickname? ");
-            return;
-        }
-        snprintf(c->user, sizeof c->user, "plain");
-        if (c->srv->cfg->password)
-            conn_sendf(c, "password? ");
-        else
-            conn_registered(c);
         return;
     }
     if (!len)

@@ -134,6 +134,7 @@ void room_part(struct chat_srv *s, struct room *r, struct conn *c, const char *r
     struct member *m = room_member(r, c);
     if (!m)
         return;
+    node_part(r, c, reason, announce);
     if (announce) {
         struct chat_event ev = {.kind = EV_PART, .from = c, .target = r->name, .text = reason};
         room_send(r, &ev, NULL);
@@ -215,31 +216,37 @@ void room_remember(struct chat_srv *s, struct room *r, const char *nick, const c
     r->hn++;
 }
 
+void room_replay_line(struct room *r, struct conn *c, time_t t, const char *nick,
+                      const char *text, bool action)
+{
+    struct tm tm;
+    char ts[32];
+    localtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+    if (c->dialect == D_IRC) {
+        char line[IBX_IRC_LINE_MAX];
+        snprintf(line, sizeof line, action ? "[%s] * %s %s" : "[%s] <%s> %s", ts, nick, text);
+        size_t room = IBX_IRC_TEXT_MAX - strlen(CHATD_SERVER_NAME) - strlen(r->name) - 20;
+        conn_sendf(c, ":%s NOTICE %s :%.*s\r\n", CHATD_SERVER_NAME, r->name,
+                   (int)utf8_cut(line, room), line);
+    } else {
+        char raw[1200], clean[1200];
+        snprintf(raw, sizeof raw, action ? "[%s] %s * %s %s" : "[%s] %s %s: %s", r->name, ts,
+                 nick, text);
+        text_clean(clean, sizeof clean, raw);
+        conn_sendf(c, "%s\n", clean);
+    }
+}
+
 void room_replay(struct chat_srv *s, struct room *r, struct conn *c)
 {
+    if (node_replay(c, r))
+        return;   /* the shared history, from Redis */
     size_t cap = s->cfg->history;
     for (size_t i = 0; i < r->hn; i++) {
         const struct hist *h = &r->h[(r->hhead + i) % cap];
-        if (!h->text || !h->nick)
-            continue;
-        struct tm tm;
-        char ts[32];
-        localtime_r(&h->t, &tm);
-        strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-        if (c->dialect == D_IRC) {
-            char text[IBX_IRC_LINE_MAX];
-            snprintf(text, sizeof text, h->action ? "[%s] * %s %s" : "[%s] <%s> %s", ts,
-                     h->nick, h->text);
-            size_t room = IBX_IRC_TEXT_MAX - strlen(CHATD_SERVER_NAME) - strlen(r->name) - 20;
-            conn_sendf(c, ":%s NOTICE %s :%.*s\r\n", CHATD_SERVER_NAME, r->name,
-                       (int)utf8_cut(text, room), text);
-        } else {
-            char raw[1200], clean[1200];
-            snprintf(raw, sizeof raw, h->action ? "[%s] %s * %s %s" : "[%s] %s %s: %s",
-                     r->name, ts, h->nick, h->text);
-            text_clean(clean, sizeof clean, raw);
-            conn_sendf(c, "%s\n", clean);
-        }
+        if (h->text && h->nick)
+            room_replay_line(r, c, h->t, h->nick, h->text, h->action);
     }
 }
 
@@ -248,4 +255,5 @@ void room_names(struct room *r, ibx_buf *out, bool irc)
     for (size_t i = 0; i < r->n; i++)
         ibx_buf_printf(out, "%s%s%s", i ? " " : "", r->m[i].op && irc ? "@" : "",
                        r->m[i].c->nick);
+    node_names(r, out, irc);
 }
