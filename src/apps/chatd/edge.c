@@ -441,7 +441,8 @@ static int edge_new(ibx_worker *w, struct chat_srv *s, struct edge **out)
         r = -errno;
     if (!r) {
         e->bell = sp[0];
-        struct hub_hello hello = {.magic = HUB_MAGIC, .pid = (int32_t)getpid()};
+        /* the thread's id under the thread models: one pid for all */
+        struct hub_hello hello = {.magic = HUB_MAGIC, .pid = (int32_t)gettid()};
         int fds[3] = {ibx_shmq_fd(e->tx.q), ibx_shmq_fd(e->rx), sp[1]};
         ssize_t n = ibx_fdpass_send(hub_ctl_fd(h), &hello, sizeof hello, fds, 3);
         if (n < 0)

@@ -393,6 +393,8 @@ static void edge_add(struct hub *h, int fds[3], long pid)
     e->pid = pid;
     list_add(&h->edges, e);
     h->nedges++;
+    ibx_debug(h->srv->log, "msg=\"a worker joined the chat core\" worker=%ld edges=%zu", pid,
+              h->nedges);
     edge_pump(e);   /* what it wrote before we were there */
 }
 
