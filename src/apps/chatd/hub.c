@@ -58,6 +58,7 @@ struct hub_edge {
     size_t nb;
     uint64_t seq;
     long pid;
+    bool broken;                    /* its reader is gone: nothing more to it */
 };
 
 struct hub {
@@ -139,6 +140,21 @@ static void unit_done(struct hub *h)
     ibx_conn_done(&h->base);
 }
 
+static void on_retry(ibx_loop *loop, ibx_timer *t);
+
+/* e's reader detached or died: nothing more goes to it. Its clients quit
+ * once what it committed before is read (the reasons it gave count), on
+ * its doorbell's hang-up or at the latest on the retry timer. Not at
+ * once: we may be inside a fan-out. */
+static void edge_broken(struct hub_edge *e)
+{
+    if (e->broken)
+        return;
+    e->broken = true;
+    ibx_buf_free(&e->tx.pend);
+    ibx_timer_start(ibx_worker_loop(e->hub->w), &e->retry, CHATD_HUB_RETRY_MS, on_retry, e);
+}
+
 /* Put e's open batches into its ring (or its waiting records). */
 static void emit_batches(struct hub_edge *e)
 {
@@ -151,13 +167,13 @@ static void emit_batches(struct hub_edge *e)
         size_t room = hubtx_room(&e->tx), per = 0;
         if (b->m->len + sizeof(uint64_t) <= room)
             per = (room - b->m->len) / sizeof(uint64_t);
-        for (size_t k = 0; per && k < b->n && !e->dead; k += per) {
+        for (size_t k = 0; per && k < b->n && !e->broken; k += per) {
             size_t n = b->n - k < per ? b->n - k : per;
             struct hub_rec r = {.type = HUB_SEND, .n = (uint32_t)n, .id = b->bulk};
             int err = hubtx_put(&e->tx, &r, b->ids + k, n * sizeof *b->ids, b->m->data,
                                 b->m->len);
             if (err < 0)
-                edge_dead(e, "worker died");
+                edge_broken(e);
         }
         msg_unref(b->m);
         b->m = NULL;
@@ -178,16 +194,16 @@ static void mark_dirty(struct hub_edge *e)
     ibx_loop_defer(ibx_worker_loop(h->w), &h->flush_d, on_flush, h);
 }
 
-static void on_retry(ibx_loop *loop, ibx_timer *t);
+static void edge_pump(struct hub_edge *e);
 
 /* Batches and waiting records into the ring; ring the edge. */
 static void edge_flush(struct hub_edge *e)
 {
     emit_batches(e);
-    if (e->dead)
+    if (e->dead || e->broken)
         return;
     if (hubtx_flush(&e->tx) < 0) {
-        edge_dead(e, "worker died");
+        edge_broken(e);
         return;
     }
     if (e->tx.committed) {
@@ -208,8 +224,14 @@ static void edge_flush(struct hub_edge *e)
 static void on_retry(ibx_loop *loop, ibx_timer *t)
 {
     struct hub_edge *e = t->data;
-    if (core_here(e->hub))
+    if (!core_here(e->hub))
+        return;
+    if (e->broken) {
+        edge_pump(e);
+        edge_dead(e, "worker died");
+    } else {
         edge_flush(e);
+    }
 }
 
 static void on_flush(ibx_loop *loop, ibx_defer *d)
@@ -233,12 +255,12 @@ static void on_flush(ibx_loop *loop, ibx_defer *d)
 static void edge_put(struct hub_edge *e, uint32_t type, uint32_t n, uint64_t id, const void *p,
                      size_t len)
 {
-    if (e->dead || !core_here(e->hub))
+    if (e->dead || e->broken || !core_here(e->hub))
         return;
     emit_batches(e);
     struct hub_rec r = {.type = type, .n = n, .id = id};
-    if (!e->dead && hubtx_put(&e->tx, &r, p, len, NULL, 0) < 0)
-        edge_dead(e, "worker died");
+    if (!e->broken && hubtx_put(&e->tx, &r, p, len, NULL, 0) < 0)
+        edge_broken(e);
     else
         mark_dirty(e);
 }
@@ -350,7 +372,7 @@ static void on_bell(ibx_loop *loop, ibx_io *io, uint32_t events)
         return;
     bool gone = hub_bell_drain(e->bell) < 0 || (events & (IBX_EV_HUP | IBX_EV_ERROR));
     edge_pump(e);
-    if (gone)
+    if (gone || e->broken)
         edge_dead(e, "worker died");
     else if (!e->dead && ibx_buf_used(&e->tx.pend))
         edge_flush(e);   /* it may have made room */
@@ -428,7 +450,7 @@ static void on_ctl(ibx_loop *loop, ibx_io *io, uint32_t events)
 void hub_send(struct conn *c, struct chat_msg *m, bool bulk)
 {
     struct hub_edge *e = c->edge;
-    if (!e || e->dead)
+    if (!e || e->dead || e->broken)
         return;
     struct hub_batch *b = NULL;
     for (size_t i = 0; i < e->nb; i++)
@@ -446,7 +468,7 @@ void hub_send(struct conn *c, struct chat_msg *m, bool bulk)
             memmove(e->b, e->b + 1, (HUB_BATCHES - 1) * sizeof *e->b);
             e->b[HUB_BATCHES - 1] = spare;
             e->nb = HUB_BATCHES - 1;
-            if (e->dead)
+            if (e->broken)
                 return;
         }
         b = &e->b[e->nb++];
