@@ -189,7 +189,11 @@ void outq_drop(struct outq *q);
 void outq_keep_head(struct outq *q);
 /* Would len more bytes (bulk or not) pass the bound (sendq, or
  * CHATD_BULK_MAX for bulk)? */
-bool outq_over(const struct outq *q, bool bulk, size_t len, uint64_t sendq);
+static inline bool outq_over(const struct outq *q, bool bulk, size_t len, uint64_t sendq)
+{
+    uint64_t used = bulk ? q->bulk_queued : q->queued - q->bulk_queued;
+    return used + len > (bulk ? CHATD_BULK_MAX : sendq);
+}
 /* The line that tells a client why it is closed, in its dialect. */
 struct chat_msg *error_line(enum dialect d, const char *error);
 

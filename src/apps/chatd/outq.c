@@ -103,9 +103,3 @@ void outq_keep_head(struct outq *q)
     }
     msg_unref(head);
 }
-
-bool outq_over(const struct outq *q, bool bulk, size_t len, uint64_t sendq)
-{
-    uint64_t used = bulk ? q->bulk_queued : q->queued - q->bulk_queued;
-    return used + len > (bulk ? CHATD_BULK_MAX : sendq);
-}
