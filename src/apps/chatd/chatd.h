@@ -8,8 +8,8 @@
  * room.c (rooms, members, nicknames, history), irc.c (IRC commands),
  * chat.c (what users do, in either dialect), plain.c (plain-line
  * commands), flood.c (the token bucket), map.c (the name and id tables),
- * hub.c (the core's side of the hub), edge.c (the edges), hubio.c (the
- * records between them).
+ * hub.c and hubunit.c (the core's side of the hub), edge.c (the edges),
+ * hubio.c (the records between them).
  *
  * Fan-out: an event (a message, a join ...) is formatted at most once per
  * dialect into a refcounted struct chat_msg; each recipient's output queue

@@ -1,7 +1,8 @@
-/* The core's side of chatd's hub (see chatd.h): a unit on the server's
- * main loop that takes the edges' registrations on the control socket,
- * reads their rings (clients opening, their bytes, their closing) and
- * writes to them what the chat logic sends to remote connections.
+/* The core's side of chatd's hub (see chatd.h): it maps each edge that
+ * registers, reads its ring (clients opening, their bytes, their closing)
+ * and writes to the other what the chat logic sends to remote
+ * connections. The unit on the main loop that takes the registrations and
+ * carries the core's life is hubunit.c.
  *
  * Batching: a message sent to several clients of one edge in one loop
  * pass goes to that edge as one record with the list of their ids. Each
@@ -20,7 +21,7 @@
  * prefork replacement) finishes the parent's loop pass after its work is
  * done, on its copy of the core: every callback that reads or writes a
  * ring or a shared socket first checks that it runs in the core's process
- * (core_here). The copy is freed by the unit's release op. */
+ * (hub_core_here). The copy is freed by the unit's release op. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,82 +30,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "chatd.h"
-#include "ipcbox/fdpass.h"
-
-#define HUB_BATCHES 4
-
-struct hub_batch {
-    struct chat_msg *m;
-    bool bulk;
-    uint64_t seq;
-    uint64_t *ids;
-    size_t n, cap;
-};
-
-struct hub_edge {
-    struct hub *hub;
-    struct hub_edge *prev, *next;   /* the hub's live (or dead) edges */
-    struct hub_edge *dnext;         /* the hub's edges to flush */
-    bool dirty, dead;
-    ibx_shmq *rx;                   /* edge -> core */
-    struct hub_tx tx;               /* core -> edge */
-    int bell;
-    ibx_io bell_io;
-    ibx_timer retry;
-    ibx_defer free_d;
-    struct imap conns;              /* id -> struct conn */
-    struct hub_batch b[HUB_BATCHES];
-    size_t nb;
-    uint64_t seq;
-    long pid;
-    bool broken;                    /* its reader is gone: nothing more to it */
-};
-
-struct hub {
-    ibx_conn base;                  /* first: the unit */
-    struct chat_srv *srv;
-    ibx_worker *w;
-    int ctl[2];                     /* [0] the core's end */
-    ibx_io ctl_io;
-    pid_t pid;
-    size_t ring;
-    struct hub_edge *edges, *dead, *dirty;
-    size_t nedges;
-    ibx_defer flush_d;
-    bool running, draining, released;
-};
-
-static void edge_dead(struct hub_edge *e, const char *reason);
-
-/* In the core's process, not in a fork child finishing a loop pass on its
- * copy (see above). */
-static bool core_here(const struct hub *h) { return getpid() == h->pid; }
+#include "hub.h"
 
 /* ---- edges ------------------------------------------------------------------ */
 
-static void list_del(struct hub_edge **head, struct hub_edge *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        *head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void list_add(struct hub_edge **head, struct hub_edge *e)
-{
-    e->prev = NULL;
-    e->next = *head;
-    if (*head)
-        (*head)->prev = e;
-    *head = e;
-}
-
 /* Free e's memory and descriptors; the loop is not touched. */
-static void edge_free_mem(struct hub_edge *e, bool forked)
+void hub_edge_free_mem(struct hub_edge *e, bool forked)
 {
     if (e->bell >= 0)
         close(e->bell);
@@ -127,17 +58,8 @@ static void edge_free_mem(struct hub_edge *e, bool forked)
 static void on_edge_free(ibx_loop *loop, ibx_defer *d)
 {
     struct hub_edge *e = d->data;
-    list_del(&e->hub->dead, e);
-    edge_free_mem(e, !core_here(e->hub));
-}
-
-static void unit_done(struct hub *h)
-{
-    if (!h->running)
-        return;
-    h->running = false;
-    ibx_io_stop(ibx_worker_loop(h->w), &h->ctl_io);
-    ibx_conn_done(&h->base);
+    hub_list_del(&e->hub->dead, e);
+    hub_edge_free_mem(e, !hub_core_here(e->hub));
 }
 
 static void on_retry(ibx_loop *loop, ibx_timer *t);
@@ -158,7 +80,7 @@ static void edge_broken(struct hub_edge *e)
 /* Put e's open batches into its ring (or its waiting records). */
 static void emit_batches(struct hub_edge *e)
 {
-    if (!e->nb || !core_here(e->hub))
+    if (!e->nb || !hub_core_here(e->hub))
         return;
     size_t nb = e->nb;
     e->nb = 0;
@@ -194,7 +116,6 @@ static void mark_dirty(struct hub_edge *e)
     ibx_loop_defer(ibx_worker_loop(h->w), &h->flush_d, on_flush, h);
 }
 
-static void edge_pump(struct hub_edge *e);
 
 /* Batches and waiting records into the ring; ring the edge. */
 static void edge_flush(struct hub_edge *e)
@@ -215,7 +136,7 @@ static void edge_flush(struct hub_edge *e)
         ibx_warn(e->hub->srv->log, "msg=\"a worker does not read what the core sends it: "
                  "its clients are disconnected\" worker=%ld clients=%zu pending=%zu",
                  e->pid, e->conns.n, pend);
-        edge_dead(e, "worker stuck");
+        hub_edge_dead(e, "worker stuck");
     } else if (pend && !ibx_timer_active(&e->retry)) {
         ibx_timer_start(ibx_worker_loop(e->hub->w), &e->retry, CHATD_HUB_RETRY_MS, on_retry, e);
     }
@@ -224,11 +145,11 @@ static void edge_flush(struct hub_edge *e)
 static void on_retry(ibx_loop *loop, ibx_timer *t)
 {
     struct hub_edge *e = t->data;
-    if (!core_here(e->hub))
+    if (!hub_core_here(e->hub))
         return;
     if (e->broken) {
-        edge_pump(e);
-        edge_dead(e, "worker died");
+        hub_edge_pump(e);
+        hub_edge_dead(e, "worker died");
     } else {
         edge_flush(e);
     }
@@ -237,7 +158,7 @@ static void on_retry(ibx_loop *loop, ibx_timer *t)
 static void on_flush(ibx_loop *loop, ibx_defer *d)
 {
     struct hub *h = d->data;
-    if (!core_here(h))
+    if (!hub_core_here(h))
         return;
     struct hub_edge *e = h->dirty;
     h->dirty = NULL;
@@ -255,7 +176,7 @@ static void on_flush(ibx_loop *loop, ibx_defer *d)
 static void edge_put(struct hub_edge *e, uint32_t type, uint32_t n, uint64_t id, const void *p,
                      size_t len)
 {
-    if (e->dead || e->broken || !core_here(e->hub))
+    if (e->dead || e->broken || !hub_core_here(e->hub))
         return;
     emit_batches(e);
     struct hub_rec r = {.type = type, .n = n, .id = id};
@@ -266,7 +187,7 @@ static void edge_put(struct hub_edge *e, uint32_t type, uint32_t n, uint64_t id,
 }
 
 /* The clients of e quit (reason), its watchers stop; freed after the pass. */
-static void edge_dead(struct hub_edge *e, const char *reason)
+void hub_edge_dead(struct hub_edge *e, const char *reason)
 {
     if (e->dead)
         return;
@@ -290,12 +211,12 @@ static void edge_dead(struct hub_edge *e, const char *reason)
     ibx_loop *loop = ibx_worker_loop(h->w);
     ibx_timer_stop(loop, &e->retry);
     ibx_io_stop(loop, &e->bell_io);
-    list_del(&h->edges, e);
-    list_add(&h->dead, e);
+    hub_list_del(&h->edges, e);
+    hub_list_add(&h->dead, e);
     h->nedges--;
     ibx_loop_defer(loop, &e->free_d, on_edge_free, e);
     if (h->draining && !h->nedges)
-        unit_done(h);
+        hub_unit_done(h);
 }
 
 /* ---- records from an edge --------------------------------------------------- */
@@ -330,7 +251,7 @@ static void on_open(struct hub_edge *e, uint64_t id, const void *p, size_t n)
 }
 
 /* Read what e committed. */
-static void edge_pump(struct hub_edge *e)
+void hub_edge_pump(struct hub_edge *e)
 {
     while (!e->dead) {
         const struct hub_rec *r;
@@ -340,7 +261,7 @@ static void edge_pump(struct hub_edge *e)
         if (got == 0)
             return;
         if (got < 0) {
-            edge_dead(e, "worker died");
+            hub_edge_dead(e, "worker died");
             return;
         }
         struct conn *c;
@@ -368,18 +289,18 @@ static void edge_pump(struct hub_edge *e)
 static void on_bell(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct hub_edge *e = io->data;
-    if (!core_here(e->hub))
+    if (!hub_core_here(e->hub))
         return;
     bool gone = hub_bell_drain(e->bell) < 0 || (events & (IBX_EV_HUP | IBX_EV_ERROR));
-    edge_pump(e);
+    hub_edge_pump(e);
     if (gone || e->broken)
-        edge_dead(e, "worker died");
+        hub_edge_dead(e, "worker died");
     else if (!e->dead && ibx_buf_used(&e->tx.pend))
         edge_flush(e);   /* it may have made room */
 }
 
 /* A registration: map the rings, watch the doorbell. */
-static void edge_add(struct hub *h, int fds[3], long pid)
+void hub_edge_add(struct hub *h, int fds[3], long pid)
 {
     struct hub_edge *e = calloc(1, sizeof *e);
     int r = e ? 0 : -ENOMEM;
@@ -406,43 +327,18 @@ static void edge_add(struct hub *h, int fds[3], long pid)
                  "reason=%s", pid, strerror(-r));
         if (e) {
             e->bell = -1;
-            edge_free_mem(e, false);
+            hub_edge_free_mem(e, false);
         }
         close(fds[2]);
         return;
     }
     e->hub = h;
     e->pid = pid;
-    list_add(&h->edges, e);
+    hub_list_add(&h->edges, e);
     h->nedges++;
     ibx_debug(h->srv->log, "msg=\"a worker joined the chat core\" worker=%ld edges=%zu", pid,
               h->nedges);
-    edge_pump(e);   /* what it wrote before we were there */
-}
-
-static void on_ctl(ibx_loop *loop, ibx_io *io, uint32_t events)
-{
-    struct hub *h = io->data;
-    if (!core_here(h))
-        return;
-    for (int i = 0; i < 64; i++) {
-        struct hub_hello hello;
-        int fds[3];
-        size_t nfds = 0;
-        ssize_t n = ibx_fdpass_recv(h->ctl[0], &hello, sizeof hello, fds, 3, &nfds);
-        if (n == -EAGAIN || n == 0)
-            return;
-        if (n < 0 && n != -EMSGSIZE) {
-            ibx_warn(h->srv->log, "msg=\"hub control socket\" reason=%s", strerror((int)-n));
-            return;
-        }
-        if (n != (ssize_t)sizeof hello || nfds != 3 || hello.magic != HUB_MAGIC) {
-            for (size_t k = 0; k < nfds; k++)
-                close(fds[k]);
-            continue;
-        }
-        edge_add(h, fds, hello.pid);
-    }
+    hub_edge_pump(e);   /* what it wrote before we were there */
 }
 
 /* ---- what the chat logic sends ---------------------------------------------- */
@@ -460,7 +356,7 @@ void hub_send(struct conn *c, struct chat_msg *m, bool bulk)
         }
     if (!b) {
         if (e->nb == HUB_BATCHES) {   /* the oldest goes in first */
-            if (!core_here(e->hub))
+            if (!hub_core_here(e->hub))
                 return;
             e->nb = 1;
             emit_batches(e);
@@ -507,105 +403,3 @@ void hub_close(struct conn *c, bool drop, const char *error)
     edge_put(e, HUB_CLOSE, drop, c->rid, line ? line->data : NULL, line ? line->len : 0);
     msg_unref(line);
 }
-
-/* ---- the unit --------------------------------------------------------------- */
-
-static void unit_drain(ibx_conn *base)
-{
-    struct hub *h = (struct hub *)base;
-    h->draining = true;   /* each worker drains its clients; we wait for them */
-    if (!h->nedges)
-        unit_done(h);
-}
-
-static void unit_abort(ibx_conn *base)
-{
-    struct hub *h = (struct hub *)base;
-    h->draining = true;
-    while (h->edges)
-        edge_dead(h->edges, "Server shutting down");
-    unit_done(h);
-}
-
-static void unit_release(ibx_conn *base) { hub_release((struct hub *)base); }
-
-static const struct ibx_conn_ops unit_ops = {
-    .drain = unit_drain, .abort = unit_abort, .release = unit_release,
-};
-
-static int unit_start(ibx_worker *w, void *arg)
-{
-    struct hub *h = arg;
-    h->w = w;
-    int r = ibx_io_start(ibx_worker_loop(w), &h->ctl_io, h->ctl[0], IBX_EV_READ, on_ctl, h);
-    if (r < 0)
-        return r;
-    h->running = true;
-    ibx_conn_add(w, &h->base, &unit_ops, true);
-    return 0;
-}
-
-int hub_add_unit(struct hub *h, ibx_server *srv)
-{
-    return ibx_server_add_unit(srv, unit_start, h);
-}
-
-int hub_new(struct chat_srv *s, unsigned traits, struct hub **out)
-{
-    struct hub *h = calloc(1, sizeof *h);
-    if (!h)
-        return -ENOMEM;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, h->ctl) < 0 ||
-        fcntl(h->ctl[0], F_SETFL, O_NONBLOCK) < 0) {
-        int e = -errno;
-        free(h);
-        return e;
-    }
-    h->srv = s;
-    h->pid = getpid();
-    h->ring = traits & IBX_MODEL_PER_CONN ? CHATD_RING_CONN : CHATD_RING_POOL;
-    *out = h;
-    return 0;
-}
-
-void hub_release(struct hub *h)
-{
-    if (h->released || core_here(h))
-        return;
-    h->released = true;
-    conn_release_all(h->srv);
-    struct hub_edge **lists[] = {&h->edges, &h->dead};
-    for (size_t i = 0; i < 2; i++)
-        while (*lists[i]) {
-            struct hub_edge *e = *lists[i];
-            list_del(lists[i], e);
-            imap_free(&e->conns);
-            edge_free_mem(e, true);
-        }
-    h->nedges = 0;
-    h->dirty = NULL;
-    close(h->ctl[0]);
-    h->ctl[0] = -1;
-}
-
-void hub_free(struct hub *h)
-{
-    if (!h)
-        return;
-    /* what is left after the loop ended (a failed start) */
-    struct hub_edge **lists[] = {&h->edges, &h->dead};
-    for (size_t i = 0; i < 2; i++)
-        while (*lists[i]) {
-            struct hub_edge *e = *lists[i];
-            list_del(lists[i], e);
-            edge_free_mem(e, h->released);
-        }
-    for (int i = 0; i < 2; i++)
-        if (h->ctl[i] >= 0)
-            close(h->ctl[i]);
-    free(h);
-}
-
-int hub_ctl_fd(const struct hub *h) { return h->ctl[1]; }
-size_t hub_ring_size(const struct hub *h) { return h->ring; }
-bool hub_is_core_process(const struct hub *h) { return core_here(h); }
