@@ -137,6 +137,11 @@ int ibx_shmq_attach(ibx_shmq *q, enum ibx_shmq_role role);
  * NULL is ignored. */
 void ibx_shmq_close(ibx_shmq *q);
 
+/* In a child forked while q was mapped (attached or not): unmap and free
+ * this process's copy without detaching, so the parent keeps its role
+ * and its peer sees nothing. NULL is ignored. */
+void ibx_shmq_free_forked(ibx_shmq *q);
+
 /* Ring capacity in bytes. */
 size_t ibx_shmq_capacity(const ibx_shmq *q);
 /* Largest message the queue accepts (capacity/2 - 8). */

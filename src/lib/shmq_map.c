@@ -269,3 +269,12 @@ void ibx_shmq_close(ibx_shmq *q)
     close(q->fd);
     free(q);
 }
+
+void ibx_shmq_free_forked(ibx_shmq *q)
+{
+    if (!q)
+        return;
+    munmap(q->sh, q->map_size);
+    close(q->fd);
+    free(q);
+}

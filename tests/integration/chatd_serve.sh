@@ -1,5 +1,6 @@
 # chatd as a `serve` service (--chatd-* flags, a [chatd] section of a
-# configuration file), and its refusal of the models it does not run under.
+# configuration file), its refusal of the iterative model, and chatd beside
+# another service under a threaded model.
 . "$(dirname "$0")/../lib.sh"
 need python3
 
@@ -29,25 +30,33 @@ kill -TERM "$SPID"; wait_exit "$SPID" 15
 grep -qx 'room = #fromfile' "$T/printed" || { cat "$T/printed"; fail "applet reads [chatd]"; }
 pass "chatd under serve: flags and configuration file"
 
-# models other than the one-loop ones (epoll, poll, select): refused, one line, exit 2
-for m in $(server_models epoll poll select); do
-    "$IPCBOX" chatd --listen 127.0.0.1:0 --model "$m" >"$T/m.out" 2>"$T/m.err"
-    rc=$?
-    [ "$rc" = 2 ] || fail "model $m: exit $rc, want 2"
-    [ "$(wc -l <"$T/m.err")" = 1 ] || { cat "$T/m.err"; fail "model $m: not one line"; }
-    grep -q "epoll model only, not $m" "$T/m.err" || { cat "$T/m.err"; fail "model $m: message"; }
-done
-pass "chatd refuses every model but epoll with one line (exit 2)"
-# under serve a model chatd cannot run under leaves chatd out, not the rest
-start_server "$T/sm.log" "$IPCBOX" serve "$T" $(serve_only chatd echo) --model threadpool \
-    --workers 2 --chatd-listen 127.0.0.1:0 --echo-listen 127.0.0.1:0 --echo-no-udp
+# iterative (one client at a time): refused, one line naming the flag, exit 2
+"$IPCBOX" chatd --listen 127.0.0.1:0 --model iterative >"$T/m.out" 2>"$T/m.err"
+rc=$?
+[ "$rc" = 2 ] || fail "model iterative: exit $rc, want 2"
+[ "$(wc -l <"$T/m.err")" = 1 ] || { cat "$T/m.err"; fail "model iterative: not one line"; }
+grep -q 'cannot run under the iterative model.*flag=--model' "$T/m.err" \
+    || { cat "$T/m.err"; fail "model iterative: message"; }
+pass "chatd refuses the iterative model with one line (exit 2)"
+# under serve it is left out, not the rest
+start_server "$T/sm.log" "$IPCBOX" serve "$T" $(serve_only chatd echo) --model iterative \
+    --chatd-listen 127.0.0.1:0 --echo-listen 127.0.0.1:0 --echo-no-udp
 wait_for "$T/sm.log" 'service(s) on one loop' && \
-    grep -q 'chatd runs under the epoll model only, not threadpool.*serve goes on without it' "$T/sm.log" \
+    grep -q 'cannot run under the iterative model.*serve goes on without it' "$T/sm.log" \
     || { cat "$T/sm.log"; fail "serve: no line saying chatd was left out"; }
 [ "$(echo hi | timeout 5 nc -q1 127.0.0.1 "$PORT")" = hi ] || fail "serve: echo not serving beside a refused chatd"
 kill -TERM "$SPID"; wait_exit "$SPID" 20
 [ "$RC" = 0 ] || fail "serve exit $RC"
-pass "serve under threadpool runs the others and says chatd is left out"
+pass "serve under iterative runs the others and says chatd is left out"
+# under serve with a threaded model chatd runs beside the others
+start_server "$T/st.log" "$IPCBOX" serve "$T" $(serve_only chatd echo) --model threadpool \
+    --workers 2 --chatd-listen 127.0.0.1:0 --echo-listen 127.0.0.1:0 --echo-no-udp
+CPORT=$(port_of "$T/st.log" 'chatd\[')
+python3 "$PYTOOLS/chat_cases.py" "127.0.0.1:$CPORT" smoke || { cat "$T/st.log"; fail "serve threadpool: chatd"; }
+kill -TERM "$SPID"; wait_exit "$SPID" 20
+[ "$RC" = 0 ] || { cat "$T/st.log"; fail "serve exit $RC"; }
+no_sanitizer_report "$T/st.log"
+pass "serve under threadpool runs chatd beside echo"
 
 # bad values: usage errors
 "$IPCBOX" chatd --room lobby 2>"$T/u.err"; [ $? = 2 ] || fail "--room lobby accepted"

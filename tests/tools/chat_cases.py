@@ -176,6 +176,7 @@ def case_mixed():
     p.expect("*** dave is now known as David")
     i.expect(":dave!~dave@127.0.0.1 NICK :David")
     p.send("/join #side\n")
+    p.expect("*** caroline joined #side")   # first: two workers race otherwise
     i.send("JOIN #side\r\n")
     p.expect("*** David joined #side")
     i.expect(" 366 David #side ")

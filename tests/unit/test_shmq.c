@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -279,6 +280,32 @@ static void test_copy(void **state)
     free(dst);
 }
 
+/* A child forked while both roles are attached frees its copy without
+ * detaching: the parent's producer and consumer go on as before. */
+static void test_free_forked(void **state)
+{
+    ibx_shmq *c, *p = pair(8192, 0, &c);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ibx_shmq_free_forked(p);
+        ibx_shmq_free_forked(c);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unsigned char out[16];
+    size_t n;
+    assert_int_equal(ibx_shmq_try_send(p, "still", 5), 0);
+    assert_int_equal(ibx_shmq_try_recv(c, out, sizeof out, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(ibx_shmq_try_recv(c, out, sizeof out, &n), -EAGAIN);   /* not -EPIPE */
+    ibx_shmq_free_forked(NULL);
+    ibx_shmq_close(p);
+    ibx_shmq_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_named),
         cmocka_unit_test(test_open_rejects_garbage),
         cmocka_unit_test(test_copy),
+        cmocka_unit_test(test_free_forked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

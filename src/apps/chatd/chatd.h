@@ -1,18 +1,43 @@
 /* chatd: a chat server that plain-line users (nc, telnet, socat) and IRC
  * clients share; one room is one room for both.
  *
- * Files: main.c (the service and its options), conn.c (a connection: input
- * lines, the dialect decision, timers, the output queue), msg.c (shared
+ * Files: main.c (the service and its options), conn.c (a connection of
+ * the core: input lines, the dialect decision, timers), outq.c (output
+ * queues of shared messages written with writev), msg.c (shared
  * refcounted messages, formatting per dialect, text neutralising),
  * room.c (rooms, members, nicknames, history), irc.c (IRC commands),
- * chat.c (what users do, in either dialect), plain.c (plain-line commands), flood.c (the token bucket), map.c (the
- * name tables).
+ * chat.c (what users do, in either dialect), plain.c (plain-line
+ * commands), flood.c (the token bucket), map.c (the name and id tables),
+ * hub.c and hubunit.c (the core's side of the hub), edge.c (the edges),
+ * hubio.c (the records between them).
  *
  * Fan-out: an event (a message, a join ...) is formatted at most once per
  * dialect into a refcounted struct chat_msg; each recipient's output queue
  * holds a reference, and is written with writev at the end of the loop
- * pass. This landing runs under the one-loop model only: every
- * connection lives on the main loop, so rooms are plain memory. */
+ * pass.
+ *
+ * Models. One *core* holds every piece of chat state (nicks, rooms,
+ * history, timers, flood control, both dialects) on one loop. Under the
+ * one-loop models (epoll) it owns the sockets too: rooms are plain memory
+ * and nothing below is used. Under every other model but iterative
+ * (threadpool, reuseport, thread: loops on several threads; prefork,
+ * fork: loops in several processes) the core runs as a unit on the
+ * server's main loop and each worker loop runs an *edge*: it owns the
+ * sockets of its worker's connections and only does socket I/O. It
+ * forwards the bytes it reads to the core and writes what the core sends
+ * back (enforcing --sendq itself, so a slow member never slows the core).
+ *
+ * The hub: one mechanism for threads and processes alike. Each edge has
+ * two shared-memory rings of the library (ibx_shmq, anonymous memfds):
+ * edge->core and core->edge, each with one producer and one consumer, so
+ * no lock is held on the write path (the per-loop "mailbox" of the
+ * thread models is such a ring too: lock-free, and the same code serves
+ * fork children). A socketpair per edge is the doorbell both ways and the
+ * liveness signal (the core sees HUP when the edge's thread or process
+ * is gone); the edge registers by sending the three descriptors over the
+ * hub's control socket (SCM_RIGHTS). A message for a room goes to each
+ * edge once, with the list of that edge's recipients, not once per
+ * member. See docs/architecture.md. */
 #ifndef IPCBOX_APPS_CHATD_H
 #define IPCBOX_APPS_CHATD_H
 
@@ -26,6 +51,7 @@
 #include "ipcbox/log.h"
 #include "ipcbox/net.h"
 #include "ipcbox/server.h"
+#include "ipcbox/shmq.h"
 
 #define CHATD_PORT 6667
 #define CHATD_SERVER_NAME "ipcbox.chatd"
@@ -134,9 +160,68 @@ void flood_init(struct flood *f, unsigned burst, uint64_t now);
 /* Take one token; returns 0, or the milliseconds until one is there. */
 uint64_t flood_take(struct flood *f, unsigned burst, unsigned rate, uint64_t now);
 
+/* ---- output queues (outq.c) --------------------------------------------- */
+
+struct outq_ent {
+    struct chat_msg *m;
+    bool bulk;               /* part of a bulk reply (WHO, NAMES, LIST) */
+};
+
+/* Bulk replies (the member list of a room, WHO, LIST) are counted against
+ * this allowance, not --sendq: asking about a room of 10,000 must not
+ * cost the asker its connection, and a client that asks again and again
+ * without reading is still disconnected. */
+#define CHATD_BULK_MAX ((uint64_t)4 << 20)
+
+/* A ring of references to messages; zeroed is empty. */
+struct outq {
+    struct outq_ent *q;
+    size_t head, n, cap;
+    size_t off;              /* bytes of q[head] already written */
+    uint64_t queued;         /* bytes not yet written */
+    uint64_t bulk_queued;    /* of which bulk replies' */
+};
+/* Queue m (a new reference). Returns 0 or -ENOMEM. */
+int outq_push(struct outq *q, struct chat_msg *m, bool bulk);
+/* Write what the socket takes (writev). Returns 0 (emptied, or the socket
+ * is full) or -errno; an emptied queue frees its ring. */
+int outq_write(struct outq *q, int fd);
+/* Drop everything queued. */
+void outq_drop(struct outq *q);
+/* Drop everything but the message being written (a client past --sendq). */
+void outq_keep_head(struct outq *q);
+/* Would len more bytes (bulk or not) pass the bound (sendq, or
+ * CHATD_BULK_MAX for bulk)? */
+static inline bool outq_over(const struct outq *q, bool bulk, size_t len, uint64_t sendq)
+{
+    uint64_t used = bulk ? q->bulk_queued : q->queued - q->bulk_queued;
+    return used + len > (bulk ? CHATD_BULK_MAX : sendq);
+}
+/* The line that tells a client why it is closed, in its dialect. */
+struct chat_msg *error_line(enum dialect d, const char *error);
+
+/* ---- id tables (map.c) ---------------------------------------------------- */
+
+/* Open addressing, keys > 0. */
+struct imap {
+    struct imap_ent {
+        uint64_t k;
+        void *v;
+    } *t;
+    size_t cap, n;
+};
+void *imap_get(const struct imap *m, uint64_t k);
+/* Add k -> v (k not present). Returns 0 or -ENOMEM. */
+int imap_put(struct imap *m, uint64_t k, void *v);
+/* Remove k; returns its value or NULL. */
+void *imap_del(struct imap *m, uint64_t k);
+void imap_free(struct imap *m);
+
 /* ---- the server state ------------------------------------------------- */
 
 struct room;
+struct hub;
+struct hub_edge;
 
 struct chat_srv {
     struct chat_cfg *cfg;
@@ -155,20 +240,11 @@ struct chat_srv {
     uint64_t gen;            /* marks for dedup fan-out */
     time_t started;
     struct node *node;       /* the Redis backplane, NULL when off (node.h) */
+    struct hub *hub;         /* NULL under the one-loop models */
+    struct conn *conns;      /* every connection not yet freed */
 };
 
 /* ---- connections (conn.c) --------------------------------------------- */
-
-struct outq_ent {
-    struct chat_msg *m;
-    bool bulk;               /* part of a bulk reply (WHO, NAMES, LIST) */
-};
-
-/* Bulk replies (the member list of a room, WHO, LIST) are counted against
- * this allowance, not --sendq: asking about a room of 10,000 must not
- * cost the asker its connection, and a client that asks again and again
- * without reading is still disconnected. */
-#define CHATD_BULK_MAX ((uint64_t)4 << 20)
 
 struct conn {
     ibx_conn base;           /* first */
@@ -178,11 +254,10 @@ struct conn {
     ibx_defer flush_d, detach_d, free_d;
     struct chat_srv *srv;
     ibx_buf in;              /* partial and waiting lines */
-    struct outq_ent *q;      /* output queue: a ring of references */
-    size_t qhead, qn, qcap;
-    size_t qoff;             /* bytes of q[qhead] already written */
-    uint64_t queued;         /* bytes not yet written */
-    uint64_t bulk_queued;    /* of which bulk replies' */
+    struct outq out;         /* local: what is left to write */
+    struct hub_edge *edge;   /* remote: its edge, NULL once closed */
+    uint64_t rid;            /* remote: its id at the edge */
+    uint64_t hub_seq;        /* remote: its last batch (hub.c) */
     struct flood flood;
     uint64_t last_in_ms;
     uint64_t opened_ms;      /* when it connected: the registration deadline */
@@ -190,6 +265,8 @@ struct conn {
     enum dialect dialect;
     bool registered, prompted, pinged, dead, detached, closed, has_nick, got_user,
         pass_ok, throttled, skipping, capping;
+    bool remote;             /* its socket is on an edge (hub.c) */
+    struct conn *prev, *next;   /* the server's list */
     bool bulk;               /* what is queued now is a bulk reply */
     char why[128];           /* the reason it was killed */
     struct room **rooms;     /* rooms joined */
@@ -221,6 +298,107 @@ struct conn *conn_by_nick(struct chat_srv *s, const char *nick);
 void conn_tell_peers(struct conn *c, struct chat_event *ev, bool self);
 
 extern const struct ibx_proto chatd_proto;
+
+/* The core: a client of edge e (id) connected from host. Returns the
+ * connection, or NULL with *refused set to the error line's text (the
+ * limits, logged) or NULL (out of memory). */
+struct conn *conn_open_remote(struct chat_srv *s, ibx_worker *w, struct hub_edge *e,
+                              uint64_t id, const char *host, const char **refused);
+/* The core: bytes a remote client sent. */
+void conn_data(struct conn *c, const void *p, size_t n);
+/* The core: a remote client is gone (closed, or its edge died). */
+void conn_gone(struct conn *c, const char *reason);
+/* In a forked child: free every connection's memory, loop untouched. */
+void conn_release_all(struct chat_srv *s);
+
+/* ---- the hub (hub.c: the core's side; edge.c: the workers'; hubio.c) ---- */
+
+/* Ring sizes: per edge of a model with a worker per connection (fork,
+ * thread), and of a pool's worker (threadpool, reuseport, prefork). */
+#define CHATD_RING_CONN ((size_t)64 << 10)
+#define CHATD_RING_POOL ((size_t)2 << 20)
+/* Records the core could not put in an edge's ring wait, up to this; past
+ * it the edge is stuck and its clients are disconnected. */
+#define CHATD_HUB_PEND_MAX ((uint64_t)64 << 20)
+/* An edge stops reading its sockets while this much waits for the core's
+ * ring (TCP pushes back on the clients). */
+#define CHATD_EDGE_PEND_MAX ((size_t)256 << 10)
+/* Retry of records waiting for room in a ring, ms. */
+#define CHATD_HUB_RETRY_MS 10
+/* A closed connection's remaining output gets this long. */
+#define CHATD_LINGER_MS 5000
+
+enum hub_type {
+    HUB_OPEN = 1,            /* e->c: id, payload = host */
+    HUB_DATA,                /* e->c: id, payload = bytes read */
+    HUB_CLOSED,              /* e->c: id, payload = reason */
+    HUB_SEND,                /* c->e: id = bulk, n ids, then the message */
+    HUB_DIALECT,             /* c->e: id, n = dialect */
+    HUB_CLOSE,               /* c->e: id, n = drop queued, payload = line */
+};
+/* One record: one ibx_shmq message. Host byte order (one machine). */
+struct hub_rec {
+    uint32_t type;
+    uint32_t n;
+    uint64_t id;
+};
+/* The hub's control message: an edge registers (fds: its ring to the
+ * core, the core's ring to it, the core's end of the doorbell). */
+struct hub_hello {
+    uint32_t magic;
+    int32_t pid;
+};
+#define HUB_MAGIC 0x43484142u
+
+/* Records into a ring; what does not fit waits in order. */
+struct hub_tx {
+    ibx_shmq *q;
+    ibx_buf pend;            /* [u32 length][record] ... */
+    bool committed;          /* something went in since the last ring */
+};
+/* Queue one record: h, then a (alen bytes), then b (blen bytes). Returns
+ * 0, -EPIPE or -EOWNERDEAD (the reader is gone), -EMSGSIZE or -ENOMEM. */
+int hubtx_put(struct hub_tx *t, const struct hub_rec *h, const void *a, size_t alen,
+              const void *b, size_t blen);
+/* Move waiting records into the ring. Returns 0 (some may still wait)
+ * or the reader's end (-EPIPE, -EOWNERDEAD). */
+int hubtx_flush(struct hub_tx *t);
+/* Records that fit in one ring message beside the header and the rest. */
+size_t hubtx_room(const struct hub_tx *t);
+/* The next record of ring q: 1 (h, payload p of n bytes, valid until
+ * ibx_shmq_release(q)), 0 none, or the writer's end (-EPIPE,
+ * -EOWNERDEAD) once everything was read, or -EPROTO. */
+int hubrx_next(ibx_shmq *q, const struct hub_rec **h, const void **p, size_t *n);
+/* Ring a doorbell (one byte; a full socket has rung already). */
+void hub_ring(int fd);
+/* Empty a doorbell. Returns 0, or -EPIPE when the other end is gone. */
+int hub_bell_drain(int fd);
+
+/* The core, for a server whose model has traits (ibx_model_traits).
+ * Returns 0 or -errno. */
+int hub_new(struct chat_srv *s, unsigned traits, struct hub **out);
+/* Register the core as a unit of the server's main loop. */
+int hub_add_unit(struct hub *h, ibx_server *srv);
+void hub_free(struct hub *h);
+/* The core: queue m for remote c (batched per edge and message). */
+void hub_send(struct conn *c, struct chat_msg *m, bool bulk);
+/* The core: tell c's edge its dialect. */
+void hub_dialect(struct conn *c);
+/* The core: close remote c at its edge (drop: what was queued but not
+ * started goes), after error (may be NULL); c leaves the edge's table. */
+void hub_close(struct conn *c, bool drop, const char *error);
+/* In a forked child: free the core this process inherited, loop
+ * untouched (at most once). */
+void hub_release(struct hub *h);
+/* The control socket an edge registers through, the ring size. */
+int hub_ctl_fd(const struct hub *h);
+size_t hub_ring_size(const struct hub *h);
+/* Whether this process is the core's. */
+bool hub_is_core_process(const struct hub *h);
+
+/* An edge's side: open socket fd from host on worker w. Returns 0 or
+ * -errno (fd closed). */
+int edge_open(ibx_worker *w, int fd, const char *host, struct chat_srv *s);
 
 /* ---- rooms (room.c) ------------------------------------------------------ */
 

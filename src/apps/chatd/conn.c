@@ -1,7 +1,13 @@
-/* chatd's connections: reading lines (at most 512 bytes with the line
- * end), deciding the dialect from the first line, the plain prompt, flood
- * control, the timers (registration, keepalive PING, idle), and the output
- * queue of shared messages written with writev.
+/* chatd's connections, as the core sees them: reading lines (at most 512
+ * bytes with the line end), deciding the dialect from the first line, the
+ * plain prompt, flood control, the timers (registration, keepalive PING,
+ * idle), and the output queue (outq.c) of shared messages.
+ *
+ * A connection is local (the one-loop models: its socket is here) or
+ * remote (its socket is on an edge, see chatd.h): a remote one gets its
+ * bytes from the hub (conn_data), and what it is sent goes to its edge
+ * (hub_send), which enforces --sendq and lingers; everything else is the
+ * same code.
  *
  * Dialect: the first line decides. NICK, USER, PASS or CAP (any case)
  * followed by a parameter make an IRC client; anything else is a plain user, whose first line is
@@ -22,18 +28,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "chatd.h"
 
-#define CHATD_LINGER_MS 5000
-#define CHATD_IOV 64
 /* Input waiting behind flood control before the client is refused. */
 #define CHATD_WAIT_MAX (16 * IBX_IRC_LINE_MAX)
 
 static void conn_close(struct conn *c);
-static void drop_queue(struct conn *c);
 static void kill_(struct conn *c, const char *reason, const char *error, bool drop);
 static void process(struct conn *c);
 
@@ -48,63 +50,29 @@ static void on_flush(ibx_loop *loop, ibx_defer *d) { flush(d->data); }
 
 static void update_events(struct conn *c)
 {
-    if (c->closed)
+    if (c->closed || c->remote)
         return;
     uint32_t ev = 0;
     if (!c->dead)   /* throttled too: its waiting input is bounded */
         ev |= IBX_EV_READ | IBX_EV_RDHUP;
-    if (c->qn)
+    if (c->out.n)
         ev |= IBX_EV_WRITE;
     ibx_io_modify(loop_of(c), &c->io, ev);
 }
 
 static void flush(struct conn *c)
 {
-    if (c->closed)
+    if (c->closed || c->remote)
         return;
-    while (c->qn) {
-        struct iovec iov[CHATD_IOV];
-        size_t n = 0;
-        for (; n < CHATD_IOV && n < c->qn; n++) {
-            struct chat_msg *m = c->q[(c->qhead + n) % c->qcap].m;
-            size_t off = n ? 0 : c->qoff;
-            iov[n] = (struct iovec){.iov_base = m->data + off, .iov_len = m->len - off};
-        }
-        ssize_t w = writev(c->io.fd, iov, (int)n);
-        if (w < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                break;
-            drop_queue(c);   /* the peer is gone: drop everything */
-            conn_kill(c, "write error", NULL);
-            conn_close(c);
-            return;
-        }
-        size_t left = (size_t)w;
-        c->queued -= left;
-        while (left) {
-            struct outq_ent *e = &c->q[c->qhead];
-            size_t rest = e->m->len - c->qoff;
-            if (e->bulk)
-                c->bulk_queued -= left < rest ? left : rest;
-            if (left < rest) {
-                c->qoff += left;
-                break;
-            }
-            left -= rest;
-            msg_unref(e->m);
-            c->qoff = 0;
-            c->qhead = (c->qhead + 1) % c->qcap;
-            c->qn--;
-        }
+    if (outq_write(&c->out, c->io.fd) < 0) {
+        outq_drop(&c->out);   /* the peer is gone: drop everything */
+        conn_kill(c, "write error", NULL);
+        conn_close(c);
+        return;
     }
-    if (!c->qn) {
-        free(c->q);   /* idle clients hold no queue */
-        c->q = NULL;
-        c->qcap = c->qhead = 0;
-        if (c->dead && c->detached) {
-            conn_close(c);
-            return;
-        }
+    if (!c->out.n && c->dead && c->detached) {
+        conn_close(c);
+        return;
     }
     update_events(c);
 }
@@ -112,25 +80,10 @@ static void flush(struct conn *c)
 /* Put m at the tail of c's queue. Returns 0 or -ENOMEM. */
 static int push(struct conn *c, struct chat_msg *m, bool bulk)
 {
-    if (c->qn == c->qcap) {
-        size_t cap = c->qcap ? c->qcap * 2 : 8;
-        struct outq_ent *q = malloc(cap * sizeof *q);
-        if (!q)
-            return -ENOMEM;
-        for (size_t i = 0; i < c->qn; i++)
-            q[i] = c->q[(c->qhead + i) % c->qcap];
-        free(c->q);
-        c->q = q;
-        c->qcap = cap;
-        c->qhead = 0;
-    }
-    c->q[(c->qhead + c->qn++) % c->qcap] = (struct outq_ent){.m = msg_ref(m), .bulk = bulk};
-    c->queued += m->len;
-    if (bulk)
-        c->bulk_queued += m->len;
-    if (c->qn == 1)
+    int r = outq_push(&c->out, m, bulk);
+    if (r == 0 && c->out.n == 1)
         ibx_loop_defer(loop_of(c), &c->flush_d, on_flush, c);
-    return 0;
+    return r;
 }
 
 void conn_send(struct conn *c, struct chat_msg *m)
@@ -139,9 +92,12 @@ void conn_send(struct conn *c, struct chat_msg *m)
         return;
     /* bulk replies and the rest are counted apart (CHATD_BULK_MAX) */
     bool bulk = c->bulk;
-    uint64_t bound = bulk ? CHATD_BULK_MAX : c->srv->cfg->sendq;
-#define USED(c) (bulk ? (c)->bulk_queued : (c)->queued - (c)->bulk_queued)
-    if (USED(c) + m->len > bound) {
+    if (c->remote) {   /* its edge enforces --sendq */
+        hub_send(c, m, bulk);
+        return;
+    }
+    uint64_t sendq = c->srv->cfg->sendq;
+    if (outq_over(&c->out, bulk, m->len, sendq)) {
         /* Before judging, write what the socket takes now: a burst made
          * in one loop pass (other people's lines, a big reply) must not
          * cost a member that reads its connection; only one whose socket
@@ -149,12 +105,11 @@ void conn_send(struct conn *c, struct chat_msg *m)
         flush(c);
         if (c->dead || c->closed)
             return;
-        if (USED(c) + m->len > bound) {
+        if (outq_over(&c->out, bulk, m->len, sendq)) {
             kill_(c, "SendQ exceeded", "SendQ exceeded", true);
             return;
         }
     }
-#undef USED
     if (push(c, m, bulk) < 0)
         conn_kill(c, "out of memory", NULL);
 }
@@ -180,26 +135,42 @@ void conn_sendf(struct conn *c, const char *fmt, ...)
     msg_unref(m);
 }
 
+struct chat_msg *error_line(enum dialect d, const char *error)
+{
+    return d == D_IRC ? msg_printf("ERROR :%s\r\n", error) : msg_printf("*** %s\n", error);
+}
+
 /* ---- closing ------------------------------------------------------------- */
+
+static void conn_free(struct conn *c)
+{
+    struct chat_srv *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    ibx_buf_free(&c->in);
+    free(c->rooms);
+    free(c->away);
+    free(c);
+}
 
 static void on_free(ibx_loop *loop, ibx_defer *d)
 {
     struct conn *c = d->data;
-    ibx_buf_free(&c->in);
-    free(c->rooms);
-    free(c->away);
-    ibx_conn_done(&c->base);
-    free(c);
+    if (!c->remote)   /* a remote one was never the worker's */
+        ibx_conn_done(&c->base);
+    conn_free(c);
 }
 
-static void drop_queue(struct conn *c)
+void conn_release_all(struct chat_srv *s)
 {
-    for (size_t i = 0; i < c->qn; i++)
-        msg_unref(c->q[(c->qhead + i) % c->qcap].m);
-    free(c->q);
-    c->q = NULL;
-    c->qn = c->qcap = c->qhead = c->qoff = 0;
-    c->queued = c->bulk_queued = 0;
+    while (s->conns) {
+        outq_drop(&s->conns->out);
+        conn_free(s->conns);
+    }
 }
 
 static void conn_close(struct conn *c)
@@ -208,12 +179,14 @@ static void conn_close(struct conn *c)
         return;
     c->closed = true;
     ibx_loop *loop = loop_of(c);
-    int fd = c->io.fd;
-    ibx_io_stop(loop, &c->io);
     ibx_timer_stop(loop, &c->tick);
     ibx_timer_stop(loop, &c->flood_t);
-    close(fd);
-    drop_queue(c);
+    if (!c->remote) {
+        int fd = c->io.fd;
+        ibx_io_stop(loop, &c->io);
+        close(fd);
+    }
+    outq_drop(&c->out);
     if (c->detached)
         ibx_loop_defer(loop, &c->free_d, on_free, c);
 }
@@ -261,7 +234,7 @@ static void on_detach(ibx_loop *loop, ibx_defer *d)
         ibx_loop_defer(loop, &c->free_d, on_free, c);
         return;
     }
-    if (!c->qn) {
+    if (!c->out.n) {   /* remote: its edge lingers */
         conn_close(c);
         return;
     }
@@ -289,29 +262,19 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
                       c->dialect == D_IRC ? "irc" : c->dialect == D_PLAIN ? "plain" : "none",
                       reason);
     }
-    /* keep only the message being written, then the error line */
-    if (drop && c->qn) {
-        struct chat_msg *head = c->q[c->qhead].m;
-        bool hbulk = c->q[c->qhead].bulk;
-        size_t off = c->qoff;
-        if (off) {
-            msg_ref(head);
-            drop_queue(c);
-            push(c, head, hbulk);
-            c->qoff = off;
-            c->queued = head->len - off;
-            c->bulk_queued = hbulk ? c->queued : 0;
-            msg_unref(head);
-        } else {
-            drop_queue(c);
-        }
-    }
-    if (error && !c->closed) {
-        struct chat_msg *m = c->dialect == D_IRC ? msg_printf("ERROR :%s\r\n", error)
-                                                 : msg_printf("*** %s\n", error);
-        if (m) {
-            push(c, m, false);
-            msg_unref(m);
+    if (c->remote) {
+        if (c->edge)   /* not when the edge told us it is gone */
+            hub_close(c, drop, error);
+    } else {
+        /* keep only the message being written, then the error line */
+        if (drop)
+            outq_keep_head(&c->out);
+        if (error && !c->closed) {
+            struct chat_msg *m = error_line(c->dialect, error);
+            if (m) {
+                push(c, m, false);
+                msg_unref(m);
+            }
         }
     }
     ibx_loop_defer(loop_of(c), &c->detach_d, on_detach, c);
@@ -321,6 +284,12 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
 void conn_kill(struct conn *c, const char *reason, const char *error)
 {
     kill_(c, reason, error, false);
+}
+
+void conn_gone(struct conn *c, const char *reason)
+{
+    c->edge = NULL;
+    kill_(c, reason, NULL, false);
 }
 
 /* ---- tables ---------------------------------------------------------------- */
@@ -411,9 +380,17 @@ static void tick_registered(struct conn *c)
         ibx_timer_stop(loop_of(c), &c->tick);
 }
 
+/* False in a fork child finishing the parent's loop pass (hub.c). */
+static bool here(const struct conn *c)
+{
+    return !c->remote || hub_is_core_process(c->srv->hub);
+}
+
 static void on_tick(ibx_loop *loop, ibx_timer *t)
 {
     struct conn *c = t->data;
+    if (!here(c))
+        return;
     const struct chat_cfg *cfg = c->srv->cfg;
     uint64_t now = ibx_loop_now(loop), quiet = now - c->last_in_ms;
     if (c->dead)
@@ -476,6 +453,8 @@ static bool is_irc_word(const char *p, size_t n)
 static void on_flood(ibx_loop *loop, ibx_timer *t)
 {
     struct conn *c = t->data;
+    if (!here(c))
+        return;
     c->throttled = false;
     process(c);
     update_events(c);
@@ -536,6 +515,8 @@ static void process(struct conn *c)
             c->dialect = is_irc_word(head, len) ? D_IRC : D_PLAIN;
             if (c->dialect == D_PLAIN)
                 c->prompted = true;
+            if (c->remote)
+                hub_dialect(c);
         }
         if (c->dialect == D_PLAIN) {   /* IRC input refuses these in its parser */
             for (size_t i = 0; i < len; i++) {
@@ -552,6 +533,8 @@ static void process(struct conn *c)
         ibx_buf_consume(&c->in, take);
     }
 }
+
+static void input(struct conn *c);
 
 static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
@@ -575,7 +558,24 @@ static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
         conn_kill(c, n == 0 ? "Connection closed" : "Read error", NULL);
         return;
     }
-    c->last_in_ms = ibx_loop_now(loop);
+    input(c);
+}
+
+void conn_data(struct conn *c, const void *p, size_t n)
+{
+    if (c->dead)
+        return;
+    if (ibx_buf_append(&c->in, p, n) < 0) {
+        conn_kill(c, "out of memory", NULL);
+        return;
+    }
+    input(c);
+}
+
+/* New bytes are in c->in. */
+static void input(struct conn *c)
+{
+    c->last_in_ms = now_of(c);
     c->pinged = false;
     if (ibx_buf_used(&c->in) > CHATD_WAIT_MAX) {
         conn_kill(c, "Excess Flood", "Closing Link: Excess Flood");
@@ -623,13 +623,10 @@ static void host_of(const struct sockaddr *peer, char *buf, size_t cap)
     }
 }
 
-static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,
-                     void *ctx)
+/* The limit a new client from host passes (logged, gated), or NULL. */
+static const char *refusal(struct chat_srv *s, const char *host, uint64_t now)
 {
-    struct chat_srv *s = ctx;
     const struct chat_cfg *cfg = s->cfg;
-    char host[IBX_ADDRSTRLEN];
-    host_of(peer, host, sizeof host);
     void **slot = map_slot(&s->addrs, host);
     uintptr_t from_addr = slot ? (uintptr_t)*slot : 0;
     const char *refuse = NULL;
@@ -639,13 +636,76 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
         refuse = "too many connections from your address";
     if (refuse) {
         unsigned long held = 0;
-        if (ibx_log_gate_pass(&s->refuse_gate, ibx_loop_now(ibx_worker_loop(w)), &held)) {
+        if (ibx_log_gate_pass(&s->refuse_gate, now, &held)) {
             if (held)
                 ibx_warn(s->log, "msg=\"%lu more refused connections not logged\"", held);
             ibx_warn(s->log, "msg=\"connection refused: %s\" peer=%s flag=%s", refuse, host,
                      cfg->max_clients && s->clients >= cfg->max_clients ? "--max-clients"
                                                                         : "--max-per-addr");
         }
+    }
+    return refuse;
+}
+
+/* Count c in the tables and start its timers. Returns 0 or -ENOMEM. */
+static int conn_start(struct conn *c, ibx_worker *w)
+{
+    struct chat_srv *s = c->srv;
+    const struct chat_cfg *cfg = s->cfg;
+    void **slot = map_slot(&s->addrs, c->host);
+    if (slot)
+        *slot = (void *)((uintptr_t)*slot + 1);
+    else if (map_put(&s->addrs, c->host, (void *)(uintptr_t)1) < 0)
+        return -ENOMEM;
+    s->clients++;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    ibx_loop *loop = ibx_worker_loop(w);
+    c->last_in_ms = c->opened_ms = ibx_loop_now(loop);
+    flood_init(&c->flood, cfg->flood_burst, c->last_in_ms);
+    snprintf(c->user, sizeof c->user, "~user");
+    uint64_t first = cfg->reg_timeout_ms && cfg->reg_timeout_ms < CHATD_PROMPT_MS
+                         ? cfg->reg_timeout_ms : CHATD_PROMPT_MS;
+    tick_after(c, first);
+    ibx_debug(s->log, "msg=\"connection opened\" peer=%s", c->host);
+    return 0;
+}
+
+struct conn *conn_open_remote(struct chat_srv *s, ibx_worker *w, struct hub_edge *e,
+                              uint64_t id, const char *host, const char **refused)
+{
+    *refused = refusal(s, host, ibx_loop_now(ibx_worker_loop(w)));
+    if (*refused)
+        return NULL;
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->srv = s;
+    c->remote = true;
+    c->edge = e;
+    c->rid = id;
+    c->base.worker = w;   /* its loop; never registered with w */
+    snprintf(c->host, sizeof c->host, "%s", host);
+    if (conn_start(c, w) < 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,
+                     void *ctx)
+{
+    struct chat_srv *s = ctx;
+    char host[IBX_ADDRSTRLEN];
+    host_of(peer, host, sizeof host);
+    (void)peerlen;
+    if (s->hub)   /* the core is elsewhere: this worker's edge owns fd */
+        return edge_open(w, fd, host, s);
+    const char *refuse = refusal(s, host, ibx_loop_now(ibx_worker_loop(w)));
+    if (refuse) {
         char line[128];
         int n = snprintf(line, sizeof line, "ERROR :Closing Link: %s\r\n", refuse);
         (void)!send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -668,9 +728,8 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
     }
     /* counted only once the connection is really there: a failure above
      * must not take one of the address's --max-per-addr slots for good */
-    if (slot) {
-        *slot = (void *)(from_addr + 1);
-    } else if (map_put(&s->addrs, host, (void *)(uintptr_t)1) < 0) {
+    c->base.worker = w;
+    if (conn_start(c, w) < 0) {
         ibx_io_stop(loop, &c->io);
         close(fd);
         free(c);
@@ -678,16 +737,7 @@ static int conn_open(ibx_worker *w, int fd, const struct sockaddr *peer, socklen
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    s->clients++;
     ibx_conn_add(w, &c->base, &conn_ops, false);
-    c->last_in_ms = c->opened_ms = ibx_loop_now(loop);
-    flood_init(&c->flood, cfg->flood_burst, c->last_in_ms);
-    snprintf(c->user, sizeof c->user, "~user");
-    uint64_t first = cfg->reg_timeout_ms && cfg->reg_timeout_ms < CHATD_PROMPT_MS
-                         ? cfg->reg_timeout_ms : CHATD_PROMPT_MS;
-    tick_after(c, first);
-    (void)peerlen;
-    ibx_debug(s->log, "msg=\"connection opened\" peer=%s", host);
     return 0;
 }
 

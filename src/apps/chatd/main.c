@@ -77,6 +77,7 @@ static void chatd_stop(void *p)
     struct chatd_svc *cs = p;
     if (cs->srv) {
         node_free(cs->srv);
+        hub_free(cs->srv->hub);
         map_each(&cs->srv->rooms, free_room, NULL);
         map_free(&cs->srv->rooms);
         map_free(&cs->srv->nicks);
@@ -117,13 +118,12 @@ static int chatd_start(void *p, const struct svc_env *env)
     struct chat_cfg *cfg = &cs->cfg;
     const ibx_model *model = env->server->model;
     unsigned traits = ibx_model_traits(model);
-    if (!(traits & IBX_MODEL_ONE_LOOP) || (traits & IBX_MODEL_SERIAL)) {
+    if (traits & IBX_MODEL_SERIAL) {
         ibx_log_write(env->log, env->shared_loop ? IBX_LOG_WARN : IBX_LOG_ERROR,
-                      "msg=\"chatd runs under the epoll model only, not %s (iterative "
-                      "serves one client at a time, no chat room; threaded and process "
-                      "models wait for per-loop mailboxes and the shared-memory hub)%s\" "
-                      "flag=--model", ibx_model_name(model),
-                      env->shared_loop ? "; serve goes on without it" : "");
+                      "msg=\"chatd cannot run under the %s model: it serves one client at "
+                      "a time, and a chat room needs several%s\" flag=--model",
+                      ibx_model_name(model), env->shared_loop ? "; serve goes on without it"
+                                                              : "");
         return -EOPNOTSUPP;
     }
     if (cfg->default_room && *cfg->default_room &&
@@ -151,6 +151,15 @@ static int chatd_start(void *p, const struct svc_env *env)
     ibx_log_gate_init(&cs->srv->quit_gate, 50, 1000);
     ibx_log_gate_init(&cs->srv->rooms_gate, 1, 1000);
     ibx_log_gate_init(&cs->srv->hist_gate, 1, 60000);
+    if (!(traits & IBX_MODEL_ONE_LOOP)) {   /* the core and its edges: hub.c */
+        int r = hub_new(cs->srv, traits, &cs->srv->hub);
+        if (!r)
+            r = hub_add_unit(cs->srv->hub, env->srv);
+        if (r < 0) {
+            ibx_err(env->log, "msg=\"cannot set up the chat hub\" reason=%s", strerror(-r));
+            return r;
+        }
+    }
     if (cfg->redis) {
         int r = node_start(cs->srv, env->srv);
         if (r < 0)
@@ -167,7 +176,9 @@ const struct service chatd_service = {
              "clients share its rooms; the first line a client sends decides its dialect "
              "(NICK, USER, PASS or CAP: IRC). A client silent for half a second gets the "
              "plain prompt \"nickname? \". Plain users then type lines to their room, and "
-             "/help lists their commands. Runs under the epoll model.",
+             "/help lists their commands. Runs under every model but iterative: under the "
+             "threaded and process models the workers do the sockets and one core on the "
+             "main loop the chat.",
     .port = CHATD_PORT,
     .cfg_size = sizeof(struct chatd_svc),
     .opts = chatd_opts,

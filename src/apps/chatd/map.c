@@ -1,5 +1,6 @@
 /* chatd's name tables: chained hash tables keyed by folded names (nicks,
- * rooms) or address text; they double as they fill. */
+ * rooms) or address text; they double as they fill. And id tables: the
+ * hub's connection ids, open addressing. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -101,4 +102,81 @@ void map_free(struct map *m)
         }
     free(m->b);
     memset(m, 0, sizeof *m);
+}
+
+/* ---- id tables: open addressing, linear probing ----------------------- */
+
+static size_t islot(const struct imap *m, uint64_t k)
+{
+    return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 17) & (m->cap - 1);
+}
+
+void *imap_get(const struct imap *m, uint64_t k)
+{
+    if (!m->cap || !k)
+        return NULL;
+    for (size_t i = islot(m, k);; i = (i + 1) & (m->cap - 1)) {
+        if (m->t[i].k == k)
+            return m->t[i].v;
+        if (!m->t[i].k)
+            return NULL;
+    }
+}
+
+int imap_put(struct imap *m, uint64_t k, void *v)
+{
+    if (!k)
+        return -EINVAL;
+    if ((m->n + 1) * 4 > m->cap * 3) {   /* at most 3/4 full */
+        struct imap big = {.cap = m->cap ? m->cap * 2 : 16};
+        big.t = calloc(big.cap, sizeof *big.t);
+        if (!big.t)
+            return -ENOMEM;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->t[i].k)
+                imap_put(&big, m->t[i].k, m->t[i].v);
+        free(m->t);
+        *m = big;
+    }
+    size_t i = islot(m, k);
+    while (m->t[i].k)
+        i = (i + 1) & (m->cap - 1);
+    m->t[i] = (struct imap_ent){k, v};
+    m->n++;
+    return 0;
+}
+
+void *imap_del(struct imap *m, uint64_t k)
+{
+    if (!m->cap || !k)
+        return NULL;
+    size_t i = islot(m, k);
+    while (m->t[i].k != k) {
+        if (!m->t[i].k)
+            return NULL;
+        i = (i + 1) & (m->cap - 1);
+    }
+    void *v = m->t[i].v;
+    m->n--;
+    /* backward shift: move up the entries whose probe passed the hole */
+    for (size_t j = i;;) {
+        m->t[i].k = 0;
+        for (;;) {
+            j = (j + 1) & (m->cap - 1);
+            if (!m->t[j].k)
+                return v;
+            size_t home = islot(m, m->t[j].k);
+            /* j may move to i unless its home lies cyclically in (i, j] */
+            if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+                break;
+        }
+        m->t[i] = m->t[j];
+        i = j;
+    }
+}
+
+void imap_free(struct imap *m)
+{
+    free(m->t);
+    *m = (struct imap){0};
 }
