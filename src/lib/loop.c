@@ -35,6 +35,7 @@ struct ibx_loop {
     const struct ibx__loop_backend *be;
     void *be_state;
     bool stop;
+    bool abandoned;           /* ibx__loop_abandon: the pass ends now */
     uint64_t now;
     size_t counted;           /* counted active watchers */
     /* timers */
@@ -360,9 +361,9 @@ static void on_signalfd(ibx_loop *l, ibx_io *io, uint32_t events)
 {
     struct signalfd_siginfo si[8];
     ssize_t n;
-    while ((n = read(io->fd, si, sizeof si)) > 0) {
-        for (size_t k = 0; k < (size_t)n / sizeof si[0]; k++)
-            for (size_t i = 0; i < l->nsigs; i++)
+    while (!l->abandoned && (n = read(io->fd, si, sizeof si)) > 0) {
+        for (size_t k = 0; k < (size_t)n / sizeof si[0] && !l->abandoned; k++)
+            for (size_t i = 0; i < l->nsigs && !l->abandoned; i++)
                 if (l->sigs[i].signo == (int)si[k].ssi_signo)
                     l->sigs[i].cb(l, l->sigs[i].signo, l->sigs[i].data);
     }
@@ -444,14 +445,22 @@ int ibx_loop_run_once(ibx_loop *l, int timeout_ms)
     l->now = mono_ms();
     if (n < 0)
         return n;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !l->abandoned; i++) {
         ibx_io *io = l->fired[i].io;
         if (io->active)
             io->cb(l, io, l->fired[i].events);
     }
+    if (l->abandoned)
+        return n;
     run_timers(l);
     run_deferred(l);
     return n;
+}
+
+void ibx__loop_abandon(ibx_loop *l)
+{
+    l->abandoned = true;
+    l->stop = true;
 }
 
 int ibx_loop_run(ibx_loop *l)

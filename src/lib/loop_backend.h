@@ -55,6 +55,13 @@ extern const struct ibx__loop_backend ibx__loop_epoll;
 extern const struct ibx__loop_backend ibx__loop_poll;
 extern const struct ibx__loop_backend ibx__loop_select;
 
+/* In a child forked from inside one of l's callbacks, whose work is done:
+ * end the current pass at once. The rest of the pass -- other ready
+ * watchers, timers, deferred callbacks -- belongs to the parent, and run
+ * here it would act on the parent's sockets and rings from the child. The
+ * loop then only gets released (ibx_loop_free_forked). */
+void ibx__loop_abandon(ibx_loop *l);
+
 /* False if fd is past what the loop's backend can watch (select's
  * FD_SETSIZE): the caller closes it rather than fail later, with a log
  * line naming the limit. */

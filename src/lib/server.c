@@ -198,8 +198,9 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
                     ? srv->cfg.model->accept(srv, w, fd, l, &peer, plen)
                     : l->proto->open(w, fd, (struct sockaddr *)&peer, plen, l->ctx);
         if (srv->is_child && !was_child) {
-            /* In a child forked for the connection, which it has served. */
-            ibx_loop_stop(loop);
+            /* In a child forked for the connection, which it has served:
+             * the rest of this pass is the parent's */
+            ibx__loop_abandon(loop);
             return;
         }
         if (r < 0 && log_due(w, &w->serve_logged_ms))
@@ -576,7 +577,7 @@ static void on_signal(ibx_loop *loop, int signo, void *data)
         if (!srv->stopping && srv->cfg.model->child_exited) {
             (void)srv->cfg.model->child_exited(srv);
             if (srv->is_child) {
-                ibx_loop_stop(loop);   /* a replacement child, finished */
+                ibx__loop_abandon(loop);   /* a replacement child, finished */
                 return;
             }
         }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -258,6 +259,78 @@ static void test_signal_hook_and_units(void **state)
     ibx_server_free(srv);
 }
 
+/* A child forked for a connection (the fork model) ends the parent's loop
+ * pass once its work is done: a main-loop deferred callback queued on
+ * every pass runs in the server's process only, never in a connection's child (where
+ * it would act on the parent's sockets). The server runs in a process of
+ * its own here, so that its fork children leave this test alone. */
+struct spy {
+    ibx_defer d;
+    pid_t server;
+    int fd;          /* a child writes its pid here: it must not */
+};
+
+static void on_spy(ibx_loop *l, ibx_defer *d)
+{
+    struct spy *s = d->data;
+    if (getpid() != s->server) {
+        pid_t me = getpid();
+        ssize_t n = write(s->fd, &me, sizeof me);
+        (void)n;
+    }
+    ibx_loop_defer(l, &s->d, on_spy, s);   /* again at the end of the next pass */
+}
+
+static int spy_start(ibx_worker *w, void *arg)
+{
+    struct spy *s = arg;
+    ibx_loop_defer(ibx_worker_loop(w), &s->d, on_spy, s);
+    return 0;
+}
+
+static void test_fork_child_leaves_parent_pass(void **state)
+{
+    int spyp[2], portp[2];
+    assert_int_equal(pipe(spyp), 0);
+    assert_int_equal(pipe(portp), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(spyp[0]);
+        close(portp[0]);
+        struct ibx_server_config cfg = {.model = model("fork"), .grace_ms = 500};
+        ibx_server *srv;
+        ibx_addr any, bound;
+        ibx_addr_parse("127.0.0.1:0", NULL, 0, &any);
+        struct spy s = {.server = getpid(), .fd = spyp[1]};
+        if (ibx_server_new(&srv, &cfg) < 0 || ibx_server_listen(srv, &any, &greet_proto, NULL) < 0 ||
+            ibx_server_add_unit(srv, spy_start, &s) < 0 ||
+            ibx_server_listener_addr(srv, 0, &bound) < 0)
+            _exit(3);
+        if (write(portp[1], &bound, sizeof bound) != (ssize_t)sizeof bound)
+            _exit(3);
+        close(portp[1]);
+        ibx_server_run(srv);
+        _exit(0);   /* the server and every connection's child */
+    }
+    close(spyp[1]);
+    close(portp[1]);
+    ibx_addr bound;
+    assert_int_equal(read(portp[0], &bound, sizeof bound), (ssize_t)sizeof bound);
+    close(portp[0]);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(read_greeting(&bound), 0);
+    kill(pid, SIGTERM);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* every writer is gone (children exit before the server): EOF, and no
+     * child's pid before it */
+    pid_t who;
+    assert_int_equal(read(spyp[0], &who, sizeof who), 0);
+    close(spyp[0]);
+}
+
 /* Every listed model parses back to itself under a distinct name, has a
  * line of help, and traits that say where its connections live. */
 static void test_model_registry(void **state)
@@ -324,6 +397,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_registry),
+        cmocka_unit_test(test_fork_child_leaves_parent_pass),
         cmocka_unit_test(test_every_model_serves),
         cmocka_unit_test(test_default_model_serves),
         cmocka_unit_test(test_worker_data),

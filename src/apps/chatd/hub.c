@@ -18,10 +18,13 @@
  * CHATD_HUB_PEND_MAX is stuck: its clients are disconnected.
  *
  * Fork children. A child forked from the main loop (the fork model, a
- * prefork replacement) finishes the parent's loop pass after its work is
- * done, on its copy of the core: every callback that reads or writes a
- * ring or a shared socket first checks that it runs in the core's process
- * (hub_core_here). The copy is freed by the unit's release op. */
+ * prefork replacement) holds a copy of the core. The library ends the
+ * parent's loop pass in the child as soon as the child's work is done
+ * (ibx__loop_abandon), so no core callback runs there; the rare paths
+ * that touch a ring or a shared socket (retry, edge teardown, release)
+ * still check that they run in the core's process (hub_core_here), the
+ * hot ones (batches, records, flush) do not. The copy is freed by the
+ * unit's release op. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -80,7 +83,7 @@ static void edge_broken(struct hub_edge *e)
 /* Put e's open batches into its ring (or its waiting records). */
 static void emit_batches(struct hub_edge *e)
 {
-    if (!e->nb || !hub_core_here(e->hub))
+    if (!e->nb)
         return;
     size_t nb = e->nb;
     e->nb = 0;
@@ -158,8 +161,6 @@ static void on_retry(ibx_loop *loop, ibx_timer *t)
 static void on_flush(ibx_loop *loop, ibx_defer *d)
 {
     struct hub *h = d->data;
-    if (!hub_core_here(h))
-        return;
     struct hub_edge *e = h->dirty;
     h->dirty = NULL;
     while (e) {
@@ -176,7 +177,7 @@ static void on_flush(ibx_loop *loop, ibx_defer *d)
 static void edge_put(struct hub_edge *e, uint32_t type, uint32_t n, uint64_t id, const void *p,
                      size_t len)
 {
-    if (e->dead || e->broken || !hub_core_here(e->hub))
+    if (e->dead || e->broken)
         return;
     emit_batches(e);
     struct hub_rec r = {.type = type, .n = n, .id = id};
