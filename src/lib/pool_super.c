@@ -169,6 +169,23 @@ static void settle_batch(ibx_pool *p, struct pool_batch *b, uint64_t *seq,
     b->used = used;
 }
 
+static void reverse(struct pool_batch **a, unsigned from, unsigned to)
+{
+    while (from + 1 < to) {
+        struct pool_batch *t = a[from];
+        a[from++] = a[--to];
+        a[to] = t;
+    }
+}
+
+/* Rotate the ring a[0..n) so that a[head] comes first, in place. */
+static void rotate_to_front(struct pool_batch **a, unsigned n, unsigned head)
+{
+    reverse(a, 0, head);
+    reverse(a, head, n);
+    reverse(a, 0, n);
+}
+
 /* Slot i's process died: collect what it published, settle its tasks,
  * start another (or mark the slot down, retried later). */
 static void handle_death(ibx_pool *p, unsigned i)
@@ -182,9 +199,11 @@ static void handle_death(ibx_pool *p, unsigned i)
     uint64_t started = atomic_load(&p->wsh[i].started);
     uint64_t seq = w->returned;
     uint64_t culprit = started > seq ? started - 1 : UINT64_MAX;
+    rotate_to_front(w->fly, p->qbatches, w->fly_head);
+    w->fly_head = 0;
     unsigned kept = 0;
     for (unsigned k = 0; k < w->fly_count; k++) {
-        struct pool_batch *b = w->fly[(w->fly_head + k) % p->qbatches];
+        struct pool_batch *b = w->fly[k];
         settle_batch(p, b, &seq, culprit, w->status);
         if (b->n) {
             w->fly[kept++] = b;     /* kept <= k: in-place compaction */
@@ -193,7 +212,6 @@ static void handle_death(ibx_pool *p, unsigned i)
             p->free_batches = b;
         }
     }
-    w->fly_head = 0;
     w->fly_count = kept;
     close_rings(w);
     if (spawn(p, i) == 0)
