@@ -124,7 +124,7 @@ int main(int argc, char **argv)
     const char *mode = "map";
     unsigned workers = 2, batch = 0, rounds = 3;
     size_t n = 2000000;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return usage();
@@ -140,7 +140,6 @@ int main(int argc, char **argv)
             rounds = (unsigned)strtoul(v, NULL, 10);
         else
             return usage();
-        i++;
     }
     bool map = !strcmp(mode, "map");
     if ((!map && strcmp(mode, "submit")) || !workers || !n || !rounds ||
