@@ -114,11 +114,10 @@ int ibx__pool_deliver(ibx_pool *p, uint64_t tag, int status, int code,
             code = -EMSGSIZE;
             len = 0;
         }
-        if (m->result_size) {
-            if (len)
-                memcpy(slot, data, len);
+        if (len)
+            memcpy(slot, data, len);
+        if (len < m->result_size)
             memset(slot + len, 0, m->result_size - len);
-        }
         if (m->info)
             m->info[tag] = (struct ibx_pool_result){tag, status, code, len};
         if (status != IBX_POOL_OK)
