@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -505,6 +506,72 @@ static void test_threads(void **state)
     assert_int_equal(ibx_pool_close(p, IBX_POOL_DRAIN), 0);
 }
 
+static void *create_pool(void *arg)
+{
+    *(ibx_pool **)arg = new_pool(2, false);
+    return NULL;
+}
+
+/* The thread that created the pool ends: the workers must not take that
+ * for the end of the pool (their rings' owner is the pool's own thread). */
+static void test_creator_thread_exits(void **state)
+{
+    ibx_pool *p = NULL;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, create_pool, &p), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_non_null(p);
+    for (uint32_t i = 0; i < 1000; i++)
+        submit(p, OP_DOUBLE, i, i);
+    take_doubles(p, 1000);
+    struct ibx_pool_stats st;
+    ibx_pool_stats(p, &st);
+    assert_int_equal(st.crashes, 0);
+    assert_int_equal(ibx_pool_close(p, IBX_POOL_DRAIN), 0);
+}
+
+/* The process that owns a pool is killed: its workers exit on their own.
+ * We are their subreaper, so they come back to us to be reaped. */
+static void test_owner_killed(void **state)
+{
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    pid_t owner = fork();
+    assert_true(owner >= 0);
+    if (owner == 0) {
+        ibx_pool *p = new_pool(2, false);
+        submit(p, OP_DOUBLE, 0, 0);
+        struct ibx_pool_result r;
+        uint64_t v;
+        if (ibx_pool_next(p, &r, &v, sizeof v, -1) < 0 || write(fds[1], "k", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 1);   /* the pool runs */
+    close(fds[0]);
+    assert_int_equal(kill(owner, SIGKILL), 0);
+    /* the owner, then (re-parented to us) each of its two workers */
+    unsigned workers = 0;
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid < 0) {
+            assert_int_equal(errno, ECHILD);
+            break;
+        }
+        if (pid == owner)
+            continue;
+        assert_true(WIFEXITED(st));     /* left by itself, not killed */
+        workers++;
+    }
+    assert_int_equal(workers, 2);
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+}
+
 static void test_bad_config(void **state)
 {
     ibx_pool *p;
@@ -538,6 +605,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_fd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_creator_thread_exits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
