@@ -42,9 +42,11 @@
  * caller with its memory and descriptors as they are at that moment, and
  * run fn with the signal mask the creating thread had; they leave with
  * _exit, so atexit handlers and stdio buffers of the caller do not run in
- * them. Create the pool before starting threads that hold locks fn needs.
- * A worker whose owner dies exits (it notices within 20 ms). Do not reap
- * the pool's children yourself (waitpid(-1, ...)).
+ * them; fn runs on that thread's stack (the default pthread stack size).
+ * Create the pool before starting threads that hold locks fn needs. A
+ * worker whose owner dies exits when its current task is done (within
+ * 20 ms when idle). Do not reap the pool's children yourself
+ * (waitpid(-1, ...)).
  *
  * Every call except ibx_pool_close may come from several threads at once
  * (one mutex). Functions return 0 (or a count) or a negative errno; the
@@ -161,7 +163,8 @@ int ibx_pool_next(ibx_pool *p, struct ibx_pool_result *res, void *buf,
 /* Run fn over n tasks of task_size bytes each, laid out in tasks, and
  * write the result of task i to results + i * result_size (at most
  * result_size bytes; the rest of the slot is zeroed; a longer result
- * makes the task IBX_POOL_FAILED with code -EMSGSIZE). info, if not
+ * makes the task IBX_POOL_FAILED with code -EMSGSIZE; results NULL drops
+ * them, for tasks run for their side effects). info, if not
  * NULL, gets one ibx_pool_result per task (tag = index). Waits until all
  * are done. Needs the pool to itself: -EBUSY if tasks or results of
  * ibx_pool_submit are outstanding or another map runs. Returns the

@@ -108,16 +108,20 @@ int ibx__pool_deliver(ibx_pool *p, uint64_t tag, int status, int code,
     if (m) {
         if (tag >= m->n)
             return 0;       /* cannot happen: map's tags are its indices */
-        unsigned char *slot = m->results + tag * m->result_size;
-        if (len > m->result_size) {
+        if (!m->results) {
+            /* results dropped: only the status counts */
+        } else if (len > m->result_size) {
             status = IBX_POOL_FAILED;
             code = -EMSGSIZE;
             len = 0;
+            memset(m->results + tag * m->result_size, 0, m->result_size);
+        } else {
+            unsigned char *slot = m->results + tag * m->result_size;
+            if (len)
+                memcpy(slot, data, len);
+            if (len < m->result_size)
+                memset(slot + len, 0, m->result_size - len);
         }
-        if (len)
-            memcpy(slot, data, len);
-        if (len < m->result_size)
-            memset(slot + len, 0, m->result_size - len);
         if (m->info)
             m->info[tag] = (struct ibx_pool_result){tag, status, code, len};
         if (status != IBX_POOL_OK)

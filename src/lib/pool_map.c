@@ -12,7 +12,7 @@ long ibx_pool_map(ibx_pool *p, const void *tasks, size_t task_size, size_t n,
                   void *results, size_t result_size,
                   struct ibx_pool_result *info)
 {
-    if (!p || (n && task_size && !tasks) || (n && result_size && !results))
+    if (!p || (n && task_size && !tasks))
         return -EINVAL;
     if (task_size > p->cfg.max_task)
         return -EMSGSIZE;

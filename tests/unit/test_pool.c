@@ -253,6 +253,12 @@ static void test_map_in_order(void **state)
     assert_int_equal(ibx_pool_map(p, t, sizeof *t, 1, res, sizeof *res, NULL), -EBUSY);
     take_doubles(p, 1);
     assert_int_equal(ibx_pool_map(p, t, sizeof *t, 10, res, sizeof *res, NULL), 0);
+    /* results dropped, statuses kept; too small a slot fails the task */
+    assert_int_equal(ibx_pool_map(p, t, sizeof *t, 1000, NULL, 0, info), 1);
+    assert_int_equal(info[500].status, IBX_POOL_FAILED);
+    assert_int_equal(info[499].status, IBX_POOL_OK);
+    assert_int_equal(ibx_pool_map(p, t, sizeof *t, 10, res, 4, info), 10);
+    assert_int_equal(info[3].code, -EMSGSIZE);
     assert_int_equal(ibx_pool_map(p, t, sizeof *t + 100, 1, res, 8, NULL), -EMSGSIZE);
     free(t);
     free(res);
