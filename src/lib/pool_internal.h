@@ -117,13 +117,9 @@ struct pool_worker {
 };
 
 /* Mark worker w broken and make sure its process dies (the supervisor's
- * pidfd then fires). Never signals anything but a worker's own pid. */
-static inline void ibx__pool_kill_worker(struct pool_worker *w)
-{
-    w->broken = true;
-    if (w->pid > 0)
-        kill(w->pid, SIGKILL);
-}
+ * pidfd then fires). Signals through the pidfd where there is one, so
+ * that a pid reused after an early reap is never hit (pool_super.c). */
+void ibx__pool_kill_worker(struct pool_worker *w);
 
 /* ibx_pool_map's destination while it runs. */
 struct pool_map_sink {

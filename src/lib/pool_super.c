@@ -39,6 +39,23 @@ static int pidfd_open(pid_t pid)
 #endif
 }
 
+/* SIGKILL to w's process, by pidfd if it has one. */
+static void kill_process(struct pool_worker *w)
+{
+#ifdef SYS_pidfd_send_signal
+    if (w->pidfd >= 0 && syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0) == 0)
+        return;
+#endif
+    if (w->pid > 0)
+        kill(w->pid, SIGKILL);
+}
+
+void ibx__pool_kill_worker(struct pool_worker *w)
+{
+    w->broken = true;
+    kill_process(w);
+}
+
 /* Copy a batch record into w's task ring. */
 static int ring_send(struct pool_worker *w, struct pool_batch *b)
 {
@@ -123,7 +140,7 @@ static int spawn(ibx_pool *p, unsigned i)
 static void reap(ibx_pool *p, struct pool_worker *w)
 {
     int st = -1;
-    kill(w->pid, SIGKILL);
+    kill_process(w);
     while (waitpid(w->pid, &st, 0) < 0) {
         if (errno != EINTR) {   /* reaped by someone else: status unknown */
             st = -1;
@@ -247,8 +264,8 @@ static void shutdown_all(ibx_pool *p)
 {
     for (unsigned i = 0; i < p->nworkers; i++) {
         struct pool_worker *w = &p->w[i];
-        if (p->cancel && w->pid > 0)
-            kill(w->pid, SIGKILL);
+        if (p->cancel)
+            kill_process(w);
         ibx_shmq_close(w->tq);  /* the worker sees -EPIPE once idle */
         w->tq = NULL;
     }
