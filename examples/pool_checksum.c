@@ -124,7 +124,10 @@ static double run_pool(unsigned workers, int algo, unsigned rounds,
 {
     struct ibx_pool_config cfg = {.fn = hash_task, .arg = &algo, .workers = workers,
                                   .max_task = PATH_MAX,
-                                  .max_result = sizeof(struct digest)};
+                                  .max_result = sizeof(struct digest),
+                                  /* files vary in size: one per batch, so
+                                   * that the workers share them evenly */
+                                  .batch = 1};
     ibx_pool *p;
     int e = ibx_pool_new(&p, &cfg);
     if (e < 0) {

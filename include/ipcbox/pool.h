@@ -85,7 +85,11 @@ struct ibx_pool_config {
     size_t queue_bytes;     /* tasks in flight per worker, in bytes (at
                              * least two batches); 0: 64 KiB */
     unsigned batch;         /* most tasks per batch; 0: as many as fit in
-                             * a batch (16 KiB, or more for large tasks) */
+                             * a batch (16 KiB, or more for large tasks).
+                             * A batch runs on one worker: for tasks that
+                             * take long and vary (files to hash), set 1,
+                             * or big batches load the workers unevenly
+                             * (Python's chunksize trade-off) */
     bool retry_on_crash;    /* run a task whose worker crashed once more */
 };
 
