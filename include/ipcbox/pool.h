@@ -49,7 +49,8 @@
  * (waitpid(-1, ...)).
  *
  * Every call except ibx_pool_close may come from several threads at once
- * (one mutex). Functions return 0 (or a count) or a negative errno; the
+ * (one mutex). A pool belongs to the process that created it: a child it
+ * forks must not use the pool (nor close it). Functions return 0 (or a count) or a negative errno; the
  * library never exits the calling process. */
 #ifndef IPCBOX_POOL_H
 #define IPCBOX_POOL_H
