@@ -17,7 +17,8 @@
 # known: a real IRC server, but its flood control throttles every client,
 # so its rows say nothing about speed), SIZES (default "10 100 1000 5000"),
 # DUR (seconds per run, default 5), LAT_MEMBERS (default 100), RATE,
-# IDLE (default 10000), NCAT_MAX (largest room tried with ncat, default 10:
+# IDLE (default 10000), SETTLE (seconds the idle members wait before the
+# RSS is read, default 6), NCAT_MAX (largest room tried with ncat, default 10:
 # ncat --chat quits, "getpeername ... failed", once a few dozen members
 # connect at once; and it relays each read() with a "<userN> " prefix, not
 # each line, so under load it cuts lines: chatload then reports corrupt
@@ -45,6 +46,7 @@ DUR=${DUR:-5}
 LAT_MEMBERS=${LAT_MEMBERS:-100}
 RATE=${RATE:-}
 IDLE=${IDLE:-10000}
+SETTLE_S=${SETTLE:-6}
 NCAT_MAX=${NCAT_MAX:-10}
 PORT=${PORT:-26660}
 IPCBOX=${IPCBOX:-build/ipcbox}
@@ -243,7 +245,9 @@ for n in $UP; do
         sleep 0.1
     done
     if [ -n "$ok" ]; then
-        sleep 1
+        # the members are idle: give every server the same time to settle
+        # (chatd hands freed heap back every 5 s; see src/apps/chatd/trim.c)
+        sleep "${SETTLE:-6}"
         kb=$(rss_kb "${PID_OF[$n]}")
         T3="$T3"$'\n'"$(awk -v n="$n" -v a="${RSS0[$n]}" -v b="$kb" -v m="$IDLE" \
             'BEGIN { printf "| %s | %.1f MiB | %.1f MiB | %.2f KiB |", n, a/1024, b/1024, (b-a)/m }')"
@@ -329,7 +333,7 @@ tmp=$(mktemp "$(dirname "$OUT")/.bench-chat.XXXXXX")
     echo "## Memory with $IDLE idle members"
     echo
     echo "RSS of the server (its processes summed), before any member and with $IDLE"
-    echo "members joined to one room."
+    echo "members joined to one room, read $SETTLE_S s after the last joined."
     echo
     echo "$T3"
     echo

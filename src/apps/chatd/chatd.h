@@ -217,6 +217,18 @@ int imap_put(struct imap *m, uint64_t k, void *v);
 void *imap_del(struct imap *m, uint64_t k);
 void imap_free(struct imap *m);
 
+/* ---- heap trimming (trim.c) ------------------------------------------------ */
+
+/* The main loop's unit that returns freed heap to the kernel. */
+struct chat_trim {
+    ibx_conn base;           /* first */
+    ibx_timer t;
+    ibx_worker *w;
+    bool running;
+};
+/* Register tr as a unit of srv (before it runs). Returns 0 or -errno. */
+int trim_add_unit(struct chat_trim *tr, ibx_server *srv);
+
 /* ---- the server state ------------------------------------------------- */
 
 struct room;

@@ -14,6 +14,7 @@
 struct chatd_svc {
     struct chat_cfg cfg;
     struct chat_srv *srv;
+    struct chat_trim trim;
 };
 
 static const struct opt chatd_opts[] = {
@@ -160,6 +161,9 @@ static int chatd_start(void *p, const struct svc_env *env)
             return r;
         }
     }
+    int tr = trim_add_unit(&cs->trim, env->srv);
+    if (tr < 0)
+        return tr;
     if (cfg->redis) {
         int r = node_start(cs->srv, env->srv);
         if (r < 0)

@@ -10,6 +10,10 @@
 
 #define OUTQ_IOV 64
 
+/* The capacity is a power of two (8, 16 ...): an index wraps with a mask,
+ * not a division (this runs once per member and message). */
+#define AT(q, i) ((q)->q[((q)->head + (i)) & ((q)->cap - 1)])
+
 int outq_push(struct outq *q, struct chat_msg *m, bool bulk)
 {
     if (q->n == q->cap) {
@@ -18,13 +22,14 @@ int outq_push(struct outq *q, struct chat_msg *m, bool bulk)
         if (!e)
             return -ENOMEM;
         for (size_t i = 0; i < q->n; i++)
-            e[i] = q->q[(q->head + i) % q->cap];
+            e[i] = AT(q, i);
         free(q->q);
         q->q = e;
         q->cap = cap;
         q->head = 0;
     }
-    q->q[(q->head + q->n++) % q->cap] = (struct outq_ent){.m = msg_ref(m), .bulk = bulk};
+    AT(q, q->n) = (struct outq_ent){.m = msg_ref(m), .bulk = bulk};
+    q->n++;
     q->queued += m->len;
     if (bulk)
         q->bulk_queued += m->len;
@@ -47,7 +52,7 @@ static void consumed(struct outq *q, size_t left)
         left -= rest;
         msg_unref(e->m);
         q->off = 0;
-        q->head = (q->head + 1) % q->cap;
+        q->head = (q->head + 1) & (q->cap - 1);
         q->n--;
     }
 }
@@ -58,7 +63,7 @@ int outq_write(struct outq *q, int fd)
         struct iovec iov[OUTQ_IOV];
         size_t n = 0;
         for (; n < OUTQ_IOV && n < q->n; n++) {
-            struct chat_msg *m = q->q[(q->head + n) % q->cap].m;
+            struct chat_msg *m = AT(q, n).m;
             size_t off = n ? 0 : q->off;
             iov[n] = (struct iovec){.iov_base = m->data + off, .iov_len = m->len - off};
         }
@@ -79,7 +84,7 @@ int outq_write(struct outq *q, int fd)
 void outq_drop(struct outq *q)
 {
     for (size_t i = 0; i < q->n; i++)
-        msg_unref(q->q[(q->head + i) % q->cap].m);
+        msg_unref(AT(q, i).m);
     free(q->q);
     *q = (struct outq){0};
 }
