@@ -58,3 +58,37 @@ echo
 awk -v pt="$(cat "$T/pool_true")" -v pe="$(cat "$T/pool_echo")" \
     -v xt="$(cat "$T/xargs_true")" -v xe="$(cat "$T/xargs_echo")" \
     'BEGIN { printf "pool / xargs: %.2fx (true), %.2fx (echo, grouped)\n", pt / xt, pe / xe }'
+
+# ---- the library: ibx_pool beside Python's multiprocessing.Pool --------------
+# Tiny tasks (one adds two integers), 2 workers: build/poolbench
+# (bench/poolbench.c: ibx_pool_map over an array, and one task at a time
+# through submit/next) and bench/pool_py.py (Pool(2).map with chunksize 1,
+# and apply_async), each pinned to the same two CPUs.
+echo
+echo "## ibx_pool: tiny tasks (a + b), 2 workers"
+echo
+echo "| runner | tasks/s (best) | tasks/s (median) | ns per task |"
+echo "|---|---|---|---|"
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+row() {   # LABEL LINE
+    printf '| %s | %s | %s | %s |\n' "$1" "$(field tasks_per_s "$2")" \
+        "$(field median_tasks_per_s "$2")" "$(field ns_per_task "$2")"
+}
+if [ -x build/poolbench ]; then
+    l=$(taskset -c 0,1 build/poolbench --mode map -n 4000000 --rounds 5)
+    row "ibx_pool_map" "$l"; lib_map=$(field tasks_per_s "$l")
+    l=$(taskset -c 0,1 build/poolbench --mode submit -n 2000000 --rounds 5)
+    row "ibx_pool submit/next, one task at a time" "$l"
+fi
+if command -v python3 >/dev/null; then
+    while read -r l; do
+        case $l in
+            *py_map*) row "Python Pool(2).map, chunksize 1" "$l"; py_map=$(field tasks_per_s "$l") ;;
+            *apply_async*) row "Python Pool(2).apply_async" "$l" ;;
+        esac
+    done < <(taskset -c 0,1 python3 bench/pool_py.py -n 50000)
+fi
+if [ -n "${lib_map:-}" ] && [ -n "${py_map:-}" ]; then
+    echo
+    awk -v a="$lib_map" -v b="$py_map" 'BEGIN { printf "ibx_pool_map / Pool(2).map: %.0fx\n", a / b }'
+fi
