@@ -35,10 +35,24 @@ grep -q 'history bytes limit reached.*flag=--history-bytes' "$LOG" \
     || { cat "$LOG"; fail "no --history-bytes log line"; }
 stop
 
+LOG=$T/bulk.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --sendq-bulk 64k --max-per-addr 0 \
+    --flood-burst 0 --room ''
+run_case bulkcap kill
+grep -q 'msg="client disconnected" nick=asker .*reason="SendQ exceeded"' "$LOG" \
+    || { cat "$LOG"; fail "no SendQ log line for the asker"; }
+stop
+
 LOG=$T/big.log
 start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --sendq 4k --max-per-addr 0 \
     --flood-burst 0 --room ''
 run_case bigroom
+stop
+
+LOG=$T/bulk64m.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --sendq-bulk 64m --max-per-addr 0 \
+    --flood-burst 0 --room ''
+run_case bulkcap stay
 stop
 
 pass "chatd: review-13 regressions"

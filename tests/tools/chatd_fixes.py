@@ -272,6 +272,50 @@ def case_bigroom():
         m.close()
 
 
+def case_bulkcap(want="kill"):
+    """--sendq-bulk: a client asks WHO of a room of 100, 1200 times,
+    without reading (about 12 MB of replies: more than the kernel's socket
+    buffers and the default 4 MiB allowance hold together). want=kill (the
+    server runs with --sendq-bulk 64k): it is disconnected with SendQ
+    exceeded at the end of what it gets, and a member that reads is not;
+    want=stay (--sendq-bulk 64m): it keeps its connection and gets every
+    reply."""
+    n, asks = 100, 1200
+    ms = []
+    for k in range(n):
+        nk = f"b{k:03d}" + "y" * 20
+        p = Peer(nk)
+        p.send(f"NICK {nk}\r\nUSER u 0 * :u\r\nJOIN #bulk\r\n")
+        ms.append(p)
+    time.sleep(0.5)
+    reader = irc("reader", join="#bulk")
+    a = Peer("asker", rcvbuf=4096)
+    a.send("NICK asker\r\nUSER u 0 * :u\r\nJOIN #bulk\r\n")
+    a.expect(" 366 asker #bulk ", timeout=10)
+    a.send("WHO #bulk\r\n" * asks)   # never read while the server answers
+    time.sleep(3)
+    if want == "kill":
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if not a._fill(deadline) and a.closed:
+                break
+        if not a.closed:
+            fail(f"the asker is still connected after {asks} unread WHO replies")
+        if b"ERROR :SendQ exceeded" not in a.buf[-4096:]:
+            fail(f"no SendQ error at the end: {a.buf[-300:]!r}")
+        reader.send("PING :alive\r\n")
+        reader.expect("PONG ipcbox.chatd :alive", timeout=10)
+        ok("bulk replies past --sendq-bulk disconnect the asker (SendQ exceeded); a reader stays")
+    else:
+        for i in range(asks):
+            a.expect(" 315 asker #bulk ", timeout=20)
+        a.send("PING :alive\r\n")
+        a.expect("PONG ipcbox.chatd :alive", timeout=10)
+        ok(f"{asks} unread WHO replies (about 12 MB) stay within --sendq-bulk 64m")
+    for m in ms:
+        m.close()
+
+
 def case_termtext():
     """Plain users get text masked as the chat client masks it (termtext):
     8-bit CSI after a high byte, overlong forms, bidi overrides and
@@ -319,7 +363,7 @@ def case_dups():
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))
-    globals()["case_" + sys.argv[2]]()
+    globals()["case_" + sys.argv[2]](*sys.argv[3:])
 
 
 if __name__ == "__main__":

@@ -146,9 +146,11 @@ static void test_outq(void **state)
     assert_int_equal(a->refs, 2);
     assert_int_equal(q.queued, 17);
     assert_int_equal(q.bulk_queued, 11);
-    assert_false(outq_over(&q, false, 10, 16));
-    assert_true(outq_over(&q, false, 11, 16));
-    assert_false(outq_over(&q, true, 100, 16));   /* bulk: CHATD_BULK_MAX */
+    struct chat_cfg cfg = {.sendq = 16, .sendq_bulk = 111};
+    assert_false(outq_over(&q, false, 10, &cfg));
+    assert_true(outq_over(&q, false, 11, &cfg));
+    assert_false(outq_over(&q, true, 100, &cfg));   /* bulk: --sendq-bulk */
+    assert_true(outq_over(&q, true, 101, &cfg));
     assert_int_equal(outq_write(&q, sp[0]), 0);
     assert_int_equal(q.n, 0);
     assert_int_equal(q.queued + q.bulk_queued, 0);

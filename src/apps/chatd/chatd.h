@@ -69,6 +69,7 @@ struct chat_cfg {
     unsigned flood_burst;    /* lines; 0 = no flood control */
     unsigned flood_rate;     /* lines per second; 0 = no flood control */
     uint64_t sendq;          /* bytes queued per client before disconnect */
+    uint64_t sendq_bulk;     /* the same for bulk replies (NAMES, WHO, LIST) */
     unsigned nick_len, room_len, topic_len;
     unsigned max_rooms;      /* rooms per client */
     unsigned max_rooms_total;   /* rooms on the server; 0 = no limit */
@@ -168,10 +169,9 @@ struct outq_ent {
 };
 
 /* Bulk replies (the member list of a room, WHO, LIST) are counted against
- * this allowance, not --sendq: asking about a room of 10,000 must not
- * cost the asker its connection, and a client that asks again and again
- * without reading is still disconnected. */
-#define CHATD_BULK_MAX ((uint64_t)4 << 20)
+ * their own allowance (--sendq-bulk, 4 MiB), not --sendq: asking about a
+ * room of 10,000 must not cost the asker its connection, and a client that
+ * asks again and again without reading is still disconnected. */
 
 /* A ring of references to messages; zeroed is empty. */
 struct outq {
@@ -188,14 +188,21 @@ int outq_push(struct outq *q, struct chat_msg *m, bool bulk);
 int outq_write(struct outq *q, int fd);
 /* Drop everything queued. */
 void outq_drop(struct outq *q);
+/* A closing connection lingers until its queue is written (the error line
+ * last): what the client still sends is read and dropped, so that the
+ * close is not turned into a reset over unread input, which would lose
+ * the lines still on their way. Returns true once the client has nothing
+ * more to send (end of file or an error): stop reading then. */
+bool linger_discard(int fd);
 /* Drop everything but the message being written (a client past --sendq). */
 void outq_keep_head(struct outq *q);
-/* Would len more bytes (bulk or not) pass the bound (sendq, or
- * CHATD_BULK_MAX for bulk)? */
-static inline bool outq_over(const struct outq *q, bool bulk, size_t len, uint64_t sendq)
+/* Would len more bytes (bulk or not) pass the bound of cfg (--sendq, or
+ * --sendq-bulk for bulk)? */
+static inline bool outq_over(const struct outq *q, bool bulk, size_t len,
+                             const struct chat_cfg *cfg)
 {
     uint64_t used = bulk ? q->bulk_queued : q->queued - q->bulk_queued;
-    return used + len > (bulk ? CHATD_BULK_MAX : sendq);
+    return used + len > (bulk ? cfg->sendq_bulk : cfg->sendq);
 }
 /* The line that tells a client why it is closed, in its dialect. */
 struct chat_msg *error_line(enum dialect d, const char *error);
@@ -277,6 +284,7 @@ struct conn {
     enum dialect dialect;
     bool registered, prompted, pinged, dead, detached, closed, has_nick, got_user,
         pass_ok, throttled, skipping, capping;
+    bool in_eof;             /* dead: the client sends no more (linger_discard) */
     bool remote;             /* its socket is on an edge (hub.c) */
     struct conn *prev, *next;   /* the server's list */
     bool bulk;               /* what is queued now is a bulk reply */

@@ -53,7 +53,9 @@ static void update_events(struct conn *c)
     if (c->closed || c->remote)
         return;
     uint32_t ev = 0;
-    if (!c->dead)   /* throttled too: its waiting input is bounded */
+    /* throttled too: its waiting input is bounded; dead: dropped while it
+     * lingers (linger_discard) */
+    if (!c->in_eof)
         ev |= IBX_EV_READ | IBX_EV_RDHUP;
     if (c->out.n)
         ev |= IBX_EV_WRITE;
@@ -90,14 +92,14 @@ void conn_send(struct conn *c, struct chat_msg *m)
 {
     if (c->dead || !m)
         return;
-    /* bulk replies and the rest are counted apart (CHATD_BULK_MAX) */
+    /* bulk replies and the rest are counted apart (--sendq-bulk) */
     bool bulk = c->bulk;
     if (c->remote) {   /* its edge enforces --sendq */
         hub_send(c, m, bulk);
         return;
     }
-    uint64_t sendq = c->srv->cfg->sendq;
-    if (outq_over(&c->out, bulk, m->len, sendq)) {
+    const struct chat_cfg *cfg = c->srv->cfg;
+    if (outq_over(&c->out, bulk, m->len, cfg)) {
         /* Before judging, write what the socket takes now: a burst made
          * in one loop pass (other people's lines, a big reply) must not
          * cost a member that reads its connection; only one whose socket
@@ -105,7 +107,7 @@ void conn_send(struct conn *c, struct chat_msg *m)
         flush(c);
         if (c->dead || c->closed)
             return;
-        if (outq_over(&c->out, bulk, m->len, sendq)) {
+        if (outq_over(&c->out, bulk, m->len, cfg)) {
             kill_(c, "SendQ exceeded", "SendQ exceeded", true);
             return;
         }
@@ -549,8 +551,15 @@ static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (c->closed)
             return;
     }
-    if (!(events & (IBX_EV_READ | IBX_EV_RDHUP | IBX_EV_HUP)) || c->dead)
+    if (!(events & (IBX_EV_READ | IBX_EV_RDHUP | IBX_EV_HUP)))
         return;
+    if (c->dead) {
+        if (!c->in_eof && linger_discard(c->io.fd)) {
+            c->in_eof = true;
+            update_events(c);
+        }
+        return;
+    }
     ssize_t n = ibx_buf_read_fd(&c->in, c->io.fd, 4096);
     if (n == -EAGAIN)
         return;

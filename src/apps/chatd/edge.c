@@ -40,6 +40,7 @@ struct econn {
     bool dead;               /* nothing more is read or queued */
     bool closed;             /* the socket is closed */
     bool told;               /* the core knows it is closed */
+    bool in_eof;             /* dead: the client sends no more (linger_discard) */
 };
 
 struct edge {
@@ -145,7 +146,7 @@ static void econn_events(struct econn *c)
     if (c->closed)
         return;
     uint32_t ev = 0;
-    if (!c->dead && !c->e->paused)
+    if (c->dead ? !c->in_eof : !c->e->paused)   /* dead: dropped while it lingers */
         ev |= IBX_EV_READ | IBX_EV_RDHUP;
     if (c->out.n)
         ev |= IBX_EV_WRITE;
@@ -254,13 +255,13 @@ static void econn_finish(struct econn *c, const char *error, const char *reason)
 
 static void econn_send(struct econn *c, struct chat_msg *m, bool bulk)
 {
-    uint64_t sendq = c->e->srv->cfg->sendq;
-    if (outq_over(&c->out, bulk, m->len, sendq)) {
+    const struct chat_cfg *cfg = c->e->srv->cfg;
+    if (outq_over(&c->out, bulk, m->len, cfg)) {
         /* as conn_send: write what the socket takes before judging */
         econn_flush(c);
         if (c->dead)
             return;
-        if (outq_over(&c->out, bulk, m->len, sendq)) {
+        if (outq_over(&c->out, bulk, m->len, cfg)) {
             outq_keep_head(&c->out);
             econn_finish(c, "SendQ exceeded", "SendQ exceeded");
             return;
@@ -281,7 +282,16 @@ static void on_io(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (c->closed)
             return;
     }
-    if (!(events & (IBX_EV_READ | IBX_EV_RDHUP | IBX_EV_HUP)) || c->dead || c->e->paused)
+    if (!(events & (IBX_EV_READ | IBX_EV_RDHUP | IBX_EV_HUP)))
+        return;
+    if (c->dead) {
+        if (!c->in_eof && linger_discard(c->io.fd)) {
+            c->in_eof = true;
+            econn_events(c);
+        }
+        return;
+    }
+    if (c->e->paused)
         return;
     char buf[4096];
     ssize_t n = recv(c->io.fd, buf, sizeof buf, 0);

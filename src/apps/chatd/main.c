@@ -35,6 +35,9 @@ static const struct opt chatd_opts[] = {
     OPT_Z(struct chatd_svc, cfg.sendq, "sendq", "256k", 1024, (uint64_t)1 << 30,
           "bytes queued for a client that does not read before it is disconnected "
           "(ERROR :SendQ exceeded)"),
+    OPT_Z(struct chatd_svc, cfg.sendq_bulk, "sendq-bulk", "4m", 64 * 1024, (uint64_t)1 << 30,
+          "the same bound for bulk replies (a room's member list, WHO, LIST), counted "
+          "apart so that asking about a big room does not cost a client its connection"),
     OPT_U(struct chatd_svc, cfg.nick_len, "nick-len", "N", "30", 1, CHATD_NICK_MAX, "longest nickname"),
     OPT_U(struct chatd_svc, cfg.room_len, "room-len", "N", "50", 2, 200, "longest room name, '#' included"),
     OPT_U(struct chatd_svc, cfg.topic_len, "topic-len", "N", "300", 0, 390, "longest topic (longer ones are cut)"),

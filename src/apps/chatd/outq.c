@@ -1,10 +1,11 @@
 /* chatd's output queues: a ring of references to shared messages, written
  * with writev, with the bytes still to write counted apart for bulk
- * replies (CHATD_BULK_MAX) and the rest (--sendq). Used by the
+ * replies (--sendq-bulk) and the rest (--sendq). Used by the
  * connections of the core (conn.c) and by those of the edges (edge.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "chatd.h"
 
@@ -107,4 +108,16 @@ void outq_keep_head(struct outq *q)
         q->bulk_queued = bulk ? q->queued : 0;
     }
     msg_unref(head);
+}
+
+bool linger_discard(int fd)
+{
+    char tmp[4096];
+    for (int i = 0; i < 16; i++) {   /* 64 KiB a pass at most */
+        ssize_t n = read(fd, tmp, sizeof tmp);
+        if (n > 0)
+            continue;
+        return !(n < 0 && (errno == EAGAIN || errno == EINTR));
+    }
+    return false;
 }
