@@ -2,16 +2,18 @@
 # ipcbox pool beside xargs -P and GNU parallel: N jobs (default 10000), 2
 # at a time, of `true` (no output) and of `echo` (one line each, grouped
 # by pool and parallel; xargs does not group). Each runner and its jobs
-# are pinned to the same two CPUs (taskset -c 0,1), one run after the
-# other; jobs/s is N over the wall time. Results go to docs/bench-pool.md
-# by hand.
+# are pinned to the same two CPUs (taskset -c 0,1); pool and xargs run
+# in turn for REPEATS rounds and the medians (and the median of the
+# rounds' ratios) are printed; jobs/s is N over the wall time. Then the
+# library, ibx_pool, beside Python's multiprocessing.Pool. `make
+# bench-pool` runs it; docs/bench-pool.md holds the runs quoted.
 #   bench/pool.sh [N] [REPEATS]     (GNU parallel, slow, runs once)
 set -eu
 cd "$(dirname "$0")/.."
 B=build/ipcbox
 [ -x "$B" ] || { echo "run 'make' first" >&2; exit 1; }
 N=${1:-10000}
-R=${2:-3}
+R=${2:-5}
 have_parallel=0
 command -v parallel >/dev/null && have_parallel=1
 T=$(mktemp -d)
@@ -19,45 +21,45 @@ trap 'rm -rf "$T"' EXIT
 seq "$N" >"$T/args"
 
 now() { date +%s.%N; }
-# best NAME CMD... : the best of R runs of CMD (stdin: the arguments,
-# stdout checked for N lines when the job prints), as jobs/s
-best() {
-    local name=$1 best=0 t0 t1 r reps=$R
-    shift
-    [ "$1" = parallel ] && reps=1
-    for r in $(seq "$reps"); do
-        t0=$(now)
-        taskset -c 0,1 "$@" <"$T/args" >"$T/out"
-        t1=$(now)
-        best=$(awk -v b="$best" -v n="$N" -v a="$t0" -v e="$t1" \
-            'BEGIN { r = n / (e - a); print (r > b ? r : b) }')
-    done
-    echo "$best" >"$T/$name"
-    printf '%.0f' "$best"
+# rate CMD... : one run of CMD (stdin: the arguments) as jobs/s
+rate() {
+    local t0 t1
+    t0=$(now)
+    taskset -c 0,1 "$@" <"$T/args" >"$T/out"
+    t1=$(now)
+    awk -v n="$N" -v a="$t0" -v e="$t1" 'BEGIN { printf "%.0f", n / (e - a) }'
 }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "## pool: $N jobs, 2 at a time (best of $R; GNU parallel: one run)"
+echo "## pool: $N jobs, 2 at a time (pool and xargs interleaved, $R rounds, medians; GNU parallel: one run)"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | awk -F: '/Model name/{gsub(/^ +/,"",$2);print $2}'), $(nproc) CPUs, $(uname -r)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | awk -F: '/Model name/{gsub(/^ +/,"",$2);print $2}'), $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+# The machine is shared: pool and xargs run in turn, round after round,
+# and each round's pool/xargs ratio is kept; the medians are quoted.
+for job in true echo; do
+    P="" X="" Q=""
+    for r in $(seq "$R"); do
+        p=$(rate "$B" pool -j2 $job)
+        if [ $job = echo ]; then
+            [ "$(wc -l <"$T/out")" = "$N" ] || { echo "pool: $(wc -l <"$T/out") lines" >&2; exit 1; }
+        fi
+        x=$(rate xargs -P2 -n1 $job)
+        P="$P $p" X="$X $x"
+        Q="$Q $(awk -v a="$p" -v b="$x" 'BEGIN { printf "%.3f", a / b }')"
+    done
+    eval "P_$job=\$(median <<<\"\$P\") X_$job=\$(median <<<\"\$X\") Q_$job=\$(median <<<\"\$Q\") QS_$job=\"\$Q\""
+    if [ $have_parallel = 1 ]; then
+        eval "G_$job=\$(rate parallel --will-cite -j2 $job)"
+    fi
+done
 echo "| runner | true (jobs/s) | echo, one line each (jobs/s) |"
 echo "|---|---|---|"
-a=$(best pool_true "$B" pool -j2 true)
-b=$(best pool_echo "$B" pool -j2 echo)
-[ "$(wc -l <"$T/out")" = "$N" ] || { echo "pool: $(wc -l <"$T/out") lines" >&2; exit 1; }
-echo "| ipcbox pool -j2 (grouped) | $a | $b |"
-a=$(best xargs_true xargs -P2 -n1 true)
-b=$(best xargs_echo xargs -P2 -n1 echo)
-echo "| xargs -P2 -n1 | $a | $b |"
-if [ $have_parallel = 1 ]; then
-    a=$(best par_true parallel --will-cite -j2 true)
-    b=$(best par_echo parallel --will-cite -j2 echo)
-    echo "| GNU parallel -j2 | $a | $b |"
-fi
+echo "| ipcbox pool -j2 (grouped) | $P_true | $P_echo |"
+echo "| xargs -P2 -n1 | $X_true | $X_echo |"
+[ $have_parallel = 1 ] && echo "| GNU parallel -j2 | $G_true | $G_echo |"
 echo
-awk -v pt="$(cat "$T/pool_true")" -v pe="$(cat "$T/pool_echo")" \
-    -v xt="$(cat "$T/xargs_true")" -v xe="$(cat "$T/xargs_echo")" \
-    'BEGIN { printf "pool / xargs: %.2fx (true), %.2fx (echo, grouped)\n", pt / xt, pe / xe }'
+echo "pool / xargs, median of the rounds' ratios: ${Q_true}x (true; rounds:$QS_true), ${Q_echo}x (echo, grouped; rounds:$QS_echo)"
 
 # ---- the library: ibx_pool beside Python's multiprocessing.Pool --------------
 # Tiny tasks (one adds two integers), 2 workers: build/poolbench
