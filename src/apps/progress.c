@@ -231,6 +231,18 @@ static bool total_of(const struct progress *p, uint64_t *total)
     return false;
 }
 
+/* "[###.......]" for pct percent, dropped first when the line is short. */
+static void seg_bar(struct line *l, int pct)
+{
+    char bar[BAR_COLS + 1];
+    bar[0] = '[';
+    for (int i = 0; i < BAR_COLS - 2; i++)
+        bar[1 + i] = i < pct * (BAR_COLS - 2) / 100 ? '#' : '.';
+    bar[BAR_COLS - 1] = ']';
+    bar[BAR_COLS] = '\0';
+    seg_add(l, 7, " ", "%s", bar);
+}
+
 /* The line of a counted job: [bar] pct% done/total jobs, failed, rate, ETA,
  * the current one's name. */
 static int count_line(const struct progress *p, uint64_t now, int width, char *out,
@@ -245,15 +257,8 @@ static int count_line(const struct progress *p, uint64_t now, int width, char *o
         pct = 100;
     if (width <= 0)
         seg_add(&l, 0, " ", "%s:", p->verb);
-    if (pct >= 0 && width > 0) {
-        char bar[BAR_COLS + 1];
-        bar[0] = '[';
-        for (int i = 0; i < BAR_COLS - 2; i++)
-            bar[1 + i] = i < pct * (BAR_COLS - 2) / 100 ? '#' : '.';
-        bar[BAR_COLS - 1] = ']';
-        bar[BAR_COLS] = '\0';
-        seg_add(&l, 7, " ", "%s", bar);
-    }
+    if (pct >= 0 && width > 0)
+        seg_bar(&l, pct);
     if (pct >= 0)
         seg_add(&l, 6, " ", "%d%%", pct);
     if (p->files_total)
@@ -291,15 +296,8 @@ int progress_line(const struct progress *p, uint64_t now, int width, char *out,
 
     if (plain)
         seg_add(&l, 0, " ", "%s:", p->verb);
-    if (pct >= 0 && !plain) {
-        char bar[BAR_COLS + 1];
-        bar[0] = '[';
-        for (int i = 0; i < BAR_COLS - 2; i++)
-            bar[1 + i] = i < pct * (BAR_COLS - 2) / 100 ? '#' : '.';
-        bar[BAR_COLS - 1] = ']';
-        bar[BAR_COLS] = '\0';
-        seg_add(&l, 7, " ", "%s", bar);
-    }
+    if (pct >= 0 && !plain)
+        seg_bar(&l, pct);
     if (pct >= 0)
         seg_add(&l, 6, " ", "%d%%", pct);
     if (p->multi) {
