@@ -129,6 +129,14 @@ void conn_sendf(struct conn *c, const char *fmt, ...)
         return;
     if ((size_t)n >= sizeof tmp)
         n = sizeof tmp - 1;
+    if (c->dialect == D_IRC && n > IBX_IRC_LINE_MAX) {
+        /* a reply that echoes long arguments (a topic of 390 bytes in a
+         * room of 200, an unknown command of 500): cut on a character
+         * boundary, the line end kept -- never past the 512-byte limit */
+        n = (int)utf8_cut(tmp, IBX_IRC_LINE_MAX - 2);
+        tmp[n++] = '\r';
+        tmp[n++] = '\n';
+    }
     struct chat_msg *m = msg_new((size_t)n);
     if (!m)
         return;
@@ -497,13 +505,14 @@ static void process(struct conn *c)
             too_long(c);
             continue;
         }
-        if (c->registered) {
-            uint64_t wait = flood_take(&c->flood, cfg->flood_burst, cfg->flood_rate, now_of(c));
-            if (wait) {
-                c->throttled = true;
-                ibx_timer_start(loop_of(c), &c->flood_t, wait, on_flood, c);
-                break;
-            }
+        /* from the first line: a client that never registers must not
+         * send NICK after NICK at full speed (each one a table lookup,
+         * and with --redis a claim in Redis) */
+        uint64_t wait = flood_take(&c->flood, cfg->flood_burst, cfg->flood_rate, now_of(c));
+        if (wait) {
+            c->throttled = true;
+            ibx_timer_start(loop_of(c), &c->flood_t, wait, on_flood, c);
+            break;
         }
         head[len] = '\0';
         for (size_t i = 0; i < len; i++)

@@ -459,9 +459,16 @@ void irc_line(struct conn *c, char *line, size_t len)
         else
             c->pass_ok = !c->srv->cfg->password || !strcmp(p0, c->srv->cfg->password);
     } else if (!strcmp(cmd, "NICK")) {
-        if (!p0 || !*p0)
+        if (!p0 || !*p0) {
             conn_sendf(c, ":%s 431 %s :No nickname given\r\n", SRV, me(c));
-        else if (chat_nick(c, p0) == 0)
+        } else if (!c->registered && c->srv->cfg->password && !c->pass_ok) {
+            /* PASS comes first (RFC 2812 3.1.1): a nick is never held,
+             * not even until the registration timeout, by a client that
+             * does not know the password */
+            conn_sendf(c, ":%s 464 %s :Password incorrect\r\n", SRV,
+                       ibx_irc_nick_valid(p0, c->srv->cfg->nick_len) ? p0 : "*");
+            conn_kill(c, "Bad password", "Closing Link: bad password");
+        } else if (chat_nick(c, p0) == 0)
             try_register(c);   /* pending: irc_nick_set does it */
     } else if (!strcmp(cmd, "USER")) {
         if (c->registered || c->got_user) {

@@ -134,7 +134,11 @@ static struct chat_msg *format_irc_(const struct chat_event *ev)
     case EV_QUIT: n = snprintf(head, sizeof head, "%s QUIT :", p); break;
     case EV_NICK: return msg_printf("%s NICK :%s\r\n", p, ev->arg);
     case EV_TOPIC: n = snprintf(head, sizeof head, "%s TOPIC %s :", p, t); break;
-    case EV_MODE: return msg_printf("%s MODE %s %s\r\n", p, t, x);
+    case EV_MODE: {   /* a remote node's mode string is bounded here too */
+        size_t used = strlen(p) + strlen(t) + 8;
+        size_t ml = used < IBX_IRC_TEXT_MAX ? utf8_cut(x, IBX_IRC_TEXT_MAX - used) : 0;
+        return msg_printf("%s MODE %s %.*s\r\n", p, t, (int)ml, x);
+    }
     case EV_KICK: n = snprintf(head, sizeof head, "%s KICK %s %s :", p, t, ev->arg); break;
     default: return NULL;
     }

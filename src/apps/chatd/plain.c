@@ -155,20 +155,47 @@ static void command(struct conn *c, char *line)
 void plain_nick_set(struct conn *c)
 {
     snprintf(c->user, sizeof c->user, "plain");
-    if (c->srv->cfg->password)
-        conn_sendf(c, "password? ");
-    else
-        conn_registered(c);
+    conn_registered(c);   /* a password, if any, was given before the nick was taken */
+}
+
+/* Take nick as c's (asked again if it is refused). */
+static void take_nick(struct conn *c, const char *nick)
+{
+    int r = chat_nick(c, nick);
+    if (r == 0)
+        plain_nick_set(c);
+    else if (r != CHAT_NICK_PENDING)
+        conn_sendf(c, "nickname? ");
 }
 
 void plain_line(struct conn *c, char *line, size_t len)
 {
-    if (!c->registered && c->has_nick) {   /* the answer to "password? " */
-        if (strcmp(line, c->srv->cfg->password) != 0) {
+    const char *pass = c->srv->cfg->password;
+    if (!c->registered && pass && !c->pass_ok) {
+        /* with --password the nickname is kept aside, not taken, until
+         * the password is right: nobody holds a nick without it */
+        if (!c->nick[0]) {
+            char *p = line;
+            char *n = word(&p);
+            if (!*n || !ibx_irc_nick_valid(n, c->srv->cfg->nick_len)) {
+                if (*n)
+                    chat_err(c, "432", n, "Erroneous nickname");
+                conn_sendf(c, "nickname? ");
+                return;
+            }
+            snprintf(c->nick, sizeof c->nick, "%s", n);
+            conn_sendf(c, "password? ");
+            return;
+        }
+        if (strcmp(line, pass) != 0) {
             conn_kill(c, "Bad password", "bad password");
             return;
         }
-        conn_registered(c);
+        c->pass_ok = true;
+        char nick[sizeof c->nick];
+        memcpy(nick, c->nick, sizeof nick);
+        c->nick[0] = '\0';
+        take_nick(c, nick);
         return;
     }
     if (!c->registered) {
@@ -178,11 +205,7 @@ void plain_line(struct conn *c, char *line, size_t len)
             conn_sendf(c, "nickname? ");
             return;
         }
-        int r = chat_nick(c, n);
-        if (r == 0)
-            plain_nick_set(c);
-        else if (r != CHAT_NICK_PENDING)
-            conn_sendf(c, "nickname? ");
+        take_nick(c, n);
         return;
     }
     if (!len)
