@@ -35,6 +35,14 @@ grep -q 'history bytes limit reached.*flag=--history-bytes' "$LOG" \
     || { cat "$LOG"; fail "no --history-bytes log line"; }
 stop
 
+LOG=$T/pre.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --flood-burst 3 --flood-rate 1 \
+    --password sesame --room-len 200 --topic-len 390
+run_case prereg
+run_case squat
+run_case long512
+stop
+
 LOG=$T/bulk.log
 start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --sendq-bulk 64k --max-per-addr 0 \
     --flood-burst 0 --room ''

@@ -316,6 +316,75 @@ def case_bulkcap(want="kill"):
         m.close()
 
 
+def case_prereg():
+    """Flood control from the first line (the server runs with --flood-burst
+    3 --flood-rate 1): a client that has not registered is held to the
+    same rate -- PASS, ten NICK lines and a USER do not register it within
+    a second, and it registers once the bucket lets them through."""
+    p = Peer("pre")
+    p.send("PASS sesame\r\n" + "".join(f"NICK pre{k}\r\n" for k in range(10)) +
+           "USER u 0 * :u\r\n")
+    p.quiet(" 001 ", secs=1.0)
+    p.expect(" 001 pre9 ", timeout=30)
+    ok("a client that has not registered is held to the flood rate too")
+
+
+def case_squat():
+    """--password sesame: nobody holds a nick without the password. An IRC
+    NICK before PASS is refused (464, closed); a plain user's nickname is
+    not taken before its password: a user with the password gets it."""
+    sq = Peer("squatter")
+    sq.send("NICK admin\r\n")
+    sq.expect(" 464 admin ")
+    sq.expect("ERROR :")
+    ps = Peer("plainsquat")
+    ps.expect("nickname? ")
+    ps.send("boss\n")
+    ps.expect("password? ")          # and never answers
+    q = irc("boss", password="sesame")   # the nick is free: no 433
+    q.send("PING :x\r\n")
+    q.expect("PONG ipcbox.chatd :x")
+    r = Peer("plainlegit")
+    r.expect("nickname? ")
+    r.send("admin\n")
+    r.expect("password? ")
+    r.send("sesame\n")
+    r.expect("*** welcome, admin")
+    t = Peer("plaintaken")
+    t.expect("nickname? ")
+    t.send("boss\n")
+    t.expect("password? ")
+    t.send("sesame\n")
+    t.expect("nickname? ")          # boss is taken (by the IRC user): asked again
+    ok("--password: nicks are taken only with the password (IRC PASS first; plain after it)")
+
+
+def case_long512():
+    """IRC replies stay within 512 bytes when they echo long arguments: an
+    unknown command of 480 bytes, a 401 for a long target, a 332 of a
+    300-byte topic in a room of 200 (the server runs with --room-len 200
+    --topic-len 390): 530 bytes uncut."""
+    a = irc("longa", password="sesame")
+    room = "#" + "r" * 199
+    a.send(f"JOIN {room}\r\n")
+    a.expect(f" 366 longa {room} ")
+    a.send(f"TOPIC {room} :" + "t" * 300 + "\r\n")   # the most a 510-byte line holds
+    a.expect(" TOPIC ")
+    b = irc("longb", join=room, password="sesame")   # keeps the room (and topic) alive
+    a.send("X" * 480 + " arg\r\n")
+    a.send("PRIVMSG " + "n" * 400 + " :hi\r\n")
+    a.send(f"PART {room}\r\nJOIN {room}\r\nPING :end\r\n")
+    got = a.expect("PONG ipcbox.chatd :end")
+    lines = [ln for ln in got.split("\r\n") if ln]
+    for num in (" 421 ", " 332 "):
+        if not any(num in ln for ln in lines):
+            fail(f"no{num}reply: {got[-400:]!r}")
+    for ln in lines:
+        if len(ln.encode()) + 2 > 512:
+            fail(f"a line of {len(ln.encode()) + 2} bytes: {ln[:80]!r}...")
+    ok("replies that echo long arguments (421, 401, 332) stay within 512 bytes")
+
+
 def case_termtext():
     """Plain users get text masked as the chat client masks it (termtext):
     8-bit CSI after a high byte, overlong forms, bidi overrides and
