@@ -116,6 +116,8 @@ void ibx_co_set_timeout(ibx_co *co, unsigned ms) { co->timeout_ms = ms; }
 
 ssize_t ibx_co_read(ibx_co *co, int fd, void *buf, size_t len)
 {
+    if (!co->loop)
+        return -EINVAL;
     for (;;) {
         if (cancelled(co, true))
             return -ECANCELED;
@@ -143,6 +145,8 @@ int ibx_co_write(ibx_co *co, int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     bool sock = true;
+    if (!co->loop)
+        return -EINVAL;
     while (len) {
         if (cancelled(co, false))
             return -ECANCELED;
@@ -169,6 +173,8 @@ int ibx_co_write(ibx_co *co, int fd, const void *buf, size_t len)
 
 int ibx_co_accept(ibx_co *co, int lfd, struct sockaddr *peer, socklen_t *len)
 {
+    if (!co->loop)
+        return -EINVAL;
     for (;;) {
         if (cancelled(co, true))
             return -ECANCELED;
@@ -188,6 +194,8 @@ int ibx_co_accept(ibx_co *co, int lfd, struct sockaddr *peer, socklen_t *len)
 int ibx_co_connect(ibx_co *co, int fd, const struct sockaddr *addr,
                    socklen_t len)
 {
+    if (!co->loop)
+        return -EINVAL;
     if (cancelled(co, false))
         return -ECANCELED;
     if (connect(fd, addr, len) == 0)
@@ -206,6 +214,8 @@ int ibx_co_connect(ibx_co *co, int fd, const struct sockaddr *addr,
 
 int ibx_co_sleep(ibx_co *co, uint64_t ms)
 {
+    if (!co->loop)
+        return -EINVAL;
     if (!ms) {
         /* still a point where a cancellation is seen */
         return cancelled(co, true) ? -ECANCELED : 0;
