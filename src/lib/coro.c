@@ -37,10 +37,6 @@ static size_t page_size(void)
     return p > 0 ? (size_t)p : 4096;
 }
 
-/* The stack proper (above the guard page). */
-static char *stack_lo(const ibx_co *co) { return co->map + page_size(); }
-static size_t stack_len(const ibx_co *co) { return co->map_len - page_size(); }
-
 /* First code on a new stack: runs the body, then leaves for good. */
 static void co_entry(ibx_co *co)
 {
@@ -76,6 +72,8 @@ int ibx_co_new(ibx_co **out, ibx_loop *loop, size_t stack_size, ibx_co_fn fn,
         return -ENOMEM;
     }
     co->map = m;
+    co->stack_lo = co->map + page;
+    co->stack_len = stack_size;
     if (mprotect(co->map, page, PROT_NONE) < 0) {   /* the guard page */
         int e = errno;
         munmap(co->map, co->map_len);
@@ -135,7 +133,7 @@ int ibx_co_resume(ibx_co *co)
         return -EINVAL;
     co->state = CO_RUNNING;
     void *fake = NULL;
-    START_SWITCH(&fake, stack_lo(co), stack_len(co));
+    START_SWITCH(&fake, co->stack_lo, co->stack_len);
     ibx__co_switch(&co->caller_sp, co->sp);
     FINISH_SWITCH(fake, NULL, NULL);
     if (co->state != CO_DONE)
@@ -150,8 +148,8 @@ int ibx_co_resume(ibx_co *co)
 int ibx_co_yield(ibx_co *co)
 {
     char *here = __builtin_frame_address(0);
-    if (co->state != CO_RUNNING || !co->map || here < stack_lo(co) ||
-        here >= co->map + co->map_len)
+    if (co->state != CO_RUNNING || !co->map || here < co->stack_lo ||
+        here >= co->stack_lo + co->stack_len)
         return -EPERM;
     co->state = CO_SUSPENDED;
     START_SWITCH(&co->fake_stack, co->caller_bottom, co->caller_size);

@@ -19,6 +19,8 @@ struct ibx_co {
     void *arg;
     char *map;              /* guard page + stack */
     size_t map_len;
+    char *stack_lo;         /* the stack proper, above the guard page */
+    size_t stack_len;
     enum co_state state;
     bool detached;          /* spawned: frees itself when done */
     bool freeing;           /* ibx_co_free was called */
