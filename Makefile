@@ -19,7 +19,7 @@ ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
         fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc bench-chat \
-        bench-pool
+        bench-pool bench-coro
 
 all: build
 
@@ -101,3 +101,7 @@ bench-chat: build
 # ipcbox pool beside xargs -P2 and GNU parallel -j2 (docs/bench-pool.md)
 bench-pool: build
 	@scripts/deps.sh bench && bench/pool.sh
+
+# coroutines: switch cost, RSS per parked coroutine, echo coroutine vs epoll
+bench-coro: build
+	@bench/coro.sh

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "ipcbox/coro.h"
 #include "ipcbox/log.h"
 #include "ipcbox/loop.h"
 #include "ipcbox/net.h"
@@ -51,6 +52,8 @@ enum {
     IBX_MODEL_PER_CONN = 1u << 4,
     /* A fixed pool of `workers` loops, each accepting connections. */
     IBX_MODEL_POOL = 1u << 5,
+    /* Each connection runs as a coroutine (struct ibx_proto.serve). */
+    IBX_MODEL_COROUTINES = 1u << 6,
 };
 
 /* Find a model by name ("epoll" ...). Returns 0 or -EINVAL. */
@@ -90,10 +93,12 @@ struct ibx_conn {
     bool is_unit;
 };
 
-/* A TCP protocol. */
+/* A TCP protocol: a state machine (open), blocking-style code on a
+ * coroutine (serve), or both. The coroutine model runs serve; every other
+ * model runs open. */
 struct ibx_proto {
     const char *name;
-    /* Take ownership of connected non-blocking socket fd on worker w: set
+    /* The state machine (NULL if the protocol has none). Take ownership of connected non-blocking socket fd on worker w: set
      * up watchers on ibx_worker_loop(w) and ibx_conn_add() the connection.
      * On failure close fd and return -errno. ctx is the pointer given to
      * ibx_server_listen (shared by every worker: treat it as read-only, or
@@ -106,7 +111,23 @@ struct ibx_proto {
      * already readable, saving a wake-up and a poll per connection. 0 =
      * accept at the handshake. */
     unsigned defer_accept_s;
+    /* The coroutine handler (NULL if the protocol has none): serve the
+     * connected non-blocking socket fd with blocking-style calls on co
+     * (ibx_co_read, ibx_co_write ...: ipcbox/coro.h), then return. The fd
+     * is the server's: it is closed after serve returns (use shutdown()
+     * to end early, never close()). On shutdown co is cancelled: waits for
+     * input end with -ECANCELED when the server drains, every wait once
+     * it aborts; serve should then return. ctx is as for open. */
+    void (*serve)(ibx_co *co, int fd, const struct sockaddr *peer,
+                  socklen_t peerlen, void *ctx);
+    /* Coroutine stack size for serve (0: IBX_CO_STACK_DEFAULT). */
+    size_t stack_size;
 };
+
+/* True if the model m (NULL: the default) can run proto: the coroutine
+ * model needs its serve handler, the others its open handler.
+ * ibx_server_listen and ibx_server_adopt refuse the others (-EOPNOTSUPP). */
+bool ibx_model_runs(const ibx_model *m, const struct ibx_proto *proto);
 
 /* Server configuration. */
 struct ibx_server_config {
@@ -135,11 +156,13 @@ void ibx_server_free(ibx_server *srv);
 
 /* Bind a TCP listener at addr for proto (ctx passed to proto->open).
  * Port 0 binds an ephemeral port (shared by every reuseport listener).
- * Logs "NAME: listening on ADDR (tcp, model M)". Returns 0 or -errno. */
+ * Logs "NAME: listening on ADDR (tcp, model M)". Returns 0, -EOPNOTSUPP
+ * when the model cannot run proto (ibx_model_runs), or -errno. */
 int ibx_server_listen(ibx_server *srv, const ibx_addr *addr,
                       const struct ibx_proto *proto, void *ctx);
 /* Like ibx_server_listen for an already listening fd (socket activation).
- * The server takes ownership of fd. Returns 0 or -errno. */
+ * The server takes ownership of fd (not on -EOPNOTSUPP). Returns 0 or
+ * -errno. */
 int ibx_server_adopt(ibx_server *srv, int fd, const struct ibx_proto *proto,
                      void *ctx);
 /* Local address of the i-th listener (for port 0). Returns 0 or -ENOENT. */

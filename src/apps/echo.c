@@ -3,7 +3,8 @@
  * TCP: a connection reads into a stack buffer and writes straight back;
  * only what the peer does not take at once is kept (bounded: reading
  * pauses above ECHO_HIGH bytes pending), and IBX_EV_WRITE is armed only then.
- * Idle connections are closed after --idle seconds. UDP: each datagram
+ * Idle connections are closed after --idle seconds. Under the coroutine
+ * model the same is written as blocking-style code (echo_co.c). UDP: each datagram
  * (up to 65507 bytes) goes back to its sender, in bounded batches, unless
  * the guard (echo_guard.h) drops it: from our own port, from a port below
  * 1024, or over the per-source rate (--udp-rate, --udp-burst). A reply is
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "echo_co.h"
 #include "echo_guard.h"
 #include "ipcbox/buf.h"
 #include "logsink.h"
@@ -25,12 +27,6 @@
 
 #define ECHO_PORT 7007
 #define ECHO_HIGH ((size_t)256 * 1024)   /* pending bytes that pause reading */
-
-struct echo_cfg {
-    unsigned idle_ms;
-    unsigned udp_rate;       /* answers/s per source; 0 = unlimited */
-    unsigned udp_burst;      /* 0 = udp_rate */
-};
 
 /* Drops are logged at once, then summed up at most once a second. */
 #define ECHO_DROP_LOG_MS 1000
@@ -199,7 +195,13 @@ static int echo_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     return 0;
 }
 
-static const struct ibx_proto echo_proto = {.name = "echo", .open = echo_open};
+/* Both handlers: the state machine above, the coroutine one (echo_co.c)
+ * for the coroutine model. */
+static const struct ibx_proto echo_proto = {
+    .name = "echo",
+    .open = echo_open,
+    .serve = echo_co_serve,
+};
 
 /* ---- UDP ----------------------------------------------------------------- */
 
@@ -405,6 +407,7 @@ static int echo_start(void *p, const struct svc_env *env)
 {
     struct echo_svc *e = p;
     bool tcp = !e->udp_only, udp = e->udp;
+    e->cfg.log = env->log;
     if (!tcp && !udp) {
         ibx_err(env->log, "msg=\"--udp and --no-udp leave nothing to serve\"");
         return -EINVAL;

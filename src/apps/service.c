@@ -182,9 +182,29 @@ size_t svc_listener_count(const struct svc_env *env)
     return n;
 }
 
+int svc_model_check(const struct service *s, const struct svc_env *env,
+                    const struct ibx_proto *proto)
+{
+    const ibx_model *model = env->server->model;
+    if (!ibx_model_runs(model, proto)) {
+        /* a protocol offers a state machine, a coroutine handler or both */
+        bool co = ibx_model_traits(model) & IBX_MODEL_COROUTINES;
+        ibx_log_write(env->log, env->shared_loop ? IBX_LOG_WARN : IBX_LOG_ERROR,
+                      "msg=\"%s cannot run under the %s model: %s%s\" flag=--model",
+                      s->name, ibx_model_name(model),
+                      co ? "it has no coroutine handler" : "it has only a coroutine handler",
+                      env->shared_loop ? "; serve goes on without it" : "");
+        return -EOPNOTSUPP;
+    }
+    return 0;
+}
+
 int svc_listen_tcp(const struct service *s, const struct svc_env *env,
                    const struct ibx_proto *proto, void *ctx)
 {
+    int mr = svc_model_check(s, env, proto);
+    if (mr < 0)
+        return mr;
     if (env->nfds) {
         int fds[SVC_ADDRS_MAX];
         size_t n = svc_fds(env, SOCK_STREAM, fds, SVC_ADDRS_MAX);

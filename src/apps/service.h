@@ -100,6 +100,13 @@ void service_cfg_free(const struct service *s, void *cfg);
  * not resolve, logged) or -ENOSPC. */
 int svc_addrs(const struct service *s, const struct svc_env *env, int socktype,
               ibx_addr *out, size_t max);
+/* Can the server model run proto (a state machine, a coroutine handler)?
+ * Returns 0, or -EOPNOTSUPP after one line naming --model (an error; a
+ * warning under serve, which goes on without the service). svc_listen_tcp
+ * checks it first; a service that registers anything before listening
+ * calls it before. */
+int svc_model_check(const struct service *s, const struct svc_env *env,
+                    const struct ibx_proto *proto);
 /* Give env->srv a TCP listener for proto at every address of the service
  * (or adopt the socket-activated ones). A busy port is logged with the
  * service name and the flag that moves it. Returns 0 or -errno. */

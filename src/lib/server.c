@@ -441,6 +441,8 @@ static int add_listener(ibx_server *srv, int fd, const struct ibx_proto *proto,
 int ibx_server_listen(ibx_server *srv, const ibx_addr *addr,
                       const struct ibx_proto *proto, void *ctx)
 {
+    if (!ibx_model_runs(srv->cfg.model, proto))
+        return -EOPNOTSUPP;
     int fd = ibx_tcp_listen(addr, srv->cfg.backlog, srv->cfg.model->listen_flags);
     if (fd < 0)
         return fd;
@@ -453,6 +455,8 @@ int ibx_server_listen(ibx_server *srv, const ibx_addr *addr,
 int ibx_server_adopt(ibx_server *srv, int fd, const struct ibx_proto *proto,
                      void *ctx)
 {
+    if (!ibx_model_runs(srv->cfg.model, proto))
+        return -EOPNOTSUPP;
     if (!ibx_sock_is_listener(fd))
         return -ENOTSOCK;
     int r = ibx_fd_nonblock(fd, true);

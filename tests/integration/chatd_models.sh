@@ -8,7 +8,7 @@
 need python3
 
 echo "hello from the motd" >"$T/motd"
-for m in $(server_models iterative); do
+for m in $(server_models iterative coroutine); do   # coroutine: no coroutine handler
     LOG=$T/$m.log
     workers=()
     case $m in threadpool | reuseport | prefork) workers=(--workers 2) ;; esac

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 # --max-conns 2: a third client waits until one of the first two leaves
-for m in epoll thread fork; do
+for m in epoll thread fork coroutine; do
     start_server "$T/cap-$m.log" "$IPCBOX" echo --listen 127.0.0.1:0 --max-conns 2 --model $m
     exec 3<>/dev/tcp/127.0.0.1/"$PORT"; printf 'a\n' >&3; read -r -t 10 x <&3
     exec 4<>/dev/tcp/127.0.0.1/"$PORT"; printf 'b\n' >&4; read -r -t 10 y <&4

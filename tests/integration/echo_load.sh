@@ -1,8 +1,8 @@
-# 1000 concurrent echo clients complete under epoll and reuseport; IPv6.
+# 1000 concurrent echo clients complete under epoll, reuseport and coroutine; IPv6.
 . "$(dirname "$0")/../lib.sh"
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge 2100 ] || skip "need 2100 fds for 1000 clients, have $(ulimit -n)"
-for m in epoll reuseport; do
+for m in epoll reuseport coroutine; do
     log=$T/$m.log
     start_server "$log" "$IPCBOX" echo --listen 127.0.0.1:0 --model $m --workers 2
     "$TOOLS/echoload" -n 1000 -b 4096 -t 120 127.0.0.1:"$PORT" \

@@ -12,7 +12,7 @@ head -c 700000 /dev/urandom > "$R/big.bin"
 printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\ncgi ok\\n"\n' > "$R/cgi-bin/t.sh"
 chmod +x "$R/cgi-bin/t.sh"
 
-for model in $(server_models); do
+for model in $(server_models coroutine); do   # coroutine: httpd has no coroutine handler
     start_httpd --model "$model" --workers 2 --cgi /cgi-bin/ "$R"
     check "$model: GET" "$(curl -sS "$BASE/hello.txt")" "hello"
     curl -sS -o "$WORK/big.$model" "$BASE/big.bin"

@@ -7,7 +7,7 @@ head -c 32 /dev/urandom | base64 >"$T/tok"
 head -c 32 /dev/urandom | base64 >"$T/bad"
 chmod 600 "$T/tok" "$T/bad"
 printf 'payload\n' >"$T/src/d/f.txt"
-for m in $(server_models); do
+for m in $(server_models coroutine); do   # coroutine: recv has no coroutine handler
     mkdir -p "$T/in-$m"
     start_recv "$T/in-$m" --model "$m" --workers 2 --token-file "$T/tok"
     "$IPCBOX" send "$T/src/d" 127.0.0.1:"$RPORT" 2>/dev/null; rc=$?

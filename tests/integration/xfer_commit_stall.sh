@@ -43,7 +43,7 @@ pass "a commit blocked on the disk: other clients served meanwhile, ok only afte
 
 # 2. SIGTERM while a commit is blocked: the server waits for it, the
 #    client gets its ok, and only complete files exist, in every model
-for model in $(server_models iterative); do
+for model in $(server_models iterative coroutine); do   # coroutine: recv has no coroutine handler
     extra=()
     case $model in threadpool|reuseport|prefork) extra=(--workers 2) ;; esac
     rm -f "$MNT/a.bin"

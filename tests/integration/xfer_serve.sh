@@ -57,7 +57,7 @@ no_sanitizer_report "$T/serve.log"
 pass "serve DIR hosts recv (send, list)"
 
 # every server model carries the same protocol
-for m in $(server_models epoll); do   # epoll (the default): above
+for m in $(server_models epoll coroutine); do   # epoll (the default): above; coroutine: no handler
     mkdir -p "$T/m-$m" "$T/mo-$m"
     start_recv "$T/m-$m" --model $m --workers 2
     "$IPCBOX" send "$T/src/c2.bin" "$T/src/c3.bin" 127.0.0.1:"$RPORT" 2>"$T/m.err" \

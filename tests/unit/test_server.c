@@ -52,7 +52,15 @@ static int greet_open(ibx_worker *w, int fd, const struct sockaddr *peer,
     return 0;
 }
 
-static const struct ibx_proto greet_proto = {.name = "greet", .open = greet_open};
+/* The same as a coroutine (the coroutine model); the server closes fd. */
+static void greet_serve(ibx_co *co, int fd, const struct sockaddr *peer,
+                        socklen_t plen, void *ctx)
+{
+    assert_int_equal(ibx_co_write(co, fd, "hi\n", 3), 0);
+}
+
+static const struct ibx_proto greet_proto = {
+    .name = "greet", .open = greet_open, .serve = greet_serve};
 
 struct run_arg {
     ibx_server *srv;
@@ -136,6 +144,40 @@ static void test_every_model_serves(void **state)
     assert_true(ran >= 1);
 }
 
+/* A protocol runs only under the models it has a handler for: the
+ * coroutine model wants serve, the others open; listening is refused. */
+static void test_model_needs_handler(void **state)
+{
+    static const struct ibx_proto open_only = {.name = "o", .open = greet_open};
+    static const struct ibx_proto serve_only = {.name = "s", .serve = greet_serve};
+    const ibx_model *co = model("coroutine"), *ep = model("epoll");
+    assert_true(ibx_model_traits(co) & IBX_MODEL_COROUTINES);
+    assert_false(ibx_model_traits(ep) & IBX_MODEL_COROUTINES);
+    assert_true(ibx_model_runs(co, &serve_only));
+    assert_false(ibx_model_runs(co, &open_only));
+    assert_true(ibx_model_runs(ep, &open_only));
+    assert_false(ibx_model_runs(ep, &serve_only));
+    assert_false(ibx_model_runs(NULL, &serve_only));
+    assert_true(ibx_model_runs(co, &greet_proto) && ibx_model_runs(ep, &greet_proto));
+    const ibx_model *ms[] = {co, ep};
+    const struct ibx_proto *ps[] = {&open_only, &serve_only};
+    for (int i = 0; i < 2; i++) {
+        struct ibx_server_config cfg = {.model = ms[i]};
+        ibx_server *srv;
+        assert_int_equal(ibx_server_new(&srv, &cfg), 0);
+        ibx_addr any;
+        ibx_addr_parse("127.0.0.1:0", NULL, 0, &any);
+        assert_int_equal(ibx_server_listen(srv, &any, ps[i], NULL), -EOPNOTSUPP);
+        int fd = ibx_tcp_listen(&any, 16, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(ibx_server_adopt(srv, fd, ps[i], NULL), -EOPNOTSUPP);
+        close(fd);
+        assert_int_equal(ibx_server_listen(srv, &any, ps[1 - i], NULL), 0);
+        ibx_server_free(srv);
+    }
+    serve_twenty(co, 1, &serve_only, NULL);
+}
+
 static void test_default_model_serves(void **state)
 {
     serve_twenty(NULL, 2, &greet_proto, NULL);
@@ -202,7 +244,7 @@ static void test_worker_data(void **state)
     for (size_t i = 0; (name = ibx_model_at(i)); i++) {
         const ibx_model *m = model(name);
         unsigned t = ibx_model_traits(m);
-        if (!in_process(m))
+        if (!in_process(m) || !ibx_model_runs(m, &slot_proto))
             continue;
         print_message("model %s\n", name);
         if (t & IBX_MODEL_PER_CONN)
@@ -400,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_fork_child_leaves_parent_pass),
         cmocka_unit_test(test_every_model_serves),
         cmocka_unit_test(test_default_model_serves),
+        cmocka_unit_test(test_model_needs_handler),
         cmocka_unit_test(test_worker_data),
         cmocka_unit_test(test_signal_hook_and_units),
         cmocka_unit_test(test_default_max_conns),

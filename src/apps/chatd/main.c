@@ -130,6 +130,9 @@ static int chatd_start(void *p, const struct svc_env *env)
                                                               : "");
         return -EOPNOTSUPP;
     }
+    int mr = svc_model_check(&chatd_service, env, &chatd_proto);   /* coroutine */
+    if (mr < 0)
+        return mr;
     if (cfg->default_room && *cfg->default_room &&
         !ibx_irc_channel_valid(cfg->default_room, cfg->room_len)) {
         ibx_err(env->log, "msg=\"--room wants a room name like #lobby of at most %u bytes\" "
