@@ -4,10 +4,15 @@
 # Two peers without a terminal (stdin from FIFOs, stdout to files) see each
 # other arrive, talk both ways as 'nick@host: text'; escape sequences in a
 # peer's text arrive neutralised; /nick and /who work; forged datagrams
-# (tests/tools/udpchat_forge.py) that are malformed, oversized, of another
-# version or plain garbage are dropped and counted (/stats), a datagram
-# sent three times shows once; a flood from one sender is cut to its rate
-# and many senders to --max-peers; the end of stdin sends leave (the other
+# (tests/tools/udpchat_forge.py, from a port on bob's --to list) that are
+# malformed, oversized, of another version or plain garbage are dropped
+# and counted (/stats), a datagram sent three times shows once; datagrams
+# from a port not on the --to list are dropped (`foreign`), so a forged
+# presence (a sequence jump of 2^31 - 1, the longest interval), leave or
+# nick change with alice's id cannot mute or rename her (review finding 2);
+# with her id from a listed port it is a peer of its own (`spoofed`); a
+# flood from one sender is cut to its rate, many sender ids from one
+# address to that address's share and never evict another address's peer; the end of stdin sends leave (the other
 # says 'left') and exits 0; a peer killed -9 times out. Usage errors exit
 # 2. On a pseudo-terminal (tests/tools/chat_tty.py, pyte) a message comes
 # above the input line and a typed line is sent.
@@ -21,7 +26,7 @@ ss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.ar
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 }
-read -r PA PB PC PD <<<"$(free_ports 4)"
+read -r PA PB PC PD PF PG <<<"$(free_ports 6)"
 
 PEER_FDS=()
 # peer NAME ARGS... : udpchat --nick NAME ARGS, stdin the FIFO $T/NAME.in
@@ -46,6 +51,8 @@ peer() {
 say() { local fd="FD_$1"; printf '%b\n' "$2" >&"${!fd}"; }
 hangup() { local fd="FD_$1"; eval "exec ${!fd}>&-"; }
 forge() { python3 "$PYTOOLS/udpchat_forge.py" 127.0.0.1 "$@" >/dev/null || fail "forge $*"; }
+# forged datagrams from PF, a port on bob's and carol's --to lists
+lforge() { forge "$@" --sport "$PF"; }
 # stat NAME FIELD : the FIELD of NAME's latest /stats line
 stat() {
     grep '^\*\*\* stats ' "$T/$1.out" | tail -n1 | tr ' ' '\n' | sed -n "s/^$2=//p"
@@ -65,17 +72,24 @@ stats() {
 # ---- usage --------------------------------------------------------------
 "$IPCBOX" udpchat --help | grep -q -- "--multicast GROUP" || fail "--help lacks --multicast"
 for bad in "--to 127.0.0.1:1 --broadcast" "--broadcast --multicast 239.1.1.1" \
-           "--limited" "--to 127.0.0.1:1 --interface lo" "--multicast 10.1.2.3" "--nick a@b" "--to 127.0.0.1:xx" "--ttl 0"; do
+           "--limited" "--to 127.0.0.1:1 --interface lo" "--multicast 10.1.2.3" "--nick a@b" \
+           "--to 127.0.0.1:xx" "--ttl 0" "--to 127.0.0.1:0" "--port 0 --to 127.0.0.1" \
+           "--multicast 224.0.0.1" "--multicast 224.0.0.251" "--multicast ff02::1 --interface lo" \
+           "--multicast ff05::2 --interface lo" "--multicast 239.1.2.3:0" "--port 0 --broadcast" \
+           "--multicast 239.1.2.3 --bind 127.0.0.1" "--to [::1]:5 --to 127.0.0.1:5" \
+           "--interface nosuch0 --broadcast"; do
     # shellcheck disable=SC2086
     "$IPCBOX" udpchat $bad </dev/null >/dev/null 2>"$T/usage.err"
     rc=$?
     check "usage error exits 2: $bad" "$rc" 2
     check "one line for: $bad" "$(wc -l <"$T/usage.err")" 1
+    check "no errno text for: $bad" "$(grep -c 'Invalid argument' "$T/usage.err")" 0
 done
 
 # ---- two peers ------------------------------------------------------------
 peer alice --port "$PA" --to "127.0.0.1:$PB" --presence 1
-peer bob --port "$PB" --to "127.0.0.1:$PA" --presence 1 --verbose
+peer bob --port "$PB" --to "127.0.0.1:$PA" --to "127.0.0.1:$PF" --to "127.0.0.1:$PD" \
+    --presence 1 --verbose
 grep -q "listening on 127.0.0.1:$PA" "$T/alice.err" ||
     fail "with every --to on the loopback, bind the loopback: $(cat "$T/alice.err")"
 wait_for "$T/alice.out" '^\*\*\* bob@127.0.0.1 is here$' || fail "alice never heard of bob"
@@ -108,12 +122,39 @@ say alice "//slash text"
 wait_for "$T/bob.out" '^alicia@127.0.0.1: /slash text$' || fail "//text sends /text"
 
 # ---- forged datagrams -------------------------------------------------------
-forge "$PB" malformed
-forge "$PB" oversized
-forge "$PB" version
-forge "$PB" garbage
-forge "$PB" message --id 1111111111111111 --nick forger --text "said thrice" --copies 3
-forge "$PB" message --id 1111111111111111 --nick forger --text "marker" --seq 2
+# alice's id, from a port not on bob's --to list: a presence that jumps her
+# sequence number 2^31 - 1 ahead with the longest interval, a leave, a nick
+# change: all dropped; alice's next line shows, under her nick
+AID=$(sed -n 's/.* id=\([0-9a-f]\{16\}\).*/\1/p' "$T/alice.err" | head -n1)
+[ -n "$AID" ] || fail "no id in alice's log"
+forge "$PB" presence --id "$AID" --nick alicia --seq 2147483647 --interval 3600000
+forge "$PB" presence --id "$AID" --nick alicia --seq 4294967295 --interval 3600000
+forge "$PB" leave --id "$AID" --nick alicia --seq 3000000000
+forge "$PB" message --id "$AID" --nick mallory --text "renamed" --seq 1000000000
+say alice "after the forgery"
+wait_for "$T/bob.out" '^alicia@127.0.0.1: after the forgery$' ||
+    fail "a forged datagram from another port muted alice"
+stats bob
+check "the forged datagrams from an unlisted port are counted foreign" "$(stat bob foreign)" 4
+check "alice was not renamed" "$(grep -c 'mallory\|renamed' "$T/bob.out")" 0
+check "alice did not leave" "$(grep -c 'alicia@127.0.0.1 left' "$T/bob.out")" 0
+# alice's id from a listed port: a peer of its own (spoofed), alice unharmed
+lforge "$PB" presence --id "$AID" --nick alicia --seq 2147483647 --interval 3600000
+wait_for "$T/bob.out" "^\*\*\* alicia@127.0.0.1 is here (with the sender id of a peer at another address)$" ||
+    fail "alice's id from another port was not a peer of its own"
+say alice "after the second forgery"
+wait_for "$T/bob.out" '^alicia@127.0.0.1: after the second forgery$' ||
+    fail "a forged datagram from a listed port muted alice"
+stats bob
+check_cmd "spoofed counted ($(stat bob spoofed))" test "$(stat bob spoofed)" -ge 1
+record_pass "a forged datagram with a peer's id cannot mute, rename or remove it"
+
+lforge "$PB" malformed
+lforge "$PB" oversized
+lforge "$PB" version
+lforge "$PB" garbage
+lforge "$PB" message --id 1111111111111111 --nick forger --text "said thrice" --copies 3
+lforge "$PB" message --id 1111111111111111 --nick forger --text "marker" --seq 2
 wait_for "$T/bob.out" '^forger@127.0.0.1: marker$' || fail "a valid forged message was not shown"
 check "a datagram sent three times shows once" \
     "$(grep -c '^forger@127.0.0.1: said thrice$' "$T/bob.out")" 1
@@ -125,15 +166,25 @@ check_cmd "duplicates counted" test "$(stat bob duplicate)" -ge 2
 check "nothing of them shown" "$(grep -c 'ev.l\|xxxxxxxx' "$T/bob.out")" 0
 
 # ---- rate and peer bounds (carol: --rate 5, --max-peers 4) --------------
-peer carol --port "$PC" --to "127.0.0.1:$PA" --rate 5 --max-peers 4
-forge "$PC" message --id 2222222222222222 --nick flood --text flood --count 60
-forge "$PC" presence --ids 12 --nick many
+# a real peer at 127.0.0.2, then floods from 127.0.0.1 (one id, then many)
+peer carol --port "$PC" --to "127.0.0.1:$PF" --to "127.0.0.2:$PG" --rate 5 --max-peers 4
+forge "$PC" presence --id 3333333333333333 --nick real --source 127.0.0.2 --sport "$PG"
+wait_for "$T/carol.out" '^\*\*\* real@127.0.0.2 is here$' || fail "carol never heard of real"
+lforge "$PC" message --id 2222222222222222 --nick flood --text flood --count 60
+lforge "$PC" presence --ids 12 --nick many
+forge "$PC" message --id 3333333333333333 --nick real --text "still here" --seq 2 \
+    --source 127.0.0.2 --sport "$PG"
+wait_for "$T/carol.out" '^real@127.0.0.2: still here$' ||
+    fail "many ids from one address evicted another address's peer"
+check "real was never evicted" "$(grep -c '^\*\*\* real@127.0.0.2 is here$' "$T/carol.out")" 1
 stats carol
 shown=$(grep -c '^flood@127.0.0.1: flood' "$T/carol.out")
 check_cmd "a flood of 60 from one sender is cut to its rate ($shown shown)" test "$shown" -lt 60
 check_cmd "and the rest is counted ($(stat carol rate))" test "$(stat carol rate)" -ge $((60 - shown))
 check_cmd "peers stay within --max-peers 4 ($(stat carol peers))" test "$(stat carol peers)" -le 4
-check_cmd "the oldest are evicted ($(stat carol evicted))" test "$(stat carol evicted)" -ge 8
+many=$(grep -c '^\*\*\* many@127.0.0.1 is here$' "$T/carol.out")
+check_cmd "new ids from the flooding address get no fresh share ($many of 12 heard)" \
+    test "$many" -lt 12
 hangup carol
 
 # ---- leave and expiry --------------------------------------------------------

@@ -1,6 +1,9 @@
 /* The chat itself: a datagram from the network is checked (size, codec,
- * our own id, the sender's sequence window, its rate and the total rate)
- * before anything is shown; a typed line becomes messages or a /command;
+ * its source, our own id, the sender's sequence window, the rate of its
+ * source address, the total rate and its sender's rate) before anything
+ * is shown. A sender is an id heard from one source address and port:
+ * the same id from elsewhere is another peer (counted `spoofed`) and
+ * changes nothing of the first one; a typed line becomes messages or a /command;
  * presence goes out on its own jittered schedule and never in answer to
  * anything. */
 #include <arpa/inet.h>
@@ -20,6 +23,9 @@
 #define DEFAULT_INTERVAL_MS 5000u
 /* The total rate of every sender together, in multiples of --rate. */
 #define TOTAL_RATE_FACTOR 8u
+/* The rate of one source address (every sender id from it), likewise:
+ * a few peers may share a host. */
+#define ADDR_RATE_FACTOR 2u
 
 static void show(struct uc_chat *c, const char *line)
 {
@@ -67,7 +73,8 @@ int uc_chat_init(struct uc_chat *c, const struct uc_cfg *cfg, struct uc_net *net
     uc_bucket_init(&c->all, cfg->rate * TOTAL_RATE_FACTOR * 2, now_ms);
     uc_bucket_init(&c->pace, cfg->send_rate * 2, now_ms);
     ibx_log_gate_init(&c->gate, 10, 60000);
-    return uc_peers_init(&c->peers, cfg->max_peers, cfg->rate * 2, r[2]);
+    return uc_peers_init(&c->peers, cfg->max_peers, cfg->rate * 2,
+                         cfg->rate * ADDR_RATE_FACTOR * 2, r[2]);
 }
 
 void uc_chat_free(struct uc_chat *c)
@@ -206,12 +213,13 @@ void uc_chat_stats_fields(const struct uc_chat *c, char *out, size_t size)
     const struct uc_stats *s = &c->st;
     snprintf(out, size,
              "received=%" PRIu64 " shown=%" PRIu64 " own=%" PRIu64 " duplicate=%" PRIu64
-             " old=%" PRIu64 " malformed=%" PRIu64 " oversized=%" PRIu64 " version=%" PRIu64
-             " rate=%" PRIu64 " peers=%zu evicted=%" PRIu64 " expired=%" PRIu64
-             " sent=%" PRIu64 " send_errors=%" PRIu64,
-             s->received, s->shown, s->own, s->dup, s->old, s->malformed, s->oversized,
-             s->version, s->rate, c->peers.n, s->evicted, s->expired, s->sent,
-             s->send_errors);
+             " old=%" PRIu64 " jump=%" PRIu64 " malformed=%" PRIu64 " oversized=%" PRIu64
+             " version=%" PRIu64 " foreign=%" PRIu64 " spoofed=%" PRIu64 " rate=%" PRIu64
+             " peers=%zu evicted=%" PRIu64 " expired=%" PRIu64 " sent=%" PRIu64
+             " send_errors=%" PRIu64,
+             s->received, s->shown, s->own, s->dup, s->old, s->jump, s->malformed,
+             s->oversized, s->version, s->foreign, s->spoofed, s->rate, c->peers.n,
+             s->evicted, s->expired, s->sent, s->send_errors);
 }
 
 static void cmd_nick(struct uc_chat *c, const char *arg, uint64_t now_ms)
@@ -314,59 +322,79 @@ static void host_of(const struct sockaddr *src, char *out, size_t size)
     }
 }
 
-/* The peer that sent p (added with a notice when new), or NULL when the
- * datagram is dropped. */
+/* Add the sender of p, heard from ep, with a notice. */
 static struct uc_peer *sender(struct uc_chat *c, const struct ibx_udpchat_pkt *p,
-                              const char *host, uint64_t now_ms)
+                              const struct uc_ep *ep, bool other, const char *host,
+                              uint64_t now_ms)
 {
-    struct uc_peer *peer = uc_peers_find(&c->peers, p->sender);
-    if (!peer) {
-        if (p->type == IBX_UDPCHAT_LEAVE)
-            return NULL;              /* a stranger's goodbye: nothing to say */
-        struct uc_peer ev;
-        bool was;
-        peer = uc_peers_add(&c->peers, p->sender, now_ms, DEFAULT_INTERVAL_MS, &ev, &was);
-        if (was)
-            dropped(c, &c->st.evicted, "evicted", ev.host, now_ms);
-        snprintf(peer->nick, sizeof peer->nick, "%.*s", (int)p->nick_len, p->nick);
-        snprintf(peer->host, sizeof peer->host, "%s", host);
-        char w[UC_SHOW_MAX / 4];
-        notice(c, "%s is here", who(c, peer, w, sizeof w));
-    }
+    struct uc_peer ev;
+    bool was;
+    struct uc_peer *peer =
+        uc_peers_add(&c->peers, p->sender, ep, now_ms, DEFAULT_INTERVAL_MS, &ev, &was);
+    if (was)
+        dropped(c, &c->st.evicted, "evicted", ev.host, now_ms);
+    snprintf(peer->nick, sizeof peer->nick, "%.*s", (int)p->nick_len, p->nick);
+    snprintf(peer->host, sizeof peer->host, "%s", host);
+    char w[UC_SHOW_MAX / 4];
+    notice(c, "%s is here%s", who(c, peer, w, sizeof w),
+           other ? " (with the sender id of a peer at another address)" : "");
     return peer;
 }
 
-/* Check a decoded datagram against its sender: returns the peer (added,
- * with a notice, when new), or NULL after counting why it is dropped. */
+/* Check a decoded datagram from ep against its source and its sender:
+ * returns the peer (added, with a notice, when new), or NULL after
+ * counting why it is dropped. */
 static struct uc_peer *admit(struct uc_chat *c, const struct ibx_udpchat_pkt *p,
-                             const char *host, uint64_t now_ms)
+                             const struct uc_ep *ep, const char *host, uint64_t now_ms)
 {
-    struct uc_peer *peer = uc_peers_find(&c->peers, p->sender);
-    unsigned total = c->cfg->rate * TOTAL_RATE_FACTOR;
+    if (!uc_net_accepts(c->net, ep)) {
+        dropped(c, &c->st.foreign, "not-a-to-peer", host, now_ms);
+        return NULL;
+    }
+    bool other;
+    struct uc_peer *peer = uc_peers_find(&c->peers, p->sender, ep, &other);
+    if (other)
+        c->st.spoofed++;              /* counted; it is a peer of its own */
     if (peer) {
         enum uc_seq_verdict v = uc_window_check(&peer->win, p->seq);
         if (v == UC_SEQ_DUP) {
             dropped(c, &c->st.dup, "duplicate", host, now_ms);
             return NULL;
         }
+        if (v == UC_SEQ_JUMP) {
+            dropped(c, &c->st.jump, "sequence-jump", host, now_ms);
+            return NULL;
+        }
         if (v == UC_SEQ_OLD || peer->gone) {
             dropped(c, &c->st.old, peer->gone ? "after-leave" : "old", host, now_ms);
             return NULL;
         }
+    } else if (p->type == IBX_UDPCHAT_LEAVE) {
+        return NULL;                  /* a stranger's goodbye: nothing to say */
+    }
+    unsigned rate = c->cfg->rate, total = rate * TOTAL_RATE_FACTOR;
+    unsigned addr_rate = rate * ADDR_RATE_FACTOR;
+    struct uc_source *src = uc_peers_source(&c->peers, ep, now_ms);
+    if (!src || !uc_bucket_take(&src->bucket, addr_rate, addr_rate * 2, now_ms)) {
+        dropped(c, &c->st.rate, "address-rate", host, now_ms);
+        return NULL;
+    }
+    if (!peer && src->npeers >= UC_ADDR_PEERS) {
+        dropped(c, &c->st.rate, "address-peers", host, now_ms);
+        return NULL;
     }
     if (!uc_bucket_take(&c->all, total, total * 2, now_ms)) {
         dropped(c, &c->st.rate, "total-rate", host, now_ms);
         return NULL;
     }
-    if (!peer && !(peer = sender(c, p, host, now_ms)))
-        return NULL;
-    if (!uc_bucket_take(&peer->bucket, c->cfg->rate, c->cfg->rate * 2, now_ms)) {
+    if (!peer)
+        peer = sender(c, p, ep, other, host, now_ms);
+    if (!uc_bucket_take(&peer->bucket, rate, rate * 2, now_ms)) {
         dropped(c, &c->st.rate, "rate", host, now_ms);
         return NULL;
     }
     uc_window_mark(&peer->win, p->seq);
     peer->last_ms = now_ms;
-    snprintf(peer->host, sizeof peer->host, "%s", host);
     return peer;
 }
 
@@ -394,7 +422,8 @@ void uc_chat_datagram(struct uc_chat *c, const void *buf, size_t len, size_t kep
         c->st.own++;                  /* our own, looped back */
         return;
     }
-    struct uc_peer *peer = admit(c, &p, host, now_ms);
+    struct uc_ep ep = uc_ep_of(src, srclen);
+    struct uc_peer *peer = admit(c, &p, &ep, host, now_ms);
     if (!peer)
         return;
     char w[UC_SHOW_MAX / 4], nick[IBX_UDPCHAT_NICK_MAX + 1];

@@ -25,9 +25,10 @@ static const struct opt uc_opts[] = {
     {.name = "port", .type = OPT_T_UINT, OPT_FIELD_(struct uc_cfg, port), .arg = "PORT",
      .def = "6767", .min = 0, .max = 65535, .short_name = 'p',
      .help = "UDP port of the chat: bound here, and where datagrams go (--to may name "
-             "another)"},
+             "another); 0 (any free port) only with --to HOST:PORT"},
     {.name = "to", .type = OPT_T_LIST, OPT_FIELD_(struct uc_cfg, to), .arg = "HOST:PORT",
-     .short_name = 't', .help = "send to this peer only (repeatable; IPv6 as [ADDR]:PORT)"},
+     .short_name = 't', .help = "send to this peer only, and hear only the --to peers "
+                                "(repeatable; IPv6 as [ADDR]:PORT)"},
     {.name = "broadcast", .type = OPT_T_BOOL, OPT_FIELD_(struct uc_cfg, broadcast),
      .short_name = 'b',
      .help = "send to every host of the segment: the broadcast address of each interface "
@@ -44,8 +45,9 @@ static const struct opt uc_opts[] = {
           "the interface to multicast or broadcast on (default: the route's, every one "
           "for --broadcast)"),
     OPT_S(struct uc_cfg, bind, "bind", "HOST[:PORT]",
-          "local address to bind (default: every address, 127.0.0.1 when every --to "
-          "is on the loopback)"),
+          "local address to bind with --to or --broadcast (default: every address, "
+          "127.0.0.1 when every --to is on the loopback; a multicast peer is bound to "
+          "its group)"),
     OPT_U(struct uc_cfg, ttl, "ttl", "N", "1", 1, 255,
           "multicast TTL (hop limit); 1 keeps datagrams on the segment"),
     {.name = "presence", .type = OPT_T_UINT, OPT_FIELD_(struct uc_cfg, presence_ms),
@@ -54,7 +56,8 @@ static const struct opt uc_opts[] = {
              "silent for 3 of its intervals has timed out"},
     OPT_U(struct uc_cfg, rate, "rate", "N", "20", 1, 100000,
           "datagrams per second accepted from one sender, in bursts of up to 2N (the "
-          "rest dropped and counted); all senders together get 8 times as much"),
+          "rest dropped and counted); one source address gets twice as much, all "
+          "senders together 8 times as much"),
     OPT_U(struct uc_cfg, send_rate, "send-rate", "N", "16", 1, 100000,
           "datagrams per second sent at most, in bursts of up to 2N: input waits "
           "(under the default --rate of the other peers)"),
@@ -353,7 +356,7 @@ int udpchat_main(int argc, char **argv)
     if ((r = uc_net_open(&a.net, &cfg, err, sizeof err)) < 0) {
         uc_net_close(&a.net);
         opt_cmd_free(&cmd);
-        if (r == -EINVAL)
+        if (a.net.usage)
             return opt_usage("udpchat", "%s", err);
         ibx_err(&a.log, "%s", err);
         return 1;
@@ -384,15 +387,17 @@ int udpchat_main(int argc, char **argv)
     a.tty = NULL;
     status = r < 0 ? 1 : 0;
     const struct uc_stats *s = &a.chat.st;
-    if (cfg.verbose || s->malformed || s->oversized || s->version || s->rate || s->evicted)
+    if (cfg.verbose || s->malformed || s->oversized || s->version || s->rate || s->evicted ||
+        s->foreign || s->spoofed || s->jump)
         ibx_info(&a.log,
                  "msg=stats received=%" PRIu64 " shown=%" PRIu64 " own=%" PRIu64
-                 " duplicate=%" PRIu64 " old=%" PRIu64 " malformed=%" PRIu64
-                 " oversized=%" PRIu64 " version=%" PRIu64 " rate=%" PRIu64
-                 " evicted=%" PRIu64 " expired=%" PRIu64 " sent=%" PRIu64
-                 " send_errors=%" PRIu64,
-                 s->received, s->shown, s->own, s->dup, s->old, s->malformed, s->oversized,
-                 s->version, s->rate, s->evicted, s->expired, s->sent, s->send_errors);
+                 " duplicate=%" PRIu64 " old=%" PRIu64 " jump=%" PRIu64 " malformed=%" PRIu64
+                 " oversized=%" PRIu64 " version=%" PRIu64 " foreign=%" PRIu64
+                 " spoofed=%" PRIu64 " rate=%" PRIu64 " evicted=%" PRIu64 " expired=%" PRIu64
+                 " sent=%" PRIu64 " send_errors=%" PRIu64,
+                 s->received, s->shown, s->own, s->dup, s->old, s->jump, s->malformed,
+                 s->oversized, s->version, s->foreign, s->spoofed, s->rate, s->evicted,
+                 s->expired, s->sent, s->send_errors);
 out:
     chat_tty_close(a.tty);
     uc_chat_free(&a.chat);

@@ -1,5 +1,7 @@
-/* The socket of udpchat: bound on the chat port, joined to the multicast
- * group (IPv4, or IPv6 with the interface index link-local groups need),
+/* The socket of udpchat: bound on the chat port (to the group itself for
+ * multicast, so that nothing but the group's datagrams reaches it), joined
+ * to the multicast group (IPv4, or IPv6 with the interface index
+ * link-local groups need),
  * or allowed to broadcast (the subnet-directed broadcast address of each
  * interface, from getifaddrs, or 255.255.255.255 out of each interface).
  * Multicast loops back (two peers on one host see each other) and, with
@@ -22,12 +24,37 @@
 #define IPV6_MULTICAST_ALL 29
 #endif
 
+/* A runtime failure: the reason, then what the system said. */
 static int fail(char *err, size_t errlen, int e, const char *fmt, const char *arg)
 {
     char what[256];
     snprintf(what, sizeof what, fmt, arg);
     snprintf(err, errlen, "%s: %s", what, strerror(-e));
     return e;
+}
+
+/* A usage mistake: the reason only; marks n->usage. */
+static int usage(struct uc_net *n, char *err, size_t errlen, const char *fmt, const char *arg)
+{
+    snprintf(err, errlen, fmt, arg);
+    n->usage = true;
+    return -EINVAL;
+}
+
+/* Groups every host or router of the link is in (all-nodes, all-routers,
+ * the rest of IPv4's local network control block): a chat there would
+ * reach every host, member or not. */
+static bool reserved_group(const ibx_addr *g)
+{
+    if (g->ss.ss_family == AF_INET) {
+        uint32_t a = ntohl(((const struct sockaddr_in *)&g->ss)->sin_addr.s_addr);
+        return (a >> 8) == (0xe0000000u >> 8);          /* 224.0.0.0/24 */
+    }
+    const unsigned char *b = ((const struct sockaddr_in6 *)&g->ss)->sin6_addr.s6_addr;
+    for (int i = 2; i < 15; i++)
+        if (b[i])
+            return false;
+    return (b[1] & 0xf0) == 0 && (b[15] == 1 || b[15] == 2);   /* ff0X::1, ff0X::2 */
 }
 
 static int setopt(int fd, int level, int name, int v)
@@ -156,16 +183,19 @@ size_t uc_net_refresh(struct uc_net *n)
 static int unicast_dests(struct uc_net *n, const struct uc_cfg *cfg, char *err, size_t errlen)
 {
     if (cfg->to.n > UC_DEST_MAX)
-        return fail(err, errlen, -EINVAL, "more than %s --to destinations", "32");
+        return usage(n, err, errlen, "more than %s --to destinations", "32");
     for (size_t i = 0; i < cfg->to.n; i++) {
         struct uc_dest *d = &n->dest[n->ndest];
         memset(d, 0, sizeof *d);
         if (ibx_addr_resolve(cfg->to.v[i], NULL, n->port, SOCK_DGRAM, &d->addr) < 0)
-            return fail(err, errlen, -EINVAL, "--to %s: not HOST:PORT (or [V6]:PORT)",
-                        cfg->to.v[i]);
+            return usage(n, err, errlen, "--to %s: not HOST:PORT (or [V6]:PORT)",
+                         cfg->to.v[i]);
+        if (!ibx_addr_port((const struct sockaddr *)&d->addr.ss))
+            return usage(n, err, errlen, "--to %s: port 0 (name the peer's port)",
+                         cfg->to.v[i]);
         if (i && d->addr.ss.ss_family != n->family)
-            return fail(err, errlen, -EINVAL,
-                        "--to %s: IPv4 and IPv6 destinations cannot be mixed", cfg->to.v[i]);
+            return usage(n, err, errlen,
+                         "--to %s: IPv4 and IPv6 destinations cannot be mixed", cfg->to.v[i]);
         n->family = d->addr.ss.ss_family;
         label(d, NULL);
         n->ndest++;
@@ -223,7 +253,7 @@ static int plan(struct uc_net *n, const struct uc_cfg *cfg, char *err, size_t er
     if (cfg->iface) {
         n->ifindex = (int)if_nametoindex(cfg->iface);
         if (!n->ifindex || strlen(cfg->iface) >= sizeof n->ifname)
-            return fail(err, errlen, -EINVAL, "--interface %s: no such interface", cfg->iface);
+            return usage(n, err, errlen, "--interface %s: no such interface", cfg->iface);
         snprintf(n->ifname, sizeof n->ifname, "%s", cfg->iface);
     }
     if (n->mode == UC_UNICAST) {
@@ -233,22 +263,41 @@ static int plan(struct uc_net *n, const struct uc_cfg *cfg, char *err, size_t er
     } else if (n->mode == UC_MULTICAST) {
         const char *text = cfg->group ? cfg->group : IBX_UDPCHAT_GROUP4;
         if (parse(text, n->port, &n->group) < 0)
-            return fail(err, errlen, -EINVAL, "--multicast %s: not a numeric address", text);
+            return usage(n, err, errlen, "--multicast %s: not a numeric address", text);
         n->family = n->group.ss.ss_family;
         n->port = ibx_addr_port((const struct sockaddr *)&n->group.ss);
         bool mc = n->family == AF_INET
             ? IN_MULTICAST(ntohl(((struct sockaddr_in *)&n->group.ss)->sin_addr.s_addr))
             : IN6_IS_ADDR_MULTICAST(&((struct sockaddr_in6 *)&n->group.ss)->sin6_addr);
         if (!mc)
-            return fail(err, errlen, -EINVAL,
-                        "--multicast %s: not a multicast group (224.0.0.0/4 or ff00::/8)", text);
+            return usage(n, err, errlen,
+                         "--multicast %s: not a multicast group (224.0.0.0/4 or ff00::/8)", text);
+        if (reserved_group(&n->group))
+            return usage(n, err, errlen,
+                         "--multicast %s: every host of the link is in this group "
+                         "(224.0.0.0/24, ff0X::1, ff0X::2 are reserved): pick one in "
+                         "239.0.0.0/8 or ff02::/16", text);
+        if (cfg->bind)
+            return usage(n, err, errlen, "%s",
+                         "--bind goes with --to or --broadcast (a multicast peer is bound "
+                         "to its group)");
         if (n->family == AF_INET6 && !n->ifindex &&
             !(n->ifindex = only_interface(n->ifname, sizeof n->ifname)))
-            return fail(err, errlen, -EINVAL,
-                        "--multicast %s: an IPv6 group needs --interface (more than one, "
-                        "or no, interface can multicast)", text);
+            return usage(n, err, errlen,
+                         "--multicast %s: an IPv6 group needs --interface (more than one, "
+                         "or no, interface can multicast)", text);
     }
-    if (cfg->bind) {
+    if (n->mode != UC_UNICAST && !n->port)
+        return usage(n, err, errlen, "%s",
+                     "port 0: broadcast and multicast peers need the chat's port "
+                     "(--port, or GROUP:PORT)");
+    if (n->mode == UC_MULTICAST) {
+        /* bound to the group: unicast to the port, and other groups, never
+         * reach the socket */
+        n->local = n->group;
+        if (n->family == AF_INET6)
+            ((struct sockaddr_in6 *)&n->local.ss)->sin6_scope_id = (uint32_t)n->ifindex;
+    } else if (cfg->bind) {
         char b[128];
         const char *text = cfg->bind;
         if (strchr(text, ':') != strrchr(text, ':') && text[0] != '[') {
@@ -256,15 +305,15 @@ static int plan(struct uc_net *n, const struct uc_cfg *cfg, char *err, size_t er
             text = b;
         }
         if (ibx_addr_resolve(text, NULL, (uint16_t)cfg->port, SOCK_DGRAM, &n->local) < 0)
-            return fail(err, errlen, -EINVAL, "--bind %s: not HOST[:PORT]", cfg->bind);
+            return usage(n, err, errlen, "--bind %s: not HOST[:PORT]", cfg->bind);
         if (n->local.ss.ss_family != n->family)
-            return fail(err, errlen, -EINVAL,
-                        "--bind %s: not the address family of the destinations", cfg->bind);
+            return usage(n, err, errlen,
+                         "--bind %s: not the address family of the destinations", cfg->bind);
     } else {
         default_local(n);
     }
     if (n->mode == UC_BROADCAST && n->family != AF_INET)
-        return fail(err, errlen, -EINVAL, "%s", "--broadcast is IPv4 only");
+        return usage(n, err, errlen, "%s", "--broadcast is IPv4 only");
     return 0;
 }
 
@@ -356,6 +405,19 @@ size_t uc_net_send(struct uc_net *n, const void *buf, size_t len)
         failed += n->dest[i].last_err < 0;
     }
     return failed;
+}
+
+bool uc_net_accepts(const struct uc_net *n, const struct uc_ep *ep)
+{
+    if (n->mode != UC_UNICAST)
+        return true;
+    for (size_t i = 0; i < n->ndest; i++) {
+        struct uc_ep d = uc_ep_of((const struct sockaddr *)&n->dest[i].addr.ss,
+                                  n->dest[i].addr.len);
+        if (uc_ep_equal(&d, ep, true))
+            return true;
+    }
+    return false;
 }
 
 void uc_net_describe(const struct uc_net *n, char *out, size_t size)

@@ -97,11 +97,12 @@ struct uc_net {
     bool limited;
     struct uc_dest dest[UC_DEST_MAX];
     size_t ndest;
+    bool usage;              /* uc_net_open failed on a usage mistake */
 };
 
 /* Open the socket for cfg's mode: bind, join the group, set the options,
  * compute the destinations. Returns 0, or -errno after writing the reason
- * to err (a usage mistake gives -EINVAL). */
+ * to err (one line); a usage mistake (-EINVAL) also sets n->usage. */
 int uc_net_open(struct uc_net *n, const struct uc_cfg *cfg, char *err, size_t errlen);
 /* Broadcast: list the interfaces' broadcast addresses again (they come
  * and go). Returns how many there are. */
@@ -109,6 +110,10 @@ size_t uc_net_refresh(struct uc_net *n);
 /* Send len bytes to every destination. The result of each send is left in
  * its last_err; returns how many sends failed. */
 size_t uc_net_send(struct uc_net *n, const void *buf, size_t len);
+/* May a datagram from ep be heard? In --to mode only from a --to
+ * address and port; else from anywhere (a multicast socket is bound to
+ * its group, so only the group's datagrams reach it). */
+bool uc_net_accepts(const struct uc_net *n, const struct uc_ep *ep);
 /* "multicast 239.255.67.67:6767 on eth0" and the like. */
 void uc_net_describe(const struct uc_net *n, char *out, size_t size);
 /* Close. */
@@ -123,9 +128,12 @@ struct uc_stats {
     uint64_t own;            /* our own, looped back */
     uint64_t dup;            /* a sequence number already seen */
     uint64_t old;            /* older than the window, or after a leave */
+    uint64_t jump;           /* more than UC_JUMP_MAX ahead of the window */
     uint64_t malformed;      /* refused by the decoder */
     uint64_t oversized;      /* over IBX_UDPCHAT_MAX bytes */
     uint64_t version;        /* another version */
+    uint64_t foreign;        /* --to mode: from an address:port not on the list */
+    uint64_t spoofed;        /* a sender id also heard from another address:port */
     uint64_t rate;           /* over a sender's rate, or the total rate */
     uint64_t evicted;        /* peers evicted by --max-peers */
     uint64_t expired;        /* peers that went silent */
