@@ -83,6 +83,11 @@ struct ibx_conn_ops {
      * keeps its own), free its memory. Units of the main loop that a
      * child inherits need it, or the child leaks them at exit. */
     void (*release)(ibx_conn *c);
+    /* Optional: in a fork/prefork child just forked, before it serves:
+     * close the descriptors of conversations that are the parent's alone
+     * (a unit's connection to another server, say), so the child does not
+     * keep them open for its whole life; without touching the loop. */
+    void (*forked)(ibx_conn *c);
 };
 
 /* Embedded in each protocol connection or unit; owned by its worker. */

@@ -68,6 +68,10 @@ static void child_serve(ibx_server *srv, int fd, const struct listener *l,
 {
     srv->is_child = true;
     srv->nkids = 0;
+    /* what the main loop's units must not share with a child */
+    for (ibx_conn *c = srv->main.head.next; c && c != &srv->main.head; c = c->next)
+        if (c->ops && c->ops->forked)
+            c->ops->forked(c);
     ibx_loop *loop;
     if (ibx_loop_new(&loop) < 0) {
         if (fd >= 0)

@@ -326,7 +326,20 @@ static void node_drain(ibx_conn *c)
 
 static void node_abort(ibx_conn *c) { stop_now((struct node *)c); }
 
-static const struct ibx_conn_ops node_ops = {.drain = node_drain, .abort = node_abort};
+/* A fork child must not keep the parent's Redis connections open (Redis
+ * would go on feeding a subscriber nobody reads), nor touch them later:
+ * their sockets are closed now, and node_free then skips the loop. */
+static void node_forked(ibx_conn *c)
+{
+    struct node *n = (struct node *)c;
+    rconn_forked(&n->cmd);
+    rconn_forked(&n->sub);
+    n->forked = true;
+}
+
+static const struct ibx_conn_ops node_ops = {
+    .drain = node_drain, .abort = node_abort, .release = node_forked, .forked = node_forked,
+};
 
 static int unit_start(ibx_worker *w, void *arg)
 {

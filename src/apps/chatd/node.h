@@ -128,6 +128,7 @@ struct node {
     enum node_state state;
     bool paused;             /* members were told delivery is paused */
     bool stopping, ever_up, fail_logged;
+    bool forked;             /* in a fork child: its Redis sockets are closed */
     bool settled;            /* publications flow (up, and settled after an outage) */
     unsigned retry_ms;
     uint64_t up_since;

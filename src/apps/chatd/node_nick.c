@@ -142,7 +142,9 @@ int node_claim(struct conn *c, const char *nick)
     struct claim *o = map_get(&n->claims, key);
     if (map_get(&n->remote, key) || (o && o->c != c))
         return 433;
-    if (o || n->state != NODE_UP)
+    if (o)   /* its own claim of this nick is on its way: that answer decides */
+        return CHAT_NICK_PENDING;
+    if (n->state != NODE_UP)
         return 0;
     struct claim *q = calloc(1, sizeof *q);
     if (!q || map_put(&n->claims, key, q) < 0) {

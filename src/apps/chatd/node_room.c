@@ -533,8 +533,9 @@ static void room_event(struct node *n, struct nroom *nr, struct wire_ev *w)
         unlink_all(n, rn);
         break;
     case EV_NICK: {
-        if (!rn || rnick_of(n, w->arg) || conn_by_nick(s, w->arg))
-            return;
+        struct rnick *other = rn ? rnick_of(n, w->arg) : NULL;
+        if (!rn || (other && other != rn) || conn_by_nick(s, w->arg))
+            return;   /* a case-only change (bob -> BOB) finds rn itself: allowed */
         char old[CHATD_NICK_MAX + 1], key[CHATD_NICK_MAX + 1];
         memcpy(old, rn->nick, sizeof old);
         ev.nick = old;

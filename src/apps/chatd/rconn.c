@@ -33,10 +33,12 @@ static void shut(struct rconn *rc)
     if (!is_open(rc))
         return;
     int fd = rc->io.fd;
-    ibx_io_stop(rc->loop, &rc->io);
+    if (!rc->forked) {   /* a fork child closed it already, and the loop is the parent's */
+        ibx_io_stop(rc->loop, &rc->io);
+        close(fd);
+        ibx_timer_stop(rc->loop, &rc->connect_t);
+    }
     rc->io.active = false;
-    close(fd);
-    ibx_timer_stop(rc->loop, &rc->connect_t);
     ibx_buf_free(&rc->in);
     ibx_buf_free(&rc->out);
     rc->up = rc->subscribed = false;
@@ -60,6 +62,14 @@ static void fail(struct rconn *rc, int err)
 }
 
 void rconn_close(struct rconn *rc) { shut(rc); }
+
+void rconn_forked(struct rconn *rc)
+{
+    if (!is_open(rc) || rc->forked)
+        return;
+    rc->forked = true;
+    close(rc->io.fd);
+}
 
 static void on_connect_timeout(ibx_loop *loop, ibx_timer *t) { fail(t->data, -ETIMEDOUT); }
 

@@ -89,11 +89,15 @@ struct rconn {
     size_t phead, pn, pcap;
     bool up;                    /* connected */
     bool subscribed;            /* pushes may come (after SUBSCRIBE) */
+    bool forked;                /* in a fork child: fd closed, loop not ours */
     rconn_state_cb on_state;
     rconn_push_cb on_push;
     void *arg;
 };
 
+/* In a fork child: close rc's socket (the parent's conversation) without
+ * touching the loop; rconn_close later frees the rest. */
+void rconn_forked(struct rconn *rc);
 /* Start connecting rc (zeroed, loop/on_state/on_push/arg set) to addr.
  * on_state reports the outcome. Returns 0 or -errno. */
 int rconn_open(struct rconn *rc, const ibx_addr *addr);
