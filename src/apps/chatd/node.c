@@ -384,6 +384,7 @@ void node_free(struct chat_srv *s)
     n->stopping = true;
     node_claims_forget(n);
     node_waits_forget(n, NULL);
+    node_pms_forget(n, NULL);
     rconn_close(&n->cmd);
     rconn_close(&n->sub);
     node_rooms_free(n);

@@ -85,6 +85,7 @@ int wire_id_parse(const char *s, uint64_t *out);
 /* ---- the node -------------------------------------------------------------- */
 
 struct nroom;
+struct pm_wait;
 
 /* A member of another node. */
 struct rnick {
@@ -144,6 +145,7 @@ struct node {
     bool drop_logged;
     struct conn *scratch;    /* the sender of remote events (formatting) */
     void **waits;            /* replies awaited for a client (node_hist.c) */
+    struct pm_wait *pms;     /* private messages waiting for a nick's node (node_nick.c) */
     size_t nwaits, capwaits;
 };
 
@@ -167,6 +169,9 @@ void node_nicks_renew(struct node *n);
 void node_claims_forget(struct node *n);
 /* A local nick is no longer used: free its key. */
 void node_nick_released(struct node *n, const char *old);
+/* Forget c (NULL: every client) as the sender of private messages
+ * waiting for their target's node. */
+void node_pms_forget(struct node *n, const struct conn *c);
 
 /* node_hist.c */
 /* Forget c (NULL: every client) in the replies awaited. */
