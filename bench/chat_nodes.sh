@@ -197,30 +197,49 @@ T3="| configuration | msgs/s sent | same-node p50 µs | same-node p99 µs | cros
 T3="$T3"$'\n'"|---|---|---|---|---|---|---|---|"
 for k in $CONFIGS; do T3="$T3"$'\n'"${LAT[$k]}"; done
 
-# the estimate: from the largest configuration and room measured
+# the estimate, from the largest configuration: per message, the nodes
+# spend A (their per-message work, all nodes together) plus B per delivery;
+# A and B fitted from its smallest and largest room; Redis spends R per
+# message (from the smallest room: the most messages, and the least of the
+# presence upkeep, nick and alive keys, whose cost grows with members)
 EST=""
 kmax=""; for k in $CONFIGS; do [ "$k" -ge 2 ] && kmax=$k; done
-mmax=""; for m in $SIZES; do mmax=$m; done
-if [ -n "$kmax" ] && [ -n "${SPLIT[$kmax,$mmax]:-}" ]; then
-    read -r nodes red <<<"${SPLIT[$kmax,$mmax]}"
-    EST=$(awk -v k="$kmax" -v m="$mmax" -v nd="$nodes" -v rd="$red" 'BEGIN {
-        if (nd <= 0 || rd <= 0) { print "Not computed (a CPU time rounded to zero: raise DUR)."; exit }
-        rm = rd * m   # Redis ns per message: its cost grows with messages, not members
-        cap_n = 1e9 / nd; cap_r = m * 1e9 / rm
-        est_k = k * cap_n < cap_r ? k * cap_n : cap_r
-        est_1 = cap_n < cap_r ? cap_n : cap_r
-        printf "From the %d-node run with %d members: the nodes spend %d ns of CPU per\n", k, m, nd
-        printf "delivery (all nodes together) and Redis %d ns per delivery, that is %.1f µs\n", rd, rm / 1000
-        printf "per message (a PUBLISH to %d subscribed nodes, plus the history LPUSH and\n", k
-        printf "LTRIM). With each node and Redis on a core of its own, a room of M members\n"
-        printf "over N nodes would deliver about min(N × %.2f M, M × %.1f k) deliveries/s:\n", cap_n / 1e6, 1e6 / rm
-        printf "the nodes scale with N (each delivers to its own members only) until Redis,\n"
-        printf "one core, reaches about %.1f k messages/s. For %d members that is about\n", 1e6 / rm, m
-        printf "%.2f M deliveries/s with %d nodes, %.2f M with one. An estimate from CPU time,\n", est_k / 1e6, k, est_1 / 1e6
-        printf "not a measurement: it leaves out the load balancer, the network and the load\n"
-        printf "tool, and assumes the CPU time per delivery stays flat as nodes are added\n"
-        printf "(Redis fans each message out to every subscribed node: its cost per message\n"
-        printf "grows with N).\n"
+set -- $SIZES
+msmall=$1; mbig=$1
+for m in $SIZES; do [ "$m" -gt "$mbig" ] && mbig=$m; [ "$m" -lt "$msmall" ] && msmall=$m; done
+if [ -n "$kmax" ] && [ "$mbig" -gt "$msmall" ] && [ -n "${SPLIT[$kmax,$msmall]:-}" ] &&
+   [ -n "${SPLIT[$kmax,$mbig]:-}" ]; then
+    read -r n1 r1 <<<"${SPLIT[$kmax,$msmall]}"
+    read -r n2 <<<"${SPLIT[$kmax,$mbig]}"
+    EST=$(awk -v k="$kmax" -v m1="$msmall" -v m2="$mbig" -v n1="$n1" -v n2="$n2" -v r1="$r1" 'BEGIN {
+        p1 = n1 * m1; p2 = n2 * m2           # the nodes: ns per message
+        B = (p2 - p1) / (m2 - m1); A = p1 - B * m1; R = r1 * m1
+        if (B <= 0 || A <= 0 || R <= 0) { print "Not computed (the runs do not fit the model: raise DUR)."; exit }
+        a = A / k                            # per node and message
+        printf "Fitted on the %d-node runs (%d and %d members): per message the nodes spend\n", k, m1, m2
+        printf "**%.1f µs** between them (reading the publisher or Redis, publishing, the\n", A / 1000
+        printf "history), about %.1f µs on each node, plus **%.0f ns per delivery** (a line to\n", a / 1000, B
+        printf "one member); Redis spends **%.1f µs per message** (a PUBLISH to %d subscribed\n", R / 1000, k
+        printf "nodes, the history LPUSH and LTRIM). With every node and Redis on a core of\n"
+        printf "its own, a room of M members over N nodes delivers at most about\n"
+        printf "M × min(1 / (%.1f µs + M/N × %.0f ns), 1 / %.1f µs) per second:\n\n", a / 1000, B, R / 1000
+        printf "| members | 1 node | 2 nodes | 3 nodes | 4 nodes | 8 nodes | bound of Redis |\n|---|---|---|---|---|---|---|\n"
+        split("30 300 3000 30000", ms, " ")
+        for (i = 1; i <= 4; i++) {
+            M = ms[i]; rb = M * 1e9 / R
+            printf "| %d |", M
+            split("1 2 3 4 8", ns, " ")
+            for (j = 1; j <= 5; j++) {
+                N = ns[j]; d = M * 1e9 / (a + M / N * B); if (d > rb) d = rb
+                printf " %.2f M |", d / 1e6
+            }
+            printf " %.2f M |\n", rb / 1e6
+        }
+        printf "\nDeliveries/s, an estimate from CPU time, not a measurement: it leaves out\n"
+        printf "the load balancer, the network and the load tool, takes the cost per message\n"
+        printf "of Redis as measured with %d nodes (it fans each message out to every\n", k
+        printf "subscribed node, so it grows with N), and the per-message work of the\n"
+        printf "nodes as spread evenly (the node of the publisher does more of it).\n"
     }')
 fi
 
