@@ -90,27 +90,33 @@ bool node_pm(struct conn *c, const char *target, const char *text, enum ev_kind 
     char key[CHATD_NICK_MAX + 1];
     fold(key, sizeof key, target);
     struct rnick *rn = map_get(&n->remote, key);
-    if (rn) {   /* shares a room with someone here: its node is known */
-        struct wire_ev w;
+    /* shares a room with someone here: its node is known (unless lookups
+     * are out: then this one goes behind them, in the order it was said) */
+    struct wire_ev w;
+    if (rn && !n->pms) {
         pm_fill(&w, c, rn->nick, text, kind);
         pm_send(n, rn->node, &w);
         return true;
     }
     /* no room shared: the nick key says whose it is */
     struct pm_wait *q = malloc(sizeof *q);
-    if (!q)
-        return false;
-    q->n = n;
-    q->c = c;
-    pm_fill(&q->w, c, target, text, kind);
     char nk[64 + CHATD_NICK_MAX], alive[64];
     snprintf(alive, sizeof alive, NODE_PREFIX "alive:");
     const char *argv[] = {"EVAL", owner_lua, "1", node_key(nk, sizeof nk, "nick", key), alive};
-    if (node_cmd(n, on_owner, q, 5, argv, NULL) < 0) {
-        free(q);
-        return false;
+    if (q) {
+        q->n = n;
+        q->c = c;
+        pm_fill(&q->w, c, target, text, kind);
     }
-    q->next = n->pms;
+    if (!q || node_cmd(n, on_owner, q, 5, argv, NULL) < 0) {
+        free(q);
+        if (!rn)
+            return false;
+        pm_fill(&w, c, rn->nick, text, kind);
+        pm_send(n, rn->node, &w);
+        return true;
+    }
+    q->next = n->pms;   /* replies come in order: the list order does not matter */
     n->pms = q;
     return true;
 }
