@@ -276,8 +276,11 @@ tmp=$(mktemp "$(dirname "$OUT")/.bench-chat-nodes.XXXXXX")
     echo "## 1. Deliveries per second (closed loop, 64 messages outstanding)"
     echo
     echo "Deliveries/s (messages × members reaching members), then chatload's CPU share:"
-    echo "near 100% the load tool, not the servers, set the pace. failed = chatload found"
-    echo "lost, duplicated or corrupt messages, or a timeout (raw lines below)."
+    echo "near 100% the load tool, not the servers, set the pace; the servers' share of"
+    echo "CPU 0 is in section 2. When neither is near 100%, other work on the machine set"
+    echo "the pace (see the load average): the row then says little, the CPU per delivery"
+    echo "still holds. failed = chatload found lost, duplicated or corrupt messages, or"
+    echo "a timeout (raw lines below)."
     echo
     echo "$T1"
     echo
@@ -302,7 +305,10 @@ tmp=$(mktemp "$(dirname "$OUT")/.bench-chat-nodes.XXXXXX")
     echo "configuration); latency = receive time minus the send time carried in the"
     echo "message. Same-node: members on node 1, with the publisher; cross-node: members"
     echo "on the other nodes, whose lines go chatd → Redis PUBLISH → chatd. Added ="
-    echo "cross-node minus same-node, per percentile."
+    echo "cross-node minus same-node, per percentile. The p50 difference is the"
+    echo "backplane's cost (a PUBLISH, Redis's fan-out, a second chatd); on a loaded"
+    echo "machine the p99 of both is mostly scheduling delay (other processes on the"
+    echo "CPUs), so its difference is noise unless the load average is well below 2."
     echo
     echo "$T3"
     echo
