@@ -204,9 +204,11 @@ for k in $CONFIGS; do T3="$T3"$'\n'"${LAT[$k]}"; done
 # presence upkeep, nick and alive keys, whose cost grows with members)
 EST=""
 kmax=""; for k in $CONFIGS; do [ "$k" -ge 2 ] && kmax=$k; done
-set -- $SIZES
-msmall=$1; mbig=$1
-for m in $SIZES; do [ "$m" -gt "$mbig" ] && mbig=$m; [ "$m" -lt "$msmall" ] && msmall=$m; done
+msmall=""; mbig=0
+for m in $SIZES; do
+    [ "$m" -gt "$mbig" ] && mbig=$m
+    { [ -z "$msmall" ] || [ "$m" -lt "$msmall" ]; } && msmall=$m
+done
 if [ -n "$kmax" ] && [ "$mbig" -gt "$msmall" ] && [ -n "${SPLIT[$kmax,$msmall]:-}" ] &&
    [ -n "${SPLIT[$kmax,$mbig]:-}" ]; then
     read -r n1 r1 <<<"${SPLIT[$kmax,$msmall]}"

@@ -25,7 +25,7 @@ ADDRS=()
 NPIDS=()
 for n in a b; do
     extra=()
-    [ $n = a ] && extra=(--redis-queue $QUEUE)
+    [ $n = a ] && extra=(--redis-queue "$QUEUE")
     start_server "$T/$n.log" "$IPCBOX" chatd --listen 127.0.0.1:0 --redis "$URL" \
         --redis-ttl 2 --flood-rate 0 "${extra[@]}"
     ADDRS+=("127.0.0.1:$PORT")
