@@ -4,7 +4,7 @@
  * Log-linear: 32 sub-buckets per power of two of nanoseconds, so a
  * percentile is within about 3% of the true value at any scale, in a
  * fixed 16 KiB. lat_hist_pct gives the midpoint of the bucket holding
- * the percentile, in microseconds. */
+ * the percentile (at most the largest sample), in microseconds. */
 #ifndef IPCBOX_BENCH_LAT_HIST_H
 #define IPCBOX_BENCH_LAT_HIST_H
 
@@ -54,8 +54,10 @@ static inline double lat_hist_pct(const struct lat_hist *h, double p)
         want = 1;
     for (unsigned b = 0; b < 64 * LAT_SUB; b++) {
         acc += h->b[b];
-        if (acc >= want)   /* bucket midpoint */
-            return (lat_hist_lo(b) + lat_hist_lo(b + 1)) / 2 / 1000;
+        if (acc >= want) {   /* the bucket's midpoint, never above the largest */
+            double mid = (lat_hist_lo(b) + lat_hist_lo(b + 1)) / 2;
+            return (mid < (double)h->max ? mid : (double)h->max) / 1000;
+        }
     }
     return (double)h->max / 1000.0;
 }
