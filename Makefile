@@ -19,7 +19,7 @@ ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
         fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc bench-chat \
-        bench-pool bench-coro
+        bench-pool bench-coro bench-chat-nodes
 
 all: build
 
@@ -97,6 +97,10 @@ bench-echo: build
 # chatd against redis-server, nats-server and ncat --chat (docs/bench-chat.md)
 bench-chat: build
 	@scripts/deps.sh bench && bench/chat.sh
+
+# one chat room over 1, 2, 3 chatd nodes and Redis (docs/bench-chat-nodes.md)
+bench-chat-nodes: build
+	@scripts/deps.sh bench && bench/chat_nodes.sh
 
 # ipcbox pool beside xargs -P2 and GNU parallel -j2 (docs/bench-pool.md)
 bench-pool: build

@@ -2,7 +2,8 @@
  *
  *   chatload --proto irc|redis|nats|lines [-n MEMBERS] [--seconds S]
  *            [--window W | --rate R] [--size BYTES] [--idle]
- *            [--timeout S] [--room NAME] [--batch K] HOST:PORT
+ *            [--timeout S] [--room NAME] [--batch K] [--server-pid PID]...
+ *            HOST:PORT [HOST:PORT...]
  *
  * MEMBERS subscriber connections join one room (IRC channel #NAME, Redis
  * pub/sub channel NAME, NATS subject NAME; `lines` = every line a client
@@ -26,7 +27,13 @@
  *             the CPU time of PID (threads and worker processes, from
  *             /proc: bench/proc_cpu.h) over the measured window, per
  *             delivery -- the server's cost even when the tool is the
- *             bottleneck.
+ *             bottleneck. Repeatable (up to 8: the nodes of a chat and
+ *             their Redis): the sum, then server_ns_by_pid=PID:NS,...
+ *   Several addresses (the nodes of one chat, up to 8): the publisher
+ *             connects to the first, member i to address i % count, and
+ *             the latency is also given for the members on the
+ *             publisher's address (local_p50_us, local_p99_us) and on the
+ *             others (remote_p50_us, remote_p99_us).
  *   --idle    members connect and join, "ready N" is printed (stdout,
  *             flushed), and they stay idle (answering PINGs) for S seconds;
  *             then "idle done". For the server's RSS with N members.
@@ -62,6 +69,7 @@
 #include <unistd.h>
 
 #include "ipcbox/net.h"
+#include "lat_hist.h"
 #include "proc_cpu.h"
 
 #define MAX_MEMBERS 20000
@@ -80,6 +88,7 @@ struct conn {
     enum cstate state;
     bool warm;           /* has seen a warm-up message */
     uint64_t expect;     /* next sequence number expected */
+    int addr;            /* index of the address it connects to */
     uint32_t carry_len;
     char *carry;         /* CARRY bytes */
 };
@@ -94,10 +103,16 @@ static int size = 64;
 static bool idle_mode;
 static double setup_timeout = 60;
 static const char *room = "bench";
-static int max_connecting = 64;
-static long server_pid;              /* --server-pid: its CPU per delivery */   /* members in connect/registration at once */
+static int max_connecting = 64;   /* members in connect/registration at once */
+/* --server-pid (repeatable): the servers whose CPU is counted */
+#define MAX_PIDS 8
+static long server_pids[MAX_PIDS];
+static int npids;
 
-static ibx_addr target;
+/* the addresses: the publisher on the first, member i on i % naddr */
+#define MAX_ADDRS 8
+static ibx_addr targets[MAX_ADDRS];
+static int naddr;
 static int ep;
 static struct conn *subs;
 static struct conn pubc;
@@ -118,10 +133,9 @@ static bool want_out;
 static uint64_t deliveries, errors, lost, dups, corrupt, pub_mismatch;
 static uint64_t behind;              /* --rate: most sends overdue at once */
 
-/* latency histogram: log-linear, 32 sub-buckets per power of two (ns) */
-#define SUB 32
-static uint64_t hist[64 * SUB];
-static uint64_t lat_max;
+/* latency: every delivery; with several addresses also split into the
+ * members on the publisher's address and the others (lat_hist.h) */
+static struct lat_hist lat_all, lat_local, lat_remote;
 
 static double now_s(void)
 {
@@ -153,47 +167,6 @@ static void err_once(const char *what, int idx)
     errors++;
     if (errors <= 10)
         fprintf(stderr, "chatload: member %d: %s\n", idx, what);
-}
-
-static void hist_add(uint64_t ns)
-{
-    if (ns > lat_max)
-        lat_max = ns;
-    unsigned b;
-    if (ns < SUB) {
-        b = (unsigned)ns;
-    } else {
-        int e = 63 - __builtin_clzll(ns);            /* >= 5 */
-        unsigned m = (unsigned)(ns >> (e - 5)) & (SUB - 1);
-        b = (unsigned)(e - 4) * SUB + m;
-    }
-    hist[b]++;
-}
-
-static double hist_lo(unsigned b)   /* lower bound of bucket b, ns */
-{
-    if (b < SUB)
-        return b;
-    unsigned e = b / SUB + 4, m = b % SUB;
-    return ldexp(SUB + m, (int)e - 5);
-}
-
-static double hist_pct(double p)    /* microseconds */
-{
-    uint64_t total = 0;
-    for (unsigned b = 0; b < 64 * SUB; b++)
-        total += hist[b];
-    if (total == 0)
-        return 0;
-    uint64_t want = (uint64_t)ceil(p * (double)total), acc = 0;
-    if (want == 0)
-        want = 1;
-    for (unsigned b = 0; b < 64 * SUB; b++) {
-        acc += hist[b];
-        if (acc >= want)   /* bucket midpoint */
-            return (hist_lo(b) + hist_lo(b + 1)) / 2 / 1000;
-    }
-    return lat_max / 1000.0;
 }
 
 /* ---- payload: "~S<seq 16 hex>.<time 16 hex>." then padding; warm-up
@@ -292,7 +265,9 @@ static void member_got(struct conn *c, const char *m, size_t len)
     }
     deliveries++;
     uint64_t nw = now_ns();
-    hist_add(nw > t ? nw - t : 0);
+    lat_hist_add(&lat_all, nw > t ? nw - t : 0);
+    if (naddr > 1)
+        lat_hist_add(c->addr ? &lat_remote : &lat_local, nw > t ? nw - t : 0);
     uint32_t *slot = &dcount[seq & ring_mask];
     ++*slot;
     while (done < sent && dcount[done & ring_mask] >= (uint32_t)members) {
@@ -689,10 +664,11 @@ static void on_readable(struct conn *c)
 static void conn_open(struct conn *c, int idx)
 {
     c->idx = idx;
+    c->addr = idx < 0 ? 0 : idx % naddr;
     c->carry = malloc(CARRY);
     if (!c->carry)
         die("out of memory");
-    c->fd = ibx_tcp_connect(&target);
+    c->fd = ibx_tcp_connect(&targets[c->addr]);
     if (c->fd < 0)
         die("connect: %s", strerror(-c->fd));
     ibx_tcp_nodelay(c->fd, true);
@@ -737,8 +713,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: chatload --proto irc|redis|nats|lines [-n MEMBERS] [--seconds S]\n"
             "                [--window W | --rate R] [--size BYTES] [--idle]\n"
-            "                [--timeout S] [--room NAME] [--batch K] [--server-pid PID]\n"
-            "                HOST:PORT   (loopback only)\n");
+            "                [--timeout S] [--room NAME] [--batch K] [--server-pid PID]...\n"
+            "                HOST:PORT...   (loopback only; up to 8)\n");
     exit(2);
 }
 
@@ -812,19 +788,29 @@ int main(int argc, char **argv)
         case 't': setup_timeout = atof(optarg); break;
         case 'R': room = optarg; break;
         case 'B': max_connecting = atoi(optarg); break;
-        case 'P': server_pid = atol(optarg); break;
+        case 'P':
+            if (npids == MAX_PIDS)
+                usage();
+            server_pids[npids++] = atol(optarg);
+            break;
         default: usage();
         }
     }
-    if (optind != argc - 1 || members < 1 || members > MAX_MEMBERS || seconds <= 0 ||
+    naddr = argc - optind;
+    if (naddr < 1 || naddr > MAX_ADDRS || members < 1 || members > MAX_MEMBERS || seconds <= 0 ||
         seconds > 3600 || window < 1 || window > RATE_RING || rate < 0 || size < 40 ||
         size > 200 || max_connecting < 1 || setup_timeout <= 0 || strlen(room) > 32 || (have_window && rate > 0))
         usage();
-    if (ibx_addr_parse(argv[optind], "127.0.0.1", 0, &target) < 0 || ibx_addr_port((void *)&target.ss) == 0)
-        usage();
-    if (!loopback(&target)) {
-        fprintf(stderr, "chatload: %s: only loopback targets (127.0.0.0/8, ::1)\n", argv[optind]);
-        return 2;
+    for (int i = 0; i < naddr; i++) {
+        ibx_addr *a = &targets[i];
+        if (ibx_addr_parse(argv[optind + i], "127.0.0.1", 0, a) < 0 ||
+            ibx_addr_port((void *)&a->ss) == 0)
+            usage();
+        if (!loopback(a)) {
+            fprintf(stderr, "chatload: %s: only loopback targets (127.0.0.0/8, ::1)\n",
+                    argv[optind + i]);
+            return 2;
+        }
     }
     signal(SIGPIPE, SIG_IGN);
     struct rlimit rl;
@@ -909,7 +895,9 @@ int main(int argc, char **argv)
     run_phase = true;
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
-    double scpu0 = proc_cpu_s(server_pid);
+    double scpu0[MAX_PIDS];
+    for (int i = 0; i < npids; i++)
+        scpu0[i] = proc_cpu_s(server_pids[i]);
     double t0 = now_s(), tend = t0 + seconds, last_progress = t0;
     uint64_t last_done = 0;
     int limit = rate > 0 ? RATE_RING : window;
@@ -953,7 +941,9 @@ int main(int argc, char **argv)
     }
     double t1 = now_s();
     getrusage(RUSAGE_SELF, &ru1);
-    double scpu = proc_cpu_s(server_pid) - scpu0;
+    double scpu_of[MAX_PIDS], scpu = 0;
+    for (int i = 0; i < npids; i++)
+        scpu += scpu_of[i] = proc_cpu_s(server_pids[i]) - scpu0[i];
     if (done < sent) {
         fprintf(stderr, "chatload: drain timeout: %" PRIu64 " of %" PRIu64 " messages reached every member\n",
                 done, sent);
@@ -980,11 +970,20 @@ int main(int argc, char **argv)
            " max_us=%.1f cpu_pct=%.0f behind=%" PRIu64 " lost=%" PRIu64 " dups=%" PRIu64
            " corrupt=%" PRIu64 " errors=%" PRIu64,
            proto_names[proto], members, rate > 0 ? "rate" : "window", sent, deliveries, wall,
-           deliveries / wall, sent / wall, hist_pct(0.50), hist_pct(0.99), lat_max / 1000.0,
+           deliveries / wall, sent / wall, lat_hist_pct(&lat_all, 0.50), lat_hist_pct(&lat_all, 0.99), lat_all.max / 1000.0,
            100 * cpu / wall, behind, lost, dups, corrupt, errors);
-    if (server_pid > 0)   /* the server's cost, whoever set the pace */
+    if (naddr > 1)   /* members on the publisher's address, and the others */
+        printf(" local_p50_us=%.1f local_p99_us=%.1f remote_p50_us=%.1f remote_p99_us=%.1f",
+               lat_hist_pct(&lat_local, 0.50), lat_hist_pct(&lat_local, 0.99),
+               lat_hist_pct(&lat_remote, 0.50), lat_hist_pct(&lat_remote, 0.99));
+    if (npids) {   /* the servers' cost, whoever set the pace */
+        double per = deliveries ? 1e9 / (double)deliveries : 0;
         printf(" server_cpu_pct=%.0f server_ns_per_delivery=%.0f", 100 * scpu / wall,
-               deliveries ? scpu * 1e9 / (double)deliveries : 0);
+               scpu * per);
+        for (int i = 0; npids > 1 && i < npids; i++)
+            printf("%s%ld:%.0f", i ? "," : " server_ns_by_pid=", server_pids[i],
+                   scpu_of[i] * per);
+    }
     printf("\n");
     return errors || lost || dups || corrupt ? 1 : 0;
 }

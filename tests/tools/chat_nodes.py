@@ -200,6 +200,17 @@ def main():
         plain_eve.expect("nickname? ")
         eve.send("NICK carol\r\n")
         eve.expect(" 433 eve carol ")
+        # private messages with no room shared: the nick key names the node
+        eve.send("PRIVMSG frank :to frank with no room shared\r\n")
+        frank.expect(":eve!~eve@127.0.0.1 PRIVMSG frank :to frank with no room shared")
+        frank.send("NOTICE eve :back to eve with no room shared\r\n")
+        eve.expect(":frank!~frank@127.0.0.1 NOTICE eve :back to eve with no room shared")
+        eve.send("PRIVMSG nobodyhere :lost\r\n")
+        eve.expect(" 401 eve nobodyhere ")
+        for p in (frank, eve):
+            p.drain(0.5)
+        if frank.count("with no room shared") != 1 or eve.count("with no room shared") != 1:
+            fail("a private message across nodes arrived more than once")
         frank.send("QUIT :bye\r\n")
         frank.s.close()
         deadline = time.time() + 15   # free again once node C saw frank leave
@@ -214,7 +225,8 @@ def main():
             time.sleep(0.3)
         plain_eve.s.close()
         eve.s.close()
-        ok("nicks of other nodes are refused (433), in use or not in a shared room")
+        ok("nicks of other nodes are refused (433), in use or not in a shared room; "
+           "private messages reach them (401 for nobody)")
 
     if "history" in steps:
         # #h lives on node A only; gina opens it on node B: the topic and

@@ -224,6 +224,9 @@ static void on_settle(ibx_loop *loop, ibx_timer *t)
     struct node *n = t->data;
     n->settled = true;
     send_queue(n);
+    /* one "queue full" line per outage: the queue stays full until here
+     * (the presence published on the reconnect may find it full too) */
+    n->drop_logged = false;
     if (n->dropped) {
         ibx_warn(n->s->log, "msg=\"cross-node lines dropped while redis was away\" "
                  "dropped=%lu flag=--redis-queue", n->dropped);
@@ -241,7 +244,6 @@ static void came_up(struct node *n)
     n->state = NODE_UP;
     n->up_since = now_ms(n);
     n->fail_logged = false;
-    n->drop_logged = false;
     n->retry_ms = NODE_RETRY_MS;
     ibx_info(n->s->log, "msg=\"redis %s\" url=%s node=%s", n->ever_up ? "reconnected"
              : "connected", n->s->cfg->redis, n->hex);
@@ -397,6 +399,7 @@ void node_free(struct chat_srv *s)
     n->stopping = true;
     node_claims_forget(n);
     node_waits_forget(n, NULL);
+    node_pms_forget(n, NULL);
     rconn_close(&n->cmd);
     rconn_close(&n->sub);
     node_rooms_free(n);

@@ -3,7 +3,9 @@
  *   node.c       the two Redis connections, reconnecting, the alive key,
  *                the queue of publications, outage notices
  *   node_room.c  rooms across nodes: remote members, their events,
- *                NAMES/WHO, node death
+ *                NAMES/WHO
+ *   node_sync.c  member lists read from Redis, the resync after an
+ *                outage, node death
  *   node_nick.c  nick claims, private messages to other nodes
  *   node_wire.c  the text formats kept in Redis (pure)
  *   resp.c, rconn.c  the Redis client (resp.h)
@@ -83,6 +85,7 @@ int wire_id_parse(const char *s, uint64_t *out);
 /* ---- the node -------------------------------------------------------------- */
 
 struct nroom;
+struct pm_wait;
 
 /* A member of another node. */
 struct rnick {
@@ -143,6 +146,7 @@ struct node {
     bool drop_logged;
     struct conn *scratch;    /* the sender of remote events (formatting) */
     void **waits;            /* replies awaited for a client (node_hist.c) */
+    struct pm_wait *pms;     /* private messages waiting for a nick's node (node_nick.c) */
     size_t nwaits, capwaits;
 };
 
@@ -166,6 +170,9 @@ void node_nicks_renew(struct node *n);
 void node_claims_forget(struct node *n);
 /* A local nick is no longer used: free its key. */
 void node_nick_released(struct node *n, const char *old);
+/* Forget c (NULL: every client) as the sender of private messages
+ * waiting for their target's node. */
+void node_pms_forget(struct node *n, const struct conn *c);
 
 /* node_hist.c */
 /* Forget c (NULL: every client) in the replies awaited. */
@@ -184,13 +191,43 @@ void nroom_sync(struct node *n, struct nroom *nr);
 /* A message on a subscribed channel. */
 void node_on_message(struct node *n, const char *channel, size_t clen, const char *p,
                      size_t len);
+/* Free every room's remote state. */
+void node_rooms_free(struct node *n);
+/* The member of another node with this nick, or NULL. */
+struct rnick *rnick_of(struct node *n, const char *nick);
+/* Is rn a member of nr? */
+bool rnick_in(const struct rnick *rn, const struct nroom *nr);
+/* A new member of another node (in no room yet), or NULL (bound, memory). */
+struct rnick *rnick_new(struct node *n, uint64_t node, const char *nick, const char *user,
+                        const char *host);
+/* Add rn to nr. Returns 0 or -ENOMEM. */
+int rnick_link(struct rnick *rn, struct nroom *nr);
+/* Forget rn (in no room). */
+void rnick_free(struct node *n, struct rnick *rn);
+/* Remove rn from nr (rn freed when in no room any more). */
+void rnick_unlink(struct node *n, struct rnick *rn, struct nroom *nr);
+/* Remove rn from every room (and free it). */
+void rnick_unlink_all(struct node *n, struct rnick *rn);
+/* ev to every local member sharing a room with rn, once each. */
+void rnick_tell(struct node *n, struct rnick *rn, struct chat_event *ev);
+/* The scratch connection, made to look like a member of another node
+ * (the sender of its events). */
+struct conn *node_as(struct node *n, const char *nick, const char *user, const char *host);
+/* Remove nick from the member hash of a room, if origin's entry. */
+void nroom_hdel(struct node *n, const char *room_key, const char *nick, uint64_t origin);
+/* Put c in the member hash of a room. */
+void nroom_hset(struct node *n, const char *room_key, const struct conn *c);
+/* Publish w on the channel of a room. */
+void nroom_publish(struct node *n, const char *room_key, struct wire_ev *w);
+
+/* node_sync.c */
+/* Read the member list of nr from Redis (full: also part who is gone). */
+void nroom_read_list(struct node *n, struct nroom *nr, bool full);
 /* After a (re)connect: presence again, member lists again. */
 void node_rooms_up(struct node *n);
 /* Full member-list check (drops members missing from Redis). */
 void node_rooms_resync(struct node *n);
 /* Check the alive keys of nodes with members here. */
 void node_check_nodes(struct node *n);
-/* Free every room's remote state. */
-void node_rooms_free(struct node *n);
 
 #endif

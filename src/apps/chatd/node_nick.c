@@ -12,7 +12,8 @@
  *
  * A private message to a nick of another node goes to that node's
  * channel (P node:NODE): the node is known when the nick shares a room
- * with someone here, and read from the nick's key otherwise. */
+ * with someone here, and read from the nick's key otherwise (if the node
+ * holding it is alive; if not, or nobody holds it, the sender gets 401). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,17 +28,58 @@ static void fold(char *dst, size_t cap, const char *s)
     ibx_irc_fold(dst);
 }
 
-/* Send a private message of c to nick on node. */
-static void pm_to(struct node *n, const struct conn *c, uint64_t node, const char *nick,
-                  const char *text, enum ev_kind kind)
+/* A private message of c to nick, its text and sender filled in w. */
+static void pm_fill(struct wire_ev *w, const struct conn *c, const char *nick, const char *text,
+                    enum ev_kind kind)
 {
-    struct wire_ev w = {.kind = kind, .has_text = true};
-    node_sender(&w, c, NULL);
-    snprintf(w.target, sizeof w.target, "%s", nick);
-    snprintf(w.text, sizeof w.text, "%.*s", (int)utf8_cut(text, IBX_IRC_TEXT_MAX - 64), text);
+    *w = (struct wire_ev){.kind = kind, .has_text = true};
+    node_sender(w, c, NULL);
+    snprintf(w->target, sizeof w->target, "%s", nick);
+    snprintf(w->text, sizeof w->text, "%.*s", (int)utf8_cut(text, IBX_IRC_TEXT_MAX - 64), text);
+}
+
+/* Publish the private message w on the channel of node. */
+static void pm_send(struct node *n, uint64_t node, struct wire_ev *w)
+{
     char ch[64], hex[17];
     snprintf(hex, sizeof hex, "%016" PRIx64, node);
-    node_publish_ev(n, node_key(ch, sizeof ch, "node", hex), &w);
+    node_publish_ev(n, node_key(ch, sizeof ch, "node", hex), w);
+}
+
+/* The node of a nick key if that node is alive, else nil. KEYS: the nick
+ * key; ARGV: the alive prefix. */
+static const char owner_lua[] =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v and redis.call('EXISTS', ARGV[1] .. v) == 1 then return v end return false";
+
+/* A private message waiting for the node of its target (the nick key). */
+struct pm_wait {
+    struct pm_wait *next;
+    struct node *n;
+    struct conn *c;          /* the sender; NULL once gone */
+    struct wire_ev w;        /* what it said, as it was said */
+};
+
+static void pm_unlink(struct node *n, struct pm_wait *q)
+{
+    for (struct pm_wait **pp = &n->pms; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            return;
+        }
+}
+
+static void on_owner(struct rconn *rc, struct resp *r, void *arg)
+{
+    struct pm_wait *q = arg;
+    struct node *n = q->n;
+    uint64_t id = 0;
+    pm_unlink(n, q);
+    if (r && r->type == RESP_STR && wire_id_parse(r->s, &id) == 0 && id != n->id)
+        pm_send(n, id, &q->w);
+    else if (q->c && !q->c->dead)   /* nobody has it (or Redis went away) */
+        chat_err(q->c, "401", q->w.target, "No such nick/channel");
+    free(q);
 }
 
 bool node_pm(struct conn *c, const char *target, const char *text, enum ev_kind kind)
@@ -48,9 +90,34 @@ bool node_pm(struct conn *c, const char *target, const char *text, enum ev_kind 
     char key[CHATD_NICK_MAX + 1];
     fold(key, sizeof key, target);
     struct rnick *rn = map_get(&n->remote, key);
-    if (!rn)
-        return false;
-    pm_to(n, c, rn->node, rn->nick, text, kind);
+    /* shares a room with someone here: its node is known (unless lookups
+     * are out: then this one goes behind them, in the order it was said) */
+    struct wire_ev w;
+    if (rn && !n->pms) {
+        pm_fill(&w, c, rn->nick, text, kind);
+        pm_send(n, rn->node, &w);
+        return true;
+    }
+    /* no room shared: the nick key says whose it is */
+    struct pm_wait *q = malloc(sizeof *q);
+    char nk[64 + CHATD_NICK_MAX], alive[64];
+    snprintf(alive, sizeof alive, NODE_PREFIX "alive:");
+    const char *argv[] = {"EVAL", owner_lua, "1", node_key(nk, sizeof nk, "nick", key), alive};
+    if (q) {
+        q->n = n;
+        q->c = c;
+        pm_fill(&q->w, c, target, text, kind);
+    }
+    if (!q || node_cmd(n, on_owner, q, 5, argv, NULL) < 0) {
+        free(q);
+        if (!rn)
+            return false;
+        pm_fill(&w, c, rn->nick, text, kind);
+        pm_send(n, rn->node, &w);
+        return true;
+    }
+    q->next = n->pms;   /* replies come in order: the list order does not matter */
+    n->pms = q;
     return true;
 }
 
@@ -204,12 +271,20 @@ static void forget_any(void *val, void *arg)
 
 void node_claims_forget(struct node *n) { map_each(&n->claims, forget_any, NULL); }
 
+void node_pms_forget(struct node *n, const struct conn *c)
+{
+    for (struct pm_wait *q = n->pms; q; q = q->next)
+        if (!c || q->c == c)
+            q->c = NULL;
+}
+
 void node_conn_gone(struct conn *c)
 {
     struct node *n = c->srv->node;
     if (!n)
         return;
     map_each(&n->claims, forget_conn, c);
+    node_pms_forget(n, c);
     node_waits_forget(n, c);
     if (c->has_nick)
         release(n, c->nick);

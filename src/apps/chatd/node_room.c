@@ -9,15 +9,9 @@
  * gets them in its dialect. A QUIT or NICK comes on each room's channel;
  * the first one that finds the member acts, the others find nothing.
  *
- * Member lists read from Redis: the first one of a room (just joined)
- * only fills the list; later ones (after a reconnect) announce who joined
- * meanwhile, and the full check one grace period after a reconnect also
- * parts who left meanwhile. Departures seen while a list is being read
- * are remembered so the list cannot bring them back.
- *
- * Node death: every third of --redis-ttl each node checks the alive key of
- * every node with members here; a missing key means the node is gone: its
- * members quit ("node lost") and leave the member hashes. */
+ * The member lists read back from Redis, the resync after an outage and
+ * node death are in node_sync.c; the helpers it shares with this file
+ * (remote members, delivery, the member hash) are declared in node.h. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -41,14 +35,14 @@ static struct nroom *nroom_of(struct node *n, const char *name)
     return map_get(&n->rooms, key);
 }
 
-static struct rnick *rnick_of(struct node *n, const char *nick)
+struct rnick *rnick_of(struct node *n, const char *nick)
 {
     char key[CHATD_NICK_MAX + 1];
     fold(key, sizeof key, nick);
     return map_get(&n->remote, key);
 }
 
-static bool in_room(const struct rnick *rn, const struct nroom *nr)
+bool rnick_in(const struct rnick *rn, const struct nroom *nr)
 {
     for (size_t i = 0; i < rn->nrooms; i++)
         if (rn->rooms[i] == nr)
@@ -62,19 +56,9 @@ static void note_gone(struct nroom *nr, const char *nick)
         fold(nr->gone[nr->ngone++], sizeof nr->gone[0], nick);
 }
 
-static bool was_gone(const struct nroom *nr, const char *nick)
-{
-    char key[CHATD_NICK_MAX + 1];
-    fold(key, sizeof key, nick);
-    for (size_t i = 0; i < nr->ngone; i++)
-        if (!strcmp(nr->gone[i], key))
-            return true;
-    return false;
-}
-
 /* ---- remote members ------------------------------------------------------ */
 
-static struct rnick *rnick_new(struct node *n, uint64_t node, const char *nick,
+struct rnick *rnick_new(struct node *n, uint64_t node, const char *nick,
                                const char *user, const char *host)
 {
     if (n->remote.n >= NODE_REMOTE_MAX)
@@ -93,7 +77,7 @@ static struct rnick *rnick_new(struct node *n, uint64_t node, const char *nick,
     return rn;
 }
 
-static int link_room(struct rnick *rn, struct nroom *nr)
+int rnick_link(struct rnick *rn, struct nroom *nr)
 {
     struct nroom **a = realloc(rn->rooms, (rn->nrooms + 1) * sizeof *a);
     if (!a)
@@ -112,7 +96,7 @@ static int link_room(struct rnick *rn, struct nroom *nr)
     return 0;
 }
 
-static void rnick_free(struct node *n, struct rnick *rn)
+void rnick_free(struct node *n, struct rnick *rn)
 {
     char key[CHATD_NICK_MAX + 1];
     fold(key, sizeof key, rn->nick);
@@ -122,7 +106,7 @@ static void rnick_free(struct node *n, struct rnick *rn)
 }
 
 /* Remove rn from nr (rn freed when in no room any more). */
-static void unlink_room(struct node *n, struct rnick *rn, struct nroom *nr)
+void rnick_unlink(struct node *n, struct rnick *rn, struct nroom *nr)
 {
     for (size_t i = 0; i < nr->n; i++)
         if (nr->m[i] == rn) {
@@ -139,16 +123,16 @@ static void unlink_room(struct node *n, struct rnick *rn, struct nroom *nr)
         rnick_free(n, rn);
 }
 
-static void unlink_all(struct node *n, struct rnick *rn)
+void rnick_unlink_all(struct node *n, struct rnick *rn)
 {
     while (rn->nrooms > 1)
-        unlink_room(n, rn, rn->rooms[rn->nrooms - 1]);
-    unlink_room(n, rn, rn->rooms[0]);
+        rnick_unlink(n, rn, rn->rooms[rn->nrooms - 1]);
+    rnick_unlink(n, rn, rn->rooms[0]);
 }
 
 /* ---- delivery through the local paths --------------------------------- */
 
-static struct conn *sender(struct node *n, const char *nick, const char *user,
+struct conn *node_as(struct node *n, const char *nick, const char *user,
                            const char *host)
 {
     struct conn *c = n->scratch;
@@ -160,7 +144,7 @@ static struct conn *sender(struct node *n, const char *nick, const char *user,
 }
 
 /* ev to every local member sharing a room with rn, once each. */
-static void tell_sharers(struct node *n, struct rnick *rn, struct chat_event *ev)
+void rnick_tell(struct node *n, struct rnick *rn, struct chat_event *ev)
 {
     struct room *stack[16];
     struct room **rooms = rn->nrooms <= 16 ? stack : malloc(rn->nrooms * sizeof *rooms);
@@ -168,7 +152,7 @@ static void tell_sharers(struct node *n, struct rnick *rn, struct chat_event *ev
         return;
     for (size_t i = 0; i < rn->nrooms; i++)
         rooms[i] = rn->rooms[i]->room;
-    struct conn *c = sender(n, rn->nick, rn->user, rn->host);
+    struct conn *c = node_as(n, rn->nick, rn->user, rn->host);
     ev->from = c;
     c->rooms = rooms;
     c->nrooms = rn->nrooms;
@@ -179,7 +163,7 @@ static void tell_sharers(struct node *n, struct rnick *rn, struct chat_event *ev
         free(rooms);
 }
 
-static void hdel(struct node *n, const char *room_key, const char *nick, uint64_t origin)
+void nroom_hdel(struct node *n, const char *room_key, const char *nick, uint64_t origin)
 {
     /* only the entry of that node: the nick may live elsewhere now */
     static const char script[] =
@@ -194,7 +178,7 @@ static void hdel(struct node *n, const char *room_key, const char *nick, uint64_
     node_cmd(n, NULL, NULL, 6, argv, NULL);
 }
 
-static void hset(struct node *n, const char *room_key, const struct conn *c)
+void nroom_hset(struct node *n, const char *room_key, const struct conn *c)
 {
     char key[WIRE_ROOM_MAX + 64], field[CHATD_NICK_MAX + 1], val[256];
     fold(field, sizeof field, c->nick);
@@ -204,152 +188,10 @@ static void hset(struct node *n, const char *room_key, const struct conn *c)
     node_cmd(n, NULL, NULL, 4, argv, NULL);
 }
 
-static void publish_room(struct node *n, const char *room_key, struct wire_ev *w)
+void nroom_publish(struct node *n, const char *room_key, struct wire_ev *w)
 {
     char ch[WIRE_ROOM_MAX + 64];
     node_publish_ev(n, node_key(ch, sizeof ch, "room", room_key), w);
-}
-
-/* ---- member lists ---------------------------------------------------------- */
-
-struct list_req {
-    struct node *n;
-    bool full;
-    char key[WIRE_ROOM_MAX + 1];
-};
-
-static void apply_list(struct node *n, struct nroom *nr, const struct resp *r, bool full);
-
-static void on_list(struct rconn *rc, struct resp *r, void *arg)
-{
-    struct list_req *q = arg;
-    struct node *n = q->n;
-    struct nroom *nr = map_get(&n->rooms, q->key);
-    if (r && nr && r->type == RESP_ARRAY && !(r->n % 2))
-        apply_list(n, nr, r, q->full);
-    if (nr && nr->pending && !--nr->pending) {
-        free(nr->gone);   /* the last list asked for: departures forgotten after it */
-        nr->gone = NULL;
-        nr->ngone = 0;
-    }
-    free(q);
-}
-
-struct gone_req {
-    struct node *n;
-    char room[WIRE_ROOM_MAX + 1];
-    char nick[CHATD_NICK_MAX + 1];
-    uint64_t node;
-};
-
-static void node_lost(struct node *n, uint64_t id);
-
-/* A member missing from the room's hash: its node is gone (then every
- * member of it goes, as when the alive check finds it), or it left. */
-static void on_gone_alive(struct rconn *rc, struct resp *r, void *arg)
-{
-    struct gone_req *q = arg;
-    struct node *n = q->n;
-    struct nroom *nr = r && r->type == RESP_INT ? map_get(&n->rooms, q->room) : NULL;
-    struct rnick *rn = nr ? rnick_of(n, q->nick) : NULL;
-    if (rn && rn->node == q->node && in_room(rn, nr)) {
-        if (r->i == 0) {
-            node_lost(n, q->node);
-        } else {
-            struct chat_event ev = {.kind = EV_PART, .target = nr->room->name,
-                                    .text = "gone while cross-node delivery was paused",
-                                    .from = sender(n, rn->nick, rn->user, rn->host)};
-            room_send(nr->room, &ev, NULL);
-            event_done(&ev);
-            unlink_room(n, rn, nr);
-        }
-    }
-    free(q);
-}
-
-static void check_gone(struct node *n, struct nroom *nr, const struct rnick *rn)
-{
-    struct gone_req *q = malloc(sizeof *q);
-    if (!q)
-        return;
-    *q = (struct gone_req){.n = n, .node = rn->node};
-    snprintf(q->room, sizeof q->room, "%s", nr->key);
-    snprintf(q->nick, sizeof q->nick, "%s", rn->nick);
-    char key[64], hex[17];
-    snprintf(hex, sizeof hex, "%016" PRIx64, rn->node);
-    const char *argv[] = {"EXISTS", node_key(key, sizeof key, "alive", hex)};
-    if (node_cmd(n, on_gone_alive, q, 2, argv, NULL) < 0)
-        free(q);
-}
-
-/* Merge the member list r (HGETALL) into nr. */
-static void apply_list(struct node *n, struct nroom *nr, const struct resp *r, bool full)
-{
-    bool first = !nr->synced;
-    nr->synced = true;
-    size_t seen_n = 0;
-    struct rnick **seen = full ? calloc(r->n / 2 + 1, sizeof *seen) : NULL;
-    for (size_t i = 0; i + 1 < r->n; i += 2) {
-        struct wire_member m;
-        const struct resp *v = &r->e[i + 1];
-        if (v->type != RESP_STR || wire_member_decode(v->s, v->n, &m) < 0 ||
-            m.origin == n->id || conn_by_nick(n->s, m.nick) || was_gone(nr, m.nick))
-            continue;
-        struct rnick *rn = rnick_of(n, m.nick);
-        if (!rn && !(rn = rnick_new(n, m.origin, m.nick, m.user, m.host)))
-            continue;
-        if (!in_room(rn, nr)) {
-            if (link_room(rn, nr) < 0) {
-                if (!rn->nrooms)
-                    rnick_free(n, rn);
-                continue;
-            }
-            if (!first) {
-                struct chat_event ev = {.kind = EV_JOIN, .target = nr->room->name,
-                                        .from = sender(n, rn->nick, rn->user, rn->host)};
-                room_send(nr->room, &ev, NULL);
-                event_done(&ev);
-            }
-        }
-        if (seen)
-            seen[seen_n++] = rn;
-    }
-    if (seen) {   /* the full check: who is not in Redis any more left */
-        for (size_t i = nr->n; i-- > 0;) {
-            struct rnick *rn = nr->m[i];
-            bool there = false;
-            for (size_t k = 0; k < seen_n && !there; k++)
-                there = seen[k] == rn;
-            if (!there)
-                check_gone(n, nr, rn);
-        }
-        free(seen);
-    }
-}
-
-static void read_list(struct node *n, struct nroom *nr, bool full)
-{
-    struct list_req *q = calloc(1, sizeof *q);
-    if (!q)
-        return;
-    q->n = n;
-    q->full = full;
-    snprintf(q->key, sizeof q->key, "%s", nr->key);
-    char key[WIRE_ROOM_MAX + 64];
-    const char *argv[] = {"HGETALL", node_key(key, sizeof key, "members", nr->key)};
-    if (!nr->gone && !(nr->gone = calloc(NODE_GONE_MAX, sizeof *nr->gone))) {
-        free(q);
-        return;
-    }
-    if (node_cmd(n, on_list, q, 2, argv, NULL) < 0) {
-        free(q);
-        if (!nr->pending) {
-            free(nr->gone);
-            nr->gone = NULL;
-        }
-        return;
-    }
-    nr->pending++;
 }
 
 void nroom_sync(struct node *n, struct nroom *nr)
@@ -359,110 +201,6 @@ void nroom_sync(struct node *n, struct nroom *nr)
     char ch[WIRE_ROOM_MAX + 64];
     const char *argv[] = {"SUBSCRIBE", node_key(ch, sizeof ch, "room", nr->key)};
     rconn_cmd(&n->sub, NULL, NULL, 2, argv, NULL);
-}
-
-static void up_one(void *val, void *arg)
-{
-    struct nroom *nr = val;
-    struct node *n = arg;
-    nroom_sync(n, nr);
-    for (size_t i = 0; i < nr->room->n; i++) {
-        struct conn *c = nr->room->m[i].c;
-        if (c->dead)
-            continue;
-        hset(n, nr->key, c);
-        struct wire_ev w = {.kind = EV_JOIN};
-        node_sender(&w, c, NULL);
-        snprintf(w.target, sizeof w.target, "%s", nr->room->name);
-        publish_room(n, nr->key, &w);
-    }
-}
-
-void node_rooms_up(struct node *n) { map_each(&n->rooms, up_one, n); }
-
-static void resync_one(void *val, void *arg) { read_list(arg, val, true); }
-
-void node_rooms_resync(struct node *n) { map_each(&n->rooms, resync_one, n); }
-
-/* ---- node death ------------------------------------------------------------ */
-
-struct alive_req {
-    struct node *n;
-    uint64_t id;
-};
-
-struct lost_ctx {
-    uint64_t id;
-    struct rnick **v;
-    size_t n, cap;
-};
-
-static void collect(void *val, void *arg)
-{
-    struct rnick *rn = val;
-    struct lost_ctx *l = arg;
-    if (l->id && rn->node != l->id)
-        return;
-    if (!l->id) {   /* distinct nodes */
-        for (size_t i = 0; i < l->n; i++)
-            if (l->v[i]->node == rn->node)
-                return;
-    }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct rnick **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = rn;
-}
-
-static void node_lost(struct node *n, uint64_t id)
-{
-    struct lost_ctx l = {.id = id};
-    map_each(&n->remote, collect, &l);
-    if (!l.n)
-        return;
-    ibx_info(n->s->log, "msg=\"chat node lost: its members quit\" node=%016" PRIx64
-             " members=%zu", id, l.n);
-    for (size_t i = 0; i < l.n; i++) {
-        struct rnick *rn = l.v[i];
-        struct chat_event ev = {.kind = EV_QUIT, .text = "node lost"};
-        tell_sharers(n, rn, &ev);
-        event_done(&ev);
-        for (size_t k = 0; k < rn->nrooms; k++)
-            hdel(n, rn->rooms[k]->key, rn->nick, id);
-        unlink_all(n, rn);
-    }
-    free(l.v);
-}
-
-static void on_alive_reply(struct rconn *rc, struct resp *r, void *arg)
-{
-    struct alive_req *q = arg;
-    if (r && r->type == RESP_INT && r->i == 0)
-        node_lost(q->n, q->id);
-    free(q);
-}
-
-void node_check_nodes(struct node *n)
-{
-    struct lost_ctx l = {0};
-    map_each(&n->remote, collect, &l);
-    for (size_t i = 0; i < l.n; i++) {
-        struct alive_req *q = malloc(sizeof *q);
-        if (!q)
-            break;
-        *q = (struct alive_req){n, l.v[i]->node};
-        char key[64], hex[17];
-        snprintf(hex, sizeof hex, "%016" PRIx64, q->id);
-        const char *argv[] = {"EXISTS", node_key(key, sizeof key, "alive", hex)};
-        if (node_cmd(n, on_alive_reply, q, 2, argv, NULL) < 0)
-            free(q);
-    }
-    free(l.v);
 }
 
 /* ---- events of other nodes ------------------------------------------------- */
@@ -504,16 +242,16 @@ static void room_event(struct node *n, struct nroom *nr, struct wire_ev *w)
         return;   /* a nick of ours: not theirs to speak for */
     struct chat_event ev = {.kind = w->kind, .target = r->name, .arg = w->arg,
                             .text = w->has_text ? w->text : NULL,
-                            .from = sender(n, w->nick, w->user, w->host)};
+                            .from = node_as(n, w->nick, w->user, w->host)};
     switch (w->kind) {
     case EV_JOIN:
-        if (rn && in_room(rn, nr))
+        if (rn && rnick_in(rn, nr))
             return;
         if (rn)
             rn->node = w->origin;
         else if (!(rn = rnick_new(n, w->origin, w->nick, w->user, w->host)))
             return;
-        if (link_room(rn, nr) < 0) {
+        if (rnick_link(rn, nr) < 0) {
             if (!rn->nrooms)
                 rnick_free(n, rn);
             return;
@@ -521,16 +259,16 @@ static void room_event(struct node *n, struct nroom *nr, struct wire_ev *w)
         room_send(r, &ev, NULL);
         break;
     case EV_PART:
-        if (!rn || !in_room(rn, nr))
+        if (!rn || !rnick_in(rn, nr))
             return;
         room_send(r, &ev, NULL);
-        unlink_room(n, rn, nr);
+        rnick_unlink(n, rn, nr);
         break;
     case EV_QUIT:
         if (!rn)
             return;
-        tell_sharers(n, rn, &ev);
-        unlink_all(n, rn);
+        rnick_tell(n, rn, &ev);
+        rnick_unlink_all(n, rn);
         break;
     case EV_NICK: {
         struct rnick *other = rn ? rnick_of(n, w->arg) : NULL;
@@ -539,13 +277,13 @@ static void room_event(struct node *n, struct nroom *nr, struct wire_ev *w)
         char old[CHATD_NICK_MAX + 1], key[CHATD_NICK_MAX + 1];
         memcpy(old, rn->nick, sizeof old);
         ev.nick = old;
-        tell_sharers(n, rn, &ev);
+        rnick_tell(n, rn, &ev);
         fold(key, sizeof key, old);
         map_del(&n->remote, key);
         snprintf(rn->nick, sizeof rn->nick, "%s", w->arg);
         fold(key, sizeof key, rn->nick);
         if (map_put(&n->remote, key, rn) < 0)
-            unlink_all(n, rn);   /* out of memory: forget it */
+            rnick_unlink_all(n, rn);   /* out of memory: forget it */
         break;
     }
     case EV_MSG:
@@ -579,8 +317,8 @@ static void room_event(struct node *n, struct nroom *nr, struct wire_ev *w)
         event_done(&ev);
         if (t && room_member(r, t))
             room_part(s, r, t, NULL, false);   /* may free r and nr */
-        else if (kn && in_room(kn, nr))
-            unlink_room(n, kn, nr);
+        else if (kn && rnick_in(kn, nr))
+            rnick_unlink(n, kn, nr);
         return;
     }
     }
@@ -596,7 +334,7 @@ static void pm_event(struct node *n, struct wire_ev *w)
     if (!to || !to->registered || to->dead || conn_by_nick(n->s, w->nick))
         return;
     struct chat_event ev = {.kind = w->kind, .target = to->nick, .text = w->text,
-                            .to_nick = true, .from = sender(n, w->nick, w->user, w->host)};
+                            .to_nick = true, .from = node_as(n, w->nick, w->user, w->host)};
     struct chat_msg *m = event_msg(&ev, to->dialect);
     if (m)
         conn_send(to, m);
@@ -643,7 +381,7 @@ void node_on_message(struct node *n, const char *channel, size_t clen, const cha
         if (!(nr = map_get(&n->rooms, key)))
             return;   /* not a room here (any more) */
         if (!p) {   /* subscribed: read who is there */
-            read_list(n, nr, false);
+            nroom_read_list(n, nr, false);
             return;
         }
     } else if (!p) {
@@ -684,17 +422,17 @@ void node_join(struct conn *c, struct room *r)
         if (n->state == NODE_UP)
             node_topic_read(n, nr, c);
     }
-    hset(n, nr->key, c);
+    nroom_hset(n, nr->key, c);
     struct wire_ev w = {.kind = EV_JOIN};
     node_sender(&w, c, NULL);
     snprintf(w.target, sizeof w.target, "%s", r->name);
-    publish_room(n, nr->key, &w);
+    nroom_publish(n, nr->key, &w);
 }
 
 static void nroom_free(struct node *n, struct nroom *nr)
 {
     while (nr->n)
-        unlink_room(n, nr->m[nr->n - 1], nr);
+        rnick_unlink(n, nr->m[nr->n - 1], nr);
     map_del(&n->rooms, nr->key);
     free(nr->gone);
     free(nr->m);
@@ -708,7 +446,7 @@ void node_part(struct room *r, struct conn *c, const char *reason, bool announce
     if (!nr)
         return;
     if (c->has_nick)
-        hdel(n, nr->key, c->nick, n->id);
+        nroom_hdel(n, nr->key, c->nick, n->id);
     if (announce || c->dead) {
         struct wire_ev w = {.kind = announce ? EV_PART : EV_QUIT};
         node_sender(&w, c, NULL);
@@ -719,7 +457,7 @@ void node_part(struct room *r, struct conn *c, const char *reason, bool announce
             snprintf(w.text, sizeof w.text, "%.*s", (int)utf8_cut(text, IBX_IRC_TEXT_MAX - 64),
                      text);
         }
-        publish_room(n, nr->key, &w);
+        nroom_publish(n, nr->key, &w);
     }
     if (r->n <= 1) {   /* the last member here: the room goes */
         if (n->state == NODE_UP) {
@@ -747,7 +485,7 @@ void node_pub(struct room *r, const struct chat_event *ev)
         snprintf(w.text, sizeof w.text, "%.*s", (int)utf8_cut(ev->text, IBX_IRC_TEXT_MAX - 64),
                  ev->text);
     }
-    publish_room(n, nr->key, &w);
+    nroom_publish(n, nr->key, &w);
     if (ev->kind == EV_MSG || ev->kind == EV_ACTION)
         node_history_push(n, nr->key, w.nick, w.text, ev->kind == EV_ACTION);
     else if (ev->kind == EV_TOPIC)
@@ -768,9 +506,9 @@ void node_nick(struct conn *c, const char *old)
         struct nroom *nr = nroom_of(n, c->rooms[i]->name);
         if (!nr)
             continue;
-        hdel(n, nr->key, old, n->id);
-        hset(n, nr->key, c);
-        publish_room(n, nr->key, &w);
+        nroom_hdel(n, nr->key, old, n->id);
+        nroom_hset(n, nr->key, c);
+        nroom_publish(n, nr->key, &w);
     }
 }
 
@@ -806,14 +544,14 @@ bool node_kick(struct conn *c, struct room *r, const char *nick, const char *rea
     struct node *n = c->srv->node;
     struct nroom *nr = n ? nroom_of(n, r->name) : NULL;
     struct rnick *rn = nr ? rnick_of(n, nick) : NULL;
-    if (!rn || !in_room(rn, nr))
+    if (!rn || !rnick_in(rn, nr))
         return false;
     struct chat_event ev = {.kind = EV_KICK, .from = c, .target = r->name, .arg = rn->nick,
                             .text = reason};
     room_send(r, &ev, NULL);
     node_pub(r, &ev);
     event_done(&ev);
-    unlink_room(n, rn, nr);
+    rnick_unlink(n, rn, nr);
     return true;
 }
 
