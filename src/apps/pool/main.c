@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pool/out.h"
 #include "pool/pool.h"
 
 static int set_jobs(void *cfg, const char *text, char *err, size_t errlen)
@@ -212,6 +213,10 @@ int pool_main(int argc, char **argv)
         in.sep = c.null_sep ? '\0' : '\n';
         r = parse_rest(&c, &in, argc, argv, cmd_from, &tmpl);
     }
+    int e;
+    if (r < 0 && !c.dry_run && (e = pool_out_check_dir(c.tmpdir)) < 0)
+        r = opt_usage("pool", "cannot make temporary files in %s: %s", c.tmpdir,
+                      strerror(-e));
     if (r < 0) {
         c.template = tmpl;
         r = pool_run(&c, &in);

@@ -22,6 +22,11 @@
  * long before SIGKILL. */
 #define POOL_KILL_GRACE_MS 1000
 
+/* Exit value logged for a job that succeeded but whose output could not
+ * be held (no temporary file: disk full, no descriptors): it counts as
+ * failed, so --retries and --resume-failed run it again. */
+#define POOL_LOST_EXIT 255
+
 /* What the command line asks. */
 struct pool_cfg {
     const char *jobs_text;    /* -j as given ("4", "+1", "50%") */

@@ -237,6 +237,8 @@ static void job_finished(struct pool *p, struct pool_job *j)
         j->exitval = 127;
     if (j->timed_out)
         j->exitval = -1;
+    else if (j->lost && !j->exitval && !j->sig)
+        j->exitval = POOL_LOST_EXIT;   /* its output is not whole: not a success */
     bool failed = j->exitval || j->sig;
     if (failed && j->tries < p->cfg->retries && !p->stop_starting && !p->hs.halting) {
         /* again, in the same slot; only the last attempt's output counts */

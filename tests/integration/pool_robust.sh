@@ -1,0 +1,36 @@
+# ipcbox pool under adverse conditions (review findings): output that
+# cannot be held fails its job; an unusable --tmpdir is refused up front;
+# a background process holding a job's output does not hold the job; a
+# closed stdout stops the run (141); few descriptors throttle instead of
+# failing jobs; --keep-order's backlog has one memory budget; exported
+# bash functions and $PARALLEL_SHELL; a job log whose last record was
+# cut. Every wait is a bounded poll on a file or a process.
+. "$(dirname "$0")/../lib.sh"
+cd "$T" || fail "no $T"
+P=("$IPCBOX" pool)
+
+# the job body "wait for FILE" (bounded: 60 s)
+waitfor() { echo "i=0; while [ ! -e $1 ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i+1)); done; true"; }
+# wait_count GLOB N : at least N files match GLOB within 30 s
+wait_count() {
+    local i
+    for i in $(seq 600); do
+        [ "$(compgen -G "$1" | wc -l)" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    fail "only $(compgen -G "$1" | wc -l) of $2 files $1 after 30 s"
+}
+
+# ---- output that cannot be held: the job fails (finding 1) ----
+mkdir gone
+rc=0
+"${P[@]}" --tmpdir "$T/gone" --max-buffer 4096 --joblog log.lost \
+    "rmdir $T/gone; head -c 10000 /dev/zero; : {}" ::: a >out.lost 2>err.lost || rc=$?
+[ $rc = 1 ] || fail "lost output: exit $rc, not 1 (the job must fail)"
+grep -q "output lost" err.lost || fail "lost output: no message: $(cat err.lost)"
+[ "$(tail -1 log.lost | cut -f7)" = 255 ] || fail "lost output: joblog $(tail -1 log.lost)"
+rc=0
+"${P[@]}" --tmpdir "$T/nonexistent" 'touch ran{}' ::: a >/dev/null 2>err.tmpdir || rc=$?
+[ $rc = 2 ] && [ "$(wc -l <err.tmpdir)" = 1 ] || fail "bad tmpdir: exit $rc: $(cat err.tmpdir)"
+[ -e rana ] && fail "bad tmpdir: a job ran"
+pass "lost output fails the job (joblog exit 255); a --tmpdir that cannot hold files: exit 2"
