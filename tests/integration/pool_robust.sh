@@ -34,3 +34,24 @@ rc=0
 [ $rc = 2 ] && [ "$(wc -l <err.tmpdir)" = 1 ] || fail "bad tmpdir: exit $rc: $(cat err.tmpdir)"
 [ -e rana ] && fail "bad tmpdir: a job ran"
 pass "lost output fails the job (joblog exit 255); a --tmpdir that cannot hold files: exit 2"
+
+# ---- a background process holding the job's output (finding 3) ----
+# the job ends with its process: what it wrote is printed, the holder
+# (still running, still holding the pipe) does not keep pool waiting
+"${P[@]}" "sh -c '$(waitfor "$T/go")' & echo started {}" ::: a >out.bg 2>err.bg &
+PID=$!
+PIDS+=("$PID")
+wait_exit "$PID" 30
+[ "$RC" = 0 ] || fail "background holder: pool did not end with the job ($RC)"
+[ "$(cat out.bg)" = "started a" ] || fail "background holder: output $(cat out.bg)"
+# setsid: the holder left the job's group; --timeout still ends the job
+"${P[@]}" --timeout 1 "setsid sh -c '$(waitfor "$T/go")' & echo started {}; $(waitfor "$T/go")" \
+    ::: a >out.sid 2>err.sid &
+PID=$!
+PIDS+=("$PID")
+wait_exit "$PID" 30
+[ "$RC" = 1 ] || fail "setsid holder: exit $RC after --timeout 1 (want 1)"
+grep -q "timed out" err.sid || fail "setsid holder: no timeout message"
+[ "$(cat out.sid)" = "started a" ] || fail "setsid holder: output $(cat out.sid)"
+touch go
+pass "a job's background process holding its output: the job ends with its process"

@@ -3,8 +3,9 @@
  * A job is started with posix_spawn (vfork semantics: nothing of ours is
  * copied) in a process group of its own, stdin from /dev/null, stdout and
  * stderr into two pipes the loop reads. It is over when its process was
- * reaped (SIGCHLD through signalfd) and both pipes reached end of file
- * (whatever it left in the background included). Then it is retried,
+ * reaped (SIGCHLD through signalfd): what its pipes hold then is read and
+ * they are closed, so a process it left in the background that still
+ * holds them (cmd &) does not hold the job. Then it is retried,
  * logged, counted for --halt, and its output written: at once, or in
  * input order with --keep-order. */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -268,47 +270,91 @@ static void job_finished(struct pool *p, struct pool_job *j)
     pool_fill(p);
 }
 
-void pool_job_check(struct pool *p, struct pool_job *j)
+/* ---- reading --------------------------------------------------------------- */
+
+/* n bytes read from one of j's pipes. */
+static void take_output(struct pool *p, struct pool_job *j, bool is_out, const char *buf,
+                        size_t n)
 {
-    if (j->pid < 0 && j->fd_out < 0 && j->fd_err < 0)
-        job_finished(p, j);
+    if (is_out)
+        j->received += (uint64_t)n;
+    int r;
+    if (p->cfg->line_buffer && !p->cfg->keep_order) {
+        r = pool_line_out(p, j, is_out, buf, n);
+    } else {
+        r = pool_out_add(is_out ? &j->out : &j->err, buf, n, &j->mem, p->cfg->max_buffer,
+                         p->cfg->tmpdir);
+    }
+    if (r && !j->lost) {
+        j->lost = true;
+        fprintf(stderr, "ipcbox pool: job %llu: output lost: %s\n",
+                (unsigned long long)j->seq, strerror(-r));
+    }
 }
 
-/* ---- reading --------------------------------------------------------------- */
+/* One of j's pipes is done with: at end of file, or its process was
+ * reaped and what it wrote has been read. */
+static void close_pipe(struct pool *p, struct pool_job *j, bool is_out)
+{
+    int *fd = is_out ? &j->fd_out : &j->fd_err;
+    if (p->cfg->line_buffer && !p->cfg->keep_order)
+        pool_line_out(p, j, is_out, NULL, 0);   /* the last partial line */
+    ibx_io_stop(p->loop, is_out ? &j->io_out : &j->io_err);
+    close(*fd);
+    *fd = -1;
+}
 
 static void on_pipe(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct pool_job *j = io->data;
     struct pool *p = j->pool;
     bool is_out = io == &j->io_out;
-    int *fd = is_out ? &j->fd_out : &j->fd_err;
+    int fd = is_out ? j->fd_out : j->fd_err;
     char buf[65536];
-    ssize_t n = read(*fd, buf, sizeof buf);
+    ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n > 0) {
-        if (is_out)
-            j->received += (uint64_t)n;
-        int r;
-        if (p->cfg->line_buffer && !p->cfg->keep_order) {
-            r = pool_line_out(p, j, is_out, buf, (size_t)n);
-        } else {
-            r = pool_out_add(is_out ? &j->out : &j->err, buf, (size_t)n, &j->mem,
-                             p->cfg->max_buffer, p->cfg->tmpdir);
-        }
-        if (r && !j->lost) {
-            j->lost = true;
-            fprintf(stderr, "ipcbox pool: job %llu: output lost: %s\n",
-                    (unsigned long long)j->seq, strerror(-r));
-        }
+        take_output(p, j, is_out, buf, (size_t)n);
         return;
     }
-    if (p->cfg->line_buffer && !p->cfg->keep_order)
-        pool_line_out(p, j, is_out, NULL, 0);   /* the last partial line */
-    ibx_io_stop(loop, io);
-    close(*fd);
-    *fd = -1;
+    close_pipe(p, j, is_out);
     pool_job_check(p, j);
+}
+
+/* j's process was reaped but a pipe is still open: something it left
+ * behind (cmd &, a daemon) holds the write end. Take what is in the pipe
+ * now (everything the job wrote: it is dead) and no more, then close it,
+ * so the job ends with its process, as in GNU parallel, and --timeout
+ * bounds it even when the holder left the process group. */
+static void drain_pipe(struct pool *p, struct pool_job *j, bool is_out)
+{
+    int fd = is_out ? j->fd_out : j->fd_err;
+    int avail = 0;
+    if (ioctl(fd, FIONREAD, &avail) < 0)
+        avail = 0;
+    char buf[65536];
+    while (avail > 0) {
+        ssize_t n = read(fd, buf, (size_t)avail < sizeof buf ? (size_t)avail : sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        take_output(p, j, is_out, buf, (size_t)n);
+        avail -= (int)n;
+    }
+    close_pipe(p, j, is_out);
+}
+
+void pool_job_check(struct pool *p, struct pool_job *j)
+{
+    if (j->pid >= 0)
+        return;
+    if (j->fd_out >= 0)
+        drain_pipe(p, j, true);
+    if (j->fd_err >= 0)
+        drain_pipe(p, j, false);
+    job_finished(p, j);
 }
 
 /* ---- starting -------------------------------------------------------------- */
@@ -385,6 +431,8 @@ void pool_job_start(struct pool *p, struct pool_job *j)
         goto fail;
     }
     j->pid = j->pgid = pid;
+    fcntl(po[0], F_SETFL, O_NONBLOCK);   /* drain_pipe never waits */
+    fcntl(pe[0], F_SETFL, O_NONBLOCK);
     j->fd_out = po[0];
     j->fd_err = pe[0];
     if (ibx_io_start(p->loop, &j->io_out, j->fd_out, IBX_EV_READ, on_pipe, j) ||

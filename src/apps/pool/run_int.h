@@ -79,7 +79,7 @@ struct pool {
 
 /* Start (or restart, for a retry) j, already in its slot. */
 void pool_job_start(struct pool *p, struct pool_job *j);
-/* Finish j if its process was reaped and both pipes are at EOF. */
+/* Finish j if its process was reaped (reading what its pipes hold). */
 void pool_job_check(struct pool *p, struct pool_job *j);
 /* Start jobs while slots are free and input lasts. */
 void pool_fill(struct pool *p);
