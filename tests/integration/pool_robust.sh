@@ -55,3 +55,25 @@ grep -q "timed out" err.sid || fail "setsid holder: no timeout message"
 [ "$(cat out.sid)" = "started a" ] || fail "setsid holder: output $(cat out.sid)"
 touch go
 pass "a job's background process holding its output: the job ends with its process"
+
+# ---- the reader of stdout is gone: the run stops, exit 141 (finding 6) ----
+for mode in --group --line-buffer; do
+    rm -f go fifo
+    mkfifo fifo
+    head -1 <fifo >out.head &
+    HP=$!
+    PIDS+=("$HP")
+    seq 200 | "${P[@]}" -j2 $mode --joblog log.pipe "[ {} = 1 ] || { $(waitfor "$T/go"); }; echo {}" \
+        >fifo 2>err.pipe &
+    PID=$!
+    PIDS+=("$PID")
+    wait_exit "$HP" 30
+    [ "$RC" = 0 ] && [ "$(cat out.head)" = 1 ] || fail "sigpipe $mode: head: $RC $(cat out.head)"
+    touch go
+    wait_exit "$PID" 30
+    [ "$RC" = 141 ] || fail "sigpipe $mode: exit $RC, not 141"
+    n=$(($(wc -l <log.pipe) - 1))
+    [ "$n" -lt 20 ] || fail "sigpipe $mode: $n jobs ran after stdout was closed"
+    [ -s err.pipe ] && fail "sigpipe $mode: said $(cat err.pipe)"
+done
+pass "stdout closed: no more jobs, the running ones killed, exit 141"

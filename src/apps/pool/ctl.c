@@ -117,13 +117,20 @@ int pool_line_out(struct pool *p, struct pool_job *j, bool is_out, const char *b
     }
     if (p->progress)
         progress_clear(p->progress);
-    int r = 0;
-    if (!buf) {   /* end of file: what is left, as it is */
-        if (o->len)
-            r = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
+    int w = 0;
+    if (p->out_failed && is_out) {   /* nobody reads it: drop */
         o->len = 0;
         j->mem = 0;
-        return r;
+        return 0;
+    }
+    if (!buf) {   /* end of file: what is left, as it is */
+        if (o->len)
+            w = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
+        o->len = 0;
+        j->mem = 0;
+        if (is_out)
+            pool_out_error(p, w);
+        return 0;
     }
     const char *nl = NULL;
     for (size_t i = n; i > 0; i--)
@@ -136,14 +143,16 @@ int pool_line_out(struct pool *p, struct pool_job *j, bool is_out, const char *b
     /* whole lines (or a line past the bound) go out now */
     size_t whole = nl ? (size_t)(nl - buf) + 1 : n;
     if (o->len)
-        r = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
-    if (!r)
-        r = pool_out_write_tagged(fd, buf, whole, tag, taglen, bol);
+        w = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
+    if (!w)
+        w = pool_out_write_tagged(fd, buf, whole, tag, taglen, bol);
     o->len = 0;
     j->mem = 0;
-    if (!r && whole < n)
-        r = pool_out_add(o, buf + whole, n - whole, &j->mem, SIZE_MAX, p->cfg->tmpdir);
-    return r;
+    if (is_out)
+        pool_out_error(p, w);   /* stderr we cannot write to is not worth stopping for */
+    if (w || whole == n)
+        return 0;
+    return pool_out_add(o, buf + whole, n - whole, &j->mem, SIZE_MAX, p->cfg->tmpdir);
 }
 
 /* ---- --bar / --eta ------------------------------------------------------------ */

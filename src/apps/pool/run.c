@@ -130,13 +130,20 @@ static void make_tag(struct pool *p, const struct pool_job *j)
     tpl_buf_add(&p->tag, "\t", 1);
 }
 
-static void out_error(struct pool *p, int r)
+void pool_out_error(struct pool *p, int r)
 {
-    if (r && !p->out_failed) {
-        p->out_failed = true;
-        if (r != -EPIPE)
-            fprintf(stderr, "ipcbox pool: cannot write output: %s\n", strerror(-r));
+    if (!r || p->out_failed)
+        return;
+    /* nobody gets the output of further jobs: stop as --halt now does */
+    p->out_failed = true;
+    p->stop_starting = true;
+    if (r == -EPIPE) {
+        p->stop_signal = SIGPIPE;   /* exit 141, as a writer killed by SIGPIPE */
+    } else {
+        fprintf(stderr, "ipcbox pool: cannot write output: %s\n", strerror(-r));
+        p->error = true;
     }
+    pool_kill_all(p, SIGTERM);
 }
 
 /* Write j's held output: the command (--verbose), stdout, stderr. */
@@ -151,13 +158,13 @@ static void print_job(struct pool *p, struct pool_job *j)
     }
     if (p->cfg->verbose && !p->cfg->line_buffer) {
         bool b = true;
-        out_error(p, pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b));
-        out_error(p, pool_out_write_tagged(1, "\n", 1, NULL, 0, &b));
+        pool_out_error(p, pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b));
+        pool_out_error(p, pool_out_write_tagged(1, "\n", 1, NULL, 0, &b));
     }
     if (p->out_failed)
         return;
     bool bol = true;
-    out_error(p, pool_out_print(&j->out, 1, tag, taglen, &bol));
+    pool_out_error(p, pool_out_print(&j->out, 1, tag, taglen, &bol));
     bol = true;
     int r = pool_out_print(&j->err, 2, tag, taglen, &bol);
     (void)r;   /* stderr we cannot write to is not worth stopping for */
@@ -508,8 +515,8 @@ void pool_fill(struct pool *p)
         p->hs.started++;
         if (p->cfg->verbose && p->cfg->line_buffer && !p->cfg->keep_order) {
             bool b = true;
-            pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b);
-            pool_out_write_tagged(1, "\n", 1, NULL, 0, &b);
+            pool_out_error(p, pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b));
+            pool_out_error(p, pool_out_write_tagged(1, "\n", 1, NULL, 0, &b));
         }
         if (p->progress)
             pool_progress_start(p, j);

@@ -88,11 +88,16 @@ int pool_setup_env(struct pool *p);
 /* Free every job structure. */
 void pool_free_jobs(struct pool *p);
 
+/* Writing stdout failed with r (0: nothing): the first time, stop the
+ * run as --halt now (exit 141 for EPIPE: the reader is gone, else 255). */
+void pool_out_error(struct pool *p, int r);
 /* --timeout fired (TERM to the group), or its grace ran out (KILL). */
 void pool_on_timeout(ibx_loop *loop, ibx_timer *t);
 /* Send sig to every running job's group (SIGTERM: KILL after the grace). */
 void pool_kill_all(struct pool *p, int sig);
-/* --line-buffer: write j's whole lines now (p NULL, n 0: the rest at EOF). */
+/* --line-buffer: write j's whole lines now (buf NULL, n 0: the rest at
+ * EOF). A stdout write error goes to pool_out_error; returns 0, or -errno
+ * when the partial line could not be held. */
 int pool_line_out(struct pool *p, struct pool_job *j, bool is_out, const char *buf,
                   size_t n);
 /* --bar / --eta: a job started, or ended. */
