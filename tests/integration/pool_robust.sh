@@ -77,3 +77,55 @@ for mode in --group --line-buffer; do
     [ -s err.pipe ] && fail "sigpipe $mode: said $(cat err.pipe)"
 done
 pass "stdout closed: no more jobs, the running ones killed, exit 141"
+
+# ---- few descriptors: jobs wait for them instead of failing (finding 5) ----
+rc=0
+( ulimit -n 64; exec "${P[@]}" -j0 'sleep 0.1; echo {}' ::: $(seq 100) ) >out.fd 2>err.fd || rc=$?
+[ $rc = 0 ] || fail "ulimit -n 64, -j0: exit $rc: $(head -3 err.fd)"
+[ "$(sort -n out.fd | tr '\n' ' ')" = "$(seq 100 | tr '\n' ' ')" ] || fail "ulimit -n 64: output"
+rc=0
+( ulimit -n 64; exec "${P[@]}" -j 200 true ::: $(seq 20) ) >/dev/null 2>err.fd2 || rc=$?
+[ $rc = 0 ] && grep -q "only enough file descriptors" err.fd2 || fail "-j 200 under ulimit -n 64: $rc $(cat err.fd2)"
+# --keep-order: finished jobs wait for their turn holding temporary files
+rc=0
+( ulimit -n 64; exec "${P[@]}" -k -j4 --max-buffer 4096 \
+    '[ {} = 1 ] && sleep 2; head -c 6000 /dev/zero | tr "\0" x; echo; head -c 6000 /dev/zero | tr "\0" y >&2' \
+    ::: $(seq 80) ) >out.kfd 2>err.kfd || rc=$?
+[ $rc = 0 ] || fail "keep-order under ulimit -n 64: exit $rc: $(grep -v '^y' err.kfd | head -3)"
+[ "$(wc -l <out.kfd)" = 80 ] && [ "$(tr -d 'x\n' <out.kfd | wc -c)" = 0 ] ||
+    fail "keep-order under ulimit -n 64: $(wc -l <out.kfd) lines"
+# a process limit hit at spawn (EAGAIN): the job waits for a running one
+# (as nobody, whose processes RLIMIT_NPROC counts: pool and 3 jobs)
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 && ! pgrep -u nobody >/dev/null; then
+    rc=0
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        bash -c 'ulimit -u 4; exec "$0" pool -j8 echo ::: $(seq 20)' "$IPCBOX" >out.np 2>err.np || rc=$?
+    [ $rc = 0 ] || fail "ulimit -u 4: exit $rc: $(head -3 err.np)"
+    [ "$(sort -n out.np | tr '\n' ' ')" = "$(seq 20 | tr '\n' ' ')" ] || fail "ulimit -u 4: output"
+    grep -q "running at most [1-3] at once" err.np || fail "ulimit -u 4: $(cat err.np)"
+fi
+pass "few descriptors: -j lowered to fit, jobs wait for descriptors, no output lost"
+
+# ---- one memory budget for the held output of every job (finding 8) ----
+rm -f go
+mkdir -p spill
+"${P[@]}" -k -j2 --max-memory 4m --tmpdir "$T/spill" \
+    "[ {} = 1 ] && { $(waitfor "$T/go"); }; printf 'J%s\\n' {}; head -c 1000000 /dev/zero; touch $T/mdone.{}" \
+    ::: $(seq 40) >out.mem 2>err.mem &
+PID=$!
+PIDS+=("$PID")
+wait_count "$T/mdone.*" 39
+spilled=0
+for i in $(seq 100); do   # the last job's output is taken after its marker
+    spilled=$(ls -l /proc/$PID/fd 2>/dev/null | grep -c "$T/spill/.*(deleted)") || true
+    [ "$spilled" -ge 34 ] && break
+    sleep 0.05
+done
+[ "$spilled" -ge 34 ] || fail "max-memory: $spilled jobs spilled to files (want >= 34 of 39 MB past 4 MiB)"
+touch go
+wait_exit "$PID" 60
+[ "$RC" = 0 ] || fail "max-memory: exit $RC: $(cat err.mem)"
+[ "$(tr -d '\0' <out.mem | tr '\n' ' ')" = "$(seq -f 'J%g' 40 | tr '\n' ' ')" ] ||
+    fail "max-memory: output out of order or incomplete"
+[ "$(wc -c <out.mem)" = $((40 * 1000000 + 9 * 3 + 31 * 4)) ] || fail "max-memory: $(wc -c <out.mem) bytes"
+pass "--keep-order backlog past --max-memory goes to temporary files ($spilled), printed whole and in order"

@@ -2,12 +2,14 @@
  * (SIGCHLD reaps; the first SIGINT stops starting jobs, the second kills
  * them; SIGTERM and SIGHUP are passed on to every job), timeouts, the
  * --line-buffer writer, --bar/--eta, --dry-run and the exit status. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -273,6 +275,43 @@ static int dry_run(struct pool *p)
     return r < 0 ? 255 : 0;
 }
 
+/* Descriptors open now (ours, and whatever we inherited). */
+static size_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n ? n - 1 : 0;   /* not the directory's own */
+}
+
+/* The descriptors jobs may use under ulimit -n, and -j lowered to what
+ * fits (POOL_FDS_PER_JOB each): jobs then wait for descriptors instead
+ * of failing to start. */
+static void fd_budget(struct pool *p)
+{
+    p->max_jobs = p->cfg->jobs;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    size_t used = open_fds() + POOL_FD_RESERVE;
+    p->fd_budget = rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 1;
+    size_t fit = p->fd_budget / POOL_FDS_PER_JOB;
+    if (fit < 1)
+        fit = 1;
+    if (fit < p->max_jobs) {
+        bool asked_all = p->cfg->jobs_text && !strcmp(p->cfg->jobs_text, "0");
+        if (!asked_all)
+            fprintf(stderr, "ipcbox pool: only enough file descriptors (ulimit -n %llu) "
+                            "for %zu jobs at once\n", (unsigned long long)rl.rlim_cur, fit);
+        p->max_jobs = (unsigned)fit;
+    }
+}
+
 static int setup(struct pool *p, bool *dry)
 {
     const struct pool_cfg *c = p->cfg;
@@ -324,6 +363,7 @@ static int setup(struct pool *p, bool *dry)
         fprintf(stderr, "ipcbox pool: cannot set up the event loop\n");
         return -1;
     }
+    fd_budget(p);
     return 0;
 }
 

@@ -74,6 +74,9 @@ static const struct opt pool_opts[] = {
      .help = "print each command before its output"},
     OPT_Z(C, max_buffer, "max-buffer", "1m", 4096, 1ull << 30,
           "output of one job held in memory; beyond it goes to a temporary file"),
+    OPT_Z(C, max_memory, "max-memory", "64m", 65536, 1ull << 40,
+          "output of all jobs together held in memory (the --keep-order backlog "
+          "included); beyond it goes to temporary files"),
     OPT_S(C, tmpdir, "tmpdir", "DIR", "where output beyond --max-buffer goes (default: "
           "$TMPDIR or /tmp)"),
     {.name = "will-cite", .type = OPT_T_BOOL, OPT_FIELD_(C, will_cite),

@@ -51,8 +51,21 @@ static struct pool_job *job_get(struct pool *p)
     return j;
 }
 
+/* Output j holds in memory no longer counts (printed, or a new attempt). */
+static void job_release_mem(struct pool *p, struct pool_job *j)
+{
+    p->mem_total -= j->mem;
+    j->mem = 0;
+}
+
+static size_t spill_fds(const struct pool_job *j)
+{
+    return (size_t)(j->out.spill >= 0) + (size_t)(j->err.spill >= 0);
+}
+
 static void job_put(struct pool *p, struct pool_job *j)
 {
+    job_release_mem(p, j);
     pool_out_reset(&j->out);
     pool_out_reset(&j->err);
     j->vals.len = 0;
@@ -177,6 +190,7 @@ static void flush_ordered(struct pool *p)
         struct pool_job *j = p->pending;
         p->pending = j->next;
         p->npending--;
+        p->held_fds -= spill_fds(j);
         p->next_print++;
         print_job(p, j);
         job_put(p, j);
@@ -191,6 +205,7 @@ static void hold_ordered(struct pool *p, struct pool_job *j)
     j->next = *at;
     *at = j;
     p->npending++;
+    p->held_fds += spill_fds(j);
     flush_ordered(p);
 }
 
@@ -286,12 +301,19 @@ static void take_output(struct pool *p, struct pool_job *j, bool is_out, const c
     if (is_out)
         j->received += (uint64_t)n;
     int r;
+    size_t before = j->mem;
     if (p->cfg->line_buffer && !p->cfg->keep_order) {
         r = pool_line_out(p, j, is_out, buf, n);
     } else {
-        r = pool_out_add(is_out ? &j->out : &j->err, buf, n, &j->mem, p->cfg->max_buffer,
+        /* the job's own bound, and what is left of the run's */
+        uint64_t room = p->mem_total < p->cfg->max_memory ? p->cfg->max_memory - p->mem_total : 0;
+        uint64_t bound = p->cfg->max_buffer;
+        if (j->mem + room < bound)
+            bound = j->mem + room;
+        r = pool_out_add(is_out ? &j->out : &j->err, buf, n, &j->mem, (size_t)bound,
                          p->cfg->tmpdir);
     }
+    p->mem_total = p->mem_total - before + j->mem;
     if (r && !j->lost) {
         j->lost = true;
         fprintf(stderr, "ipcbox pool: job %llu: output lost: %s\n",
@@ -304,8 +326,11 @@ static void take_output(struct pool *p, struct pool_job *j, bool is_out, const c
 static void close_pipe(struct pool *p, struct pool_job *j, bool is_out)
 {
     int *fd = is_out ? &j->fd_out : &j->fd_err;
-    if (p->cfg->line_buffer && !p->cfg->keep_order)
+    if (p->cfg->line_buffer && !p->cfg->keep_order) {
+        size_t before = j->mem;
         pool_line_out(p, j, is_out, NULL, 0);   /* the last partial line */
+        p->mem_total = p->mem_total - before + j->mem;
+    }
     ibx_io_stop(p->loop, is_out ? &j->io_out : &j->io_err);
     close(*fd);
     *fd = -1;
@@ -381,11 +406,28 @@ static void set_env(struct pool *p, const struct pool_job *j)
     snprintf(p->env_slot, sizeof p->env_slot, "PARALLEL_JOBSLOT=%u", j->slot);
 }
 
+/* j could not start for want of descriptors or processes (err) while
+ * others run: it goes first when one of them ends, and no more than
+ * those run at once from now on (as GNU parallel lowers -j). */
+static void requeue(struct pool *p, struct pool_job *j, int err)
+{
+    p->slots[j->slot - 1] = NULL;
+    p->running--;
+    j->tries--;
+    j->next = p->waiting;
+    p->waiting = j;
+    if (p->max_jobs > p->running) {
+        p->max_jobs = p->running;
+        fprintf(stderr, "ipcbox pool: cannot start more jobs (%s): running at most %u at "
+                        "once\n", strerror(err), p->max_jobs);
+    }
+}
+
 void pool_job_start(struct pool *p, struct pool_job *j)
 {
     struct tpl_job tj = tjob(j);
     j->tries++;
-    j->mem = 0;
+    job_release_mem(p, j);
     j->received = 0;
     j->timed_out = j->spawn_failed = j->lost = j->killed = false;
     j->pgid = -1;
@@ -459,12 +501,52 @@ fail_pipes:
             close(pe[i]);
     }
 fail:
+    if ((errno == EMFILE || errno == ENFILE || errno == EAGAIN) && p->running > 1) {
+        requeue(p, j, errno);
+        return;
+    }
     fprintf(stderr, "ipcbox pool: cannot start job %llu: %s\n",
             (unsigned long long)j->seq, strerror(errno));
     j->start = now_real();
     j->spawn_failed = true;
     j->pid = -1;
     pool_job_check(p, j);
+}
+
+/* j takes the lowest free slot and its command line ({%} is the slot). */
+static int job_place(struct pool *p, struct pool_job *j)
+{
+    j->slot = (unsigned)lowest_free_slot(p);
+    struct tpl_job tj = tjob(j);
+    j->line.len = 0;
+    if ((p->need_line && tpl_line(&p->tpl, &tj, &j->line)) || tpl_buf_add(&j->line, "", 0))
+        return -ENOMEM;
+    p->slots[j->slot - 1] = j;
+    p->running++;
+    return 0;
+}
+
+/* May another job start? One always may when none runs (so the run goes
+ * on); else within -j (as lowered) and the descriptor budget: every
+ * running job may come to hold POOL_FDS_PER_JOB, finished jobs waiting
+ * for their turn (--keep-order) hold their temporary files. */
+static bool can_start(const struct pool *p)
+{
+    if (p->stop_starting)
+        return false;
+    if (!p->running)
+        return true;
+    if (p->running >= p->max_jobs)
+        return false;
+    return !p->fd_budget ||
+           POOL_FDS_PER_JOB * ((size_t)p->running + 1) + p->held_fds <= p->fd_budget;
+}
+
+static void fill_fail(struct pool *p)
+{
+    fprintf(stderr, "ipcbox pool: out of memory\n");
+    p->error = true;
+    p->stop_starting = true;
 }
 
 /* Start jobs while slots are free and input lasts. */
@@ -474,8 +556,18 @@ void pool_fill(struct pool *p)
         return;   /* a job that failed to start finishes inside */
     p->filling = true;
     size_t backlog = 16 * (size_t)p->cfg->jobs < 64 ? 64 : 16 * (size_t)p->cfg->jobs;
-    while (!p->stop_starting && !p->input_done && p->running < p->cfg->jobs &&
-           p->npending < backlog) {
+    while (p->waiting && can_start(p)) {
+        struct pool_job *j = p->waiting;
+        p->waiting = j->next;
+        j->next = NULL;
+        if (job_place(p, j)) {
+            job_put(p, j);
+            fill_fail(p);
+            break;
+        }
+        pool_job_start(p, j);
+    }
+    while (!p->waiting && !p->input_done && can_start(p) && p->npending < backlog) {
         int r = pool_input_next(p->in);
         if (r <= 0) {
             if (r < 0) {
@@ -490,28 +582,18 @@ void pool_fill(struct pool *p)
             continue;
         struct pool_job *j = job_get(p);
         if (!j || job_set_values(j, p->in)) {
-            fprintf(stderr, "ipcbox pool: out of memory\n");
             if (j)
                 job_put(p, j);
-            p->error = true;
-            p->stop_starting = true;
+            fill_fail(p);
             break;
         }
         j->seq = seq;
         j->order = p->next_order++;
-        j->slot = (unsigned)lowest_free_slot(p);
-        struct tpl_job tj = tjob(j);
-        j->line.len = 0;
-        if ((p->need_line && tpl_line(&p->tpl, &tj, &j->line)) ||
-            tpl_buf_add(&j->line, "", 0)) {
-            fprintf(stderr, "ipcbox pool: out of memory\n");
+        if (job_place(p, j)) {
             job_put(p, j);
-            p->error = true;
-            p->stop_starting = true;
+            fill_fail(p);
             break;
         }
-        p->slots[j->slot - 1] = j;
-        p->running++;
         p->hs.started++;
         if (p->cfg->verbose && p->cfg->line_buffer && !p->cfg->keep_order) {
             bool b = true;
@@ -555,6 +637,11 @@ void pool_free_jobs(struct pool *p)
     while (p->pending) {
         struct pool_job *j = p->pending;
         p->pending = j->next;
+        job_free(j);
+    }
+    while (p->waiting) {
+        struct pool_job *j = p->waiting;
+        p->waiting = j->next;
         job_free(j);
     }
     for (unsigned i = 0; p->slots && i < p->cfg->jobs; i++)

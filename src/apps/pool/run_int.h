@@ -59,6 +59,13 @@ struct pool {
     bool need_line;            /* build the command line for every job */
     struct pool_job **slots;   /* cfg->jobs of them, NULL when free */
     unsigned running;
+    unsigned max_jobs;         /* at once: cfg->jobs, lowered by the fd limit or
+                                * when a job could not start for want of fds or
+                                * processes */
+    struct pool_job *waiting;  /* could not start for that reason: next to go */
+    size_t fd_budget;          /* descriptors jobs may use (0: no limit) */
+    size_t held_fds;           /* temp files of finished jobs (--keep-order) */
+    uint64_t mem_total;        /* output held in memory, every job together */
     struct pool_job *free_jobs;
     struct pool_job *pending;  /* --keep-order: finished, sorted by order */
     size_t npending;
