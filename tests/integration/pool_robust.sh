@@ -129,3 +129,14 @@ wait_exit "$PID" 60
     fail "max-memory: output out of order or incomplete"
 [ "$(wc -c <out.mem)" = $((40 * 1000000 + 9 * 3 + 31 * 4)) ] || fail "max-memory: $(wc -c <out.mem) bytes"
 pass "--keep-order backlog past --max-memory goes to temporary files ($spilled), printed whole and in order"
+
+# ---- the jobs' shell: export -f and $PARALLEL_SHELL (finding 7) ----
+out=$(bash -c 'f() { echo "f $1"; }; export -f f; "$0" pool -k f ::: 1 2' "$IPCBOX" 2>&1) ||
+    fail "export -f: $out"
+[ "$out" = "$(printf 'f 1\nf 2')" ] || fail "export -f: $out"
+out=$(PARALLEL_SHELL=bash "${P[@]}" 'echo ${BASH_VERSION:+bash} {}' ::: x) || fail "PARALLEL_SHELL: $?"
+[ "$out" = "bash x" ] || fail "PARALLEL_SHELL=bash: $out"
+rc=0
+PARALLEL_SHELL=/nonexistent/sh "${P[@]}" 'echo {}' ::: x >/dev/null 2>err.psh || rc=$?
+[ $rc = 255 ] && grep -q PARALLEL_SHELL err.psh || fail "bad PARALLEL_SHELL: $rc $(cat err.psh)"
+pass "jobs see exported bash functions; \$PARALLEL_SHELL picks the shell"

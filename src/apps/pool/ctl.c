@@ -16,6 +16,8 @@
 
 #include "pool/run_int.h"
 
+extern char **environ;
+
 /* ---- killing --------------------------------------------------------------- */
 
 static void kill_job(struct pool *p, struct pool_job *j, int sig)
@@ -200,6 +202,43 @@ static char *find_program(const char *prog)
     return NULL;
 }
 
+/* Is name a bash function exported to us (export -f name)? */
+static bool exported_function(const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = environ; *e; e++)
+        if (!strncmp(*e, "BASH_FUNC_", 10) && !strncmp(*e + 10, name, n) &&
+            (!strncmp(*e + 10 + n, "%%=", 3) || !strncmp(*e + 10 + n, "()=", 3)))
+            return true;
+    return false;
+}
+
+/* The shell of jobs that need one: $PARALLEL_SHELL (as GNU parallel);
+ * else bash when bash functions were exported to us (export -f: /bin/sh
+ * may be dash, which does not see them); else /bin/sh. */
+static int pick_shell(struct pool *p)
+{
+    const char *want = getenv("PARALLEL_SHELL");
+    if (want && *want) {
+        p->shell = find_program(want);
+        if (!p->shell) {
+            fprintf(stderr, "ipcbox pool: PARALLEL_SHELL=%s: no such program\n", want);
+            return -1;
+        }
+        return 0;
+    }
+    for (char **e = environ; *e && !p->shell; e++)
+        if (!strncmp(*e, "BASH_FUNC_", 10))
+            p->shell = find_program("bash");
+    if (!p->shell)
+        p->shell = strdup("/bin/sh");
+    if (!p->shell) {
+        fprintf(stderr, "ipcbox pool: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
 /* Read the job log for --resume / --resume-failed, then open it for
  * writing: appended to when it had a first line, else written anew with
  * the header. Returns 0 or -1 after saying why. */
@@ -327,7 +366,9 @@ static int setup(struct pool *p, bool *dry)
         fprintf(stderr, "ipcbox pool: out of memory\n");
         return -1;
     }
-    if (!p->tpl.shell)
+    if (pick_shell(p))
+        return -1;
+    if (!p->tpl.shell && !exported_function(p->tpl.prog))
         p->prog_path = find_program(p->tpl.prog);
     p->need_line = !p->prog_path || c->joblog || c->verbose || c->bar || c->eta ||
                    c->timeout_ms;
@@ -416,6 +457,7 @@ out:
         posix_spawnattr_destroy(&p.attr);
     free(p.envp);
     free(p.prog_path);
+    free(p.shell);
     tpl_buf_free(&p.tag);
     tpl_free(&p.tpl);
     joblog_done_free(&p.done);

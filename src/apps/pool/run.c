@@ -434,7 +434,7 @@ void pool_job_start(struct pool *p, struct pool_job *j)
     j->bol_out = j->bol_err = true;
     j->status = 0;
     char *const *argv;
-    char *sh_argv[4] = {"/bin/sh", "-c", NULL, NULL};
+    char *sh_argv[4] = {p->shell, "-c", NULL, NULL};
     if (p->tpl.shell || !p->prog_path) {
         sh_argv[2] = j->line.p;
         argv = sh_argv;
@@ -468,7 +468,7 @@ void pool_job_start(struct pool *p, struct pool_job *j)
     set_env(p, j);
     j->start = now_real();
     pid_t pid;
-    int r = posix_spawn(&pid, argv == sh_argv ? "/bin/sh" : p->prog_path, &fa, &p->attr,
+    int r = posix_spawn(&pid, argv == sh_argv ? p->shell : p->prog_path, &fa, &p->attr,
                         argv, p->envp);
     posix_spawn_file_actions_destroy(&fa);
     close(po[1]);

@@ -56,6 +56,7 @@ struct pool {
     ibx_loop *loop;
     struct tpl tpl;
     char *prog_path;           /* the program, when run without a shell */
+    char *shell;               /* the shell, when one is needed (pick_shell) */
     bool need_line;            /* build the command line for every job */
     struct pool_job **slots;   /* cfg->jobs of them, NULL when free */
     unsigned running;
