@@ -140,3 +140,13 @@ rc=0
 PARALLEL_SHELL=/nonexistent/sh "${P[@]}" 'echo {}' ::: x >/dev/null 2>err.psh || rc=$?
 [ $rc = 255 ] && grep -q PARALLEL_SHELL err.psh || fail "bad PARALLEL_SHELL: $rc $(cat err.psh)"
 pass "jobs see exported bash functions; \$PARALLEL_SHELL picks the shell"
+
+# ---- --resume with a job log whose last record was cut (finding 10) ----
+"${P[@]}" --joblog log.cut 'echo {}' ::: a b >/dev/null || fail "joblog: first run"
+printf '3\t:\t17' >>log.cut
+out=$("${P[@]}" -k --joblog log.cut --resume 'echo {}' ::: a b c d) || fail "resume after a cut record: exit $?"
+[ "$(echo $out)" = "c d" ] || fail "resume after a cut record ran: $out"
+[ "$(tail -n +2 log.cut | cut -f1 | sort -n | tr "\n" " ")" = "1 2 3 4 " ] || fail "joblog after resume: $(cat log.cut)"
+out=$("${P[@]}" --joblog log.cut --resume 'echo {}' ::: a b c d) || fail "second resume: exit $?"
+[ -z "$out" ] || fail "second resume ran: $out"
+pass "--resume: a job log's cut last record is dropped, its job runs again"

@@ -245,7 +245,7 @@ static int pick_shell(struct pool *p)
 static int open_joblog(struct pool *p)
 {
     const struct pool_cfg *c = p->cfg;
-    bool append = false;
+    bool append = false, newline = false;
     if (c->resume || c->resume_failed) {
         FILE *f = fopen(c->joblog, "re");
         if (f) {
@@ -267,8 +267,15 @@ static int open_joblog(struct pool *p)
             fclose(f);
             size_t bad = 0;
             int r = joblog_read(buf ? buf : "", len, c->resume_failed, &p->done, &bad);
-            append = len > 0;
+            size_t keep = r ? len : joblog_keep(buf ? buf : "", len);
+            append = keep > 0;
+            newline = keep > 0 && buf[keep - 1] != '\n';
             free(buf);
+            if (!r && keep < len && keep > 0 && truncate(c->joblog, (off_t)keep) < 0) {
+                fprintf(stderr, "ipcbox pool: cannot drop the cut last line of the job log "
+                                "%s: %s\n", c->joblog, strerror(errno));
+                return -1;
+            }
             if (r) {
                 fprintf(stderr, "ipcbox pool: format of the job log %s is wrong (line %zu)\n",
                         c->joblog, bad);
@@ -282,7 +289,8 @@ static int open_joblog(struct pool *p)
                 strerror(errno));
         return -1;
     }
-    if (!append && (fputs(JOBLOG_HEADER, p->joblog) < 0 || fflush(p->joblog))) {
+    if ((!append && (fputs(JOBLOG_HEADER, p->joblog) < 0 || fflush(p->joblog))) ||
+        (newline && (fputc('\n', p->joblog) < 0 || fflush(p->joblog)))) {
         fprintf(stderr, "ipcbox pool: cannot write the job log %s\n", c->joblog);
         return -1;
     }
