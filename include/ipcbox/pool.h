@@ -144,7 +144,8 @@ int ibx_pool_new(ibx_pool **out, const struct ibx_pool_config *cfg);
 
 /* Submit one task of len bytes (0..max_task) with the caller's tag;
  * waits while the pool is full. Returns 0, -EMSGSIZE (too large), -EBUSY
- * (an ibx_pool_map is running), -EPIPE (the pool is closing). */
+ * (an ibx_pool_map is running), -EPIPE (the pool is closing), -EINVAL
+ * (p NULL, or task NULL with len > 0). */
 int ibx_pool_submit(ibx_pool *p, const void *task, size_t len, uint64_t tag);
 
 /* ibx_pool_submit that never waits: -EAGAIN when the pool is full. */
@@ -153,7 +154,8 @@ int ibx_pool_try_submit(ibx_pool *p, const void *task, size_t len,
 
 /* Send the batch being filled now, if a worker has room for it (else it
  * goes when one has). Call after a burst of submissions when nothing
- * else will wait for their results soon (an event loop). Returns 0. */
+ * else will wait for their results soon (an event loop). Returns 0, or
+ * -EINVAL for a NULL p. */
 int ibx_pool_flush(ibx_pool *p);
 
 /* Take one result, as tasks complete (in no particular order): fills
@@ -161,7 +163,8 @@ int ibx_pool_flush(ibx_pool *p);
  * limit, 0: not at all). Sends the batch being filled first. Returns 0;
  * -EAGAIN (timeout 0) or -ETIMEDOUT when none came; -ENOENT when no
  * submitted task is outstanding (nothing to wait for); -EMSGSIZE if the
- * result is larger than cap (res->len tells its size; it stays queued). */
+ * result is larger than cap (res->len tells its size; it stays queued);
+ * -EINVAL for a NULL p or res. */
 int ibx_pool_next(ibx_pool *p, struct ibx_pool_result *res, void *buf,
                   size_t cap, int timeout_ms);
 
@@ -182,10 +185,11 @@ long ibx_pool_map(ibx_pool *p, const void *tasks, size_t task_size, size_t n,
 /* A descriptor (eventfd) for the caller's event loop: after
  * ibx_pool_next returned -EAGAIN it becomes readable when a result may
  * be there (call ibx_pool_next until -EAGAIN again; the pool reads the
- * descriptor itself). Owned by the pool. */
+ * descriptor itself). Owned by the pool. -EINVAL for a NULL p. */
 int ibx_pool_fd(ibx_pool *p);
 
-/* Copy the pool's counters to *st. */
+/* Copy the pool's counters to *st (zeros for a NULL p; nothing for a
+ * NULL st). */
 void ibx_pool_stats(ibx_pool *p, struct ibx_pool_stats *st);
 
 /* Stop the pool (how: drain or cancel), reap every worker, join the
