@@ -43,7 +43,22 @@
  * run fn with the signal mask the creating thread had; they leave with
  * _exit, so atexit handlers and stdio buffers of the caller do not run in
  * them; fn runs on that thread's stack (the default pthread stack size).
- * Create the pool before starting threads that hold locks fn needs. A
+ *
+ * Locks and replacements. fork copies only the forking thread: a lock
+ * another thread of the caller holds at that instant stays locked for
+ * ever in the child. The first workers are forked inside ibx_pool_new,
+ * but a REPLACEMENT is forked when a worker dies, at any moment, while
+ * the caller's other threads run. If fn (or anything it calls: malloc
+ * aside, which glibc makes fork-safe; stdio FILEs, loggers, caches, a
+ * library's internal mutex) takes a lock that a caller thread may hold,
+ * a replacement can deadlock on its first task, and ibx_pool_next then
+ * waits for that task for ever (use a timeout). So either keep fn free
+ * of locks the caller's threads take (work on the task and result
+ * buffers and on state set up before ibx_pool_new), or let no worker
+ * die (fn does not crash), or run the pool in a single-threaded process.
+ * Creating the pool before starting threads protects the first workers
+ * only. (Forking replacements from a helper process made at
+ * ibx_pool_new would lift this; it is not done yet.) A
  * worker whose owner dies exits when its current task is done (within
  * 20 ms when idle). Do not reap the pool's children yourself
  * (waitpid(-1, ...)).

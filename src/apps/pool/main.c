@@ -99,8 +99,17 @@ static const char pool_footer[] =
     "its environment has PARALLEL_SEQ and PARALLEL_JOBSLOT. The first SIGINT\n"
     "starts no more jobs and waits for the running ones; a second kills them.\n"
     "SIGTERM and SIGHUP are passed on to every job.\n"
+    "A job ends when its process does (what it left in the background is\n"
+    "not waited for). Commands that need a shell run in $PARALLEL_SHELL,\n"
+    "else bash when bash functions were exported (export -f), else /bin/sh.\n"
+    "A job whose output could not be kept (no temporary file) fails, logged\n"
+    "with exit value 255. With few descriptors or processes (ulimit -n,\n"
+    "-u) fewer jobs run at once instead of failing to start.\n"
+    "Unlike GNU parallel, a ::: argument holding a newline is one job, and\n"
+    "an empty source makes no jobs.\n"
     "Exit status: the number of failed jobs (at most 101), or what --halt\n"
-    "decided; 2 usage; 255 other errors (unreadable input, job log);\n"
+    "decided; 2 usage (and a --tmpdir where no file can be made); 255 other\n"
+    "errors (unreadable input, job log, stdout); 141 when stdout was closed;\n"
     "128+N after signal N stopped the run.\n";
 
 /* Does the option at argv[i] take the next argument as its value? */
