@@ -43,7 +43,22 @@
  * run fn with the signal mask the creating thread had; they leave with
  * _exit, so atexit handlers and stdio buffers of the caller do not run in
  * them; fn runs on that thread's stack (the default pthread stack size).
- * Create the pool before starting threads that hold locks fn needs. A
+ *
+ * Locks and replacements. fork copies only the forking thread: a lock
+ * another thread of the caller holds at that instant stays locked for
+ * ever in the child. The first workers are forked inside ibx_pool_new,
+ * but a REPLACEMENT is forked when a worker dies, at any moment, while
+ * the caller's other threads run. If fn (or anything it calls: malloc
+ * aside, which glibc makes fork-safe; stdio FILEs, loggers, caches, a
+ * library's internal mutex) takes a lock that a caller thread may hold,
+ * a replacement can deadlock on its first task, and ibx_pool_next then
+ * waits for that task for ever (use a timeout). So either keep fn free
+ * of locks the caller's threads take (work on the task and result
+ * buffers and on state set up before ibx_pool_new), or let no worker
+ * die (fn does not crash), or run the pool in a single-threaded process.
+ * Creating the pool before starting threads protects the first workers
+ * only. (Forking replacements from a helper process made at
+ * ibx_pool_new would lift this; it is not done yet.) A
  * worker whose owner dies exits when its current task is done (within
  * 20 ms when idle). Do not reap the pool's children yourself
  * (waitpid(-1, ...)).
@@ -144,7 +159,8 @@ int ibx_pool_new(ibx_pool **out, const struct ibx_pool_config *cfg);
 
 /* Submit one task of len bytes (0..max_task) with the caller's tag;
  * waits while the pool is full. Returns 0, -EMSGSIZE (too large), -EBUSY
- * (an ibx_pool_map is running), -EPIPE (the pool is closing). */
+ * (an ibx_pool_map is running), -EPIPE (the pool is closing), -EINVAL
+ * (p NULL, or task NULL with len > 0). */
 int ibx_pool_submit(ibx_pool *p, const void *task, size_t len, uint64_t tag);
 
 /* ibx_pool_submit that never waits: -EAGAIN when the pool is full. */
@@ -153,7 +169,8 @@ int ibx_pool_try_submit(ibx_pool *p, const void *task, size_t len,
 
 /* Send the batch being filled now, if a worker has room for it (else it
  * goes when one has). Call after a burst of submissions when nothing
- * else will wait for their results soon (an event loop). Returns 0. */
+ * else will wait for their results soon (an event loop). Returns 0, or
+ * -EINVAL for a NULL p. */
 int ibx_pool_flush(ibx_pool *p);
 
 /* Take one result, as tasks complete (in no particular order): fills
@@ -161,7 +178,8 @@ int ibx_pool_flush(ibx_pool *p);
  * limit, 0: not at all). Sends the batch being filled first. Returns 0;
  * -EAGAIN (timeout 0) or -ETIMEDOUT when none came; -ENOENT when no
  * submitted task is outstanding (nothing to wait for); -EMSGSIZE if the
- * result is larger than cap (res->len tells its size; it stays queued). */
+ * result is larger than cap (res->len tells its size; it stays queued);
+ * -EINVAL for a NULL p or res. */
 int ibx_pool_next(ibx_pool *p, struct ibx_pool_result *res, void *buf,
                   size_t cap, int timeout_ms);
 
@@ -182,10 +200,11 @@ long ibx_pool_map(ibx_pool *p, const void *tasks, size_t task_size, size_t n,
 /* A descriptor (eventfd) for the caller's event loop: after
  * ibx_pool_next returned -EAGAIN it becomes readable when a result may
  * be there (call ibx_pool_next until -EAGAIN again; the pool reads the
- * descriptor itself). Owned by the pool. */
+ * descriptor itself). Owned by the pool. -EINVAL for a NULL p. */
 int ibx_pool_fd(ibx_pool *p);
 
-/* Copy the pool's counters to *st. */
+/* Copy the pool's counters to *st (zeros for a NULL p; nothing for a
+ * NULL st). */
 void ibx_pool_stats(ibx_pool *p, struct ibx_pool_stats *st);
 
 /* Stop the pool (how: drain or cancel), reap every worker, join the

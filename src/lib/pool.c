@@ -168,6 +168,8 @@ int ibx_pool_new(ibx_pool **out, const struct ibx_pool_config *cfg)
 static int submit(ibx_pool *p, const void *task, size_t len, uint64_t tag,
                   int timeout_ms)
 {
+    if (!p)
+        return -EINVAL;
     if (len > p->cfg.max_task)
         return -EMSGSIZE;
     if (len && !task)
@@ -223,6 +225,8 @@ int ibx_pool_try_submit(ibx_pool *p, const void *task, size_t len, uint64_t tag)
 
 int ibx_pool_flush(ibx_pool *p)
 {
+    if (!p)
+        return -EINVAL;
     pthread_mutex_lock(&p->mu);
     ibx__pool_send_open(p);
     pthread_mutex_unlock(&p->mu);
@@ -251,6 +255,8 @@ static int pop_result(ibx_pool *p, struct ibx_pool_result *res, void *buf,
 int ibx_pool_next(ibx_pool *p, struct ibx_pool_result *res, void *buf,
                   size_t cap, int timeout_ms)
 {
+    if (!p || !res)
+        return -EINVAL;
     pthread_mutex_lock(&p->mu);
     int64_t deadline = 0;
     int r;
@@ -294,6 +300,8 @@ int ibx_pool_next(ibx_pool *p, struct ibx_pool_result *res, void *buf,
 
 int ibx_pool_fd(ibx_pool *p)
 {
+    if (!p)
+        return -EINVAL;
     pthread_mutex_lock(&p->mu);
     p->fd_used = true;
     pthread_mutex_unlock(&p->mu);
@@ -302,6 +310,12 @@ int ibx_pool_fd(ibx_pool *p)
 
 void ibx_pool_stats(ibx_pool *p, struct ibx_pool_stats *st)
 {
+    if (!st)
+        return;
+    if (!p) {
+        memset(st, 0, sizeof *st);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     *st = p->st;
     pthread_mutex_unlock(&p->mu);

@@ -214,6 +214,18 @@ static void test_joblog_read(void **state)
     assert_int_equal(joblog_read(bare, strlen(bare), false, &d, &bad), 0);
     assert_true(joblog_done_has(&d, 7));
     joblog_done_free(&d);
+    /* a last record cut short is not done, and is dropped before appending */
+    const char cut[] = JOBLOG_HEADER "1\t:\t1.000\t     0.001\t0\t2\t0\t0\techo 0\n3\t:\t17";
+    assert_int_equal(joblog_read(cut, strlen(cut), false, &d, &bad), 0);
+    assert_int_equal(d.n, 1);
+    assert_true(joblog_done_has(&d, 1));
+    assert_false(joblog_done_has(&d, 3));
+    joblog_done_free(&d);
+    assert_int_equal(joblog_keep(cut, strlen(cut)), strlen(cut) - strlen("3\t:\t17"));
+    assert_int_equal(joblog_keep(bare, strlen(bare)), strlen(bare));
+    assert_int_equal(joblog_keep(log, strlen(log)), strlen(log));
+    assert_int_equal(joblog_keep("Seq\tHo", 6), 0);
+    assert_int_equal(joblog_keep("", 0), 0);
     /* malformed lines are refused with their number */
     const char *broken[] = {
         JOBLOG_HEADER "x\t:\t1\t1\t0\t0\t0\t0\tc\n",

@@ -578,6 +578,34 @@ static void test_owner_killed(void **state)
     assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
 }
 
+/* NULL where a pool or a result belongs: -EINVAL, never a crash. */
+static void test_null_args(void **state)
+{
+    (void)state;
+    struct ibx_pool_result r;
+    struct ibx_pool_stats st;
+    memset(&st, 0xff, sizeof st);
+    assert_int_equal(ibx_pool_submit(NULL, "x", 1, 0), -EINVAL);
+    assert_int_equal(ibx_pool_try_submit(NULL, "x", 1, 0), -EINVAL);
+    assert_int_equal(ibx_pool_flush(NULL), -EINVAL);
+    assert_int_equal(ibx_pool_next(NULL, &r, NULL, 0, 0), -EINVAL);
+    assert_int_equal(ibx_pool_fd(NULL), -EINVAL);
+    assert_int_equal(ibx_pool_map(NULL, "x", 1, 1, NULL, 0, NULL), -EINVAL);
+    ibx_pool_stats(NULL, &st);
+    assert_int_equal(st.submitted, 0);
+    assert_int_equal(st.workers, 0);
+    assert_int_equal(ibx_pool_close(NULL, IBX_POOL_DRAIN), 0);
+    ibx_pool *p;
+    struct ibx_pool_config cfg = {.fn = work, .workers = 1};
+    assert_int_equal(ibx_pool_new(&p, &cfg), 0);
+    assert_int_equal(ibx_pool_submit(p, "x", 1, 0), 0);
+    assert_int_equal(ibx_pool_next(p, NULL, NULL, 0, -1), -EINVAL);
+    ibx_pool_stats(p, NULL);
+    char buf[64];
+    assert_int_equal(ibx_pool_next(p, &r, buf, sizeof buf, 10000), 0);
+    assert_int_equal(ibx_pool_close(p, IBX_POOL_DRAIN), 0);
+}
+
 static void test_bad_config(void **state)
 {
     ibx_pool *p;
@@ -614,6 +642,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_creator_thread_exits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_null_args, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,17 +2,21 @@
  * (SIGCHLD reaps; the first SIGINT stops starting jobs, the second kills
  * them; SIGTERM and SIGHUP are passed on to every job), timeouts, the
  * --line-buffer writer, --bar/--eta, --dry-run and the exit status. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pool/run_int.h"
+
+extern char **environ;
 
 /* ---- killing --------------------------------------------------------------- */
 
@@ -117,13 +121,20 @@ int pool_line_out(struct pool *p, struct pool_job *j, bool is_out, const char *b
     }
     if (p->progress)
         progress_clear(p->progress);
-    int r = 0;
-    if (!buf) {   /* end of file: what is left, as it is */
-        if (o->len)
-            r = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
+    int w = 0;
+    if (p->out_failed && is_out) {   /* nobody reads it: drop */
         o->len = 0;
         j->mem = 0;
-        return r;
+        return 0;
+    }
+    if (!buf) {   /* end of file: what is left, as it is */
+        if (o->len)
+            w = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
+        o->len = 0;
+        j->mem = 0;
+        if (is_out)
+            pool_out_error(p, w);
+        return 0;
     }
     const char *nl = NULL;
     for (size_t i = n; i > 0; i--)
@@ -136,14 +147,16 @@ int pool_line_out(struct pool *p, struct pool_job *j, bool is_out, const char *b
     /* whole lines (or a line past the bound) go out now */
     size_t whole = nl ? (size_t)(nl - buf) + 1 : n;
     if (o->len)
-        r = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
-    if (!r)
-        r = pool_out_write_tagged(fd, buf, whole, tag, taglen, bol);
+        w = pool_out_write_tagged(fd, o->buf, o->len, tag, taglen, bol);
+    if (!w)
+        w = pool_out_write_tagged(fd, buf, whole, tag, taglen, bol);
     o->len = 0;
     j->mem = 0;
-    if (!r && whole < n)
-        r = pool_out_add(o, buf + whole, n - whole, &j->mem, SIZE_MAX, p->cfg->tmpdir);
-    return r;
+    if (is_out)
+        pool_out_error(p, w);   /* stderr we cannot write to is not worth stopping for */
+    if (w || whole == n)
+        return 0;
+    return pool_out_add(o, buf + whole, n - whole, &j->mem, SIZE_MAX, p->cfg->tmpdir);
 }
 
 /* ---- --bar / --eta ------------------------------------------------------------ */
@@ -189,13 +202,50 @@ static char *find_program(const char *prog)
     return NULL;
 }
 
+/* Is name a bash function exported to us (export -f name)? */
+static bool exported_function(const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = environ; *e; e++)
+        if (!strncmp(*e, "BASH_FUNC_", 10) && !strncmp(*e + 10, name, n) &&
+            (!strncmp(*e + 10 + n, "%%=", 3) || !strncmp(*e + 10 + n, "()=", 3)))
+            return true;
+    return false;
+}
+
+/* The shell of jobs that need one: $PARALLEL_SHELL (as GNU parallel);
+ * else bash when bash functions were exported to us (export -f: /bin/sh
+ * may be dash, which does not see them); else /bin/sh. */
+static int pick_shell(struct pool *p)
+{
+    const char *want = getenv("PARALLEL_SHELL");
+    if (want && *want) {
+        p->shell = find_program(want);
+        if (!p->shell) {
+            fprintf(stderr, "ipcbox pool: PARALLEL_SHELL=%s: no such program\n", want);
+            return -1;
+        }
+        return 0;
+    }
+    for (char **e = environ; *e && !p->shell; e++)
+        if (!strncmp(*e, "BASH_FUNC_", 10))
+            p->shell = find_program("bash");
+    if (!p->shell)
+        p->shell = strdup("/bin/sh");
+    if (!p->shell) {
+        fprintf(stderr, "ipcbox pool: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
 /* Read the job log for --resume / --resume-failed, then open it for
  * writing: appended to when it had a first line, else written anew with
  * the header. Returns 0 or -1 after saying why. */
 static int open_joblog(struct pool *p)
 {
     const struct pool_cfg *c = p->cfg;
-    bool append = false;
+    bool append = false, newline = false;
     if (c->resume || c->resume_failed) {
         FILE *f = fopen(c->joblog, "re");
         if (f) {
@@ -217,8 +267,15 @@ static int open_joblog(struct pool *p)
             fclose(f);
             size_t bad = 0;
             int r = joblog_read(buf ? buf : "", len, c->resume_failed, &p->done, &bad);
-            append = len > 0;
+            size_t keep = r ? len : joblog_keep(buf ? buf : "", len);
+            append = keep > 0;
+            newline = keep > 0 && buf[keep - 1] != '\n';
             free(buf);
+            if (!r && keep < len && keep > 0 && truncate(c->joblog, (off_t)keep) < 0) {
+                fprintf(stderr, "ipcbox pool: cannot drop the cut last line of the job log "
+                                "%s: %s\n", c->joblog, strerror(errno));
+                return -1;
+            }
             if (r) {
                 fprintf(stderr, "ipcbox pool: format of the job log %s is wrong (line %zu)\n",
                         c->joblog, bad);
@@ -232,7 +289,8 @@ static int open_joblog(struct pool *p)
                 strerror(errno));
         return -1;
     }
-    if (!append && (fputs(JOBLOG_HEADER, p->joblog) < 0 || fflush(p->joblog))) {
+    if ((!append && (fputs(JOBLOG_HEADER, p->joblog) < 0 || fflush(p->joblog))) ||
+        (newline && (fputc('\n', p->joblog) < 0 || fflush(p->joblog)))) {
         fprintf(stderr, "ipcbox pool: cannot write the job log %s\n", c->joblog);
         return -1;
     }
@@ -264,6 +322,43 @@ static int dry_run(struct pool *p)
     return r < 0 ? 255 : 0;
 }
 
+/* Descriptors open now (ours, and whatever we inherited). */
+static size_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n ? n - 1 : 0;   /* not the directory's own */
+}
+
+/* The descriptors jobs may use under ulimit -n, and -j lowered to what
+ * fits (POOL_FDS_PER_JOB each): jobs then wait for descriptors instead
+ * of failing to start. */
+static void fd_budget(struct pool *p)
+{
+    p->max_jobs = p->cfg->jobs;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    size_t used = open_fds() + POOL_FD_RESERVE;
+    p->fd_budget = rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 1;
+    size_t fit = p->fd_budget / POOL_FDS_PER_JOB;
+    if (fit < 1)
+        fit = 1;
+    if (fit < p->max_jobs) {
+        bool asked_all = p->cfg->jobs_text && !strcmp(p->cfg->jobs_text, "0");
+        if (!asked_all)
+            fprintf(stderr, "ipcbox pool: only enough file descriptors (ulimit -n %llu) "
+                            "for %zu jobs at once\n", (unsigned long long)rl.rlim_cur, fit);
+        p->max_jobs = (unsigned)fit;
+    }
+}
+
 static int setup(struct pool *p, bool *dry)
 {
     const struct pool_cfg *c = p->cfg;
@@ -279,7 +374,9 @@ static int setup(struct pool *p, bool *dry)
         fprintf(stderr, "ipcbox pool: out of memory\n");
         return -1;
     }
-    if (!p->tpl.shell)
+    if (pick_shell(p))
+        return -1;
+    if (!p->tpl.shell && !exported_function(p->tpl.prog))
         p->prog_path = find_program(p->tpl.prog);
     p->need_line = !p->prog_path || c->joblog || c->verbose || c->bar || c->eta ||
                    c->timeout_ms;
@@ -315,6 +412,7 @@ static int setup(struct pool *p, bool *dry)
         fprintf(stderr, "ipcbox pool: cannot set up the event loop\n");
         return -1;
     }
+    fd_budget(p);
     return 0;
 }
 
@@ -367,6 +465,7 @@ out:
         posix_spawnattr_destroy(&p.attr);
     free(p.envp);
     free(p.prog_path);
+    free(p.shell);
     tpl_buf_free(&p.tag);
     tpl_free(&p.tpl);
     joblog_done_free(&p.done);

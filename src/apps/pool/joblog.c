@@ -136,7 +136,10 @@ int joblog_read(const char *buf, size_t len, bool failed_too, struct joblog_done
         struct joblog_rec r;
         size_t n = (size_t)(le - p);
         if (!(lineno == 1 && joblog_is_header(p, n)) && !(n == 0 && !nl)) {
-            if (joblog_parse(p, n, &r) < 0) {
+            int pr = joblog_parse(p, n, &r);
+            if (pr < 0 && !nl)
+                break;   /* a last record cut short (killed, disk full): not done */
+            if (pr < 0) {
                 *bad_line = lineno;
                 joblog_done_free(d);
                 return -EINVAL;
@@ -166,6 +169,19 @@ int joblog_read(const char *buf, size_t len, bool failed_too, struct joblog_done
         d->n = w;
     }
     return 0;
+}
+
+size_t joblog_keep(const char *buf, size_t len)
+{
+    if (!len || buf[len - 1] == '\n')
+        return len;
+    const char *nl = memrchr(buf, '\n', len);
+    size_t start = nl ? (size_t)(nl - buf) + 1 : 0;
+    struct joblog_rec r;
+    if (joblog_parse(buf + start, len - start, &r) == 0 ||
+        (start == 0 && joblog_is_header(buf, len)))
+        return len;
+    return start;
 }
 
 bool joblog_done_has(const struct joblog_done *d, uint64_t seq)

@@ -51,11 +51,16 @@ struct joblog_done {
     size_t n, cap;
 };
 
-/* Fill d from a log (d zeroed first). Returns 0, -ENOMEM, or -EINVAL
- * with *bad_line set to the 1-based number of a line that is neither the
- * header nor a job line. */
+/* Fill d from a log (d zeroed first). A last line without a newline that
+ * does not parse is a record cut short and is skipped (its job runs
+ * again). Returns 0, -ENOMEM, or -EINVAL with *bad_line set to the
+ * 1-based number of another line that is neither the header nor a job
+ * line. */
 int joblog_read(const char *buf, size_t len, bool failed_too, struct joblog_done *d,
                 size_t *bad_line);
+/* How much of a log to keep before appending to it: all of it, or up to
+ * its last newline when the line after it is a record cut short. */
+size_t joblog_keep(const char *buf, size_t len);
 /* True if seq is in d (binary search). */
 bool joblog_done_has(const struct joblog_done *d, uint64_t seq);
 /* Free d's array. */

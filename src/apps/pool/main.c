@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pool/out.h"
 #include "pool/pool.h"
 
 static int set_jobs(void *cfg, const char *text, char *err, size_t errlen)
@@ -73,6 +74,9 @@ static const struct opt pool_opts[] = {
      .help = "print each command before its output"},
     OPT_Z(C, max_buffer, "max-buffer", "1m", 4096, 1ull << 30,
           "output of one job held in memory; beyond it goes to a temporary file"),
+    OPT_Z(C, max_memory, "max-memory", "64m", 65536, 1ull << 40,
+          "output of all jobs together held in memory (the --keep-order backlog "
+          "included); beyond it goes to temporary files"),
     OPT_S(C, tmpdir, "tmpdir", "DIR", "where output beyond --max-buffer goes (default: "
           "$TMPDIR or /tmp)"),
     {.name = "will-cite", .type = OPT_T_BOOL, OPT_FIELD_(C, will_cite),
@@ -95,8 +99,17 @@ static const char pool_footer[] =
     "its environment has PARALLEL_SEQ and PARALLEL_JOBSLOT. The first SIGINT\n"
     "starts no more jobs and waits for the running ones; a second kills them.\n"
     "SIGTERM and SIGHUP are passed on to every job.\n"
+    "A job ends when its process does (what it left in the background is\n"
+    "not waited for). Commands that need a shell run in $PARALLEL_SHELL,\n"
+    "else bash when bash functions were exported (export -f), else /bin/sh.\n"
+    "A job whose output could not be kept (no temporary file) fails, logged\n"
+    "with exit value 255. With few descriptors or processes (ulimit -n,\n"
+    "-u) fewer jobs run at once instead of failing to start.\n"
+    "Unlike GNU parallel, a ::: argument holding a newline is one job, and\n"
+    "an empty source makes no jobs.\n"
     "Exit status: the number of failed jobs (at most 101), or what --halt\n"
-    "decided; 2 usage; 255 other errors (unreadable input, job log);\n"
+    "decided; 2 usage (and a --tmpdir where no file can be made); 255 other\n"
+    "errors (unreadable input, job log, stdout); 141 when stdout was closed;\n"
     "128+N after signal N stopped the run.\n";
 
 /* Does the option at argv[i] take the next argument as its value? */
@@ -212,6 +225,10 @@ int pool_main(int argc, char **argv)
         in.sep = c.null_sep ? '\0' : '\n';
         r = parse_rest(&c, &in, argc, argv, cmd_from, &tmpl);
     }
+    int e;
+    if (r < 0 && !c.dry_run && (e = pool_out_check_dir(c.tmpdir)) < 0)
+        r = opt_usage("pool", "cannot make temporary files in %s: %s", c.tmpdir,
+                      strerror(-e));
     if (r < 0) {
         c.template = tmpl;
         r = pool_run(&c, &in);

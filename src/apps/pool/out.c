@@ -49,6 +49,15 @@ static int tmpfile_in(const char *dir)
     return fd;
 }
 
+int pool_out_check_dir(const char *dir)
+{
+    int fd = tmpfile_in(dir);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    return 0;
+}
+
 int pool_out_add(struct pool_out *o, const char *p, size_t n, size_t *mem, size_t bound,
                  const char *tmpdir)
 {

@@ -24,6 +24,8 @@ void pool_out_init(struct pool_out *o);
  * (the bytes are then lost; the caller reports it once). */
 int pool_out_add(struct pool_out *o, const char *p, size_t n, size_t *mem, size_t bound,
                  const char *tmpdir);
+/* Can a temporary file be made in dir? 0 or -errno (made and closed). */
+int pool_out_check_dir(const char *dir);
 /* Write everything held to fd, each line after tag (taglen bytes; none if
  * 0); *bol says whether the next byte starts a line (kept across calls).
  * Returns 0 or -errno from writing. */

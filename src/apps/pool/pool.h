@@ -18,9 +18,20 @@
 
 /* Default bound of a job's output held in memory (then a temp file). */
 #define POOL_MAX_BUFFER (1024 * 1024)
+/* Default bound of the output of all jobs together held in memory. */
+#define POOL_MAX_MEMORY (64 * 1024 * 1024)
+/* Descriptors a job may use: two pipes, two temporary files. */
+#define POOL_FDS_PER_JOB 4
+/* Descriptors kept for pool itself beyond those open at start. */
+#define POOL_FD_RESERVE 16
 /* After SIGTERM (timeout, halt, second SIGINT) a job's group gets this
  * long before SIGKILL. */
 #define POOL_KILL_GRACE_MS 1000
+
+/* Exit value logged for a job that succeeded but whose output could not
+ * be held (no temporary file: disk full, no descriptors): it counts as
+ * failed, so --retries and --resume-failed run it again. */
+#define POOL_LOST_EXIT 255
 
 /* What the command line asks. */
 struct pool_cfg {
@@ -34,6 +45,7 @@ struct pool_cfg {
     struct halt halt;
     const char *joblog;
     uint64_t max_buffer;
+    uint64_t max_memory;      /* all jobs' held output in memory */
     const char *tmpdir;
     const char *template;     /* the command, words joined by spaces */
 };

@@ -3,8 +3,9 @@
  * A job is started with posix_spawn (vfork semantics: nothing of ours is
  * copied) in a process group of its own, stdin from /dev/null, stdout and
  * stderr into two pipes the loop reads. It is over when its process was
- * reaped (SIGCHLD through signalfd) and both pipes reached end of file
- * (whatever it left in the background included). Then it is retried,
+ * reaped (SIGCHLD through signalfd): what its pipes hold then is read and
+ * they are closed, so a process it left in the background that still
+ * holds them (cmd &) does not hold the job. Then it is retried,
  * logged, counted for --halt, and its output written: at once, or in
  * input order with --keep-order. */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,8 +51,21 @@ static struct pool_job *job_get(struct pool *p)
     return j;
 }
 
+/* Output j holds in memory no longer counts (printed, or a new attempt). */
+static void job_release_mem(struct pool *p, struct pool_job *j)
+{
+    p->mem_total -= j->mem;
+    j->mem = 0;
+}
+
+static size_t spill_fds(const struct pool_job *j)
+{
+    return (size_t)(j->out.spill >= 0) + (size_t)(j->err.spill >= 0);
+}
+
 static void job_put(struct pool *p, struct pool_job *j)
 {
+    job_release_mem(p, j);
     pool_out_reset(&j->out);
     pool_out_reset(&j->err);
     j->vals.len = 0;
@@ -128,13 +143,20 @@ static void make_tag(struct pool *p, const struct pool_job *j)
     tpl_buf_add(&p->tag, "\t", 1);
 }
 
-static void out_error(struct pool *p, int r)
+void pool_out_error(struct pool *p, int r)
 {
-    if (r && !p->out_failed) {
-        p->out_failed = true;
-        if (r != -EPIPE)
-            fprintf(stderr, "ipcbox pool: cannot write output: %s\n", strerror(-r));
+    if (!r || p->out_failed)
+        return;
+    /* nobody gets the output of further jobs: stop as --halt now does */
+    p->out_failed = true;
+    p->stop_starting = true;
+    if (r == -EPIPE) {
+        p->stop_signal = SIGPIPE;   /* exit 141, as a writer killed by SIGPIPE */
+    } else {
+        fprintf(stderr, "ipcbox pool: cannot write output: %s\n", strerror(-r));
+        p->error = true;
     }
+    pool_kill_all(p, SIGTERM);
 }
 
 /* Write j's held output: the command (--verbose), stdout, stderr. */
@@ -149,13 +171,13 @@ static void print_job(struct pool *p, struct pool_job *j)
     }
     if (p->cfg->verbose && !p->cfg->line_buffer) {
         bool b = true;
-        out_error(p, pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b));
-        out_error(p, pool_out_write_tagged(1, "\n", 1, NULL, 0, &b));
+        pool_out_error(p, pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b));
+        pool_out_error(p, pool_out_write_tagged(1, "\n", 1, NULL, 0, &b));
     }
     if (p->out_failed)
         return;
     bool bol = true;
-    out_error(p, pool_out_print(&j->out, 1, tag, taglen, &bol));
+    pool_out_error(p, pool_out_print(&j->out, 1, tag, taglen, &bol));
     bol = true;
     int r = pool_out_print(&j->err, 2, tag, taglen, &bol);
     (void)r;   /* stderr we cannot write to is not worth stopping for */
@@ -168,6 +190,7 @@ static void flush_ordered(struct pool *p)
         struct pool_job *j = p->pending;
         p->pending = j->next;
         p->npending--;
+        p->held_fds -= spill_fds(j);
         p->next_print++;
         print_job(p, j);
         job_put(p, j);
@@ -182,6 +205,7 @@ static void hold_ordered(struct pool *p, struct pool_job *j)
     j->next = *at;
     *at = j;
     p->npending++;
+    p->held_fds += spill_fds(j);
     flush_ordered(p);
 }
 
@@ -237,6 +261,8 @@ static void job_finished(struct pool *p, struct pool_job *j)
         j->exitval = 127;
     if (j->timed_out)
         j->exitval = -1;
+    else if (j->lost && !j->exitval && !j->sig)
+        j->exitval = POOL_LOST_EXIT;   /* its output is not whole: not a success */
     bool failed = j->exitval || j->sig;
     if (failed && j->tries < p->cfg->retries && !p->stop_starting && !p->hs.halting) {
         /* again, in the same slot; only the last attempt's output counts */
@@ -266,47 +292,101 @@ static void job_finished(struct pool *p, struct pool_job *j)
     pool_fill(p);
 }
 
-void pool_job_check(struct pool *p, struct pool_job *j)
+/* ---- reading --------------------------------------------------------------- */
+
+/* n bytes read from one of j's pipes. */
+static void take_output(struct pool *p, struct pool_job *j, bool is_out, const char *buf,
+                        size_t n)
 {
-    if (j->pid < 0 && j->fd_out < 0 && j->fd_err < 0)
-        job_finished(p, j);
+    if (is_out)
+        j->received += (uint64_t)n;
+    int r;
+    size_t before = j->mem;
+    if (p->cfg->line_buffer && !p->cfg->keep_order) {
+        r = pool_line_out(p, j, is_out, buf, n);
+    } else {
+        /* the job's own bound, and what is left of the run's */
+        uint64_t room = p->mem_total < p->cfg->max_memory ? p->cfg->max_memory - p->mem_total : 0;
+        uint64_t bound = p->cfg->max_buffer;
+        if (j->mem + room < bound)
+            bound = j->mem + room;
+        r = pool_out_add(is_out ? &j->out : &j->err, buf, n, &j->mem, (size_t)bound,
+                         p->cfg->tmpdir);
+    }
+    p->mem_total = p->mem_total - before + j->mem;
+    if (r && !j->lost) {
+        j->lost = true;
+        fprintf(stderr, "ipcbox pool: job %llu: output lost: %s\n",
+                (unsigned long long)j->seq, strerror(-r));
+    }
 }
 
-/* ---- reading --------------------------------------------------------------- */
+/* One of j's pipes is done with: at end of file, or its process was
+ * reaped and what it wrote has been read. */
+static void close_pipe(struct pool *p, struct pool_job *j, bool is_out)
+{
+    int *fd = is_out ? &j->fd_out : &j->fd_err;
+    if (p->cfg->line_buffer && !p->cfg->keep_order) {
+        size_t before = j->mem;
+        pool_line_out(p, j, is_out, NULL, 0);   /* the last partial line */
+        p->mem_total = p->mem_total - before + j->mem;
+    }
+    ibx_io_stop(p->loop, is_out ? &j->io_out : &j->io_err);
+    close(*fd);
+    *fd = -1;
+}
 
 static void on_pipe(ibx_loop *loop, ibx_io *io, uint32_t events)
 {
     struct pool_job *j = io->data;
     struct pool *p = j->pool;
     bool is_out = io == &j->io_out;
-    int *fd = is_out ? &j->fd_out : &j->fd_err;
+    int fd = is_out ? j->fd_out : j->fd_err;
     char buf[65536];
-    ssize_t n = read(*fd, buf, sizeof buf);
+    ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n > 0) {
-        if (is_out)
-            j->received += (uint64_t)n;
-        int r;
-        if (p->cfg->line_buffer && !p->cfg->keep_order) {
-            r = pool_line_out(p, j, is_out, buf, (size_t)n);
-        } else {
-            r = pool_out_add(is_out ? &j->out : &j->err, buf, (size_t)n, &j->mem,
-                             p->cfg->max_buffer, p->cfg->tmpdir);
-        }
-        if (r && !j->lost) {
-            j->lost = true;
-            fprintf(stderr, "ipcbox pool: job %llu: output lost: %s\n",
-                    (unsigned long long)j->seq, strerror(-r));
-        }
+        take_output(p, j, is_out, buf, (size_t)n);
         return;
     }
-    if (p->cfg->line_buffer && !p->cfg->keep_order)
-        pool_line_out(p, j, is_out, NULL, 0);   /* the last partial line */
-    ibx_io_stop(loop, io);
-    close(*fd);
-    *fd = -1;
+    close_pipe(p, j, is_out);
     pool_job_check(p, j);
+}
+
+/* j's process was reaped but a pipe is still open: something it left
+ * behind (cmd &, a daemon) holds the write end. Take what is in the pipe
+ * now (everything the job wrote: it is dead) and no more, then close it,
+ * so the job ends with its process, as in GNU parallel, and --timeout
+ * bounds it even when the holder left the process group. */
+static void drain_pipe(struct pool *p, struct pool_job *j, bool is_out)
+{
+    int fd = is_out ? j->fd_out : j->fd_err;
+    int avail = 0;
+    if (ioctl(fd, FIONREAD, &avail) < 0)
+        avail = 0;
+    char buf[65536];
+    while (avail > 0) {
+        ssize_t n = read(fd, buf, (size_t)avail < sizeof buf ? (size_t)avail : sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        take_output(p, j, is_out, buf, (size_t)n);
+        avail -= (int)n;
+    }
+    close_pipe(p, j, is_out);
+}
+
+void pool_job_check(struct pool *p, struct pool_job *j)
+{
+    if (j->pid >= 0)
+        return;
+    if (j->fd_out >= 0)
+        drain_pipe(p, j, true);
+    if (j->fd_err >= 0)
+        drain_pipe(p, j, false);
+    job_finished(p, j);
 }
 
 /* ---- starting -------------------------------------------------------------- */
@@ -326,18 +406,35 @@ static void set_env(struct pool *p, const struct pool_job *j)
     snprintf(p->env_slot, sizeof p->env_slot, "PARALLEL_JOBSLOT=%u", j->slot);
 }
 
+/* j could not start for want of descriptors or processes (err) while
+ * others run: it goes first when one of them ends, and no more than
+ * those run at once from now on (as GNU parallel lowers -j). */
+static void requeue(struct pool *p, struct pool_job *j, int err)
+{
+    p->slots[j->slot - 1] = NULL;
+    p->running--;
+    j->tries--;
+    j->next = p->waiting;
+    p->waiting = j;
+    if (p->max_jobs > p->running) {
+        p->max_jobs = p->running;
+        fprintf(stderr, "ipcbox pool: cannot start more jobs (%s): running at most %u at "
+                        "once\n", strerror(err), p->max_jobs);
+    }
+}
+
 void pool_job_start(struct pool *p, struct pool_job *j)
 {
     struct tpl_job tj = tjob(j);
     j->tries++;
-    j->mem = 0;
+    job_release_mem(p, j);
     j->received = 0;
     j->timed_out = j->spawn_failed = j->lost = j->killed = false;
     j->pgid = -1;
     j->bol_out = j->bol_err = true;
     j->status = 0;
     char *const *argv;
-    char *sh_argv[4] = {"/bin/sh", "-c", NULL, NULL};
+    char *sh_argv[4] = {p->shell, "-c", NULL, NULL};
     if (p->tpl.shell || !p->prog_path) {
         sh_argv[2] = j->line.p;
         argv = sh_argv;
@@ -371,7 +468,7 @@ void pool_job_start(struct pool *p, struct pool_job *j)
     set_env(p, j);
     j->start = now_real();
     pid_t pid;
-    int r = posix_spawn(&pid, argv == sh_argv ? "/bin/sh" : p->prog_path, &fa, &p->attr,
+    int r = posix_spawn(&pid, argv == sh_argv ? p->shell : p->prog_path, &fa, &p->attr,
                         argv, p->envp);
     posix_spawn_file_actions_destroy(&fa);
     close(po[1]);
@@ -383,6 +480,8 @@ void pool_job_start(struct pool *p, struct pool_job *j)
         goto fail;
     }
     j->pid = j->pgid = pid;
+    fcntl(po[0], F_SETFL, O_NONBLOCK);   /* drain_pipe never waits */
+    fcntl(pe[0], F_SETFL, O_NONBLOCK);
     j->fd_out = po[0];
     j->fd_err = pe[0];
     if (ibx_io_start(p->loop, &j->io_out, j->fd_out, IBX_EV_READ, on_pipe, j) ||
@@ -402,12 +501,52 @@ fail_pipes:
             close(pe[i]);
     }
 fail:
+    if ((errno == EMFILE || errno == ENFILE || errno == EAGAIN) && p->running > 1) {
+        requeue(p, j, errno);
+        return;
+    }
     fprintf(stderr, "ipcbox pool: cannot start job %llu: %s\n",
             (unsigned long long)j->seq, strerror(errno));
     j->start = now_real();
     j->spawn_failed = true;
     j->pid = -1;
     pool_job_check(p, j);
+}
+
+/* j takes the lowest free slot and its command line ({%} is the slot). */
+static int job_place(struct pool *p, struct pool_job *j)
+{
+    j->slot = (unsigned)lowest_free_slot(p);
+    struct tpl_job tj = tjob(j);
+    j->line.len = 0;
+    if ((p->need_line && tpl_line(&p->tpl, &tj, &j->line)) || tpl_buf_add(&j->line, "", 0))
+        return -ENOMEM;
+    p->slots[j->slot - 1] = j;
+    p->running++;
+    return 0;
+}
+
+/* May another job start? One always may when none runs (so the run goes
+ * on); else within -j (as lowered) and the descriptor budget: every
+ * running job may come to hold POOL_FDS_PER_JOB, finished jobs waiting
+ * for their turn (--keep-order) hold their temporary files. */
+static bool can_start(const struct pool *p)
+{
+    if (p->stop_starting)
+        return false;
+    if (!p->running)
+        return true;
+    if (p->running >= p->max_jobs)
+        return false;
+    return !p->fd_budget ||
+           POOL_FDS_PER_JOB * ((size_t)p->running + 1) + p->held_fds <= p->fd_budget;
+}
+
+static void fill_fail(struct pool *p)
+{
+    fprintf(stderr, "ipcbox pool: out of memory\n");
+    p->error = true;
+    p->stop_starting = true;
 }
 
 /* Start jobs while slots are free and input lasts. */
@@ -417,8 +556,18 @@ void pool_fill(struct pool *p)
         return;   /* a job that failed to start finishes inside */
     p->filling = true;
     size_t backlog = 16 * (size_t)p->cfg->jobs < 64 ? 64 : 16 * (size_t)p->cfg->jobs;
-    while (!p->stop_starting && !p->input_done && p->running < p->cfg->jobs &&
-           p->npending < backlog) {
+    while (p->waiting && can_start(p)) {
+        struct pool_job *j = p->waiting;
+        p->waiting = j->next;
+        j->next = NULL;
+        if (job_place(p, j)) {
+            job_put(p, j);
+            fill_fail(p);
+            break;
+        }
+        pool_job_start(p, j);
+    }
+    while (!p->waiting && !p->input_done && can_start(p) && p->npending < backlog) {
         int r = pool_input_next(p->in);
         if (r <= 0) {
             if (r < 0) {
@@ -433,33 +582,23 @@ void pool_fill(struct pool *p)
             continue;
         struct pool_job *j = job_get(p);
         if (!j || job_set_values(j, p->in)) {
-            fprintf(stderr, "ipcbox pool: out of memory\n");
             if (j)
                 job_put(p, j);
-            p->error = true;
-            p->stop_starting = true;
+            fill_fail(p);
             break;
         }
         j->seq = seq;
         j->order = p->next_order++;
-        j->slot = (unsigned)lowest_free_slot(p);
-        struct tpl_job tj = tjob(j);
-        j->line.len = 0;
-        if ((p->need_line && tpl_line(&p->tpl, &tj, &j->line)) ||
-            tpl_buf_add(&j->line, "", 0)) {
-            fprintf(stderr, "ipcbox pool: out of memory\n");
+        if (job_place(p, j)) {
             job_put(p, j);
-            p->error = true;
-            p->stop_starting = true;
+            fill_fail(p);
             break;
         }
-        p->slots[j->slot - 1] = j;
-        p->running++;
         p->hs.started++;
         if (p->cfg->verbose && p->cfg->line_buffer && !p->cfg->keep_order) {
             bool b = true;
-            pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b);
-            pool_out_write_tagged(1, "\n", 1, NULL, 0, &b);
+            pool_out_error(p, pool_out_write_tagged(1, j->line.p, j->line.len, NULL, 0, &b));
+            pool_out_error(p, pool_out_write_tagged(1, "\n", 1, NULL, 0, &b));
         }
         if (p->progress)
             pool_progress_start(p, j);
@@ -498,6 +637,11 @@ void pool_free_jobs(struct pool *p)
     while (p->pending) {
         struct pool_job *j = p->pending;
         p->pending = j->next;
+        job_free(j);
+    }
+    while (p->waiting) {
+        struct pool_job *j = p->waiting;
+        p->waiting = j->next;
         job_free(j);
     }
     for (unsigned i = 0; p->slots && i < p->cfg->jobs; i++)

@@ -56,9 +56,17 @@ struct pool {
     ibx_loop *loop;
     struct tpl tpl;
     char *prog_path;           /* the program, when run without a shell */
+    char *shell;               /* the shell, when one is needed (pick_shell) */
     bool need_line;            /* build the command line for every job */
     struct pool_job **slots;   /* cfg->jobs of them, NULL when free */
     unsigned running;
+    unsigned max_jobs;         /* at once: cfg->jobs, lowered by the fd limit or
+                                * when a job could not start for want of fds or
+                                * processes */
+    struct pool_job *waiting;  /* could not start for that reason: next to go */
+    size_t fd_budget;          /* descriptors jobs may use (0: no limit) */
+    size_t held_fds;           /* temp files of finished jobs (--keep-order) */
+    uint64_t mem_total;        /* output held in memory, every job together */
     struct pool_job *free_jobs;
     struct pool_job *pending;  /* --keep-order: finished, sorted by order */
     size_t npending;
@@ -79,7 +87,7 @@ struct pool {
 
 /* Start (or restart, for a retry) j, already in its slot. */
 void pool_job_start(struct pool *p, struct pool_job *j);
-/* Finish j if its process was reaped and both pipes are at EOF. */
+/* Finish j if its process was reaped (reading what its pipes hold). */
 void pool_job_check(struct pool *p, struct pool_job *j);
 /* Start jobs while slots are free and input lasts. */
 void pool_fill(struct pool *p);
@@ -88,11 +96,16 @@ int pool_setup_env(struct pool *p);
 /* Free every job structure. */
 void pool_free_jobs(struct pool *p);
 
+/* Writing stdout failed with r (0: nothing): the first time, stop the
+ * run as --halt now (exit 141 for EPIPE: the reader is gone, else 255). */
+void pool_out_error(struct pool *p, int r);
 /* --timeout fired (TERM to the group), or its grace ran out (KILL). */
 void pool_on_timeout(ibx_loop *loop, ibx_timer *t);
 /* Send sig to every running job's group (SIGTERM: KILL after the grace). */
 void pool_kill_all(struct pool *p, int sig);
-/* --line-buffer: write j's whole lines now (p NULL, n 0: the rest at EOF). */
+/* --line-buffer: write j's whole lines now (buf NULL, n 0: the rest at
+ * EOF). A stdout write error goes to pool_out_error; returns 0, or -errno
+ * when the partial line could not be held. */
 int pool_line_out(struct pool *p, struct pool_job *j, bool is_out, const char *buf,
                   size_t n);
 /* --bar / --eta: a job started, or ended. */
