@@ -1,6 +1,7 @@
 /* Load generator: request/response echo. CONNS connections each send a
  * SIZE-byte message and wait for its echo, over and over, for SECONDS;
- * prints "requests/s N" (answers checked for length only). One epoll loop.
+ * prints "requests/s R requests N seconds S" (answers checked for length
+ * only). One epoll loop.
  *
  *   echo_rr [-n CONNS] [-s SIZE] [-d SECONDS] HOST:PORT
  *
@@ -85,7 +86,8 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("requests/s %.0f\n", (double)done / (now_s() - t0));
+    double el = now_s() - t0;
+    printf("requests/s %.0f requests %lu seconds %.3f\n", (double)done / el, done, el);
     for (size_t i = 0; i < n; i++)
         close(fd[i]);
     free(fd);

@@ -74,6 +74,7 @@ struct uring_state {
     int *dirty;          /* fds whose requests wait() must change */
     size_t ndirty, capdirty;
     uint32_t pass;
+    bool disabled;       /* created disabled: the first wait enables it */
 };
 
 static uint64_t tag_of(int fd, uint32_t gen) { return (uint64_t)gen << 32 | (uint32_t)fd; }
@@ -99,15 +100,20 @@ static int ur_create(void **out)
     struct uring_state *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
+    /* Best first: completions run only when this loop's thread waits
+     * (DEFER_TASKRUN, 6.1+; the ring is enabled by the thread that first
+     * waits, its one issuer); else without interrupting the running task
+     * (COOP_TASKRUN, 5.19+); else plain. */
+    static const unsigned flags[] = {
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED,
+        IORING_SETUP_COOP_TASKRUN,
+        0,
+    };
     struct io_uring_params p;
-    memset(&p, 0, sizeof p);
-    /* completions without an interrupt of the running task (5.19+) */
-    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
-    p.cq_entries = CQ_ENTRIES;
-    int r = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &p);
-    if (r == -EINVAL) {
+    int r = -EINVAL;
+    for (size_t i = 0; r == -EINVAL && i < sizeof flags / sizeof flags[0]; i++) {
         memset(&p, 0, sizeof p);
-        p.flags = IORING_SETUP_CQSIZE;
+        p.flags = IORING_SETUP_CQSIZE | flags[i];
         p.cq_entries = CQ_ENTRIES;
         r = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &p);
     }
@@ -115,6 +121,7 @@ static int ur_create(void **out)
         free(s);
         return r;
     }
+    s->disabled = p.flags & IORING_SETUP_R_DISABLED;
     /* NODROP (5.5), the wait's timeout in the enter itself (EXT_ARG,
      * 5.11), multishot polls (5.13, announced by RSRC_TAGS) */
     unsigned need = IORING_FEAT_NODROP | IORING_FEAT_EXT_ARG | IORING_FEAT_RSRC_TAGS;
@@ -328,12 +335,18 @@ static void complete(struct uring_state *s, const struct io_uring_cqe *cqe,
 static int ur_wait(void *st, int timeout_ms, struct ibx__fired *fired, int max)
 {
     struct uring_state *s = st;
+    if (s->disabled) {
+        /* this thread, the loop's, becomes the ring's one issuer */
+        /* (io_uring_enable_rings is missing from liburing 2.3's .so) */
+        int e = io_uring_register(s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+        if (e < 0)
+            return e;
+        s->disabled = false;
+    }
     int r = flush(s);
-    if (r < 0 && r != -EBUSY)
-        return r;
     struct io_uring_cqe *cqe;
     if (timeout_ms == 0) {
-        r = io_uring_submit(&s->ring);
+        r = io_uring_submit_and_get_events(&s->ring);
     } else {
         struct __kernel_timespec ts = {
             .tv_sec = timeout_ms / 1000,
