@@ -7,7 +7,7 @@
 #   bench/echo_backends.sh [SECONDS] [REPS] [MODELS]
 set -eu
 cd "$(dirname "$0")/.."
-B=build/ipcbox
+B=${IPCBOX:-build/ipcbox}
 L=build/echo_rr
 [ -x "$B" ] && [ -x "$L" ] || { echo "run 'make' first" >&2; exit 1; }
 SECS=${1:-5}
