@@ -18,6 +18,8 @@ RUN="build-essential cmake pkg-config"
 RUN="$RUN libxxhash-dev libssl-dev libinih-dev"
 # libedit (the chat client's input line: editing and history)
 RUN="$RUN libedit-dev"
+# liburing (the io_uring loop backend: --model io_uring)
+RUN="$RUN liburing-dev"
 
 # --- test: everything `make test` builds and runs against -------------------
 # clang + its sanitizer and libFuzzer runtimes (the ASan/UBSan build and the

@@ -245,11 +245,16 @@ finish() {
 
 # ---- models and serve -------------------------------------------------------
 # server_models [EXCEPT...] : the server models of the binary, one a line
-# (ipcbox --list-models), but those named
+# (ipcbox --list-models), but those named, and io_uring where the kernel
+# refuses it (said on stderr)
 server_models() {
     local m x
     for m in $("$IPCBOX" --list-models); do
         for x in "$@"; do [ "$m" = "$x" ] && continue 2; done
+        if [ "$m" = io_uring ] && ! x=$("$TOOLS/uring_probe"); then
+            echo "SKIP model io_uring: $x" >&2
+            continue
+        fi
         echo "$m"
     done
 }

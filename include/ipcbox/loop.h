@@ -1,4 +1,4 @@
-/* ipcbox event loop: fd watchers (on epoll by default, or poll or select,
+/* ipcbox event loop: fd watchers (on epoll by default, or poll, select or io_uring,
  * behind a private backend interface: src/lib/loop_backend.h), a
  * min-heap of timers with "now" cached once per pass, signals delivered as loop events through signalfd,
  * and deferred callbacks that run after every fd event of the pass (the
@@ -73,10 +73,12 @@ struct ibx_defer {
 /* Create a loop on the best readiness backend this system has (epoll).
  * Returns 0 or -errno. */
 int ibx_loop_new(ibx_loop **out);
-/* Create a loop on the named backend: "epoll", "poll" or "select" (NULL:
- * as ibx_loop_new). A select loop cannot watch a descriptor at or past
- * FD_SETSIZE (ibx_io_start returns -EMFILE). Returns 0, -EINVAL for an
- * unknown name, or -errno. */
+/* Create a loop on the named backend: "epoll", "poll", "select" or
+ * "io_uring" (NULL: as ibx_loop_new, which never picks io_uring). A select
+ * loop cannot watch a descriptor at or past FD_SETSIZE (ibx_io_start
+ * returns -EMFILE). io_uring needs Linux 5.13 and may be refused: -EPERM
+ * (seccomp, sysctl kernel.io_uring_disabled), -ENOSYS (absent or too old).
+ * Returns 0, -EINVAL for an unknown name, or -errno. */
 int ibx_loop_new_backend(ibx_loop **out, const char *backend);
 /* Name of the backend a loop runs on ("epoll" ...). */
 const char *ibx_loop_backend(const ibx_loop *loop);

@@ -295,3 +295,18 @@ int cli_run_server(struct cli *cli, ibx_server *srv, bool *child)
     }
     return 0;
 }
+
+int cli_server_new(ibx_server **out, const struct ibx_server_config *cfg,
+                   const ibx_log *log)
+{
+    int r = ibx_server_new(out, cfg);
+    if (r == -EPERM || r == -ENOSYS || r == -EACCES)
+        ibx_err(log, "msg=\"model %s cannot start: the kernel refuses its event loop "
+                "(io_uring disabled by seccomp, a container or sysctl "
+                "kernel.io_uring_disabled?); --model epoll does not need it\" reason=\"%s\"",
+                ibx_model_name(cfg->model), strerror(-r));
+    else if (r < 0)
+        ibx_err(log, "msg=\"cannot create the server\" model=%s reason=\"%s\"",
+                ibx_model_name(cfg->model), strerror(-r));
+    return r;
+}

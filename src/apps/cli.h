@@ -57,6 +57,10 @@ void cli_init(struct cli *cli, const char *applet);
  * original process of a --daemon: free what the applet owns and return
  * the status without further output. */
 int cli_run_server(struct cli *cli, ibx_server *srv, bool *child);
+/* ibx_server_new, and on failure one error line naming the model and why
+ * (the io_uring model where the kernel refuses io_uring). Returns as it. */
+int cli_server_new(ibx_server **out, const struct ibx_server_config *cfg,
+                   const ibx_log *log);
 
 /* Detach as a classic daemon (fork, setsid, fork, chdir /, stdio to
  * /dev/null). Returns 0 in the daemon, which must write one 0 byte to

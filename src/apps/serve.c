@@ -156,7 +156,7 @@ int serve_main(int argc, char **argv)
         goto out;
     }
     ibx_server *srv = NULL;
-    if (ibx_signals_block() < 0 || ibx_server_new(&srv, &cli.srv) < 0 ||
+    if (ibx_signals_block() < 0 || cli_server_new(&srv, &cli.srv, &cli.log) < 0 ||
         logsink_watch(&sink, srv) < 0) {
         ibx_server_free(srv);
         rc = 1;

@@ -294,7 +294,7 @@ int service_main(const struct service *s, int argc, char **argv)
         else if (!*dir)
             *dir = ".";
     }
-    if (ibx_signals_block() < 0 || ibx_server_new(&srv, &cli.srv) < 0) {
+    if (ibx_signals_block() < 0 || cli_server_new(&srv, &cli.srv, &cli.log) < 0) {
         rc = 1;
         goto out;
     }

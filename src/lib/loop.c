@@ -1,5 +1,5 @@
 /* The event loop: a backend for fd readiness (loop_backend.h: epoll, poll,
- * select), a binary min-heap for timers, signalfd for signals, an eventfd
+ * select, io_uring), a binary min-heap for timers, signalfd for signals, an eventfd
  * for cross-thread wakes, and a FIFO of deferred callbacks run after each
  * pass's fd events. */
 #include "ipcbox/loop.h"
@@ -23,6 +23,7 @@ static const struct ibx__loop_backend *const backends[] = {
     &ibx__loop_epoll,
     &ibx__loop_poll,
     &ibx__loop_select,
+    &ibx__loop_uring,   /* named only: the kernel may refuse it */
 };
 
 struct sigwatch {
@@ -82,7 +83,7 @@ int ibx_loop_new_backend(ibx_loop **out, const char *backend)
         return -ENOMEM;
     int r = -ENOSYS;
     for (i = 0; r < 0 && i < nb; i++) {
-        if (backend && strcmp(backends[i]->name, backend) != 0)
+        if (backend ? strcmp(backends[i]->name, backend) != 0 : backends[i]->named_only)
             continue;
         l->be = backends[i];
         r = l->be->create(&l->be_state);

@@ -2,7 +2,7 @@
  * (loop.c) owns watchers, timers, signals, wakes and deferred callbacks; a
  * backend only keeps a set of (fd, IBX_EV_* mask) registrations and waits
  * for them, in the manner of redis's aeApi* functions. One backend per file
- * (loop_epoll.c, loop_poll.c, loop_select.c), each exporting one ops table
+ * (loop_epoll.c, loop_poll.c, loop_select.c, loop_uring.c), each exporting one ops table
  * listed in loop.c's `backends[]`; protocols never see which one runs. A
  * loop takes the first backend it can create unless one is named
  * (ibx_loop_new_backend; a model names its backend in struct ibx_model).
@@ -48,12 +48,15 @@ struct ibx__loop_backend {
     /* The highest descriptor add() takes (select: FD_SETSIZE - 1), or 0
      * for no limit. */
     int max_fd;
+    /* Only when named: ibx_loop_new never falls back to it (io_uring). */
+    bool named_only;
 };
 
-/* loop_epoll.c, loop_poll.c, loop_select.c */
+/* loop_epoll.c, loop_poll.c, loop_select.c, loop_uring.c */
 extern const struct ibx__loop_backend ibx__loop_epoll;
 extern const struct ibx__loop_backend ibx__loop_poll;
 extern const struct ibx__loop_backend ibx__loop_select;
+extern const struct ibx__loop_backend ibx__loop_uring;
 
 /* In a child forked from inside one of l's callbacks, whose work is done:
  * end the current pass at once. The rest of the pass -- other ready
