@@ -19,7 +19,7 @@ ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
         fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc bench-chat \
-        bench-pool
+        bench-pool bench-models
 
 all: build
 
@@ -101,3 +101,8 @@ bench-chat: build
 # ipcbox pool beside xargs -P2 and GNU parallel -j2 (docs/bench-pool.md)
 bench-pool: build
 	@scripts/deps.sh bench && bench/pool.sh
+
+# every server model under echo and httpd with 0 to 50,000 idle connections:
+# the C10K curve (docs/bench-models.md, docs/bench-models.svg)
+bench-models: build
+	@bench/models.sh
