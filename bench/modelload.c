@@ -52,7 +52,8 @@
  * accepted. Every wait is bounded: a run fails when no response came for
  * --stall seconds (default 5; 10 for accept), the connects of `run` time
  * out after 10 s. Exit 0 on success, 1 on any verification failure,
- * unexpected close or stall (the reason on stderr), 2 on bad usage. */
+ * unexpected close, stall or a run without any response (the reason on
+ * stderr), 2 on bad usage. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -461,6 +462,10 @@ static int do_run(const struct opts *o)
                     (unsigned)c->reqno, why);
             goto out;
         }
+    }
+    if (count == 0) {
+        fprintf(stderr, "modelload: no response in the %.1f s window\n", o->seconds);
+        goto out;
     }
     long starved = 0;
     for (long i = 0; i < o->conns; i++)

@@ -269,6 +269,11 @@ for p in $PROTOS; do
                 HELD[$p,$m]=$n
             else
                 sw=$(server_why)
+                if ! kill -0 "$SPID" 2>/dev/null; then
+                    wait "$SPID"
+                    sw="the server exited (status $?${sw:+; $sw})"
+                    { echo "$TAG: the server's last lines:"; tail -n 5 "$T/server.log" | sed 's/^/    /'; } >>"$T/raw"
+                fi
                 stop="failed with $n idle: ${sw:-$(tail -n 1 "$T/load.err" | cut -c1-100)}"
                 LIMIT[$p,$m]=$stop; WHY[$p,$m,$n]=$stop
             fi
