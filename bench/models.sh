@@ -186,7 +186,7 @@ load() {
         echo "$TAG: FAILED (exit $rc) $(tail -n 1 "$T/load.err")" >>"$T/raw"
         return 1
     fi
-    echo "$TAG: $line" >>"$T/raw"
+    echo "$TAG: $line loadavg=$(cut -d" " -f1 /proc/loadavg)" >>"$T/raw"
     echo "$line"
 }
 
