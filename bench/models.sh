@@ -161,9 +161,10 @@ stop_server() {
 
 # best_of RATE_FIELD CPU_FIELD ARGS...: ROUNDS modelload runs; prints the
 # best rate and the least server CPU per unit among them (interference from
-# other work only lowers the one and raises the other); fails if one fails
+# other work only lowers the one and raises the other), then the most CPU
+# per unit (its spread is the noise of that point); fails if one fails
 best_of() {
-    local rf=$1 cf=$2 r v c rate="" cpu=""
+    local rf=$1 cf=$2 r v c rate="" cpu="" cmax=""
     shift 2
     for _ in $(seq "$ROUNDS"); do
         r=$(load "$@") || return 1
@@ -171,8 +172,9 @@ best_of() {
         c=$(field "$cf" "$r")
         if [ -z "$rate" ] || awk -v a="$v" -v b="$rate" 'BEGIN { exit !(a > b) }'; then rate=$v; fi
         if [ -z "$cpu" ] || awk -v a="$c" -v b="$cpu" 'BEGIN { exit !(a < b) }'; then cpu=$c; fi
+        if [ -z "$cmax" ] || awk -v a="$c" -v b="$cmax" 'BEGIN { exit !(a > b) }'; then cmax=$c; fi
     done
-    echo "$rate $cpu"
+    echo "$rate $cpu $cmax"
 }
 
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
@@ -190,7 +192,7 @@ load() {
     echo "$line"
 }
 
-declare -A RPS CPU WHY PSS ACC ACCCPU HELD LIMIT
+declare -A RPS CPU CPUMAX WHY PSS ACC ACCCPU HELD LIMIT
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 t_begin=$(date +%s)
@@ -223,7 +225,7 @@ for p in $PROTOS; do
             TAG="$p $m accept"
             if r=$(best_of conns_per_s server_us_per_conn accept --seconds "$DUR" \
                        --warmup "$WARMUP" --src "$ASRC" --server-pid "$SPID" "127.0.0.1:$port"); then
-                read -r "ACC[$m]" "ACCCPU[$m]" <<<"$r"
+                read -r "ACC[$m]" "ACCCPU[$m]" _ <<<"$r"
             else
                 ACC[$m]=failed
             fi
@@ -263,7 +265,7 @@ for p in $PROTOS; do
             if r=$(best_of req_per_s server_us_per_req run --proto "$p" "${sizearg[@]}" \
                        -c "$a" --seconds "$DUR" --warmup "$WARMUP" --server-pid "$SPID" \
                        "127.0.0.1:$port"); then
-                read -r "RPS[$p,$m,$n]" "CPU[$p,$m,$n]" <<<"$r"
+                read -r "RPS[$p,$m,$n]" "CPU[$p,$m,$n]" "CPUMAX[$p,$m,$n]" <<<"$r"
                 printf '%s\t%s\t%s\t%s\t%s\n' "$p" "$m" "$n" "${RPS[$p,$m,$n]}" \
                     "${CPU[$p,$m,$n]}" >>"$T/results.tsv"
                 HELD[$p,$m]=$n
@@ -326,11 +328,12 @@ curve_table() {   # proto
 ratio_table() {
     echo "| model | echo: N | req/s N / 0 | CPU/req N / 0 | http: N | req/s N / 0 | CPU/req N / 0 | CPU per request |"
     echo "|---|---:|---:|---:|---:|---:|---:|---|"
-    local m p row n best worst c
+    local m p row n best worst c noise x
     for m in $MODELS; do
         skip "$m" && continue
         row="| $m |"
         worst=""
+        noise=1
         for p in echo http; do
             best=""
             for n in $IDLE_LIST; do
@@ -342,6 +345,10 @@ ratio_table() {
                 if [ -z "$worst" ] || awk -v a="$c" -v b="$worst" 'BEGIN { exit !(a > b) }'; then
                     worst=$c
                 fi
+                for x in 0 "$best"; do
+                    noise=$(awk -v a="${CPUMAX[$p,$m,$x]:-0}" -v b="${CPU[$p,$m,$x]}" -v n="$noise" \
+                        'BEGIN { r = b > 0 ? a / b : 1; printf "%.2f", r > n ? r : n }')
+                done
             else
                 row="$row — | — | — |"
             fi
@@ -350,6 +357,8 @@ ratio_table() {
             row="$row — |"
         elif awk -v a="$worst" 'BEGIN { exit !(a <= 1.10) }'; then
             row="$row flat (within 10%) |"
+        elif awk -v a="$worst" -v n="$noise" 'BEGIN { exit !(a <= n) }'; then
+            row="$row ${worst}×: within the noise (rounds of one point differ by up to ${noise}×) |"
         else
             row="$row grows (up to ${worst}×) |"
         fi
@@ -434,7 +443,9 @@ tmp=$(mktemp "$(dirname "$OUT")/.bench-models.XXXXXX")
     echo "For each model the largest N up to 10,000 it held, and the ratio of its"
     echo "req/s and of its server CPU per request to those with no idle connection."
     echo "The last column judges by the server CPU per request (the worse of echo and"
-    echo "http): flat within 10% when N idle cost at most 1.10× what none cost. On a"
+    echo "http): flat within 10% when N idle cost at most 1.10× what none cost; within"
+    echo "the noise when the ratio is no larger than the spread between the $ROUNDS runs of"
+    echo "one of the two points compared. On a"
     echo "shared machine req/s moves with the other load; the CPU a request costs the"
     echo "server does not. A model whose loop hands the kernel every connection on each"
     echo "pass (select, poll) pays for the idle ones on every request."
