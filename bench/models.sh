@@ -347,7 +347,7 @@ ratio_table() {
                 fi
                 for x in 0 "$best"; do
                     noise=$(awk -v a="${CPUMAX[$p,$m,$x]:-0}" -v b="${CPU[$p,$m,$x]}" -v n="$noise" \
-                        'BEGIN { r = b > 0 ? a / b : 1; printf "%.2f", r > n ? r : n }')
+                        'BEGIN { r = b > 0 ? a / b : 1; printf "%.2f", (r > n ? r : n) }')
                 done
             else
                 row="$row — | — | — |"
