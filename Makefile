@@ -19,7 +19,7 @@ ARGS ?=
 
 .PHONY: all build deps run test check fuzz install clean \
         fuzz-long bench-echo bench-http bench-transfer bench-tftp bench-ipc bench-chat \
-        bench-pool bench-coro bench-chat-nodes
+        bench-pool bench-coro bench-chat-nodes bench-models
 
 all: build
 
@@ -109,3 +109,8 @@ bench-pool: build
 # coroutines: switch cost, RSS per parked coroutine, echo coroutine vs epoll
 bench-coro: build
 	@bench/coro.sh
+
+# every server model under echo and httpd with 0 to 50,000 idle connections:
+# the C10K curve (docs/bench-models.md, docs/bench-models.svg)
+bench-models: build
+	@bench/models.sh
