@@ -56,6 +56,9 @@ check_cmd "max-per-peer: another address is served meanwhile" \
 peer stall "$PORT" 127.0.0.6 16 >"$WORK/stall3" 2>&1 & s3=$!
 peer stall "$PORT" 127.0.0.7 16 >"$WORK/stall4" 2>&1 & s4=$!
 wait_for "$WORK/stall3" holding >/dev/null && wait_for "$WORK/stall4" holding >/dev/null
+# "limit reached" lines are one a second: the max-per-peer line above must
+# not swallow this one (the gate's second, not a wait for the server)
+sleep 1.2
 check_cmd "max-transfers: a fifth transfer (four verified) is refused" peer busy "$PORT" 127.0.0.8
 check_cmd "max-transfers: refusal logged" grep -q 'limit reached.* limit=max-transfers value=4' "$WORK/cap.log"
 check_cmd "stalled transfers end after the give-up time, freeing their slots" \
