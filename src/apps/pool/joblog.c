@@ -77,7 +77,9 @@ static bool parse_number(const char *f, size_t n, bool frac, bool sign, double *
     memcpy(tmp, f, n);
     tmp[n] = '\0';
     *out = strtod(tmp, NULL);
-    return true;
+    /* seconds (a start time, a run time): anything past 1e15 is no time,
+     * and would not fit the field when written back */
+    return *out < 1e15 && *out > -1e15;
 }
 
 int joblog_parse(const char *line, size_t len, struct joblog_rec *r)
