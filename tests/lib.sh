@@ -243,6 +243,22 @@ finish() {
     fi
 }
 
+# ---- redis -------------------------------------------------------------------
+# start_redis : a private redis-server on a free loopback port, stopped on
+# exit (by the pid in $T/redis.pid, which a test that restarts Redis
+# rewrites); sets RPORT and URL (redis://127.0.0.1:RPORT)
+start_redis() {
+    RPORT=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+    redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no >"$T/redis.log" 2>&1 &
+    echo $! >"$T/redis.pid"
+    on_exit_first 'kill -KILL "$(cat "$T/redis.pid")" 2>/dev/null'
+    wait_for "$T/redis.log" "Ready to accept connections" 10 || fail "redis-server did not start"
+    URL=redis://127.0.0.1:$RPORT
+}
+
 # ---- models and serve -------------------------------------------------------
 # server_models [EXCEPT...] : the server models of the binary, one a line
 # (ipcbox --list-models), but those named, and io_uring where the kernel

@@ -10,15 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 need python3 redis-server redis-cli
 
-RPORT=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no >"$T/redis.log" 2>&1 &
-RPID=$!
-on_exit_first 'kill -KILL "$RPID" 2>/dev/null'
-wait_for "$T/redis.log" "Ready to accept connections" 10 || fail "redis-server did not start"
-URL=redis://127.0.0.1:$RPORT
+start_redis
 rcli() { timeout 10 redis-cli -p "$RPORT" "$@"; }
 
 ADDRS=()
