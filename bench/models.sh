@@ -32,9 +32,9 @@
 # request count, as in bench/http.sh), WARMUP (default 0.5), ACTIVE (default 50), IDLE_LIST (default
 # "0 400 1000 10000 50000"; 400 fits select's cap of 480), MODELS (default
 # all), PROTOS (default "echo http"), SKIP (model names, or "accept"),
-# CAPS (--max-conns of given models, default "fork=1100": beyond, a process
-# per idle connection is not tried; other models get what the largest N
-# needs), STALL (seconds without progress that end an idle ramp, default
+# CAPS (--max-conns of given models, default "fork=1100 select=992": beyond
+# 1100, a process per idle connection is not tried; 992 is the most select
+# accepts, FD_SETSIZE - 32; other models get what the largest N needs), STALL (seconds without progress that end an idle ramp, default
 # 5), PORT (first port, default 29100), IPCBOX (default build/ipcbox), LOAD
 # (default build/modelload), OUT, SVG. Every run is bounded by DUR, every
 # wait by a timeout.
@@ -47,7 +47,7 @@ ACTIVE=${ACTIVE:-50}
 IDLE_LIST=${IDLE_LIST:-0 400 1000 10000 50000}
 PROTOS=${PROTOS:-echo http}
 SKIP=${SKIP:-}
-CAPS=${CAPS:-fork=1100}
+CAPS=${CAPS:-fork=1100 select=992}
 STALL=${STALL:-5}
 PORT=${PORT:-29100}
 IPCBOX=${IPCBOX:-build/ipcbox}
@@ -245,7 +245,9 @@ for p in $PROTOS; do
                 stop="descriptors: $FDWHY"; LIMIT[$p,$m]=$stop; WHY[$p,$m,$n]=$stop; continue
             fi
             if [ $((n + a)) -gt "$cap" ]; then
-                stop="--max-conns $cap (CAPS)"; LIMIT[$p,$m]=$stop; WHY[$p,$m,$n]=$stop; continue
+                stop="--max-conns $cap (CAPS)"
+                [ "$m" = select ] && stop="--max-conns $cap: the most select can hold (its fd_set stops at FD_SETSIZE, 1024)"
+                LIMIT[$p,$m]=$stop; WHY[$p,$m,$n]=$stop; continue
             fi
             if [ "$n" -gt 0 ]; then
                 echo "$n" >&"$in"

@@ -66,6 +66,10 @@ const char *ibx_model_help(const ibx_model *m);
 unsigned ibx_model_traits(const ibx_model *m);
 /* Name of the i-th model (i from 0), or NULL past the last one. */
 const char *ibx_model_at(size_t i);
+/* The most connections a model can hold at all, whatever the descriptor
+ * limit (select: its fd_set stops at FD_SETSIZE), or 0 when only resources
+ * bound it. ibx_server_new() refuses a max_conns above it with -ERANGE. */
+unsigned ibx_model_max_conns(const ibx_model *m);
 
 typedef struct ibx_server ibx_server;
 typedef struct ibx_worker ibx_worker;

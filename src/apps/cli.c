@@ -300,7 +300,11 @@ int cli_server_new(ibx_server **out, const struct ibx_server_config *cfg,
                    const ibx_log *log)
 {
     int r = ibx_server_new(out, cfg);
-    if (r == -EPERM || r == -ENOSYS || r == -EACCES)
+    if (r == -ERANGE)
+        ibx_err(log, "msg=\"--max-conns %u is more than the %s model can hold: at most %u "
+                "(%s)\" flag=--max-conns", cfg->max_conns, ibx_model_name(cfg->model),
+                ibx_model_max_conns(cfg->model), ibx_model_help(cfg->model));
+    else if (r == -EPERM || r == -ENOSYS || r == -EACCES)
         ibx_err(log, "msg=\"model %s cannot start: the kernel refuses its event loop "
                 "(io_uring disabled by seccomp, a container or sysctl "
                 "kernel.io_uring_disabled?); --model epoll does not need it\" reason=\"%s\"",

@@ -58,7 +58,8 @@ void cli_init(struct cli *cli, const char *applet);
  * the status without further output. */
 int cli_run_server(struct cli *cli, ibx_server *srv, bool *child);
 /* ibx_server_new, and on failure one error line naming the model and why
- * (the io_uring model where the kernel refuses io_uring). Returns as it. */
+ * (the io_uring model where the kernel refuses io_uring; a --max-conns past
+ * what the model can hold, -ERANGE: a usage error). Returns as it. */
 int cli_server_new(ibx_server **out, const struct ibx_server_config *cfg,
                    const ibx_log *log);
 

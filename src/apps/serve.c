@@ -156,10 +156,14 @@ int serve_main(int argc, char **argv)
         goto out;
     }
     ibx_server *srv = NULL;
-    if (ibx_signals_block() < 0 || cli_server_new(&srv, &cli.srv, &cli.log) < 0 ||
-        logsink_watch(&sink, srv) < 0) {
+    int sr = ibx_signals_block();
+    if (sr == 0)
+        sr = cli_server_new(&srv, &cli.srv, &cli.log);
+    if (sr == 0)
+        sr = logsink_watch(&sink, srv);
+    if (sr < 0) {
         ibx_server_free(srv);
-        rc = 1;
+        rc = sr == -ERANGE ? 2 : 1;
         goto out;
     }
     int fds[64];

@@ -294,8 +294,11 @@ int service_main(const struct service *s, int argc, char **argv)
         else if (!*dir)
             *dir = ".";
     }
-    if (ibx_signals_block() < 0 || cli_server_new(&srv, &cli.srv, &cli.log) < 0) {
-        rc = 1;
+    int sr = ibx_signals_block();
+    if (sr == 0)
+        sr = cli_server_new(&srv, &cli.srv, &cli.log);
+    if (sr < 0) {
+        rc = sr == -ERANGE ? 2 : 1;
         goto out;
     }
     if (logsink_watch(&sink, srv) < 0) {

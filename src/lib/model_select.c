@@ -15,4 +15,6 @@ const struct ibx_model ibx__model_select = {
     .backend = "select",
     .nofile_share = 2,
     .max_conns_ceiling = FD_SETSIZE / 2 - 32,
+    /* past this even a connection that opens nothing lands past FD_SETSIZE */
+    .max_conns_limit = FD_SETSIZE - 32,
 };

@@ -359,6 +359,10 @@ int ibx_server_new(ibx_server **out, const struct ibx_server_config *cfg)
         return -ENOMEM;
     srv->cfg = *cfg;
     srv->cfg.model = ibx__model_of(cfg->model);
+    if (srv->cfg.model->max_conns_limit && srv->cfg.max_conns > srv->cfg.model->max_conns_limit) {
+        free(srv);
+        return -ERANGE;
+    }
     if (!srv->cfg.workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         srv->cfg.workers = n > 0 ? (unsigned)n : 1;

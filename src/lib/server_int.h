@@ -44,6 +44,9 @@ struct ibx_model {
      * max_conns_ceiling if that is not 0. */
     unsigned nofile_share;
     unsigned max_conns_ceiling;
+    /* More connections than this cannot work at all (0: no such bound):
+     * ibx_server_new() refuses a larger cfg.max_conns. */
+    unsigned max_conns_limit;
     /* Start serving, once the main loop is set up and the units started:
      * spawn the workers that accept, or NULL to accept on the main loop.
      * Returns 0 or -errno. A forked child that has done its work returns

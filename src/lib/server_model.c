@@ -42,6 +42,8 @@ const char *ibx_model_name(const ibx_model *m) { return ibx__model_of(m)->name; 
 const char *ibx_model_help(const ibx_model *m) { return ibx__model_of(m)->help; }
 unsigned ibx_model_traits(const ibx_model *m) { return ibx__model_of(m)->traits; }
 
+unsigned ibx_model_max_conns(const ibx_model *m) { return ibx__model_of(m)->max_conns_limit; }
+
 bool ibx_model_runs(const ibx_model *m, const struct ibx_proto *proto)
 {
     if (ibx__model_of(m)->traits & IBX_MODEL_COROUTINES)
