@@ -21,7 +21,7 @@ L=build/echo_rr
 STRACE=
 [ "${1:-}" = --strace ] && { STRACE=1; shift; }
 if [ -n "$STRACE" ]; then SECS=${1:-2}; SERVERS=${2:-}; else SECS=${1:-5}; REPS=${2:-3}; SERVERS=${3:-}; fi
-SERVERS=${SERVERS:-ipcbox-epoll ipcbox-io_uring rr-epoll rr-uring rr-uring-fixed rr-uring-ms rr-uring-ms-fixed rr-uring-nodefer}
+SERVERS=${SERVERS:-ipcbox-epoll ipcbox-io_uring rr-epoll rr-uring rr-uring-pf rr-uring-fixed rr-uring-ms rr-uring-ms-fixed rr-uring-nodefer}
 ulimit -n 8192
 trap 'kill $(jobs -p) 2>/dev/null' EXIT
 wait_port() { for i in $(seq 100); do nc -z 127.0.0.1 "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }

@@ -4,7 +4,7 @@
  * thread, no limits, no logging, just what each design needs to echo
  * correctly (short sends, errors, EOF).
  *
- *   rr_servers epoll|uring[-fixed][-ms][-nodefer] HOST:PORT
+ *   rr_servers epoll|uring[-fixed][-ms][-pf][-nodefer] HOST:PORT
  *
  * epoll        level-triggered epoll; readable: one recv() into the
  *              connection's buffer, then send() it back; what a short send
@@ -23,7 +23,10 @@
  *   -ms        multishot RECV from a ring of provided buffers: one RECV a
  *              connection stays armed; each completion names the buffer, which
  *              is sent back and returned to the ring when fully sent.
- *   -nodefer   no SINGLE_ISSUER|DEFER_TASKRUN (task work runs the default way).
+ *   -pf        RECV with IORING_RECVSEND_POLL_FIRST: no first attempt that
+ *              fails (the answer was just sent: the next request is not there
+ *              yet), the ring's internal poll is armed at once.
+ *   -nodefer   no SINGLE_ISSUER|DEFER_TASKRUN (COOP_TASKRUN instead).
  *
  * Both read up to 16 KiB at once, as the ipcbox echo applet does; neither
  * sets TCP_NODELAY (the applet does not either). SIGTERM or SIGINT: exit 0. */
@@ -231,7 +234,7 @@ struct usrv {
     struct io_uring ring;
     struct table t;
     int lfd;
-    bool fixed, ms, ms_accept;
+    bool fixed, ms, pf, ms_accept;
     bool have_ring;          /* the ring was set up */
     /* -ms */
     struct io_uring_buf_ring *br;
@@ -288,6 +291,8 @@ static void u_recv(struct usrv *s, struct conn *c)
     } else {
         io_uring_prep_recv(sqe, c->fd, c->buf, BUF_SIZE, 0);
     }
+    if (s->pf)
+        sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     u_fd_op(s, sqe, c->fd, OP_RECV);
     c->recv_armed = true;
 }
@@ -488,9 +493,10 @@ static int u_setup(struct usrv *s, bool nodefer)
         r = io_uring_queue_init_params(RING_ENTRIES, &s->ring, &p);
         s->have_ring = r == 0;
         if (r == 0)
-            fprintf(stderr, "rr_servers: io_uring with %s%s%s\n", tries[i].name,
+            fprintf(stderr, "rr_servers: io_uring with %s%s%s%s\n", tries[i].name,
                     s->fixed ? ", registered files" : "",
-                    s->ms ? ", multishot recv, provided buffers" : "");
+                    s->ms ? ", multishot recv, provided buffers" : "",
+                    s->pf ? ", recv poll first" : "");
     }
     if (r < 0)
         return r;
@@ -531,9 +537,9 @@ static void u_free(struct usrv *s)
     free(s->blen);
 }
 
-static int run_uring(int lfd, int sfd, bool fixed, bool ms, bool nodefer)
+static int run_uring(int lfd, int sfd, bool fixed, bool ms, bool pf, bool nodefer)
 {
-    struct usrv s = {.lfd = lfd, .fixed = fixed, .ms = ms, .ms_accept = true};
+    struct usrv s = {.lfd = lfd, .fixed = fixed, .ms = ms, .pf = pf, .ms_accept = true};
     int r = table_init(&s.t);
     if (r == 0)
         r = u_setup(&s, nodefer);
@@ -571,7 +577,7 @@ static int run_uring(int lfd, int sfd, bool fixed, bool ms, bool nodefer)
 
 int main(int argc, char **argv)
 {
-    bool uring = false, fixed = false, ms = false, nodefer = false, ok = argc == 3;
+    bool uring = false, fixed = false, ms = false, pf = false, nodefer = false, ok = argc == 3;
     if (ok && !strncmp(argv[1], "uring", 5) && (argv[1][5] == '\0' || argv[1][5] == '-')) {
         uring = true;
         char variant[64];
@@ -581,6 +587,8 @@ int main(int argc, char **argv)
                 fixed = true;
             else if (!strcmp(w, "ms"))
                 ms = true;
+            else if (!strcmp(w, "pf"))
+                pf = true;
             else if (!strcmp(w, "nodefer"))
                 nodefer = true;
             else
@@ -591,7 +599,7 @@ int main(int argc, char **argv)
     }
     ibx_addr addr;
     if (!ok || ibx_addr_parse(argv[2], "127.0.0.1", 7007, &addr) < 0) {
-        fprintf(stderr, "usage: rr_servers epoll|uring[-fixed][-ms][-nodefer] HOST:PORT\n");
+        fprintf(stderr, "usage: rr_servers epoll|uring[-fixed][-ms][-pf][-nodefer] HOST:PORT\n");
         return 2;
     }
     int lfd = ibx_tcp_listen(&addr, 0, 0);
@@ -605,5 +613,5 @@ int main(int argc, char **argv)
         perror("signalfd");
         return 1;
     }
-    return uring ? run_uring(lfd, sfd, fixed, ms, nodefer) : run_epoll(lfd, sfd);
+    return uring ? run_uring(lfd, sfd, fixed, ms, pf, nodefer) : run_epoll(lfd, sfd);
 }
