@@ -6,7 +6,8 @@
 # RECV/SEND through the ring, and variants). Server pinned to CPU 0, load
 # (bench/echo_rr.c) to CPU 1; each round runs every server once in turn
 # (A B A B), REPS rounds; prints the medians of requests/s and of server
-# CPU time per request (/proc/PID/stat ticks), and both over rr-epoll's.
+# CPU time per request (/proc/PID/stat ticks), and both over rr-epoll's
+# (the median of the rounds' ratios: each pair ran in the same round).
 #   bench/echo_uring.sh [SECONDS] [REPS] [SERVERS]
 #   bench/echo_uring.sh --strace [SECONDS] [SERVERS]   (SECONDS: 2)
 # The second form runs each server under `strace -c -f` with 1000
@@ -78,8 +79,11 @@ for n in 50 1000; do
     done
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-echo "| server | 50: req/s | µs/req | 1000: req/s | µs/req | req/s / rr-epoll (50, 1000) | µs/req / rr-epoll (50, 1000) |"
+# ratio "A1 A2 .." "B1 B2 ..": the median of the rounds' A/B (paired: the
+# two ran one after the other in the same round)
+ratio() { paste <(echo $1 | tr ' ' '\n') <(echo $2 | tr ' ' '\n') | awk '{ print $1 / $2 }' |
+          median | awk '{ printf "%.2fx", $1 }'; }
+echo "| server | 50: req/s | µs/req | 1000: req/s | µs/req | req/s ÷ rr-epoll (50, 1000) | µs/req ÷ rr-epoll (50, 1000) |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for s in $SERVERS; do
     line="| $s"
@@ -87,12 +91,8 @@ for s in $SERVERS; do
         line="$line | $(echo ${res[$s.$n]} | median) | $(echo ${us[$s.$n]} | median)"
     done
     if [[ " $SERVERS " == *" rr-epoll "* ]]; then
-        for k in res us; do
-            declare -n a=$k
-            line="$line | $(ratio $(echo ${a[$s.50]} | median) $(echo ${a[rr-epoll.50]} | median)),"
-            line="$line $(ratio $(echo ${a[$s.1000]} | median) $(echo ${a[rr-epoll.1000]} | median))"
-            unset -n a
-        done
+        line="$line | $(ratio "${res[$s.50]}" "${res[rr-epoll.50]}"), $(ratio "${res[$s.1000]}" "${res[rr-epoll.1000]}")"
+        line="$line | $(ratio "${us[$s.50]}" "${us[rr-epoll.50]}"), $(ratio "${us[$s.1000]}" "${us[rr-epoll.1000]}")"
     fi
     echo "$line |"
 done
