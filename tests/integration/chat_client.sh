@@ -166,8 +166,9 @@ last ^#lobby>$
 type /quit\r
 exit 0
 STEPS
-(
-    for i in $(seq 200); do [ -e "$T/typed" ] && break; sleep 0.05; done
+(   # (30 s: longer than chat_tty's wait for the prompt, so carol never
+    # speaks before tty has joined and typed)
+    for i in $(seq 600); do [ -e "$T/typed" ] && break; sleep 0.05; done
     echo incoming | "$IPCBOX" chat --nick carol "$ADDR" >"$T/carol.out" 2>&1
 ) &
 CPID=$!
