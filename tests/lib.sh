@@ -188,6 +188,48 @@ wait_size() {
     fail "$1 did not reach $2 bytes in $3 s (has $(fsize "$1"))"
 }
 
+# spare_ports tcp|udp N [run] : N ports of 127.0.0.1 free for TCP or UDP
+# now, on one line; with "run", N consecutive ones (a --port-range). For a
+# port a test picks now and binds later (or gives to another program):
+# they are drawn below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range), so no port the kernel hands out in the
+# meantime (a bind to port 0, the source port of a connect, here or in a
+# test running beside this one) can be one of them. Where that range
+# starts too low, they are ports of the kernel's choice.
+spare_ports() {
+    python3 -c 'import random, socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+n, run = int(sys.argv[2]), len(sys.argv) > 3
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 1024
+def free(ports):
+    socks = []
+    try:
+        for p in ports:
+            socks.append(socket.socket(socket.AF_INET, kind))
+            socks[-1].bind(("127.0.0.1", p))
+        return [s.getsockname()[1] for s in socks]
+    except OSError:
+        return None
+    finally:
+        for s in socks:
+            s.close()
+got = None
+if low - 10000 > 1000:
+    for _ in range(1000):
+        base = random.randrange(10000, low - n)
+        got = free(range(base, base + n) if run else random.sample(range(10000, low), n))
+        if got:
+            break
+if not got and not run:
+    got = free([0] * n)
+if not got:
+    sys.exit("no %d spare %s ports" % (n, sys.argv[1]))
+print(" ".join(map(str, got)))' "$@"
+}
+
 # ---- soft checks: count failures, go on, verdict at `finish` ----------------
 FAILS=0
 PASSES=0
@@ -244,14 +286,12 @@ finish() {
 }
 
 # ---- redis -------------------------------------------------------------------
-# start_redis : a private redis-server on a free loopback port, stopped on
-# exit (by the pid in $T/redis.pid, which a test that restarts Redis
-# rewrites); sets RPORT and URL (redis://127.0.0.1:RPORT)
+# start_redis : a private redis-server on a spare loopback port (one no
+# connect takes as its source port while Redis is down: a test restarts
+# it there), stopped on exit (by the pid in $T/redis.pid, which a test
+# that restarts Redis rewrites); sets RPORT and URL (redis://127.0.0.1:RPORT)
 start_redis() {
-    RPORT=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+    RPORT=$(spare_ports tcp 1) || fail "no spare port for redis-server"
     redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no >"$T/redis.log" 2>&1 &
     echo $! >"$T/redis.pid"
     on_exit_first 'kill -KILL "$(cat "$T/redis.pid")" 2>/dev/null'

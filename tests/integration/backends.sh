@@ -52,7 +52,9 @@ stop() {
 # the checks of one service at ADDR-PORT ($1), for model $m
 echo_checks() {
     local out
-    out=$(printf 'hello %s\n' "$m" | timeout 10 nc -q1 127.0.0.1 "$1")
+    # (nc -N: its half-close ends the session and nc leaves when the echo
+    # closes it; -q1 gave the answer only a second)
+    out=$(printf 'hello %s\n' "$m" | timeout 20 nc -N 127.0.0.1 "$1")
     [ "$out" = "hello $m" ] || fail "$m echo: nc got '$out'"
     "$TOOLS/echoload" -n 20 -b 100000 -t 60 127.0.0.1:"$1" >/dev/null || fail "$m echo: 20 clients"
     "$TOOLS/echoload" --udp 512 -t 10 127.0.0.1:"$1" || fail "$m echo: udp"

@@ -30,7 +30,7 @@ start_ngircd() {
     ng=$(command -v ngircd || echo /usr/sbin/ngircd)
     mkdir -p "$T/ngircd.d"
     for try in 1 2 3; do
-        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        port=$(spare_ports tcp 1) || fail "no spare port for ngircd"
         cat >"$T/ngircd.conf" <<CONF
 [Global]
     Name = irc.test
@@ -140,8 +140,9 @@ wait_exit "$PID_bob" 15
 exec 4>&-
 pass "/quit: exit 0"
 
-# a refused connection: exit 1; bad usage: exit 2
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# a refused connection: exit 1; bad usage: exit 2 (a spare port: no
+# server of a test running beside this one is given it meanwhile)
+port=$(spare_ports tcp 1) || fail "no spare port"
 rc=0; "$IPCBOX" chat 127.0.0.1:"$port" </dev/null >/dev/null 2>"$T/refused.err" || rc=$?
 [ $rc = 1 ] || fail "refused connection: exit $rc"
 grep -q "connect 127.0.0.1:$port" "$T/refused.err" || { cat "$T/refused.err"; fail "no reason"; }
@@ -165,8 +166,9 @@ last ^#lobby>$
 type /quit\r
 exit 0
 STEPS
-(
-    for i in $(seq 200); do [ -e "$T/typed" ] && break; sleep 0.05; done
+(   # (30 s: longer than chat_tty's wait for the prompt, so carol never
+    # speaks before tty has joined and typed)
+    for i in $(seq 600); do [ -e "$T/typed" ] && break; sleep 0.05; done
     echo incoming | "$IPCBOX" chat --nick carol "$ADDR" >"$T/carol.out" 2>&1
 ) &
 CPID=$!

@@ -44,7 +44,9 @@ start_server "$T/sm.log" "$IPCBOX" serve "$T" $(serve_only chatd echo) --model i
 wait_for "$T/sm.log" 'service(s) on one loop' && \
     grep -q 'cannot run under the iterative model.*serve goes on without it' "$T/sm.log" \
     || { cat "$T/sm.log"; fail "serve: no line saying chatd was left out"; }
-[ "$(echo hi | timeout 5 nc -q1 127.0.0.1 "$PORT")" = hi ] || fail "serve: echo not serving beside a refused chatd"
+# (nc -N: its half-close ends the session and nc leaves when the echo
+# closes it; -q1 gave the answer only a second)
+[ "$(echo hi | timeout 20 nc -N 127.0.0.1 "$PORT")" = hi ] || fail "serve: echo not serving beside a refused chatd"
 kill -TERM "$SPID"; wait_exit "$SPID" 20
 [ "$RC" = 0 ] || fail "serve exit $RC"
 pass "serve under iterative runs the others and says chatd is left out"

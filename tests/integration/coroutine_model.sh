@@ -23,7 +23,12 @@ pass "httpd, chatd and recv refuse --model coroutine with one line (exit 2)"
 start_server "$T/serve.log" "$IPCBOX" serve "$T/root" $(serve_only echo httpd chatd) \
     --echo-listen 127.0.0.1:0 --httpd-listen 127.0.0.1:0 --chatd-listen 127.0.0.1:0 \
     --model coroutine
-out=$(printf 'via serve\n' | timeout 10 nc -q1 127.0.0.1 "$PORT")
+# (start_server returned at echo's line; httpd is left out after it: wait
+# for serve's summary, written once every service started or was left out)
+wait_for "$T/serve.log" 'service(s) on one loop' || fail "serve: no summary line"
+# (nc -N: its half-close ends the session and nc leaves when the echo
+# closes it; -q1 gave the answer only a second)
+out=$(printf 'via serve\n' | timeout 20 nc -N 127.0.0.1 "$PORT")
 [ "$out" = "via serve" ] || { cat "$T/serve.log"; fail "serve: echo got '$out'"; }
 for s in httpd chatd; do
     grep -q "$s cannot run under the coroutine model.*serve goes on without it" "$T/serve.log" \

@@ -11,8 +11,10 @@ dport=$(ss -Htlnp 2>/dev/null | grep "pid=$dpid," | awk '{print $4}' | sed 's/.*
 [ -n "$dport" ] || fail "daemon port not found"
 "$TOOLS/echoload" -n 2 -b 1000 127.0.0.1:"$dport" >/dev/null || fail "daemon echo"
 kill -TERM "$dpid"
-for i in $(seq 200); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$dpid" 2>/dev/null && fail "daemon did not stop"
+# (_alive, not kill -0: gone once it exited, whenever its parent, not this
+# shell, reaps it)
+for i in $(seq 200); do _alive "$dpid" || break; sleep 0.05; done
+_alive "$dpid" && fail "daemon did not stop"
 [ ! -e "$T/echo.pid" ] || fail "pidfile left behind"
 pass "--daemon --pidfile"
 
@@ -33,17 +35,23 @@ for s in $(serve_services); do
     args+=("--$s-listen" "127.0.0.1:0")
 done
 start_server "$T/serve.log" "$IPCBOX" serve "$T/root" "${args[@]}"
+# (start_server returned at the first service's line, chatd's; echo's
+# comes after it: wait for serve's summary, written once all have started)
+wait_for "$T/serve.log" 'service(s) on one loop' || fail "serve: no summary line"
 eport=$(port_of "$T/serve.log" 'echo\[[0-9]*\]: msg="listening on .*proto=tcp')
 [ -n "$eport" ] || { cat "$T/serve.log"; fail "serve: no echo tcp line"; }
-out=$(printf 'hi serve\n' | timeout 10 nc -q1 127.0.0.1 "$eport")
+# (nc -N: its half-close ends the session and nc leaves when the echo
+# closes it; -q1 gave the answer only a second)
+out=$(printf 'hi serve\n' | timeout 20 nc -N 127.0.0.1 "$eport")
 [ "$out" = "hi serve" ] || fail "serve echo tcp got '$out'"
 "$TOOLS/echoload" --udp 100 127.0.0.1:"$eport" || fail "serve echo udp"
 kill -TERM "$SPID"; wait_exit "$SPID" 15; [ "$RC" = 0 ] || fail "serve exit"
 no_sanitizer_report "$T/serve.log"
 "$IPCBOX" serve "$T/root" --no-echo "${args[@]}" 2>"$T/s2.log" &
 s2=$!; PIDS+=("$s2")
-sleep 0.3 2>/dev/null
-if kill -0 "$s2" 2>/dev/null; then kill -TERM "$s2"; wait "$s2"; fi
+# every service has started (or been left out) once the summary is there
+wait_for "$T/s2.log" 'service(s) on one loop' || fail "serve --no-echo: no summary line"
+kill -TERM "$s2"; wait_exit "$s2" 20
 grep -q 'echo\[[0-9]*\]: msg="listening' "$T/s2.log" && fail "--no-echo still started echo"
 "$IPCBOX" serve /nonexistent 2>/dev/null; [ $? = 2 ] || fail "serve missing dir exit"
 pass "serve"
@@ -64,7 +72,7 @@ kill -TERM "$SA"; wait_exit "$SA" 20
 LISTEN_FDNAMES=nosuch "$TOOLS/activate" "$T/sport2" "$IPCBOX" serve "$T/www" \
     $(serve_only httpd) --httpd-listen 127.0.0.1:0 2>"$T/sact2.log" &
 SA=$!; PIDS+=("$SA")
-wait_for "$T/sact2.log" "matches no started service"
+wait_for "$T/sact2.log" "matches no started service" 20 || fail "serve: a listener named after no service kept silently"
 kill -TERM "$SA"; wait_exit "$SA" 20
 pass "serve: socket activation by FileDescriptorName"
 
@@ -80,7 +88,7 @@ kill -TERM "$SA"; wait_exit "$SA" 20
 echo data >"$T/www/t.txt"
 ACTIVATE_UDP=1 "$TOOLS/activate" "$T/uport" "$IPCBOX" tftpd "$T/www" 2>"$T/uact.log" &
 SA=$!; PIDS+=("$SA")
-for i in $(seq 100); do [ -s "$T/uport" ] && grep -q "listening on" "$T/uact.log" && break; sleep 0.05; done
+wait_for "$T/uact.log" "listening on" 20 || fail "tftpd over an activated UDP socket did not start"
 grep -q "listening on 127.0.0.1:$(cat "$T/uport")\"" "$T/uact.log" \
     || { cat "$T/uact.log"; fail "tftpd: activated UDP socket not used"; }
 timeout 20 "$IPCBOX" tftp --quiet 127.0.0.1:"$(cat "$T/uport")" get t.txt "$T/t.got" \
@@ -88,7 +96,7 @@ timeout 20 "$IPCBOX" tftp --quiet 127.0.0.1:"$(cat "$T/uport")" get t.txt "$T/t.
 kill -TERM "$SA"; wait_exit "$SA" 20
 ACTIVATE_UDP=1 "$TOOLS/activate" "$T/uport2" "$IPCBOX" echo 2>"$T/uact2.log" &
 SA=$!; PIDS+=("$SA")
-for i in $(seq 100); do [ -s "$T/uport2" ] && break; sleep 0.05; done
+for i in $(seq 400); do [ -s "$T/uport2" ] && break; sleep 0.05; done
 got=$(python3 "$PYTOOLS/udp_echo_once.py" 127.0.0.1 "$(cat "$T/uport2")" hello)
 [ "$got" = hello ] || { cat "$T/uact2.log"; fail "echo over an activated UDP socket: '$got'"; }
 kill -TERM "$SA"; wait_exit "$SA" 20
@@ -116,7 +124,7 @@ pass "--daemon: failure reported by the original process; relative pidfile"
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     start_server "$T/user.log" "$IPCBOX" serve "$T/www" $(serve_only httpd echo) \
         --httpd-listen 127.0.0.1:0 --echo-listen 127.0.0.1:0 --user nobody --pidfile "$T/u.pid"
-    for i in $(seq 100); do grep -q "running as nobody" "$T/user.log" && break; sleep 0.05; done
+    wait_for "$T/user.log" "running as nobody" 20 || fail "--user nobody: no 'running as' line"
     [ "$(awk '/^Uid:/{print $2}' /proc/"$SPID"/status)" = "$(id -u nobody)" ] \
         || { cat "$T/user.log"; fail "--user nobody: uid not dropped"; }
     [ -s "$T/u.pid" ] || fail "--user: pidfile not written before the drop"

@@ -5,7 +5,14 @@ grep -q "proto=udp" "$T/udp.log" || fail "no udp listening line"
 for size in 1 512 65507; do
     "$TOOLS/echoload" --udp $size -t 10 127.0.0.1:"$PORT" || fail "udp $size bytes"
 done
-out=$(printf 'ping\n' | timeout 5 socat -T2 - UDP:127.0.0.1:"$PORT")
+# socat's input stays open until the answer is read: at the end of its
+# input socat waits only 0.5 s (-t) for what comes back
+coproc SOCAT { exec socat - UDP:127.0.0.1:"$PORT"; }
+PIDS+=("$SOCAT_PID")
+printf 'ping\n' >&"${SOCAT[1]}"
+out=""
+read -r -t 20 out <&"${SOCAT[0]}"
+kill "$SOCAT_PID" 2>/dev/null
 [ "$out" = ping ] || fail "socat udp got '$out'"
 kill -TERM "$SPID"
 wait_exit "$SPID" 10; [ "$RC" = 0 ] || fail "udp exit after SIGTERM"

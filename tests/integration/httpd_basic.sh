@@ -158,7 +158,7 @@ for model in epoll:1 prefork:3; do
     rm -f "$WORK/a.log" "$WORK/a.log.1"
     start_httpd --model $model --workers 2 --access-log "$WORK/a.log" "$R"
     curl -sS -o /dev/null "$BASE/hello.txt"
-    for _ in $(seq 1 50); do grep -q hello "$WORK/a.log" 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 1 400); do grep -q hello "$WORK/a.log" 2>/dev/null && break; sleep 0.05; done
     check "$model: log file written" "$(grep -c 'GET /hello.txt' "$WORK/a.log")" "1"
     mv "$WORK/a.log" "$WORK/a.log.1"
     kill -HUP "$PID"

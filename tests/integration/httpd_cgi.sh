@@ -113,7 +113,7 @@ rm -f "$WORK/sleep.pid"
 check "timeout: 504" "$(http_code -m 20 "$BASE/cgi-bin/sleep.sh")" "504"
 pid=$(cat "$WORK/sleep.pid")
 gone=no
-for _ in $(seq 1 100); do [ -e "/proc/$pid" ] || { gone=yes; break; }; sleep 0.05; done
+for _ in $(seq 1 400); do [ -e "/proc/$pid" ] || { gone=yes; break; }; sleep 0.05; done
 check "timed-out script killed and reaped" "$gone" "yes"
 
 # a timeout after the head went out cuts the response (the client sees it)
@@ -129,7 +129,7 @@ stop_httpd
 start_httpd --cgi /cgi-bin/ --cgi-timeout 60 "$R"
 rm -f "$WORK/ticker.pid"
 curl -sS -m 1 -o /dev/null "$BASE/cgi-bin/ticker.sh" 2>/dev/null || true
-for _ in $(seq 1 100); do [ -s "$WORK/ticker.pid" ] && break; sleep 0.05; done
+for _ in $(seq 1 400); do [ -s "$WORK/ticker.pid" ] && break; sleep 0.05; done
 pid=$(cat "$WORK/ticker.pid")
 gone=no
 for _ in $(seq 1 200); do [ -e "/proc/$pid" ] || { gone=yes; break; }; sleep 0.05; done

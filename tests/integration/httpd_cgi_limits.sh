@@ -59,7 +59,7 @@ start_httpd --cgi /cgi-bin/ --cgi-max 2 --cgi-stderr-max 4096 --max-body 4000000
 
 # --- stderr framing
 check "script with stderr answers" "$(curl -sS "$BASE/cgi-bin/err.sh")" "ok"
-for _ in $(seq 1 100); do grep -q 'no newline at end' "$ERRLOG" && break; sleep 0.05; done
+for _ in $(seq 1 400); do grep -q 'no newline at end' "$ERRLOG" && break; sleep 0.05; done
 log=$(cat "$ERRLOG")
 check "no forged line in the log" "$(grep -c '^2026-01-01T00:00:00' "$ERRLOG" || true)" "0"
 check_has "forged text framed" "$log" 'cgi=stderr script=/cgi-bin/err.sh pid='
@@ -70,7 +70,7 @@ check_has "long line cut" "$log" 'truncated=true'
 check_lacks "... at 1024 bytes" "$log" "$(head -c 1025 /dev/zero | tr '\0' L)"
 check_has "unterminated last line" "$log" 'msg="no newline at end"'
 check "stderr flood: script not blocked" "$(curl -sS -m 20 "$BASE/cgi-bin/flood.sh")" "flooded"
-for _ in $(seq 1 100); do grep -q 'further stderr dropped' "$ERRLOG" && break; sleep 0.05; done
+for _ in $(seq 1 400); do grep -q 'further stderr dropped' "$ERRLOG" && break; sleep 0.05; done
 check_has "stderr flood: bounded, with a note" "$(cat "$ERRLOG")" 'msg="further stderr dropped (--cgi-stderr-max)" cgi=stderr script=/cgi-bin/flood.sh'
 n=$(grep -c 'msg="flood line' "$ERRLOG" || true)
 check "stderr flood: lines logged within the bound" "$([ "$n" -gt 100 ] && [ "$n" -lt 200 ] && echo bounded || echo "$n lines")" "bounded"

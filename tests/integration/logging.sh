@@ -10,7 +10,7 @@ CHECK="python3 $SRC/tests/tools/logfmt_check.py"
 echo_session() {
     python3 - "$1" "$2" <<'PY'
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 s.sendall(sys.argv[2].encode())
 s.shutdown(socket.SHUT_WR)
 got = b""

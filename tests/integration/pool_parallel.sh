@@ -105,7 +105,9 @@ same joblog_q -- -k --joblog log echo ::: "it's" 'a b'
 same_log joblog_q
 
 # ---- --timeout ----
-same timeout -- --joblog log --timeout 1 'sleep {}' ::: 0 30
+# (5 s: the job "sleep 0" must end within it on a loaded machine too,
+# under both; "sleep 30" is killed either way)
+same timeout -- --joblog log --timeout 5 'sleep {}' ::: 0 30
 same_log timeout
 
 # ---- --retries (a counter file per job: the attempts are counted) ----

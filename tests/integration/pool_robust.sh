@@ -116,7 +116,7 @@ PID=$!
 PIDS+=("$PID")
 wait_count "$T/mdone.*" 39
 spilled=0
-for i in $(seq 100); do   # the last job's output is taken after its marker
+for i in $(seq 400); do   # the last job's output is taken after its marker
     spilled=$(ls -l /proc/$PID/fd 2>/dev/null | grep -c "$T/spill/.*(deleted)") || true
     [ "$spilled" -ge 34 ] && break
     sleep 0.05

@@ -31,7 +31,7 @@ PID=$!
 PIDS+=("$PID")
 wait_file "$T/wrote"
 found=""
-for i in $(seq 100); do
+for i in $(seq 400); do
     found=$(ls -l /proc/$PID/fd 2>/dev/null | grep -c "$T/spill/.*(deleted)") || true
     [ "$found" -ge 1 ] && break
     sleep 0.05
@@ -116,9 +116,11 @@ wait_exit "$PID" 30
 pass "sigterm: every job got it, exit 143"
 
 # ---- --timeout kills the whole process group ----
+# (5 s: the grandchild must have started and written its pid by then,
+# also on a loaded machine)
 rm -f go
 rc=0
-"${P[@]}" --timeout 1 "sh -c 'echo \$\$ >$T/grandchild; $(waitfor "$T/go")'; $(waitfor "$T/go")" \
+"${P[@]}" --timeout 5 "sh -c 'echo \$\$ >$T/grandchild; $(waitfor "$T/go")'; $(waitfor "$T/go")" \
     ::: 1 >/dev/null 2>err.to || rc=$?
 [ $rc = 1 ] || fail "timeout: exit $rc"
 gc=$(cat grandchild)

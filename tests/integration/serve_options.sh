@@ -97,17 +97,22 @@ pass "config file errors exit 2 with file:line; the command line wins"
 
 # several --listen: one listener each, every one serving
 start_server "$T/two.log" "$IPCBOX" echo --no-udp --listen 127.0.0.1:0 --listen 127.0.0.2:0
+# (start_server returned at the first listener's line: the second's follows)
+wait_for "$T/two.log" 'listening on 127\.0\.0\.2:' || fail "two --listen: no second listener"
 ports=$(grep -o "listening on [^ \"]*" "$T/two.log" | sed "s/.*://")
 [ "$(echo "$ports" | wc -l)" = 2 ] || { cat "$T/two.log"; fail "two --listen: not two listeners"; }
 host=1
+# (nc -N: its half-close ends the session and nc leaves when the echo
+# closes it; -q1 gave the answer only a second)
 for p in $ports; do
-    [ "$(echo hi | timeout 5 nc -q1 127.0.0.$host "$p")" = hi ] || fail "listener 127.0.0.$host:$p"
+    [ "$(echo hi | timeout 20 nc -N 127.0.0.$host "$p")" = hi ] || fail "listener 127.0.0.$host:$p"
     host=2
 done
 stop_way
 # a host name listens on each of its addresses
 start_server "$T/name.log" "$IPCBOX" echo --no-udp --listen localhost:0
-grep -q "listening on 127.0.0.1:" "$T/name.log" || { cat "$T/name.log"; fail "localhost: no 127.0.0.1 listener"; }
+# (start_server returned at the first address's line, maybe ::1's)
+wait_for "$T/name.log" "listening on 127.0.0.1:" || fail "localhost: no 127.0.0.1 listener"
 stop_way
 # a name that does not resolve is a runtime failure (1), not bad usage
 timeout 30 "$IPCBOX" echo --listen no-such-host.invalid:0 2>"$T/dns"; rc=$?
@@ -125,7 +130,7 @@ start_server "$T/busy.log" "$IPCBOX" serve "$T/www" $(serve_only httpd echo) \
 wait_for "$T/busy.log" 'service(s) on one loop' \
     && grep -q "httpd\[[0-9]*\]: msg=\"cannot listen on 127.0.0.1:$BUSY: the port is in use (choose another with --httpd-listen)\"" \
     "$T/busy.log" || { cat "$T/busy.log"; fail "busy port: no message naming the flag"; }
-[ "$(echo hi | timeout 5 nc -q1 127.0.0.1 "$PORT")" = hi ] || fail "busy port: echo not serving"
+[ "$(echo hi | timeout 20 nc -N 127.0.0.1 "$PORT")" = hi ] || fail "busy port: echo not serving"
 stop_way
 # ... and if nothing can start, serve fails (1)
 "$IPCBOX" serve "$T/www" $(serve_only httpd) --httpd-listen 127.0.0.1:"$BUSY" >/dev/null 2>&1 &
@@ -176,7 +181,7 @@ pass "usage errors: 17 addresses, --udp --no-udp, bad ROOT, missing MIME table"
 "$IPCBOX" serve "$T/www" $(serve_only httpd) --httpd-listen 127.0.0.1:0 --quiet \
     >"$T/q.out" 2>"$T/q.err" &
 QP=$!; PIDS+=("$QP")
-for i in $(seq 100); do QPORT=$(ss -Htlnp 2>/dev/null | grep "pid=$QP," | awk '{print $4}' | sed 's/.*://' | head -1); [ -n "$QPORT" ] && break; sleep 0.05; done
+for i in $(seq 400); do QPORT=$(ss -Htlnp 2>/dev/null | grep "pid=$QP," | awk '{print $4}' | sed 's/.*://' | head -1); [ -n "$QPORT" ] && break; sleep 0.05; done
 [ -n "$QPORT" ] || fail "serve --quiet: no listener"
 curl -s --max-time 10 "http://127.0.0.1:$QPORT/cgi-bin/hi" >/dev/null
 kill -TERM "$QP"; wait_exit "$QP" 20

@@ -34,9 +34,14 @@ check_cmd "single-port: a real client still gets the file at windowsize 64" \
     bash -c "$IPCBOX tftp --quiet --windowsize 64 --blksize 1468 127.0.0.1:$PORT get big.bin $OUT/sp && cmp $ROOT/big.bin $OUT/sp"
 check_cmd "small ERRORs: never larger than the packet they answer" peer small-errors "$PORT"
 
-start_tftpd "$WORK/pp.log" --port-range 47000:47015 --giveup 2 "$ROOT"
+# the range: 16 spare ports (no socket of a test beside this one is on one
+# of them to be sprayed, or to keep the server off it)
+read -r PLO _ <<<"$(spare_ports udp 16 run)"
+[ -n "$PLO" ] || fail "no 16 spare UDP ports in a row"
+PHI=$((PLO + 15))
+start_tftpd "$WORK/pp.log" --port-range "$PLO:$PHI" --giveup 2 "$ROOT"
 check_cmd "per-transfer ports: forged RRQ + ACKs sprayed over the port range: at most 3x + one block" \
-    peer blind-spray "$PORT" 47000 47015
+    peer blind-spray "$PORT" "$PLO" "$PHI"
 check_cmd "per-transfer ports: a peer silent after ACK 0 gets block 1 at most three times, no window" \
     peer silent-after-ack0 "$PORT"
 check_cmd "per-transfer ports: a real client gets the file at windowsize 16" \

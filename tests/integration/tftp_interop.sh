@@ -104,7 +104,9 @@ ATFTPD_ROOT=$WORK/atftpd
 tftp_files "$ATFTPD_ROOT"
 cp "$SRV/wrap.bin" "$ATFTPD_ROOT/"
 chmod -R a+rwX "$ATFTPD_ROOT"
-APORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# (a spare port: no UDP socket of a test beside this one is given it
+# before atftpd binds it)
+APORT=$(spare_ports udp 1) || fail "no spare UDP port for atftpd"
 user_args=()
 [ "$(id -u)" -eq 0 ] && user_args=(--user root --group root)
 atftpd --daemon --no-fork --port "$APORT" --bind-address 127.0.0.1 "${user_args[@]}" \

@@ -143,7 +143,8 @@ fi
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
     chmod -R a+rX "$WORK"
     start_tftpd "$WORK/user.log" --user nobody "$ROOT"
-    check_cmd "--user nobody: privileges dropped after binding" grep -q 'running as nobody' "$WORK/user.log"
+    # (logged after the listening line start_tftpd waited for: wait for it)
+    check_cmd "--user nobody: privileges dropped after binding" wait_for "$WORK/user.log" 'running as nobody'
     check_cmd "--user nobody: process runs as nobody" \
         bash -c "test \"\$(ps -o user= -p $SRV_PID)\" = nobody"
     check_cmd "--user nobody: serves files" \

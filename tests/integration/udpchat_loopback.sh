@@ -19,12 +19,11 @@
 . "$(dirname "$0")/../lib.sh"
 need python3
 
-# free_ports N : N UDP ports free on 127.0.0.1 now
+# free_ports N : N UDP ports free on 127.0.0.1 now, that no port the
+# kernel hands out meanwhile can take (lib.sh's spare_ports): peers bind
+# them later, and the forger sends from PF all along
 free_ports() {
-    python3 -c 'import socket, sys
-ss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+    spare_ports udp "$1" || fail "no $1 spare UDP ports"
 }
 read -r PA PB PC PD PF PG <<<"$(free_ports 6)"
 

@@ -75,7 +75,7 @@ peer_paused ab "new/one/two/f.bin" "$T/src/f.bin" confirm
 [ -d "$S/new/one/two" ] || fail "no directories while the offer is open"
 kill -KILL "$UPID"; wait "$UPID" 2>/dev/null
 wait_log "new/one/two/f.bin interrupted at 0.* peer=127.0.0.1:[0-9]*" 10
-for i in $(seq 100); do [ -e "$S/new" ] || break; sleep 0.05; done
+for i in $(seq 400); do [ -e "$S/new" ] || break; sleep 0.05; done
 [ ! -e "$S/new" ] || { find "$S/new"; fail "an abandoned offer left directories"; }
 # ... refused as busy while another connection holds it: only the holder's
 peer_paused hold "keep/a/f.bin" "$T/src/f.bin" confirm

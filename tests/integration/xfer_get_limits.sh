@@ -25,7 +25,7 @@ grep -q "big.bin: 3145729 bytes is above the limit of 3145728" "$T/g.err" \
 [ ! -e "$T/dl/big.bin" ] || fail "big.bin stored despite --max-size"
 [ ! -e "$T/dl/.big.bin.ibxpart" ] || fail "a part file was written for a refused file"
 cmp -s "$T/srv/edge.bin" "$T/dl/edge.bin" || fail "edge.bin (exactly the limit) not fetched"
-for i in $(seq 100); do grep -q "skipped by peer: too big" "$RLOG" && break; sleep 0.05; done
+for i in $(seq 400); do grep -q "skipped by peer: too big" "$RLOG" && break; sleep 0.05; done
 grep -q "big.bin skipped by peer: too big" "$RLOG" || { cat "$RLOG"; fail "server was not told"; }
 "$IPCBOX" get --quiet 127.0.0.1:"$RPORT" big.bin -o "$T/dl" || fail "get without --max-size"
 cmp -s "$T/srv/big.bin" "$T/dl/big.bin" || fail "big.bin differs"

@@ -51,7 +51,11 @@ start_recv "$T/srv" --once
 SND=$!
 PIDS+=("$SND")
 wait_size "$PART" 1000000 30
+# (the sender held still meanwhile, so that the temporary file is there to
+# open: at 4 MB/s the transfer may otherwise end before cat starts)
+kill -STOP $SND
 timeout 20 cat "$PART" >/dev/null || fail "reading the temporary file mid-transfer"
+kill -CONT $SND
 wait_exit $SND 60
 [ "$RC" = 0 ] || { cat "$T/s.err"; fail "send with a reader in between: exit $RC"; }
 wait_exit "$RPID" 30

@@ -21,7 +21,7 @@ wait $SND 2>/dev/null
 have=$(fsize "$PART")
 [ "$have" -gt 0 ] && [ "$have" -lt $SIZE ] || fail "partial file has $have bytes"
 # the receiver notices the cut and keeps the partial file
-for i in $(seq 100); do grep -q "interrupted" "$RLOG" && break; sleep 0.05; done
+for i in $(seq 400); do grep -q "interrupted" "$RLOG" && break; sleep 0.05; done
 grep -q "f.bin interrupted at .*partial file kept" "$RLOG" || { cat "$RLOG"; fail "no interrupted log line"; }
 "$IPCBOX" send "$T/src/f.bin" 127.0.0.1:"$RPORT" 2>"$T/s2.err" || { cat "$T/s2.err"; fail "resumed send exit"; }
 grep -q "1 resumed" "$T/s2.err" || { cat "$T/s2.err"; fail "second run did not resume"; }

@@ -78,7 +78,7 @@ wait_log "deep/er/four.bin: No space left on device; the partial file was remove
 grep -q "error 20 .*No space left on device; the partial file was removed" "$T/fill.out" \
     || grep -q "send failed" "$T/fill.out" || { cat "$T/fill.out"; fail "peer output"; }
 rm -f "$S/filler"
-for i in $(seq 100); do [ -e "$S/deep" ] || break; sleep 0.05; done
+for i in $(seq 400); do [ -e "$S/deep" ] || break; sleep 0.05; done
 no_leftovers
 [ ! -e "$S/deep" ] || { find "$S"; fail "directories left after ENOSPC"; }
 stop_recv

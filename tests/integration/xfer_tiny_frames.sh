@@ -24,7 +24,7 @@ echo "$out" | grep -q "^frame 9 24" || { echo "$out"; fail "data_max 4095: no ER
 out=$(hello "$RPORT" 4096)
 echo "$out" | grep -q "^frame 1" || { echo "$out"; fail "data_max 4096: no HELLO"; }
 echo "$out" | grep -q "^frame 2" || { echo "$out"; fail "data_max 4096: the GET was not served"; }
-wait_log "malformed HELLO" 5
+wait_log "malformed HELLO" 20
 "$IPCBOX" get --quiet 127.0.0.1:"$RPORT" big.bin -o "$T/dl" || fail "get"
 cmp -s "$S/big.bin" "$T/dl/big.bin" || fail "big.bin differs"
 stop_recv

@@ -105,14 +105,14 @@ stop_recv
 mkdir -p "$T/evilout"
 "$PY" "$PYTOOLS/xfer_evil_server.py" offer >"$T/evil.out" &
 PIDS+=($!)
-for i in $(seq 100); do [ -s "$T/evil.out" ] && break; sleep 0.05; done
+for i in $(seq 400); do [ -s "$T/evil.out" ] && break; sleep 0.05; done
 EP=$(head -1 "$T/evil.out")
 "$IPCBOX" get --hash sha256 127.0.0.1:"$EP" asked.txt -o "$T/evilout" 2>"$T/err" || { cat "$T/err"; fail "get from the hostile server"; }
 [ "$(cat "$T/evilout/asked.txt")" = pwned ] || fail "not stored under the asked name"
 [ ! -e "$T/evil.txt" ] && [ ! -e "$T/../evil.txt" ] || fail "stored where the server said"
 "$PY" "$PYTOOLS/xfer_evil_server.py" big >"$T/evil2.out" &
 PIDS+=($!)
-for i in $(seq 100); do [ -s "$T/evil2.out" ] && break; sleep 0.05; done
+for i in $(seq 400); do [ -s "$T/evil2.out" ] && break; sleep 0.05; done
 EP=$(head -1 "$T/evil2.out")
 "$IPCBOX" get 127.0.0.1:"$EP" x -o "$T/evilout" 2>"$T/err"; rc=$?
 [ $rc = 5 ] && grep -q "protocol error" "$T/err" || { cat "$T/err"; fail "oversized frame from a server: exit $rc, want 5"; }

@@ -21,6 +21,17 @@ def at(addr):
     cc.ADDR = (host, int(port))
 
 
+def names(p, room):
+    """The members NAMES lists for room, as p sees them."""
+    p.send(f"NAMES {room}\r\n")
+    got = p.expect(f" 366 {p.name} {room} ", timeout=10)
+    out = set()
+    for ln in got.split("\r\n"):
+        if f" 353 {p.name} " in ln:
+            out.update(x.lstrip("@+") for x in ln.split(" :", 1)[1].split())
+    return out
+
+
 def main():
     a_addr, b_addr = sys.argv[1], sys.argv[2]
     at(a_addr)
@@ -44,20 +55,22 @@ def main():
     bob = irc("bob", join="#r")
     at(b_addr)
     w = irc("witness", join="#r")
-    time.sleep(0.5)
+    # node B reads who is in #r once its subscription to the room is
+    # active (and not before): when NAMES there lists bob, bob's NICK,
+    # published after, reaches B
+    deadline = time.time() + 20
+    while "bob" not in names(w, "#r"):
+        if time.time() > deadline:
+            fail("node B never listed bob of node A in #r")
+        time.sleep(0.1)
     bob.send("NICK BOB\r\n")
     bob.expect("NICK :BOB")
     got = w.expect("NICK :BOB", timeout=10)
     if ":bob!" not in got.split("\r\n")[-2]:
         fail(f"the NICK line on the other node is not from bob: {got[-200:]!r}")
-    w.send("NAMES #r\r\n")
-    got = w.expect(" 366 witness #r ", timeout=10)
-    names = set()
-    for ln in got.split("\r\n"):
-        if " 353 witness " in ln:
-            names.update(x.lstrip("@+") for x in ln.split(" :", 1)[1].split())
-    if "BOB" not in names or "bob" in names:
-        fail(f"NAMES on the other node after bob -> BOB: {sorted(names)}")
+    listed = names(w, "#r")
+    if "BOB" not in listed or "bob" in listed:
+        fail(f"NAMES on the other node after bob -> BOB: {sorted(listed)}")
     ok("a case-only nick change reaches the other node (NICK and NAMES)")
 
 

@@ -10,7 +10,8 @@ FILE has one step a line (blank lines and # comments skipped):
   touch PATH         create PATH (tells the calling test to go on)
   await PATH         until PATH exists
   last REGEX         the last row with text (the input line) matches
-  above REGEX        a row above the last row with text matches
+                     (once a redraw is over: bounded by --timeout)
+  above REGEX        a row above the last row with text matches (likewise)
   exit CODE          the program exits with CODE (bounded by --timeout)
 The screen is printed on stderr when a step fails; exit 0 when every
 step held, 1 otherwise.
@@ -107,12 +108,15 @@ def main():
                 return failed("%s never appeared" % arg)
         elif op in ("last", "above"):
             pump(0.2)   # let a redraw finish
-            t = text_rows()
-            if op == "last":
-                ok = t and re.search(arg, t[-1])
-            else:
-                ok = any(re.search(arg, l) for l in t[:-1])
-            if not ok:
+
+            def shown(op=op, arg=arg):
+                t = text_rows()
+                if op == "last":
+                    return bool(t) and bool(re.search(arg, t[-1]))
+                return any(re.search(arg, l) for l in t[:-1])
+            # (until it shows, bounded by --timeout: a program held up on a
+            # loaded machine finishes its redraw later)
+            if not until(shown, arg):
                 return failed("%s: no row matches %r" % (op, arg))
         elif op == "exit":
             until(lambda: status[0] is not None, "exit")

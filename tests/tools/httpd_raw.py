@@ -1,6 +1,6 @@
 # httpd_raw.py ADDR DATA [shutdown|slow]: send DATA over TCP and print the reply
-# until the server closes (or 5 s of silence). Used by the httpd tests to
-# send exactly the bytes a case needs, malformed or pipelined.
+# until the server closes (or 5 s of silence; 30 s in all). Used by the httpd
+# tests to send exactly the bytes a case needs, malformed or pipelined.
 import codecs
 import socket
 import sys
@@ -21,7 +21,7 @@ else:
 if mode == "shutdown":
     s.shutdown(socket.SHUT_WR)
 out = b""
-deadline = time.time() + 10
+deadline = time.time() + 30   # a long answer on a loaded machine
 try:
     while time.time() < deadline:
         chunk = s.recv(65536)

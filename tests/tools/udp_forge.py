@@ -5,9 +5,11 @@ counting what comes back. Needs root (raw sockets). Only 127.0.0.0/8.
   udp_forge.py selfloop PORT              forge PORT->PORT on 127.0.0.1, print
                                           how many PORT->PORT datagrams a sniffer
                                           sees in 1.5 s (the forged one included)
-  udp_forge.py pingpong PORT_A PORT_B     forge B->A, wait (max 20 s) for a quiet
-                                          second between them; print the count
-                                          seen, or "loop" if it never stopped
+  udp_forge.py pingpong PORT_A PORT_B     forge B->A, wait (max 20 s) for 2 quiet
+                                          seconds between them (a server held up
+                                          for a second on a loaded machine is no
+                                          end of the loop); print the count seen,
+                                          or "loop" if it never stopped
   udp_forge.py privport PORT              from a source port below 1024: print
                                           "answered" or "dropped" (decided by a
                                           later probe from an ordinary port)
@@ -77,7 +79,7 @@ def pingpong(pa, pb):
     total = 0
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        n = count(s, lambda sp, dp: (sp, dp) in pair, 1.0)
+        n = count(s, lambda sp, dp: (sp, dp) in pair, 2.0)
         total += n
         if n == 0:
             print(total)
