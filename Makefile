@@ -111,6 +111,7 @@ bench-coro: build
 	@bench/coro.sh
 
 # every server model under echo and httpd with 0 to 50,000 idle connections:
-# the C10K curve (docs/bench-models.md, docs/bench-models.svg)
+# the C10K curve (docs/bench-models.md, docs/bench-models.svg), with the
+# one-loop models' idle/no-idle ratios measured side by side (PAIRED=0: not)
 bench-models: build
 	@bench/models.sh

@@ -36,7 +36,8 @@
 # 1100, a process per idle connection is not tried; 992 is the most select
 # accepts, FD_SETSIZE - 32; other models get what the largest N needs), STALL (seconds without progress that end an idle ramp, default
 # 5), PORT (first port, default 29100), IPCBOX (default build/ipcbox), LOAD
-# (default build/modelload), OUT, SVG. Every run is bounded by DUR, every
+# (default build/modelload), OUT, SVG, PAIRED (0: skip the side-by-side
+# ratios of bench/models_paired.sh, which take about 6 minutes). Every run is bounded by DUR, every
 # wait by a timeout.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -454,6 +455,12 @@ tmp=$(mktemp "$(dirname "$OUT")/.bench-models.XXXXXX")
     echo
     ratio_table
     echo
+    # the same question asked side by side (bench/models_paired.sh): a
+    # change in the machine's other load then hits both points alike
+    if [ "${PAIRED:-1}" != 0 ]; then
+        bench/models_paired.sh || echo "(bench/models_paired.sh failed: see its errors)"
+        echo
+    fi
     echo "## Accept rate, memory per idle connection, limits"
     echo
     echo "Accepts/s: connections opened $((64)) at a time by modelload accept, each shut"

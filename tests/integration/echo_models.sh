@@ -4,7 +4,7 @@
 for m in $(server_models); do
     log=$T/$m.log
     start_server "$log" "$IPCBOX" echo --listen 127.0.0.1:0 --model $m --workers 2 --grace 5
-    out=$(printf 'hello %s\n' "$m" | timeout 10 nc -q1 127.0.0.1 "$PORT")
+    out=$(printf 'hello %s\n' "$m" | timeout 20 nc -N 127.0.0.1 "$PORT")
     [ "$out" = "hello $m" ] || fail "$m: nc got '$out'"
     out=$(printf 'via socat\n' | timeout 10 socat -t2 - TCP:127.0.0.1:"$PORT")
     [ "$out" = "via socat" ] || fail "$m: socat got '$out'"

@@ -27,7 +27,7 @@ closed=$(sed -n 's/.*closed=\([0-9]*\).*/\1/p' <<<"$out")
 [ $((echoed + closed)) = $N ] || fail "select: $out"
 grep -q 'msg="connection closed: its descriptor is past what the select loop can watch"' \
     "$T/select.log" || { cat "$T/select.log"; fail "select: no log line for the closed ones"; }
-out=$(printf 'still here\n' | timeout 10 nc -q1 127.0.0.1 "$PORT")
+out=$(printf 'still here\n' | timeout 20 nc -N 127.0.0.1 "$PORT")
 [ "$out" = "still here" ] || fail "select: not serving after the burst ('$out')"
 stop_server_ok() {
     kill -TERM "$SPID"; wait_exit "$SPID" 15
