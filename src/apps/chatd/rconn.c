@@ -4,7 +4,9 @@
  * commands in order, and the push messages of a subscribed connection
  * ("message", and the subscribe confirmations) handed to on_push. The
  * input waiting for a complete reply is bounded (RESP_REPLY_MAX), the
- * output by RCONN_OUT_MAX. */
+ * output by RCONN_OUT_MAX. The reply at the head of the input is framed
+ * as its bytes come (rc->scan resumes where the last read left it), so a
+ * server that trickles a big reply costs work linear in its size. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@ static void shut(struct rconn *rc)
     rc->io.active = false;
     ibx_buf_free(&rc->in);
     ibx_buf_free(&rc->out);
+    rc->scan = (struct resp_scan){0};
     rc->up = rc->subscribed = false;
     struct rconn_pend *p = rc->pend;
     size_t head = rc->phead, n = rc->pn, cap = rc->pcap;
@@ -85,6 +88,7 @@ int rconn_open(struct rconn *rc, const ibx_addr *addr)
     }
     ibx_tcp_nodelay(fd, true);
     rc->up = rc->subscribed = false;
+    rc->scan = (struct resp_scan){0};
     ibx_timer_start(rc->loop, &rc->connect_t, RCONN_CONNECT_MS, on_connect_timeout, rc);
     return 0;
 }
@@ -146,9 +150,16 @@ static bool dispatch(struct rconn *rc)
 {
     while (ibx_buf_used(&rc->in)) {
         struct resp *r = NULL;
-        ssize_t k = resp_parse(ibx_buf_head(&rc->in), ibx_buf_used(&rc->in), &r);
+        const char *p = ibx_buf_head(&rc->in);
+        ssize_t k = resp_scan(&rc->scan, p, ibx_buf_used(&rc->in));
         if (k == 0)
             break;
+        if (k > 0) {
+            int e = resp_tree(&rc->scan, p, (size_t)k, &r);
+            rc->scan = (struct resp_scan){0};
+            if (e < 0)
+                k = e;
+        }
         if (k < 0) {
             fail(rc, k == -ENOMEM ? -ENOMEM : -EPROTO);
             return false;

@@ -1,9 +1,13 @@
 /* RESP2 codec for chatd's Redis client (see resp.h). A reply is parsed in
- * two passes over the bytes: the first checks that it is complete and
- * within the bounds and counts its nodes and string bytes, the second
- * builds the tree in one allocation. Until a reply is complete nothing is
- * allocated, so a server that sends a huge length costs nothing until it
- * sends the bytes (and the connection's buffer is bounded). */
+ * two passes over the bytes: the first (resp_scan) frames it, resumably,
+ * as its bytes arrive: it checks the bounds as soon as the bytes that
+ * pass them come and counts nodes and string bytes; the second
+ * (resp_tree), once the reply is complete, builds the tree in one
+ * allocation. Until a reply is complete nothing is allocated, so a server
+ * that sends a huge length costs nothing until it sends the bytes (and
+ * the connection's buffer is bounded), and since the scan resumes where
+ * it stopped, a reply trickled in small pieces costs no more than one
+ * sent whole. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,88 +16,147 @@
 
 #include "resp.h"
 
-/* The line at p (up to CR LF): its length, -1 incomplete, -2 bad. */
-static ssize_t line(const char *p, size_t n)
-{
-    const char *cr = memchr(p, '\r', n);
-    if (!cr)
-        return n > 64 * 1024 ? -2 : -1;
-    size_t k = (size_t)(cr - p);
-    if (k + 1 >= n)
-        return -1;
-    return cr[1] == '\n' ? (ssize_t)k : -2;
-}
-
-/* A decimal integer of exactly len bytes. */
-static int number(const char *p, size_t len, long long *out)
+/* A decimal integer of exactly len bytes (resp_scan checked it). */
+static long long number(const char *p, size_t len)
 {
     bool neg = len && p[0] == '-';
-    size_t i = neg;
-    if (i == len || len - i > 18)
-        return -EPROTO;
     long long v = 0;
-    for (; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -EPROTO;
+    for (size_t i = neg; i < len; i++)
         v = v * 10 + (p[i] - '0');
-    }
-    *out = neg ? -v : v;
-    return 0;
+    return neg ? -v : v;
 }
 
-struct count {
-    size_t nodes, bytes;
-};
-
-/* First pass: bytes of the reply at p, 0 incomplete, -EPROTO. */
-static ssize_t skim(const char *p, size_t n, int depth, struct count *c)
+/* The largest value a numeric header of type t may carry. */
+static long long num_max(char t)
 {
-    if (n < 1)
-        return 0;
-    ssize_t l = line(p + 1, n - 1);
-    if (l == -1)
-        return 0;
-    if (l < 0)
-        return -EPROTO;
-    size_t head = 1 + (size_t)l + 2;
-    if (++c->nodes > RESP_NODES_MAX)
-        return -EPROTO;
-    long long v;
-    switch (p[0]) {
-    case '+':
-    case '-':
-        c->bytes += (size_t)l + 1;
-        return (ssize_t)head;
-    case ':':
-        return number(p + 1, (size_t)l, &v) < 0 ? -EPROTO : (ssize_t)head;
-    case '$':
-        if (number(p + 1, (size_t)l, &v) < 0 || v < -1 || v > RESP_BULK_MAX)
-            return -EPROTO;
-        if (v == -1)
-            return (ssize_t)head;
-        if (n < head + (size_t)v + 2)
-            return 0;
-        if (p[head + v] != '\r' || p[head + v + 1] != '\n')
-            return -EPROTO;
-        c->bytes += (size_t)v + 1;
-        return (ssize_t)(head + (size_t)v + 2);
-    case '*': {
-        if (number(p + 1, (size_t)l, &v) < 0 || v < -1 || v > RESP_ELEMS_MAX ||
-            depth >= RESP_DEPTH_MAX)
-            return -EPROTO;
-        size_t off = head;
-        for (long long i = 0; i < v; i++) {
-            ssize_t k = skim(p + off, n - off, depth + 1, c);
-            if (k <= 0)
-                return k;
-            off += (size_t)k;
-            if (off > RESP_REPLY_MAX)
+    return t == '$' ? RESP_BULK_MAX : t == '*' ? RESP_ELEMS_MAX : LLONG_MAX;
+}
+
+/* Go on with the header line of the value at s->off (its type byte is
+ * there, and valid) from where the last call stopped. Returns 1 when the
+ * line and its CR LF are in (*len: its bytes after the type byte), 0 when
+ * more are needed, -EPROTO. A numeric line is checked byte by byte as it
+ * comes: a sign, at most 18 digits, and (for '$' and '*') a value within
+ * the bound, so a huge length is refused from its digits alone. */
+static int header(struct resp_scan *s, const char *p, size_t n, size_t *len)
+{
+    char t = p[s->off];
+    const char *l = p + s->off + 1;
+    size_t avail = n - s->off - 1;
+    if (t == '+' || t == '-') {
+        size_t lim = avail < RESP_LINE_MAX + 1 ? avail : RESP_LINE_MAX + 1;
+        const char *cr = memchr(l + s->seen, '\r', lim - s->seen);
+        size_t upto = cr ? (size_t)(cr - l) : lim;
+        s->examined += upto - s->seen + (cr != NULL);
+        s->seen = upto;
+    } else {
+        long long max = num_max(t);
+        for (; s->seen < avail && l[s->seen] != '\r'; s->seen++) {
+            char c = l[s->seen];
+            s->examined++;
+            if (c == '-' && s->seen == 0) {
+                s->neg = true;
+                continue;
+            }
+            if (c < '0' || c > '9' || s->seen - s->neg >= 18)
+                return -EPROTO;
+            s->num = s->num * 10 + (c - '0');
+            if (s->neg ? (t != ':' && s->num > 1) : s->num > max)
                 return -EPROTO;
         }
-        return (ssize_t)off;
+        if (s->seen < avail)
+            s->examined++;   /* the CR */
     }
-    default:
+    if (s->seen > RESP_LINE_MAX || s->off + 1 + s->seen > RESP_REPLY_MAX)
         return -EPROTO;
+    if (s->seen + 1 >= avail)
+        return 0;   /* no CR yet, or no LF after it */
+    s->examined++;
+    if (l[s->seen + 1] != '\n' || (t != '+' && t != '-' && s->seen == s->neg))
+        return -EPROTO;
+    *len = s->seen;
+    return 1;
+}
+
+/* A value ended at s->off: count it against the arrays open. True when it
+ * ended the reply. */
+static bool value_done(struct resp_scan *s)
+{
+    while (s->depth) {
+        if (--s->left[s->depth - 1])
+            return false;
+        s->depth--;
+    }
+    return true;
+}
+
+/* The fewest values the reply can have, from what is framed: those seen,
+ * and one for each element the open arrays still owe (beyond the one in
+ * progress at each depth, seen already). */
+static size_t owed(const struct resp_scan *s)
+{
+    size_t k = s->nodes;
+    for (unsigned d = 0; d < s->depth; d++)
+        k += s->left[d] - 1;
+    return k;
+}
+
+ssize_t resp_scan(struct resp_scan *s, const char *p, size_t n)
+{
+    for (;;) {
+        if (s->body) {   /* a bulk string: only its CR LF is looked at */
+            size_t have = n - s->off;
+            if (have + 1 >= s->body) {
+                s->examined++;
+                if (p[s->off + s->body - 2] != '\r')
+                    return -EPROTO;
+            }
+            if (have < s->body)
+                return 0;
+            s->examined++;
+            if (p[s->off + s->body - 1] != '\n')
+                return -EPROTO;
+            s->off += s->body;
+            s->body = 0;
+            if (value_done(s))
+                return (ssize_t)s->off;
+            continue;
+        }
+        if (n <= s->off)
+            return 0;
+        char t = p[s->off];
+        if (!s->seen) {
+            s->examined++;
+            if (!t || !strchr("+-:$*", t) || (t == '*' && s->depth >= RESP_DEPTH_MAX))
+                return -EPROTO;
+        }
+        size_t l;
+        int h = header(s, p, n, &l);
+        if (h <= 0)
+            return h;
+        long long v = s->neg ? -s->num : s->num;
+        s->seen = 0;
+        s->num = 0;
+        s->neg = false;
+        s->off += 1 + l + 2;
+        if (++s->nodes > RESP_NODES_MAX || s->off > RESP_REPLY_MAX)
+            return -EPROTO;
+        if (t == '+' || t == '-') {
+            s->bytes += l + 1;
+        } else if (t == '$' && v >= 0) {
+            if (s->off + (size_t)v + 2 > RESP_REPLY_MAX)
+                return -EPROTO;
+            s->bytes += (size_t)v + 1;
+            s->body = (size_t)v + 2;
+            continue;
+        } else if (t == '*' && v > 0) {
+            if (owed(s) + (size_t)v > RESP_NODES_MAX)
+                return -EPROTO;
+            s->left[s->depth++] = (uint32_t)v;
+            continue;
+        }
+        if (value_done(s))
+            return (ssize_t)s->off;
     }
 }
 
@@ -102,12 +165,12 @@ struct arena {
     char *str;
 };
 
-/* Second pass over a reply skim accepted (its n bytes). */
+/* The tree of a reply resp_scan framed (its n bytes). */
 static size_t build(const char *p, size_t n, struct resp *r, struct arena *a)
 {
-    size_t l = (size_t)((const char *)memchr(p + 1, '\r', n - 1) - (p + 1));   /* skim saw it */
+    size_t l = (size_t)((const char *)memchr(p + 1, '\r', n - 1) - (p + 1));   /* resp_scan saw it */
     size_t head = 1 + l + 2;
-    long long v = 0;
+    long long v;
     *r = (struct resp){0};
     switch (p[0]) {
     case '+':
@@ -120,12 +183,12 @@ static size_t build(const char *p, size_t n, struct resp *r, struct arena *a)
         a->str += l + 1;
         return head;
     case ':':
-        number(p + 1, l, &v);
+        v = number(p + 1, l);
         r->type = RESP_INT;
         r->i = v;
         return head;
     case '$':
-        number(p + 1, l, &v);
+        v = number(p + 1, l);
         if (v < 0)
             return head;   /* nil */
         r->type = RESP_STR;
@@ -136,7 +199,7 @@ static size_t build(const char *p, size_t n, struct resp *r, struct arena *a)
         a->str += v + 1;
         return head + (size_t)v + 2;
     default: {   /* '*' */
-        number(p + 1, l, &v);
+        v = number(p + 1, l);
         if (v < 0)
             return head;
         r->type = RESP_ARRAY;
@@ -151,23 +214,25 @@ static size_t build(const char *p, size_t n, struct resp *r, struct arena *a)
     }
 }
 
-ssize_t resp_parse(const char *p, size_t n, struct resp **out)
+int resp_tree(const struct resp_scan *s, const char *p, size_t k, struct resp **out)
 {
-    struct count c = {0};
-    if (n > RESP_REPLY_MAX + 64)
-        n = RESP_REPLY_MAX + 64;
-    ssize_t k = skim(p, n, 0, &c);
-    if (k <= 0)
-        return k;
-    if ((size_t)k > RESP_REPLY_MAX)
-        return -EPROTO;
-    struct resp *r = malloc(c.nodes * sizeof *r + c.bytes);
+    struct resp *r = malloc(s->nodes * sizeof *r + s->bytes);
     if (!r)
         return -ENOMEM;
-    struct arena a = {.node = r + 1, .str = (char *)(r + c.nodes)};
-    build(p, (size_t)k, r, &a);
+    struct arena a = {.node = r + 1, .str = (char *)(r + s->nodes)};
+    build(p, k, r, &a);
     *out = r;
-    return k;
+    return 0;
+}
+
+ssize_t resp_parse(const char *p, size_t n, struct resp **out)
+{
+    struct resp_scan s = {0};
+    ssize_t k = resp_scan(&s, p, n);
+    if (k <= 0)
+        return k;
+    int e = resp_tree(&s, p, (size_t)k, out);
+    return e < 0 ? e : k;
 }
 
 int resp_cmd(ibx_buf *out, int argc, const char *const *argv, const size_t *lens)

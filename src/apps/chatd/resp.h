@@ -8,7 +8,9 @@
  * no bound on the elements of an array, and re-subscribing to a channel
  * while its unsubscription is in flight loses the channel's callback. A
  * small client of our own has none of that, and its parser is fuzzed
- * (fuzz/fuzz_chat_node.c) and unit-tested (tests/unit/test_chat_node.c). */
+ * (fuzz/fuzz_chat_node.c) and unit-tested (tests/unit/test_chat_node.c,
+ * test_resp.c). Replies are framed incrementally (struct resp_scan): a
+ * server that trickles a big reply costs work linear in its bytes. */
 #ifndef IPCBOX_APPS_CHATD_RESP_H
 #define IPCBOX_APPS_CHATD_RESP_H
 
@@ -42,9 +44,38 @@ struct resp {
     struct resp *e;          /* RESP_ARRAY: n elements */
 };
 
-/* Parse one reply from p[0..n). Returns the bytes it took (*out set, one
- * malloc), 0 when more bytes are needed, -EPROTO (not RESP, or past a
- * bound above) or -ENOMEM. */
+#define RESP_LINE_MAX ((size_t)64 << 10)   /* bytes of one line (+, -, headers) */
+
+/* Where the framing of a reply stopped: resp_scan resumes there when more
+ * bytes come, so every byte of a reply is looked at once in total, however
+ * it is cut. Zero it before the first byte of each reply. */
+struct resp_scan {
+    size_t off;                 /* bytes framed: the value in progress starts here */
+    size_t seen;                /* its header line: bytes after the type byte seen */
+    size_t body;                /* > 0: a bulk string's bytes and CR LF, from off */
+    long long num;              /* a numeric header: its value so far */
+    bool neg;                   /* ... and its sign */
+    unsigned depth;             /* arrays open */
+    uint32_t left[RESP_DEPTH_MAX];   /* their elements still to come */
+    size_t nodes, bytes;        /* values and string bytes (with NULs) so far */
+    size_t examined;            /* bytes looked at, all calls together (a work count) */
+};
+
+/* Frame the reply that starts at p[0], of which n bytes have arrived: the
+ * same reply each call (it may have moved), n never less than before. Every
+ * bound above is enforced as soon as the bytes that pass it arrive (a bulk
+ * header past RESP_BULK_MAX is refused before its body comes). Returns the
+ * reply's bytes once it is complete (s then holds what resp_tree needs), 0
+ * when more are needed, or -EPROTO (s is then spent). */
+ssize_t resp_scan(struct resp_scan *s, const char *p, size_t n);
+
+/* Build the tree of the reply resp_scan just framed (k bytes at p, s its
+ * state). Returns 0 (*out set, one malloc) or -ENOMEM. */
+int resp_tree(const struct resp_scan *s, const char *p, size_t k, struct resp **out);
+
+/* Parse one reply from p[0..n) (resp_scan from zero, then resp_tree).
+ * Returns the bytes it took (*out set, one malloc), 0 when more bytes are
+ * needed, -EPROTO (not RESP, or past a bound above) or -ENOMEM. */
 ssize_t resp_parse(const char *p, size_t n, struct resp **out);
 
 /* Append the command argv[0..argc) (lens: byte counts, or NULL for C
@@ -85,6 +116,7 @@ struct rconn {
     ibx_io io;
     ibx_timer connect_t;
     ibx_buf in, out;
+    struct resp_scan scan;      /* the reply at the head of in, framed so far */
     struct rconn_pend *pend;    /* ring of commands waiting for replies */
     size_t phead, pn, pcap;
     bool up;                    /* connected */
