@@ -337,6 +337,74 @@ static void test_guard_page(void **state)
     assert_int_equal(WTERMSIG(st), SIGSEGV);
 }
 
+/* A frame larger than the guard page (a big local buffer) must not step
+ * over it into the memory below: the code that runs on coroutine stacks is
+ * built with -fstack-clash-protection, whose probes touch every page the
+ * frame spans, the guard page first. The array is kept out of
+ * AddressSanitizer's hands so that it lives on the coroutine's stack. */
+#define BIG_FRAME (32 * 1024)   /* twice IBX_CO_STACK_MIN */
+
+__attribute__((noinline, no_sanitize("address")))
+static int big_frame(int n)
+{
+    volatile char a[BIG_FRAME];
+    a[0] = (char)n;                 /* the lowest byte: below the guard */
+    a[BIG_FRAME - 1] = (char)n;
+    return a[0] + a[BIG_FRAME - 1];
+}
+
+static void big_frame_body(ibx_co *co, void *arg)
+{
+    struct overflow *o = arg;
+    o->frame = __builtin_frame_address(0);
+    ibx_co_yield(co);
+    o->r = big_frame(1);
+}
+
+static void test_guard_page_big_frame(void **state)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        struct overflow o = {0};
+        ibx_co *co;
+        if (ibx_co_new(&co, NULL, IBX_CO_STACK_MIN, big_frame_body, &o) < 0 ||
+            ibx_co_resume(co) != 0)
+            _exit(3);
+        uintptr_t lo, below;
+        mapping_around(o.frame, &lo, &below);
+        if (!lo)
+            _exit(4);
+        /* the victim: up to 64 KiB just below the guard page, where the
+         * frame's low end falls (16 KiB below it at most; with no room
+         * for it there, a fault proves nothing, and the test cannot tell) */
+        size_t vlen = lo > below ? lo - below : 0;
+        if (vlen > (size_t)64 * 1024)
+            vlen = (size_t)64 * 1024;
+        char *v = NULL;
+        if (vlen >= (size_t)20 * 1024) {
+            v = mmap((void *)(lo - vlen), vlen, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (v == MAP_FAILED || (uintptr_t)v != lo - vlen)
+                _exit(5);
+            memset(v, 0x5a, vlen);
+        }
+        ibx_co_resume(co);
+        for (size_t i = 0; v && i < vlen; i++)
+            if (v[i] != 0x5a)
+                _exit(6);   /* silent corruption below the guard */
+        _exit(7);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFEXITED(st))
+        print_error("child exited %d instead of dying\n", WEXITSTATUS(st));
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGSEGV);
+}
+
 /* ---- on the loop ---- */
 
 #define BIG ((size_t)4 << 20)   /* well past a socket buffer: writes park */
@@ -666,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_many),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_guard_page),
+        cmocka_unit_test(test_guard_page_big_frame),
     };
     const struct CMUnitTest on_loop[] = {
         cmocka_unit_test(test_read_write_socketpair),
