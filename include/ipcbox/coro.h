@@ -3,7 +3,11 @@
  * A coroutine runs a function on a stack of its own: an mmap'd region
  * (committed lazily, page by page, as it is touched) with an inaccessible
  * guard page below it, so an overflow faults (SIGSEGV) instead of
- * corrupting memory. Switching between coroutines is a few instructions in
+ * corrupting memory. A single frame larger than a page (a big local
+ * buffer) could step over the guard into the mapping below: code that
+ * runs on a coroutine should be built with -fstack-clash-protection (as
+ * ipcbox is), whose probes touch each page of such a frame in turn.
+ * Switching between coroutines is a few instructions in
  * user space (callee-saved registers and the stack pointer; no system
  * call, no signal mask). x86-64 only for now: elsewhere ibx_co_new()
  * returns -ENOSYS.
