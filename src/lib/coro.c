@@ -23,12 +23,15 @@
 #endif
 
 #ifdef CO_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define START_SWITCH(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
 #define FINISH_SWITCH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
+#define UNPOISON(p, n) __asan_unpoison_memory_region(p, n)
 #else
 #define START_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #define FINISH_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
 static size_t page_size(void)
@@ -99,6 +102,11 @@ int ibx_co_new(ibx_co **out, ibx_loop *loop, size_t stack_size, ibx_co_fn fn,
 static void release_stack(ibx_co *co)
 {
     if (co->map) {
+        /* A coroutine freed while suspended never left its frames: ASan
+         * still marks their redzones, and would report whatever is mapped
+         * there next (munmap does not clear the marks). */
+        if (co->state == CO_SUSPENDED)
+            UNPOISON(co->stack_lo, co->stack_len);
         munmap(co->map, co->map_len);
         co->map = NULL;
     }
