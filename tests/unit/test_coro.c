@@ -758,6 +758,128 @@ static void test_free_parked_leaves_no_poison(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+struct sleep_cancel {
+    int result;
+    int done;
+};
+
+static void long_sleep_body(ibx_co *co, void *arg)
+{
+    struct sleep_cancel *s = arg;
+    s->result = ibx_co_sleep(co, 3600 * 1000);
+    s->done++;
+}
+
+/* Cancelling a sleep (either level) wakes it with -ECANCELED, from the
+ * loop; a sleep whose timer ends returns 0 (test_sleep_order). */
+static void test_cancel_sleep(void **state)
+{
+    for (int how = IBX_CO_DRAIN; how <= IBX_CO_ABORT; how++) {
+        ibx_loop *l = new_loop();
+        struct sleep_cancel s = {0};
+        ibx_co *co;
+        assert_int_equal(ibx_co_spawn(l, 0, long_sleep_body, &s, &co), 0);
+        assert_int_equal(ibx_loop_run_once(l, 0), 0);
+        assert_int_equal(s.done, 0);
+        assert_int_equal(ibx_co_cancel(co, how), 0);
+        run_until(l, &s.done, 1);
+        assert_int_equal(s.result, -ECANCELED);
+        ibx_loop_free(l);
+    }
+}
+
+/* Write until a write fails (the socket buffers fill up, then it parks). */
+static void write_forever_body(ibx_co *co, void *arg)
+{
+    struct waiter *w = arg;
+    unsigned char *chunk = calloc(1, (size_t)1 << 20);
+    while ((w->write_result = ibx_co_write(co, w->fd, chunk, (size_t)1 << 20)) == 0)
+        ;
+    free(chunk);
+    w->done = 1;
+}
+
+/* The peer goes away while the coroutine is parked in a write: the write
+ * fails with the socket's error (no SIGPIPE: that would kill this test),
+ * for a socketpair closed and for a TCP peer that resets. */
+static void test_peer_gone_during_write(void **state)
+{
+    for (int tcp = 0; tcp <= 1; tcp++) {
+        ibx_loop *l = new_loop();
+        int sv[2], lfd = -1;
+        if (tcp) {
+            ibx_addr any, a;
+            ibx_addr_parse("127.0.0.1:0", NULL, 0, &any);
+            lfd = ibx_tcp_listen(&any, 4, 0);
+            assert_true(lfd >= 0);
+            assert_int_equal(ibx_sock_local(lfd, &a), 0);
+            sv[1] = ibx_tcp_connect_wait(&a, 5000);
+            assert_true(sv[1] >= 0);
+            for (int i = 0; i < 500 && (sv[0] = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0; i++)
+                usleep(10000);
+            assert_true(sv[0] >= 0);
+        } else {
+            nb_pair(sv);
+        }
+        struct waiter w = {.fd = sv[0]};
+        assert_int_equal(ibx_co_spawn(l, 0, write_forever_body, &w, NULL), 0);
+        assert_int_equal(w.done, 0);   /* parked: nobody reads */
+        if (tcp) {
+            struct linger lg = {1, 0};
+            setsockopt(sv[1], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(sv[1]);
+        run_until(l, &w.done, 1);
+        if (w.write_result != -EPIPE && w.write_result != -ECONNRESET)
+            print_error("write: %d\n", w.write_result);
+        assert_true(w.write_result == -EPIPE || w.write_result == -ECONNRESET);
+        close(sv[0]);
+        if (lfd >= 0)
+            close(lfd);
+        ibx_loop_free(l);
+    }
+}
+
+/* Thousands of coroutines parked and then cancelled at once all unwind
+ * and unmap their stacks. Two rounds: the first may leave the allocator's
+ * new regions behind (mappings too), the second must add none. */
+#define PARKED 3000
+static void test_cancel_many_parked(void **state)
+{
+    ibx_loop *l = new_loop();
+    static struct sleep_cancel s[PARKED];
+    static ibx_co *cos[PARKED];
+    int maps0 = 0;
+    for (int round = 0; round < 2; round++) {
+        int done = 0;
+        memset(s, 0, sizeof s);
+        for (int i = 0; i < PARKED; i++)
+            assert_int_equal(ibx_co_spawn(l, 0, long_sleep_body, &s[i], &cos[i]), 0);
+        assert_true(count_maps() >= maps0 + PARKED);
+        for (int i = 0; i < PARKED; i++)
+            assert_int_equal(ibx_co_cancel(cos[i], i % 2 ? IBX_CO_ABORT : IBX_CO_DRAIN), 0);
+        double end = now_s() + 60;
+        while (done < PARKED && now_s() < end) {
+            assert_true(ibx_loop_run_once(l, 500) >= 0);
+            done = 0;
+            for (int i = 0; i < PARKED; i++)
+                done += s[i].done;
+        }
+        assert_int_equal(done, PARKED);
+        for (int i = 0; i < PARKED; i++)
+            assert_int_equal(s[i].result, -ECANCELED);
+        ibx_loop_run_once(l, 0);   /* the deferred frees */
+        if (round == 0) {
+            maps0 = count_maps();
+        } else {
+            if (count_maps() > maps0 + 4)
+                print_error("maps: %d after round 1, %d after round 2\n", maps0, count_maps());
+            assert_true(count_maps() <= maps0 + 4);
+        }
+    }
+    ibx_loop_free(l);
+}
+
 /* Spawned coroutines leave nothing behind: 500 finished, stacks unmapped;
  * cancelling a finished plain one is refused. */
 static void test_spawned_free_themselves(void **state)
@@ -804,6 +926,9 @@ int main(void)
         cmocka_unit_test(test_accept_connect),
         cmocka_unit_test(test_free_parked),
         cmocka_unit_test(test_free_parked_leaves_no_poison),
+        cmocka_unit_test(test_cancel_sleep),
+        cmocka_unit_test(test_peer_gone_during_write),
+        cmocka_unit_test(test_cancel_many_parked),
         cmocka_unit_test(test_spawned_free_themselves),
     };
     int failed = cmocka_run_group_tests_name("switch", plain, NULL, NULL);
