@@ -48,6 +48,10 @@
  *         mode=accept concurrency=64 conns=... seconds=... conns_per_s=...
  *         cpu_pct=... [server_cpu_pct=... server_us_per_conn=...]
  *
+ *   modelload cpu PID
+ *       One line: cpu_s=... the CPU seconds --server-pid PID would count
+ *       so far (what the windows above take differences of).
+ *
  * One thread, one epoll loop. Only loopback targets (127.0.0.0/8) are
  * accepted. Every wait is bounded: a run fails when no response came for
  * --stall seconds (default 5; 10 for accept), the connects of `run` time
@@ -824,7 +828,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: modelload run|idle|accept [--proto echo|http] [-c N] [--seconds S] "
                     "[--warmup S] [--size BYTES] [--path PATH] [--src A,B] [--batch K] "
-                    "[--stall S] [--server-pid PID] HOST:PORT\n");
+                    "[--stall S] [--server-pid PID] HOST:PORT | modelload cpu PID\n");
     return 2;
 }
 
@@ -834,6 +838,13 @@ int main(int argc, char **argv)
                             .seconds = 3, .warmup = 0.5, .stall = -1, .batch = 128};
     if (argc < 3)
         return usage();
+    if (!strcmp(argv[1], "cpu")) {
+        long pid = strtol(argv[2], NULL, 10);
+        if (argc != 3 || pid <= 0)
+            return usage();
+        printf("cpu_s=%.6f\n", server_cpu_s(pid));
+        return 0;
+    }
     const char *mode = argv[1], *target = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
