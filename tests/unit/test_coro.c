@@ -337,11 +337,11 @@ static void test_guard_page(void **state)
     assert_int_equal(WTERMSIG(st), SIGSEGV);
 }
 
-/* A frame larger than the guard page (a big local buffer) must not step
- * over it into the memory below: the code that runs on coroutine stacks is
- * built with -fstack-clash-protection, whose probes touch every page the
- * frame spans, the guard page first. The array is kept out of
- * AddressSanitizer's hands so that it lives on the coroutine's stack. */
+/* A frame larger than a page (a big local buffer) must not step over the
+ * guard into the memory below: with a one-page guard, its low end lands
+ * below it, and is written without a fault (this test is built without
+ * -fstack-clash-protection). The array is kept out of AddressSanitizer's
+ * hands so that it lives on the coroutine's stack. */
 #define BIG_FRAME (32 * 1024)   /* twice IBX_CO_STACK_MIN */
 
 __attribute__((noinline, no_sanitize("address")))
@@ -377,9 +377,10 @@ static void test_guard_page_big_frame(void **state)
         mapping_around(o.frame, &lo, &below);
         if (!lo)
             _exit(4);
-        /* the victim: up to 64 KiB just below the guard page, where the
-         * frame's low end falls (16 KiB below it at most; with no room
-         * for it there, a fault proves nothing, and the test cannot tell) */
+        /* the victim: up to 64 KiB just below the guard, where the frame's
+         * low end falls if the guard is a page (12 KiB below it; with no
+         * room for it there, a fault proves nothing, and the test cannot
+         * tell) */
         size_t vlen = lo > below ? lo - below : 0;
         if (vlen > (size_t)64 * 1024)
             vlen = (size_t)64 * 1024;
