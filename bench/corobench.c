@@ -4,7 +4,12 @@
  *   corobench switch [N]        N resume/yield round trips (2N switches);
  *                               prints ns per switch and switches/s
  *   corobench idle [N]          N coroutines parked on one loop (sleeping);
- *                               prints the RSS they add, per coroutine
+ *                               prints the RSS they add, per coroutine:
+ *                               bare (parked from their first frame), then
+ *                               shaped as echo's handler (parked beneath a
+ *                               16 KiB buffer on the stack, a 64-byte
+ *                               request in it), whose parked frames sit
+ *                               pages further down the stack
  *   corobench echo HOST:PORT [-c CONNS] [-s SECONDS] [-b BYTES]
  *                               CONNS connections each echo BYTES-long
  *                               requests one at a time (request/response)
@@ -80,7 +85,19 @@ static void idle_body(ibx_co *co, void *arg)
     (*left)--;
 }
 
-static int bench_idle(long n)
+/* echo_co_serve's shape: a 16 KiB buffer on the stack, a request read
+ * into its start, then parked (in a sleep here: no socket needed). */
+static void idle_echo_body(ibx_co *co, void *arg)
+{
+    int *left = arg;
+    char buf[16384];
+    memset(buf, 'x', 64);
+    __asm__ volatile("" : : "r"(buf) : "memory");   /* keep it, as a read() would */
+    (void)ibx_co_sleep(co, 3600 * 1000);
+    (*left)--;
+}
+
+static int bench_idle(long n, ibx_co_fn body, const char *what)
 {
     ibx_loop *loop;
     if (ibx_loop_new(&loop) < 0)
@@ -89,7 +106,7 @@ static int bench_idle(long n)
     int left = 0;
     long before = rss_kib();
     for (long i = 0; i < n; i++) {
-        int r = ibx_co_spawn(loop, 0, idle_body, &left, &cos[i]);
+        int r = ibx_co_spawn(loop, 0, body, &left, &cos[i]);
         if (r < 0) {
             fprintf(stderr, "corobench: coroutine %ld: %s (vm.max_map_count?)\n", i,
                     strerror(-r));
@@ -98,8 +115,8 @@ static int bench_idle(long n)
         left++;
     }
     long after = rss_kib();
-    printf("idle: %ld parked coroutines add %ld KiB RSS: %.2f KiB each "
-           "(stack %zu KiB virtual each)\n", n, after - before,
+    printf("idle: %ld parked coroutines (%s) add %ld KiB RSS: %.2f KiB each "
+           "(stack %zu KiB virtual each)\n", n, what, after - before,
            (double)(after - before) / (double)n, IBX_CO_STACK_DEFAULT / 1024);
     for (long i = 0; i < n; i++)
         ibx_co_cancel(cos[i], IBX_CO_ABORT);
@@ -200,8 +217,13 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "switch") == 0)
         return bench_switch(argc > 2 ? atol(argv[2]) : 20000000L);
-    if (argc >= 2 && strcmp(argv[1], "idle") == 0)
-        return bench_idle(argc > 2 ? atol(argv[2]) : 10000L);
+    if (argc >= 2 && strcmp(argv[1], "idle") == 0) {
+        long n = argc > 2 ? atol(argv[2]) : 10000L;
+        if (n < 1)
+            return 2;
+        return bench_idle(n, idle_body, "bare") ||
+               bench_idle(n, idle_echo_body, "as echo's handler: beneath a 16 KiB stack buffer");
+    }
     if (argc >= 3 && strcmp(argv[1], "echo") == 0) {
         int conns = 50;
         double secs = 5;

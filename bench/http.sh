@@ -6,7 +6,9 @@
 # floor, RSS with 10,000 idle keep-alive connections, and ipcbox under each
 # of the server models. The pipelined row sends 16 requests per write
 # (bench/pipeline.lua, as the TechEmpower plaintext test does): there the
-# server, not wrk, is the limit.
+# server, not wrk, is the limit. wrk counts every response whatever its
+# status: a run with an error status (or bodies shorter than the file) is
+# left out of the tables and listed below them.
 #
 # The machine may be shared, so the servers of a table run side by side
 # (idle unless measured) and the runs are interleaved: ROUNDS rounds, each
@@ -109,28 +111,53 @@ ticks() {
 }
 
 # rps SERVER_PID URL [wrk args...]: prints "REQ_PER_S SERVER_CPU_US_PER_REQ
-# WRK_CPU_PERCENT"; wrk's own share of its CPU tells whether the load
-# generator, not the server, was the limit
+# WRK_CPU_PERCENT BAD"; wrk's own share of its CPU tells whether the load
+# generator, not the server, was the limit. wrk counts every response,
+# whatever its status: here only the valid ones count (2xx/3xx, and on
+# average at least the file's size read per response), and BAD says why a
+# run is not valid ("-" when it is): a server answering 400 or 404 to
+# pipelined requests must not look fast.
 rps() {
     local spid=$1 url=$2; shift 2
-    local t0 t1 out
+    local t0 t1 out min=0
+    case $url in */1k.html) min=1024 ;; */1m.bin) min=1048576 ;; esac
     t0=$(ticks "$spid")
     out=$(taskset -c 1 /usr/bin/time -f "wrktime %e %U %S" wrk -t1 -c"$CONNS" -d"${DUR}s" "$@" "$url" 2>&1)
     t1=$(ticks "$spid")
-    echo "$out" | awk -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
-        /requests in/ {n = $1} /Requests\/sec/ {r = $2}
+    echo "$out" | awk -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v min="$min" '
+        function bytes(s,   v, u) {   # wrk: "357.30MB", "1.02GB", "512.00B"
+            v = s + 0; u = s; sub(/^[0-9.]+/, "", u)
+            if (u == "KB") v *= 1024; else if (u == "MB") v *= 1048576
+            else if (u == "GB") v *= 1073741824; else if (u == "TB") v *= 1099511627776
+            return v
+        }
+        /requests in/ {n = $1; b = bytes($5)}
+        /Requests\/sec/ {r = $2}
+        /Non-2xx or 3xx responses:/ {bad = $NF}
         /^wrktime/ {w = $2 > 0 ? 100 * ($3 + $4) / $2 : 0}
-        END {if (n > 0) printf "%d %.1f %.0f", r, dt / hz * 1e6 / n, w}'
+        END {
+            if (n <= 0) exit
+            why = "-"
+            if (bad > 0) why = bad "_non-2xx/3xx_of_" n
+            else if (b < 0.99 * n * min) why = sprintf("%.0f_bytes_per_response,_below_%d", b / n, min)
+            ok = n - bad > 0 ? n - bad : 1
+            printf "%d %.1f %.0f %s", r * (n - bad) / n, dt / hz * 1e6 / ok, w, why
+        }'
 }
 
-# keep NAME KEY "RPS CPU WRK" [WRKKEY]: the best req/s (and wrk's CPU share
-# in that run), and the least server CPU per request, of the runs so far
-# (interference only lowers the one and raises the other)
+# keep NAME KEY "RPS CPU WRK BAD" [WRKKEY]: the best req/s (and wrk's CPU
+# share in that run), and the least server CPU per request, of the valid
+# runs so far (interference from other work only lowers the one and raises
+# the other); an invalid run is left out, with a line in $T/invalid
 keep() {
     local -n rate=$1 cpu=$2
-    local r c w
-    read -r r c w <<<"$3"
+    local r c w bad
+    read -r r c w bad <<<"$3"
     [ -n "$r" ] || return 0
+    if [ "${bad:--}" != - ]; then
+        echo "- $4, ${SCEN[$1]:-$1}: ${bad//_/ }" >>"$T/invalid"
+        return 0
+    fi
     if [ -z "${rate[$4]:-}" ] || [ "$r" -gt "${rate[$4]}" ]; then
         rate[$4]=$r
         if [ -n "${5:-}" ]; then local -n wrk=$5; wrk[$4]=$w; fi
@@ -260,6 +287,10 @@ start() {
 }
 
 declare -A KA CL BIG RSS PORTOF PIDOF KAC CLC BIGC KAW CLW MKAC MCLC MBIGC PL PLC PLW
+# the scenario of each result table, for the lines about invalid runs
+declare -A SCEN=([KA]="1 KiB keep-alive" [PL]="1 KiB pipelined" [CL]="1 KiB close"
+                 [BIG]="1 MiB" [MKA]="1 KiB keep-alive" [MCL]="1 KiB close" [MBIG]="1 MiB")
+: >"$T/invalid"
 # nginxd: the same nginx with `listen ... deferred` (TCP_DEFER_ACCEPT, which
 # ipcbox httpd uses); ratios are taken to the faster of the two nginx
 SERVERS="ipcbox nginx nginxd lighttpd h2o busybox python canned"
@@ -323,6 +354,14 @@ for s in $SERVERS; do
     echo "| $name | ${KA[$s]:--} | $(ratio "${KA[$s]:-}" "${KA[ref]:-}") | $(ratio "${KA[$s]:-}" "${KA[canned]:-}") | ${PL[$s]:--} | $(ratio "${PL[$s]:-}" "${PL[ref]:-}") | ${CL[$s]:--} | $(ratio "${CL[$s]:-}" "${CL[ref]:-}") | ${BIG[$s]:--} | $(ratio "${BIG[$s]:-}" "${BIG[h2o]:-}") | $rss | ${KAC[$s]:--} / ${PLC[$s]:--} / ${CLC[$s]:--} / ${BIGC[$s]:--} | $(pc "${KAW[$s]:-}") / $(pc "${PLW[$s]:-}") / $(pc "${CLW[$s]:-}") |"
 done
 
+if [ -s "$T/invalid" ]; then
+    echo
+    echo "Runs left out (not valid: error statuses or short responses):"
+    echo
+    cat "$T/invalid"
+    : >"$T/invalid"
+fi
+
 # ---- ipcbox under each server model ------------------------------------------------------
 declare -A MKA MCL MBIG
 MODELS=$("$IPCBOX" --list-models)
@@ -354,4 +393,10 @@ if [ -n "$MODELS" ]; then
     for m in $MODELS; do
         echo "| $m | ${MKA[$m]:--} | ${MCL[$m]:--} | ${MBIG[$m]:--} | ${MKAC[$m]:--} / ${MCLC[$m]:--} / ${MBIGC[$m]:--} |"
     done
+    if [ -s "$T/invalid" ]; then
+        echo
+        echo "Runs left out (not valid: error statuses or short responses):"
+        echo
+        cat "$T/invalid"
+    fi
 fi

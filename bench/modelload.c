@@ -16,8 +16,9 @@
  *       server, set the pace); starved counts connections that got no
  *       response in the window (a server serving one client at a time).
  *       With --server-pid: server_cpu_pct and server_us_per_req, the CPU
- *       time of PID and its worker processes over the window (from /proc,
- *       bench/proc_cpu.h), per request.
+ *       time of PID and its worker processes over the window (their
+ *       process CPU clocks, with the threads and children that ended in
+ *       it), per request.
  *
  *   modelload idle --proto echo|http [--src A,B,...] [--batch K]
  *                  [--stall S] [--size BYTES] [--path PATH] HOST:PORT
@@ -48,6 +49,10 @@
  *         mode=accept concurrency=64 conns=... seconds=... conns_per_s=...
  *         cpu_pct=... [server_cpu_pct=... server_us_per_conn=...]
  *
+ *   modelload cpu PID
+ *       One line: cpu_s=... the CPU seconds --server-pid PID would count
+ *       so far (what the windows above take differences of).
+ *
  * One thread, one epoll loop. Only loopback targets (127.0.0.0/8) are
  * accepted. Every wait is bounded: a run fails when no response came for
  * --stall seconds (default 5; 10 for accept), the connects of `run` time
@@ -71,7 +76,6 @@
 #include <unistd.h>
 
 #include "ipcbox/net.h"
-#include "proc_cpu.h"
 
 #define HEAD_MAX 8192
 #define MAX_SRC 64
@@ -131,65 +135,83 @@ static unsigned char pat(uint32_t seed, uint32_t reqno, size_t i)
     return (unsigned char)(x * 0x94D049BB133111EBull >> 56);
 }
 
-/* Run time in seconds of every live task (thread) of pid and of its
- * descendants, from /proc/PID/task/TID/schedstat (nanoseconds, exact);
- * -1 where schedstat is missing. bench/proc_cpu.h reads clock ticks from
- * /proc/PID/stat, each process's total rounded down to 10 ms: fine for one
- * process, but the fork model's 50 children, each running a few ms in a
- * window, then sum to almost nothing. */
-static double tree_run_s(long pid, int depth)
+/* CPU seconds of process pid and of what it no longer shows: its process
+ * CPU clock (clock_getcpuclockid: every thread it ever had, those that
+ * ended included, in nanoseconds) plus the children it has reaped (cutime
+ * + cstime of /proc/PID/stat, clock ticks). A thread per connection that
+ * ended, or a child per connection reaped in the window, is still
+ * counted; per-task schedstat sums miss both. 0 when pid is gone. */
+static double proc_own_s(long pid)
 {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');   /* the command may hold spaces */
+    unsigned long ut = 0, st = 0;
+    long cut = 0, cst = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld",
+                     &ut, &st, &cut, &cst) != 4)
+        return 0;
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    double own = (double)(ut + st) / hz;   /* ticks: where the clock fails */
+    clockid_t clk;
+    struct timespec ts;
+    if (clock_getcpuclockid((pid_t)pid, &clk) == 0 && clock_gettime(clk, &ts) == 0)
+        own = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return own + (double)(cut + cst) / hz;
+}
+
+/* proc_own_s of pid and of its live descendants (children of any of its
+ * threads), depth-bounded. */
+static double tree_cpu_s(long pid, int depth)
+{
+    double t = proc_own_s(pid);
+    if (depth >= 4)
+        return t;
     char path[96];
     snprintf(path, sizeof path, "/proc/%ld/task", pid);
     DIR *d = opendir(path);
     if (!d)
-        return 0;
-    double t = 0;
+        return t;
     long *kids = NULL;
     size_t nk = 0, ck = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        unsigned long long ns = 0;
-        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/schedstat", pid, e->d_name);
+        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/children", pid, e->d_name);
         FILE *f = fopen(path, "r");
         if (!f)
             continue;   /* the thread ended */
-        if (fscanf(f, "%llu", &ns) == 1)
-            t += (double)ns / 1e9;
-        fclose(f);
-        snprintf(path, sizeof path, "/proc/%ld/task/%.20s/children", pid, e->d_name);
-        if (depth < 4 && (f = fopen(path, "r"))) {
-            long k;
-            while (fscanf(f, "%ld", &k) == 1) {
-                if (nk == ck) {
-                    long *n = realloc(kids, (ck = ck ? 2 * ck : 64) * sizeof *n);
-                    if (!n)
-                        break;
-                    kids = n;
-                }
-                kids[nk++] = k;
+        long k;
+        while (fscanf(f, "%ld", &k) == 1) {
+            if (nk == ck) {
+                long *nw = realloc(kids, (ck = ck ? 2 * ck : 64) * sizeof *nw);
+                if (!nw)
+                    break;
+                kids = nw;
             }
-            fclose(f);
+            kids[nk++] = k;
         }
+        fclose(f);
     }
     closedir(d);
     for (size_t i = 0; i < nk; i++)
-        t += tree_run_s(kids[i], depth + 1);
+        t += tree_cpu_s(kids[i], depth + 1);
     free(kids);
     return t;
 }
 
-/* The server's CPU seconds so far: exact where schedstat exists, else
- * proc_cpu.h's clock ticks. */
+/* The server's CPU seconds so far: pid and its worker processes, with
+ * their ended threads and reaped children. */
 static double server_cpu_s(long pid)
 {
-    if (pid <= 0)
-        return 0;
-    if (access("/proc/self/schedstat", R_OK) != 0)
-        return proc_cpu_s(pid);
-    return tree_run_s(pid, 0);
+    return pid > 0 ? tree_cpu_s(pid, 0) : 0;
 }
 
 /* Reset on close: nothing lingers in TIME_WAIT on either side. */
@@ -824,7 +846,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: modelload run|idle|accept [--proto echo|http] [-c N] [--seconds S] "
                     "[--warmup S] [--size BYTES] [--path PATH] [--src A,B] [--batch K] "
-                    "[--stall S] [--server-pid PID] HOST:PORT\n");
+                    "[--stall S] [--server-pid PID] HOST:PORT | modelload cpu PID\n");
     return 2;
 }
 
@@ -834,6 +856,13 @@ int main(int argc, char **argv)
                             .seconds = 3, .warmup = 0.5, .stall = -1, .batch = 128};
     if (argc < 3)
         return usage();
+    if (!strcmp(argv[1], "cpu")) {
+        long pid = strtol(argv[2], NULL, 10);
+        if (argc != 3 || pid <= 0)
+            return usage();
+        printf("cpu_s=%.6f\n", server_cpu_s(pid));
+        return 0;
+    }
     const char *mode = argv[1], *target = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

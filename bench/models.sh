@@ -4,8 +4,10 @@
 # httpd: requests/s of ACTIVE (default 50) keep-alive connections, each
 # with one request outstanding (echo: 64 bytes; http: GET of a 1 KiB file),
 # while N idle connections are also open, for each N of IDLE_LIST; the
-# server's CPU time per request in the same window (bench/proc_cpu.h:
-# the cost that holds when the load tool, not the server, is the limit);
+# server's CPU time per request in the same window (modelload
+# --server-pid: the process CPU clocks of the server tree, threads that
+# ended and children reaped in the window included: the cost that holds
+# when the load tool, not the server, is the limit);
 # the memory each idle connection costs (server tree PSS with N idle minus
 # with none, / N: PSS = RSS with shared pages split between the processes
 # sharing them, so fork's children are not counted many times); and the

@@ -4,12 +4,15 @@
 # a model with no idle connection, then later with N: when other work on
 # the machine changes in between, the ratio moves with it. Here two
 # servers of the same model run side by side, A with no idle connection
-# and B holding N, and ROUNDS rounds each measure A then B (the same load:
-# ACTIVE keep-alive connections, one request outstanding each, DUR s); each
-# round gives the ratio B / A of the server CPU per request and of req/s,
-# and the median of the rounds' ratios is reported with their range. Both
-# servers are pinned to CPU 0 (only one is under load at a time), the load
-# tool to CPU 1. Prints a markdown section on stdout.
+# and B holding N, and ROUNDS rounds each measure both (the same load:
+# ACTIVE keep-alive connections, one request outstanding each, DUR s), A
+# first in odd rounds and B first in even ones, so that a drift of the
+# machine's load does not always favour the same side; each round gives
+# the ratio B / A of the server CPU per request and of req/s, and the
+# median of the rounds' ratios is reported with their range. B must still
+# hold its N idle connections at the end (else the row says how many it
+# lost). Both servers are pinned to CPU 0 (only one is under load at a
+# time), the load tool to CPU 1. Prints a markdown section on stdout.
 #
 # Environment: MODELS (default "epoll io_uring poll select coroutine"),
 # PROTOS (default "echo http"), N (default 10000; select: 900, below its
@@ -83,7 +86,8 @@ echo
 echo "\`bench/models_paired.sh\` (ROUNDS=$ROUNDS, DUR=$DUR s, $ACTIVE active connections),"
 echo "started $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Two servers of each model run at once, A with no idle connection and B"
-echo "holding N; every round measures A, then B, and gives the ratios B / A."
+echo "holding N; every round measures both (A first in odd rounds, B first in"
+echo "even ones) and gives the ratios B / A."
 echo "Medians of the rounds' ratios, their range in brackets: a change in the"
 echo "machine's other load hits both halves of a round alike."
 echo
@@ -113,9 +117,14 @@ for p in $PROTOS; do
             echo "| $m | $p | $n | idle ramp failed: ${reply:-no answer} | | |"
         else
             : >"$T/cpu"; : >"$T/rps"; : >"$T/a"
-            for _ in $(seq "$ROUNDS"); do
-                ra=$(run "$p" "$a" "$port") || continue
-                rb=$(run "$p" "$b" $((port + 1))) || continue
+            for r in $(seq "$ROUNDS"); do
+                if [ $((r % 2)) = 1 ]; then
+                    ra=$(run "$p" "$a" "$port") || continue
+                    rb=$(run "$p" "$b" $((port + 1))) || continue
+                else
+                    rb=$(run "$p" "$b" $((port + 1))) || continue
+                    ra=$(run "$p" "$a" "$port") || continue
+                fi
                 read -r qa ca <<<"$ra"
                 read -r qb cb <<<"$rb"
                 awk -v x="$cb" -v y="$ca" 'BEGIN { if (y > 0) print x / y }' >>"$T/cpu"
@@ -124,7 +133,14 @@ for p in $PROTOS; do
             done
             aq=$(cut -d' ' -f1 "$T/a" | stats | cut -d' ' -f1)
             ac=$(cut -d' ' -f2 "$T/a" | stats | cut -d' ' -f1)
-            echo "| $m | $p | $n | $(stats <"$T/cpu") | $(stats <"$T/rps") | ${aq%.*} · $ac |"
+            # B held its idle connections throughout?
+            echo check >&"$in"
+            held=""
+            read -r -t 30 held <&"$out"
+            lost=$(field lost "${held:-lost=?}")
+            nb=$n
+            [ "$lost" = 0 ] || nb="$n (lost ${lost} during the rounds)"
+            echo "| $m | $p | $nb | $(stats <"$T/cpu") | $(stats <"$T/rps") | ${aq%.*} · $ac |"
         fi
         exec {in}>&- {out}<&-
         kill $PIDS 2>/dev/null

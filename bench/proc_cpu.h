@@ -2,13 +2,14 @@
  * load tools of bench/ (header only: each bench .c file is its own program).
  *
  * proc_cpu_s(pid) is the user+system time in seconds of pid (all its
- * threads) plus, recursively, of its child processes that are alive (the
- * prefork and fork models' workers), so a tool can divide the server's
- * CPU over its measured window by the work done in it: a cost that holds
- * when the load tool, not the server, sets the pace. Children that exit
- * during the window are not counted (their time moves to the parent's
- * cutime only when reaped, and a fork model's per-connection children
- * live as long as their member, so a steady window loses none). */
+ * threads, those that ended too) and of the children it has reaped
+ * (cutime + cstime), plus, recursively, the same of its child processes
+ * that are alive (the prefork and fork models' workers), so a tool can
+ * divide the server's CPU over its measured window by the work done in
+ * it: a cost that holds when the load tool, not the server, sets the
+ * pace. A child that exits in the window is counted alive at its start and
+ * through its parent's cutime at its end, once reaped. Clock ticks: each
+ * process's figure is rounded down to a tick (10 ms). */
 #ifndef IPCBOX_BENCH_PROC_CPU_H
 #define IPCBOX_BENCH_PROC_CPU_H
 
@@ -17,7 +18,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* user+system clock ticks of one process (fields 14 and 15 of stat) */
+/* user+system time of one process and of its reaped children (fields 14
+ * to 17 of stat), seconds */
 static double proc_cpu_one(long pid)
 {
     char path[64], buf[1024];
@@ -30,9 +32,11 @@ static double proc_cpu_one(long pid)
     buf[n] = '\0';
     char *p = strrchr(buf, ')');   /* the command may hold spaces */
     unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    long cut = 0, cst = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld",
+                     &ut, &st, &cut, &cst) != 4)
         return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return (double)((long)(ut + st) + cut + cst) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* pid's time and its live descendants' (depth-bounded), seconds */

@@ -2,8 +2,12 @@
  *
  * A coroutine runs a function on a stack of its own: an mmap'd region
  * (committed lazily, page by page, as it is touched) with an inaccessible
- * guard page below it, so an overflow faults (SIGSEGV) instead of
- * corrupting memory. Switching between coroutines is a few instructions in
+ * guard region below it (IBX_CO_GUARD bytes), so an overflow faults
+ * (SIGSEGV) instead of corrupting memory. A single frame larger than the
+ * guard (a local buffer of more than 64 KiB) could step over it into the
+ * mapping below: keep such buffers off the stack, or build the code with
+ * -fstack-clash-protection (which probes every page of a big frame, and so
+ * also commits every page of it). Switching between coroutines is a few instructions in
  * user space (callee-saved registers and the stack pointer; no system
  * call, no signal mask). x86-64 only for now: elsewhere ibx_co_new()
  * returns -ENOSYS.
@@ -49,6 +53,9 @@ typedef void (*ibx_co_fn)(ibx_co *co, void *arg);
 #define IBX_CO_STACK_DEFAULT ((size_t)64 * 1024)
 /* Smallest stack accepted (smaller requests are rounded up to it). */
 #define IBX_CO_STACK_MIN ((size_t)16 * 1024)
+/* The inaccessible region below each stack (address space only, no
+ * memory): a frame up to this size cannot step over it. */
+#define IBX_CO_GUARD ((size_t)64 * 1024)
 /* Largest stack accepted (ibx_co_new returns -EINVAL above it). */
 #define IBX_CO_STACK_MAX ((size_t)256 * 1024 * 1024)
 
@@ -63,7 +70,7 @@ enum ibx_co_cancel {
 
 /* Create a coroutine that will run fn(co, arg) on a stack of stack_size
  * bytes (0: IBX_CO_STACK_DEFAULT; rounded up to whole pages, at least
- * IBX_CO_STACK_MIN) plus a guard page. loop (may be NULL) is where its
+ * IBX_CO_STACK_MIN) plus the guard (IBX_CO_GUARD). loop (may be NULL) is where its
  * blocking calls park; without one they return -EINVAL. The coroutine does
  * not run until ibx_co_resume(). Returns 0, -EINVAL, -ENOMEM, or -ENOSYS
  * on an architecture without a context switch. */

@@ -1,9 +1,11 @@
 /* Coroutines: stacks, resume and yield (see ipcbox/coro.h). Parking on the
  * loop is coro_io.c; the register switch is coro_switch.c.
  *
- * Each stack is one private anonymous mapping: a PROT_NONE guard page at
- * the bottom, the stack above it (pages committed by the kernel only when
- * touched). Under AddressSanitizer every switch is announced with the
+ * Each stack is one private anonymous mapping: a PROT_NONE guard region
+ * of IBX_CO_GUARD bytes at the bottom, the stack above it (pages committed
+ * by the kernel only when touched). The guard is larger than a page so
+ * that a big frame (a buffer on the stack) cannot step over it; it costs
+ * address space only. Under AddressSanitizer every switch is announced with the
  * fiber annotations, so that ASan tracks which stack is current (and its
  * fake stacks) instead of reporting the switch as a stack overflow. */
 #include "coro_int.h"
@@ -23,12 +25,15 @@
 #endif
 
 #ifdef CO_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define START_SWITCH(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
 #define FINISH_SWITCH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
+#define UNPOISON(p, n) __asan_unpoison_memory_region(p, n)
 #else
 #define START_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #define FINISH_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
 static size_t page_size(void)
@@ -64,7 +69,8 @@ int ibx_co_new(ibx_co **out, ibx_loop *loop, size_t stack_size, ibx_co_fn fn,
     ibx_co *co = calloc(1, sizeof *co);
     if (!co)
         return -ENOMEM;
-    co->map_len = stack_size + page;
+    size_t guard = IBX_CO_GUARD > page ? (IBX_CO_GUARD + page - 1) & ~(page - 1) : page;
+    co->map_len = stack_size + guard;
     void *m = mmap(NULL, co->map_len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (m == MAP_FAILED) {
@@ -72,9 +78,9 @@ int ibx_co_new(ibx_co **out, ibx_loop *loop, size_t stack_size, ibx_co_fn fn,
         return -ENOMEM;
     }
     co->map = m;
-    co->stack_lo = co->map + page;
+    co->stack_lo = co->map + guard;
     co->stack_len = stack_size;
-    if (mprotect(co->map, page, PROT_NONE) < 0) {   /* the guard page */
+    if (mprotect(co->map, guard, PROT_NONE) < 0) {   /* the guard */
         int e = errno;
         munmap(co->map, co->map_len);
         free(co);
@@ -99,6 +105,11 @@ int ibx_co_new(ibx_co **out, ibx_loop *loop, size_t stack_size, ibx_co_fn fn,
 static void release_stack(ibx_co *co)
 {
     if (co->map) {
+        /* A coroutine freed while suspended never left its frames: ASan
+         * still marks their redzones, and would report whatever is mapped
+         * there next (munmap does not clear the marks). */
+        if (co->state == CO_SUSPENDED)
+            UNPOISON(co->stack_lo, co->stack_len);
         munmap(co->map, co->map_len);
         co->map = NULL;
     }

@@ -337,6 +337,75 @@ static void test_guard_page(void **state)
     assert_int_equal(WTERMSIG(st), SIGSEGV);
 }
 
+/* A frame larger than a page (a big local buffer) must not step over the
+ * guard into the memory below: with a one-page guard, its low end lands
+ * below it, and is written without a fault (this test is built without
+ * -fstack-clash-protection). The array is kept out of AddressSanitizer's
+ * hands so that it lives on the coroutine's stack. */
+#define BIG_FRAME (32 * 1024)   /* twice IBX_CO_STACK_MIN */
+
+__attribute__((noinline, no_sanitize("address")))
+static int big_frame(int n)
+{
+    volatile char a[BIG_FRAME];
+    a[0] = (char)n;                 /* the lowest byte: below the guard */
+    a[BIG_FRAME - 1] = (char)n;
+    return a[0] + a[BIG_FRAME - 1];
+}
+
+static void big_frame_body(ibx_co *co, void *arg)
+{
+    struct overflow *o = arg;
+    o->frame = __builtin_frame_address(0);
+    ibx_co_yield(co);
+    o->r = big_frame(1);
+}
+
+static void test_guard_page_big_frame(void **state)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        struct overflow o = {0};
+        ibx_co *co;
+        if (ibx_co_new(&co, NULL, IBX_CO_STACK_MIN, big_frame_body, &o) < 0 ||
+            ibx_co_resume(co) != 0)
+            _exit(3);
+        uintptr_t lo, below;
+        mapping_around(o.frame, &lo, &below);
+        if (!lo)
+            _exit(4);
+        /* the victim: up to 64 KiB just below the guard, where the frame's
+         * low end falls if the guard is a page (12 KiB below it; with no
+         * room for it there, a fault proves nothing, and the test cannot
+         * tell) */
+        size_t vlen = lo > below ? lo - below : 0;
+        if (vlen > (size_t)64 * 1024)
+            vlen = (size_t)64 * 1024;
+        char *v = NULL;
+        if (vlen >= (size_t)20 * 1024) {
+            v = mmap((void *)(lo - vlen), vlen, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (v == MAP_FAILED || (uintptr_t)v != lo - vlen)
+                _exit(5);
+            memset(v, 0x5a, vlen);
+        }
+        ibx_co_resume(co);
+        for (size_t i = 0; v && i < vlen; i++)
+            if (v[i] != 0x5a)
+                _exit(6);   /* silent corruption below the guard */
+        _exit(7);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFEXITED(st))
+        print_error("child exited %d instead of dying\n", WEXITSTATUS(st));
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGSEGV);
+}
+
 /* ---- on the loop ---- */
 
 #define BIG ((size_t)4 << 20)   /* well past a socket buffer: writes park */
@@ -631,6 +700,187 @@ static void test_free_parked(void **state)
     ibx_loop_free(l);
 }
 
+/* A coroutine freed while parked leaves no AddressSanitizer poison behind
+ * on its stack (the redzones of the frames it never left): memory mapped
+ * there later is used without a false report. Without ASan the test runs
+ * all the same and proves only that nothing crashes. */
+struct poisoned {
+    int fd;
+    char *where;    /* an address in the parked frame */
+};
+
+static void poison_body(ibx_co *co, void *arg)
+{
+    struct poisoned *p = arg;
+    char buf[100];   /* addressable: ASan puts redzones around it */
+    p->where = buf;
+    (void)ibx_co_read(co, p->fd, buf, sizeof buf);
+}
+
+static void test_free_parked_leaves_no_poison(void **state)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ibx_loop *l;
+        if (ibx_loop_new_backend(&l, backend) < 0)
+            _exit(3);
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0)
+            _exit(3);
+        struct poisoned p = {.fd = sv[1]};
+        ibx_co *co;
+        if (ibx_co_new(&co, l, 0, poison_body, &p) < 0 || ibx_co_resume(co) != 0)
+            _exit(3);
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        char *pg = (char *)((uintptr_t)p.where & ~(uintptr_t)(page - 1));
+        ibx_co_free(co);   /* parked in the read: its stack is unmapped */
+        ibx_loop_run_once(l, 0);
+        char *m = mmap(pg, page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (m == MAP_FAILED || m != pg)
+            _exit(0);   /* the address was taken meanwhile: nothing to see */
+        volatile char *q = m;
+        for (size_t i = 0; i < page; i++)   /* instrumented stores */
+            q[i] = (char)i;
+        munmap(m, page);
+        close(sv[0]);
+        close(sv[1]);
+        ibx_loop_free(l);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        print_error("child: %s %d (a sanitizer report above?)\n",
+                    WIFEXITED(st) ? "exit" : "signal",
+                    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+struct sleep_cancel {
+    int result;
+    int done;
+};
+
+static void long_sleep_body(ibx_co *co, void *arg)
+{
+    struct sleep_cancel *s = arg;
+    s->result = ibx_co_sleep(co, 3600 * 1000);
+    s->done++;
+}
+
+/* Cancelling a sleep (either level) wakes it with -ECANCELED, from the
+ * loop; a sleep whose timer ends returns 0 (test_sleep_order). */
+static void test_cancel_sleep(void **state)
+{
+    for (int how = IBX_CO_DRAIN; how <= IBX_CO_ABORT; how++) {
+        ibx_loop *l = new_loop();
+        struct sleep_cancel s = {0};
+        ibx_co *co;
+        assert_int_equal(ibx_co_spawn(l, 0, long_sleep_body, &s, &co), 0);
+        assert_int_equal(ibx_loop_run_once(l, 0), 0);
+        assert_int_equal(s.done, 0);
+        assert_int_equal(ibx_co_cancel(co, how), 0);
+        run_until(l, &s.done, 1);
+        assert_int_equal(s.result, -ECANCELED);
+        ibx_loop_free(l);
+    }
+}
+
+/* Write until a write fails (the socket buffers fill up, then it parks). */
+static void write_forever_body(ibx_co *co, void *arg)
+{
+    struct waiter *w = arg;
+    unsigned char *chunk = calloc(1, (size_t)1 << 20);
+    while ((w->write_result = ibx_co_write(co, w->fd, chunk, (size_t)1 << 20)) == 0)
+        ;
+    free(chunk);
+    w->done = 1;
+}
+
+/* The peer goes away while the coroutine is parked in a write: the write
+ * fails with the socket's error (no SIGPIPE: that would kill this test),
+ * for a socketpair closed and for a TCP peer that resets. */
+static void test_peer_gone_during_write(void **state)
+{
+    for (int tcp = 0; tcp <= 1; tcp++) {
+        ibx_loop *l = new_loop();
+        int sv[2], lfd = -1;
+        if (tcp) {
+            ibx_addr any, a;
+            ibx_addr_parse("127.0.0.1:0", NULL, 0, &any);
+            lfd = ibx_tcp_listen(&any, 4, 0);
+            assert_true(lfd >= 0);
+            assert_int_equal(ibx_sock_local(lfd, &a), 0);
+            sv[1] = ibx_tcp_connect_wait(&a, 5000);
+            assert_true(sv[1] >= 0);
+            for (int i = 0; i < 500 && (sv[0] = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0; i++)
+                usleep(10000);
+            assert_true(sv[0] >= 0);
+        } else {
+            nb_pair(sv);
+        }
+        struct waiter w = {.fd = sv[0]};
+        assert_int_equal(ibx_co_spawn(l, 0, write_forever_body, &w, NULL), 0);
+        assert_int_equal(w.done, 0);   /* parked: nobody reads */
+        if (tcp) {
+            struct linger lg = {1, 0};
+            setsockopt(sv[1], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(sv[1]);
+        run_until(l, &w.done, 1);
+        if (w.write_result != -EPIPE && w.write_result != -ECONNRESET)
+            print_error("write: %d\n", w.write_result);
+        assert_true(w.write_result == -EPIPE || w.write_result == -ECONNRESET);
+        close(sv[0]);
+        if (lfd >= 0)
+            close(lfd);
+        ibx_loop_free(l);
+    }
+}
+
+/* Thousands of coroutines parked and then cancelled at once all unwind
+ * and unmap their stacks. Two rounds: the first may leave the allocator's
+ * new regions behind (mappings too), the second must add none. */
+#define PARKED 3000
+static void test_cancel_many_parked(void **state)
+{
+    ibx_loop *l = new_loop();
+    static struct sleep_cancel s[PARKED];
+    static ibx_co *cos[PARKED];
+    int maps0 = 0;
+    for (int round = 0; round < 2; round++) {
+        int done = 0;
+        memset(s, 0, sizeof s);
+        for (int i = 0; i < PARKED; i++)
+            assert_int_equal(ibx_co_spawn(l, 0, long_sleep_body, &s[i], &cos[i]), 0);
+        assert_true(count_maps() >= maps0 + PARKED);
+        for (int i = 0; i < PARKED; i++)
+            assert_int_equal(ibx_co_cancel(cos[i], i % 2 ? IBX_CO_ABORT : IBX_CO_DRAIN), 0);
+        double end = now_s() + 60;
+        while (done < PARKED && now_s() < end) {
+            assert_true(ibx_loop_run_once(l, 500) >= 0);
+            done = 0;
+            for (int i = 0; i < PARKED; i++)
+                done += s[i].done;
+        }
+        assert_int_equal(done, PARKED);
+        for (int i = 0; i < PARKED; i++)
+            assert_int_equal(s[i].result, -ECANCELED);
+        ibx_loop_run_once(l, 0);   /* the deferred frees */
+        if (round == 0) {
+            maps0 = count_maps();
+        } else {
+            if (count_maps() > maps0 + 4)
+                print_error("maps: %d after round 1, %d after round 2\n", maps0, count_maps());
+            assert_true(count_maps() <= maps0 + 4);
+        }
+    }
+    ibx_loop_free(l);
+}
+
 /* Spawned coroutines leave nothing behind: 500 finished, stacks unmapped;
  * cancelling a finished plain one is refused. */
 static void test_spawned_free_themselves(void **state)
@@ -666,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_many),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_guard_page),
+        cmocka_unit_test(test_guard_page_big_frame),
     };
     const struct CMUnitTest on_loop[] = {
         cmocka_unit_test(test_read_write_socketpair),
@@ -675,6 +926,10 @@ int main(void)
         cmocka_unit_test(test_read_timeout),
         cmocka_unit_test(test_accept_connect),
         cmocka_unit_test(test_free_parked),
+        cmocka_unit_test(test_free_parked_leaves_no_poison),
+        cmocka_unit_test(test_cancel_sleep),
+        cmocka_unit_test(test_peer_gone_during_write),
+        cmocka_unit_test(test_cancel_many_parked),
         cmocka_unit_test(test_spawned_free_themselves),
     };
     int failed = cmocka_run_group_tests_name("switch", plain, NULL, NULL);
