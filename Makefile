@@ -108,7 +108,7 @@ bench-pool: build
 
 # coroutines: switch cost, RSS per parked coroutine, echo coroutine vs epoll
 bench-coro: build
-	@bench/coro.sh
+	@bench/coro.sh | tee -a docs/bench-coro.md
 
 # every server model under echo and httpd with 0 to 50,000 idle connections:
 # the C10K curve (docs/bench-models.md, docs/bench-models.svg), with the
