@@ -1,0 +1,25 @@
+# The select model at FD_SETSIZE (1024), with a process whose low
+# descriptors are used up (tests/tools/hold_fds.py: 1000 inherited).
+# - httpd: CGI requests whose script's pipes land on both sides of 1024
+#   each end (a response or a close) instead of hanging with an unwatched
+#   pipe, leave no descriptor behind, and the CGI works again once
+#   descriptors are free (tests/tools/select_cgi_fds.py).
+. "$(dirname "$0")/../lib.sh"
+need python3
+ulimit -n 4096 2>/dev/null || skip "cannot raise ulimit -n to 4096"
+
+ROOT=$T/root
+mkdir -p "$ROOT/cgi-bin"
+printf x >"$ROOT/x"
+printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\nhi\\n"\n' >"$ROOT/cgi-bin/hi.sh"
+chmod +x "$ROOT/cgi-bin/hi.sh"
+start_server "$T/httpd.log" python3 "$PYTOOLS/hold_fds.py" 1000 "$IPCBOX" httpd \
+    --listen 127.0.0.1:0 --model select --max-conns 992 --idle-timeout 600 \
+    --access-log off --cgi /cgi-bin/ "$ROOT"
+python3 "$PYTOOLS/select_cgi_fds.py" "$SPID" "$PORT" >"$T/out" 2>&1 ||
+    { cat "$T/out"; tail -5 "$T/httpd.log"; fail "httpd CGI near FD_SETSIZE"; }
+kill -TERM "$SPID"
+wait_exit "$SPID" 20
+[ "$RC" = 0 ] || { tail -20 "$T/httpd.log"; fail "httpd: exit status $RC after SIGTERM"; }
+no_sanitizer_report "$T/httpd.log"
+pass "httpd CGI near FD_SETSIZE: $(tail -1 "$T/out")"
