@@ -1,5 +1,8 @@
 # The select model at FD_SETSIZE (1024), with a process whose low
 # descriptors are used up (tests/tools/hold_fds.py: 1000 inherited).
+# - Started with 1100 descriptors already open, so that its own loop's
+#   would be past 1024: echo and serve refuse to start, exit 1, in one
+#   line that names FD_SETSIZE (not just "Too many open files").
 # - httpd: CGI requests whose script's pipes land on both sides of 1024
 #   each end (a response or a close) instead of hanging with an unwatched
 #   pipe, leave no descriptor behind, and the CGI works again once
@@ -7,6 +10,16 @@
 . "$(dirname "$0")/../lib.sh"
 need python3
 ulimit -n 4096 2>/dev/null || skip "cannot raise ulimit -n to 4096"
+
+mkdir -p "$T/srv"
+for app in "echo --no-udp --listen 127.0.0.1:0" "serve $T/srv $(serve_ephemeral)"; do
+    python3 "$PYTOOLS/hold_fds.py" 1100 "$IPCBOX" $app --model select >/dev/null 2>"$T/refused"
+    rc=$?
+    [ $rc = 1 ] || { cat "$T/refused"; fail "${app%% *}: exit $rc with 1100 descriptors open, want 1"; }
+    [ "$(wc -l <"$T/refused")" = 1 ] || { cat "$T/refused"; fail "${app%% *}: not one line"; }
+    grep -q 'error.*FD_SETSIZE' "$T/refused" || { cat "$T/refused"; fail "${app%% *}: FD_SETSIZE not named"; }
+done
+pass "select: descriptors of its own past FD_SETSIZE: refused in one line"
 
 ROOT=$T/root
 mkdir -p "$ROOT/cgi-bin"
