@@ -2,7 +2,8 @@
 # descriptors are used up (tests/tools/hold_fds.py: 1000 inherited).
 # - Started with 1100 descriptors already open, so that its own loop's
 #   would be past 1024: echo and serve refuse to start, exit 1, in one
-#   line that names FD_SETSIZE (not just "Too many open files").
+#   line that names FD_SETSIZE (not just "Too many open files"); the same
+#   from 1021 up, where its loop's fit but not the rest.
 # - httpd: CGI requests whose script's pipes land on both sides of 1024
 #   each end (a response or a close) instead of hanging with an unwatched
 #   pipe, leave no descriptor behind, and the CGI works again once
@@ -19,6 +20,14 @@ for app in "echo --no-udp --listen 127.0.0.1:0" "serve $T/srv $(serve_ephemeral)
     [ "$(wc -l <"$T/refused")" = 1 ] || { cat "$T/refused"; fail "${app%% *}: not one line"; }
     grep -q 'error.*FD_SETSIZE' "$T/refused" || { cat "$T/refused"; fail "${app%% *}: FD_SETSIZE not named"; }
 done
+# its loop's descriptors fit, its listeners or signalfd do not: it fails
+# once listening (what failed is closed by then), in one line as well
+python3 "$PYTOOLS/hold_fds.py" --upto 1021 "$IPCBOX" echo --model select \
+    --listen 127.0.0.1:0 >/dev/null 2>"$T/refused"
+rc=$?
+[ $rc = 1 ] || { cat "$T/refused"; fail "echo from 1021: exit $rc, want 1"; }
+[ "$(grep -c error "$T/refused")" = 1 ] || { cat "$T/refused"; fail "echo from 1021: error lines"; }
+grep -q 'error.*FD_SETSIZE' "$T/refused" || { cat "$T/refused"; fail "echo from 1021: FD_SETSIZE not named"; }
 pass "select: descriptors of its own past FD_SETSIZE: refused in one line"
 
 ROOT=$T/root
