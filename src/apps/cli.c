@@ -226,7 +226,8 @@ static void raise_nofile(const ibx_log *log)
 /* For the error line of a server that cannot start: -EMFILE under a model
  * whose loop cannot watch every descriptor (select) is most likely that
  * bound, not the descriptor limit; say so when the next descriptor would
- * be past FD_SETSIZE. */
+ * be past FD_SETSIZE, or close to it (what failed may have been closed
+ * since, a few numbers lower), where such a model cannot work anyway. */
 static const char *fd_bound_hint(int r, const ibx_model *m)
 {
     if (r != -EMFILE || !ibx_model_max_conns(m))
@@ -235,7 +236,7 @@ static const char *fd_bound_hint(int r, const ibx_model *m)
     if (fd < 0)
         return "";
     close(fd);
-    return fd >= FD_SETSIZE ? ": its descriptors would be past FD_SETSIZE (1024), which its "
+    return fd >= FD_SETSIZE - 32 ? ": its descriptors would be past FD_SETSIZE (1024), which its "
                               "loop cannot watch; this process holds too many already"
                             : "";
 }
