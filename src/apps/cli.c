@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,6 +223,24 @@ static void raise_nofile(const ibx_log *log)
                   (unsigned long long)old, (unsigned long long)want);
 }
 
+/* For the error line of a server that cannot start: -EMFILE under a model
+ * whose loop cannot watch every descriptor (select) is most likely that
+ * bound, not the descriptor limit; say so when the next descriptor would
+ * be past FD_SETSIZE, or close to it (what failed may have been closed
+ * since, a few numbers lower), where such a model cannot work anyway. */
+static const char *fd_bound_hint(int r, const ibx_model *m)
+{
+    if (r != -EMFILE || !ibx_model_max_conns(m))
+        return "";
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return "";
+    close(fd);
+    return fd >= FD_SETSIZE - 32 ? ": its descriptors would be past FD_SETSIZE (1024), which its "
+                              "loop cannot watch; this process holds too many already"
+                            : "";
+}
+
 int cli_run_server(struct cli *cli, ibx_server *srv, bool *child)
 {
     *child = false;
@@ -290,7 +309,8 @@ int cli_run_server(struct cli *cli, ibx_server *srv, bool *child)
         unlink(pidfile);
     free(pidfile);
     if (r < 0) {
-        ibx_err(&cli->log, "msg=\"server failed\" reason=%s", strerror(-r));
+        ibx_err(&cli->log, "msg=\"server failed%s\" reason=%s",
+                fd_bound_hint(r, cli->srv.model), strerror(-r));
         return 1;
     }
     return 0;
@@ -310,7 +330,7 @@ int cli_server_new(ibx_server **out, const struct ibx_server_config *cfg,
                 "kernel.io_uring_disabled?); --model epoll does not need it\" reason=\"%s\"",
                 ibx_model_name(cfg->model), strerror(-r));
     else if (r < 0)
-        ibx_err(log, "msg=\"cannot create the server\" model=%s reason=\"%s\"",
-                ibx_model_name(cfg->model), strerror(-r));
+        ibx_err(log, "msg=\"cannot create the server%s\" model=%s reason=\"%s\"",
+                fd_bound_hint(r, cfg->model), ibx_model_name(cfg->model), strerror(-r));
     return r;
 }

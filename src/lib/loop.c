@@ -56,8 +56,9 @@ struct ibx_loop {
     ibx_io wakeio;
     ibx_wake_cb wake_cb;
     void *wake_data;
-    /* current pass */
+    /* current pass: fired[next..nfired) are still to be dispatched */
     struct ibx__fired fired[MAX_EVENTS];
+    int next, nfired;
 };
 
 static uint64_t mono_ms(void)
@@ -198,9 +199,13 @@ void ibx_io_stop(ibx_loop *l, ibx_io *io)
     if (!io->active)
         return;
     l->be->del(l->be_state, io);
-    /* Events of this pass that still point at io are skipped: dispatch
-     * checks io->active, and the owner frees io only in a deferred
-     * callback, after the pass. */
+    /* Events of this pass still to come for io are dropped: io may be
+     * started again in this pass on another descriptor (the same number,
+     * reused by the kernel, or not), and what the wait saw belongs to the
+     * old one. */
+    for (int i = l->next; i < l->nfired; i++)
+        if (l->fired[i].io == io)
+            l->fired[i].io = NULL;
     io->active = false;
     io->fd = -1;
     if (io->counted)
@@ -446,11 +451,13 @@ int ibx_loop_run_once(ibx_loop *l, int timeout_ms)
     l->now = mono_ms();
     if (n < 0)
         return n;
-    for (int i = 0; i < n && !l->abandoned; i++) {
-        ibx_io *io = l->fired[i].io;
-        if (io->active)
-            io->cb(l, io, l->fired[i].events);
+    l->nfired = n;
+    for (l->next = 0; l->next < n && !l->abandoned;) {
+        struct ibx__fired f = l->fired[l->next++];
+        if (f.io && f.io->active)
+            f.io->cb(l, f.io, f.events);
     }
+    l->next = l->nfired = 0;
     if (l->abandoned)
         return n;
     run_timers(l);

@@ -136,11 +136,27 @@ static bool at_cap(const ibx_worker *w)
     return w->cap && load(w) >= w->cap;
 }
 
-/* Resume accepting after the load dropped below the cap. */
+/* Resume accepting after the load dropped below the cap, or after a
+ * pause for want of descriptors (then with the spare descriptor back, if
+ * one can be had). */
 static void maybe_resume(ibx_worker *w)
 {
-    if (!w->listening && !w->draining && !w->single && w->lfd && !at_cap(w))
+    if (!w->listening && !w->draining && !w->single && w->lfd && !at_cap(w)) {
+        if (w->spare < 0)
+            w->spare = ibx_spare_fd_open();
         ibx__worker_listen(w);
+    }
+}
+
+/* Out of descriptors with none to spare (ibx_accept could not shed the
+ * client), or of kernel memory: the listener stays readable, and retrying
+ * at once would spin. Accepting pauses this long, or until a connection
+ * of this worker closes. */
+#define ACCEPT_PAUSE_MS 100
+
+static void on_accept_pause(ibx_loop *loop, ibx_timer *t)
+{
+    maybe_resume(t->data);
 }
 
 /* True at most once per LOG_EVERY_MS per *last: for log lines that a peer
@@ -177,11 +193,18 @@ static void on_accept(ibx_loop *loop, ibx_io *io, uint32_t events)
         if (fd == -EAGAIN)
             return;
         if (fd < 0) {
+            bool nofd = fd == -EMFILE || fd == -ENFILE;
+            bool pause = (nofd && w->spare < 0) || fd == -ENOBUFS || fd == -ENOMEM;
             if (log_due(w, &w->accept_logged_ms))
                 ibx_warn(ibx_log_as(srv->cfg.log, l->proto->name, &(ibx_log){0}),
-                         "msg=\"accept failed%s\" reason=%s", fd == -EMFILE ?
-                         ", connection shed: raise ulimit -n or lower --max-conns" : "",
+                         "msg=\"accept failed%s%s\" reason=%s",
+                         pause ? ", accepting paused" : nofd ? ", connection shed" : "",
+                         nofd ? ": raise ulimit -n or lower --max-conns" : "",
                          strerror(-fd));
+            if (pause) {
+                worker_unlisten(w);
+                ibx_timer_start(loop, &w->accept_pause, ACCEPT_PAUSE_MS, on_accept_pause, w);
+            }
             return;
         }
         if (!ibx__loop_fd_ok(loop, fd)) {
@@ -285,6 +308,7 @@ void ibx__worker_drain(ibx_worker *w)
         return;
     w->draining = true;
     worker_unlisten(w);
+    ibx_timer_stop(w->loop, &w->accept_pause);
     if (w->own_lfd || w->srv->is_child) {
         /* our own copies: close them so new clients are refused (in a
          * prefork child they are the server's numbers: forget those too,
@@ -311,6 +335,7 @@ void ibx__worker_abort(ibx_worker *w)
     w->draining = true;
     worker_unlisten(w);
     ibx_timer_stop(w->loop, &w->grace);
+    ibx_timer_stop(w->loop, &w->accept_pause);
     for_each_conn(w, true);
     worker_check_done(w);
 }

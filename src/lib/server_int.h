@@ -81,7 +81,8 @@ struct ibx_worker {
     bool draining;
     bool single;          /* fork/thread child: ends with its connection */
     ibx_timer grace;
-    int spare;            /* EMFILE spare fd */
+    int spare;            /* EMFILE spare fd, -errno when none */
+    ibx_timer accept_pause;    /* out of descriptors: accepting resumes */
     uint64_t cap_logged_ms;    /* last "connection limit" log line */
     uint64_t accept_logged_ms; /* last accept error log line */
     uint64_t serve_logged_ms;  /* last "cannot serve a connection" line */

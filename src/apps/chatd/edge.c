@@ -178,8 +178,9 @@ static void econn_close(struct econn *c)
         return;
     c->closed = c->dead = true;
     struct edge *e = c->e;
+    int fd = c->io.fd;   /* ibx_io_stop forgets it */
     ibx_io_stop(e->loop, &c->io);
-    close(c->io.fd);
+    close(fd);
     ibx_timer_stop(e->loop, &c->linger);
     outq_drop(&c->out);
     imap_del(&e->conns, c->id);

@@ -525,9 +525,26 @@ static int start_or_fail(struct cgi *g)
             close(pfd);
         g->pio.fd = -1;
     }
-    ibx_io_start(g->loop, &g->out_io, p.out, IBX_EV_READ, on_out, g);
-    ibx_io_start(g->loop, &g->in_io, p.in, 0, on_in, g);
-    ibx_io_start(g->loop, &g->err_io, p.err, IBX_EV_READ, on_err, g);
+    /* A pipe the loop cannot watch (select: past FD_SETSIZE) would leave
+     * the response hanging: the script is killed and the request fails. */
+    int fds[3] = {p.out, p.in, p.err};
+    ibx_io *ios[3] = {&g->out_io, &g->in_io, &g->err_io};
+    ibx_io_cb cbs[3] = {on_out, on_in, on_err};
+    uint32_t evs[3] = {IBX_EV_READ, 0, IBX_EV_READ};
+    r = 0;
+    for (int i = 0; i < 3; i++) {
+        int e = r < 0 ? r : ibx_io_start(g->loop, ios[i], fds[i], evs[i], cbs[i], g);
+        if (e < 0) {
+            close(fds[i]);   /* not the watcher's: close_io skips it */
+            r = e;
+        }
+    }
+    if (r < 0) {
+        char why[96];
+        snprintf(why, sizeof why, "cannot watch its pipes: %s", strerror(-r));
+        fail(g, 503, why);
+        return r;
+    }
     pump_body(g);
     return 0;
 }

@@ -490,7 +490,29 @@ static void transfer_abort(ibx_conn *c)
     transfer_close(t);
 }
 
-static const struct ibx_conn_ops transfer_ops = {.drain = transfer_drain, .abort = transfer_abort};
+/* In a fork/prefork child that inherited the transfer: close our copies of
+ * its descriptors and free its memory; the upload stays the parent's (its
+ * temporary file is not removed), the loop is not touched, and neither is
+ * the unit (t->srv), which may have been released first. */
+static void transfer_release(ibx_conn *c)
+{
+    struct transfer *t = (struct transfer *)c;
+    if (!t->closing) {   /* else closed already, only its free was pending */
+        if (t->io.active)   /* its own socket (not single-port mode) */
+            close(t->x.sock);
+        if (t->upload) {
+            t->up.tmp[0] = 0;   /* nothing to unlink: only our descriptors close */
+            root_upload_abort(&t->up);
+        } else if (t->x.file >= 0) {
+            close(t->x.file);
+        }
+        tftp_tx_release(&t->x);
+    }
+    free(t);
+}
+
+static const struct ibx_conn_ops transfer_ops = {
+    .drain = transfer_drain, .abort = transfer_abort, .release = transfer_release};
 
 /* A fresh socket for one transfer on the listener's address, from the
  * port range when one is set. Returns the fd or -errno. */
@@ -910,7 +932,21 @@ static void listener_drain(ibx_conn *c)
         listener_finish(s);
 }
 
-static const struct ibx_conn_ops listener_ops = {.drain = listener_drain, .abort = listener_drain};
+/* In a fork/prefork child (serve: the TCP services fork, the tftpd unit
+ * comes along): close our copy of the socket and free the unit, without
+ * touching the loop. */
+static void listener_release(ibx_conn *c)
+{
+    struct tftpd *s = (struct tftpd *)c;
+    if (s->lfd >= 0)
+        close(s->lfd);
+    tftp_tx_scratch_free(&s->scratch);
+    free(s->rx);
+    free(s);
+}
+
+static const struct ibx_conn_ops listener_ops = {
+    .drain = listener_drain, .abort = listener_drain, .release = listener_release};
 
 int tftpd_unit_start(ibx_worker *w, void *arg)
 {
