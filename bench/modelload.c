@@ -76,6 +76,7 @@
 #include <unistd.h>
 
 #include "ipcbox/net.h"
+#include "proc_cpu.h"
 
 #define HEAD_MAX 8192
 #define MAX_SRC 64
@@ -143,19 +144,9 @@ static unsigned char pat(uint32_t seed, uint32_t reqno, size_t i)
  * counted; per-task schedstat sums miss both. 0 when pid is gone. */
 static double proc_own_s(long pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');   /* the command may hold spaces */
-    unsigned long ut = 0, st = 0;
-    long cut = 0, cst = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld",
-                     &ut, &st, &cut, &cst) != 4)
+    unsigned long ut, st;
+    long cut, cst;
+    if (proc_stat_ticks(pid, &ut, &st, &cut, &cst) < 0)
         return 0;
     double hz = (double)sysconf(_SC_CLK_TCK);
     double own = (double)(ut + st) / hz;   /* ticks: where the clock fails */

@@ -18,29 +18,38 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* user+system time of one process and of its reaped children (fields 14
- * to 17 of stat), seconds */
-static double proc_cpu_one(long pid)
+/* Fields 14 to 17 of /proc/PID/stat in clock ticks: user and system time
+ * of pid, and of its reaped children. 0, or -1 when pid is gone. */
+static inline int proc_stat_ticks(long pid, unsigned long *ut, unsigned long *st,
+                           long *cut, long *cst)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
-        return 0;
+        return -1;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
     char *p = strrchr(buf, ')');   /* the command may hold spaces */
-    unsigned long ut = 0, st = 0;
-    long cut = 0, cst = 0;
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld",
-                     &ut, &st, &cut, &cst) != 4)
+                     ut, st, cut, cst) != 4)
+        return -1;
+    return 0;
+}
+
+/* user+system time of one process and of its reaped children, seconds */
+static inline double proc_cpu_one(long pid)
+{
+    unsigned long ut, st;
+    long cut, cst;
+    if (proc_stat_ticks(pid, &ut, &st, &cut, &cst) < 0)
         return 0;
     return (double)((long)(ut + st) + cut + cst) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* pid's time and its live descendants' (depth-bounded), seconds */
-static double proc_cpu_tree(long pid, int depth)
+static inline double proc_cpu_tree(long pid, int depth)
 {
     double t = proc_cpu_one(pid);
     if (depth > 4)
