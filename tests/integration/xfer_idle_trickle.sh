@@ -23,8 +23,8 @@ pass "a trickling peer is closed by the idle timeout ($out)"
 # a peer that sends whole 1-byte DATA frames every 0.1 s for 3 s (longer
 # than --idle 2 in total, never silent for long) is not cut
 out=$("$PY" "$PYTOOLS/xfer_steady.py" "$RPORT" 2) || fail "steady client: $out"
-set -- $out
-[ "${1:-} ${2:-}" = "6 0" ] || fail "steady sender: want ACK ok, got '$out'"
-[ "$(fsize "$T/srv/${3:-}")" = 150 ] || fail "steady: file not stored"
+read -r st code name <<<"$out"
+[ "$st $code" = "6 0" ] || fail "steady sender: want ACK ok, got '$out'"
+[ "$(fsize "$T/srv/$name")" = 150 ] || fail "steady: file not stored"
 stop_recv
 pass "a slow but steady sender is not cut"
