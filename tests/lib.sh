@@ -366,7 +366,7 @@ stop_httpd() {
 http_code() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
 
 # raw BYTES [shutdown|slow]: send BYTES (printf escapes) to ADDR, print the
-# whole answer (until the server closes or 5 s pass).
+# whole answer (until the server closes; 30 s at most).
 raw() {
     python3 "$PYTOOLS/httpd_raw.py" "$ADDR" "$1" "${2:-}"
 }

@@ -42,11 +42,12 @@ start_server "$T/rst.log" "$IPCBOX" echo --listen 127.0.0.1:0 --no-udp --model c
 exec 3<>/dev/tcp/127.0.0.1/"$PORT"
 printf 'bystander\n' >&3; read -r -t 10 a <&3
 [ "$a" = bystander ] || fail "bystander: no echo"
-python3 "$PYTOOLS/echo_stuck_client.py" "$PORT" "$T/stuck" >/dev/null 2>&1 &
+# (0: what a parked write holds is all the coroutine holds)
+python3 "$PYTOOLS/echo_stuck_client.py" "$PORT" "$T/stuck" 0 >/dev/null 2>&1 &
 sp=$!
 PIDS+=("$sp")
 for _ in $(seq 600); do [ -e "$T/stuck" ] && break; sleep 0.05; done
-[ -e "$T/stuck" ] || fail "the client never stalled the server's write"
+[ -e "$T/stuck" ] || fail "the client never found the server's write stalled"
 kill -KILL "$sp"   # unread echoes in its buffer: the kernel resets
 wait "$sp" 2>/dev/null
 wait_for "$T/rst.log" 'reason=error' 20 || { cat "$T/rst.log"; fail "no reason=error for the reset session"; }

@@ -60,10 +60,11 @@ pass "--idle closes a silent connection under the coroutine model"
 # it, the grace period (1 s) aborts it, and the server exits 0.
 start_server "$T/grace.log" "$IPCBOX" echo --listen 127.0.0.1:0 --no-udp --model coroutine \
     --grace 1 --log-level debug
-python3 "$PYTOOLS/echo_stuck_client.py" "$PORT" "$T/stuck" >/dev/null 2>&1 &
+# (0: what a parked write holds is all the coroutine holds)
+python3 "$PYTOOLS/echo_stuck_client.py" "$PORT" "$T/stuck" 0 >/dev/null 2>&1 &
 PIDS+=("$!")
 for i in $(seq 600); do [ -e "$T/stuck" ] && break; sleep 0.05; done
-[ -e "$T/stuck" ] || fail "grace: the client never stalled"
+[ -e "$T/stuck" ] || fail "grace: the client never found the server stuck"
 kill -TERM "$SPID"
 wait_exit "$SPID" 15
 [ "$RC" = 0 ] || { cat "$T/grace.log" >&2; fail "grace: exit $RC"; }

@@ -22,16 +22,16 @@ done
 
 # A client that never reads keeps output pending: drain cannot finish, so
 # the grace period (1 s) ends it and the server still exits 0.
-stuck_client() {   # sends without reading; marks $T/stuck once sends stall
+stuck_client() {   # sends without reading; marks $T/stuck once it is stuck
     rm -f "$T/stuck"
-    # The server stops reading only while it holds unsent output, so a
-    # send that stalls for a second proves the session cannot drain.
+    # marked once the kernel's queues prove the server holds output it
+    # cannot write (echo_stuck_client.py): the session cannot drain
     python3 "$PYTOOLS/echo_stuck_client.py" "$1" "$T/stuck" >/dev/null 2>&1 &
     STUCK_PID=$!
     PIDS+=("$STUCK_PID")
     local i
     for i in $(seq 600); do [ -e "$T/stuck" ] && return 0; sleep 0.05; done
-    fail "stuck client never stalled"
+    fail "the stuck client never found the server stuck"
 }
 start_server "$T/grace.log" "$IPCBOX" echo --listen 127.0.0.1:0 --grace 1
 stuck_client "$PORT"

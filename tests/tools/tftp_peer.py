@@ -155,45 +155,107 @@ elif check == "repeat-request":
     print("a repeated request was taken for the running transfer")
 
 elif check == "gap-restart":
-    # The server adapts its retransmission timeout to the round trip it
-    # measures, up to the negotiated timeout: acknowledging the first
-    # window after 0.7 s makes it over 2 s (RFC 6298: 3 x the first
-    # sample; the first window's sample replaces the OACK's), so a window
-    # resent within 1 s was sent because of the duplicate ACK, not the
-    # timer.
-    s = sock()
+    # A duplicate of the last ACK (the receiver's report of a gap at a
+    # window's first block) restarts the window at once, and only once per
+    # restart episode. The server's timer resends a window too, so what
+    # proves it is when the window comes again: before the timer could
+    # have fired. The server adapts its retransmission timeout to the
+    # round trips it measures (RFC 6298 arithmetic, up to the negotiated
+    # timeout): after a first window's sample m it is 3 m, and after one
+    # more sample at least 2.5 m, whatever that sample. We hold our ACK of
+    # block 1 for D seconds, so m >= D as measured here (the server sent
+    # block 1 before it arrived and got our ACK after we sent it): once
+    # blocks 6-9 are out, the timer cannot resend them sooner than
+    # bound = min(2.5 D, timeout) after our ACK 5. A window that comes
+    # again after the duplicate ACK and before that was sent because of it;
+    # any packet after the second duplicate and before the bound, because
+    # of that one. A machine too slow for that (a packet out of turn, the
+    # window late) makes the attempt tell nothing: try again with a longer
+    # D, a few times; a server that does not restart on the duplicate ACK
+    # fails every attempt (its window comes only with the timer).
     # (2 KiB blocks: a block 1 above 1468 bytes is not resent by the timer
     # before the peer has acknowledged data, so ACK 1 gives the sample)
-    s.sendto(rrq(name, [("windowsize", 4), ("timeout", 5), ("blksize", 2048)]), srv)
-    p, tid = s.recvfrom(70000)
-    if op(p) != 6:
-        fail("no OACK: %r" % p[:20])
-    s.sendto(ack(0), tid)
-    first_block(s, tid)
-    time.sleep(0.7)
-    s.sendto(ack(1), tid)
-    got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
-    time.sleep(0.7)
-    s.sendto(ack(5), tid)
-    got += [blk(s.recvfrom(70000)[0]) for _ in range(4)]
-    if got != list(range(2, 10)):
-        fail("first two whole windows %r" % got)
-    s.sendto(ack(5), tid)          # "block 6 was lost"
-    s.settimeout(1.0)
-    try:
-        again = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
-    except socket.timeout:
-        fail("a duplicate ACK 5 (gap at block 6) did not restart the window")
-    if again != [6, 7, 8, 9]:
-        fail("after the duplicate ACK 5 the server sent %r" % again)
-    s.sendto(ack(5), tid)          # the same again: once per episode only
-    try:
-        p, _ = s.recvfrom(70000)
-        fail("a second duplicate ACK 5 made the server send block %d" % blk(p))
-    except socket.timeout:
-        pass
-    s.sendto(b"\0\5\0\0done\0", tid)
-    print("a duplicate of the last ACK restarted the window once, not twice")
+    TIMEOUT = 10
+
+    def gap_attempt(hold):
+        """One transfer: None when it proved the behaviour, else why it
+        could not tell (fail() when it saw the server misbehave)."""
+        s = sock()
+        s.settimeout(20)
+        s.sendto(rrq(name, [("windowsize", 4), ("timeout", TIMEOUT), ("blksize", 2048)]), srv)
+        p, tid = s.recvfrom(70000)
+        if op(p) != 6 or oack_opts(p).get("timeout") != str(TIMEOUT):
+            fail("no OACK granting timeout %d: %r" % (TIMEOUT, p[:40]))
+        try:
+            s.sendto(ack(0), tid)
+            p, _ = s.recvfrom(70000)
+            r1 = time.monotonic()
+            if op(p) != 3 or blk(p) != 1:
+                fail("expected DATA 1 alone, got %r" % p[:8])
+            p, _ = s.recvfrom(70000)
+            if op(p) != 3 or blk(p) != 0 or len(p) != 4:
+                fail("expected the gap probe (empty DATA 0), got %r" % p[:8])
+            time.sleep(hold)
+            c1 = time.monotonic()
+            s.sendto(ack(1), tid)
+            got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
+            if got != [2, 3, 4, 5]:
+                return "first whole window %r" % got
+            time.sleep(hold)
+            c5 = time.monotonic()
+            s.sendto(ack(5), tid)
+            got = [blk(s.recvfrom(70000)[0]) for _ in range(4)]
+            if got != [6, 7, 8, 9]:
+                return "second whole window %r (a resend: the server's timer was faster)" % got
+            bound = min(2.5 * (c1 - r1), TIMEOUT)
+            c5d = time.monotonic()
+            s.sendto(ack(5), tid)          # "block 6 was lost"
+            s.settimeout(max(c5 + bound - c5d, 0.001))
+            try:
+                p, _ = s.recvfrom(70000)
+            except socket.timeout:
+                p = None
+            # (read by then: it arrived before the timer could fire)
+            if p is None or time.monotonic() >= c5 + bound:
+                return "no window within %.2f s of ACK 5 (the timer's earliest)" % bound
+            again = [blk(p)]
+            s.settimeout(20)
+            again += [blk(s.recvfrom(70000)[0]) for _ in range(3)]
+            if again != [6, 7, 8, 9]:
+                fail("after the duplicate ACK 5 the server sent %r" % again)
+            # the same again: once per episode only. The restart re-armed
+            # the timer: nothing may come before c5d + bound
+            c5b = time.monotonic()
+            quiet = c5d + bound - c5b
+            if quiet < 0.3:
+                return "the restarted window came too late to watch the quiet after it"
+            s.sendto(ack(5), tid)
+            s.settimeout(quiet)
+            try:
+                p, _ = s.recvfrom(70000)
+                if time.monotonic() < c5d + bound:
+                    fail("a second duplicate ACK 5 made the server send block %d" % blk(p))
+                return "a packet at the timer's earliest: from the timer or the duplicate?"
+            except socket.timeout:
+                pass
+            print("a duplicate of the last ACK restarted the window at once (%.3f s, the timer's "
+                  "earliest %.2f s), a second one did not (%.2f s quiet)"
+                  % (c5b - c5d, bound, quiet))
+            return None
+        finally:
+            s.sendto(b"\0\5\0\0done\0", tid)
+            s.close()
+
+    why = []
+    for hold in (0.7, 1.5, 3.0):
+        w = gap_attempt(hold)
+        if w is None:
+            break
+        print("attempt with %.1f s held ACKs told nothing: %s" % (hold, w))
+        why.append(w)
+    else:
+        fail("no attempt showed the window restarted by the duplicate ACK before the "
+             "server's timer could have resent it: " + "; ".join(why))
 
 elif check == "options":
     s = sock()
