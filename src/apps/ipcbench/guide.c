@@ -168,7 +168,7 @@ void guide_print_markdown(const struct row *rows, size_t n)
         const struct guide_entry *e = &guide[k];
         struct guide_speed g;
         speed_of(e->mech, rows, n, &g);
-        char lat[64] = "-", tput[64] = "-", cpu[64] = "-", a[32], b[32];
+        char lat[96] = "-", tput[96] = "-", cpu[96] = "-", a[32], b[32];
         if (g.status != G_MEASURED) {
             snprintf(lat, sizeof lat, "%s", status_text(&g));
             snprintf(tput, sizeof tput, "%s", status_text(&g));
