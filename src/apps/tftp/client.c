@@ -137,6 +137,7 @@ static int run_transfer(struct client *c, struct tftp_tx *x)
                                            now < x->deadline; now = tftp_tx_clock()) {
             if (pace_at && now >= pace_at) {
                 tftp_tx_pace(x, now);   /* the next burst of the window */
+                now = tftp_tx_clock();  /* the pause counts from its end */
                 pace_at = x->pace_wait ? now + TFTP_TX_PACE_US : 0;
                 end = now + SPIN_US;
             }
