@@ -523,7 +523,8 @@ static void process(struct conn *c)
                 ibx_buf_consume(&c->in, take);
                 continue;
             }
-            c->dialect = is_irc_word(head, len) ? D_IRC : D_PLAIN;
+            size_t tags = irc_tags_len(head, len);
+            c->dialect = is_irc_word(head + tags, len - tags) ? D_IRC : D_PLAIN;
             if (c->dialect == D_PLAIN)
                 c->prompted = true;
             if (c->remote)

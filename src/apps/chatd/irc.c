@@ -429,9 +429,26 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
     }
 }
 
+size_t irc_tags_len(const char *line, size_t len)
+{
+    if (!len || line[0] != '@')
+        return 0;
+    size_t i = 0;
+    while (i < len && line[i] != ' ')
+        i++;
+    while (i < len && line[i] == ' ')
+        i++;
+    return i;
+}
+
 void irc_line(struct conn *c, char *line, size_t len)
 {
     struct ibx_irc_msg m;
+    /* IRCv3 message tags: none are kept (no capability offers them), but
+     * a client that sends some anyway gets its command run, not ignored */
+    size_t skip = irc_tags_len(line, len);
+    line += skip;
+    len -= skip;
     int r = ibx_irc_parse(line, len, &m);
     if (r == -EMSGSIZE) {
         conn_sendf(c, ":%s 417 %s :Input line was too long\r\n", SRV, me(c));

@@ -1,0 +1,15 @@
+# chatd: attack-pass regressions (tests/tools/chatd_attack.py): IRCv3 tags.
+. "$(dirname "$0")/../lib.sh"
+need python3
+
+run_case() {   # CASE: one scripted case against the server of $LOG
+    python3 "$PYTOOLS/chatd_attack.py" "127.0.0.1:$PORT" "$@" || { cat "$LOG"; fail "case $1"; }
+}
+stop() { kill -TERM "$SPID"; wait_exit "$SPID" 15; [ "$RC" = 0 ] || fail "exit status $RC"; no_sanitizer_report "$LOG"; }
+
+LOG=$T/default.log
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
+run_case tags
+stop
+
+pass "chatd: attack-pass regressions"

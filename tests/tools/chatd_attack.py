@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Attack-pass regressions of ipcbox chatd (each failed on the code before
+its fix). Usage: chatd_attack.py HOST:PORT CASE. Peers and helpers come
+from chat_cases.py; every wait is bounded."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chat_cases as cc  # noqa: E402
+from chat_cases import Peer, fail, irc, ok  # noqa: E402
+
+
+def case_tags():
+    """IRCv3 message tags (@a=b;c ...) before a command: the tags are
+    skipped, the command runs; a tagged CAP LS as the first line makes an
+    IRC client, not a plain user named after it."""
+    a = Peer("tagged")
+    a.send("@a=b;c CAP LS 302\r\nNICK tagged\r\nUSER u 0 * :x\r\n")
+    a.expect(" CAP * LS ")
+    a.send("@label=1 CAP END\r\n")
+    a.expect(" 001 tagged ")
+    a.send("@a=b JOIN #tags\r\n")
+    a.expect(" 366 tagged #tags ")
+    a.send("@a=b;c=d :tagged PING :tagtoken\r\n")
+    a.expect("PONG ipcbox.chatd :tagtoken")
+    b = irc("tagb", join="#tags")
+    a.send("@+draft/reply=1 PRIVMSG #tags :hello tags\r\n")
+    got = b.expect("hello tags")
+    if ":tagged!~u@127.0.0.1 PRIVMSG #tags :hello tags\r\n" not in got:
+        fail(f"tagged PRIVMSG relayed as {got!r}")
+    a.send("@only-tags\r\n@ \r\nPING :after\r\n")
+    a.expect("PONG ipcbox.chatd :after")
+    ok("IRCv3 tags: skipped on the first line and later ones, the commands run")
+    a.close()
+    b.close()
+
+
+def main():
+    host, port = sys.argv[1].rsplit(":", 1)
+    cc.ADDR = (host, int(port))
+    globals()["case_" + sys.argv[2]](*sys.argv[3:])
+
+
+if __name__ == "__main__":
+    main()
