@@ -10,6 +10,7 @@ stop() { kill -TERM "$SPID"; wait_exit "$SPID" 15; [ "$RC" = 0 ] || fail "exit s
 LOG=$T/default.log
 start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
 run_case tags
+run_case quitcut
 stop
 
 pass "chatd: attack-pass regressions"

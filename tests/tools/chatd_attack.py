@@ -3,7 +3,9 @@
 its fix). Usage: chatd_attack.py HOST:PORT CASE. Peers and helpers come
 from chat_cases.py; every wait is bounded."""
 import os
+import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chat_cases as cc  # noqa: E402
@@ -33,6 +35,37 @@ def case_tags():
     ok("IRCv3 tags: skipped on the first line and later ones, the commands run")
     a.close()
     b.close()
+
+
+def expect_raw(p, pattern, timeout=15.0):
+    """The bytes matching pattern (a bytes regex) once they came."""
+    deadline = time.time() + timeout
+    while True:
+        m = re.search(pattern, p.buf)
+        if m:
+            return m.group(0)
+        if not p._fill(deadline) and time.time() >= deadline:
+            fail(f"{p.name}: no {pattern!r}; got {p.buf[-300:]!r}")
+
+
+def case_quitcut():
+    """A long QUIT reason is cut on a character boundary: the QUIT line
+    the others get is valid UTF-8 (IRC QUIT and plain /quit)."""
+    a = irc("cuta", join="#cut")
+    b = irc("cutb", join="#cut")
+    c = cc.plain("cutc")
+    c.send("/join #cut\n")
+    a.expect("cutc!")
+    b.send(("QUIT :" + "\u00e9" * 200 + "\r\n").encode())
+    c.send(("/quit " + "\u20ac" * 150 + "\n").encode())
+    for who in ("cutb", "cutc"):
+        line = expect_raw(a, f":{who}!".encode() + b"[^ ]* QUIT :[^\n]*\n")
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            fail(f"QUIT of {who} is not UTF-8: {line[-40:]!r}")
+    ok("QUIT reasons cut on a UTF-8 boundary")
+    a.close()
 
 
 def main():

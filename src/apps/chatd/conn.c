@@ -259,7 +259,7 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
     if (c->dead)
         return;
     c->dead = true;
-    snprintf(c->why, sizeof c->why, "%s", reason);
+    snprintf(c->why, sizeof c->why, "%.*s", (int)utf8_cut(reason, sizeof c->why - 1), reason);
     /* clients that gave a nick: info, gated; the others (port scans): debug */
     unsigned long held = 0;
     bool reg = c->registered || c->has_nick;

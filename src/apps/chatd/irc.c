@@ -464,7 +464,8 @@ void irc_line(struct conn *c, char *line, size_t len)
         /* keepalive answered (the read itself counted) */
     } else if (!strcmp(cmd, "QUIT")) {
         char why[128];
-        snprintf(why, sizeof why, "Quit: %s", p0 ? p0 : "");
+        const char *q = p0 ? p0 : "";   /* cut on a character boundary */
+        snprintf(why, sizeof why, "Quit: %.*s", (int)utf8_cut(q, sizeof why - 7), q);
         conn_kill(c, why, "Closing Link: quit");
     } else if (!strcmp(cmd, "CAP")) {
         cap(c, &m);
