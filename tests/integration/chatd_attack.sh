@@ -11,6 +11,7 @@ LOG=$T/default.log
 start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
 run_case tags
 run_case quitcut
+run_case targets
 stop
 
 pass "chatd: attack-pass regressions"

@@ -68,6 +68,29 @@ def case_quitcut():
     a.close()
 
 
+def case_targets():
+    """PRIVMSG to more than MAXTARGETS=4 distinct targets: the first four
+    get it, and the sender hears 407 once for the rest (they were dropped
+    without a word); repeated targets still count once."""
+    a = irc("tga", join="#tg")
+    b = irc("tgb", join="#tg")
+    a.expect("tgb!")
+    a.send("PRIVMSG #tg,#TG,tgb,#tg,nosuch1,nosuch2,tga,tgb :five\r\n")
+    got = a.expect(" 407 tga ")
+    if " 407 tga tga :" not in got:
+        fail(f"407 names the first target left out: {got!r}")
+    if got.count(" 401 ") != 2 or got.count(" 407 ") != 1:
+        fail(f"the four processed and one 407: {got!r}")
+    a.send("PRIVMSG #tg,tgb,#tg,tgb :four\r\nPING :end\r\n")
+    a.quiet(" 407 ", secs=0.5)
+    got = b.expect("PRIVMSG tgb :four")
+    if got.count(":five") != 2:
+        fail(f"tgb got {got!r}")
+    ok("PRIVMSG past MAXTARGETS: 407 once, the first four served")
+    a.close()
+    b.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

@@ -313,19 +313,25 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
             return;   /* other CTCP queries: not answered */
         }
         /* at most MAXTARGETS=4 targets, each once (folded): a repeated
-         * target must not multiply the fan-out */
-        char targets[IBX_IRC_LINE_MAX], seen[4][IBX_IRC_LINE_MAX];
+         * target must not multiply the fan-out; past four, one 407 says
+         * that the rest were left out (RFC 2812 ERR_TOOMANYTARGETS) */
+        char targets[IBX_IRC_LINE_MAX], seen[4][IBX_IRC_LINE_MAX], key[IBX_IRC_LINE_MAX];
         snprintf(targets, sizeof targets, "%s", p0);
         char *save, *t = strtok_r(targets, ",", &save);
-        for (int n = 0; t && n < 4; t = strtok_r(NULL, ",", &save)) {
-            snprintf(seen[n], sizeof seen[n], "%s", t);
-            ibx_irc_fold(seen[n]);
+        for (int n = 0; t; t = strtok_r(NULL, ",", &save)) {
+            snprintf(key, sizeof key, "%s", t);
+            ibx_irc_fold(key);
             bool dup = false;
             for (int k = 0; k < n; k++)
-                dup = dup || !strcmp(seen[k], seen[n]);
+                dup = dup || !strcmp(seen[k], key);
             if (dup)
                 continue;
-            n++;
+            if (n == 4) {
+                conn_sendf(c, ":%s 407 %s %s :Too many recipients. Only 4 processed\r\n", SRV,
+                           c->nick, t);
+                break;
+            }
+            memcpy(seen[n++], key, strlen(key) + 1);
             chat_say(c, t, text, kind);
         }
     } else if (!strcmp(cmd, "JOIN")) {
