@@ -8,10 +8,11 @@ run_case() {   # CASE: one scripted case against the server of $LOG
 stop() { kill -TERM "$SPID"; wait_exit "$SPID" 15; [ "$RC" = 0 ] || fail "exit status $RC"; no_sanitizer_report "$LOG"; }
 
 LOG=$T/default.log
-start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0
+start_server "$LOG" "$IPCBOX" chatd --listen 127.0.0.1:0 --room-len 200
 run_case tags
 run_case quitcut
 run_case targets
+run_case longroom
 stop
 
 pass "chatd: attack-pass regressions"

@@ -91,6 +91,26 @@ def case_targets():
     b.close()
 
 
+def case_longroom():
+    """A plain user sees the whole name of a long room (--room-len 200)
+    before each of its lines: two rooms alike for 100 bytes stay apart."""
+    base = "#" + "r" * 120
+    a = irc("lra", join=base + "A")
+    a.send(f"JOIN {base}B\r\n")
+    a.expect(f" 366 lra {base}B ")
+    p = cc.plain("lrp")
+    p.send(f"/join {base}A\n/join {base}B\n")
+    p.expect(f"joined {base}B")
+    a.send(f"PRIVMSG {base}A :to A\r\nPRIVMSG {base}B :to B\r\n")
+    got = p.expect(": to B")
+    for r in "AB":
+        if f"[{base}{r}] lra: to {r}\n" not in got:
+            fail(f"room {r}'s line: {got!r}")
+    ok("plain lines name long rooms in full")
+    a.close()
+    p.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))
