@@ -13,6 +13,7 @@ run_case tags
 run_case quitcut
 run_case targets
 run_case longroom
+run_case emptyparam
 stop
 
 pass "chatd: attack-pass regressions"

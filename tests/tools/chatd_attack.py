@@ -111,6 +111,23 @@ def case_longroom():
     p.close()
 
 
+def case_emptyparam():
+    """An empty first parameter ("JOIN :") is a missing one: 461 (411 for
+    PRIVMSG), not silence or a reply naming an empty channel."""
+    a = irc("epa")
+    a.send("JOIN :\r\nPART :\r\nTOPIC :\r\nMODE :\r\nPRIVMSG :\r\nPING :end\r\n")
+    got = a.expect("PONG ipcbox.chatd :end")
+    for cmd in ("JOIN", "PART", "TOPIC", "MODE"):
+        if f" 461 epa {cmd} :Not enough parameters\r\n" not in got:
+            fail(f"no 461 for {cmd} with an empty parameter: {got!r}")
+    if " 411 epa :No recipient" not in got:
+        fail(f"no 411 for PRIVMSG with an empty target: {got!r}")
+    if "  :" in got:
+        fail(f"a reply with an empty parameter: {got!r}")
+    ok("empty first parameters: 461 / 411")
+    a.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

@@ -286,7 +286,8 @@ static void whois(struct conn *c, const char *nick)
 static void registered(struct conn *c, struct ibx_irc_msg *m)
 {
     const char *cmd = m->command;
-    const char *p0 = m->nparams ? m->params[0] : NULL;
+    /* an empty first parameter ("JOIN :") is a missing one */
+    const char *p0 = m->nparams && m->params[0][0] ? m->params[0] : NULL;
     if (!strcmp(cmd, "PRIVMSG") || !strcmp(cmd, "NOTICE")) {
         bool notice = cmd[0] == 'N';
         if (!p0) {
