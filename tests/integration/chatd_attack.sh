@@ -14,6 +14,7 @@ run_case quitcut
 run_case targets
 run_case longroom
 run_case emptyparam
+run_case partname
 stop
 
 pass "chatd: attack-pass regressions"

@@ -128,6 +128,25 @@ def case_emptyparam():
     a.close()
 
 
+def case_partname():
+    """A plain user's "/part lobby" leaves #lobby (as "/join lobby" joins
+    it), not the current room with "lobby" for a reason; a first word
+    that names no room of the user's is still the reason."""
+    p = cc.plain("ptp")
+    p.send("/join #side\n")
+    p.expect("ptp joined #side")
+    p.send("/part lobby\n")
+    got = p.expect("now talking in")
+    if "*** ptp left #lobby\n" not in got or "now talking in #side" not in got:
+        fail(f"/part lobby: {got!r}")
+    p.send("/join #other\n/part see you\n")
+    got = p.expect("left #other")
+    if "*** ptp left #other (see you)" not in got:
+        fail(f"/part REASON: {got!r}")
+    ok("plain /part ROOM without '#', and /part REASON")
+    p.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

@@ -94,10 +94,21 @@ static void command(struct conn *c, char *line)
         else
             chat_join(c, room_arg(n, buf, sizeof buf));
     } else if (!strcasecmp(cmd, "part") || !strcasecmp(cmd, "leave")) {
+        /* the first word is the room when it starts with '#', when there
+         * is no current room, or when it names (without its '#', as
+         * /join takes it) a room the user is in; else it is the reason */
         struct room *r = c->cur;
-        if (*rest == '#' || (*rest && !r)) {
-            char *n = word(&rest);
-            r = room_find(c->srv, room_arg(n, buf, sizeof buf));
+        char first[224];   /* room names are at most 200 bytes */
+        size_t fl = strcspn(rest, " ");
+        struct room *named = NULL;
+        if (fl && fl < sizeof first) {
+            memcpy(first, rest, fl);
+            first[fl] = '\0';
+            named = room_find(c->srv, room_arg(first, buf, sizeof buf));
+        }
+        if (*rest == '#' || (*rest && !r) || (named && room_member(named, c))) {
+            word(&rest);
+            r = named;
         }
         if (!r || !room_member(r, c)) {
             conn_notice(c, "you are not in that room");
