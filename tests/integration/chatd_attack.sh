@@ -15,6 +15,7 @@ run_case targets
 run_case longroom
 run_case emptyparam
 run_case partname
+run_case lateirc
 stop
 
 pass "chatd: attack-pass regressions"

@@ -147,6 +147,22 @@ def case_partname():
     p.close()
 
 
+def case_lateirc():
+    """An IRC client silent past the plain prompt (a slow link): the
+    "nickname? " it got is ended by a line end as soon as it speaks IRC,
+    so that the server's first reply is a line of its own."""
+    a = Peer("late")
+    a.expect("nickname? ")
+    a.send("CAP LS 302\r\nNICK lateirc\r\nUSER u 0 * :x\r\n")
+    got = a.expect(" CAP * LS ")
+    if not got.startswith("\r\n:ipcbox.chatd CAP * LS "):
+        fail(f"the CAP LS reply is glued to the prompt: {got!r}")
+    a.send("CAP END\r\n")
+    a.expect(" 001 lateirc ")
+    ok("the plain prompt is ended before an IRC client's replies")
+    a.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

@@ -525,6 +525,8 @@ static void process(struct conn *c)
             }
             size_t tags = irc_tags_len(head, len);
             c->dialect = is_irc_word(head + tags, len - tags) ? D_IRC : D_PLAIN;
+            if (c->dialect == D_IRC && c->prompted)
+                conn_sendf(c, "\r\n");   /* ends the "nickname? " a slow IRC client got */
             if (c->dialect == D_PLAIN)
                 c->prompted = true;
             if (c->remote)
