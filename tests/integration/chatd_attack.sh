@@ -16,6 +16,7 @@ run_case longroom
 run_case emptyparam
 run_case partname
 run_case lateirc
+run_case notice
 stop
 
 pass "chatd: attack-pass regressions"

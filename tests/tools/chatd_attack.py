@@ -163,6 +163,26 @@ def case_lateirc():
     a.close()
 
 
+def case_notice():
+    """NOTICE never gets an error reply (RFC 1459 4.4.2): not for a missing
+    nick or channel, a +n channel not joined, nor too many targets."""
+    a = irc("nta", join="#ntn")
+    b = irc("ntb")
+    b.send("NOTICE nosuchnick :x\r\nNOTICE #nosuchroom :x\r\nNOTICE #ntn :x\r\n"
+           "NOTICE n1,n2,n3,n4,n5 :x\r\nPING :end\r\n")
+    got = b.expect("PONG ipcbox.chatd :end")
+    for num in (" 401 ", " 403 ", " 404 ", " 407 "):
+        if num in got:
+            fail(f"an error reply to NOTICE: {got!r}")
+    b.send("PRIVMSG nosuchnick :x\r\nPING :end2\r\n")
+    got = b.expect("PONG ipcbox.chatd :end2")
+    if " 401 ntb nosuchnick " not in got:
+        fail(f"PRIVMSG lost its 401: {got!r}")
+    ok("NOTICE: no error replies; PRIVMSG keeps them")
+    a.close()
+    b.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

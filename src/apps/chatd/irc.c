@@ -328,8 +328,9 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
             if (dup)
                 continue;
             if (n == 4) {
-                conn_sendf(c, ":%s 407 %s %s :Too many recipients. Only 4 processed\r\n", SRV,
-                           c->nick, t);
+                if (!notice)
+                    conn_sendf(c, ":%s 407 %s %s :Too many recipients. Only 4 processed\r\n",
+                               SRV, c->nick, t);
                 break;
             }
             memcpy(seen[n++], key, strlen(key) + 1);
