@@ -17,6 +17,7 @@ run_case emptyparam
 run_case partname
 run_case lateirc
 run_case notice
+run_case emptyme
 stop
 
 pass "chatd: attack-pass regressions"

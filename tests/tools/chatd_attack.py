@@ -183,6 +183,24 @@ def case_notice():
     b.close()
 
 
+def case_emptyme():
+    """A plain "/me" without text is a usage error, not an empty action
+    relayed to the room and kept in its history (IRC refuses empty text
+    with 412)."""
+    a = irc("ema", join="#em")
+    p = cc.plain("emp")
+    p.send("/join #em\n")
+    a.expect("emp!")
+    p.send("/me\n/me   \n/me waves\n")
+    got = p.expect("usage: /me")
+    got = a.expect("waves")
+    if got.count("ACTION") != 1:
+        fail(f"empty actions relayed: {got!r}")
+    ok("plain /me without text: usage, nothing relayed")
+    a.close()
+    p.close()
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     cc.ADDR = (host, int(port))

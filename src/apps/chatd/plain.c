@@ -126,7 +126,9 @@ static void command(struct conn *c, char *line)
         else
             chat_say(c, to, rest, EV_MSG);
     } else if (!strcasecmp(cmd, "me")) {
-        if (!c->cur)
+        if (!*rest)
+            conn_notice(c, "usage: /me TEXT");
+        else if (!c->cur)
             conn_notice(c, "you are in no room: /join ROOM");
         else
             chat_say(c, c->cur->name, rest, EV_ACTION);
