@@ -1,4 +1,7 @@
-# chatd: attack-pass regressions (tests/tools/chatd_attack.py): IRCv3 tags.
+# chatd: attack-pass regressions (tests/tools/chatd_attack.py): IRCv3 tags,
+# QUIT reasons cut on UTF-8, 407 past MAXTARGETS, long room names for plain
+# users, empty first parameters, plain /part ROOM, the prompt ended before a
+# slow IRC client's replies, no error replies to NOTICE, plain /me alone.
 . "$(dirname "$0")/../lib.sh"
 need python3
 
