@@ -124,15 +124,19 @@ void chat_join(struct conn *c, const char *name)
 void chat_say(struct conn *c, const char *target, const char *text, enum ev_kind kind)
 {
     struct chat_event ev = {.kind = kind, .from = c, .target = target, .text = text};
+    /* a NOTICE never gets an error reply (RFC 1459 4.4.2) */
+    bool quiet = kind == EV_NOTICE;
     if (target[0] == '#') {
         struct room *r = room_find(c->srv, target);
         if (!r) {
-            chat_err(c, "403", target, "No such channel");
+            if (!quiet)
+                chat_err(c, "403", target, "No such channel");
             return;
         }
         struct member *m = room_member(r, c);
         if ((!m && r->mode_n) || (r->mode_m && (!m || (!m->op && !m->voice)))) {
-            chat_err(c, "404", r->name, "Cannot send to channel");
+            if (!quiet)
+                chat_err(c, "404", r->name, "Cannot send to channel");
             return;
         }
         ev.target = r->name;
@@ -145,7 +149,8 @@ void chat_say(struct conn *c, const char *target, const char *text, enum ev_kind
         if ((!to || !to->registered) && node_pm(c, target, text, kind))
             return;
         if (!to || !to->registered) {
-            chat_err(c, "401", target, "No such nick/channel");
+            if (!quiet)
+                chat_err(c, "401", target, "No such nick/channel");
             return;
         }
         ev.target = to->nick;

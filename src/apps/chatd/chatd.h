@@ -479,6 +479,9 @@ void room_free(void *r);
 
 /* One line from an IRC client (NUL-terminated, line end removed). */
 void irc_line(struct conn *c, char *line, size_t len);
+/* Length of the IRCv3 tags ("@a=b;c ") that start line, spaces after them
+ * included, or 0 when it starts with none. */
+size_t irc_tags_len(const char *line, size_t len);
 /* The welcome numerics, MOTD, after registration. */
 void irc_welcome(struct conn *c);
 /* One line from a plain user. */

@@ -259,7 +259,7 @@ static void kill_(struct conn *c, const char *reason, const char *error, bool dr
     if (c->dead)
         return;
     c->dead = true;
-    snprintf(c->why, sizeof c->why, "%s", reason);
+    snprintf(c->why, sizeof c->why, "%.*s", (int)utf8_cut(reason, sizeof c->why - 1), reason);
     /* clients that gave a nick: info, gated; the others (port scans): debug */
     unsigned long held = 0;
     bool reg = c->registered || c->has_nick;
@@ -523,7 +523,10 @@ static void process(struct conn *c)
                 ibx_buf_consume(&c->in, take);
                 continue;
             }
-            c->dialect = is_irc_word(head, len) ? D_IRC : D_PLAIN;
+            size_t tags = irc_tags_len(head, len);
+            c->dialect = is_irc_word(head + tags, len - tags) ? D_IRC : D_PLAIN;
+            if (c->dialect == D_IRC && c->prompted)
+                conn_sendf(c, "\r\n");   /* ends the "nickname? " a slow IRC client got */
             if (c->dialect == D_PLAIN)
                 c->prompted = true;
             if (c->remote)

@@ -286,7 +286,8 @@ static void whois(struct conn *c, const char *nick)
 static void registered(struct conn *c, struct ibx_irc_msg *m)
 {
     const char *cmd = m->command;
-    const char *p0 = m->nparams ? m->params[0] : NULL;
+    /* an empty first parameter ("JOIN :") is a missing one */
+    const char *p0 = m->nparams && m->params[0][0] ? m->params[0] : NULL;
     if (!strcmp(cmd, "PRIVMSG") || !strcmp(cmd, "NOTICE")) {
         bool notice = cmd[0] == 'N';
         if (!p0) {
@@ -313,19 +314,26 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
             return;   /* other CTCP queries: not answered */
         }
         /* at most MAXTARGETS=4 targets, each once (folded): a repeated
-         * target must not multiply the fan-out */
-        char targets[IBX_IRC_LINE_MAX], seen[4][IBX_IRC_LINE_MAX];
+         * target must not multiply the fan-out; past four, one 407 says
+         * that the rest were left out (RFC 2812 ERR_TOOMANYTARGETS) */
+        char targets[IBX_IRC_LINE_MAX], seen[4][IBX_IRC_LINE_MAX], key[IBX_IRC_LINE_MAX];
         snprintf(targets, sizeof targets, "%s", p0);
         char *save, *t = strtok_r(targets, ",", &save);
-        for (int n = 0; t && n < 4; t = strtok_r(NULL, ",", &save)) {
-            snprintf(seen[n], sizeof seen[n], "%s", t);
-            ibx_irc_fold(seen[n]);
+        for (int n = 0; t; t = strtok_r(NULL, ",", &save)) {
+            snprintf(key, sizeof key, "%s", t);
+            ibx_irc_fold(key);
             bool dup = false;
             for (int k = 0; k < n; k++)
-                dup = dup || !strcmp(seen[k], seen[n]);
+                dup = dup || !strcmp(seen[k], key);
             if (dup)
                 continue;
-            n++;
+            if (n == 4) {
+                if (!notice)
+                    conn_sendf(c, ":%s 407 %s %s :Too many recipients. Only 4 processed\r\n",
+                               SRV, c->nick, t);
+                break;
+            }
+            memcpy(seen[n++], key, strlen(key) + 1);
             chat_say(c, t, text, kind);
         }
     } else if (!strcmp(cmd, "JOIN")) {
@@ -429,9 +437,26 @@ static void registered(struct conn *c, struct ibx_irc_msg *m)
     }
 }
 
+size_t irc_tags_len(const char *line, size_t len)
+{
+    if (!len || line[0] != '@')
+        return 0;
+    size_t i = 0;
+    while (i < len && line[i] != ' ')
+        i++;
+    while (i < len && line[i] == ' ')
+        i++;
+    return i;
+}
+
 void irc_line(struct conn *c, char *line, size_t len)
 {
     struct ibx_irc_msg m;
+    /* IRCv3 message tags: none are kept (no capability offers them), but
+     * a client that sends some anyway gets its command run, not ignored */
+    size_t skip = irc_tags_len(line, len);
+    line += skip;
+    len -= skip;
     int r = ibx_irc_parse(line, len, &m);
     if (r == -EMSGSIZE) {
         conn_sendf(c, ":%s 417 %s :Input line was too long\r\n", SRV, me(c));
@@ -447,7 +472,8 @@ void irc_line(struct conn *c, char *line, size_t len)
         /* keepalive answered (the read itself counted) */
     } else if (!strcmp(cmd, "QUIT")) {
         char why[128];
-        snprintf(why, sizeof why, "Quit: %s", p0 ? p0 : "");
+        const char *q = p0 ? p0 : "";   /* cut on a character boundary */
+        snprintf(why, sizeof why, "Quit: %.*s", (int)utf8_cut(q, sizeof why - 7), q);
         conn_kill(c, why, "Closing Link: quit");
     } else if (!strcmp(cmd, "CAP")) {
         cap(c, &m);

@@ -164,7 +164,7 @@ static struct chat_msg *format_plain(const struct chat_event *ev)
 {
     const char *nick = ev->nick ? ev->nick : ev->from ? ev->from->nick : CHATD_SERVER_NAME;
     const char *t = ev->target, *x = ev->text ? ev->text : "";
-    char where[80];
+    char where[IBX_IRC_LINE_MAX];   /* "[#room]": a room name is up to 200 bytes */
     if (ev->to_nick)
         snprintf(where, sizeof where, "[pm]");
     else

@@ -77,7 +77,8 @@ static void on_owner(struct rconn *rc, struct resp *r, void *arg)
     pm_unlink(n, q);
     if (r && r->type == RESP_STR && wire_id_parse(r->s, &id) == 0 && id != n->id)
         pm_send(n, id, &q->w);
-    else if (q->c && !q->c->dead)   /* nobody has it (or Redis went away) */
+    /* nobody has it (or Redis went away): 401, but never to a NOTICE */
+    else if (q->c && !q->c->dead && q->w.kind != EV_NOTICE)
         chat_err(q->c, "401", q->w.target, "No such nick/channel");
     free(q);
 }

@@ -94,10 +94,21 @@ static void command(struct conn *c, char *line)
         else
             chat_join(c, room_arg(n, buf, sizeof buf));
     } else if (!strcasecmp(cmd, "part") || !strcasecmp(cmd, "leave")) {
+        /* the first word is the room when it starts with '#', when there
+         * is no current room, or when it names (without its '#', as
+         * /join takes it) a room the user is in; else it is the reason */
         struct room *r = c->cur;
-        if (*rest == '#' || (*rest && !r)) {
-            char *n = word(&rest);
-            r = room_find(c->srv, room_arg(n, buf, sizeof buf));
+        char first[224];   /* room names are at most 200 bytes */
+        size_t fl = strcspn(rest, " ");
+        struct room *named = NULL;
+        if (fl && fl < sizeof first) {
+            memcpy(first, rest, fl);
+            first[fl] = '\0';
+            named = room_find(c->srv, room_arg(first, buf, sizeof buf));
+        }
+        if (*rest == '#' || (*rest && !r) || (named && room_member(named, c))) {
+            word(&rest);
+            r = named;
         }
         if (!r || !room_member(r, c)) {
             conn_notice(c, "you are not in that room");
@@ -115,7 +126,9 @@ static void command(struct conn *c, char *line)
         else
             chat_say(c, to, rest, EV_MSG);
     } else if (!strcasecmp(cmd, "me")) {
-        if (!c->cur)
+        if (!*rest)
+            conn_notice(c, "usage: /me TEXT");
+        else if (!c->cur)
             conn_notice(c, "you are in no room: /join ROOM");
         else
             chat_say(c, c->cur->name, rest, EV_ACTION);
