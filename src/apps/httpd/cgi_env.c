@@ -2,7 +2,9 @@
  * built in the server before the spawn. Request header fields become
  * HTTP_* variables, except Proxy (the "httpoxy" hole), Content-Length and
  * Content-Type (they have their own variables) and names containing '_'
- * (which would be indistinguishable from '-'). */
+ * (which would be indistinguishable from '-'). A field repeated in the
+ * request becomes one variable, its values joined with ", " ("; " for
+ * Cookie), as RFC 3875 4.1.18 requires. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,26 @@ static int env_str(struct cgi_env *e, const char *name, const char *v)
 static int env_span(struct cgi_env *e, const char *name, struct ibx_http_str v)
 {
     return cgi_env_add(e, name, v.p ? v.p : "", v.p ? v.n : 0);
+}
+
+/* Append sep and v to the variable e->v[k] (a header field repeated in
+ * the request); an empty value adds nothing. */
+static int env_join(struct cgi_env *e, size_t k, const char *sep, struct ibx_http_str v)
+{
+    if (!v.n)
+        return 0;
+    size_t old = strlen(e->v[k]);
+    if (!e->v[k][strcspn(e->v[k], "=") + 1])
+        sep = "";   /* the first one was empty */
+    size_t sn = strlen(sep);
+    char *s = realloc(e->v[k], old + sn + v.n + 1);
+    if (!s)
+        return -ENOMEM;
+    memcpy(s + old, sep, sn);
+    memcpy(s + old + sn, v.p, v.n);
+    s[old + sn + v.n] = '\0';
+    e->v[k] = s;
+    return 0;
 }
 
 int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
@@ -123,10 +145,14 @@ int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
             name[5 + k] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
         }
         name[5 + nm.n] = '\0';
-        bool dup = false;
-        for (size_t k = 0; k < e->n && !dup; k++)
-            dup = strncmp(e->v[k], name, 5 + nm.n) == 0 && e->v[k][5 + nm.n] == '=';
-        if (!dup)
+        size_t k = 0;
+        while (k < e->n && !(strncmp(e->v[k], name, 5 + nm.n) == 0 &&
+                             e->v[k][5 + nm.n] == '='))
+            k++;
+        if (k < e->n)   /* repeated: one value of the same meaning (4.1.18) */
+            r |= env_join(e, k, ibx_http_str_eq(nm, "cookie") ? "; " : ", ",
+                          req->headers[i].value);
+        else
             r |= env_span(e, name, req->headers[i].value);
     }
     return r ? -ENOMEM : 0;
