@@ -115,7 +115,13 @@ int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
         ibx_addr_format((struct sockaddr *)&local.ss, local.len, host, sizeof host);
         if ((colon = strrchr(host, ':')))
             *colon = '\0';
-        r |= env_str(e, "SERVER_ADDR", host);
+        /* the plain address, as REMOTE_ADDR ("::1", not "[::1]"); host
+         * keeps the brackets for SERVER_NAME below (a URI host) */
+        size_t hl = strlen(host);
+        if (host[0] == '[' && hl > 1 && host[hl - 1] == ']')
+            r |= cgi_env_add(e, "SERVER_ADDR", host + 1, hl - 2);
+        else
+            r |= env_str(e, "SERVER_ADDR", host);
     }
     struct ibx_http_str sn = req->host;
     if (sn.p && sn.n) {
