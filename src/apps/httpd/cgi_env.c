@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httpd.h"
 
@@ -74,6 +75,26 @@ static int env_join(struct cgi_env *e, size_t k, const char *sep, struct ibx_htt
     return 0;
 }
 
+/* The host[:port] of an absolute-form target ("http://user@host:port/x"),
+ * which RFC 9112 3.2.2 puts before Host; p is NULL for origin form. */
+static struct ibx_http_str absolute_authority(struct ibx_http_str t)
+{
+    size_t skip = 0;
+    if (t.n >= 7 && strncasecmp(t.p, "http://", 7) == 0)
+        skip = 7;
+    else if (t.n >= 8 && strncasecmp(t.p, "https://", 8) == 0)
+        skip = 8;
+    if (!skip)
+        return (struct ibx_http_str){NULL, 0};
+    const char *a = t.p + skip, *end = t.p + t.n, *ae = a;
+    while (ae < end && *ae != '/' && *ae != '?' && *ae != '#')
+        ae++;
+    for (const char *q = a; q < ae; q++)
+        if (*q == '@')
+            a = q + 1;   /* userinfo is not part of the host */
+    return (struct ibx_http_str){a, (size_t)(ae - a)};
+}
+
 int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
                   const char *path_info, struct ibx_http_str query)
 {
@@ -123,7 +144,9 @@ int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
         else
             r |= env_str(e, "SERVER_ADDR", host);
     }
-    struct ibx_http_str sn = req->host;
+    struct ibx_http_str sn = absolute_authority(req->target);
+    if (!sn.p)
+        sn = req->host;
     if (sn.p && sn.n) {
         const char *end = sn.p + sn.n, *p = end;
         while (p > sn.p && p[-1] >= '0' && p[-1] <= '9')
