@@ -2,11 +2,14 @@
  * built in the server before the spawn. Request header fields become
  * HTTP_* variables, except Proxy (the "httpoxy" hole), Content-Length and
  * Content-Type (they have their own variables) and names containing '_'
- * (which would be indistinguishable from '-'). */
+ * (which would be indistinguishable from '-'). A field repeated in the
+ * request becomes one variable, its values joined with ", " ("; " for
+ * Cookie), as RFC 3875 4.1.18 requires. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httpd.h"
 
@@ -52,6 +55,46 @@ static int env_span(struct cgi_env *e, const char *name, struct ibx_http_str v)
     return cgi_env_add(e, name, v.p ? v.p : "", v.p ? v.n : 0);
 }
 
+/* Append sep and v to the variable e->v[k] (a header field repeated in
+ * the request); an empty value adds nothing. */
+static int env_join(struct cgi_env *e, size_t k, const char *sep, struct ibx_http_str v)
+{
+    if (!v.n)
+        return 0;
+    size_t old = strlen(e->v[k]);
+    if (!e->v[k][strcspn(e->v[k], "=") + 1])
+        sep = "";   /* the first one was empty */
+    size_t sn = strlen(sep);
+    char *s = realloc(e->v[k], old + sn + v.n + 1);
+    if (!s)
+        return -ENOMEM;
+    memcpy(s + old, sep, sn);
+    memcpy(s + old + sn, v.p, v.n);
+    s[old + sn + v.n] = '\0';
+    e->v[k] = s;
+    return 0;
+}
+
+/* The host[:port] of an absolute-form target ("http://user@host:port/x"),
+ * which RFC 9112 3.2.2 puts before Host; p is NULL for origin form. */
+static struct ibx_http_str absolute_authority(struct ibx_http_str t)
+{
+    size_t skip = 0;
+    if (t.n >= 7 && strncasecmp(t.p, "http://", 7) == 0)
+        skip = 7;
+    else if (t.n >= 8 && strncasecmp(t.p, "https://", 8) == 0)
+        skip = 8;
+    if (!skip)
+        return (struct ibx_http_str){NULL, 0};
+    const char *a = t.p + skip, *end = t.p + t.n, *ae = a;
+    while (ae < end && *ae != '/' && *ae != '?' && *ae != '#')
+        ae++;
+    for (const char *q = a; q < ae; q++)
+        if (*q == '@')
+            a = q + 1;   /* userinfo is not part of the host */
+    return (struct ibx_http_str){a, (size_t)(ae - a)};
+}
+
 int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
                   const char *path_info, struct ibx_http_str query)
 {
@@ -93,9 +136,17 @@ int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
         ibx_addr_format((struct sockaddr *)&local.ss, local.len, host, sizeof host);
         if ((colon = strrchr(host, ':')))
             *colon = '\0';
-        r |= env_str(e, "SERVER_ADDR", host);
+        /* the plain address, as REMOTE_ADDR ("::1", not "[::1]"); host
+         * keeps the brackets for SERVER_NAME below (a URI host) */
+        size_t hl = strlen(host);
+        if (host[0] == '[' && hl > 1 && host[hl - 1] == ']')
+            r |= cgi_env_add(e, "SERVER_ADDR", host + 1, hl - 2);
+        else
+            r |= env_str(e, "SERVER_ADDR", host);
     }
-    struct ibx_http_str sn = req->host;
+    struct ibx_http_str sn = absolute_authority(req->target);
+    if (!sn.p)
+        sn = req->host;
     if (sn.p && sn.n) {
         const char *end = sn.p + sn.n, *p = end;
         while (p > sn.p && p[-1] >= '0' && p[-1] <= '9')
@@ -123,10 +174,14 @@ int cgi_env_build(struct cgi_env *e, struct hconn *c, const char *script_name,
             name[5 + k] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
         }
         name[5 + nm.n] = '\0';
-        bool dup = false;
-        for (size_t k = 0; k < e->n && !dup; k++)
-            dup = strncmp(e->v[k], name, 5 + nm.n) == 0 && e->v[k][5 + nm.n] == '=';
-        if (!dup)
+        size_t k = 0;
+        while (k < e->n && !(strncmp(e->v[k], name, 5 + nm.n) == 0 &&
+                             e->v[k][5 + nm.n] == '='))
+            k++;
+        if (k < e->n)   /* repeated: one value of the same meaning (4.1.18) */
+            r |= env_join(e, k, ibx_http_str_eq(nm, "cookie") ? "; " : ", ",
+                          req->headers[i].value);
+        else
             r |= env_span(e, name, req->headers[i].value);
     }
     return r ? -ENOMEM : 0;

@@ -239,14 +239,9 @@ static size_t handle(struct hconn *c, const char *rest, size_t restlen)
     }
     switch (req->meth) {
     case IBX_HTTP_GET:
-    case IBX_HTTP_HEAD: {
-        char q[1024];
-        size_t qn = query.p && query.n < sizeof q ? query.n : 0;
-        memcpy(q, query.p ? query.p : "", qn);
-        q[qn] = '\0';
-        static_serve(c, path, query.p ? q : NULL);
+    case IBX_HTTP_HEAD:
+        static_serve(c, path, query);
         break;
-    }
     case IBX_HTTP_OPTIONS: {
         struct hresp r = {.status = 200, .body_len = 0};
         resp_start(c, &r);

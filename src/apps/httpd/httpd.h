@@ -339,8 +339,9 @@ size_t url_escape(char *dst, size_t cap, const char *src);
 /* Escape &, <, >, ", ' for HTML. Returns length. */
 size_t html_escape(char *dst, size_t cap, const char *src);
 
-/* Serve GET/HEAD for a decoded path (the query already split off). */
-void static_serve(struct hconn *c, const char *path, const char *query);
+/* Serve GET/HEAD for a decoded path (the query already split off: query.p
+ * is NULL when the target had none). */
+void static_serve(struct hconn *c, const char *path, struct ibx_http_str query);
 /* Serve ranges of a file entry (status 206 or 416). Returns false when
  * the Range header is to be ignored (serve 200). */
 bool range_serve(struct hconn *c, struct centry *e, bool head);

@@ -88,6 +88,7 @@ static void on_hup(ibx_loop *loop, int signo, void *data)
 /* httpd's options (the configuration httpd_cfg plus what start opens). */
 struct httpd_svc {
     struct httpd_cfg cfg;
+    char cgi_norm[HTTPD_PATH_MAX];   /* --cgi PREFIX, normalized */
     const char *dir;
     const char *mime_path;
     const char *access_log;  /* NULL: stdout unless --quiet; "off"; "-" */
@@ -96,12 +97,17 @@ struct httpd_svc {
 static int set_cgi(void *p, const char *text, char *err, size_t errlen)
 {
     struct httpd_svc *h = p;
-    if (text[0] != '/') {
+    /* compared with normalized request paths: normalized the same way
+     * ("/cgi-bin//" or "/x/../cgi-bin/" would otherwise match nothing,
+     * and the scripts would be served as files) */
+    size_t n = strlen(text);
+    if (text[0] != '/' || memchr(text, '?', n) || memchr(text, '#', n) ||
+        ibx_http_path_normalize(text, n, h->cgi_norm, sizeof h->cgi_norm, NULL) < 0) {
         snprintf(err, errlen, "wants a URL prefix like /cgi-bin/");
         return -1;
     }
-    h->cfg.cgi_prefix = text;
-    h->cfg.cgi_prefix_len = strlen(text);
+    h->cfg.cgi_prefix = h->cgi_norm;
+    h->cfg.cgi_prefix_len = strlen(h->cgi_norm);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -177,7 +178,7 @@ void static_rep_fields(struct hconn *c, const struct centry *e)
         resp_field(c, "Vary", "Accept-Encoding");
 }
 
-void static_serve(struct hconn *c, const char *path, const char *query)
+void static_serve(struct hconn *c, const char *path, struct ibx_http_str query)
 {
     struct hworker *hw = c->hw;
     hworker_date(hw);
@@ -204,13 +205,23 @@ void static_serve(struct hconn *c, const char *path, const char *query)
         return;
     case CE_DIR: {
         if (path[n - 1] != '/') {
-            char loc[HTTPD_PATH_MAX * 3 + 1100];
-            size_t o = url_escape(loc, sizeof loc - 1100, path);
+            /* the escaped path, '/', and the whole query, however long */
+            size_t cap = n * 3 + query.n + 3;
+            char *loc = malloc(cap);
+            if (!loc) {
+                resp_error(c, 500);
+                return;
+            }
+            size_t o = url_escape(loc, cap, path);
             loc[o++] = '/';
+            if (query.p) {
+                loc[o++] = '?';
+                memcpy(loc + o, query.p, query.n);
+                o += query.n;
+            }
             loc[o] = '\0';
-            if (query)
-                snprintf(loc + o, sizeof loc - o, "?%s", query);
             resp_redirect(c, 301, loc);
+            free(loc);
             return;
         }
         char idx[HTTPD_PATH_MAX + 16];
