@@ -339,6 +339,14 @@ serve_ephemeral() {
 }
 
 # ---- http(d) ----------------------------------------------------------------
+# cgi_env_root DIR: DIR/cgi-bin/env.sh, a CGI script that prints its
+# environment (the meta-variables a request gave it) as text/plain.
+cgi_env_root() {
+    mkdir -p "$1/cgi-bin"
+    printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\nenv\n' >"$1/cgi-bin/env.sh"
+    chmod +x "$1/cgi-bin/env.sh"
+}
+
 # start_httpd [ARGS...] ROOT: starts a server on an ephemeral port; sets
 # PID, ADDR (host:port), BASE (http://ADDR) and ERRLOG (its stderr).
 # Access log -> $T/access.log. HTTPD_WRAP: a command that execs the rest

@@ -7,9 +7,7 @@
 set -e
 
 R="$WORK/root"
-mkdir -p "$R/cgi-bin"
-printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\nenv\n' > "$R/cgi-bin/env.sh"
-chmod +x "$R/cgi-bin/env.sh"
+cgi_env_root "$R"
 start_httpd --cgi /cgi-bin/ "$R"
 
 e=$(raw "GET http://abs.example:8080/cgi-bin/env.sh?x=1 HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n")

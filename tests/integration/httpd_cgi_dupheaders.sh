@@ -7,9 +7,7 @@
 set -e
 
 R="$WORK/root"
-mkdir -p "$R/cgi-bin"
-printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\nenv\n' > "$R/cgi-bin/env.sh"
-chmod +x "$R/cgi-bin/env.sh"
+cgi_env_root "$R"
 start_httpd --cgi /cgi-bin/ "$R"
 
 e=$(curl -sS -H 'X-Forwarded-For: 10.0.0.1' -H 'X-Forwarded-For: 10.0.0.2' \

@@ -6,9 +6,7 @@ set -e
 have_ipv6 || skip "no IPv6 loopback"
 
 R="$WORK/root"
-mkdir -p "$R/cgi-bin"
-printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\nenv\n' > "$R/cgi-bin/env.sh"
-chmod +x "$R/cgi-bin/env.sh"
+cgi_env_root "$R"
 "$IPCBOX" httpd --listen '[::1]:0' --cgi /cgi-bin/ "$R" >/dev/null 2>"$WORK/v6.err" &
 v6=$!
 PIDS+=("$v6")
